@@ -1,0 +1,37 @@
+# tagbump — see README.md. Every target works on a fresh machine with Go and git.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
+           -X github.com/tagbump/tagbump/internal/cli.commit=$(COMMIT) \
+           -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
+FUZZTIME ?= 20s
+
+.PHONY: build demo test lint fuzz fuzz-short bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
+
+demo:
+	@bash scripts/demo.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test: lint
+	$(GO) test -count=1 ./...
+
+# fuzz-short runs every fuzz target briefly (CI); fuzz runs them until stopped.
+fuzz-short:
+	@bash scripts/fuzz.sh $(FUZZTIME)
+
+fuzz:
+	@bash scripts/fuzz.sh 0
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"errors"
+)
+
+// Exit codes. They are part of tagbump's interface: document any change in
+// README.md and in exitCodeHelp.
+const (
+	ExitOK       = 0 // done: changed, unchanged or skipped
+	ExitError    = 1 // an unexpected error
+	ExitUsage    = 2 // bad flags, arguments or input (invalid YAML, bad path, bad reference)
+	ExitNotFound = 3 // image, repository, branch, file or key not found
+	ExitRefused  = 4 // refused by policy or immutability (latest, tag pattern, moved tag, alias target)
+	ExitAuth     = 5 // authentication or authorization failed
+	ExitNetwork  = 6 // network, timeout or server error
+	ExitConflict = 7 // the push kept losing races until --max-attempts ran out
+	ExitRejected = 8 // the server rejected the push (hook, protected branch)
+	ExitCanceled = 130
+)
+
+const exitCodeHelp = `
+
+Exit codes:
+  0  done (changed, unchanged or skipped)
+  1  unexpected error
+  2  bad flags, arguments or input
+  3  not found (image, repository, branch, file, key)
+  4  refused by policy or immutability
+  5  authentication or authorization failed
+  6  network, timeout or server error
+  7  the push lost every race until --max-attempts ran out
+  8  the server rejected the push (hook, protected branch)
+  130 interrupted`
+
+// exitError carries an exit code decided where the error was classified.
+type exitError struct {
+	code   int
+	err    error
+	silent bool
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// ExitCode maps an error returned by a command to the process exit code.
+// It is the only place where that decision is made.
+func ExitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, context.Canceled):
+		return ExitCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return ExitNetwork
+	}
+	for _, m := range exitMap {
+		if m.match(err) {
+			return m.code
+		}
+	}
+	return ExitError
+}
+
+func isSilent(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.silent
+}
+
+// exitMap classifies the typed errors of the pkg/ libraries.
+var exitMap = []struct {
+	match func(error) bool
+	code  int
+}{}

@@ -1,0 +1,140 @@
+// Package cli holds tagbump's cobra commands. Each command is a thin layer
+// over a pkg/ library call; exit codes are decided in exit.go only.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/charmbracelet/log"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// IOStreams are the streams a command reads and writes: data goes to Out,
+// status and logs to Err.
+type IOStreams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+// Main runs tagbump with the process arguments and returns its exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}
+
+// Run runs tagbump with args and returns its exit code; errors are reported
+// on streams.Err.
+func Run(ctx context.Context, args []string, streams IOStreams) int {
+	root := NewRootCmd(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitCode(err)
+	if !isSilent(err) {
+		fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
+		if code == ExitUsage && !strings.Contains(err.Error(), "--help") {
+			fmt.Fprintln(streams.Err, "Run 'tagbump --help' for usage.")
+		}
+	}
+	return code
+}
+
+// globalOptions are the flags every command has.
+type globalOptions struct {
+	logLevel  string
+	logFormat string
+}
+
+// NewRootCmd builds the tagbump command tree.
+func NewRootCmd(streams IOStreams) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "tagbump",
+		Short: "Bump an immutable image tag in a Helm values file in Git",
+		Long: `tagbump is the deploy step of a GitOps pipeline: it verifies (or pushes) an
+immutable image tag in a registry, edits exactly the tag's bytes in a Helm
+values file, and commits and pushes the change to the charts repository,
+retrying safely when another pipeline pushed first.
+
+Every flag can also be set from the environment as TAGBUMP_<FLAG>, with the
+flag name upper-cased and dashes turned into underscores (--log-level is
+TAGBUMP_LOG_LEVEL). A flag on the command line wins over the environment,
+which wins over the default.` + exitCodeHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			return setupLogging(g, streams.Err)
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, json or logfmt")
+	root.AddCommand(
+		NewCmdSet(streams, nil),
+		NewCmdGet(streams, nil),
+		NewCmdVersion(streams),
+	)
+	return root
+}
+
+// bindEnv sets every flag of cmd that was not given on the command line
+// from TAGBUMP_<FLAG>, when that variable is set.
+func bindEnv(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed {
+			return
+		}
+		name := EnvName(f.Name)
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return
+		}
+		if e := cmd.Flags().Set(f.Name, v); e != nil {
+			err = usageErr(fmt.Errorf("invalid value %q in %s: %w", v, name, e))
+		}
+	})
+	return err
+}
+
+// EnvName returns the environment variable that sets the flag named flag.
+func EnvName(flag string) string {
+	return "TAGBUMP_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func setupLogging(g *globalOptions, w io.Writer) error {
+	level, err := log.ParseLevel(g.logLevel)
+	if err != nil {
+		return usageErr(fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", g.logLevel))
+	}
+	logger := log.NewWithOptions(w, log.Options{Level: level})
+	switch g.logFormat {
+	case "text":
+		logger.SetFormatter(log.TextFormatter)
+	case "json":
+		logger.SetFormatter(log.JSONFormatter)
+	case "logfmt":
+		logger.SetFormatter(log.LogfmtFormatter)
+	default:
+		return usageErr(fmt.Errorf("invalid --log-format %q: use text, json or logfmt", g.logFormat))
+	}
+	log.SetDefault(logger)
+	return nil
+}
