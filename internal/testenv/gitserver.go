@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -41,6 +42,7 @@ type gitServerOptions struct {
 	roUser, roPass string
 	allowFilter    bool
 	root           string
+	stderr         io.Writer
 }
 
 // GitServerOption configures StartGitServer.
@@ -72,9 +74,15 @@ func WithRoot(dir string) GitServerOption {
 	return func(o *gitServerOptions) { o.root = dir }
 }
 
+// WithServerStderr sends git http-backend's error output to w; by default
+// it is discarded.
+func WithServerStderr(w io.Writer) GitServerOption {
+	return func(o *gitServerOptions) { o.stderr = w }
+}
+
 // StartGitServer starts a git http-backend on 127.0.0.1 on a free port.
 func StartGitServer(opts ...GitServerOption) (*GitServer, error) {
-	o := gitServerOptions{allowFilter: true}
+	o := gitServerOptions{allowFilter: true, stderr: io.Discard}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -102,7 +110,7 @@ func StartGitServer(opts ...GitServerOption) (*GitServer, error) {
 		"GIT_CONFIG_KEY_2=uploadpack.allowAnySHA1InWant", "GIT_CONFIG_VALUE_2=" + allow,
 		"GIT_CONFIG_KEY_3=uploadpack.allowReachableSHA1InWant", "GIT_CONFIG_VALUE_3=" + allow,
 	}
-	backend := &cgi.Handler{Path: gitBin, Args: []string{"http-backend"}, Env: env, Stderr: os.Stderr}
+	backend := &cgi.Handler{Path: gitBin, Args: []string{"http-backend"}, Env: env, Stderr: o.stderr}
 	s.ln, err = net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		s.cleanupRoot()
