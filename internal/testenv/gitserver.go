@@ -179,7 +179,9 @@ func WithMode(path, mode string) RepoOption {
 
 // CreateRepo creates the bare repository name under Root with one commit
 // holding files on the default branch (main unless WithBranch) and returns
-// its directory. Seeding goes through the local path with the git CLI.
+// its directory. Seeding goes through the local path with the git CLI. The
+// repository allows pushes over HTTP and partial fetches (for ssh; the
+// HTTP server's WithAllowFilter overrides the latter).
 func (s *GitServer) CreateRepo(name string, files map[string]string, opts ...RepoOption) (string, error) {
 	return CreateBareRepo(s.Dir(name), files, opts...)
 }
@@ -194,8 +196,10 @@ func CreateBareRepo(dir string, files map[string]string, opts ...RepoOption) (st
 	if _, err := Git(filepath.Dir(dir), "init", "-q", "--bare", "-b", o.branch, dir); err != nil {
 		return "", err
 	}
-	if _, err := Git(dir, "config", "http.receivepack", "true"); err != nil {
-		return "", err
+	for _, kv := range [][2]string{{"http.receivepack", "true"}, {"uploadpack.allowFilter", "true"}, {"uploadpack.allowAnySHA1InWant", "true"}} {
+		if _, err := Git(dir, "config", kv[0], kv[1]); err != nil {
+			return "", err
+		}
 	}
 	if _, err := commitFiles(dir, o.branch, files, o.modes, "initial commit"); err != nil {
 		return "", err

@@ -56,6 +56,9 @@ func (r *Repo) fetchLocal(branch string) (*Snapshot, error) {
 // written to the work tree and staged, provided they are clean.
 func (r *Repo) pushLocal(c *Commit) error {
 	name := plumbing.NewBranchReferenceName(c.Branch)
+	if cur, err := r.local.Storer.Reference(name); err == nil && cur.Hash() != c.Parent {
+		return fmt.Errorf("push to %s: %w: %s is at %s, the commit was made on %s", r.display, ErrRace, name, short(cur.Hash()), short(c.Parent))
+	}
 	wt, checkedOut, err := r.checkedOut(name)
 	if err != nil {
 		return fmt.Errorf("push to %s: %w", r.display, err)

@@ -1,0 +1,71 @@
+package gitrepo_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+func TestSSHFetchPush(t *testing.T) {
+	root := t.TempDir()
+	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := testenv.NewSSHKey(t.TempDir(), "id_ed25519", "pass phrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, root)
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, "pass phrase"), gitrepo.WithKnownHosts(knownHosts))
+	ctx := context.Background()
+	if b, err := r.DefaultBranch(ctx); err != nil || b != "main" {
+		t.Fatalf("DefaultBranch over ssh = %q, %v", b, err)
+	}
+	c := bump(t, r, "web/values-staging.yaml", "1.0.0", "1.2.3")
+	if err := r.Push(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
+		t.Fatalf("server main = %s, want %s", got, c.Hash)
+	}
+	if st := r.Stats(); st.Fallbacks != 0 || st.BlobsFetched != 1 {
+		t.Fatalf("ssh stats %+v: want the partial path", st)
+	}
+
+	// a second server's key under the same address: a mismatch
+	other, err := testenv.NewSSHKey(t.TempDir(), "other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := filepath.Join(t.TempDir(), "known_hosts")
+	host := strings.Fields(sshd.HostKeyLine())[0]
+	if err := os.WriteFile(wrong, []byte(host+" "+string(other.Authorized)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, "pass phrase"), gitrepo.WithKnownHosts(wrong)).Fetch(ctx, "main")
+	var hk *gitrepo.HostKeyError
+	if !errors.As(err, &hk) || hk.Unknown || !errors.Is(err, gitrepo.ErrHostKey) {
+		t.Fatalf("mismatched host key: %v", err)
+	}
+	// a known_hosts file that does not know the host at all
+	unknown := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(unknown, []byte("[127.0.0.1]:1 "+string(other.Authorized)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, "pass phrase"), gitrepo.WithKnownHosts(unknown)).Fetch(ctx, "main")
+	if !errors.As(err, &hk) || !hk.Unknown {
+		t.Fatalf("unknown host: %v", err)
+	}
+	// a key the server does not accept
+	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(other.Path, ""), gitrepo.WithKnownHosts(knownHosts)).Fetch(ctx, "main")
+	if !errors.Is(err, gitrepo.ErrAuth) {
+		t.Fatalf("unauthorized key: %v", err)
+	}
+}
