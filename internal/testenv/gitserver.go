@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/subtle"
@@ -208,66 +209,53 @@ func CreateBareRepo(dir string, files map[string]string, opts ...RepoOption) (st
 }
 
 // CommitFiles adds a commit on branch of repo that writes files (an empty
-// content deletes the file) and returns the new commit's hash. It moves
-// the branch with a compare-and-swap like a push would.
+// content deletes the file) and returns the new commit's hash. Like a
+// push, it refuses to move the branch if it is not a fast-forward.
 func (s *GitServer) CommitFiles(repo, branch string, files map[string]string, msg string) (string, error) {
 	return commitFiles(s.Dir(repo), branch, files, nil, msg)
 }
 
 func commitFiles(dir, branch string, files map[string]string, modes map[string]string, msg string) (string, error) {
-	tmp, err := os.MkdirTemp("", "testenv-index-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	env := []string{"GIT_INDEX_FILE=" + filepath.Join(tmp, "index")}
 	ref := "refs/heads/" + branch
 	parent, _ := Git(dir, "rev-parse", "-q", "--verify", ref+"^{commit}")
-	if parent != "" {
-		if _, err := gitEnv(dir, env, nil, "read-tree", parent); err != nil {
-			return "", err
-		}
-	}
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	for _, p := range paths {
-		if files[p] == "" && parent != "" {
-			if _, err := gitEnv(dir, env, []byte("0 "+strings.Repeat("0", 40)+"\t"+p+"\n"), "update-index", "--index-info"); err != nil {
-				return "", err
+	// Stream a fast-import script: seeding thousands of files takes one
+	// process, not one per file, and the script is never held in memory.
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriter(pw)
+		fmt.Fprintf(w, "commit %s\ncommitter testenv <testenv@example.invalid> %d +0000\ndata %d\n%s\n", ref, time.Now().Unix(), len(msg), msg)
+		if parent != "" {
+			fmt.Fprintf(w, "from %s\n", parent)
+		}
+		for _, p := range paths {
+			if files[p] == "" && parent != "" {
+				fmt.Fprintf(w, "D %s\n", p)
+				continue
 			}
-			continue
+			mode := "100644"
+			if m, ok := modes[p]; ok {
+				mode = m
+			}
+			fmt.Fprintf(w, "M %s inline %s\ndata %d\n%s\n", mode, p, len(files[p]), files[p])
 		}
-		sha, err := gitEnv(dir, nil, []byte(files[p]), "hash-object", "-w", "--stdin")
-		if err != nil {
-			return "", err
-		}
-		mode := "100644"
-		if m, ok := modes[p]; ok {
-			mode = m
-		}
-		if _, err := gitEnv(dir, env, nil, "update-index", "--add", "--cacheinfo", mode+","+sha+","+p); err != nil {
-			return "", err
-		}
-	}
-	tree, err := gitEnv(dir, env, nil, "write-tree")
+		fmt.Fprint(w, "done\n")
+		pw.CloseWithError(w.Flush())
+	}()
+	cmd := exec.Command("git", "fast-import", "--quiet", "--done")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+	cmd.Stdin = pr
+	out, err := cmd.CombinedOutput()
+	pr.Close()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("git fast-import: %w: %s", err, strings.TrimSpace(string(out)))
 	}
-	args := []string{"commit-tree", tree, "-m", msg}
-	if parent != "" {
-		args = append(args, "-p", parent)
-	}
-	commit, err := gitEnv(dir, nil, nil, args...)
-	if err != nil {
-		return "", err
-	}
-	if _, err := Git(dir, "update-ref", ref, commit, parent); err != nil {
-		return "", err
-	}
-	return commit, nil
+	return Git(dir, "rev-parse", ref)
 }
 
 // SetHook installs script (with its #! line) as hook ("pre-receive",
