@@ -44,6 +44,7 @@ type gitServerOptions struct {
 	allowFilter    bool
 	root           string
 	stderr         io.Writer
+	config         [][2]string
 }
 
 // GitServerOption configures StartGitServer.
@@ -81,6 +82,12 @@ func WithServerStderr(w io.Writer) GitServerOption {
 	return func(o *gitServerOptions) { o.stderr = w }
 }
 
+// WithConfig sets a git configuration variable for every repository
+// served, after (and so overriding) those WithAllowFilter sets.
+func WithConfig(key, value string) GitServerOption {
+	return func(o *gitServerOptions) { o.config = append(o.config, [2]string{key, value}) }
+}
+
 // StartGitServer starts a git http-backend on 127.0.0.1 on a free port.
 func StartGitServer(opts ...GitServerOption) (*GitServer, error) {
 	o := gitServerOptions{allowFilter: true, stderr: io.Discard}
@@ -105,11 +112,16 @@ func StartGitServer(opts ...GitServerOption) (*GitServer, error) {
 		"GIT_HTTP_EXPORT_ALL=1",
 		"GIT_CONFIG_NOSYSTEM=1",
 		"HOME=" + s.Root,
-		"GIT_CONFIG_COUNT=4",
-		"GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
-		"GIT_CONFIG_KEY_1=uploadpack.allowFilter", "GIT_CONFIG_VALUE_1=" + allow,
-		"GIT_CONFIG_KEY_2=uploadpack.allowAnySHA1InWant", "GIT_CONFIG_VALUE_2=" + allow,
-		"GIT_CONFIG_KEY_3=uploadpack.allowReachableSHA1InWant", "GIT_CONFIG_VALUE_3=" + allow,
+	}
+	config := append([][2]string{
+		{"http.receivepack", "true"},
+		{"uploadpack.allowFilter", allow},
+		{"uploadpack.allowAnySHA1InWant", allow},
+		{"uploadpack.allowReachableSHA1InWant", allow},
+	}, o.config...)
+	env = append(env, fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(config)))
+	for i, kv := range config {
+		env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, kv[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, kv[1]))
 	}
 	backend := &cgi.Handler{Path: gitBin, Args: []string{"http-backend"}, Env: env, Stderr: o.stderr}
 	s.ln, err = net.Listen("tcp", "127.0.0.1:0")

@@ -69,7 +69,12 @@ func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	obj, err := s.objects.EncodedObject(plumbing.BlobObject, e.Hash)
 	if errors.Is(err, plumbing.ErrObjectNotFound) && s.partial {
 		if ferr := s.fetchBlobs(ctx, e.Hash); ferr != nil {
-			return nil, s.repo.classify("read "+p+" from", ferr)
+			if !errors.Is(ferr, errNoPartial) {
+				return nil, s.repo.classify("read "+p+" from", ferr)
+			}
+			if ferr := s.fallback(ctx, ferr); ferr != nil {
+				return nil, ferr
+			}
 		}
 		obj, err = s.objects.EncodedObject(plumbing.BlobObject, e.Hash)
 	}
@@ -237,4 +242,24 @@ func (c *Commit) writeTree(src storer.EncodedObjectStorer, treeHash plumbing.Has
 	}
 	sort.Sort(object.TreeEntrySorter(entries))
 	return c.store(&object.Tree{Entries: entries})
+}
+
+// fallback replaces a partial snapshot whose blobs the server refuses to
+// send by hash with a full depth-1 fetch of the same tip. If the branch
+// moved meanwhile, the tip's blobs are out of reach: that is a race.
+func (s *Snapshot) fallback(ctx context.Context, cause error) error {
+	r := s.repo
+	r.noPartial = true
+	r.debug("fetching blobs by hash refused, falling back to a full depth-1 fetch", "branch", s.branch, "reason", cause.Error())
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	full, err := r.fetchFull(ctx, s.branch)
+	if err != nil {
+		return r.classify("fetch", err)
+	}
+	if full.tip != s.tip {
+		return fmt.Errorf("fetch %s: %w: %s moved from %s to %s", r.display, ErrRace, s.branch, short(s.tip), short(full.tip))
+	}
+	s.objects, s.partial = full.objects, false
+	return nil
 }

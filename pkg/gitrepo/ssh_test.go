@@ -1,8 +1,10 @@
 package gitrepo_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,5 +70,36 @@ func TestSSHFetchPush(t *testing.T) {
 	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(other.Path, ""), gitrepo.WithKnownHosts(knownHosts)).Fetch(ctx, "main")
 	if !errors.Is(err, gitrepo.ErrAuth) {
 		t.Fatalf("unauthorized key: %v", err)
+	}
+}
+
+// A server that filters but serves wants of ref tips only (over ssh; git's
+// http-backend is lenient about reachable wants): the blob read by hash is
+// refused and the snapshot falls back to a full fetch.
+func TestWantByHashRefused(t *testing.T) {
+	root := t.TempDir()
+	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.MustGit(t, dir, "config", "uploadpack.allowAnySHA1InWant", "false")
+	testenv.MustGit(t, dir, "config", "uploadpack.allowTipSHA1InWant", "true")
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, root)
+	var logs bytes.Buffer
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts),
+		gitrepo.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c := bump(t, r, "app/values-prod.yaml", "0.9.0", "1.0.0")
+	if err := r.Push(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
+		t.Fatalf("server main = %s, want %s", got, c.Hash)
+	}
+	if st := r.Stats(); st.Fallbacks != 1 || st.BlobsFetched != 0 || !strings.Contains(logs.String(), "by hash refused") {
+		t.Fatalf("stats %+v, logs %q: want one fallback after a refused want", st, logs.String())
 	}
 }
