@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -325,5 +326,73 @@ func TestTempDirPrivateAndRemoved(t *testing.T) {
 	}
 	if err := r.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// Several writers on one branch: every push either lands or reports
+// ErrRace, and retrying from a fresh fetch lands them all, linearly.
+func TestConcurrentWriters(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	dir := s.MustCreateRepo(t, "charts", testenv.ChartsFiles(6, 2))
+	const writers = 6
+	errs := make(chan error, writers)
+	races := make(chan int, writers)
+	for w := 0; w < writers; w++ {
+		go func(w int) {
+			r, err := gitrepo.Open(context.Background(), s.URL("charts"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer r.Close()
+			path := fmt.Sprintf("chart-%04d/values-staging.yaml", w)
+			for attempt := 1; attempt <= 30; attempt++ {
+				snap, err := r.Fetch(context.Background(), "main")
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, err := snap.ReadFile(context.Background(), path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				c, err := snap.Commit(map[string][]byte{path: append(b, "bumped: true\n"...)}, "chore: "+path, sig, sig)
+				if err != nil {
+					errs <- err
+					return
+				}
+				err = r.Push(context.Background(), c)
+				if errors.Is(err, gitrepo.ErrRace) {
+					continue
+				}
+				races <- attempt - 1
+				errs <- err
+				return
+			}
+			errs <- fmt.Errorf("writer %d: still racing after 30 attempts", w)
+		}(w)
+	}
+	lost := 0
+	for w := 0; w < writers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(races)
+	for n := range races {
+		lost += n
+	}
+	t.Logf("%d writers lost %d races in total", writers, lost)
+	if got := testenv.MustGit(t, dir, "rev-list", "--count", "--min-parents=2", "main"); got != "0" {
+		t.Fatalf("%s merge commits", got)
+	}
+	if got := testenv.MustGit(t, dir, "rev-list", "--count", "main"); got != fmt.Sprint(writers+1) {
+		t.Fatalf("%s commits, want %d", got, writers+1)
+	}
+	for w := 0; w < writers; w++ {
+		if got := testenv.MustGit(t, dir, "show", fmt.Sprintf("main:chart-%04d/values-staging.yaml", w)); !strings.HasSuffix(got, "bumped: true") {
+			t.Fatalf("writer %d's change is missing", w)
+		}
 	}
 }
