@@ -89,7 +89,7 @@ func (r *Repo) classify(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if hk, ok := r.hostKeyErr.Load().(error); ok && hk != nil {
+	if hk := r.hostKeyErr.Swap(nil); hk != nil {
 		return fmt.Errorf("%s %s: %w", op, r.display, hk)
 	}
 	msg := err.Error()

@@ -39,12 +39,10 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 		return "", r.classify("default branch of", err)
 	}
 	sess.Close()
-	if t, ok := adv.Capabilities.Get(capability.SymRef), true; ok {
-		for _, v := range t {
-			src, dst, found := strings.Cut(v, ":")
-			if found && src == "HEAD" && strings.HasPrefix(dst, "refs/heads/") {
-				return strings.TrimPrefix(dst, "refs/heads/"), nil
-			}
+	for _, v := range adv.Capabilities.Get(capability.SymRef) {
+		src, dst, found := strings.Cut(v, ":")
+		if found && src == "HEAD" && strings.HasPrefix(dst, "refs/heads/") {
+			return strings.TrimPrefix(dst, "refs/heads/"), nil
 		}
 	}
 	// Old servers: find the branch whose hash equals HEAD's.

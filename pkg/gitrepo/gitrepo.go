@@ -143,8 +143,8 @@ type Repo struct {
 	tmpErr     error
 	seq        int
 	stats      Stats
-	hostKeyErr *atomic.Value // error recorded by the SSH host key callback
-	noPartial  bool          // the server refused a partial fetch once
+	hostKeyErr atomic.Pointer[HostKeyError] // recorded by the SSH host key callback
+	noPartial  bool                         // the server refused a partial fetch once
 }
 
 // Open prepares access to repo: an http(s) URL, an ssh:// or scp-like
@@ -159,7 +159,7 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	r := &Repo{o: o, hostKeyErr: &atomic.Value{}}
+	r := &Repo{o: o}
 	if isLocalPath(repo) {
 		return r.openLocal(repo)
 	}
@@ -312,7 +312,7 @@ func (r *Repo) sshAuth() (transport.AuthMethod, error) {
 		if err != nil {
 			var ke *knownhosts.KeyError
 			if errors.As(err, &ke) {
-				r.hostKeyErr.Store(error(&HostKeyError{Host: hostname, Unknown: len(ke.Want) == 0, Fingerprint: ssh.FingerprintSHA256(key)}))
+				r.hostKeyErr.Store(&HostKeyError{Host: hostname, Unknown: len(ke.Want) == 0, Fingerprint: ssh.FingerprintSHA256(key)})
 			}
 		}
 		return err
