@@ -145,6 +145,7 @@ type Repo struct {
 	stats      Stats
 	hostKeyErr atomic.Pointer[HostKeyError] // recorded by the SSH host key callback
 	noPartial  bool                         // the server refused a partial fetch once
+	agentConn  net.Conn                     // the ssh-agent connection, closed by Close
 }
 
 // Open prepares access to repo: an http(s) URL, an ssh:// or scp-like
@@ -272,8 +273,13 @@ func (r *Repo) tempDir() (string, error) {
 // needed yet.
 func (r *Repo) TempDir() string { return r.tmp }
 
-// Close removes the private temporary directory. It is safe to call twice.
+// Close removes the private temporary directory and closes the ssh-agent
+// connection. It is safe to call twice.
 func (r *Repo) Close() error {
+	if r.agentConn != nil {
+		r.agentConn.Close()
+		r.agentConn = nil
+	}
 	if r.tmp == "" {
 		return nil
 	}
@@ -340,6 +346,7 @@ func (r *Repo) sshAuth() (transport.AuthMethod, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ssh agent %s: %w", sock, err)
 		}
+		r.agentConn = conn
 		ag := agent.NewClient(conn)
 		m = &gitssh.PublicKeysCallback{User: user, Callback: ag.Signers, HostKeyCallbackHelper: helper}
 	}

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tagbump/tagbump/internal/testenv"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
@@ -101,5 +103,41 @@ func TestWantByHashRefused(t *testing.T) {
 	}
 	if st := r.Stats(); st.Fallbacks != 1 || st.BlobsFetched != 0 || !strings.Contains(logs.String(), "by hash refused") {
 		t.Fatalf("stats %+v, logs %q: want one fallback after a refused want", st, logs.String())
+	}
+}
+
+// WithSSHAgent signs with a key held by a real OpenSSH ssh-agent.
+func TestSSHAgent(t *testing.T) {
+	testenv.RequireBinary(t, "ssh-agent")
+	root := t.TempDir()
+	if _, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles()); err != nil {
+		t.Fatal(err)
+	}
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, root)
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		} else if i == 100 {
+			t.Fatal("ssh-agent did not create its socket")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, err := exec.Command("ssh-add", key.Path).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v %s", err, out)
+	}
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHAgent(), gitrepo.WithKnownHosts(knownHosts))
+	if _, err := r.Fetch(context.Background(), "main"); err != nil {
+		t.Fatal(err)
 	}
 }
