@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+
+	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/registry"
 )
 
 // Exit codes. They are part of tagbump's interface: document any change in
@@ -77,4 +80,19 @@ func isSilent(err error) bool {
 var exitMap = []struct {
 	match func(error) bool
 	code  int
-}{}
+}{
+	{isA[*imageref.Error], ExitUsage},
+	{isA[*registry.InsecureError], ExitUsage},
+	{isA[*registry.SourceError], ExitUsage},
+	{isA[*registry.NotFoundError], ExitNotFound},
+	{isA[*imageref.PolicyError], ExitRefused},
+	{isA[*registry.RefusedError], ExitRefused},
+	{isA[*registry.AuthError], ExitAuth},
+	{isA[*registry.NetworkError], ExitNetwork},
+}
+
+// isA reports whether err wraps an error of type T.
+func isA[T error](err error) bool {
+	var t T
+	return errors.As(err, &t)
+}
