@@ -40,7 +40,7 @@ func startRegistry(t *testing.T, wrap ...func(http.Handler) http.Handler) *teste
 	return r
 }
 
-func ref(t *testing.T, s string) imageref.Ref {
+func ref(t testing.TB, s string) imageref.Ref {
 	t.Helper()
 	r, err := imageref.Parse(s)
 	if err != nil {
