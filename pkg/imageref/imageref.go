@@ -90,6 +90,10 @@ func Parse(s string) (Ref, error) {
 	}
 	var r Ref
 	rest := s
+	if i := strings.IndexByte(rest, '@'); i >= 0 && strings.Contains(rest[i:], "/") {
+		// user:password@host/...: never echo what may be a secret.
+		return Ref{}, &Error{What: "image reference", Input: "<redacted>@" + rest[i+1:], Problem: "credentials in the reference", Fix: "remove them and set TAGBUMP_REGISTRY_USERNAME and TAGBUMP_REGISTRY_PASSWORD instead"}
+	}
 	if i := strings.IndexByte(rest, '@'); i >= 0 {
 		rest, r.Digest = rest[:i], rest[i+1:]
 		if !digestRe.MatchString(r.Digest) {

@@ -52,8 +52,15 @@ func TestParseErrors(t *testing.T) {
 		{"registry.example.com/:1", "empty repository"},
 		{"registry.example.com/app: 1", "white space"},
 		{"bad_host.com/app:1", `invalid registry host "bad_host.com"`},
+		{"ci:hunter2@registry.example.com/app:1", "credentials in the reference"},
 	} {
 		_, err := imageref.Parse(tc.in)
+		if strings.Contains(tc.in, "hunter2") {
+			if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("Parse(%q) = %v, want %q without the password", tc.in, err, tc.msg)
+			}
+			continue
+		}
 		var e *imageref.Error
 		if !errors.As(err, &e) {
 			t.Errorf("Parse(%q) = %v, want *imageref.Error", tc.in, err)
@@ -145,6 +152,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse(%q) error %T is not *imageref.Error", s, err)
 			}
 			return
+		}
+		if strings.Contains(s, "@") && strings.Contains(s[strings.IndexByte(s, '@'):], "/") {
+			t.Fatalf("Parse(%q) accepted user info", s)
 		}
 		if r.String() != s {
 			t.Fatalf("Parse(%q).String() = %q", s, r.String())
