@@ -2,8 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/tagbump/tagbump/pkg/registry"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -63,5 +67,18 @@ func TestRegistryKeychainFromEnv(t *testing.T) {
 	t.Setenv(envRegistryUsername, "")
 	if kc, err := registryKeychain(); err != nil || kc != authn.DefaultKeychain {
 		t.Errorf("no env: keychain %v, %v; want the default keychain", kc, err)
+	}
+}
+
+func TestProgressReporterLogsWhenNotATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	old := log.Default()
+	log.SetDefault(log.New(&buf))
+	defer log.SetDefault(old)
+	p := newProgressReporter(&buf, 0)
+	p.report(registry.Progress{Complete: 2e6, Total: 5e6, Layers: 2})
+	p.done()
+	if got := buf.String(); !strings.Contains(got, "pushing") || !strings.Contains(got, "2.0 MB") || !strings.Contains(got, "5.0 MB") || strings.Contains(got, "\r") {
+		t.Errorf("progress output = %q, want a log line with done and total", got)
 	}
 }
