@@ -90,6 +90,9 @@ which wins over the default.` + exitCodeHelp,
 		NewCmdSet(streams, nil),
 		NewCmdGet(streams, nil),
 		NewCmdVersion(streams),
+		NewCmdVerify(streams, nil),
+		NewCmdPush(streams, nil),
+		NewCmdTag(streams, nil),
 	)
 	return root
 }
