@@ -91,6 +91,7 @@ which wins over the default.` + exitCodeHelp,
 		NewCmdGet(streams, nil),
 		NewCmdVersion(streams),
 	)
+	addCompletion(root)
 	return root
 }
 
