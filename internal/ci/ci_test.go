@@ -210,8 +210,8 @@ func TestWriteOutputsDotenv(t *testing.T) {
 	if stdout.Len() != 0 {
 		t.Errorf("stdout = %q, want nothing", stdout.String())
 	}
-	checkFile(t, path, "TAGBUMP_IMAGE=registry.example/shop/api:1.4.2\nTAGBUMP_DIGEST=sha256:3b1f\n"+
-		"TAGBUMP_COMMIT=9f8e7d\nTAGBUMP_CHANGED=true\nTAGBUMP_OUTCOME=changed\n")
+	checkFile(t, path, "TAGBUMP_RESULT_IMAGE=registry.example/shop/api:1.4.2\nTAGBUMP_RESULT_DIGEST=sha256:3b1f\n"+
+		"TAGBUMP_RESULT_COMMIT=9f8e7d\nTAGBUMP_RESULT_CHANGED=true\nTAGBUMP_RESULT_OUTCOME=changed\n")
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("stat %s: %v, %v; want mode 0644", path, fi.Mode(), err)
 	}
@@ -223,8 +223,8 @@ func TestWriteOutputsDotenv(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "value of commit has a line break") {
 		t.Errorf("err = %v, want a line break error", err)
 	}
-	checkFile(t, path, "TAGBUMP_IMAGE=registry.example/shop/api:1.4.2\nTAGBUMP_DIGEST=sha256:3b1f\n"+
-		"TAGBUMP_COMMIT=9f8e7d\nTAGBUMP_CHANGED=true\nTAGBUMP_OUTCOME=changed\n")
+	checkFile(t, path, "TAGBUMP_RESULT_IMAGE=registry.example/shop/api:1.4.2\nTAGBUMP_RESULT_DIGEST=sha256:3b1f\n"+
+		"TAGBUMP_RESULT_COMMIT=9f8e7d\nTAGBUMP_RESULT_CHANGED=true\nTAGBUMP_RESULT_OUTCOME=changed\n")
 	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
 		t.Errorf("dir has %d entries, want only the dotenv file", len(ents))
 	}

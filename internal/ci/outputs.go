@@ -66,9 +66,12 @@ type options struct {
 }
 
 // WithDotenv also writes the outputs to the dotenv file path, as
-// TAGBUMP_IMAGE=..., TAGBUMP_DIGEST=... lines, for GitLab's
-// artifacts:reports:dotenv (it works in any system). The file is replaced
-// atomically. The default is no dotenv file.
+// TAGBUMP_RESULT_IMAGE=..., TAGBUMP_RESULT_DIGEST=... lines, for GitLab's
+// artifacts:reports:dotenv (it works in any system). The RESULT_ part keeps
+// them apart from the TAGBUMP_<FLAG> variables: GitLab gives dotenv
+// variables to later jobs with a higher precedence than their own, and
+// TAGBUMP_IMAGE there would override the next bump's --image. The file is
+// replaced atomically. The default is no dotenv file.
 func WithDotenv(path string) Option {
 	return func(o *options) { o.dotenv = path }
 }
@@ -239,14 +242,15 @@ func appendFile(path string, data []byte) error {
 	return err
 }
 
-// writeDotenv replaces path with r's outputs as TAGBUMP_NAME=value lines.
+// writeDotenv replaces path with r's outputs as TAGBUMP_RESULT_NAME=value
+// lines.
 func writeDotenv(path string, r Result) error {
 	var b bytes.Buffer
 	for _, kv := range r.outputs() {
 		if strings.ContainsAny(kv[1], "\r\n") {
 			return fmt.Errorf("write dotenv %s: value of %s has a line break, which dotenv cannot hold", path, kv[0])
 		}
-		fmt.Fprintf(&b, "TAGBUMP_%s=%s\n", strings.ToUpper(kv[0]), kv[1])
+		fmt.Fprintf(&b, "TAGBUMP_RESULT_%s=%s\n", strings.ToUpper(kv[0]), kv[1])
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tagbump-dotenv-*")
 	if err != nil {

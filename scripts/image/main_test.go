@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,5 +203,40 @@ func TestBuildRejectsPlatform(t *testing.T) {
 	err := build(buildOptions{out: filepath.Join(t.TempDir(), "o"), platforms: []string{"windows/amd64"}, caFile: ca})
 	if err == nil || !strings.Contains(err.Error(), `platform "windows/amd64": want linux/ARCH`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestDockerfilesMatch checks that the Dockerfiles build the image this
+// program assembles: the final stage's instructions must match its config.
+func TestDockerfilesMatch(t *testing.T) {
+	want := []string{
+		"FROM scratch",
+		"USER " + strconv.Itoa(uid) + ":" + strconv.Itoa(uid),
+		"ENV " + pathEnv,
+		"ENV SSL_CERT_FILE=" + caPath,
+		"WORKDIR /home/" + userName,
+		`ENTRYPOINT ["tagbump"]`,
+	}
+	for _, name := range []string{"Dockerfile", "Dockerfile.release"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		final := text[strings.LastIndex(text, "\nFROM ")+1:]
+		lines := map[string]bool{}
+		for _, l := range strings.Split(final, "\n") {
+			lines[strings.TrimSpace(l)] = true
+		}
+		for _, w := range want {
+			if !lines[w] {
+				t.Errorf("%s: final stage lacks %q", name, w)
+			}
+		}
+		for _, f := range []string{binPath, caPath, "65532:65532:nonroot:/home/nonroot:/sbin/nologin"} {
+			if !strings.Contains(text, f) {
+				t.Errorf("%s does not mention %s", name, f)
+			}
+		}
 	}
 }
