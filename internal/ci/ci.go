@@ -135,3 +135,36 @@ func first(ss ...string) string {
 	}
 	return ""
 }
+
+// Trailers returns the Git commit trailers that tie a bump to its CI run,
+// as key/value pairs in a fixed order, leaving out empty ones: CI-System,
+// CI-Source (repository@commit), CI-Run and CI-Actor. Line breaks in values
+// become spaces, so that each trailer stays one line.
+func (e Env) Trailers() [][2]string {
+	if e.System == Generic {
+		return nil
+	}
+	source := e.Repository
+	if e.Commit != "" {
+		source += "@" + e.Commit
+	}
+	var out [][2]string
+	for _, kv := range [][2]string{
+		{"CI-System", string(e.System)}, {"CI-Source", source}, {"CI-Run", e.RunURL}, {"CI-Actor", e.Actor},
+	} {
+		if v := strings.Join(strings.Fields(kv[1]), " "); v != "" {
+			out = append(out, [2]string{kv[0], v})
+		}
+	}
+	return out
+}
+
+// LogFields returns key/value pairs for structured log lines (as
+// charmbracelet/log takes them): ci, and run when the run URL is known.
+func (e Env) LogFields() []any {
+	f := []any{"ci", string(e.System)}
+	if e.RunURL != "" {
+		f = append(f, "run", e.RunURL)
+	}
+	return f
+}

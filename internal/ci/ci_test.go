@@ -291,3 +291,23 @@ func checkFile(t *testing.T, path, want string) {
 		t.Errorf("%s (-want +got):\n%s", filepath.Base(path), diff)
 	}
 }
+
+func TestTrailersAndLogFields(t *testing.T) {
+	e := Env{System: GitLab, Repository: "acme/shop", Commit: "c0ffee", RunURL: "https://gl/j/1", Actor: "Jane\nDoe"}
+	want := [][2]string{{"CI-System", "gitlab"}, {"CI-Source", "acme/shop@c0ffee"}, {"CI-Run", "https://gl/j/1"}, {"CI-Actor", "Jane Doe"}}
+	if diff := cmp.Diff(want, e.Trailers()); diff != "" {
+		t.Errorf("Trailers (-want +got):\n%s", diff)
+	}
+	if got := (Env{System: Azure, Actor: "x"}).Trailers(); !cmp.Equal(got, [][2]string{{"CI-System", "azure"}, {"CI-Actor", "x"}}) {
+		t.Errorf("sparse Trailers = %v", got)
+	}
+	if got := (Env{System: Generic}).Trailers(); got != nil {
+		t.Errorf("generic Trailers = %v, want none", got)
+	}
+	if diff := cmp.Diff([]any{"ci", "gitlab", "run", "https://gl/j/1"}, e.LogFields()); diff != "" {
+		t.Errorf("LogFields (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{"ci", "generic"}, Env{System: Generic}.LogFields()); diff != "" {
+		t.Errorf("generic LogFields (-want +got):\n%s", diff)
+	}
+}
