@@ -118,8 +118,9 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 
 // Annotate shows msg as an error (level "error") or a warning (any other
 // level) on the run's page: ::error title=tagbump::msg on GitHub,
-// ##vso[task.logissue type=error]msg on Azure. Other systems have no such
-// command and get nothing; log the message as well.
+// ##vso[task.logissue type=error]msg on Azure, written to w (the step's
+// stdout). Other systems have no such command and get nothing; log the
+// message as well.
 func (e Env) Annotate(w io.Writer, level, msg string) {
 	if level != "error" {
 		level = "warning"

@@ -139,6 +139,9 @@ func build(o buildOptions) error {
 	if _, err := layout.Write(staging, idx); err != nil {
 		return fmt.Errorf("write layout: %w", err)
 	}
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(o.out); err != nil {
 		return err
 	}

@@ -40,6 +40,19 @@ func TestImageRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The same inputs give the same image, digest for digest.
+	again := filepath.Join(t.TempDir(), "layout")
+	err = build(buildOptions{out: again, platforms: []string{"linux/" + runtime.GOARCH}, caFile: ca,
+		version: "v9.8.7", commit: "abc123", created: created, goCmd: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(filepath.Join(out, "index.json"))
+	second, _ := os.ReadFile(filepath.Join(again, "index.json"))
+	if len(first) == 0 || string(first) != string(second) {
+		t.Errorf("two builds differ:\n%s\n%s", first, second)
+	}
+
 	idx, err := layout.ImageIndexFromPath(out)
 	if err != nil {
 		t.Fatal(err)
