@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint fuzz fuzz-short bench clean
+.PHONY: build demo test lint fuzz fuzz-short bench clean docs check-docs image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -32,6 +32,17 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# docs regenerates the CLI reference in docs/cli; check-docs fails when it is stale.
+docs:
+	$(GO) run ./scripts/gendocs
+
+check-docs:
+	$(GO) run ./scripts/gendocs -check
+
+# image assembles the container image as an OCI layout in bin/image (no Docker needed).
+image:
+	$(GO) run ./scripts/image -out bin/image -version $(VERSION) -commit $(COMMIT) -date $(DATE)
 
 clean:
 	rm -rf bin
