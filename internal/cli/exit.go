@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"io/fs"
+
+	"github.com/tagbump/tagbump/pkg/values"
 )
 
 // Exit codes. They are part of tagbump's interface: document any change in
@@ -77,4 +80,9 @@ func isSilent(err error) bool {
 var exitMap = []struct {
 	match func(error) bool
 	code  int
-}{}
+}{
+	{func(err error) bool { return errors.Is(err, values.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, values.ErrRefused) }, ExitRefused},
+	{func(err error) bool { return errors.Is(err, values.ErrInvalid) }, ExitUsage},
+	{func(err error) bool { return errors.Is(err, fs.ErrNotExist) }, ExitNotFound},
+}
