@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint fuzz fuzz-short bench clean
+.PHONY: build demo test lint fuzz fuzz-short bench bench-set clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -30,8 +30,12 @@ fuzz-short:
 fuzz:
 	@bash scripts/fuzz.sh 0
 
-bench:
+bench: bench-set
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# bench-set times `tagbump set` against `yq -i` on a 10 MB file (whole processes).
+bench-set:
+	@bash scripts/bench-set.sh
 
 clean:
 	rm -rf bin
