@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint fuzz fuzz-short bench clean docs check-docs image
+.PHONY: build demo test lint fuzz fuzz-short bench bench-set clean docs check-docs image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -30,7 +30,7 @@ fuzz-short:
 fuzz:
 	@bash scripts/fuzz.sh 0
 
-bench:
+bench: bench-set
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # docs regenerates the CLI reference in docs/cli; check-docs fails when it is stale.
@@ -43,6 +43,10 @@ check-docs:
 # image assembles the container image as an OCI layout in bin/image (no Docker needed).
 image:
 	$(GO) run ./scripts/image -out bin/image -version $(VERSION) -commit $(COMMIT) -date $(DATE)
+
+# bench-set times `tagbump set` against `yq -i` on a 10 MB file (whole processes).
+bench-set:
+	@bash scripts/bench-set.sh
 
 clean:
 	rm -rf bin

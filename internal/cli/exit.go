@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
+	"io/fs"
 
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/values"
 )
 
 // Exit codes. They are part of tagbump's interface: document any change in
@@ -99,6 +101,10 @@ var exitMap = []struct {
 	{isA[*registry.RefusedError], ExitRefused},
 	{isA[*registry.AuthError], ExitAuth},
 	{isA[*registry.NetworkError], ExitNetwork},
+	{func(err error) bool { return errors.Is(err, values.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, values.ErrRefused) }, ExitRefused},
+	{func(err error) bool { return errors.Is(err, values.ErrInvalid) }, ExitUsage},
+	{func(err error) bool { return errors.Is(err, fs.ErrNotExist) }, ExitNotFound},
 }
 
 // isA reports whether err wraps an error of type T.
