@@ -6,10 +6,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
@@ -90,6 +92,7 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdSet(streams, nil),
 		NewCmdGet(streams, nil),
 		NewCmdVersion(streams),
+		NewCmdBump(streams, nil),
 		NewCmdVerify(streams, nil),
 		NewCmdPush(streams, nil),
 		NewCmdTag(streams, nil),
@@ -141,4 +144,12 @@ func setupLogging(g *globalOptions, w io.Writer) error {
 	}
 	log.SetDefault(logger)
 	return nil
+}
+
+// slogLogger adapts the process logger for the pkg/ libraries, which log
+// through log/slog.
+func slogLogger() *slog.Logger { return slog.New(log.Default()) }
+
+func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("timed out after %s (--timeout)", d))
 }
