@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -84,6 +85,9 @@ var exitMap = []struct {
 	match func(error) bool
 	code  int
 }{
+	{isA[*bump.InputError], ExitUsage},
+	{isA[*bump.NoTargetError], ExitNotFound},
+	{isA[*bump.ConflictError], ExitConflict},
 	{isA[*gitrepo.RejectedError], ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},
