@@ -46,12 +46,21 @@ type exitError struct {
 	code   int
 	err    error
 	silent bool
+	hint   bool // point at --help: the command line itself was wrong
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// commandLineErr is a usage error in the flags or arguments themselves.
+func commandLineErr(err error) error { return &exitError{code: ExitUsage, err: err, hint: true} }
+
+func wantsHint(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.hint
+}
 
 // ExitCode maps an error returned by a command to the process exit code.
 // It is the only place where that decision is made.

@@ -39,13 +39,16 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = commandLineErr(err)
+	}
 	if err == nil {
 		return ExitOK
 	}
 	code := ExitCode(err)
 	if !isSilent(err) {
 		fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
-		if code == ExitUsage && !strings.Contains(err.Error(), "--help") {
+		if wantsHint(err) {
 			fmt.Fprintln(streams.Err, "Run 'tagbump --help' for usage.")
 		}
 	}
@@ -85,7 +88,7 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return commandLineErr(err) })
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, json or logfmt")
 	root.AddCommand(
@@ -98,7 +101,23 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdTag(streams, nil),
 	)
 	addCompletion(root)
+	wrapArgs(root)
 	return root
+}
+
+// wrapArgs makes argument count errors usage errors, in every command.
+func wrapArgs(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return commandLineErr(err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
 }
 
 // bindEnv sets every flag of cmd that was not given on the command line
