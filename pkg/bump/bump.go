@@ -60,6 +60,8 @@ type Request struct {
 	// Trailers are appended to the commit message as "Key: value" lines.
 	Trailers  []Trailer
 	SkipCI    bool
+	// Author and Committer sign the commit; a zero When means the time
+	// of the commit.
 	Author    object.Signature
 	Committer object.Signature
 	// MaxAttempts bounds how often a push that lost a race is redone;
@@ -213,7 +215,15 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		if req.DryRun {
 			return res, nil
 		}
-		c, err := snap.Commit(p.files, res.Message, req.Author, req.Committer)
+		author, committer := req.Author, req.Committer
+		now := time.Now()
+		if author.When.IsZero() {
+			author.When = now
+		}
+		if committer.When.IsZero() {
+			committer.When = now
+		}
+		c, err := snap.Commit(p.files, res.Message, author, committer)
 		if err != nil {
 			return nil, err
 		}
