@@ -58,8 +58,8 @@ type Request struct {
 	// Image, Tag, OldTag and Digest; DefaultMessage when empty.
 	Message string
 	// Trailers are appended to the commit message as "Key: value" lines.
-	Trailers  []Trailer
-	SkipCI    bool
+	Trailers []Trailer
+	SkipCI   bool
 	// Author and Committer sign the commit; a zero When means the time
 	// of the commit.
 	Author    object.Signature
