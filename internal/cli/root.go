@@ -46,6 +46,10 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 		return ExitOK
 	}
 	code := ExitCode(err)
+	if ctx.Err() != nil {
+		// Interrupted: whatever the library made of the cancellation.
+		code = ExitCanceled
+	}
 	if !isSilent(err) {
 		fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
 		if wantsHint(err) {
