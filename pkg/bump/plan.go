@@ -186,6 +186,9 @@ func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange,
 				dkey = t.image.DigestPath
 			}
 			if dkey == "" {
+				dkey = siblingDigest(out, t.key)
+			}
+			if dkey == "" {
 				return nil, nil, &InputError{"--digest", file, "the image block at " + t.key + " has no digest key: name one with --digest-key"}
 			}
 			oldDigest, err := values.Get(out, dkey)
@@ -316,4 +319,18 @@ func display(v string) string {
 		return `""`
 	}
 	return v
+}
+
+// siblingDigest returns the path of a "digest" key next to the tag at key,
+// or "" when there is none.
+func siblingDigest(src []byte, key string) string {
+	p, err := values.ParsePath(key)
+	if err != nil || len(p) == 0 {
+		return ""
+	}
+	d := append(p[:len(p)-1:len(p)-1], values.Segment{Key: "digest"}).String()
+	if _, err := values.Get(src, d); err != nil {
+		return ""
+	}
+	return d
 }
