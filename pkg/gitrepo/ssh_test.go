@@ -125,16 +125,15 @@ func TestSSHAgent(t *testing.T) {
 	}
 	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
 	t.Setenv("SSH_AUTH_SOCK", sock)
+	// The socket appears (bind) a moment before the agent listens on it.
 	for i := 0; ; i++ {
-		if _, err := os.Stat(sock); err == nil {
+		out, err := exec.Command("ssh-add", key.Path).CombinedOutput()
+		if err == nil {
 			break
 		} else if i == 100 {
-			t.Fatal("ssh-agent did not create its socket")
+			t.Fatalf("ssh-add: %v %s", err, out)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-	if out, err := exec.Command("ssh-add", key.Path).CombinedOutput(); err != nil {
-		t.Fatalf("ssh-add: %v %s", err, out)
 	}
 	r := open(t, sshd.URL("charts"), gitrepo.WithSSHAgent(), gitrepo.WithKnownHosts(knownHosts))
 	if _, err := r.Fetch(context.Background(), "main"); err != nil {
