@@ -36,13 +36,16 @@ func main() {
 	flag.Uint64Var(&cfg.seed, "seed", 1, "random seed; the same flags give the same commit hashes")
 	flag.Parse()
 	start := time.Now()
-	if err := run(cfg); err != nil {
+	importTime, err := run(cfg)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "genrepo: %v\n", err)
 		os.Exit(1)
 	}
+	total := time.Since(start)
 	size, _ := packSize(cfg.out)
-	fmt.Printf("genrepo: %s: %d charts, %d commits, pack %.1f MB, %.1fs\n",
-		cfg.out, cfg.charts, cfg.commits, float64(size)/1e6, time.Since(start).Seconds())
+	fmt.Printf("genrepo: %s: %d charts, %d commits, pack %.1f MB, %.1fs (fast-import %.1fs, repack %.1fs)\n",
+		cfg.out, cfg.charts, cfg.commits, float64(size)/1e6, total.Seconds(),
+		importTime.Seconds(), (total - importTime).Seconds())
 }
 
 type config struct {
@@ -51,21 +54,24 @@ type config struct {
 	seed            uint64
 }
 
-func run(cfg config) error {
+// run creates the repository and returns how long the import took (the
+// rest is the repack).
+func run(cfg config) (time.Duration, error) {
+	start := time.Now()
 	if cfg.out == "" {
-		return errors.New("flag -out: missing: give the directory of the bare repository to create")
+		return 0, errors.New("flag -out: missing: give the directory of the bare repository to create")
 	}
 	if cfg.charts < 1 || cfg.charts > 9999 {
-		return fmt.Errorf("flag -charts %d: out of range: use 1 to 9999", cfg.charts)
+		return 0, fmt.Errorf("flag -charts %d: out of range: use 1 to 9999", cfg.charts)
 	}
 	if cfg.commits < 1 {
-		return fmt.Errorf("flag -commits %d: out of range: use 1 or more", cfg.commits)
+		return 0, fmt.Errorf("flag -commits %d: out of range: use 1 or more", cfg.commits)
 	}
 	if entries, err := os.ReadDir(cfg.out); err == nil && len(entries) > 0 {
-		return fmt.Errorf("create %s: directory not empty: remove it or choose another -out", cfg.out)
+		return 0, fmt.Errorf("create %s: directory not empty: remove it or choose another -out", cfg.out)
 	}
 	if err := git("", "init", "-q", "--bare", "-b", "main", cfg.out); err != nil {
-		return err
+		return 0, err
 	}
 	for _, kv := range [][2]string{
 		{"uploadpack.allowFilter", "true"},
@@ -74,7 +80,7 @@ func run(cfg config) error {
 		{"gc.auto", "0"},
 	} {
 		if err := git(cfg.out, "config", kv[0], kv[1]); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	cmd := exec.Command("git", "-C", cfg.out, "fast-import", "--quiet", "--done")
@@ -82,10 +88,10 @@ func run(cfg config) error {
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return fmt.Errorf("git fast-import: %w", err)
+		return 0, fmt.Errorf("git fast-import: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("git fast-import: %w", err)
+		return 0, fmt.Errorf("git fast-import: %w", err)
 	}
 	w := bufio.NewWriterSize(stdin, 1<<20)
 	genErr := newGenerator(cfg).stream(w)
@@ -94,15 +100,16 @@ func run(cfg config) error {
 	}
 	stdin.Close()
 	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("git fast-import: %w", err)
+		return 0, fmt.Errorf("git fast-import: %w", err)
 	}
 	if genErr != nil {
-		return fmt.Errorf("write fast-import stream: %w", genErr)
+		return 0, fmt.Errorf("write fast-import stream: %w", genErr)
 	}
 	// fast-import deltifies each blob against the blob written before it,
 	// whatever its path; a full repack gives the pack a server would have
 	// after gc, where the tip's blobs are bases and history is deltas.
-	return git(cfg.out, "repack", "-a", "-d", "-f", "-q")
+	imported := time.Since(start)
+	return imported, git(cfg.out, "repack", "-a", "-d", "-f", "-q")
 }
 
 // gitEnv isolates git from the user's and the system's configuration.

@@ -20,7 +20,7 @@ func TestRunWritesRequestedRepo(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.git"), filepath.Join(dir, "b.git")
 	for _, out := range []string{a, b} {
-		if err := run(config{charts: 50, commits: 30, out: out, seed: 7}); err != nil {
+		if _, err := run(config{charts: 50, commits: 30, out: out, seed: 7}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,7 +53,7 @@ func TestRunWritesRequestedRepo(t *testing.T) {
 	if got := gitOut(t, a, "symbolic-ref", "HEAD"); got != "refs/heads/main" {
 		t.Errorf("HEAD = %q", got)
 	}
-	if err := run(config{charts: 5, commits: 1, out: a, seed: 7}); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := run(config{charts: 5, commits: 1, out: a, seed: 7}); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("run into a used -out: err = %v, want a not empty error", err)
 	}
 }
