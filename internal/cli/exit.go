@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // Exit codes. They are part of tagbump's interface: document any change in
@@ -77,4 +79,14 @@ func isSilent(err error) bool {
 var exitMap = []struct {
 	match func(error) bool
 	code  int
-}{}
+}{
+	{func(err error) bool { var r *gitrepo.RejectedError; return errors.As(err, &r) }, ExitRejected},
+	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
+	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, gitrepo.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, gitrepo.ErrNetwork) }, ExitNetwork},
+	{func(err error) bool { return errors.Is(err, gitrepo.ErrDirty) }, ExitRefused},
+	{func(err error) bool {
+		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge)
+	}, ExitUsage},
+}

@@ -1,0 +1,137 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Sentinel errors. The errors returned by this package wrap them, so callers
+// decide with errors.Is what to do.
+var (
+	// ErrRace means the branch moved between Fetch and Push: fetch again,
+	// redo the edit and push again.
+	ErrRace = errors.New("the branch moved since it was fetched (lost a race)")
+	// ErrAuth means the server refused the credentials (HTTP 401 or 403,
+	// SSH authentication failure) or none were given where needed.
+	ErrAuth = errors.New("authentication or authorization failed")
+	// ErrNotFound means the repository, the branch or a file does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrHostKey means the SSH server's host key is unknown or does not match
+	// known_hosts; see HostKeyError.
+	ErrHostKey = errors.New("host key verification failed")
+	// ErrNetwork means the server could not be reached or did not answer in
+	// time.
+	ErrNetwork = errors.New("network error")
+	// ErrNotRegular means a path names a symlink, a submodule or a
+	// directory where a regular file was expected.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrTooLarge means a file exceeds the maximum size (WithMaxFileSize).
+	ErrTooLarge = errors.New("file too large")
+	// ErrDirty means a local work tree has uncommitted changes in a file
+	// that a push to the checked-out branch would overwrite.
+	ErrDirty = errors.New("work tree has uncommitted changes")
+)
+
+// RejectedError is a push the server refused for a reason other than a
+// race: a pre-receive or update hook, a protected branch. Retrying the same
+// push will not help.
+type RejectedError struct {
+	// Ref is the refused reference, e.g. refs/heads/main.
+	Ref string
+	// Reason is the server's status text followed by the hook's messages.
+	Reason string
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("push %s: rejected by the server: %s", e.Ref, e.Reason)
+}
+
+// HostKeyError is an SSH host key that known_hosts does not vouch for.
+type HostKeyError struct {
+	// Host is host:port as dialed.
+	Host string
+	// Unknown is true when known_hosts has no key for Host at all, false
+	// when it has a different one (a mismatch: possibly an attack).
+	Unknown bool
+	// Fingerprint is the SHA256 fingerprint of the key the server presented.
+	Fingerprint string
+}
+
+func (e *HostKeyError) Error() string {
+	if e.Unknown {
+		return fmt.Sprintf("ssh host %s: unknown host key %s: add it to known_hosts (--known-hosts FILE)", e.Host, e.Fingerprint)
+	}
+	return fmt.Sprintf("ssh host %s: host key %s does not match known_hosts: check the server or update known_hosts", e.Host, e.Fingerprint)
+}
+
+// Is makes errors.Is(err, ErrHostKey) true.
+func (e *HostKeyError) Is(target error) bool { return target == ErrHostKey }
+
+// notFoundFile is the cause of a missing file: both fs.ErrNotExist and
+// ErrNotFound.
+type notFoundFile struct{}
+
+func (notFoundFile) Error() string { return "file does not exist" }
+func (notFoundFile) Is(target error) bool {
+	return target == fs.ErrNotExist || target == ErrNotFound
+}
+
+// classify turns a go-git or network error into one wrapping this
+// package's sentinels. op and subject name what failed ("fetch URL").
+func (r *Repo) classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if hk := r.hostKeyErr.Swap(nil); hk != nil {
+		return fmt.Errorf("%s %s: %w", op, r.display, hk)
+	}
+	msg := err.Error()
+	var sentinel error
+	var nerr net.Error
+	switch {
+	case errors.Is(err, ErrRace), errors.Is(err, ErrAuth), errors.Is(err, ErrNotFound),
+		errors.Is(err, ErrNetwork), errors.Is(err, ErrHostKey), errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s %s: %w", op, r.display, err)
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
+		errors.Is(err, transport.ErrInvalidAuthMethod),
+		strings.Contains(msg, "unable to authenticate"), strings.Contains(msg, "no supported methods remain"):
+		sentinel = ErrAuth
+	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrEmptyRemoteRepository):
+		sentinel = ErrNotFound
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr),
+		strings.Contains(msg, "connection refused"), strings.Contains(msg, "i/o timeout"),
+		strings.Contains(msg, "no such host"), strings.Contains(msg, "connection reset"):
+		sentinel = ErrNetwork
+	case isRaceError(err):
+		sentinel = ErrRace
+	}
+	if sentinel == nil {
+		return fmt.Errorf("%s %s: %w", op, r.display, err)
+	}
+	return fmt.Errorf("%s %s: %w: %w", op, r.display, sentinel, err)
+}
+
+// isRaceError recognises the three ways go-git reports that a push lost a
+// race, and the server's own compare-and-swap failures.
+func isRaceError(err error) bool {
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return true
+	}
+	return isRaceStatus(err.Error())
+}
+
+func isRaceStatus(s string) bool {
+	for _, m := range []string{"non-fast-forward", "failed to update ref", "fetch first", "failed to lock", "stale info", "cannot lock ref"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}

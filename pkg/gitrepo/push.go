@@ -1,0 +1,144 @@
+package gitrepo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+)
+
+// Push sends c's new objects and asks the server to move c.Branch from
+// c.Parent to c.Hash, in one receive-pack request. It never forces: when
+// the branch moved in the meantime the server's compare-and-swap fails and
+// Push returns an error wrapping ErrRace. A hook or protected-branch refusal
+// is a *RejectedError. For a local clone see the package documentation.
+func (r *Repo) Push(ctx context.Context, c *Commit) error {
+	if r.local != nil {
+		return r.pushLocal(c)
+	}
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	err := r.push(ctx, c)
+	var rej *RejectedError
+	if errors.As(err, &rej) {
+		return err
+	}
+	return r.classify("push to", err)
+}
+
+func (r *Repo) push(ctx context.Context, c *Commit) error {
+	t, err := r.transport()
+	if err != nil {
+		return err
+	}
+	sess, err := t.NewReceivePackSession(r.ep, r.auth)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	adv, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return err
+	}
+	ref := plumbing.NewBranchReferenceName(c.Branch)
+	cur, ok := adv.References[ref.String()]
+	if !ok {
+		return fmt.Errorf("branch %q: %w", c.Branch, ErrNotFound)
+	}
+	if cur != c.Parent {
+		return fmt.Errorf("%w: %s is at %s, the commit was made on %s", ErrRace, ref, short(cur), short(c.Parent))
+	}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(adv.Capabilities)
+	req.Commands = []*packp.Command{{Name: ref, Old: c.Parent, New: c.Hash}}
+	var progress bytes.Buffer
+	if adv.Capabilities.Supports(capability.Sideband64k) {
+		_ = req.Capabilities.Set(capability.Sideband64k)
+	} else if adv.Capabilities.Supports(capability.Sideband) {
+		_ = req.Capabilities.Set(capability.Sideband)
+	}
+	req.Progress = &limitedWriter{w: &progress, n: 64 << 10}
+	pack, err := c.pack()
+	if err != nil {
+		return err
+	}
+	req.Packfile = io.NopCloser(bytes.NewReader(pack))
+	r.stats.ReceivePacks++
+	r.stats.ObjectsPushed += len(c.hashes)
+	report, err := sess.ReceivePack(ctx, req)
+	if report != nil {
+		if rerr := reportError(report, progress.String()); rerr != nil {
+			return rerr
+		}
+	}
+	return err
+}
+
+// pack encodes exactly the commit's new objects (no deltas: they are few
+// and small).
+func (c *Commit) pack() ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := packfile.NewEncoder(&buf, c.objects, false).Encode(c.hashes, 0); err != nil {
+		return nil, fmt.Errorf("encode pack: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// reportError maps the server's report-status to ErrRace or a
+// *RejectedError; hookOutput is what the hooks wrote to the sideband.
+func reportError(rs *packp.ReportStatus, hookOutput string) error {
+	if rs.UnpackStatus != "ok" && rs.UnpackStatus != "" {
+		return fmt.Errorf("server could not unpack the pushed objects: %s", rs.UnpackStatus)
+	}
+	for _, cs := range rs.CommandStatuses {
+		if cs.Status == "ok" {
+			continue
+		}
+		if isRaceStatus(cs.Status) {
+			return fmt.Errorf("%w: %s %s", ErrRace, cs.ReferenceName, cs.Status)
+		}
+		reason := cs.Status
+		if lines := hookLines(hookOutput); lines != "" {
+			reason += ": " + lines
+		}
+		return &RejectedError{Ref: cs.ReferenceName.String(), Reason: reason}
+	}
+	return nil
+}
+
+// hookLines joins the non-empty lines of the hook output.
+func hookLines(s string) string {
+	var out []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n <= 0 {
+		return len(p), nil
+	}
+	q := p
+	if len(q) > l.n {
+		q = q[:l.n]
+	}
+	l.n -= len(q)
+	_, err := l.w.Write(q)
+	return len(p), err
+}
+
+func short(h plumbing.Hash) string { return h.String()[:12] }

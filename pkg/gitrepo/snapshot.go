@@ -1,0 +1,265 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// cleanPath validates a repository path: relative, slash-separated, no
+// empty, "." or ".." elements.
+func cleanPath(p string) (string, error) {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "." ||
+		strings.HasPrefix(p, "../") || p == ".." || strings.Contains(p, "\\") || strings.Contains(p, "/../") {
+		return "", fmt.Errorf("path %q: must be relative and slash-separated without . or .. elements, e.g. app/values-staging.yaml", p)
+	}
+	for _, el := range strings.Split(p, "/") {
+		if el == ".git" {
+			return "", fmt.Errorf("path %q: must not name .git", p)
+		}
+	}
+	return p, nil
+}
+
+// entry finds the tree entry at p in the snapshot's tip tree.
+func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
+	c, err := object.GetCommit(s.objects, s.tip)
+	if err != nil {
+		return nil, err
+	}
+	t, err := object.GetTree(s.objects, c.TreeHash)
+	if err != nil {
+		return nil, err
+	}
+	e, err := t.FindEntry(p)
+	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
+	}
+	return e, err
+}
+
+// ReadFile returns the content of the regular file at path p in the tip
+// commit. A symlink, submodule or directory is refused (ErrNotRegular); a
+// missing file gives an error matching both fs.ErrNotExist and ErrNotFound;
+// a file larger than the maximum size gives ErrTooLarge. On the partial
+// path the blob is fetched by hash in one request.
+func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	p, err := cleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.entry(p)
+	if err != nil {
+		return nil, err
+	}
+	if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w (mode %s): point --values-file at the file itself", ErrNotRegular, e.Mode)}
+	}
+	obj, err := s.objects.EncodedObject(plumbing.BlobObject, e.Hash)
+	if errors.Is(err, plumbing.ErrObjectNotFound) && s.partial {
+		if ferr := s.fetchBlobs(ctx, e.Hash); ferr != nil {
+			if !errors.Is(ferr, errNoPartial) {
+				return nil, s.repo.classify("read "+p+" from", ferr)
+			}
+			if ferr := s.fallback(ctx, ferr); ferr != nil {
+				return nil, ferr
+			}
+		}
+		obj, err = s.objects.EncodedObject(plumbing.BlobObject, e.Hash)
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
+	}
+	if max := s.repo.o.maxFileSize; max > 0 && obj.Size() > max {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, obj.Size(), max)}
+	}
+	rc, err := obj.Reader()
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
+	}
+	return b, nil
+}
+
+// Commit is a new commit on top of a Snapshot's tip, not yet pushed.
+type Commit struct {
+	// Hash is the new commit's hash.
+	Hash plumbing.Hash
+	// Parent is the snapshot's tip.
+	Parent plumbing.Hash
+	// Branch is the branch the commit is meant for.
+	Branch string
+	// Files are the paths the commit changes.
+	Files []string
+
+	objects *memory.Storage // only the new objects
+	hashes  []plumbing.Hash
+	old     map[string]plumbing.Hash // previous blob of each changed file (zero: new file)
+	blobs   map[string]plumbing.Hash // new blob of each changed file
+}
+
+// Commit creates a commit whose parent is the tip and whose tree is the
+// tip's with files (path → content) written. Existing files keep their mode
+// (regular or executable); new files are regular, new directories are
+// created. Only the new blobs, the trees on their paths and the commit are
+// created; nothing is sent until Push.
+func (s *Snapshot) Commit(files map[string][]byte, msg string, author, committer object.Signature) (*Commit, error) {
+	if len(files) == 0 {
+		return nil, errors.New("commit: no files to write")
+	}
+	if author.Name == "" || author.Email == "" || committer.Name == "" || committer.Email == "" {
+		return nil, errors.New("commit: author and committer need a name and an email, e.g. \"tagbump <tagbump@example.com>\"")
+	}
+	parent, err := object.GetCommit(s.objects, s.tip)
+	if err != nil {
+		return nil, fmt.Errorf("commit: read tip %s: %w", s.tip, err)
+	}
+	c := &Commit{Parent: s.tip, Branch: s.branch, objects: memory.NewStorage(), old: map[string]plumbing.Hash{}, blobs: map[string]plumbing.Hash{}}
+	changes := map[string][]byte{}
+	for p, b := range files {
+		cp, err := cleanPath(p)
+		if err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+		changes[cp] = b
+		c.Files = append(c.Files, cp)
+	}
+	sort.Strings(c.Files)
+	root, err := c.writeTree(s.objects, parent.TreeHash, "", changes)
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	commit := &object.Commit{
+		Author: author, Committer: committer, Message: msg,
+		TreeHash: root, ParentHashes: []plumbing.Hash{s.tip},
+	}
+	if c.Hash, err = c.store(commit); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return c, nil
+}
+
+type encoder interface {
+	Encode(plumbing.EncodedObject) error
+}
+
+func (c *Commit) store(o encoder) (plumbing.Hash, error) {
+	obj := c.objects.NewEncodedObject()
+	if err := o.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	h, err := c.objects.SetEncodedObject(obj)
+	if err == nil {
+		c.hashes = append(c.hashes, h)
+	}
+	return h, err
+}
+
+// writeTree returns the hash of the tree at dir (treeHash, zero for a new
+// directory) with changes (paths relative to dir) applied.
+func (c *Commit) writeTree(src storer.EncodedObjectStorer, treeHash plumbing.Hash, dir string, changes map[string][]byte) (plumbing.Hash, error) {
+	var entries []object.TreeEntry
+	if !treeHash.IsZero() {
+		t, err := object.GetTree(src, treeHash)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", dir, err)
+		}
+		entries = append(entries, t.Entries...)
+	}
+	index := map[string]int{}
+	for i, e := range entries {
+		index[e.Name] = i
+	}
+	sub := map[string]map[string][]byte{}
+	for p, b := range changes {
+		name, rest, nested := strings.Cut(p, "/")
+		if nested {
+			if sub[name] == nil {
+				sub[name] = map[string][]byte{}
+			}
+			sub[name][rest] = b
+			continue
+		}
+		full := path.Join(dir, name)
+		blob := &plumbing.MemoryObject{}
+		blob.SetType(plumbing.BlobObject)
+		if _, err := blob.Write(b); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		h, err := c.objects.SetEncodedObject(blob)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		c.hashes = append(c.hashes, h)
+		c.blobs[full] = h
+		if i, ok := index[name]; ok {
+			e := &entries[i]
+			if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
+				return plumbing.ZeroHash, &fs.PathError{Op: "write", Path: full, Err: fmt.Errorf("%w (mode %s)", ErrNotRegular, e.Mode)}
+			}
+			c.old[full] = e.Hash
+			e.Hash = h
+		} else {
+			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
+			index[name] = len(entries) - 1
+		}
+	}
+	for name, ch := range sub {
+		full := path.Join(dir, name)
+		var old plumbing.Hash
+		i, ok := index[name]
+		if ok {
+			if entries[i].Mode != filemode.Dir {
+				return plumbing.ZeroHash, &fs.PathError{Op: "write", Path: full, Err: fmt.Errorf("%w: not a directory", ErrNotRegular)}
+			}
+			old = entries[i].Hash
+		}
+		h, err := c.writeTree(src, old, full, ch)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if ok {
+			entries[i].Hash = h
+		} else {
+			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
+			index[name] = len(entries) - 1
+		}
+	}
+	sort.Sort(object.TreeEntrySorter(entries))
+	return c.store(&object.Tree{Entries: entries})
+}
+
+// fallback replaces a partial snapshot whose blobs the server refuses to
+// send by hash with a full depth-1 fetch of the same tip. If the branch
+// moved meanwhile, the tip's blobs are out of reach: that is a race.
+func (s *Snapshot) fallback(ctx context.Context, cause error) error {
+	r := s.repo
+	r.noPartial = true
+	r.debug("fetching blobs by hash refused, falling back to a full depth-1 fetch", "branch", s.branch, "reason", cause.Error())
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	full, err := r.fetchFull(ctx, s.branch)
+	if err != nil {
+		return r.classify("fetch", err)
+	}
+	if full.tip != s.tip {
+		return fmt.Errorf("fetch %s: %w: %s moved from %s to %s", r.display, ErrRace, s.branch, short(s.tip), short(full.tip))
+	}
+	s.objects, s.partial = full.objects, false
+	return nil
+}

@@ -1,0 +1,143 @@
+package gitrepo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+func TestSSHFetchPush(t *testing.T) {
+	root := t.TempDir()
+	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := testenv.NewSSHKey(t.TempDir(), "id_ed25519", "pass phrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, root)
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, "pass phrase"), gitrepo.WithKnownHosts(knownHosts))
+	ctx := context.Background()
+	if b, err := r.DefaultBranch(ctx); err != nil || b != "main" {
+		t.Fatalf("DefaultBranch over ssh = %q, %v", b, err)
+	}
+	c := bump(t, r, "web/values-staging.yaml", "1.0.0", "1.2.3")
+	if err := r.Push(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
+		t.Fatalf("server main = %s, want %s", got, c.Hash)
+	}
+	if st := r.Stats(); st.Fallbacks != 0 || st.BlobsFetched != 1 {
+		t.Fatalf("ssh stats %+v: want the partial path", st)
+	}
+
+	// a second server's key under the same address: a mismatch (the host key
+	// is checked before the client authenticates, so any client key will do)
+	other, err := testenv.NewSSHKey(t.TempDir(), "other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := filepath.Join(t.TempDir(), "known_hosts")
+	host := strings.Fields(sshd.HostKeyLine())[0]
+	if err := os.WriteFile(wrong, []byte(host+" "+string(other.Authorized)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(other.Path, ""), gitrepo.WithKnownHosts(wrong)).Fetch(ctx, "main")
+	var hk *gitrepo.HostKeyError
+	if !errors.As(err, &hk) || hk.Unknown || !errors.Is(err, gitrepo.ErrHostKey) {
+		t.Fatalf("mismatched host key: %v", err)
+	}
+	// a known_hosts file that does not know the host at all
+	unknown := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(unknown, []byte("[127.0.0.1]:1 "+string(other.Authorized)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(other.Path, ""), gitrepo.WithKnownHosts(unknown)).Fetch(ctx, "main")
+	if !errors.As(err, &hk) || !hk.Unknown {
+		t.Fatalf("unknown host: %v", err)
+	}
+	// a key the server does not accept
+	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(other.Path, ""), gitrepo.WithKnownHosts(knownHosts)).Fetch(ctx, "main")
+	if !errors.Is(err, gitrepo.ErrAuth) {
+		t.Fatalf("unauthorized key: %v", err)
+	}
+}
+
+// A server that filters but serves wants of ref tips only (over ssh; git's
+// http-backend is lenient about reachable wants): the blob read by hash is
+// refused and the snapshot falls back to a full fetch.
+func TestWantByHashRefused(t *testing.T) {
+	root := t.TempDir()
+	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.MustGit(t, dir, "config", "uploadpack.allowAnySHA1InWant", "false")
+	testenv.MustGit(t, dir, "config", "uploadpack.allowTipSHA1InWant", "true")
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, root)
+	var logs bytes.Buffer
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts),
+		gitrepo.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c := bump(t, r, "app/values-prod.yaml", "0.9.0", "1.0.0")
+	if err := r.Push(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
+		t.Fatalf("server main = %s, want %s", got, c.Hash)
+	}
+	if st := r.Stats(); st.Fallbacks != 1 || st.BlobsFetched != 0 || !strings.Contains(logs.String(), "by hash refused") {
+		t.Fatalf("stats %+v, logs %q: want one fallback after a refused want", st, logs.String())
+	}
+}
+
+// WithSSHAgent signs with a key held by a real OpenSSH ssh-agent.
+func TestSSHAgent(t *testing.T) {
+	testenv.RequireBinary(t, "ssh-agent")
+	root := t.TempDir()
+	if _, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles()); err != nil {
+		t.Fatal(err)
+	}
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, root)
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		} else if i == 100 {
+			t.Fatal("ssh-agent did not create its socket")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out, err := exec.Command("ssh-add", key.Path).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v %s", err, out)
+	}
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHAgent(), gitrepo.WithKnownHosts(knownHosts))
+	if _, err := r.Fetch(context.Background(), "main"); err != nil {
+		t.Fatal(err)
+	}
+}
