@@ -68,7 +68,7 @@ func TestQuickRun(t *testing.T) {
 		)
 	} else {
 		rows = append(rows,
-			"| (c) tagbump bump --no-verify | 200 | 200 | 0 | n/a |",
+			"| (c) tagbump bump --no-verify | 200 | 200 | 0 | n/a | n/a |",
 			"| c/a | n/a |",
 			"| 20 | n/a |",
 		)

@@ -46,6 +46,7 @@ type results struct {
 	scenarios []*scenario
 	bumpOK    bool
 	conc      concurrency
+	loadStart string
 }
 
 const scriptA = `set -euo pipefail
@@ -66,7 +67,7 @@ git push -q origin HEAD
 `
 
 func (h *harness) measure(ctx context.Context) (*results, error) {
-	res := &results{cfg: h.cfg, repos: []*repo{h.main, h.fewCommits, h.fewCharts}, bumpOK: h.bumpOK}
+	res := &results{cfg: h.cfg, repos: []*repo{h.main, h.fewCommits, h.fewCharts}, bumpOK: h.bumpOK, loadStart: loadAverage()}
 	m := h.main
 	res.scenarios = []*scenario{
 		{label: "(a) clone --depth 1 + yq + commit + push", kind: 'a', repo: m},

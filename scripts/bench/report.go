@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -33,16 +35,20 @@ func (s *scenario) medians() (wall, cpu, rssMB, server float64) {
 
 func (res *results) write(w io.Writer) {
 	fmt.Fprintf(w, "## tagbump bump vs. the shell step (chart %s, env %s, %d runs each, interleaved)\n\n", res.cfg.chart, res.cfg.env, res.cfg.runs)
-	fmt.Fprintln(w, "| scenario | charts | commits | runs | wall (median) | CPU user+sys (median) | peak RSS (median) | server CPU (median) |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scenario | charts | commits | runs | wall (median) | wall (min – max) | CPU user+sys (median) | peak RSS (median) | server CPU (median) |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range res.scenarios {
 		if len(s.samples) == 0 {
-			fmt.Fprintf(w, "| %s | %d | %d | 0 | n/a | n/a | n/a | n/a |\n", s.label, s.repo.charts, s.repo.commits)
+			fmt.Fprintf(w, "| %s | %d | %d | 0 | n/a | n/a | n/a | n/a | n/a |\n", s.label, s.repo.charts, s.repo.commits)
 			continue
 		}
 		wall, cpu, rss, server := s.medians()
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %.3f s | %.3f s | %.1f MB | %.3f s |\n",
-			s.label, s.repo.charts, s.repo.commits, len(s.samples), wall, cpu, rss, server)
+		lo, hi := s.samples[0].wall, s.samples[0].wall
+		for _, x := range s.samples {
+			lo, hi = min(lo, x.wall), max(hi, x.wall)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %.3f s | %.3f – %.3f s | %.3f s | %.1f MB | %.3f s |\n",
+			s.label, s.repo.charts, s.repo.commits, len(s.samples), wall, lo, hi, cpu, rss, server)
 	}
 	a, b, c := res.scenarios[0], res.scenarios[1], res.scenarios[2]
 	fmt.Fprintln(w, "\n| ratio | wall | CPU | peak RSS |")
@@ -94,6 +100,7 @@ func (res *results) write(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nwall: start to exit of the client. CPU: user+sys of the client process tree (bash and every child it waited for; tagbump alone for c).")
 	fmt.Fprintln(w, "peak RSS: ru_maxrss of the tree, the largest single process. server CPU: the git http-backend processes serving the run.")
+	fmt.Fprintf(w, "machine: %d CPUs, load average %s at start, %s at end.\n", runtime.NumCPU(), res.loadStart, loadAverage())
 }
 
 func (res *results) ratio(w io.Writer, name string, num, den *scenario) {
@@ -103,5 +110,15 @@ func (res *results) ratio(w io.Writer, name string, num, den *scenario) {
 	}
 	nw, nc, nr, _ := num.medians()
 	dw, dc, dr, _ := den.medians()
-	fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f |\n", name, nw/dw, nc/dc, nr/dr)
+	fmt.Fprintf(w, "| %s | %.3f | %.3f | %.3f |\n", name, nw/dw, nc/dc, nr/dr)
+}
+
+// loadAverage returns the one-minute load average, or "?" where
+// /proc/loadavg is missing.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
