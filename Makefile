@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint fuzz fuzz-short bench bench-go bench-e2e clean
+.PHONY: build demo test lint fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -30,16 +30,31 @@ fuzz-short:
 fuzz:
 	@bash scripts/fuzz.sh 0
 
-# bench runs the Go microbenchmarks, then the end-to-end harness of issue 7
-# (scripts/bench: generated repos cached in .cache/bench; BENCHFLAGS=-quick
-# for a smoke run).
-bench: bench-go bench-e2e
+# bench runs the Go microbenchmarks, `tagbump set` against `yq -i`, then the
+# end-to-end harness of issue 7 (scripts/bench: generated repos cached in
+# .cache/bench; BENCHFLAGS=-quick for a smoke run).
+bench: bench-go bench-set bench-e2e
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-e2e:
 	$(GO) run ./scripts/bench $(BENCHFLAGS)
+
+# docs regenerates the CLI reference in docs/cli; check-docs fails when it is stale.
+docs:
+	$(GO) run ./scripts/gendocs
+
+check-docs:
+	$(GO) run ./scripts/gendocs -check
+
+# image assembles the container image as an OCI layout in bin/image (no Docker needed).
+image:
+	$(GO) run ./scripts/image -out bin/image -version $(VERSION) -commit $(COMMIT) -date $(DATE)
+
+# bench-set times `tagbump set` against `yq -i` on a 10 MB file (whole processes).
+bench-set:
+	@bash scripts/bench-set.sh
 
 clean:
 	rm -rf bin

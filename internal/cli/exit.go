@@ -3,8 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
+	"io/fs"
 
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/values"
 )
 
 // Exit codes. They are part of tagbump's interface: document any change in
@@ -80,7 +84,7 @@ var exitMap = []struct {
 	match func(error) bool
 	code  int
 }{
-	{func(err error) bool { var r *gitrepo.RejectedError; return errors.As(err, &r) }, ExitRejected},
+	{isA[*gitrepo.RejectedError], ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrNotFound) }, ExitNotFound},
@@ -89,4 +93,22 @@ var exitMap = []struct {
 	{func(err error) bool {
 		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge)
 	}, ExitUsage},
+	{isA[*imageref.Error], ExitUsage},
+	{isA[*registry.InsecureError], ExitUsage},
+	{isA[*registry.SourceError], ExitUsage},
+	{isA[*registry.NotFoundError], ExitNotFound},
+	{isA[*imageref.PolicyError], ExitRefused},
+	{isA[*registry.RefusedError], ExitRefused},
+	{isA[*registry.AuthError], ExitAuth},
+	{isA[*registry.NetworkError], ExitNetwork},
+	{func(err error) bool { return errors.Is(err, values.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, values.ErrRefused) }, ExitRefused},
+	{func(err error) bool { return errors.Is(err, values.ErrInvalid) }, ExitUsage},
+	{func(err error) bool { return errors.Is(err, fs.ErrNotExist) }, ExitNotFound},
+}
+
+// isA reports whether err wraps an error of type T.
+func isA[T error](err error) bool {
+	var t T
+	return errors.As(err, &t)
 }

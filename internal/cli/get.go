@@ -20,7 +20,10 @@ func NewCmdGet(streams IOStreams, runF func(*GetOptions) error) *cobra.Command {
 	return &cobra.Command{
 		Use:   "get FILE PATH",
 		Short: "Print the value at PATH in a YAML file",
-		Args:  cobra.ExactArgs(2),
+		Long: `Print the string value of the scalar at PATH in FILE (an empty line for
+null). PATH is yq's simple path syntax, as for tagbump set.`,
+		Example: `  tagbump get values-prod.yaml .image.tag`,
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File, opts.Path = args[0], args[1]
 			if runF != nil {
@@ -28,7 +31,7 @@ func NewCmdGet(streams IOStreams, runF func(*GetOptions) error) *cobra.Command {
 			}
 			src, err := os.ReadFile(opts.File)
 			if err != nil {
-				return err
+				return fmt.Errorf("get %s: %w", opts.File, err)
 			}
 			v, err := values.Get(src, opts.Path)
 			if err != nil {

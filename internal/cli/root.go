@@ -69,8 +69,8 @@ retrying safely when another pipeline pushed first.
 
 Every flag can also be set from the environment as TAGBUMP_<FLAG>, with the
 flag name upper-cased and dashes turned into underscores (--log-level is
-TAGBUMP_LOG_LEVEL). A flag on the command line wins over the environment,
-which wins over the default.` + exitCodeHelp,
+TAGBUMP_LOG_LEVEL); an empty variable counts as unset. A flag on the command
+line wins over the environment, which wins over the default.` + exitCodeHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,12 +90,16 @@ which wins over the default.` + exitCodeHelp,
 		NewCmdSet(streams, nil),
 		NewCmdGet(streams, nil),
 		NewCmdVersion(streams),
+		NewCmdVerify(streams, nil),
+		NewCmdPush(streams, nil),
+		NewCmdTag(streams, nil),
 	)
+	addCompletion(root)
 	return root
 }
 
 // bindEnv sets every flag of cmd that was not given on the command line
-// from TAGBUMP_<FLAG>, when that variable is set.
+// from TAGBUMP_<FLAG>, when that variable is set and not empty.
 func bindEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
@@ -103,8 +107,8 @@ func bindEnv(cmd *cobra.Command) error {
 			return
 		}
 		name := EnvName(f.Name)
-		v, ok := os.LookupEnv(name)
-		if !ok {
+		v := os.Getenv(name)
+		if v == "" { // empty counts as unset, so CI templates can pass every input
 			return
 		}
 		if e := cmd.Flags().Set(f.Name, v); e != nil {

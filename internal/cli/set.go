@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 
+	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/internal/diff"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -22,24 +26,89 @@ func NewCmdSet(streams IOStreams, runF func(*SetOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "set FILE PATH VALUE",
 		Short: "Set the scalar at PATH in a YAML file, changing only its bytes",
-		Args:  cobra.ExactArgs(3),
+		Long: `Set the scalar at PATH in FILE to VALUE. Only the bytes of that value change:
+comments, blank lines, indentation, quotes, line endings stay as they are.
+VALUE is quoted when YAML 1.1 (Helm) or 1.2 would read it as anything but
+the same string (on, 1.10, 012, null, ...). The file is replaced atomically.
+If PATH already has VALUE, nothing is written and "unchanged" is logged.
+
+PATH is yq's simple path syntax: .image.tag, .workers[1].image.tag,
+.["app.kubernetes.io/name"]; the leading dot is optional.`,
+		Example: `  tagbump set values-prod.yaml .image.tag v1.4.2
+  tagbump set --dry-run values-prod.yaml .workers[0].image.tag v1.4.2`,
+		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File, opts.Path, opts.Value = args[0], args[1], args[2]
 			if runF != nil {
 				return runF(opts)
 			}
-			src, err := os.ReadFile(opts.File)
-			if err != nil {
-				return err
-			}
-			out, err := values.Set(src, opts.Path, opts.Value)
-			if err != nil {
-				return fmt.Errorf("%s: %w", opts.File, err)
-			}
-			_ = out // TODO(values issue): diff, unchanged, atomic write
-			return nil
+			return runSet(streams, opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "write nothing; print a unified diff on stdout")
 	return cmd
+}
+
+func runSet(streams IOStreams, opts *SetOptions) error {
+	// Edit the file a symlink points to, not the link.
+	name, err := filepath.EvalSymlinks(opts.File)
+	if err != nil {
+		return fmt.Errorf("set %s: %w", opts.File, err)
+	}
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("set %s: %w", opts.File, err)
+	}
+	out, err := values.Set(src, opts.Path, opts.Value)
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.File, err)
+	}
+	if bytes.Equal(out, src) {
+		log.Info("unchanged", "file", opts.File, "path", opts.Path, "value", opts.Value)
+		return nil
+	}
+	if opts.DryRun {
+		_, err := fmt.Fprint(streams.Out, diff.Unified(opts.File, opts.File, src, out))
+		return err
+	}
+	if err := WriteFileAtomic(name, out); err != nil {
+		return err
+	}
+	log.Info("set", "file", opts.File, "path", opts.Path, "value", opts.Value)
+	return nil
+}
+
+// WriteFileAtomic replaces the existing file name with data: it writes a
+// temporary file in the same directory with name's permissions, syncs it
+// and renames it over name, so readers see the old or the new content,
+// never a part. The temporary file is removed on every error.
+func WriteFileAtomic(name string, data []byte) (err error) {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tagbump-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("write %s: %w", name, err)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(fi.Mode().Perm()); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
 }

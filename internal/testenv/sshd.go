@@ -80,7 +80,7 @@ func StartSSHD(dir string, authorizedKey []byte, gitRoot string) (*SSHD, error) 
 		return nil, fmt.Errorf("start sshd: %w", err)
 	}
 	cfg := strings.Join([]string{
-		"Port " + port,
+		fmt.Sprintf("Port %d", port),
 		"ListenAddress 127.0.0.1",
 		"HostKey " + hostKeyPath,
 		"PidFile " + filepath.Join(dir, "sshd.pid"),
@@ -100,7 +100,7 @@ func StartSSHD(dir string, authorizedKey []byte, gitRoot string) (*SSHD, error) 
 		return nil, fmt.Errorf("start sshd: %w", err)
 	}
 	s := &SSHD{
-		Addr: "127.0.0.1:" + port, User: u.Username, HostKey: signer.PublicKey(),
+		Addr: fmt.Sprintf("127.0.0.1:%d", port), User: u.Username, HostKey: signer.PublicKey(),
 		gitRoot: gitRoot, stderr: &bytes.Buffer{}, done: make(chan struct{}),
 	}
 	s.cmd = exec.Command(SSHDPath, "-D", "-e", "-f", cfgPath)
@@ -136,16 +136,6 @@ func (s *SSHD) waitReady(max time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("sshd not ready after %s", max)
-}
-
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	return port, err
 }
 
 // HostKeyLine returns the known_hosts line for the server,

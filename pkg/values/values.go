@@ -1,14 +1,86 @@
 // Package values edits Helm values files byte-exactly: it changes the bytes
 // of one scalar and nothing else. It does no I/O.
+//
+// Set parses the source once with yaml.v3, finds the scalar at a path,
+// computes that scalar's byte span in the original text, splices in the new
+// value (quoted where YAML 1.1 or 1.2 would otherwise read it as something
+// other than the same string), then parses the result again and checks that
+// every other node is unchanged before returning it.
 package values
 
-import "errors"
+import "go.yaml.in/yaml/v3"
 
-var errNotImplemented = errors.New("not implemented yet")
+// Get returns the string value of the scalar at path in src. A null or
+// empty scalar reads as "". Get follows aliases and merge keys.
+func Get(src []byte, path string) (string, error) {
+	p, err := ParsePath(path)
+	if err != nil {
+		return "", err
+	}
+	docs, err := parse(src, "get", path)
+	if err != nil {
+		return "", err
+	}
+	h, err := locate(docs, p, "get", path, false)
+	if err != nil {
+		return "", err
+	}
+	if h.node.ShortTag() == "!!null" {
+		return "", nil
+	}
+	return h.node.Value, nil
+}
 
-// Get returns the string value of the scalar at path in src.
-func Get(src []byte, path string) (string, error) { return "", errNotImplemented }
+// Set returns src with the scalar at path reading back as value; only that
+// scalar's bytes change. If the value is already there (and reads as that
+// string under YAML 1.1 too), it returns src unchanged (bytes.Equal) and a
+// nil error. It refuses aliases, merged keys, anchors used by aliases,
+// duplicate keys, paths found in several documents, non-scalar and
+// multi-line targets with an *Error of Kind ErrRefused.
+func Set(src []byte, path, value string) ([]byte, error) {
+	p, err := ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkValue(value); err != nil {
+		err.Path = path
+		return nil, err
+	}
+	docs, err := parse(src, "set", path)
+	if err != nil {
+		return nil, err
+	}
+	h, err := locate(docs, p, "set", path, true)
+	if err != nil {
+		return nil, err
+	}
+	if alreadySet(h.node, value) {
+		return src, nil
+	}
+	start, end, repl, serr := splice(src, h, value)
+	if serr != nil {
+		serr.Op, serr.Path = "set", path
+		return nil, serr
+	}
+	out := make([]byte, 0, len(src)-(end-start)+len(repl))
+	out = append(out, src[:start]...)
+	out = append(out, repl...)
+	out = append(out, src[end:]...)
+	if err := verify(docs, out, h, value); err != nil {
+		err.Op, err.Path = "set", path
+		return nil, err
+	}
+	return out, nil
+}
 
-// Set returns a copy of src in which the scalar at path reads as value, with
-// every other byte unchanged.
-func Set(src []byte, path, value string) ([]byte, error) { return nil, errNotImplemented }
+// alreadySet reports whether n reads as the string value under YAML 1.2 and 1.1.
+func alreadySet(n *yaml.Node, value string) bool {
+	if n.Value != value || n.ShortTag() != "!!str" {
+		return false
+	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 ||
+		n.Tag == "!!str" && n.Style&yaml.TaggedStyle != 0 {
+		return true
+	}
+	return plainString11(value)
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -16,22 +15,7 @@ import (
 // the timings.
 func TestQuickRun(t *testing.T) {
 	ctx := context.Background()
-	root, err := moduleRoot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// yq is slow to build: share the installed copy with make bench.
-	yq, err := ensureYQ(ctx, filepath.Join(root, ".cache", "bench", "bin"), os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cache := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(cache, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(yq, filepath.Join(cache, "bin", "yq")); err != nil {
-		t.Fatal(err)
-	}
 	tagbump := filepath.Join(cache, "tagbump")
 	if out, err := exec.Command("go", "build", "-o", tagbump, "../../cmd/tagbump").CombinedOutput(); err != nil {
 		t.Fatalf("build tagbump: %v\n%s", err, out)

@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", cfg.runs, "runs of each scenario (interleaved)")
 	flag.IntVar(&cfg.concurrent, "concurrent", cfg.concurrent, "concurrent bumps on one branch, each on its own chart (0: skip)")
 	flag.Uint64Var(&cfg.seed, "seed", cfg.seed, "genrepo seed")
-	flag.StringVar(&cfg.cache, "cache", cfg.cache, "cache directory for generated repositories and tools")
+	flag.StringVar(&cfg.cache, "cache", cfg.cache, "cache directory for generated repositories (yq goes to .cache/bin)")
 	flag.StringVar(&cfg.tagbump, "tagbump", cfg.tagbump, "tagbump binary to measure (empty: build it with make build)")
 	flag.StringVar(&cfg.chart, "chart", cfg.chart, "chart the bumps edit")
 	flag.StringVar(&cfg.env, "env", cfg.env, "environment the bumps edit")

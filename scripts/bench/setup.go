@@ -57,7 +57,8 @@ func newHarness(ctx context.Context, cfg config, log io.Writer) (h *harness, err
 	if err := os.MkdirAll(filepath.Join(h.cache, "bin"), 0o755); err != nil {
 		return nil, fmt.Errorf("create cache: %w", err)
 	}
-	if h.yq, err = ensureYQ(ctx, filepath.Join(h.cache, "bin"), log); err != nil {
+	// yq goes where scripts/bench-set.sh installs it too.
+	if h.yq, err = ensureYQ(ctx, filepath.Join(h.root, ".cache", "bin"), log); err != nil {
 		return nil, err
 	}
 	h.genrepoBin = filepath.Join(h.cache, "bin", "genrepo")

@@ -1,0 +1,275 @@
+package ci
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Result is what a bump reports to the CI system.
+type Result struct {
+	// Image is the image reference that was deployed (repo:tag).
+	Image string
+	// Digest is the image's manifest digest, when known.
+	Digest string
+	// Commit is the SHA of the commit pushed to the charts repository,
+	// empty when nothing was pushed.
+	Commit string
+	// Changed reports whether a values file changed.
+	Changed bool
+	// Outcome is the bump's outcome in one word (changed, unchanged,
+	// skipped, dry-run).
+	Outcome string
+	// Files lists the edits, one per changed value.
+	Files []FileChange
+	// Repo is the charts repository URL and Branch its branch.
+	Repo, Branch string
+}
+
+// FileChange is one value edited in one file.
+type FileChange struct {
+	File, Key, Old, New string
+}
+
+// outcome returns r.Outcome, or changed/unchanged when it is empty.
+func (r Result) outcome() string {
+	switch {
+	case r.Outcome != "":
+		return r.Outcome
+	case r.Changed:
+		return "changed"
+	}
+	return "unchanged"
+}
+
+// outputs returns the step outputs in the order they are written.
+func (r Result) outputs() [][2]string {
+	return [][2]string{
+		{"image", r.Image},
+		{"digest", r.Digest},
+		{"commit", r.Commit},
+		{"changed", strconv.FormatBool(r.Changed)},
+		{"outcome", r.outcome()},
+	}
+}
+
+// Option configures WriteOutputs.
+type Option func(*options)
+
+type options struct {
+	dotenv string
+}
+
+// WithDotenv also writes the outputs to the dotenv file path, as
+// TAGBUMP_RESULT_IMAGE=..., TAGBUMP_RESULT_DIGEST=... lines, for GitLab's
+// artifacts:reports:dotenv (it works in any system). The RESULT_ part keeps
+// them apart from the TAGBUMP_<FLAG> variables: GitLab gives dotenv
+// variables to later jobs with a higher precedence than their own, and
+// TAGBUMP_IMAGE there would override the next bump's --image. The file is
+// replaced atomically. The default is no dotenv file.
+func WithDotenv(path string) Option {
+	return func(o *options) { o.dotenv = path }
+}
+
+// WriteOutputs publishes r the way e's CI system expects: on GitHub it
+// appends the outputs image, digest, commit, changed and outcome to
+// $GITHUB_OUTPUT and a markdown summary to $GITHUB_STEP_SUMMARY; on Azure it
+// writes ##vso[task.setvariable] output variables of the same names to w
+// (the step's stdout). Elsewhere it writes nothing unless an option asks.
+func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	switch e.System {
+	case GitHub:
+		if e.OutputFile != "" {
+			if err := appendFile(e.OutputFile, githubOutputs(r)); err != nil {
+				return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
+			}
+		}
+		if e.SummaryFile != "" {
+			if err := appendFile(e.SummaryFile, githubSummary(r)); err != nil {
+				return fmt.Errorf("write GITHUB_STEP_SUMMARY: %w", err)
+			}
+		}
+	case Azure:
+		var b bytes.Buffer
+		for _, kv := range r.outputs() {
+			fmt.Fprintf(&b, "##vso[task.setvariable variable=%s;isOutput=true]%s\n",
+				azureProperty(kv[0]), azureData(kv[1]))
+		}
+		if _, err := w.Write(b.Bytes()); err != nil {
+			return fmt.Errorf("write azure output variables: %w", err)
+		}
+	}
+	if o.dotenv != "" {
+		if err := writeDotenv(o.dotenv, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Annotate shows msg as an error (level "error") or a warning (any other
+// level) on the run's page: ::error title=tagbump::msg on GitHub,
+// ##vso[task.logissue type=error]msg on Azure, written to w (the step's
+// stdout). Other systems have no such command and get nothing; log the
+// message as well.
+func (e Env) Annotate(w io.Writer, level, msg string) {
+	if level != "error" {
+		level = "warning"
+	}
+	switch e.System {
+	case GitHub:
+		fmt.Fprintf(w, "::%s title=%s::%s\n", level, githubProperty("tagbump"), githubData(msg))
+	case Azure:
+		fmt.Fprintf(w, "##vso[task.logissue type=%s]%s\n", level, azureData(msg))
+	}
+}
+
+// githubData escapes a workflow command's message (toolkit's escapeData).
+var githubData = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace
+
+// githubProperty escapes a workflow command's property value.
+var githubProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace
+
+// azureData escapes a logging command's message; the agent decodes %AZP25.
+var azureData = strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A").Replace
+
+// azureProperty escapes a logging command's property value.
+var azureProperty = strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", ";", "%3B", "]", "%5D").Replace
+
+// githubOutputs renders the outputs in $GITHUB_OUTPUT's heredoc form,
+// which is safe for any value: the delimiter is chosen so that it occurs
+// in no value.
+func githubOutputs(r Result) []byte {
+	outs := r.outputs()
+	delim := "TAGBUMP_EOF"
+	for i := 1; ; i++ {
+		clash := false
+		for _, kv := range outs {
+			clash = clash || strings.Contains(kv[1], delim)
+		}
+		if !clash {
+			break
+		}
+		delim = "TAGBUMP_EOF_" + strconv.Itoa(i)
+	}
+	var b bytes.Buffer
+	for _, kv := range outs {
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", kv[0], delim, kv[1], delim)
+	}
+	return b.Bytes()
+}
+
+// githubSummary renders r as markdown for the job summary.
+func githubSummary(r Result) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "### tagbump: %s\n\n", mdText(r.outcome()))
+	if len(r.Files) == 0 {
+		b.WriteString("No values file changed.\n\n")
+	} else {
+		b.WriteString("| File | Key | Old | New |\n| --- | --- | --- | --- |\n")
+		for _, f := range r.Files {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCode(f.File), mdCode(f.Key), mdCode(f.Old), mdCode(f.New))
+		}
+		b.WriteString("\n")
+	}
+	rows := [][2]string{
+		{"Image", r.Image}, {"Digest", r.Digest}, {"Repository", redactURL(r.Repo)},
+		{"Branch", r.Branch}, {"Commit", r.Commit},
+	}
+	head := false
+	for _, row := range rows {
+		if row[1] == "" {
+			continue
+		}
+		if !head {
+			b.WriteString("| | |\n| --- | --- |\n")
+			head = true
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", row[0], mdCode(row[1]))
+	}
+	if head {
+		b.WriteString("\n")
+	}
+	return b.Bytes()
+}
+
+// mdText makes s safe as plain text on one markdown line.
+func mdText(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`, "<", "&lt;", "*", `\*`, "_", `\_`, "`", "\\`").Replace(s)
+}
+
+// mdCode renders s as a code span that is safe inside a table cell.
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`).Replace(s)
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
+	return "`" + s + "`"
+}
+
+// redactURL drops the user information from a URL, in case credentials
+// were put there.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	u.User = nil
+	return u.String()
+}
+
+// appendFile appends data to path in a single write.
+func appendFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeDotenv replaces path with r's outputs as TAGBUMP_RESULT_NAME=value
+// lines.
+func writeDotenv(path string, r Result) error {
+	var b bytes.Buffer
+	for _, kv := range r.outputs() {
+		if strings.ContainsAny(kv[1], "\r\n") {
+			return fmt.Errorf("write dotenv %s: value of %s has a line break, which dotenv cannot hold", path, kv[0])
+		}
+		fmt.Fprintf(&b, "TAGBUMP_RESULT_%s=%s\n", strings.ToUpper(kv[0]), kv[1])
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tagbump-dotenv-*")
+	if err != nil {
+		return fmt.Errorf("write dotenv %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	_, err = tmp.Write(b.Bytes())
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write dotenv %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+package ci_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/cli"
+	"go.yaml.in/yaml/v3"
+)
+
+// bumpFlags are the `tagbump bump` flags the CI templates pass on.
+var bumpFlags = []string{
+	"repo", "chart", "env", "image", "branch", "key", "values-file", "digest", "no-verify",
+	"push-from", "dry-run", "output", "skip-ci", "author", "max-attempts", "dotenv", "log-level",
+}
+
+// outputNames are the step outputs WriteOutputs writes.
+var outputNames = []string{"image", "digest", "commit", "changed", "outcome"}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkScript fails when script is not valid shell or expands a template
+// expression inside the script, where a value could inject commands.
+func checkScript(t *testing.T, name, shell, script string) {
+	t.Helper()
+	if strings.Contains(script, "${{") {
+		t.Errorf("%s: script expands a ${{ }} expression; pass values through env", name)
+	}
+	cmd := exec.Command(shell, "-n")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%s: %s -n: %v\n%s", name, shell, err, out)
+	}
+}
+
+func TestGitHubAction(t *testing.T) {
+	var action struct {
+		Name    string
+		Inputs  map[string]struct{ Description, Default string }
+		Outputs map[string]struct{ Description, Value string }
+		Runs    struct {
+			Using string
+			Steps []struct {
+				ID, Name, Shell, Run string
+				Env                  map[string]string
+			}
+		}
+	}
+	readYAML(t, "action.yml", &action)
+	if action.Runs.Using != "composite" {
+		t.Errorf("runs.using = %q, want composite", action.Runs.Using)
+	}
+	var bump *struct {
+		ID, Name, Shell, Run string
+		Env                  map[string]string
+	}
+	for i, s := range action.Runs.Steps {
+		checkScript(t, "action.yml step "+s.Name, "bash", s.Run)
+		if s.ID == "bump" {
+			bump = &action.Runs.Steps[i]
+		}
+	}
+	if bump == nil {
+		t.Fatal("action.yml has no step with id bump")
+	}
+	if bump.Run != "tagbump bump" {
+		t.Errorf("bump step runs %q, want tagbump bump", bump.Run)
+	}
+	for _, f := range bumpFlags {
+		in, ok := action.Inputs[f]
+		if !ok {
+			t.Errorf("action.yml has no input %q for --%s", f, f)
+			continue
+		}
+		if in.Description == "" {
+			t.Errorf("input %q has no description", f)
+		}
+		if got, want := bump.Env[cli.EnvName(f)], "${{ inputs."+f+" }}"; got != want {
+			t.Errorf("bump step env %s = %q, want %q", cli.EnvName(f), got, want)
+		}
+	}
+	if got := bump.Env["GITHUB_TOKEN"]; got != "${{ inputs.token }}" {
+		t.Errorf("bump step GITHUB_TOKEN = %q, want the token input", got)
+	}
+	for _, o := range outputNames {
+		if got, want := action.Outputs[o].Value, "${{ steps.bump.outputs."+o+" }}"; got != want {
+			t.Errorf("output %s = %q, want %q", o, got, want)
+		}
+	}
+	// Every TAGBUMP_ variable of the step is a flag's, so none is ignored.
+	for k := range bump.Env {
+		if strings.HasPrefix(k, "TAGBUMP_") && !slices.ContainsFunc(bumpFlags, func(f string) bool { return cli.EnvName(f) == k }) {
+			t.Errorf("bump step sets %s, which is no flag", k)
+		}
+	}
+}
+
+// azureParam is the parameter name of a flag: camelCase.
+func azureParam(flag string) string {
+	parts := strings.Split(flag, "-")
+	for i := 1; i < len(parts); i++ {
+		parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+	}
+	return strings.Join(parts, "")
+}
+
+func TestAzureStepTemplate(t *testing.T) {
+	var tmpl struct {
+		Parameters []struct {
+			Name, Type string
+			Default    any
+		}
+		Steps []struct {
+			Bash, Name, DisplayName string
+			Env                     map[string]string
+		}
+	}
+	readYAML(t, "ci-templates/azure-pipelines/tagbump-step.yml", &tmpl)
+	params := map[string]string{}
+	var stepName any
+	for _, p := range tmpl.Parameters {
+		params[p.Name] = p.Type
+		if p.Name == "stepName" {
+			stepName = p.Default
+		}
+	}
+	if len(tmpl.Steps) != 2 {
+		t.Fatalf("template has %d steps, want install and bump", len(tmpl.Steps))
+	}
+	for _, s := range tmpl.Steps {
+		checkScript(t, "azure step "+s.DisplayName, "bash", s.Bash)
+	}
+	bump := tmpl.Steps[1]
+	if bump.Bash != "tagbump bump" || bump.Name != "${{ parameters.stepName }}" {
+		t.Errorf("bump step = %q named %q", bump.Bash, bump.Name)
+	}
+	if bump.Env["SYSTEM_ACCESSTOKEN"] != "$(System.AccessToken)" {
+		t.Errorf("SYSTEM_ACCESSTOKEN = %q, want $(System.AccessToken)", bump.Env["SYSTEM_ACCESSTOKEN"])
+	}
+	bools := []string{"digest", "no-verify", "dry-run", "skip-ci"}
+	for _, f := range bumpFlags {
+		p := azureParam(f)
+		typ, ok := params[p]
+		if !ok {
+			t.Errorf("no parameter %s for --%s", p, f)
+			continue
+		}
+		if want := map[bool]string{true: "boolean", false: "string"}[slices.Contains(bools, f)]; typ != want {
+			t.Errorf("parameter %s has type %s, want %s", p, typ, want)
+		}
+		if got, want := bump.Env[cli.EnvName(f)], "${{ parameters."+p+" }}"; got != want {
+			t.Errorf("bump env %s = %q, want %q", cli.EnvName(f), got, want)
+		}
+	}
+	if s, ok := stepName.(string); !ok || s == "" || strings.EqualFold(s, "tagbump") {
+		t.Errorf("default stepName = %v: want a name that does not turn outputs into TAGBUMP_* variables", stepName)
+	}
+}
+
+func TestGitLabJobTemplate(t *testing.T) {
+	var tmpl map[string]struct {
+		Image        string
+		Variables    map[string]string
+		BeforeScript []string `yaml:"before_script"`
+		Script       []string
+		Artifacts    struct {
+			Reports struct{ Dotenv string }
+		}
+	}
+	readYAML(t, "ci-templates/gitlab/tagbump.gitlab-ci.yml", &tmpl)
+	job, ok := tmpl[".tagbump"]
+	if !ok {
+		t.Fatal("no hidden job .tagbump")
+	}
+	if !slices.Equal(job.Script, []string{"tagbump bump"}) {
+		t.Errorf("script = %q", job.Script)
+	}
+	if job.Artifacts.Reports.Dotenv == "" || job.Artifacts.Reports.Dotenv != job.Variables[cli.EnvName("dotenv")] {
+		t.Errorf("artifacts:reports:dotenv = %q, TAGBUMP_DOTENV = %q: want the same file",
+			job.Artifacts.Reports.Dotenv, job.Variables[cli.EnvName("dotenv")])
+	}
+	for _, s := range job.BeforeScript {
+		checkScript(t, "gitlab before_script", "sh", s)
+	}
+	for k := range job.Variables {
+		f := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k, "TAGBUMP_"), "_", "-"))
+		if k != cli.EnvName("dotenv") && slices.Contains(bumpFlags, f) {
+			t.Errorf("template variable %s would set --%s for every user", k, f)
+		}
+	}
+}
+
+func TestGoreleaserMatchesTemplates(t *testing.T) {
+	var cfg struct {
+		Version int
+		Builds  []struct {
+			Main   string
+			Env    []string
+			Flags  []string
+			Goos   []string
+			Goarch []string
+		}
+		Archives []struct {
+			NameTemplate string `yaml:"name_template"`
+		}
+		Checksum struct {
+			NameTemplate string `yaml:"name_template"`
+		}
+		DockersV2 []struct {
+			Dockerfile string
+			Platforms  []string
+		} `yaml:"dockers_v2"`
+	}
+	readYAML(t, ".goreleaser.yaml", &cfg)
+	if cfg.Version != 2 || len(cfg.Builds) != 1 || len(cfg.Archives) != 1 || len(cfg.DockersV2) != 1 {
+		t.Fatalf("unexpected shape: %+v", cfg)
+	}
+	b := cfg.Builds[0]
+	if b.Main != "./cmd/tagbump" || !slices.Contains(b.Env, "CGO_ENABLED=0") || !slices.Contains(b.Flags, "-trimpath") {
+		t.Errorf("build = %+v, want ./cmd/tagbump, CGO_ENABLED=0, -trimpath", b)
+	}
+	if !slices.Equal(b.Goos, []string{"linux", "darwin", "windows"}) || !slices.Equal(b.Goarch, []string{"amd64", "arm64"}) {
+		t.Errorf("platforms = %v × %v", b.Goos, b.Goarch)
+	}
+	// The templates download tagbump_<os>_<arch>.<ext> and checksums.txt.
+	if got := cfg.Archives[0].NameTemplate; got != "{{ .ProjectName }}_{{ .Os }}_{{ .Arch }}" {
+		t.Errorf("archive name_template = %q", got)
+	}
+	if cfg.Checksum.NameTemplate != "checksums.txt" {
+		t.Errorf("checksum name_template = %q", cfg.Checksum.NameTemplate)
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", cfg.DockersV2[0].Dockerfile)); err != nil {
+		t.Errorf("dockers_v2 dockerfile: %v", err)
+	}
+}

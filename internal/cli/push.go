@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/pkg/registry"
+)
+
+// PushOptions are the inputs of `tagbump push`.
+type PushOptions struct {
+	From     string
+	Image    string
+	Registry registryFlags
+	Output   outputFlag
+}
+
+// NewCmdPush builds `tagbump push`. runF replaces the command's work in
+// tests.
+func NewCmdPush(streams IOStreams, runF func(*PushOptions) error) *cobra.Command {
+	opts := &PushOptions{}
+	cmd := &cobra.Command{
+		Use:   "push --from PATH IMAGE",
+		Short: "Push a built image under an immutable tag",
+		Long: `Push the image at --from (a docker save tarball, or an OCI image layout
+directory holding one image or a multi-platform index) to IMAGE
+(registry/repository:tag). When the tag is absent the image is pushed,
+skipping blobs the registry already has; when it exists with the same digest
+nothing is written; when it exists with another digest tagbump refuses
+(exit code 4) and the registry is unchanged.
+
+Registries have no compare-and-swap for tags: tagbump checks the tag before
+and after the push, so another writer pushing the same tag at the same moment
+is detected afterwards (exit code 4), not prevented.`,
+		Example: `  docker save -o app.tar app:build && tagbump push --from app.tar registry.example.com/team/app:app-service-123
+  tagbump push --from ./oci-layout registry.example.com/team/app:1.2.3`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Image = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPush(cmd, streams, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.From, "from", "", "docker save tarball or OCI image layout directory to push (required)")
+	opts.Registry.register(cmd.Flags())
+	opts.Output.register(cmd.Flags())
+	return cmd
+}
+
+func runPush(cmd *cobra.Command, streams IOStreams, opts *PushOptions) error {
+	if opts.From == "" {
+		return usageErr(errors.New("push: --from is required: give a docker save tarball or an OCI layout directory"))
+	}
+	ref, ropts, err := opts.Registry.setup(&opts.Output, opts.Image)
+	if err != nil {
+		return err
+	}
+	pr := newProgressReporter(streams.Err, 5*time.Second)
+	defer pr.done()
+	res, err := registry.Push(cmd.Context(), opts.From, ref, append(ropts, registry.WithProgress(pr.report))...)
+	pr.done()
+	if err != nil {
+		return err
+	}
+	if res.Pushed {
+		log.Info("pushed", "image", res.Image, "layers", res.Layers)
+	} else {
+		log.Info("already in the registry with the same digest, nothing written", "image", res.Image)
+	}
+	return opts.Output.print(streams.Out, res.Image, res)
+}
+
+// progressReporter shows push progress: a line redrawn in place on a
+// terminal, otherwise a log line every interval.
+type progressReporter struct {
+	w        io.Writer
+	tty      bool
+	interval time.Duration
+	mu       sync.Mutex
+	last     time.Time
+	drawn    bool
+}
+
+func newProgressReporter(w io.Writer, interval time.Duration) *progressReporter {
+	f, ok := w.(*os.File)
+	tty := ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	return &progressReporter{w: w, tty: tty, interval: interval, last: time.Now()}
+}
+
+func (p *progressReporter) report(u registry.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[Kpushing %d layers: %s / %s", u.Layers, mb(u.Complete), mb(u.Total))
+		p.drawn = true
+		return
+	}
+	if time.Since(p.last) >= p.interval {
+		p.last = time.Now()
+		log.Info("pushing", "layers", u.Layers, "done", mb(u.Complete), "total", mb(u.Total))
+	}
+}
+
+// done ends the progress line on a terminal.
+func (p *progressReporter) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/spf13/pflag"
+	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/registry"
+)
+
+// Environment variables with registry credentials. They are read here
+// only, never exposed as flags, and never printed.
+const (
+	envRegistryUsername = "TAGBUMP_REGISTRY_USERNAME"
+	envRegistryPassword = "TAGBUMP_REGISTRY_PASSWORD"
+)
+
+// registryFlags are the flags of every command that talks to a registry
+// (verify, push, tag and bump).
+type registryFlags struct {
+	TagPattern string
+	Insecure   []string
+	Timeout    time.Duration
+	Retries    int
+}
+
+// register adds the registry flags to fs.
+func (f *registryFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.TagPattern, "tag-pattern", "", "refuse tags that do not match this regular expression (matched against the whole tag)")
+	fs.StringArrayVar(&f.Insecure, "insecure-registry", nil, "allow plain HTTP to this registry host or host:port (repeatable); localhost and 127.0.0.0/8 always may")
+	fs.DurationVar(&f.Timeout, "timeout", 30*time.Second, "fail a registry request that makes no progress for this long")
+	fs.IntVar(&f.Retries, "retries", 3, "attempts per registry request on 408, 429, 5xx, network errors and timeouts")
+}
+
+// policy returns the tag policy of the flags.
+func (f *registryFlags) policy() (imageref.Policy, error) {
+	if f.TagPattern == "" {
+		return imageref.Policy{}, nil
+	}
+	re, err := regexp.Compile(`^(?:` + f.TagPattern + `)$`)
+	if err != nil {
+		return imageref.Policy{}, usageErr(fmt.Errorf("invalid --tag-pattern %q: %w: give a Go regular expression such as 'app-service-[0-9]+'", f.TagPattern, err))
+	}
+	return imageref.Policy{Pattern: re}, nil
+}
+
+// options returns the pkg/registry options of the flags, with credentials
+// from the environment ahead of docker's and podman's config files.
+func (f *registryFlags) options() ([]registry.Option, error) {
+	p, err := f.policy()
+	if err != nil {
+		return nil, err
+	}
+	kc, err := registryKeychain()
+	if err != nil {
+		return nil, err
+	}
+	if f.Timeout <= 0 {
+		return nil, usageErr(fmt.Errorf("invalid --timeout %s: give a positive duration such as 30s", f.Timeout))
+	}
+	return []registry.Option{
+		registry.WithPolicy(p),
+		registry.WithKeychain(kc),
+		registry.WithInsecureRegistries(f.Insecure),
+		registry.WithTimeout(f.Timeout),
+		registry.WithRetry(f.Retries),
+		registry.WithUserAgent("tagbump/" + userAgentVersion()),
+	}, nil
+}
+
+func userAgentVersion() string {
+	v, _, _ := buildInfo()
+	return v
+}
+
+// envKeychain gives the credentials of TAGBUMP_REGISTRY_USERNAME and
+// TAGBUMP_REGISTRY_PASSWORD to every registry.
+type envKeychain struct{ cfg authn.AuthConfig }
+
+func (k envKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
+	return authn.FromConfig(k.cfg), nil
+}
+
+// registryKeychain returns the environment's credentials, when set, ahead
+// of go-containerregistry's default keychain.
+func registryKeychain() (authn.Keychain, error) {
+	user, pass := os.Getenv(envRegistryUsername), os.Getenv(envRegistryPassword)
+	switch {
+	case user == "" && pass == "":
+		return authn.DefaultKeychain, nil
+	case user == "" || pass == "":
+		return nil, usageErr(errors.New("registry credentials: set both " + envRegistryUsername + " and " + envRegistryPassword + ", or neither"))
+	}
+	return authn.NewMultiKeychain(envKeychain{cfg: authn.AuthConfig{Username: user, Password: pass}}, authn.DefaultKeychain), nil
+}
+
+// setup checks --output, parses image and returns the registry options of
+// the flags: the common start of verify, push and tag.
+func (f *registryFlags) setup(out *outputFlag, image string) (imageref.Ref, []registry.Option, error) {
+	if err := out.check(); err != nil {
+		return imageref.Ref{}, nil, err
+	}
+	ref, err := parseImage(image)
+	if err != nil {
+		return imageref.Ref{}, nil, err
+	}
+	opts, err := f.options()
+	return ref, opts, err
+}
+
+// parseImage parses a command-line image reference.
+func parseImage(s string) (imageref.Ref, error) {
+	r, err := imageref.Parse(s)
+	if err != nil {
+		return imageref.Ref{}, usageErr(err)
+	}
+	return r, nil
+}
+
+// outputFlag is --output text|json.
+type outputFlag struct{ Format string }
+
+func (o *outputFlag) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.Format, "output", "o", "text", "output format: text or json")
+}
+
+func (o *outputFlag) check() error {
+	if o.Format != "text" && o.Format != "json" {
+		return usageErr(fmt.Errorf("invalid --output %q: use text or json", o.Format))
+	}
+	return nil
+}
+
+// print writes v as indented JSON, or text followed by a newline.
+func (o *outputFlag) print(w io.Writer, text string, v any) error {
+	if o.Format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	_, err := fmt.Fprintln(w, text)
+	return err
+}

@@ -1,0 +1,245 @@
+package values
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// hit is the scalar a path leads to in one document.
+type hit struct {
+	doc    int        // index of the document
+	node   *yaml.Node // the target
+	key    *yaml.Node // its key when its parent is a mapping, else nil
+	flow   bool       // the target is inside a flow collection
+	chain  []*yaml.Node
+	parent *yaml.Node
+}
+
+// locate finds the node at p in the documents. In write mode it refuses
+// targets that an edit of their bytes would not change alone, or would
+// change elsewhere too: aliases, merged keys, anchors used by aliases.
+func locate(docs []*yaml.Node, p Path, op, path string, write bool) (*hit, error) {
+	if len(docs) == 0 {
+		return nil, &Error{Op: op, Path: path, Kind: ErrNotFound, Reason: "the file has no YAML document"}
+	}
+	var hits []*hit
+	var best *Error
+	bestDepth := -1
+	for i, d := range docs {
+		h, depth, err := walk(d, p, op, path, write)
+		if err != nil {
+			if err.Kind != ErrNotFound {
+				return nil, err
+			}
+			if depth > bestDepth {
+				best, bestDepth = err, depth
+			}
+			continue
+		}
+		h.doc = i
+		hits = append(hits, h)
+	}
+	if len(hits) == 0 {
+		if len(docs) > 1 {
+			best.Reason += fmt.Sprintf(" (in any of the %d documents)", len(docs))
+		}
+		return nil, best
+	}
+	if len(hits) > 1 {
+		var where []string
+		for _, h := range hits {
+			where = append(where, fmt.Sprintf("document %d (line %d)", h.doc+1, h.node.Line))
+		}
+		return nil, &Error{Op: op, Path: path, Kind: ErrRefused,
+			Reason: "the path is ambiguous: it exists in " + strings.Join(where, " and ") +
+				"; split the file or make the path unique"}
+	}
+	h := hits[0]
+	if write {
+		if err := checkAnchors(docs[h.doc], h, op, path); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// walk follows p from the root of doc. depth is how many segments matched.
+func walk(doc *yaml.Node, p Path, op, path string, write bool) (*hit, int, *Error) {
+	at := func(n *yaml.Node, kind error, reason string) *Error {
+		return &Error{Op: op, Path: path, Line: n.Line, Column: n.Column, Kind: kind, Reason: reason}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, 0, &Error{Op: op, Path: path, Kind: ErrNotFound, Reason: "the document is empty"}
+	}
+	h := &hit{}
+	cur := doc.Content[0]
+	for i, seg := range p {
+		where := p[:i].String()
+		if cur.Kind == yaml.AliasNode {
+			if write {
+				return nil, i, at(cur, ErrRefused, where+" is the alias *"+cur.Value+
+					": edit the anchored value &"+cur.Value+" instead")
+			}
+			cur = cur.Alias
+		}
+		h.chain = append(h.chain, cur)
+		h.flow = h.flow || cur.Style&yaml.FlowStyle != 0
+		if seg.IsIndex {
+			if cur.Kind != yaml.SequenceNode {
+				return nil, i, at(cur, ErrNotFound, where+" is "+kindName(cur)+", not a sequence: "+
+					"["+strconv.Itoa(seg.Index)+"] does not exist")
+			}
+			idx := seg.Index
+			if idx < 0 {
+				idx += len(cur.Content)
+			}
+			if idx < 0 || idx >= len(cur.Content) {
+				return nil, i, at(cur, ErrNotFound, fmt.Sprintf("index [%d] is out of range: %s has %d items",
+					seg.Index, where, len(cur.Content)))
+			}
+			h.parent, h.key, cur = cur, nil, cur.Content[idx]
+			continue
+		}
+		if cur.Kind != yaml.MappingNode {
+			return nil, i, at(cur, ErrNotFound, where+" is "+kindName(cur)+", not a mapping: key "+
+				strconv.Quote(seg.Key)+" does not exist")
+		}
+		var found []int
+		for k := 0; k+1 < len(cur.Content); k += 2 {
+			if kn := cur.Content[k]; kn.Kind == yaml.ScalarNode && kn.Value == seg.Key && !isMerge(kn) {
+				found = append(found, k)
+			}
+		}
+		if len(found) > 1 {
+			a, b := cur.Content[found[0]], cur.Content[found[1]]
+			return nil, i, at(b, ErrRefused, fmt.Sprintf("duplicate key %q in %s (lines %d and %d): "+
+				"remove one of them", seg.Key, where, a.Line, b.Line))
+		}
+		if len(found) == 0 {
+			if mk, v := fromMerge(cur, seg.Key); v != nil {
+				if write {
+					return nil, i, at(mk, ErrRefused, fmt.Sprintf("key %q of %s comes from the merge key <<: "+
+						"edit it where it is defined, or add the key to %s", seg.Key, where, where))
+				}
+				h.parent, h.key, cur = cur, nil, v
+				continue
+			}
+			return nil, i, at(cur, ErrNotFound, fmt.Sprintf("key %q not found in %s; keys there: %s",
+				seg.Key, where, keyList(cur)))
+		}
+		h.parent, h.key, cur = cur, cur.Content[found[0]], cur.Content[found[0]+1]
+	}
+	if cur.Kind == yaml.AliasNode {
+		if write {
+			return nil, len(p), at(cur, ErrRefused, "the target is the alias *"+cur.Value+
+				": edit the anchored value &"+cur.Value+" instead")
+		}
+		cur = cur.Alias
+	}
+	if cur.Kind != yaml.ScalarNode {
+		return nil, len(p), at(cur, ErrRefused, "the target is "+kindName(cur)+", not a scalar: "+
+			"give the path of a value inside it, e.g. "+p.child(Segment{Key: "tag"}).String())
+	}
+	h.chain = append(h.chain, cur)
+	h.node = cur
+	return h, len(p), nil
+}
+
+func isMerge(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Value == "<<" && n.ShortTag() == "!!merge"
+}
+
+// fromMerge looks key up in the mappings merged into m with <<.
+func fromMerge(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	for k := 0; k+1 < len(m.Content); k += 2 {
+		if !isMerge(m.Content[k]) {
+			continue
+		}
+		srcs := []*yaml.Node{m.Content[k+1]}
+		if s := m.Content[k+1]; s.Kind == yaml.SequenceNode {
+			srcs = s.Content
+		}
+		for _, s := range srcs {
+			for s.Kind == yaml.AliasNode && s.Alias != nil {
+				s = s.Alias
+			}
+			if s.Kind != yaml.MappingNode {
+				continue
+			}
+			for j := 0; j+1 < len(s.Content); j += 2 {
+				if s.Content[j].Kind == yaml.ScalarNode && s.Content[j].Value == key {
+					return m.Content[k], s.Content[j+1]
+				}
+			}
+			if _, v := fromMerge(s, key); v != nil {
+				return m.Content[k], v
+			}
+		}
+	}
+	return nil, nil
+}
+
+// checkAnchors refuses a target that is, or is inside, an anchored node an
+// alias refers to: the edit would change what the alias reads too.
+func checkAnchors(doc *yaml.Node, h *hit, op, path string) error {
+	used := map[*yaml.Node]bool{}
+	var visit func(n *yaml.Node)
+	visit = func(n *yaml.Node) {
+		if n.Kind == yaml.AliasNode {
+			used[n.Alias] = true
+			return
+		}
+		for _, c := range n.Content {
+			visit(c)
+		}
+	}
+	visit(doc)
+	for _, n := range h.chain {
+		if n.Anchor != "" && used[n] {
+			what := "the target is"
+			if n != h.node {
+				what = "the target is inside"
+			}
+			return &Error{Op: op, Path: path, Line: n.Line, Column: n.Column, Kind: ErrRefused,
+				Reason: fmt.Sprintf("%s the anchor &%s, which an alias *%s uses elsewhere: "+
+					"editing it would change those values too; edit the file by hand", what, n.Anchor, n.Anchor)}
+		}
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a sequence"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "null"
+		}
+		return "a scalar"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a document"
+}
+
+// keyList lists the keys of mapping m for an error message.
+func keyList(m *yaml.Node) string {
+	var ks []string
+	for k := 0; k+1 < len(m.Content); k += 2 {
+		if len(ks) == 20 {
+			ks = append(ks, "...")
+			break
+		}
+		ks = append(ks, m.Content[k].Value)
+	}
+	if len(ks) == 0 {
+		return "none (the mapping is empty)"
+	}
+	return strings.Join(ks, ", ")
+}
