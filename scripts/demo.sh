@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on an embedded default: a dry-run edit of a values file.
+# The main job on an embedded default: a real bump against a git server and
+# a registry on loopback (see scripts/demo/main.go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go run ./cmd/tagbump set --dry-run testdata/values/demo-values.yaml .image.tag app-service-124
+go run ./scripts/demo

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -45,12 +46,21 @@ type exitError struct {
 	code   int
 	err    error
 	silent bool
+	hint   bool // point at --help: the command line itself was wrong
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(err error) error { return &exitError{code: ExitUsage, err: err} }
+
+// commandLineErr is a usage error in the flags or arguments themselves.
+func commandLineErr(err error) error { return &exitError{code: ExitUsage, err: err, hint: true} }
+
+func wantsHint(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.hint
+}
 
 // ExitCode maps an error returned by a command to the process exit code.
 // It is the only place where that decision is made.
@@ -84,6 +94,9 @@ var exitMap = []struct {
 	match func(error) bool
 	code  int
 }{
+	{isA[*bump.InputError], ExitUsage},
+	{isA[*bump.NoTargetError], ExitNotFound},
+	{isA[*bump.ConflictError], ExitConflict},
 	{isA[*gitrepo.RejectedError], ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},

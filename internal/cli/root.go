@@ -6,10 +6,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
@@ -37,13 +39,20 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = commandLineErr(err)
+	}
 	if err == nil {
 		return ExitOK
 	}
 	code := ExitCode(err)
+	if ctx.Err() != nil {
+		// Interrupted: whatever the library made of the cancellation.
+		code = ExitCanceled
+	}
 	if !isSilent(err) {
 		fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
-		if code == ExitUsage && !strings.Contains(err.Error(), "--help") {
+		if wantsHint(err) {
 			fmt.Fprintln(streams.Err, "Run 'tagbump --help' for usage.")
 		}
 	}
@@ -83,19 +92,36 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return commandLineErr(err) })
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, json or logfmt")
 	root.AddCommand(
 		NewCmdSet(streams, nil),
 		NewCmdGet(streams, nil),
 		NewCmdVersion(streams),
+		NewCmdBump(streams, nil),
 		NewCmdVerify(streams, nil),
 		NewCmdPush(streams, nil),
 		NewCmdTag(streams, nil),
 	)
 	addCompletion(root)
+	wrapArgs(root)
 	return root
+}
+
+// wrapArgs makes argument count errors usage errors, in every command.
+func wrapArgs(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return commandLineErr(err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
 }
 
 // bindEnv sets every flag of cmd that was not given on the command line
@@ -141,4 +167,12 @@ func setupLogging(g *globalOptions, w io.Writer) error {
 	}
 	log.SetDefault(logger)
 	return nil
+}
+
+// slogLogger adapts the process logger for the pkg/ libraries, which log
+// through log/slog.
+func slogLogger() *slog.Logger { return slog.New(log.Default()) }
+
+func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, fmt.Errorf("timed out after %s (--timeout)", d))
 }

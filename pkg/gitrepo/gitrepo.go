@@ -251,6 +251,9 @@ func (r *Repo) CredentialsStripped() bool { return r.stripped }
 // URL returns the repository address without credentials.
 func (r *Repo) URL() string { return r.display }
 
+// Local reports whether the repository is a local clone, written in place.
+func (r *Repo) Local() bool { return r.local != nil }
+
 // Stats returns what the Repo exchanged with its server so far.
 func (r *Repo) Stats() Stats { return r.stats }
 

@@ -1,0 +1,267 @@
+package cli
+
+import (
+	"fmt"
+	"net/mail"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/log"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+// DefaultAuthor is the commit identity when neither --author nor
+// TAGBUMP_AUTHOR is set.
+const DefaultAuthor = "tagbump <tagbump@tagbump.invalid>"
+
+// BumpOptions are the inputs of `tagbump bump`.
+type BumpOptions struct {
+	Repo, Branch, Chart string
+	Envs                []string
+	ValuesFile          string
+	Image               string
+	Keys                []string
+	Digest              bool
+	DigestKey           string
+	AllowDowngrade      bool
+	Message             string
+	SkipCI              bool
+	Author              string
+	MaxAttempts         int
+	DryRun, NoPush      bool
+	NoVerify            bool
+	PushFrom            string
+	SSHKey, KnownHosts  string
+	Dotenv              string
+	Registry            registryFlags
+	Output              outputFlag
+}
+
+// NewCmdBump builds `tagbump bump`. runF replaces the command's work in tests.
+func NewCmdBump(streams IOStreams, runF func(*BumpOptions) error) *cobra.Command {
+	opts := &BumpOptions{}
+	cmd := &cobra.Command{
+		Use:   "bump --repo URL --chart NAME --env ENV --image REGISTRY/REPO:TAG",
+		Short: "Verify an image, set its tag in the charts repo, commit and push",
+		Long: `bump is the pipeline step. It verifies the image in its registry (or pushes
+it with --push-from), fetches the tip of the charts repository's branch,
+sets the tag in <chart>/values-<env>.yaml changing only the tag's bytes,
+commits a conventional commit and pushes it. When another pipeline pushed
+first it fetches the new tip, redoes the edit and pushes again, up to
+--max-attempts times. It never force-pushes.
+
+An older tag never replaces a newer one (semver, or a common prefix ending
+in a build number) unless --allow-downgrade: the bump is skipped, exit 0.
+
+Git auth: HTTPS takes a token from TAGBUMP_GIT_TOKEN, else GITHUB_TOKEN,
+SYSTEM_ACCESSTOKEN or CI_JOB_TOKEN, sent as basic auth and never put in a
+URL. SSH uses --ssh-key or an ssh-agent and checks host keys against
+known_hosts (--known-hosts).`,
+		Example: `  tagbump bump --repo https://git.example.com/helm-charts --chart app-service \
+    --env staging --image registry.example.com/app-service:app-service-123`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBump(cmd, streams, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Repo, "repo", "", "charts repository: https or ssh URL, or a local path")
+	f.StringVar(&opts.Branch, "branch", "", "branch to bump (default: the repository's default branch)")
+	f.StringVar(&opts.Chart, "chart", "", "chart directory name")
+	f.StringSliceVar(&opts.Envs, "env", nil, "environment; repeat for several (one commit)")
+	f.StringVar(&opts.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
+	f.StringVar(&opts.Image, "image", "", "image to deploy: REGISTRY/REPO:TAG[@sha256:...]")
+	f.StringSliceVar(&opts.Keys, "key", nil, "path of the value to set, e.g. .image.tag; repeatable (default: found from the image's repository)")
+	f.BoolVar(&opts.Digest, "digest", false, "also write the image's digest (to the block's digest key, or --digest-key)")
+	f.StringVar(&opts.DigestKey, "digest-key", "", "path where --digest writes the digest when the image block has no digest key")
+	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
+	f.StringVar(&opts.Message, "message", bump.DefaultMessage, "commit subject template (Go template: .Chart .Env .Image .Tag .OldTag .Digest)")
+	f.BoolVar(&opts.SkipCI, "skip-ci", false, "append [skip ci] to the commit subject")
+	f.StringVar(&opts.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
+	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try when other pipelines push first")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "do everything but push and registry writes; print the diff and the commit message")
+	f.BoolVar(&opts.NoPush, "no-push", false, "commit but do not push (with a local --repo: commit into it only)")
+	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the image in the registry")
+	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
+	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
+	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
+	opts.Registry.register(f)
+	opts.Output.register(f)
+	// In a bump --timeout bounds each Git operation too, and a fallback
+	// fetch of a big repository takes longer than a registry request.
+	timeout := f.Lookup("timeout")
+	timeout.Usage = "fail a registry request or Git operation that takes longer than this"
+	_ = timeout.Value.Set("2m")
+	timeout.DefValue = timeout.Value.String()
+	f.StringVar(&opts.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
+	return cmd
+}
+
+func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
+	env := ci.Detect(os.Getenv)
+	res, err := bump1(cmd, env, opts)
+	// Workflow commands share stdout with the data; keep JSON clean.
+	cmdOut := streams.Out
+	if opts.Output.Format == "json" {
+		cmdOut = streams.Err
+	}
+	if err != nil {
+		env.Annotate(cmdOut, "error", err.Error())
+		return err
+	}
+	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(opts.Dotenv)); err != nil {
+		return fmt.Errorf("write CI outputs: %w", err)
+	}
+	return writeBumpResult(streams, opts, res)
+}
+
+func bump1(cmd *cobra.Command, env ci.Env, opts *BumpOptions) (*bump.Result, error) {
+	req, err := opts.request()
+	if err != nil {
+		return nil, err
+	}
+	ropts, err := opts.Registry.options()
+	if err != nil {
+		return nil, err
+	}
+	policy, _ := opts.Registry.policy()
+	if err := policy.Check(req.Image.Tag); err != nil {
+		return nil, err
+	}
+	for _, t := range env.Trailers() {
+		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})
+	}
+	gopts := opts.gitOptions(env)
+	logger := slogLogger().With(env.LogFields()...)
+	return bump.Run(cmd.Context(), req,
+		bump.WithGitOptions(append(gopts, gitrepo.WithLogger(logger))...),
+		bump.WithRegistryOptions(ropts...),
+		bump.WithLogger(logger),
+	)
+}
+
+// ciResult is what the CI system is told about a bump.
+func ciResult(r *bump.Result) ci.Result {
+	out := ci.Result{
+		Image: r.Image, Digest: r.Digest, Commit: r.Commit, Outcome: r.Outcome,
+		Changed: r.Outcome == bump.Changed && !r.DryRun, Repo: r.Repo, Branch: r.Branch,
+	}
+	if r.DryRun {
+		out.Outcome = "dry-run"
+	}
+	for _, f := range r.Files {
+		if f.Skipped == "" && f.Old != f.New {
+			out.Files = append(out.Files, ci.FileChange{File: f.File, Key: f.Key, Old: f.Old, New: f.New})
+		}
+	}
+	return out
+}
+
+// request turns flags into a bump.Request, refusing bad combinations.
+func (o *BumpOptions) request() (bump.Request, error) {
+	if o.Repo == "" || o.Chart == "" || len(o.Envs) == 0 || o.Image == "" {
+		return bump.Request{}, usageErr(fmt.Errorf("--repo, --chart, --env and --image are required"))
+	}
+	if o.MaxAttempts < 1 {
+		return bump.Request{}, usageErr(fmt.Errorf("invalid --max-attempts %d: use 1 or more", o.MaxAttempts))
+	}
+	if err := o.Output.check(); err != nil {
+		return bump.Request{}, err
+	}
+	if o.DryRun && o.NoPush {
+		return bump.Request{}, usageErr(fmt.Errorf("--dry-run and --no-push conflict: --dry-run already pushes nothing"))
+	}
+	if o.DigestKey != "" && !o.Digest {
+		return bump.Request{}, usageErr(fmt.Errorf("--digest-key needs --digest"))
+	}
+	if o.NoVerify && o.PushFrom != "" {
+		return bump.Request{}, usageErr(fmt.Errorf("--no-verify and --push-from conflict: a pushed image is always verified"))
+	}
+	ref, err := parseImage(o.Image)
+	if err != nil {
+		return bump.Request{}, err
+	}
+	author := o.Author
+	if author == "" {
+		author = DefaultAuthor
+	}
+	sig, err := parseSignature(author)
+	if err != nil {
+		return bump.Request{}, err
+	}
+	return bump.Request{
+		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
+		ValuesFile: o.ValuesFile, Image: ref, Keys: o.Keys,
+		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
+		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
+		DryRun: o.DryRun, NoPush: o.NoPush,
+	}, nil
+}
+
+// parseSignature parses "Name <email>"; the time is set at commit.
+func parseSignature(s string) (object.Signature, error) {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name == "" {
+		return object.Signature{}, usageErr(fmt.Errorf(`invalid --author %q: use "Name <email>"`, s))
+	}
+	return object.Signature{Name: a.Name, Email: a.Address}, nil
+}
+
+func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
+	g := []gitrepo.Option{gitrepo.WithTimeout(o.Registry.Timeout)}
+	if user, token, ok := env.Token(os.Getenv); ok {
+		g = append(g, gitrepo.WithHTTPAuth(user, token))
+	}
+	if o.SSHKey != "" {
+		g = append(g, gitrepo.WithSSHKey(o.SSHKey, os.Getenv("TAGBUMP_SSH_KEY_PASSPHRASE")))
+	}
+	if o.KnownHosts != "" {
+		g = append(g, gitrepo.WithKnownHosts(o.KnownHosts))
+	}
+	return g
+}
+
+func writeBumpResult(streams IOStreams, opts *BumpOptions, res *bump.Result) error {
+	if opts.Output.Format == "json" {
+		return opts.Output.print(streams.Out, "", res)
+	}
+	switch res.Outcome {
+	case bump.Unchanged:
+		log.Info("unchanged: the branch already has the value", "branch", res.Branch)
+	case bump.Skipped:
+		for _, c := range res.Files {
+			if c.Skipped != "" {
+				log.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
+			}
+		}
+	}
+	if opts.DryRun && res.Outcome == bump.Changed {
+		fmt.Fprint(streams.Out, res.Diff)
+		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
+		log.Info("dry run: nothing pushed", "branch", res.Branch)
+		return nil
+	}
+	if res.Outcome == bump.Changed {
+		fmt.Fprintln(streams.Out, res.Commit)
+		log.Info("pushed", "branch", res.Branch, "commit", short(res.Commit), "attempts", res.Attempts)
+	}
+	return nil
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ") + "\n"
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -1,0 +1,277 @@
+// Package bump is tagbump's pipeline step: it fetches the tip of a branch of
+// a Helm charts repository, sets an image tag in one or more values files,
+// commits and pushes, and redoes the edit on the new tip when another
+// pipeline pushed first. It prints nothing; it returns a Result.
+package bump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/registry"
+)
+
+// DefaultValuesFile is the layout of values files when Request.ValuesFile is
+// empty: one file per chart and environment.
+const DefaultValuesFile = "{chart}/values-{env}.yaml"
+
+// DefaultMessage is the commit subject template when Request.Message is empty.
+const DefaultMessage = "chore({{.Env}}): update {{.Chart}} image to {{.Tag}}"
+
+// DefaultMaxAttempts is how often a push is tried when Request.MaxAttempts is 0.
+const DefaultMaxAttempts = 10
+
+// Outcomes of a bump.
+const (
+	Changed   = "changed"   // a commit was made (and pushed unless DryRun or NoPush)
+	Unchanged = "unchanged" // every target already had the value
+	Skipped   = "skipped"   // the downgrade guard kept a newer tag
+)
+
+// Request is what a pipeline asks for: set Image's tag for Chart in each of
+// Envs.
+type Request struct {
+	Repo   string // URL or local path of the charts repository
+	Branch string // "" means the remote's default branch
+	Chart  string
+	Envs   []string
+	// ValuesFile is the path template of a values file, with {chart} and
+	// {env}; DefaultValuesFile when empty.
+	ValuesFile string
+	Image      imageref.Ref
+	// Keys are the paths to set; when empty the image blocks whose
+	// repository equals Image's are found, else .image.tag is used.
+	Keys []string
+	// DigestKey is where WriteDigest writes the digest when the image
+	// block has no digest key of its own.
+	DigestKey string
+	// AllowDowngrade lets an older tag replace a newer one.
+	AllowDowngrade bool
+	// Message is a text/template for the commit subject over Chart, Env,
+	// Image, Tag, OldTag and Digest; DefaultMessage when empty.
+	Message string
+	// Trailers are appended to the commit message as "Key: value" lines.
+	Trailers []Trailer
+	SkipCI   bool
+	// Author and Committer sign the commit; a zero When means the time
+	// of the commit.
+	Author    object.Signature
+	Committer object.Signature
+	// MaxAttempts bounds how often a push that lost a race is redone;
+	// DefaultMaxAttempts when 0.
+	MaxAttempts int
+
+	digest string // the image's digest, when known
+	// Verify checks the image in its registry first, and PushFrom pushes
+	// it there first from a docker-save tarball or an OCI layout.
+	Verify   bool
+	PushFrom string
+	// WriteDigest writes the image's digest next to its tag: the verified
+	// or pushed digest, else the one in Image.
+	WriteDigest bool
+	// DryRun does everything but registry writes and the push; NoPush
+	// commits but does not push. A local repository is written in place,
+	// so there NoPush changes nothing.
+	DryRun bool
+	NoPush bool
+}
+
+// Trailer is one "Key: value" line at the end of a commit message.
+type Trailer struct{ Key, Value string }
+
+// Result is what a bump did.
+type Result struct {
+	Repo     string       `json:"repo"`
+	Branch   string       `json:"branch"`
+	Commit   string       `json:"commit,omitempty"`
+	Outcome  string       `json:"outcome"`
+	Files    []FileChange `json:"files"`
+	Attempts int          `json:"attempts"`
+	Image    string       `json:"image"`
+	Digest   string       `json:"digest,omitempty"`
+	Message  string       `json:"message,omitempty"`
+	Diff     string       `json:"diff,omitempty"`
+	DryRun   bool         `json:"dry_run,omitempty"`
+}
+
+// FileChange is one value in one file, before and after.
+type FileChange struct {
+	File    string `json:"file"`
+	Env     string `json:"env"`
+	Key     string `json:"key"`
+	Old     string `json:"old"`
+	New     string `json:"new"`
+	Skipped string `json:"skipped,omitempty"` // why the value was left alone
+}
+
+// Option configures Run.
+type Option func(*options)
+
+type options struct {
+	git      []gitrepo.Option
+	registry []registry.Option
+	logger   *slog.Logger
+	backoff  func(attempt int) time.Duration
+}
+
+// WithGitOptions passes options (auth, timeouts) to gitrepo.Open.
+func WithGitOptions(o ...gitrepo.Option) Option {
+	return func(opts *options) { opts.git = append(opts.git, o...) }
+}
+
+// WithRegistryOptions passes options (auth, policy, timeouts) to the
+// registry calls.
+func WithRegistryOptions(o ...registry.Option) Option {
+	return func(opts *options) { opts.registry = append(opts.registry, o...) }
+}
+
+// WithLogger sets where progress is logged; the default discards it.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithBackoff sets the pause before retry number attempt (1-based); the
+// default grows from 200ms to 5s with full jitter.
+func WithBackoff(f func(attempt int) time.Duration) Option {
+	return func(o *options) { o.backoff = f }
+}
+
+func defaultBackoff(attempt int) time.Duration {
+	d := 200 * time.Millisecond << min(attempt-1, 5)
+	d = min(d, 5*time.Second)
+	return d/2 + rand.N(d/2+1)
+}
+
+// ConflictError reports that every attempt lost a race with another push.
+type ConflictError struct {
+	Branch   string
+	Attempts int
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("push to %s: the branch moved on each of %d attempts; raise --max-attempts or retry the job", e.Branch, e.Attempts)
+}
+
+// Run does the bump that req describes.
+func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
+	o := options{logger: slog.New(slog.DiscardHandler), backoff: defaultBackoff}
+	for _, f := range opts {
+		f(&o)
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	digest, err := resolveImage(ctx, &req, &o)
+	if err != nil {
+		return nil, err
+	}
+	if req.WriteDigest && digest == "" {
+		return nil, &InputError{"--digest", req.Image.String(), "no digest to write: verify the image or give it as REPO:TAG@sha256:..."}
+	}
+	req.digest = digest
+	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	if repo.CredentialsStripped() {
+		o.logger.Warn("the repository URL carries credentials; they are not used (pass a token in TAGBUMP_GIT_TOKEN)", "repo", repo.URL())
+	}
+
+	branch := req.Branch
+	if branch == "" {
+		if branch, err = repo.DefaultBranch(ctx); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest}
+	max := req.MaxAttempts
+	if max == 0 {
+		max = DefaultMaxAttempts
+	}
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		snap, err := repo.Fetch(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		p, err := plan(ctx, snap, &req)
+		if err != nil {
+			return nil, err
+		}
+		res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
+		if res.Outcome != Changed {
+			return res, nil
+		}
+		res.Message, err = p.message(&req)
+		if err != nil {
+			return nil, err
+		}
+		if req.DryRun {
+			return res, nil
+		}
+		author, committer := req.Author, req.Committer
+		now := time.Now()
+		if author.When.IsZero() {
+			author.When = now
+		}
+		if committer.When.IsZero() {
+			committer.When = now
+		}
+		c, err := snap.Commit(p.files, res.Message, author, committer)
+		if err != nil {
+			return nil, err
+		}
+		res.Commit = c.Hash.String()
+		if req.NoPush && !repo.Local() {
+			return res, nil
+		}
+		err = repo.Push(ctx, c)
+		if err == nil {
+			return res, nil
+		}
+		if !errors.Is(err, gitrepo.ErrRace) {
+			return nil, err
+		}
+		res.Commit = ""
+		if attempt >= max {
+			return nil, &ConflictError{Branch: branch, Attempts: attempt}
+		}
+		wait := o.backoff(attempt)
+		o.logger.Info("branch moved, redoing the bump on the new tip", "branch", branch, "attempt", attempt, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// resolveImage pushes or verifies the image as req asks and returns its
+// digest ("" when unknown).
+func resolveImage(ctx context.Context, req *Request, o *options) (string, error) {
+	switch {
+	case req.PushFrom != "" && req.DryRun:
+		o.logger.Info("dry run: not pushing the image", "image", req.Image.String(), "from", req.PushFrom)
+	case req.PushFrom != "":
+		r, err := registry.Push(ctx, req.PushFrom, req.Image, o.registry...)
+		if err != nil {
+			return "", err
+		}
+		o.logger.Info("image pushed", "image", r.Image, "written", r.Pushed)
+		return r.Digest, nil
+	case req.Verify:
+		d, err := registry.Verify(ctx, req.Image, o.registry...)
+		if err != nil {
+			return "", err
+		}
+		o.logger.Info("image verified", "image", d.Image)
+		return d.Digest, nil
+	}
+	return req.Image.Digest, nil
+}
