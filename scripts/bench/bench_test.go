@@ -69,7 +69,11 @@ func TestQuickRun(t *testing.T) {
 		"charts200-commits20-seed1":  {"200", "20"},
 		"charts50-commits200-seed1":  {"50", "200"},
 	} {
-		dir := filepath.Join(cache, name+".git")
+		dirs, _ := filepath.Glob(filepath.Join(cache, name+"-*.git"))
+		if len(dirs) != 1 {
+			t.Fatalf("%s: cached repositories %v, want one", name, dirs)
+		}
+		dir := dirs[0]
 		if got := gitCount(t, dir, "rev-list", "main"); got != want[1] {
 			t.Errorf("%s: %s commits, want %s", name, got, want[1])
 		}

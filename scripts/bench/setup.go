@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +40,7 @@ type harness struct {
 	srv              *testenv.GitServer
 	clientEnv        []string
 	genrepoBin       string
+	genrepoHash      string
 }
 
 func newHarness(ctx context.Context, cfg config, log io.Writer) (h *harness, err error) {
@@ -59,6 +62,9 @@ func newHarness(ctx context.Context, cfg config, log io.Writer) (h *harness, err
 	}
 	// yq goes where scripts/bench-set.sh installs it too.
 	if h.yq, err = ensureYQ(ctx, filepath.Join(h.root, ".cache", "bin"), log); err != nil {
+		return nil, err
+	}
+	if h.genrepoHash, err = sourceHash(filepath.Join(h.root, "scripts", "genrepo")); err != nil {
 		return nil, err
 	}
 	h.genrepoBin = filepath.Join(h.cache, "bin", "genrepo")
@@ -172,7 +178,9 @@ func (h *harness) findTagbump(ctx context.Context) error {
 // generated).
 func (h *harness) repo(ctx context.Context, charts, commits int) (*repo, error) {
 	r := &repo{name: fmt.Sprintf("charts%d-commits%d-seed%d", charts, commits, h.cfg.seed), charts: charts, commits: commits}
-	cached := filepath.Join(h.cache, r.name+".git")
+	// The generator's source is part of the key: a changed generator
+	// regenerates rather than measuring a stale repository.
+	cached := filepath.Join(h.cache, r.name+"-"+h.genrepoHash+".git")
 	stamp := filepath.Join(cached, "genrepo-done")
 	if _, err := os.Stat(stamp); err != nil {
 		os.RemoveAll(cached)
@@ -233,4 +241,25 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, stderr)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// sourceHash returns a short hash of the non-test Go files in dir.
+func sourceHash(dir string) (string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.New()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("hash genrepo source: %w", err)
+		}
+		fmt.Fprintf(sum, "%s %d\n", filepath.Base(f), len(b))
+		sum.Write(b)
+	}
+	return hex.EncodeToString(sum.Sum(nil))[:12], nil
 }
