@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint fuzz fuzz-short bench bench-set clean docs check-docs image
+.PHONY: build demo test lint fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -30,8 +30,16 @@ fuzz-short:
 fuzz:
 	@bash scripts/fuzz.sh 0
 
-bench: bench-set
+# bench runs the Go microbenchmarks, `tagbump set` against `yq -i`, then the
+# end-to-end harness of issue 7 (scripts/bench: generated repos cached in
+# .cache/bench; BENCHFLAGS=-quick for a smoke run).
+bench: bench-go bench-set bench-e2e
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-e2e:
+	$(GO) run ./scripts/bench $(BENCHFLAGS)
 
 # docs regenerates the CLI reference in docs/cli; check-docs fails when it is stale.
 docs:

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestQuickRun runs the whole harness at -quick sizes against a fresh
+// cache and checks the report's rows and the generated repositories, not
+// the timings.
+func TestQuickRun(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	tagbump := filepath.Join(cache, "tagbump")
+	if out, err := exec.Command("go", "build", "-o", tagbump, "../../cmd/tagbump").CombinedOutput(); err != nil {
+		t.Fatalf("build tagbump: %v\n%s", err, out)
+	}
+	hasBump := exec.Command(tagbump, "bump", "--help").Run() == nil
+
+	cfg := defaultConfig()
+	cfg.setQuick()
+	cfg.cache, cfg.tagbump = cache, tagbump
+	cfg.concurrent = 5 // make bench runs 20; 5 keep this test short
+	var out, log bytes.Buffer
+	if err := run(ctx, cfg, &out, &log); err != nil {
+		t.Fatalf("run: %v\nlog:\n%s", err, log.String())
+	}
+	report := out.String()
+	t.Log("\n" + report)
+
+	rows := []string{
+		"| (a) clone --depth 1 + yq + commit + push | 200 | 200 | 3 | ",
+		"| (b) partial sparse clone + yq + commit + push | 200 | 200 | 3 | ",
+		"| charts200-commits200-seed1 | 200 | 200 | ",
+		"| charts200-commits20-seed1 | 200 | 20 | ",
+		"| charts50-commits200-seed1 | 50 | 200 | ",
+		"| c/a | ", "| c/b | ",
+		"| c at 200 commits / c at 20 commits | ",
+		"| c at 200 charts / c at 50 charts | ",
+	}
+	if hasBump {
+		rows = append(rows,
+			"| (c) tagbump bump --no-verify | 200 | 200 | 3 | ",
+			"| (c) tagbump bump, short history | 200 | 20 | 3 | ",
+			"| (c) tagbump bump, fewer charts | 50 | 200 | 3 | ",
+			// 5 bumps, 5 commits, no merge, linear, 5 files, no failure.
+			" | 5 | 0 | 5 | 5 | 0 |\n",
+		)
+	} else {
+		rows = append(rows,
+			"| (c) tagbump bump --no-verify | 200 | 200 | 0 | n/a | n/a |",
+			"| c/a | n/a |",
+			"| 5 | n/a |",
+		)
+	}
+	for _, row := range rows {
+		if !strings.Contains(report, row) {
+			t.Errorf("report lacks %q", row)
+		}
+	}
+
+	for name, want := range map[string][2]string{
+		"charts200-commits200-seed1": {"200", "200"},
+		"charts200-commits20-seed1":  {"200", "20"},
+		"charts50-commits200-seed1":  {"50", "200"},
+	} {
+		dirs, _ := filepath.Glob(filepath.Join(cache, name+"-*.git"))
+		if len(dirs) != 1 {
+			t.Fatalf("%s: cached repositories %v, want one", name, dirs)
+		}
+		dir := dirs[0]
+		if got := gitCount(t, dir, "rev-list", "main"); got != want[1] {
+			t.Errorf("%s: %s commits, want %s", name, got, want[1])
+		}
+		if got := gitCount(t, dir, "ls-tree", "-d", "--name-only", "main"); got != want[0] {
+			t.Errorf("%s: %s charts, want %s", name, got, want[0])
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "serve-*")); len(left) > 0 {
+		t.Errorf("served copies left behind: %v", left)
+	}
+}
+
+func gitCount(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := gitOutput(context.Background(), dir, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(len(strings.Fields(out)))
+}
