@@ -82,15 +82,7 @@ func TestBumpOverSSH(t *testing.T) {
 	}
 
 	// The same server behind another host key: refused, nothing pushed.
-	other, err := testenv.NewSSHKey(t.TempDir(), "other", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrong := filepath.Join(t.TempDir(), "known_hosts")
-	host := strings.Fields(sshd.HostKeyLine())[0]
-	if err := os.WriteFile(wrong, []byte(host+" "+string(other.Authorized)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	wrong := sshd.MismatchedKnownHosts(t)
 	before := mustGit(t, dir, "rev-parse", "main")
 	args[len(args)-3] = "registry.example.com/app:1.2.0"
 	code, _, errOut = tagbump(t, nil, append(args, "--known-hosts", wrong)...)

@@ -225,3 +225,20 @@ func NewSSHD(t testing.TB, key *SSHKey, gitRoot string) (*SSHD, string) {
 	}
 	return s, kh
 }
+
+// MismatchedKnownHosts writes a known_hosts file that names the server's
+// address with another key, as after a man-in-the-middle or a rebuilt host,
+// and returns its path.
+func (s *SSHD) MismatchedKnownHosts(t testing.TB) string {
+	t.Helper()
+	other, err := NewSSHKey(t.TempDir(), "other", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "known_hosts")
+	host := strings.Fields(s.HostKeyLine())[0]
+	if err := os.WriteFile(p, []byte(host+" "+string(other.Authorized)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -45,16 +45,12 @@ func TestSSHFetchPush(t *testing.T) {
 
 	// a second server's key under the same address: a mismatch (the host key
 	// is checked before the client authenticates, so any client key will do)
+	wrong := sshd.MismatchedKnownHosts(t)
 	other, err := testenv.NewSSHKey(t.TempDir(), "other", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong := filepath.Join(t.TempDir(), "known_hosts")
-	host := strings.Fields(sshd.HostKeyLine())[0]
-	if err := os.WriteFile(wrong, []byte(host+" "+string(other.Authorized)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(other.Path, ""), gitrepo.WithKnownHosts(wrong)).Fetch(ctx, "main")
+	_, err = open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, "pass phrase"), gitrepo.WithKnownHosts(wrong)).Fetch(ctx, "main")
 	var hk *gitrepo.HostKeyError
 	if !errors.As(err, &hk) || hk.Unknown || !errors.Is(err, gitrepo.ErrHostKey) {
 		t.Fatalf("mismatched host key: %v", err)
