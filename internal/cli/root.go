@@ -98,7 +98,24 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdTag(streams, nil),
 	)
 	addCompletion(root)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes the argument checks of cmd and its subcommands report
+// usage errors (exit 2).
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageErr(err)
+			}
+			return nil
+		}
+	}
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
+	}
 }
 
 // bindEnv sets every flag of cmd that was not given on the command line

@@ -37,6 +37,9 @@ var (
 	ErrNotRegular = errors.New("not a regular file")
 	// ErrTooLarge means a file exceeds the maximum size (WithMaxFileSize).
 	ErrTooLarge = errors.New("file too large")
+	// ErrBadAddress means the repository address cannot be used: an
+	// unsupported protocol or a malformed URL.
+	ErrBadAddress = errors.New("invalid repository address")
 	// ErrDirty means a local work tree has uncommitted changes in a file
 	// that a push to the checked-out branch would overwrite.
 	ErrDirty = errors.New("work tree has uncommitted changes")
@@ -129,8 +132,10 @@ func (r *Repo) classify(op string, err error) error {
 		errors.Is(err, transport.ErrInvalidAuthMethod),
 		strings.Contains(msg, "unable to authenticate"), strings.Contains(msg, "no supported methods remain"):
 		sentinel = ErrAuth
-	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrEmptyRemoteRepository):
-		sentinel = ErrNotFound
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return fmt.Errorf("%s %s: %w: the repository is empty: push a first commit to it, or check --repo", op, r.display, ErrNotFound)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("%s %s: %w: no such repository: check --repo, and that the credentials may read it", op, r.display, ErrNotFound)
 	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "context deadline exceeded"),
 		strings.Contains(msg, "i/o timeout"), errors.As(err, &nerr) && nerr.Timeout():
 		return &TimeoutError{Op: op, Repo: r.display, Limit: r.o.timeout, Err: err}
@@ -145,7 +150,23 @@ func (r *Repo) classify(op string, err error) error {
 	if sentinel == nil {
 		return fmt.Errorf("%s %s: %w", op, r.display, err)
 	}
+	if sentinel == ErrAuth {
+		return fmt.Errorf("%s %s: %w: %w: %s", op, r.display, sentinel, err, r.authHint(op))
+	}
 	return fmt.Errorf("%s %s: %w: %w", op, r.display, sentinel, err)
+}
+
+// authHint says what to do about a refused request.
+func (r *Repo) authHint(op string) string {
+	switch {
+	case r.ep != nil && r.ep.Protocol == "ssh":
+		return "check the ssh key (--ssh-key or the agent) and that it may access the repository"
+	case r.auth == nil:
+		return "no token was sent: set TAGBUMP_GIT_TOKEN (or the CI system's token)"
+	case strings.HasPrefix(op, "push"):
+		return "the token may read but not write: give it write access to the repository"
+	}
+	return "check the token in TAGBUMP_GIT_TOKEN (or the CI system's token) and the user in TAGBUMP_GIT_USER"
 }
 
 // statusCode finds the HTTP status in go-git's error for an unexpected
