@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -183,14 +182,7 @@ func TestFaultRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reg.Close() })
-	img, err := testenv.RandomImage(1024, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tar := filepath.Join(t.TempDir(), "img.tar")
-	if err := testenv.WriteTarball(tar, "example.com/app:build", img); err != nil {
-		t.Fatal(err)
-	}
+	tar := imageTarball(t, t.TempDir())
 	if r := runTagbump(t, "push", "--from", tar, reg.Host()+"/app:1.0.1"); r.code != 0 {
 		t.Fatalf("push: exit %d: %s", r.code, r.stderr)
 	}

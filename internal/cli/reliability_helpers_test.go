@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,17 +47,24 @@ func recordReliability(t *testing.T, c *relCounts) {
 	c.Test = t.Name()
 	t.Cleanup(func() {
 		c.Failed = t.Failed()
-		b, _ := json.Marshal(c)
-		relLogMu.Lock()
-		defer relLogMu.Unlock()
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
+		if err := appendReliability(path, c); err != nil {
 			t.Errorf("reliability log: %v", err)
-			return
 		}
-		defer f.Close()
-		f.Write(append(b, '\n'))
 	})
+}
+
+// appendReliability appends c as a JSON line to the log at path.
+func appendReliability(path string, c *relCounts) error {
+	b, _ := json.Marshal(c)
+	relLogMu.Lock()
+	defer relLogMu.Unlock()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.Write(append(b, '\n'))
+	return err
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers: in-process
@@ -155,6 +163,20 @@ func faultProxy(t testing.TB, upstream string, opts ...testenv.FaultProxyOption)
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
+}
+
+// imageTarball writes a new random image as dir/img.tar and returns the path.
+func imageTarball(t testing.TB, dir string) string {
+	t.Helper()
+	img, err := testenv.RandomImage(1024, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tar := filepath.Join(dir, "img.tar")
+	if err := testenv.WriteTarball(tar, "example.com/app:build", img); err != nil {
+		t.Fatal(err)
+	}
+	return tar
 }
 
 const appValues = "image:\n  repository: registry.example.com/app\n  tag: 1.0.0\n"
