@@ -177,15 +177,7 @@ func TestFaultPushAnswerLost(t *testing.T) {
 func TestFaultRegistry(t *testing.T) {
 	counts := &relCounts{}
 	recordReliability(t, counts)
-	reg, err := testenv.StartRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	tar := imageTarball(t, t.TempDir())
-	if r := runTagbump(t, "push", "--from", tar, reg.Host()+"/app:1.0.1"); r.code != 0 {
-		t.Fatalf("push: exit %d: %s", r.code, r.stderr)
-	}
+	reg := registryWithApp(t)
 	manifests := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/manifests/") }
 	for _, tc := range []struct {
 		name   string
@@ -335,4 +327,45 @@ func TestConcurrentBumpsUnderFaults(t *testing.T) {
 		}
 	}
 	emptyDir(t, tmp)
+}
+
+// TestFaultRegistryStall: a registry that stops answering fails verify
+// with a timeout error naming the registry (exit 6); the stall is retried
+// --retries times, no more.
+func TestFaultRegistryStall(t *testing.T) {
+	counts := &relCounts{}
+	recordReliability(t, counts)
+	reg := registryWithApp(t)
+	p := faultProxy(t, reg.Host(), testenv.WithFaultRule(&testenv.FaultRule{
+		Match: func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/manifests/") },
+		Fault: testenv.Fault{Kind: testenv.FaultStall},
+	}))
+	r := runTagbump(t, "verify", "--retries", "2", "--timeout", "1s", p.Addr()+"/app:1.0.1")
+	counts.Scenarios++
+	counts.Faults += p.Faults()
+	t.Logf("stalled verify with --timeout 1s --retries 2 ended after %s", r.elapsed)
+	if r.code != 6 {
+		t.Fatalf("exit %d, want 6\nstderr: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, p.Addr()) || !strings.Contains(r.stderr, "1s") {
+		t.Errorf("the error does not name the registry and the timeout:\n%s", r.stderr)
+	}
+	if p.Faults() != 2 {
+		t.Errorf("stalled manifest requests: %d, want 2 (--retries 2)", p.Faults())
+	}
+}
+
+// registryWithApp starts an in-process registry holding app:1.0.1,
+// pushed with tagbump push.
+func registryWithApp(t *testing.T) *testenv.Registry {
+	t.Helper()
+	reg, err := testenv.StartRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	if r := runTagbump(t, "push", "--from", imageTarball(t, t.TempDir()), reg.Host()+"/app:1.0.1"); r.code != 0 {
+		t.Fatalf("push: exit %d: %s", r.code, r.stderr)
+	}
+	return reg
 }
