@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image
+.PHONY: build demo test lint fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image reliability
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -22,6 +22,14 @@ lint:
 
 test: lint
 	$(GO) test -count=1 ./...
+
+# reliability runs the fault, bad-input and secrets suites (50 concurrent
+# bumps) and the txtar scripts under the secrets check, then prints the table.
+RELTESTS := TestFault.*|TestConcurrentBumpsUnderFaults|TestBadInput|TestSecretsCanary|TestLeakScanner|TestScript
+reliability:
+	@log=$$(mktemp); \
+	TAGBUMP_RELIABILITY_LOG=$$log TAGBUMP_RELIABILITY_FULL=1 $(GO) test -count=1 -run '^($(RELTESTS))$$' ./internal/cli/ ./internal/testenv/; rc=$$?; \
+	$(GO) run ./scripts/reliability $$log; rc2=$$?; rm -f $$log; exit $$((rc | rc2))
 
 # fuzz-short runs every fuzz target briefly (CI); fuzz runs them until stopped.
 fuzz-short:

@@ -52,7 +52,10 @@ it with --push-from), fetches the tip of the charts repository's branch,
 sets the tag in <chart>/values-<env>.yaml changing only the tag's bytes,
 commits a conventional commit and pushes it. When another pipeline pushed
 first it fetches the new tip, redoes the edit and pushes again, up to
---max-attempts times. It never force-pushes.
+--max-attempts times. It never force-pushes. A Git request cut by the
+network or answered 5xx or 429 is retried (up to 4 times in a row, with
+backoff); a timeout, 401, 403 or 404 is not. When a push's answer is lost,
+the next fetch tells whether it landed, so a commit is never made twice.
 
 An older tag never replaces a newer one (semver, or a common prefix ending
 in a build number) unless --allow-downgrade: the bump is skipped, exit 0.

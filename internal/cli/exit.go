@@ -104,7 +104,7 @@ var exitMap = []struct {
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrNetwork) }, ExitNetwork},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrDirty) }, ExitRefused},
 	{func(err error) bool {
-		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge)
+		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge) || errors.Is(err, gitrepo.ErrBadAddress)
 	}, ExitUsage},
 	{isA[*imageref.Error], ExitUsage},
 	{isA[*registry.InsecureError], ExitUsage},

@@ -20,6 +20,9 @@ import (
 
 type gitStateKey struct{}
 
+// gitServerClosing run when a script's git server is about to close.
+var gitServerClosing []func(ts *testscript.TestScript, s *testenv.GitServer)
+
 type gitState struct {
 	mu  sync.Mutex
 	srv *testenv.GitServer
@@ -64,7 +67,12 @@ func cmdGitServer(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	s, err := testenv.StartGitServer(opts...)
 	ts.Check(err)
-	ts.Defer(func() { s.Close() })
+	ts.Defer(func() {
+		for _, f := range gitServerClosing {
+			f(ts, s)
+		}
+		s.Close()
+	})
 	st := ts.Value(gitStateKey{}).(*gitState)
 	st.mu.Lock()
 	st.srv = s

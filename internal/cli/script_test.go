@@ -5,12 +5,11 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"github.com/tagbump/tagbump/internal/cli"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tagbump": func() { os.Exit(cli.Main()) },
+		"tagbump": func() { os.Exit(tagbumpMain()) }, // script_secrets_test.go
 	})
 }
 

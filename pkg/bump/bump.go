@@ -119,6 +119,8 @@ type options struct {
 	registry []registry.Option
 	logger   *slog.Logger
 	backoff  func(attempt int) time.Duration
+	// netRetries bounds consecutive retries after transient Git errors.
+	netRetries int
 }
 
 // WithGitOptions passes options (auth, timeouts) to gitrepo.Open.
@@ -141,6 +143,17 @@ func WithBackoff(f func(attempt int) time.Duration) Option {
 	return func(o *options) { o.backoff = f }
 }
 
+// DefaultNetworkRetries is how many consecutive transient Git errors
+// (connection reset or cut, 5xx, 429) a bump retries by default.
+const DefaultNetworkRetries = 4
+
+// WithNetworkRetries sets how many consecutive transient Git errors
+// (connection reset or cut, 5xx, 429, but not timeouts, 401, 403 or 404)
+// are retried after a backoff pause; the default is DefaultNetworkRetries.
+// A push whose answer was lost counts as an attempt (Request.MaxAttempts):
+// the next fetch shows whether it landed.
+func WithNetworkRetries(n int) Option { return func(o *options) { o.netRetries = n } }
+
 func defaultBackoff(attempt int) time.Duration {
 	d := 200 * time.Millisecond << min(attempt-1, 5)
 	d = min(d, 5*time.Second)
@@ -159,7 +172,7 @@ func (e *ConflictError) Error() string {
 
 // Run does the bump that req describes.
 func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
-	o := options{logger: slog.New(slog.DiscardHandler), backoff: defaultBackoff}
+	o := options{logger: slog.New(slog.DiscardHandler), backoff: defaultBackoff, netRetries: DefaultNetworkRetries}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -174,6 +187,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		return nil, &InputError{"--digest", req.Image.String(), "no digest to write: verify the image or give it as REPO:TAG@sha256:..."}
 	}
 	req.digest = digest
+	var transient int // consecutive transient network errors
 	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
 	if err != nil {
 		return nil, err
@@ -184,9 +198,11 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	}
 
 	branch := req.Branch
-	if branch == "" {
+	for branch == "" {
 		if branch, err = repo.DefaultBranch(ctx); err != nil {
-			return nil, err
+			if err = o.pauseTransient(ctx, err, &transient); err != nil {
+				return nil, err
+			}
 		}
 	}
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest}
@@ -194,16 +210,28 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	if max == 0 {
 		max = DefaultMaxAttempts
 	}
-	for attempt := 1; ; attempt++ {
+	// lost is the commit of a push whose answer never arrived: it may or
+	// may not have landed, and the next fetch tells.
+	var lost string
+	for attempt := 1; ; {
 		res.Attempts = attempt
 		snap, err := repo.Fetch(ctx, branch)
-		if err != nil {
-			return nil, err
+		if err == nil && lost != "" && snap.Tip().String() == lost {
+			o.logger.Info("the push whose answer was lost had landed", "branch", branch, "commit", lost)
+			res.Commit, res.Outcome, res.Attempts = lost, Changed, attempt-1
+			return res, nil
 		}
-		p, err := plan(ctx, snap, &req)
-		if err != nil {
-			return nil, err
+		var p *planned
+		if err == nil {
+			p, err = plan(ctx, snap, &req)
 		}
+		if err != nil {
+			if err = o.pauseTransient(ctx, err, &transient); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		transient = 0
 		res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
 		if res.Outcome != Changed {
 			return res, nil
@@ -235,20 +263,58 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		if err == nil {
 			return res, nil
 		}
-		if !errors.Is(err, gitrepo.ErrRace) {
+		res.Commit = ""
+		switch {
+		case errors.Is(err, gitrepo.ErrRace):
+			lost = ""
+		case transientErr(ctx, err):
+			lost = c.Hash.String()
+		default:
 			return nil, err
 		}
-		res.Commit = ""
 		if attempt >= max {
+			if lost != "" {
+				return nil, fmt.Errorf("%w (the last push's answer was lost: run the bump again, it finds the value already set if the push landed)", err)
+			}
 			return nil, &ConflictError{Branch: branch, Attempts: attempt}
 		}
-		wait := o.backoff(attempt)
-		o.logger.Info("branch moved, redoing the bump on the new tip", "branch", branch, "attempt", attempt, "wait", wait)
+		attempt++
+		wait := o.backoff(attempt - 1)
+		if lost != "" {
+			o.logger.Warn("push answer lost, checking the branch and retrying", "branch", branch, "error", err.Error(), "wait", wait)
+		} else {
+			o.logger.Info("branch moved, redoing the bump on the new tip", "branch", branch, "attempt", attempt-1, "wait", wait)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(wait):
 		}
+	}
+}
+
+// transientErr reports whether err is a network error or a busy server
+// (5xx, 429) that a later try may get past. Timeouts are not: --timeout
+// bounds the wait, and a stalled server tends to stay stalled.
+func transientErr(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && errors.Is(err, gitrepo.ErrNetwork) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// pauseTransient returns nil after a backoff pause when err is transient
+// and fewer than the allowed consecutive retries were made (*n counts
+// them), else err.
+func (o *options) pauseTransient(ctx context.Context, err error, n *int) error {
+	if !transientErr(ctx, err) || *n >= o.netRetries {
+		return err
+	}
+	*n++
+	wait := o.backoff(*n)
+	o.logger.Warn("network error, retrying", "error", err.Error(), "retry", *n, "wait", wait)
+	select {
+	case <-ctx.Done():
+		return err
+	case <-time.After(wait):
+		return nil
 	}
 }
 

@@ -2,7 +2,9 @@ package bump
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -127,6 +129,9 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 			continue // two envs mapped to one file
 		}
 		src, err := snap.ReadFile(ctx, file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: check --chart, --env and --values-file", err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -159,6 +164,9 @@ func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange,
 	out := src
 	for _, t := range targets {
 		old, err := values.Get(out, t.key)
+		if errors.Is(err, values.ErrNotFound) && len(req.Keys) > 0 {
+			return nil, nil, fmt.Errorf("%s: %w: check --key", file, err)
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -34,6 +37,9 @@ var (
 	ErrNotRegular = errors.New("not a regular file")
 	// ErrTooLarge means a file exceeds the maximum size (WithMaxFileSize).
 	ErrTooLarge = errors.New("file too large")
+	// ErrBadAddress means the repository address cannot be used: an
+	// unsupported protocol or a malformed URL.
+	ErrBadAddress = errors.New("invalid repository address")
 	// ErrDirty means a local work tree has uncommitted changes in a file
 	// that a push to the checked-out branch would overwrite.
 	ErrDirty = errors.New("work tree has uncommitted changes")
@@ -74,6 +80,29 @@ func (e *HostKeyError) Error() string {
 // Is makes errors.Is(err, ErrHostKey) true.
 func (e *HostKeyError) Is(target error) bool { return target == ErrHostKey }
 
+// TimeoutError is a network operation that got no answer in time: within
+// the limit of WithTimeout, or before the context's deadline.
+type TimeoutError struct {
+	Op, Repo string
+	Limit    time.Duration // WithTimeout's limit; 0 when there is none
+	Err      error
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Limit > 0 {
+		return fmt.Sprintf("%s %s: no answer within %s: raise --timeout or check that the server is up", e.Op, e.Repo, e.Limit)
+	}
+	return fmt.Sprintf("%s %s: no answer before the deadline: check that the server is up", e.Op, e.Repo)
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrNetwork) and errors.Is(err,
+// context.DeadlineExceeded) true, whatever go-git wrapped.
+func (e *TimeoutError) Is(target error) bool {
+	return target == ErrNetwork || target == context.DeadlineExceeded
+}
+
 // notFoundFile is the cause of a missing file: both fs.ErrNotExist and
 // ErrNotFound.
 type notFoundFile struct{}
@@ -103,11 +132,17 @@ func (r *Repo) classify(op string, err error) error {
 		errors.Is(err, transport.ErrInvalidAuthMethod),
 		strings.Contains(msg, "unable to authenticate"), strings.Contains(msg, "no supported methods remain"):
 		sentinel = ErrAuth
-	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrEmptyRemoteRepository):
-		sentinel = ErrNotFound
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr),
-		strings.Contains(msg, "connection refused"), strings.Contains(msg, "i/o timeout"),
-		strings.Contains(msg, "no such host"), strings.Contains(msg, "connection reset"):
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return fmt.Errorf("%s %s: %w: the repository is empty: push a first commit to it, or check --repo", op, r.display, ErrNotFound)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("%s %s: %w: no such repository: check --repo, and that the credentials may read it", op, r.display, ErrNotFound)
+	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "context deadline exceeded"),
+		strings.Contains(msg, "i/o timeout"), errors.As(err, &nerr) && nerr.Timeout():
+		return &TimeoutError{Op: op, Repo: r.display, Limit: r.o.timeout, Err: err}
+	case errors.As(err, &nerr), strings.Contains(msg, "connection refused"),
+		strings.Contains(msg, "no such host"), strings.Contains(msg, "connection reset"),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), strings.Contains(msg, "unexpected EOF"),
+		strings.Contains(msg, "broken pipe"), serverBusy(msg):
 		sentinel = ErrNetwork
 	case isRaceError(err):
 		sentinel = ErrRace
@@ -115,7 +150,35 @@ func (r *Repo) classify(op string, err error) error {
 	if sentinel == nil {
 		return fmt.Errorf("%s %s: %w", op, r.display, err)
 	}
+	if sentinel == ErrAuth {
+		return fmt.Errorf("%s %s: %w: %w: %s", op, r.display, sentinel, err, r.authHint(op))
+	}
 	return fmt.Errorf("%s %s: %w: %w", op, r.display, sentinel, err)
+}
+
+// authHint says what to do about a refused request.
+func (r *Repo) authHint(op string) string {
+	switch {
+	case r.ep != nil && r.ep.Protocol == "ssh":
+		return "check the ssh key (--ssh-key or the agent) and that it may access the repository"
+	case r.auth == nil:
+		return "no token was sent: set TAGBUMP_GIT_TOKEN (or the CI system's token)"
+	case strings.HasPrefix(op, "push"):
+		return "the token may read but not write: give it write access to the repository"
+	}
+	return "check the token in TAGBUMP_GIT_TOKEN (or the CI system's token) and the user in TAGBUMP_GIT_USER"
+}
+
+// statusCode finds the HTTP status in go-git's error for an unexpected
+// answer ("unexpected requesting URL status code: 503"), which has no
+// Unwrap to reach the status otherwise.
+var statusCode = regexp.MustCompile(`status code: (\d{3})`)
+
+// serverBusy reports whether msg carries a 5xx or 429 answer: the server
+// is overloaded or failing, and a later try may succeed.
+func serverBusy(msg string) bool {
+	m := statusCode.FindStringSubmatch(msg)
+	return m != nil && (m[1][0] == '5' || m[1] == "429")
 }
 
 // isRaceError recognises the three ways go-git reports that a push lost a

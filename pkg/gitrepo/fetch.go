@@ -114,7 +114,7 @@ func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	ref := plumbing.NewBranchReferenceName(branch)
 	tip, ok := adv.References[ref.String()]
 	if !ok {
-		return nil, fmt.Errorf("fetch %s: branch %q: %w", r.display, branch, ErrNotFound)
+		return nil, fmt.Errorf("fetch %s: branch %q: %w: check --branch, or create the branch first", r.display, branch, ErrNotFound)
 	}
 	if !r.noPartial {
 		snap, err := r.fetchPartial(ctx, sess, adv, branch, tip)

@@ -171,7 +171,7 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	r.display, r.stripped = clean, stripped
 	ep, err := transport.NewEndpoint(clean)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: invalid repository address: %w", clean, err)
+		return nil, fmt.Errorf("open %s: %w: %w: use https://, ssh://, git@host:path or a local path", clean, ErrBadAddress, err)
 	}
 	r.ep = ep
 	switch ep.Protocol {
@@ -184,7 +184,7 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 			return nil, fmt.Errorf("open %s: %w", clean, err)
 		}
 	default:
-		return nil, fmt.Errorf("open %s: unsupported protocol %q: use https://, ssh://, git@host:path or a local path", clean, ep.Protocol)
+		return nil, fmt.Errorf("open %s: %w: unsupported protocol %q: use https://, ssh://, git@host:path or a local path", clean, ErrBadAddress, ep.Protocol)
 	}
 	if isAzureDevOps(ep.Host) {
 		enableMultiACKWorkaround()
@@ -212,7 +212,7 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", false, fmt.Errorf("open repository: invalid URL %q: %w", redactRaw(raw), err)
+		return "", false, fmt.Errorf("open repository %q: %w: %w", redactRaw(raw), ErrBadAddress, err)
 	}
 	if u.User == nil {
 		return raw, false, nil
@@ -336,7 +336,7 @@ func (r *Repo) sshAuth() (transport.AuthMethod, error) {
 	case r.o.sshKey != "":
 		pk, err := gitssh.NewPublicKeysFromFile(user, r.o.sshKey, r.o.sshPass)
 		if err != nil {
-			return nil, fmt.Errorf("read ssh key %s: %w", r.o.sshKey, err)
+			return nil, fmt.Errorf("read ssh key %s: %w: pass a readable private key file with --ssh-key", r.o.sshKey, err)
 		}
 		pk.HostKeyCallbackHelper = helper
 		m = pk

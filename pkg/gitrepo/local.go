@@ -43,7 +43,7 @@ func (r *Repo) localDefaultBranch() (string, error) {
 func (r *Repo) fetchLocal(branch string) (*Snapshot, error) {
 	ref, err := r.local.Storer.Reference(plumbing.NewBranchReferenceName(branch))
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return nil, fmt.Errorf("fetch %s: branch %q: %w", r.display, branch, ErrNotFound)
+		return nil, fmt.Errorf("fetch %s: branch %q: %w: check --branch, or create the branch first", r.display, branch, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", r.display, err)

@@ -94,6 +94,9 @@ func Parse(s string) (Ref, error) {
 		// user:password@host/...: never echo what may be a secret.
 		return Ref{}, &Error{What: "image reference", Input: "<redacted>@" + rest[i+1:], Problem: "credentials in the reference", Fix: "remove them and set TAGBUMP_REGISTRY_USERNAME and TAGBUMP_REGISTRY_PASSWORD instead"}
 	}
+	if i := strings.Index(rest, "://"); i >= 0 {
+		return bad("starts with the URL scheme "+rest[:i+3], "remove "+rest[:i+3]+" and give registry/repository:tag, "+example)
+	}
 	if i := strings.IndexByte(rest, '@'); i >= 0 {
 		rest, r.Digest = rest[:i], rest[i+1:]
 		if !digestRe.MatchString(r.Digest) {

@@ -1,0 +1,178 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+)
+
+// TestBadInput runs tagbump bump with one bad input per row. Each row
+// asserts the exit code, that stderr names the problem and the fix, that
+// the branch did not move and that no temporary directory is left.
+func TestBadInput(t *testing.T) {
+	const token, roToken = "tok-bad-input-0451", "tok-read-only-0452"
+	srv := testenv.NewGitServer(t, testenv.WithBasicAuth("bot", token), testenv.WithReadOnlyUser("ro", roToken))
+	dir := srv.MustCreateRepo(t, "charts", map[string]string{
+		"app/values-staging.yaml": appValues,
+		"app/values-invalid.yaml": "image:\n  tag: [1.0.0\n  repository: x\n",
+		"app/values-noimage.yaml": "replicaCount: 1\nresources: {}\n",
+		"app/values-binary.yaml":  "\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe binary \x00\x00",
+		"app/values-link.yaml":    "../../../../etc/passwd", // a symlink to outside the clone
+		"app/values-big.yaml":     "# big\n" + strings.Repeat("#234567890123456789012345678901234567890123456789012345678901234\n", (64<<20)/64+1),
+	}, testenv.WithMode("app/values-link.yaml", "120000"))
+	if _, err := testenv.Git(srv.Root, "init", "-q", "--bare", "empty.git"); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := testenv.StartRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, _ := testenv.NewSSHD(t, key, srv.Root)
+	emptyKnownHosts := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(emptyKnownHosts, nil, 0o600)
+	binFile := filepath.Join(t.TempDir(), "not-an-image.tar")
+	os.WriteFile(binFile, []byte("not a tarball"), 0o600)
+
+	url := srv.URL("charts")
+	img := "registry.example.com/app:1.0.1"
+	base := func(extra ...string) []string {
+		return append([]string{"bump", "--no-verify", "--repo", url, "--chart", "app", "--env", "staging", "--image", img}, extra...)
+	}
+	with := func(flag, value string, extra ...string) []string {
+		args := base(extra...)
+		for i := range args {
+			if args[i] == flag {
+				args[i+1] = value
+				return args
+			}
+		}
+		return append(args, flag, value)
+	}
+	without := func(flag string) []string {
+		args := base()
+		for i := range args {
+			if args[i] == flag {
+				return append(args[:i:i], args[i+1:]...)
+			}
+		}
+		return args
+	}
+	long := strings.Repeat("a", 129)
+	rows := []struct {
+		name string
+		args []string
+		env  map[string]string // overrides; "" unsets
+		code int
+		want []string // regexps stderr must match: the problem, then the fix
+	}{
+		// Image references.
+		{"image missing", with("--image", ""), nil, 2, []string{`--image .*required`}},
+		{"image with spaces", with("--image", "registry.example.com/app:1.0 1"), nil, 2, []string{`white space`, `remove`}},
+		{"image without registry", with("--image", "app:1.0.1"), nil, 2, []string{`no registry host`, `name the registry`}},
+		{"image without tag", with("--image", "registry.example.com/app"), nil, 2, []string{`tag`, `registry/repository:tag|:TAG|add`}},
+		{"image latest", with("--image", "registry.example.com/app:latest"), nil, 4, []string{`latest`, `immutable|build|version`}},
+		{"image upper-case repository", with("--image", "registry.example.com/App:1.0.1"), nil, 2, []string{`App`, `lower`}},
+		{"image 129-char tag", with("--image", "registry.example.com/app:"+long), nil, 2, []string{`128`, `tag`}},
+		{"image tag starting with -", with("--image", "registry.example.com/app:-bad"), nil, 2, []string{`-bad`, `start`}},
+		{"image bad digest", with("--image", "registry.example.com/app:1.0.1@sha256:xyz"), nil, 2, []string{`invalid digest`, `64`}},
+		{"image with scheme", with("--image", "https://registry.example.com/app:1.0.1"), nil, 2, []string{`https`, `remove|without`}},
+		{"image with credentials", with("--image", "user:pw@registry.example.com/app:1.0.1"), nil, 2, []string{`credentials`, `TAGBUMP_REGISTRY_PASSWORD`}},
+		{"image not in registry", append(without("--no-verify"), "--image", reg.Host()+"/app:9.9.9"), nil, 3, []string{`not found`, `push the image first`}},
+		{"tag not matching --tag-pattern", base("--tag-pattern", `v[0-9.]+`), nil, 4, []string{`1.0.1`, `v\[0-9.\]\+`}},
+		{"invalid --tag-pattern", base("--tag-pattern", `[`), nil, 2, []string{`--tag-pattern`, `regular expression`}},
+		// Chart, env and values file paths.
+		{"env with /", with("--env", "stag/ing"), nil, 2, []string{`--env "stag/ing"`, `letters, digits`}},
+		{"env ..", with("--env", ".."), nil, 2, []string{`--env ".."`, `letters, digits`}},
+		{"env with spaces", with("--env", "stag ing"), nil, 2, []string{`--env "stag ing"`, `no path separators or spaces`}},
+		{"chart ../x", with("--chart", "../x"), nil, 2, []string{`--chart "../x"`, `no path separators`}},
+		{"chart absolute", with("--chart", "/etc"), nil, 2, []string{`--chart "/etc"`, `no path separators`}},
+		{"values file escaping", base("--values-file", "../{chart}.yaml"), nil, 2, []string{`--values-file "../app.yaml"`, `inside the repository`}},
+		{"values file absolute", base("--values-file", "/etc/passwd"), nil, 2, []string{`--values-file "/etc/passwd"`, `relative path`}},
+		{"values file symlink to outside", with("--env", "link"), nil, 2, []string{`app/values-link.yaml`, `not a regular file`, `--values-file`}},
+		// Repository, branch, file, key.
+		{"empty repository", with("--repo", srv.URL("empty")), nil, 3, []string{`empty`, `push a first commit|--branch|initial`}},
+		{"missing repository", with("--repo", srv.URL("nope")), nil, 3, []string{`nope.git`, `not found`, `check`}},
+		{"missing branch", base("--branch", "nope"), nil, 3, []string{`branch "nope"`, `not found`, `--branch`}},
+		{"missing values file", with("--env", "prod"), nil, 3, []string{`app/values-prod.yaml`, `does not exist`, `--values-file|--env`}},
+		{"missing key", base("--key", ".nope.tag"), nil, 3, []string{`\.nope\.tag`, `not found`, `--key`}},
+		{"no image block", with("--env", "noimage"), nil, 3, []string{`no image block`, `--key`}},
+		{"invalid key path", base("--key", ".image[tag"), nil, 2, []string{`\.image\[tag`, `path`}},
+		{"invalid YAML", with("--env", "invalid"), nil, 2, []string{`app/values-invalid.yaml`, `YAML`, `line`}},
+		{"binary file", with("--env", "binary"), nil, 2, []string{`app/values-binary.yaml`, `binary|not text|NUL`}},
+		{"file over 64 MiB", with("--env", "big"), nil, 2, []string{`app/values-big.yaml`, `too large`, `limit`}},
+		{"local path that is no repository", with("--repo", t.TempDir()), nil, 3, []string{`no git repository`, `pass a clone`}},
+		{"unsupported URL scheme", with("--repo", "ftp://127.0.0.1/charts.git"), nil, 2, []string{`ftp`, `use https://`}},
+		// Credentials.
+		{"wrong token", base(), map[string]string{"TAGBUMP_GIT_TOKEN": "wrong-token-0453"}, 5, []string{`authentication`, `TAGBUMP_GIT_TOKEN`}},
+		{"no token", base(), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`authentication`, `TAGBUMP_GIT_TOKEN`}},
+		{"token without write access", base(), map[string]string{"TAGBUMP_GIT_USER": "ro", "TAGBUMP_GIT_TOKEN": roToken}, 5, []string{`push`, `authoriz|permission|write access`}},
+		{"URL with embedded credentials", with("--repo", strings.Replace(url, "http://", "http://bot:"+token+"@", 1)), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`carries credentials; they are not used`, `TAGBUMP_GIT_TOKEN`}},
+		{"unknown SSH host key", with("--repo", sshd.URL("charts"), "--ssh-key", key.Path, "--known-hosts", emptyKnownHosts), nil, 5, []string{`unknown host key`, `known_hosts`}},
+		{"missing SSH key file", with("--repo", sshd.URL("charts"), "--ssh-key", filepath.Join(t.TempDir(), "nokey"), "--known-hosts", emptyKnownHosts), nil, 3, []string{`ssh key`, `--ssh-key`}},
+		// Flags.
+		{"--dry-run with --no-push", base("--dry-run", "--no-push"), nil, 2, []string{`conflict`, `--dry-run already`}},
+		{"--digest-key without --digest", base("--digest-key", ".image.digest"), nil, 2, []string{`--digest-key needs --digest`}},
+		{"--no-verify with --push-from", base("--push-from", binFile), nil, 2, []string{`conflict`, `always verified`}},
+		{"--max-attempts 0", base("--max-attempts", "0"), nil, 2, []string{`--max-attempts 0`, `1 or more`}},
+		{"--max-attempts -3", base("--max-attempts", "-3"), nil, 2, []string{`--max-attempts -3`, `1 or more`}},
+		{"--max-attempts from env", base(), map[string]string{"TAGBUMP_MAX_ATTEMPTS": "many"}, 2, []string{`"many" in TAGBUMP_MAX_ATTEMPTS`, `invalid`}},
+		{"--timeout 0", base("--timeout", "0s"), nil, 2, []string{`--timeout`, `positive duration`}},
+		{"bad --author", base("--author", "just a name"), nil, 2, []string{`--author`, `Name <email>`}},
+		{"--message with unknown field", base("--message", "bump {{.Nope}}"), nil, 2, []string{`--message`, `Nope`}},
+		{"--message that does not parse", base("--message", "bump {{"), nil, 2, []string{`--message`, `unclosed|unexpected`}},
+		{"--output yaml", base("--output", "yaml"), nil, 2, []string{`--output "yaml"`, `text or json`}},
+		{"--log-level loud", base("--log-level", "loud"), nil, 2, []string{`--log-level "loud"`, `debug, info`}},
+		{"unknown flag", base("--force"), nil, 2, []string{`unknown flag: --force`, `tagbump --help`}},
+		{"positional argument", base("extra"), nil, 2, []string{`extra`, `tagbump --help`}},
+		{"--digest without a digest", base("--digest"), nil, 2, []string{`no digest to write`, `@sha256`}},
+		{"--push-from not an image", append(without("--no-verify"), "--push-from", binFile, "--image", reg.Host()+"/app:1.0.1"), nil, 2, []string{`not-an-image.tar`, `docker save tarball or an OCI image layout`}},
+	}
+	counts := &relCounts{}
+	recordReliability(t, counts)
+	setGitToken(t, token)
+	tip := gitOut(t, dir, "rev-parse", "main")
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			for k, v := range row.env {
+				t.Setenv(k, v)
+			}
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			r := runTagbump(t, row.args...)
+			counts.BadInputs++
+			if r.code != row.code {
+				t.Errorf("exit %d, want %d", r.code, row.code)
+			}
+			for _, w := range row.want {
+				if !regexp.MustCompile(w).MatchString(r.stderr) {
+					t.Errorf("stderr does not match %q", w)
+				}
+			}
+			for _, secret := range []string{token, roToken} {
+				if strings.Contains(r.stdout+r.stderr, secret) {
+					t.Errorf("a token appears in the output")
+					counts.SecretsLeaked++
+				}
+			}
+			if t.Failed() {
+				t.Logf("stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			}
+			if got := gitOut(t, dir, "rev-parse", "main"); got != tip {
+				t.Fatalf("the branch moved to %s", got)
+			}
+			emptyDir(t, tmp)
+		})
+	}
+	if len(rows) < 40 {
+		t.Errorf("%d rows, the issue asks for at least 40", len(rows))
+	}
+}

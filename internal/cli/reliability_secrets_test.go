@@ -1,0 +1,162 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+)
+
+// TestSecretsCanary runs the registry and bump commands with canary
+// credentials, at debug level, on success and error paths, and fails if
+// a canary (or user:canary in base64) appears in stdout, stderr, the JSON
+// output, the CI output files, any commit of the charts repository or its
+// config, or the config of a local clone that was bumped.
+func TestSecretsCanary(t *testing.T) {
+	testenv.NeedDistribution(t)
+	const (
+		gitUser, gitToken   = "bot", "canary-git-7Qx9-token"
+		regUser, regPass    = "ci-canary", "canary-reg-Zk4p-password"
+		wrongTok, wrongPass = "canary-wrong-Jt2m-token", "canary-wrong-Hs8v-password"
+		ghToken             = "canary-gh-Vb3n-token"
+	)
+	counts := &relCounts{}
+	recordReliability(t, counts)
+	srv, dir := chartsServer(t, gitToken, map[string]string{
+		"app/values-staging.yaml": appValues, "app/values-prod.yaml": appValues,
+		"app/values-dev.yaml": appValues, "app/values-qa.yaml": appValues, "app/values-gh.yaml": appValues,
+	})
+	// A server without partial fetch makes the bump log at debug level.
+	srv2, dir2 := chartsServer(t, gitToken, map[string]string{"app/values-staging.yaml": appValues}, testenv.WithAllowFilter(false))
+	reg, err := testenv.StartDistribution(t.TempDir(), map[string]string{regUser: regPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	work := t.TempDir()
+	tar := imageTarball(t, work)
+	clone := filepath.Join(work, "clone")
+	testenv.MustGit(t, work, "clone", "-q", dir, clone)
+	testenv.MustGit(t, clone, "remote", "set-url", "origin", srv.URL("charts"))
+	ghOutput := filepath.Join(work, "github-output")
+	dotenv := filepath.Join(work, "bump.env")
+
+	t.Setenv("TAGBUMP_LOG_LEVEL", "debug")
+	t.Setenv("TAGBUMP_GIT_USER", gitUser)
+	t.Setenv("TAGBUMP_GIT_TOKEN", gitToken)
+	t.Setenv("TAGBUMP_REGISTRY_USERNAME", regUser)
+	t.Setenv("TAGBUMP_REGISTRY_PASSWORD", regPass)
+	image := reg.Host() + "/app:1.0.1"
+	url := srv.URL("charts")
+	withCreds := strings.Replace(url, "http://", "http://"+gitUser+":"+gitToken+"@", 1)
+	bump := func(env string, extra ...string) []string {
+		return append([]string{"bump", "--repo", url, "--chart", "app", "--env", env, "--image", image}, extra...)
+	}
+	runs := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+	}{
+		{"push", []string{"push", "--from", tar, image}, nil, 0},
+		{"verify json", []string{"verify", "--output", "json", image}, nil, 0},
+		{"bump", bump("staging", "--dotenv", dotenv), nil, 0},
+		{"bump json logs", bump("prod", "--output", "json", "--log-format", "json"), nil, 0},
+		{"bump without partial fetch", append(bump("staging"), "--repo", srv2.URL("charts")), nil, 0},
+		{"bump dry run", bump("dev", "--dry-run"), nil, 0},
+		{"bump with a lost race", bump("dev"), nil, 0},
+		{"bump with credentials in the URL", append(bump("qa"), "--repo", withCreds), nil, 0},
+		{"bump in GitHub Actions", bump("gh"), map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput, "GITHUB_TOKEN": ghToken}, 0},
+		{"bump a local clone", append(bump("staging", "--no-verify"), "--repo", clone, "--image", "registry.example.com/app:2.0.0"), nil, 0},
+		{"bump with a wrong token", bump("staging", "--image", reg.Host()+"/app:1.0.1"), map[string]string{"TAGBUMP_GIT_TOKEN": wrongTok}, 5},
+		{"bump with credentials in the URL only", append(bump("staging"), "--repo", withCreds), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5},
+		{"verify with a wrong password", []string{"verify", image}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
+		{"push with a wrong password", []string{"push", "--from", tar, reg.Host() + "/app:1.0.9"}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
+	}
+	secrets := []string{gitToken, regPass, wrongTok, wrongPass, ghToken}
+	users := []string{gitUser, regUser, "tagbump", "x-access-token"}
+	leak := func(where, text string) {
+		t.Helper()
+		for _, l := range findLeaks(where, text, secrets, users) {
+			t.Error(l)
+			counts.SecretsLeaked++
+		}
+	}
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			for k, v := range run.env {
+				t.Setenv(k, v)
+			}
+			if run.name == "bump with a lost race" {
+				srv.SetHook("charts", "pre-receive", raceHook)
+				defer srv.RemoveHook("charts", "pre-receive")
+			}
+			r := runTagbump(t, run.args...)
+			counts.Scenarios++
+			if r.code != run.code {
+				t.Errorf("exit %d, want %d\nstderr: %s", r.code, run.code, r.stderr)
+			}
+			if run.name == "bump with a lost race" && !strings.Contains(r.stderr, "branch moved") {
+				t.Errorf("the race did not happen:\n%s", r.stderr)
+			}
+			if strings.Contains(run.name, "credentials in the URL") && !strings.Contains(r.stderr, "carries credentials") {
+				t.Errorf("no warning about the credentials in the URL:\n%s", r.stderr)
+			}
+			if run.name == "bump without partial fetch" && !strings.Contains(r.stderr, "DEBU") {
+				t.Errorf("no debug log line: the scan would miss debug-only leaks\n%s", r.stderr)
+			}
+			leak(run.name+": stdout", r.stdout)
+			leak(run.name+": stderr", r.stderr)
+		})
+	}
+	history := testenv.MustGit(t, dir, "log", "--all", "-p", "--format=fuller%n%B")
+	if !strings.Contains(history, "2.0.0") && !strings.Contains(history, "1.0.1") {
+		t.Errorf("the bumps are not in the history: the scan proves nothing")
+	}
+	leak("charts.git history", history)
+	leak("second charts.git history", testenv.MustGit(t, dir2, "log", "--all", "-p", "--format=fuller%n%B"))
+	for _, f := range []string{filepath.Join(dir, "config"), filepath.Join(clone, ".git", "config"), ghOutput, dotenv} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Errorf("read %s: %v", f, err)
+		}
+		leak(f, string(b))
+	}
+	leak("local clone history", testenv.MustGit(t, clone, "log", "--all", "-p", "--format=fuller%n%B"))
+}
+
+// raceHook moves main once, as a rival pipeline would.
+const raceHook = `#!/bin/sh
+unset GIT_QUARANTINE_PATH
+[ -e "$GIT_DIR/raced" ] && exit 0
+touch "$GIT_DIR/raced"
+tip=$(git rev-parse refs/heads/main)
+c=$(echo 'rival pipeline' | GIT_AUTHOR_NAME=r GIT_AUTHOR_EMAIL=r@x GIT_COMMITTER_NAME=r GIT_COMMITTER_EMAIL=r@x git commit-tree $tip^{tree} -p $tip)
+git update-ref refs/heads/main $c $tip
+`
+
+// TestLeakScanner checks the scanner itself: it finds a secret, its
+// basic-auth form and the password of a URL argument, and hides only
+// debug entries.
+func TestLeakScanner(t *testing.T) {
+	secrets, users := runSecrets(func(k string) string {
+		return map[string]string{"TAGBUMP_GIT_TOKEN": "tok-123456", "TAGBUMP_GIT_USER": "bot"}[k]
+	}, []string{"bump", "--repo=https://u:url-pass-789@git.example.com/x.git"})
+	if len(secrets) != 2 || secrets[1] != "url-pass-789" {
+		t.Fatalf("secrets %q, want the token and the URL's password", secrets)
+	}
+	for _, text := range []string{"x tok-123456 y", "Authorization: Basic Ym90OnRvay0xMjM0NTY=", "pw url-pass-789"} {
+		if len(findLeaks("out", text, secrets, users)) != 1 {
+			t.Errorf("no leak found in %q", text)
+		}
+	}
+	if l := findLeaks("out", "tok-12345 and Ym90OnRvay0xMjM0", secrets, users); len(l) != 0 {
+		t.Errorf("false positive: %v", l)
+	}
+	in := "DEBU fallback\n  reason=x\nINFO pushed\n  commit=abc\nDEBU more\nWARN w\n"
+	if got, want := withoutDebug(in), "INFO pushed\n  commit=abc\nWARN w\n"; got != want {
+		t.Errorf("withoutDebug = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,307 @@
+package testenv
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// FaultKind is what a FaultProxy does to a request instead of forwarding it
+// faithfully.
+type FaultKind int
+
+// Faults a FaultProxy can inject.
+const (
+	// FaultReset closes the client's connection with a TCP reset before
+	// the request reaches the upstream server.
+	FaultReset FaultKind = iota + 1
+	// FaultStatus answers with Fault.Status (500, 503, 429, ...) without
+	// contacting the upstream server.
+	FaultStatus
+	// FaultStall reads the request and never answers, until the client
+	// gives up or the proxy is closed.
+	FaultStall
+	// FaultCut forwards the request (the upstream server processes it in
+	// full), writes the upstream status, headers and the first Fault.Bytes
+	// bytes of its body, then resets the connection.
+	FaultCut
+	// FaultResetAfter forwards the request (the upstream server processes
+	// it in full) and resets the connection before any byte of the answer
+	// reaches the client.
+	FaultResetAfter
+)
+
+func (k FaultKind) String() string {
+	switch k {
+	case FaultReset:
+		return "reset"
+	case FaultStatus:
+		return "status"
+	case FaultStall:
+		return "stall"
+	case FaultCut:
+		return "cut"
+	case FaultResetAfter:
+		return "reset-after"
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// Fault is one injected failure.
+type Fault struct {
+	Kind FaultKind
+	// Status is the answer of FaultStatus; 503 when 0.
+	Status int
+	// Bytes is how much of the upstream body FaultCut passes on.
+	Bytes int
+}
+
+// FaultRule decides which requests get a fault. A request gets the fault
+// of the first rule that matches it; a rule matches when every condition
+// that is set holds.
+type FaultRule struct {
+	// Nth matches the Nth request the proxy received (1-based), counted
+	// over all requests; 0 matches any.
+	Nth int64
+	// Match, when set, must return true for the request.
+	Match func(*http.Request) bool
+	// Probability, when above 0, matches with that probability, drawn
+	// from the proxy's seeded generator.
+	Probability float64
+	// Times limits how often the rule fires; 0 means no limit.
+	Times int64
+	Fault Fault
+
+	fired atomic.Int64
+}
+
+// FaultProxy is an HTTP reverse proxy on 127.0.0.1 that injects faults
+// into the traffic to one upstream server (a GitServer or a Registry).
+type FaultProxy struct {
+	upstream string // host:port
+	ln       net.Listener
+	srv      *http.Server
+	client   *http.Transport
+	done     chan struct{}
+	closed   atomic.Bool
+
+	mu    sync.Mutex
+	rng   *rand.Rand
+	rules []*FaultRule
+
+	requests atomic.Int64
+	faults   atomic.Int64
+	byKind   sync.Map // FaultKind → *atomic.Int64
+}
+
+// FaultProxyOption configures StartFaultProxy.
+type FaultProxyOption func(*FaultProxy)
+
+// WithSeed seeds the generator behind FaultRule.Probability; the default
+// seed is 1, so runs repeat.
+func WithSeed(seed uint64) FaultProxyOption {
+	return func(p *FaultProxy) { p.rng = rand.New(rand.NewPCG(seed, 0x5eed)) }
+}
+
+// WithFaultRule adds a rule (see FaultProxy.AddRule).
+func WithFaultRule(r *FaultRule) FaultProxyOption {
+	return func(p *FaultProxy) { p.rules = append(p.rules, r) }
+}
+
+// StartFaultProxy starts a proxy on 127.0.0.1 with a free port in front of
+// the plain-HTTP server at upstream (host:port). Without rules it forwards
+// every request unchanged.
+func StartFaultProxy(upstream string, opts ...FaultProxyOption) (*FaultProxy, error) {
+	p := &FaultProxy{
+		upstream: upstream,
+		done:     make(chan struct{}),
+		client:   &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 64},
+	}
+	WithSeed(1)(p)
+	for _, o := range opts {
+		o(p)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start fault proxy: %w", err)
+	}
+	p.ln = ln
+	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 10 * time.Second}
+	go p.srv.Serve(ln)
+	return p, nil
+}
+
+// Addr returns the proxy's host:port.
+func (p *FaultProxy) Addr() string { return p.ln.Addr().String() }
+
+// URL returns upstreamURL (an http URL of the upstream server) with the
+// proxy's host:port in place of the upstream's.
+func (p *FaultProxy) URL(upstreamURL string) string {
+	return strings.Replace(upstreamURL, p.upstream, p.Addr(), 1)
+}
+
+// AddRule adds r after the existing rules; it applies from the next
+// request on.
+func (p *FaultProxy) AddRule(r *FaultRule) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, r)
+}
+
+// ClearRules removes every rule: the proxy forwards faithfully again.
+func (p *FaultProxy) ClearRules() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = nil
+}
+
+// Requests returns how many requests the proxy received.
+func (p *FaultProxy) Requests() int64 { return p.requests.Load() }
+
+// Faults returns how many faults the proxy injected.
+func (p *FaultProxy) Faults() int64 { return p.faults.Load() }
+
+// FaultsOf returns how many faults of kind k the proxy injected.
+func (p *FaultProxy) FaultsOf(k FaultKind) int64 {
+	if v, ok := p.byKind.Load(k); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// Close stops the proxy, ending stalled requests. It is safe to call twice.
+func (p *FaultProxy) Close() error {
+	if p.closed.Swap(true) {
+		return nil
+	}
+	close(p.done)
+	err := p.srv.Close()
+	p.client.CloseIdleConnections()
+	return err
+}
+
+// pick returns the fault for the nth request, if any.
+func (p *FaultProxy) pick(n int64, r *http.Request) (Fault, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, rule := range p.rules {
+		if rule.Nth != 0 && rule.Nth != n {
+			continue
+		}
+		if rule.Match != nil && !rule.Match(r) {
+			continue
+		}
+		if rule.Probability > 0 && p.rng.Float64() >= rule.Probability {
+			continue
+		}
+		if rule.Times > 0 && rule.fired.Load() >= rule.Times {
+			continue
+		}
+		rule.fired.Add(1)
+		return rule.Fault, true
+	}
+	return Fault{}, false
+}
+
+func (p *FaultProxy) count(k FaultKind) {
+	p.faults.Add(1)
+	v, _ := p.byKind.LoadOrStore(k, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
+	n := p.requests.Add(1)
+	f, ok := p.pick(n, r)
+	if !ok {
+		p.forward(w, r, nil)
+		return
+	}
+	p.count(f.Kind)
+	switch f.Kind {
+	case FaultReset:
+		io.Copy(io.Discard, r.Body)
+		reset(w)
+	case FaultStatus:
+		io.Copy(io.Discard, r.Body)
+		code := f.Status
+		if code == 0 {
+			code = http.StatusServiceUnavailable
+		}
+		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "0")
+		}
+		http.Error(w, fmt.Sprintf("injected fault: %d", code), code)
+	case FaultStall:
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-p.done:
+		}
+	case FaultCut, FaultResetAfter:
+		p.forward(w, r, &f)
+	}
+}
+
+// forward sends r upstream and copies the answer back; with a cut fault it
+// stops early and resets the connection.
+func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, cut *Fault) {
+	out := r.Clone(r.Context())
+	out.RequestURI = ""
+	out.URL.Scheme = "http"
+	out.URL.Host = p.upstream
+	out.Host = p.upstream
+	resp, err := p.client.RoundTrip(out)
+	if err != nil {
+		http.Error(w, "fault proxy: upstream: "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	if cut != nil && cut.Kind == FaultResetAfter {
+		io.Copy(io.Discard, resp.Body) // the server finishes its work
+		reset(w)
+		return
+	}
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	if cut == nil {
+		io.Copy(flushWriter{w}, resp.Body)
+		return
+	}
+	io.CopyN(w, resp.Body, int64(cut.Bytes))
+	io.Copy(io.Discard, resp.Body)
+	http.NewResponseController(w).Flush()
+	reset(w)
+}
+
+// flushWriter flushes after each write, so streamed answers (git's
+// side-band progress) pass through as they come.
+type flushWriter struct{ w http.ResponseWriter }
+
+func (f flushWriter) Write(b []byte) (int, error) {
+	n, err := f.w.Write(b)
+	http.NewResponseController(f.w).Flush()
+	return n, err
+}
+
+// reset hijacks the connection and closes it with SO_LINGER 0, so the
+// client sees a TCP reset.
+func reset(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}

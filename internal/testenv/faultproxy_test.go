@@ -1,0 +1,94 @@
+package testenv
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestFaultProxy(t *testing.T) {
+	var served atomic.Int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		io.WriteString(w, strings.Repeat("x", 1000))
+	}))
+	defer up.Close()
+	host := strings.TrimPrefix(up.URL, "http://")
+	p, err := StartFaultProxy(host,
+		WithFaultRule(&FaultRule{Nth: 2, Fault: Fault{Kind: FaultReset}}),
+		WithFaultRule(&FaultRule{Nth: 3, Fault: Fault{Kind: FaultStatus, Status: 429}}),
+		WithFaultRule(&FaultRule{Nth: 4, Fault: Fault{Kind: FaultCut, Bytes: 10}}),
+		WithFaultRule(&FaultRule{Nth: 5, Fault: Fault{Kind: FaultResetAfter}}),
+		WithFaultRule(&FaultRule{Nth: 6, Fault: Fault{Kind: FaultStall}}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func() (int, int, error) {
+		resp, err := c.Get(p.URL(up.URL) + "/x")
+		if err != nil {
+			return 0, 0, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, len(b), err
+	}
+	if code, n, err := get(); err != nil || code != 200 || n != 1000 {
+		t.Fatalf("request 1 (no fault): %d %d %v", code, n, err)
+	}
+	if _, _, err := get(); !errors.Is(err, syscall.ECONNRESET) && (err == nil || !strings.Contains(err.Error(), "EOF")) {
+		t.Errorf("request 2 (reset): err = %v, want a connection reset", err)
+	}
+	if code, _, err := get(); err != nil || code != 429 {
+		t.Errorf("request 3 (429): %d %v", code, err)
+	}
+	before := served.Load()
+	if code, n, err := get(); err == nil || code != 200 || n != 10 {
+		t.Errorf("request 4 (cut): %d %d bytes, err %v; want 200, 10 bytes and an error", code, n, err)
+	}
+	if _, _, err := get(); err == nil {
+		t.Errorf("request 5 (reset after): no error")
+	}
+	if got := served.Load() - before; got != 2 {
+		t.Errorf("upstream served %d of the cut requests, want 2 (they reach the server)", got)
+	}
+	if _, _, err := get(); err == nil || !strings.Contains(err.Error(), "Timeout") {
+		t.Errorf("request 6 (stall): err = %v, want a client timeout", err)
+	}
+	if p.Requests() != 6 || p.Faults() != 5 || p.FaultsOf(FaultCut) != 1 {
+		t.Errorf("counts: requests %d faults %d cut %d, want 6 5 1", p.Requests(), p.Faults(), p.FaultsOf(FaultCut))
+	}
+}
+
+func TestFaultProxyProbabilityIsSeeded(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer up.Close()
+	run := func() int64 {
+		p, err := StartFaultProxy(strings.TrimPrefix(up.URL, "http://"), WithSeed(7),
+			WithFaultRule(&FaultRule{Probability: 0.3, Fault: Fault{Kind: FaultStatus, Status: 500}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		for i := 0; i < 100; i++ {
+			resp, err := http.Get(p.URL(up.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		return p.Faults()
+	}
+	a, b := run(), run()
+	if a != b || a < 10 || a > 60 {
+		t.Errorf("faults over 100 requests at p=0.3: %d then %d; want equal and about 30", a, b)
+	}
+}
