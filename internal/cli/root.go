@@ -11,9 +11,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/charmbracelet/log"
+	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -154,7 +155,11 @@ func setupLogging(g *globalOptions, w io.Writer) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", g.logLevel))
 	}
-	logger := log.NewWithOptions(w, log.Options{Level: level})
+	// The logger sees w through a wrapper that is not a terminal, so that
+	// its renderer never queries the terminal's colours (a terminal that
+	// does not answer costs seconds); colour is decided here instead.
+	logger := log.NewWithOptions(struct{ io.Writer }{w}, log.Options{Level: level})
+	logger.SetColorProfile(colorProfile(w, os.Getenv))
 	switch g.logFormat {
 	case "text":
 		logger.SetFormatter(log.TextFormatter)
@@ -169,10 +174,16 @@ func setupLogging(g *globalOptions, w io.Writer) error {
 	return nil
 }
 
+// colorProfile is ANSI colour for a terminal, none for anything else or
+// when NO_COLOR is set (https://no-color.org).
+func colorProfile(w io.Writer, getenv func(string) string) termenv.Profile {
+	f, ok := w.(*os.File)
+	if !ok || getenv("NO_COLOR") != "" || !isatty.IsTerminal(f.Fd()) {
+		return termenv.Ascii
+	}
+	return termenv.ANSI
+}
+
 // slogLogger adapts the process logger for the pkg/ libraries, which log
 // through log/slog.
 func slogLogger() *slog.Logger { return slog.New(log.Default()) }
-
-func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, d, fmt.Errorf("timed out after %s (--timeout)", d))
-}
