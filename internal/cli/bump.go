@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/log"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -12,6 +13,7 @@ import (
 	"github.com/tagbump/tagbump/internal/ci"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/registry"
 )
 
 // DefaultAuthor is the commit identity when neither --author nor
@@ -109,7 +111,7 @@ known_hosts (--known-hosts).`,
 
 func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	env := ci.Detect(os.Getenv)
-	res, err := bump1(cmd, env, opts)
+	res, err := doBump(cmd, streams, env, opts)
 	// Workflow commands share stdout with the data; keep JSON clean.
 	cmdOut := streams.Out
 	if opts.Output.Format == "json" {
@@ -125,7 +127,7 @@ func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	return writeBumpResult(streams, opts, res)
 }
 
-func bump1(cmd *cobra.Command, env ci.Env, opts *BumpOptions) (*bump.Result, error) {
+func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions) (*bump.Result, error) {
 	req, err := opts.request()
 	if err != nil {
 		return nil, err
@@ -140,6 +142,11 @@ func bump1(cmd *cobra.Command, env ci.Env, opts *BumpOptions) (*bump.Result, err
 	}
 	for _, t := range env.Trailers() {
 		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})
+	}
+	if opts.PushFrom != "" {
+		pr := newProgressReporter(streams.Err, 5*time.Second)
+		defer pr.done()
+		ropts = append(ropts, registry.WithProgress(pr.report))
 	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger().With(env.LogFields()...)
