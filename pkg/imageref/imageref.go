@@ -90,7 +90,7 @@ func Parse(s string) (Ref, error) {
 	}
 	var r Ref
 	rest := s
-	if i := strings.IndexByte(rest, '@'); i >= 0 && strings.Contains(rest[i:], "/") {
+	if i := credentialsEnd(rest); i >= 0 {
 		// user:password@host/...: never echo what may be a secret.
 		return Ref{}, &Error{What: "image reference", Input: "<redacted>@" + rest[i+1:], Problem: "credentials in the reference", Fix: "remove them and set TAGBUMP_REGISTRY_USERNAME and TAGBUMP_REGISTRY_PASSWORD instead"}
 	}
@@ -161,4 +161,16 @@ func ValidateTag(tag string) error {
 		return &Error{What: "tag", Input: tag, Problem: fmt.Sprintf("invalid tag %q", tag), Fix: "start with a letter, digit or '_' and use only letters, digits, '.', '_' and '-'"}
 	}
 	return nil
+}
+
+// credentialsEnd returns the index of the '@' that ends credentials in s
+// (user:password@host/...), or -1. It is the last '@' with a '/' after it:
+// a password may hold '@' or '/', a digest (@sha256:...) holds neither.
+func credentialsEnd(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '@' && strings.Contains(s[i:], "/") {
+			return i
+		}
+	}
+	return -1
 }
