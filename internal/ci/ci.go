@@ -43,6 +43,11 @@ type Env struct {
 	// OutputFile is $GITHUB_OUTPUT and SummaryFile is $GITHUB_STEP_SUMMARY
 	// (GitHub only).
 	OutputFile, SummaryFile string
+
+	// ServerHosts are the Git hosts the system's own token is meant for
+	// (github.com, the GitLab instance, dev.azure.com); Token gives that
+	// token to no other host.
+	ServerHosts []string
 }
 
 // Detect returns the CI environment described by getenv (os.Getenv in
@@ -62,6 +67,7 @@ func Detect(getenv func(string) string) Env {
 			SummaryFile: getenv("GITHUB_STEP_SUMMARY"),
 		}
 		server, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_RUN_ID")
+		e.ServerHosts = []string{first(hostOf(server), "github.com")}
 		if server != "" && e.Repository != "" && id != "" {
 			e.RunURL = strings.TrimSuffix(server, "/") + "/" + e.Repository + "/actions/runs/" + id
 			if a := getenv("GITHUB_RUN_ATTEMPT"); a != "" && a != "1" {
@@ -79,6 +85,10 @@ func Detect(getenv func(string) string) Env {
 				getenv("BUILD_SOURCEBRANCH")), "refs/heads/"),
 		}
 		coll, project, id := getenv("SYSTEM_COLLECTIONURI"), getenv("SYSTEM_TEAMPROJECT"), getenv("BUILD_BUILDID")
+		e.ServerHosts = []string{"dev.azure.com", "*.visualstudio.com"}
+		if h := hostOf(coll); h != "" {
+			e.ServerHosts = append(e.ServerHosts, h)
+		}
 		if coll != "" && project != "" && id != "" {
 			e.RunURL = strings.TrimSuffix(coll, "/") + "/" + url.PathEscape(project) +
 				"/_build/results?buildId=" + url.QueryEscape(id)
@@ -86,12 +96,13 @@ func Detect(getenv func(string) string) Env {
 		return e
 	case getenv("GITLAB_CI") == "true":
 		return Env{
-			System:     GitLab,
-			Repository: getenv("CI_PROJECT_PATH"),
-			Commit:     getenv("CI_COMMIT_SHA"),
-			RunURL:     getenv("CI_JOB_URL"),
-			Actor:      getenv("GITLAB_USER_LOGIN"),
-			Branch:     first(getenv("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"), getenv("CI_COMMIT_REF_NAME")),
+			System:      GitLab,
+			Repository:  getenv("CI_PROJECT_PATH"),
+			Commit:      getenv("CI_COMMIT_SHA"),
+			RunURL:      getenv("CI_JOB_URL"),
+			Actor:       getenv("GITLAB_USER_LOGIN"),
+			Branch:      first(getenv("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"), getenv("CI_COMMIT_REF_NAME")),
+			ServerHosts: []string{first(getenv("CI_SERVER_HOST"), hostOf(getenv("CI_SERVER_URL")), "gitlab.com")},
 		}
 	}
 	return Env{System: Generic}
@@ -103,7 +114,10 @@ func Detect(getenv func(string) string) Env {
 // "tagbump"). Otherwise GitHub uses GITHUB_TOKEN with user x-access-token,
 // Azure SYSTEM_ACCESSTOKEN with user build, and GitLab CI_JOB_TOKEN with
 // user gitlab-ci-token. ok is false when no token is set.
-func (e Env) Token(getenv func(string) string) (user, token string, ok bool) {
+//
+// The system's token is given only for repoHost among ServerHosts: a job
+// token must not reach a charts repository on another server.
+func (e Env) Token(getenv func(string) string, repoHost string) (user, token string, ok bool) {
 	var sysUser, sysToken string
 	switch e.System {
 	case GitHub:
@@ -116,7 +130,7 @@ func (e Env) Token(getenv func(string) string) (user, token string, ok bool) {
 	if t := getenv("TAGBUMP_GIT_TOKEN"); t != "" {
 		return first(getenv("TAGBUMP_GIT_USER"), sysUser, "tagbump"), t, true
 	}
-	if sysToken == "" {
+	if sysToken == "" || !e.serves(repoHost) {
 		return "", "", false
 	}
 	if e.System == GitLab {
@@ -124,6 +138,27 @@ func (e Env) Token(getenv func(string) string) (user, token string, ok bool) {
 		sysUser = "gitlab-ci-token"
 	}
 	return sysUser, sysToken, true
+}
+
+// serves reports whether host is one of ServerHosts ("*.x" matches
+// subdomains of x).
+func (e Env) serves(host string) bool {
+	host = strings.ToLower(host)
+	for _, h := range e.ServerHosts {
+		if suffix, ok := strings.CutPrefix(h, "*"); ok && strings.HasSuffix(host, suffix) || host == strings.ToLower(h) {
+			return host != ""
+		}
+	}
+	return false
+}
+
+// hostOf returns the host name of a URL, without port, or "".
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // first returns the first non-empty string of ss.

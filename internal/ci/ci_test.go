@@ -27,38 +27,40 @@ func TestDetect(t *testing.T) {
 			"GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "42", "GITHUB_RUN_ATTEMPT": "1",
 			"GITHUB_OUTPUT": "/tmp/out", "GITHUB_STEP_SUMMARY": "/tmp/sum",
 		}, Env{System: GitHub, Repository: "acme/shop", Commit: "0123abcd", Actor: "octocat", Branch: "main",
-			RunURL: "https://github.com/acme/shop/actions/runs/42", OutputFile: "/tmp/out", SummaryFile: "/tmp/sum"}},
+			RunURL: "https://github.com/acme/shop/actions/runs/42", OutputFile: "/tmp/out", SummaryFile: "/tmp/sum",
+			ServerHosts: []string{"github.com"}}},
 		{"github pull request, second attempt", map[string]string{
 			"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/shop", "GITHUB_REF_NAME": "7/merge",
 			"GITHUB_HEAD_REF": "feature/x", "GITHUB_SERVER_URL": "https://ghe.example/", "GITHUB_RUN_ID": "9",
 			"GITHUB_RUN_ATTEMPT": "2",
 		}, Env{System: GitHub, Repository: "acme/shop", Branch: "feature/x",
-			RunURL: "https://ghe.example/acme/shop/actions/runs/9/attempts/2"}},
+			RunURL: "https://ghe.example/acme/shop/actions/runs/9/attempts/2", ServerHosts: []string{"ghe.example"}}},
 		{"github without run id has no url", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "a/b"},
-			Env{System: GitHub, Repository: "a/b"}},
+			Env{System: GitHub, Repository: "a/b", ServerHosts: []string{"github.com"}}},
 		{"azure", map[string]string{
 			"TF_BUILD": "True", "BUILD_REPOSITORY_NAME": "shop", "BUILD_SOURCEVERSION": "feedbeef",
 			"BUILD_REQUESTEDFOR": "Jane Doe", "BUILD_SOURCEBRANCH": "refs/heads/release/1.2",
 			"SYSTEM_COLLECTIONURI": "https://dev.azure.com/acme/", "SYSTEM_TEAMPROJECT": "Web Shop",
 			"BUILD_BUILDID": "123",
 		}, Env{System: Azure, Repository: "shop", Commit: "feedbeef", Actor: "Jane Doe", Branch: "release/1.2",
-			RunURL: "https://dev.azure.com/acme/Web%20Shop/_build/results?buildId=123"}},
+			RunURL:      "https://dev.azure.com/acme/Web%20Shop/_build/results?buildId=123",
+			ServerHosts: []string{"dev.azure.com", "*.visualstudio.com", "dev.azure.com"}}},
 		{"azure pull request", map[string]string{
 			"TF_BUILD": "True", "BUILD_SOURCEBRANCH": "refs/pull/7/merge",
 			"SYSTEM_PULLREQUEST_SOURCEBRANCH": "refs/heads/topic",
-		}, Env{System: Azure, Branch: "topic"}},
+		}, Env{System: Azure, Branch: "topic", ServerHosts: []string{"dev.azure.com", "*.visualstudio.com"}}},
 		{"gitlab", map[string]string{
 			"GITLAB_CI": "true", "CI_PROJECT_PATH": "acme/web/shop", "CI_COMMIT_SHA": "c0ffee",
 			"CI_JOB_URL": "https://gitlab.example/acme/web/shop/-/jobs/77", "GITLAB_USER_LOGIN": "jdoe",
-			"CI_COMMIT_REF_NAME": "main",
+			"CI_COMMIT_REF_NAME": "main", "CI_SERVER_HOST": "gitlab.example",
 		}, Env{System: GitLab, Repository: "acme/web/shop", Commit: "c0ffee", Actor: "jdoe", Branch: "main",
-			RunURL: "https://gitlab.example/acme/web/shop/-/jobs/77"}},
+			RunURL: "https://gitlab.example/acme/web/shop/-/jobs/77", ServerHosts: []string{"gitlab.example"}}},
 		{"gitlab merge request", map[string]string{
 			"GITLAB_CI": "true", "CI_COMMIT_REF_NAME": "refs/merge-requests/3/head",
 			"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "topic",
-		}, Env{System: GitLab, Branch: "topic"}},
+		}, Env{System: GitLab, Branch: "topic", ServerHosts: []string{"gitlab.com"}}},
 		{"github wins over others", map[string]string{"GITHUB_ACTIONS": "true", "GITLAB_CI": "true", "TF_BUILD": "True"},
-			Env{System: GitHub}},
+			Env{System: GitHub, ServerHosts: []string{"github.com"}}},
 		{"github needs true", map[string]string{"GITHUB_ACTIONS": "1"}, Env{System: Generic}},
 	}
 	for _, tt := range tests {
@@ -68,6 +70,18 @@ func TestDetect(t *testing.T) {
 				t.Errorf("Detect() mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestTokenHosts(t *testing.T) {
+	az := Detect(getenvFrom(map[string]string{"TF_BUILD": "True", "SYSTEM_ACCESSTOKEN": "az", "SYSTEM_COLLECTIONURI": "https://tfs.acme.example/coll/"}))
+	for host, want := range map[string]bool{
+		"dev.azure.com": true, "acme.visualstudio.com": true, "tfs.acme.example": true, "DEV.AZURE.COM": true,
+		"visualstudio.com.evil.example": false, "evil.example": false, "": false,
+	} {
+		if _, _, ok := az.Token(getenvFrom(map[string]string{"SYSTEM_ACCESSTOKEN": "az"}), host); ok != want {
+			t.Errorf("azure token for %q: %v, want %v", host, ok, want)
+		}
 	}
 }
 
@@ -89,10 +103,18 @@ func TestToken(t *testing.T) {
 		{"generic explicit", Generic, map[string]string{"TAGBUMP_GIT_TOKEN": "t"}, "tagbump", "t", true},
 		{"generic ignores other systems' tokens", Generic, map[string]string{"GITHUB_TOKEN": "ghs", "CI_JOB_TOKEN": "j"}, "", "", false},
 		{"github none", GitHub, map[string]string{"SYSTEM_ACCESSTOKEN": "az"}, "", "", false},
+		{"job token kept from another host", GitLab, map[string]string{"CI_JOB_TOKEN": "job", "host": "evil.example"}, "", "", false},
+		{"explicit token to any host", GitLab, map[string]string{"TAGBUMP_GIT_TOKEN": "glpat", "host": "other.example"}, "oauth2", "glpat", true},
+		{"no host (local path)", GitHub, map[string]string{"GITHUB_TOKEN": "ghs", "host": ""}, "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			user, token, ok := Env{System: tt.sys}.Token(getenvFrom(tt.env))
+			host, set := tt.env["host"]
+			if !set {
+				host = "git.example"
+			}
+			e := Env{System: tt.sys, ServerHosts: []string{"git.example"}}
+			user, token, ok := e.Token(getenvFrom(tt.env), host)
 			if user != tt.user || token != tt.token || ok != tt.ok {
 				t.Errorf("Token() = %q, %q, %v; want %q, %q, %v", user, token, ok, tt.user, tt.token, tt.ok)
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -226,7 +227,7 @@ func parseSignature(s string) (object.Signature, error) {
 
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 	g := []gitrepo.Option{gitrepo.WithTimeout(o.Registry.Timeout)}
-	if user, token, ok := env.Token(os.Getenv); ok {
+	if user, token, ok := env.Token(os.Getenv, urlHost(o.Repo)); ok {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
 	if o.SSHKey != "" {
@@ -236,6 +237,19 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 		g = append(g, gitrepo.WithKnownHosts(o.KnownHosts))
 	}
 	return g
+}
+
+// urlHost is the host name of an http(s) or ssh:// URL, "" for a local
+// path or an scp-like address.
+func urlHost(repo string) string {
+	if !strings.Contains(repo, "://") {
+		return ""
+	}
+	u, err := url.Parse(repo)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 func writeBumpResult(streams IOStreams, opts *BumpOptions, res *bump.Result) error {
