@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -93,7 +94,7 @@ known_hosts (--known-hosts).`,
 	f.StringVar(&opts.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
 	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try when other pipelines push first")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "do everything but push and registry writes; print the diff and the commit message")
-	f.BoolVar(&opts.NoPush, "no-push", false, "commit but do not push (with a local --repo: commit into it only)")
+	f.BoolVar(&opts.NoPush, "no-push", false, "with a local --repo: commit into the clone only (a local bump never pushes its remote)")
 	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the image in the registry")
 	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
@@ -121,6 +122,14 @@ func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	if err != nil {
 		env.Annotate(cmdOut, "error", err.Error())
 		return err
+	}
+	for _, c := range res.Files {
+		if c.Skipped != "" {
+			env.Annotate(cmdOut, "warning", fmt.Sprintf("%s %s: skipped: %s", c.File, c.Key, c.Skipped))
+		}
+	}
+	if urlHasPassword(opts.Repo) {
+		env.Annotate(cmdOut, "warning", "the --repo URL carries credentials; they were not used: pass the token in TAGBUMP_GIT_TOKEN")
 	}
 	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(opts.Dotenv)); err != nil {
 		return fmt.Errorf("write CI outputs: %w", err)
@@ -161,8 +170,11 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 // ciResult is what the CI system is told about a bump.
 func ciResult(r *bump.Result) ci.Result {
 	out := ci.Result{
-		Image: r.Image, Digest: r.Digest, Commit: r.Commit, Outcome: r.Outcome,
-		Changed: r.Outcome == bump.Changed && !r.DryRun, Repo: r.Repo, Branch: r.Branch,
+		Image: r.Image, Digest: r.Digest, Outcome: r.Outcome,
+		Changed: r.Pushed, Repo: r.Repo, Branch: r.Branch,
+	}
+	if r.Pushed {
+		out.Commit = r.Commit
 	}
 	if r.DryRun {
 		out.Outcome = "dry-run"
@@ -191,6 +203,14 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	if o.DigestKey != "" && !o.Digest {
 		return bump.Request{}, usageErr(fmt.Errorf("--digest-key needs --digest"))
+	}
+	if fi, err := os.Stat(o.Repo); o.NoPush && (err != nil || !fi.IsDir()) {
+		return bump.Request{}, usageErr(fmt.Errorf("--no-push needs a local --repo: with a URL the commit would be thrown away; use --dry-run to see it"))
+	}
+	if o.PushFrom != "" {
+		if _, err := os.Stat(o.PushFrom); err != nil {
+			return bump.Request{}, usageErr(fmt.Errorf("--push-from %s: %w: give a docker save tarball or an OCI layout directory", o.PushFrom, errors.Unwrap(err)))
+		}
 	}
 	if o.NoVerify && o.PushFrom != "" {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-verify and --push-from conflict: a pushed image is always verified"))
@@ -256,27 +276,37 @@ func writeBumpResult(streams IOStreams, opts *BumpOptions, res *bump.Result) err
 	if opts.Output.Format == "json" {
 		return opts.Output.print(streams.Out, "", res)
 	}
-	switch res.Outcome {
-	case bump.Unchanged:
-		log.Info("unchanged: the branch already has the value", "branch", res.Branch)
-	case bump.Skipped:
-		for _, c := range res.Files {
-			if c.Skipped != "" {
-				log.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
-			}
+	for _, c := range res.Files {
+		if c.Skipped != "" {
+			log.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
 		}
 	}
-	if opts.DryRun && res.Outcome == bump.Changed {
+	switch {
+	case res.Outcome == bump.Unchanged:
+		log.Info("unchanged: the branch already has the value", "branch", res.Branch)
+	case res.Outcome != bump.Changed:
+	case opts.DryRun:
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
 		log.Info("dry run: nothing pushed", "branch", res.Branch)
-		return nil
-	}
-	if res.Outcome == bump.Changed {
+	case !res.Pushed:
+		fmt.Fprintln(streams.Out, res.Commit)
+		log.Info("committed, not pushed (--no-push)", "branch", res.Branch, "commit", short(res.Commit))
+	default:
 		fmt.Fprintln(streams.Out, res.Commit)
 		log.Info("pushed", "branch", res.Branch, "commit", short(res.Commit), "attempts", res.Attempts)
 	}
 	return nil
+}
+
+// urlHasPassword reports whether repo is a URL with a password in it.
+func urlHasPassword(repo string) bool {
+	u, err := url.Parse(repo)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, ok := u.User.Password()
+	return ok
 }
 
 func indent(s string) string {

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -105,6 +106,12 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdPush(streams, nil),
 		NewCmdTag(streams, nil),
 	)
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			continue
+		}
+		c.Long = cmp.Or(c.Long, c.Short) + envHelp + exitCodeHelp
+	}
 	addCompletion(root)
 	wrapArgs(root)
 	return root
@@ -183,6 +190,12 @@ func colorProfile(w io.Writer, getenv func(string) string) termenv.Profile {
 	}
 	return termenv.ANSI
 }
+
+const envHelp = `
+
+Every flag can also be set as TAGBUMP_<FLAG> (--max-attempts is
+TAGBUMP_MAX_ATTEMPTS); the command line wins over the environment, which
+wins over the default.`
 
 // slogLogger adapts the process logger for the pkg/ libraries, which log
 // through log/slog.

@@ -5,6 +5,7 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,7 +69,6 @@ type Request struct {
 	// DefaultMaxAttempts when 0.
 	MaxAttempts int
 
-	digest string // the image's digest, when known
 	// Verify checks the image in its registry first, and PushFrom pushes
 	// it there first from a docker-save tarball or an OCI layout.
 	Verify   bool
@@ -81,6 +81,8 @@ type Request struct {
 	// so there NoPush changes nothing.
 	DryRun bool
 	NoPush bool
+
+	digest string // the image's digest, when known (set by Run)
 }
 
 // Trailer is one "Key: value" line at the end of a commit message.
@@ -99,6 +101,12 @@ type Result struct {
 	Message  string       `json:"message,omitempty"`
 	Diff     string       `json:"diff,omitempty"`
 	DryRun   bool         `json:"dry_run,omitempty"`
+	// Pushed reports that the commit reached the branch (for a local
+	// repository: was written into it).
+	Pushed bool `json:"pushed"`
+	// LostPushLanded reports an unchanged outcome after a push whose
+	// answer was lost: that push, or another pipeline's, set the value.
+	LostPushLanded bool `json:"lost_push_landed,omitempty"`
 }
 
 // FileChange is one value in one file, before and after.
@@ -138,7 +146,7 @@ func WithRegistryOptions(o ...registry.Option) Option {
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithBackoff sets the pause before retry number attempt (1-based); the
-// default grows from 200ms to 5s with full jitter.
+// default doubles from 200ms to 5s, each pause drawn between half and all of that.
 func WithBackoff(f func(attempt int) time.Duration) Option {
 	return func(o *options) { o.backoff = f }
 }
@@ -162,12 +170,12 @@ func defaultBackoff(attempt int) time.Duration {
 
 // ConflictError reports that every attempt lost a race with another push.
 type ConflictError struct {
-	Branch   string
-	Attempts int
+	Repo, Branch string
+	Attempts     int
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("push to %s: the branch moved on each of %d attempts; raise --max-attempts or retry the job", e.Branch, e.Attempts)
+	return fmt.Sprintf("push %s %s: the branch moved on each of %d attempts; raise --max-attempts or retry the job", e.Repo, e.Branch, e.Attempts)
 }
 
 // Run does the bump that req describes.
@@ -206,91 +214,106 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		}
 	}
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest}
-	max := req.MaxAttempts
-	if max == 0 {
-		max = DefaultMaxAttempts
-	}
+	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	// lost is the commit of a push whose answer never arrived: it may or
 	// may not have landed, and the next fetch tells.
 	var lost string
 	for attempt := 1; ; {
 		res.Attempts = attempt
-		snap, err := repo.Fetch(ctx, branch)
-		if err == nil && lost != "" && snap.Tip().String() == lost {
-			o.logger.Info("the push whose answer was lost had landed", "branch", branch, "commit", lost)
-			res.Commit, res.Outcome, res.Attempts = lost, Changed, attempt-1
+		c, err := once(ctx, repo, &req, res, lost)
+		answerLost := false
+		switch {
+		case err == nil && c == nil: // done: nothing (more) to push
+			switch {
+			case lost != "" && res.Pushed:
+				o.logger.Info("the push whose answer was lost had landed", "branch", branch, "commit", lost)
+			case res.LostPushLanded:
+				o.logger.Warn("a push's answer was lost and the branch now has the value: that push or another pipeline's set it", "branch", branch)
+			}
 			return res, nil
+		case err == nil:
+			if err = repo.Push(ctx, c); err == nil {
+				res.Commit, res.Pushed = c.Hash.String(), true
+				return res, nil
+			}
+			answerLost = !errors.Is(err, gitrepo.ErrRace) && transientErr(ctx, err)
+			lost = ""
+			if answerLost {
+				lost = c.Hash.String()
+			}
 		}
-		var p *planned
-		if err == nil {
-			p, err = plan(ctx, snap, &req)
-		}
-		if err != nil {
+		switch {
+		case !answerLost && !errors.Is(err, gitrepo.ErrRace):
+			// Not a race, and not a push whose answer was lost: a
+			// transient network error is retried without counting an
+			// attempt, anything else ends the bump.
 			if err = o.pauseTransient(ctx, err, &transient); err != nil {
 				return nil, err
 			}
 			continue
+		case attempt >= maxAttempts && lost != "":
+			return nil, fmt.Errorf("%w (the last push's answer was lost: run the bump again, it finds the value already set if the push landed)", err)
+		case attempt >= maxAttempts:
+			return nil, &ConflictError{Repo: res.Repo, Branch: branch, Attempts: attempt}
 		}
 		transient = 0
-		res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
-		if res.Outcome != Changed {
-			return res, nil
-		}
-		res.Message, err = p.message(&req)
-		if err != nil {
-			return nil, err
-		}
-		if req.DryRun {
-			return res, nil
-		}
-		author, committer := req.Author, req.Committer
-		now := time.Now()
-		if author.When.IsZero() {
-			author.When = now
-		}
-		if committer.When.IsZero() {
-			committer.When = now
-		}
-		c, err := snap.Commit(p.files, res.Message, author, committer)
-		if err != nil {
-			return nil, err
-		}
-		res.Commit = c.Hash.String()
-		if req.NoPush && !repo.Local() {
-			return res, nil
-		}
-		err = repo.Push(ctx, c)
-		if err == nil {
-			return res, nil
-		}
-		res.Commit = ""
-		switch {
-		case errors.Is(err, gitrepo.ErrRace):
-			lost = ""
-		case transientErr(ctx, err):
-			lost = c.Hash.String()
-		default:
-			return nil, err
-		}
-		if attempt >= max {
-			if lost != "" {
-				return nil, fmt.Errorf("%w (the last push's answer was lost: run the bump again, it finds the value already set if the push landed)", err)
-			}
-			return nil, &ConflictError{Branch: branch, Attempts: attempt}
-		}
-		attempt++
-		wait := o.backoff(attempt - 1)
-		if lost != "" {
+		wait := o.backoff(attempt)
+		if answerLost {
 			o.logger.Warn("push answer lost, checking the branch and retrying", "branch", branch, "error", err.Error(), "wait", wait)
 		} else {
-			o.logger.Info("branch moved, redoing the bump on the new tip", "branch", branch, "attempt", attempt-1, "wait", wait)
+			o.logger.Info("branch moved, redoing the bump on the new tip", "branch", branch, "attempt", attempt, "wait", wait)
 		}
+		attempt++
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
+}
+
+// once fetches the branch tip, redoes the edit on it and returns the
+// commit to push, or nil when res is final (unchanged, skipped, a dry run,
+// --no-push, or the push whose answer was lost turned out to have landed).
+func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lost string) (*gitrepo.Commit, error) {
+	snap, err := repo.Fetch(ctx, res.Branch)
+	if err != nil {
+		return nil, err
+	}
+	if lost != "" && snap.Tip().String() == lost {
+		res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
+		return nil, nil
+	}
+	p, err := plan(ctx, snap, req)
+	if err != nil {
+		return nil, err
+	}
+	res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
+	if res.Outcome != Changed {
+		res.LostPushLanded = lost != ""
+		return nil, nil
+	}
+	if res.Message, err = p.message(req); err != nil || req.DryRun {
+		return nil, err
+	}
+	now := time.Now()
+	c, err := snap.Commit(p.files, res.Message, stamp(req.Author, now), stamp(req.Committer, now))
+	if err != nil {
+		return nil, err
+	}
+	if req.NoPush && !repo.Local() {
+		res.Commit = c.Hash.String()
+		return nil, nil
+	}
+	return c, nil
+}
+
+// stamp returns sig dated now unless it has a date.
+func stamp(sig object.Signature, now time.Time) object.Signature {
+	if sig.When.IsZero() {
+		sig.When = now
+	}
+	return sig
 }
 
 // transientErr reports whether err is a network error or a busy server

@@ -116,6 +116,17 @@ func (p *planned) outcome() string {
 	return Unchanged
 }
 
+// changedEnvs lists, in request order, the environments whose file changes.
+func (p *planned) changedEnvs() []string {
+	var envs []string
+	for _, c := range p.changes {
+		if _, changed := p.files[c.File]; changed && c.Skipped == "" && !slices.Contains(envs, c.Env) {
+			envs = append(envs, c.Env)
+		}
+	}
+	return envs
+}
+
 func (p *planned) diff() string { return strings.Join(p.diffs, "") }
 
 // plan reads each values file at the snapshot and sets the image there.
@@ -282,7 +293,7 @@ func (p *planned) message(req *Request) (string, error) {
 	}
 	data := map[string]string{
 		"Chart":  req.Chart,
-		"Env":    strings.Join(req.Envs, ","),
+		"Env":    strings.Join(p.changedEnvs(), ","),
 		"Image":  req.Image.String(),
 		"Tag":    req.Image.Tag,
 		"OldTag": oldTag,

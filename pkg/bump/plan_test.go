@@ -69,7 +69,7 @@ func TestEditFileAndMessage(t *testing.T) {
 	if len(changes) != 1 || changes[0].Key != ".api.image.tag" || changes[0].Old != "app-123" {
 		t.Fatalf("changes = %+v", changes)
 	}
-	p := &planned{files: map[string][]byte{"x": out}, changes: changes}
+	p := &planned{files: map[string][]byte{"app/values-staging.yaml": out}, changes: changes}
 	msg, err := p.message(&r)
 	if err != nil {
 		t.Fatal(err)
