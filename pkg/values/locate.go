@@ -143,6 +143,10 @@ func walk(doc *yaml.Node, p Path, op, path string, write bool) (*hit, int, *Erro
 		return nil, len(p), at(cur, ErrRefused, "the target is "+kindName(cur)+", not a scalar: "+
 			"give the path of a value inside it, e.g. "+p.child(Segment{Key: "tag"}).String())
 	}
+	if write && cur.Style&yaml.TaggedStyle != 0 && cur.ShortTag() != "!!str" {
+		return nil, len(p), at(cur, ErrRefused, "the target has the explicit tag "+cur.Tag+
+			", which a string cannot have: remove the tag from the file")
+	}
 	h.chain = append(h.chain, cur)
 	h.node = cur
 	return h, len(p), nil

@@ -8,7 +8,11 @@
 // every other node is unchanged before returning it.
 package values
 
-import "go.yaml.in/yaml/v3"
+import (
+	"bytes"
+
+	"go.yaml.in/yaml/v3"
+)
 
 // Get returns the string value of the scalar at path in src. A null or
 // empty scalar reads as "". Get follows aliases and merge keys.
@@ -44,6 +48,10 @@ func Set(src []byte, path, value string) ([]byte, error) {
 	}
 	if err := checkValue(value); err != nil {
 		err.Path = path
+		return nil, err
+	}
+	if err := checkLineBreaks(src); err != nil {
+		err.Op, err.Path = "set", path
 		return nil, err
 	}
 	docs, err := parse(src, "set", path)
@@ -83,4 +91,31 @@ func alreadySet(n *yaml.Node, value string) bool {
 		return true
 	}
 	return plainString11(value)
+}
+
+// checkLineBreaks refuses line breaks other than LF and CRLF (a lone CR,
+// NEL, LS, PS): YAML counts them as line breaks, editors and Git mostly do
+// not, and an edit positioned by line would land in the wrong place.
+func checkLineBreaks(src []byte) *Error {
+	line := 1
+	for i := 0; i < len(src); i++ {
+		var name string
+		switch {
+		case src[i] == '\n':
+			line++
+		case src[i] == '\r' && (i+1 == len(src) || src[i+1] != '\n'):
+			name = "a carriage return (CR) without a line feed"
+		case bytes.HasPrefix(src[i:], []byte("\u0085")):
+			name = "a NEL (U+0085)"
+		case bytes.HasPrefix(src[i:], []byte("\u2028")):
+			name = "a line separator (U+2028)"
+		case bytes.HasPrefix(src[i:], []byte("\u2029")):
+			name = "a paragraph separator (U+2029)"
+		}
+		if name != "" {
+			return &Error{Line: line, Kind: ErrRefused,
+				Reason: "the file has " + name + ", which YAML reads as a line break: use LF or CRLF line endings"}
+		}
+	}
+	return nil
 }
