@@ -115,8 +115,8 @@ func walk(doc *yaml.Node, p Path, op, path string, write bool) (*hit, int, *Erro
 		}
 		if len(found) > 1 {
 			a, b := cur.Content[found[0]], cur.Content[found[1]]
-			return nil, i, at(b, ErrRefused, fmt.Sprintf("duplicate key %q in %s (lines %d and %d): "+
-				"remove one of them", seg.Key, where, a.Line, b.Line))
+			return nil, i, at(b, ErrRefused, fmt.Sprintf("duplicate key %q in %s (at %d:%d and %d:%d): "+
+				"remove one of them", seg.Key, where, a.Line, a.Column, b.Line, b.Column))
 		}
 		if len(found) == 0 {
 			if mk, v := fromMerge(cur, seg.Key); v != nil {
