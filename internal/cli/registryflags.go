@@ -107,12 +107,17 @@ func registryKeychain() (authn.Keychain, error) {
 // setup checks --output, parses image and returns the registry options of
 // the flags: the common start of verify, push and tag.
 func (f *registryFlags) setup(out *outputFlag, image string) (imageref.Ref, []registry.Option, error) {
+	return f.setupWith(out, image, imageref.Parse)
+}
+
+// setupWith is setup with parse in place of imageref.Parse.
+func (f *registryFlags) setupWith(out *outputFlag, image string, parse func(string) (imageref.Ref, error)) (imageref.Ref, []registry.Option, error) {
 	if err := out.check(); err != nil {
 		return imageref.Ref{}, nil, err
 	}
-	ref, err := parseImage(image)
+	ref, err := parse(image)
 	if err != nil {
-		return imageref.Ref{}, nil, err
+		return imageref.Ref{}, nil, usageErr(err)
 	}
 	opts, err := f.options()
 	return ref, opts, err

@@ -369,6 +369,22 @@ func TestTag(t *testing.T) {
 	if _, err := registry.Tag(context.Background(), src2, "1.0.0", opts()...); !isRefused(err) {
 		t.Errorf("moving a tag = %v, want *RefusedError", err)
 	}
+	// By digest alone, without a tag.
+	digestOnly := bydigest
+	digestOnly.Tag = ""
+	if got, err := registry.Tag(context.Background(), digestOnly, "1.0.2", opts()...); err != nil || got.Digest != digest {
+		t.Errorf("Tag by digest alone = %+v, %v; want digest %s", got, err, digest)
+	}
+	// A tag and a digest that disagree: refused, nothing written.
+	mismatch := src2
+	mismatch.Digest = digest
+	rec.reset()
+	if _, err := registry.Tag(context.Background(), mismatch, "1.0.3", opts()...); !isRefused(err) || !strings.Contains(err.Error(), "build-8 refused: tag points to") {
+		t.Errorf("Tag with a tag and a digest that disagree = %v, want *RefusedError", err)
+	}
+	if w := rec.written(); len(w) != 0 {
+		t.Errorf("refused Tag wrote %v", w)
+	}
 	if _, err := registry.Tag(context.Background(), ref(t, reg.Host()+"/app:nope"), "2", opts()...); !isNotFound(err) {
 		t.Errorf("tagging a missing source = %v, want *NotFoundError", err)
 	}
