@@ -36,9 +36,11 @@ skipping blobs the registry already has; when it exists with the same digest
 nothing is written; when it exists with another digest tagbump refuses
 (exit code 4) and the registry is unchanged.
 
-Registries have no compare-and-swap for tags: tagbump checks the tag before
-and after the push, so another writer pushing the same tag at the same moment
-is detected afterwards (exit code 4), not prevented.`,
+Registries have no compare-and-swap for tags: tagbump uploads blobs and
+manifest by digest, then checks the tag again right before writing it (a rival
+push during the upload is refused, exit code 4, and keeps the tag) and once
+more after writing it, so a rival in that last moment is detected afterwards
+(exit code 4), not prevented.`,
 		Example: `  docker save -o app.tar app:build && tagbump push --from app.tar registry.example.com/team/app:app-service-123
   tagbump push --from ./oci-layout registry.example.com/team/app:1.2.3`,
 		Args: cobra.ExactArgs(1),
