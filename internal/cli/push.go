@@ -36,9 +36,11 @@ skipping blobs the registry already has; when it exists with the same digest
 nothing is written; when it exists with another digest tagbump refuses
 (exit code 4) and the registry is unchanged.
 
-Registries have no compare-and-swap for tags: tagbump checks the tag before
-and after the push, so another writer pushing the same tag at the same moment
-is detected afterwards (exit code 4), not prevented.`,
+Registries have no compare-and-swap for tags: tagbump uploads blobs and
+manifest by digest, then checks the tag again right before writing it (a rival
+push during the upload is refused, exit code 4, and keeps the tag) and once
+more after writing it, so a rival in that last moment is detected afterwards
+(exit code 4), not prevented.`,
 		Example: `  docker save -o app.tar app:build && tagbump push --from app.tar registry.example.com/team/app:app-service-123
   tagbump push --from ./oci-layout registry.example.com/team/app:1.2.3`,
 		Args: cobra.ExactArgs(1),
@@ -79,44 +81,109 @@ func runPush(cmd *cobra.Command, streams IOStreams, opts *PushOptions) error {
 	return opts.Output.print(streams.Out, res.Image, res)
 }
 
-// progressReporter shows push progress: a line redrawn in place on a
-// terminal, otherwise a log line every interval.
+// progressReporter shows push progress: on a terminal a line redrawn in
+// place, at most once per redraw interval; otherwise a log line at the
+// first report and then one every interval from a ticker, with the last
+// known state, so that a stalled upload still shows up in CI logs.
 type progressReporter struct {
 	w        io.Writer
 	tty      bool
-	interval time.Duration
+	interval time.Duration    // between log lines without a terminal
+	redraw   time.Duration    // between redraws on a terminal
+	now      func() time.Time // the clock of the redraw throttle
+
 	mu       sync.Mutex
-	last     time.Time
-	drawn    bool
+	last     registry.Progress
+	seen     bool // a report came
+	pending  bool // on a terminal: last is not drawn yet
+	drawn    bool // on a terminal: a line is open
+	lastDraw time.Time
+	closed   bool
+	stop     chan struct{} // closed by done to stop the ticker
+	stopped  chan struct{} // closed by the ticker goroutine when it ends
 }
 
 func newProgressReporter(w io.Writer, interval time.Duration) *progressReporter {
 	f, ok := w.(*os.File)
 	tty := ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-	return &progressReporter{w: w, tty: tty, interval: interval, last: time.Now()}
+	return &progressReporter{w: w, tty: tty, interval: interval, redraw: 100 * time.Millisecond, now: time.Now}
 }
 
 func (p *progressReporter) report(u registry.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[Kpushing %d layers: %s / %s", u.Layers, mb(u.Complete), mb(u.Total))
-		p.drawn = true
+	if p.closed {
 		return
 	}
-	if time.Since(p.last) >= p.interval {
-		p.last = time.Now()
-		log.Info("pushing", "layers", u.Layers, "done", mb(u.Complete), "total", mb(u.Total))
+	p.last = u
+	if p.tty {
+		if t := p.now(); !p.drawn || t.Sub(p.lastDraw) >= p.redraw {
+			p.lastDraw = t
+			p.draw()
+		} else {
+			p.pending = true
+		}
+		return
+	}
+	if !p.seen {
+		p.seen = true
+		p.logLast()
+		if p.interval > 0 {
+			p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+			go p.tick()
+		}
 	}
 }
 
-// done ends the progress line on a terminal.
+// tick logs the last known state every interval until done.
+func (p *progressReporter) tick() {
+	defer close(p.stopped)
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			p.logLast()
+			p.mu.Unlock()
+		}
+	}
+}
+
+// draw redraws the terminal line with the last state; p.mu is held.
+func (p *progressReporter) draw() {
+	fmt.Fprintf(p.w, "\r\033[Kpushing %d layers: %s / %s", p.last.Layers, mb(p.last.Complete), mb(p.last.Total))
+	p.drawn, p.pending = true, false
+}
+
+// logLast logs the last state; p.mu is held.
+func (p *progressReporter) logLast() {
+	log.Info("pushing", "layers", p.last.Layers, "done", mb(p.last.Complete), "total", mb(p.last.Total))
+}
+
+// done stops the ticker, draws the last state a throttled terminal did
+// not show and ends the line. It may be called more than once.
 func (p *progressReporter) done() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	if p.pending {
+		p.draw()
+	}
 	if p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false
+	}
+	stop, stopped := p.stop, p.stopped
+	p.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-stopped
 	}
 }
 

@@ -36,7 +36,7 @@ func (f *registryFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.TagPattern, "tag-pattern", "", "refuse tags that do not match this regular expression (matched against the whole tag)")
 	fs.StringArrayVar(&f.Insecure, "insecure-registry", nil, "allow plain HTTP to this registry host or host:port (repeatable); localhost and 127.0.0.0/8 always may")
 	fs.DurationVar(&f.Timeout, "timeout", 30*time.Second, "fail a registry request that makes no progress for this long")
-	fs.IntVar(&f.Retries, "retries", 3, "attempts per registry request on 408, 429, 5xx, network errors and timeouts")
+	fs.IntVar(&f.Retries, "retries", 3, "attempts per registry request, 1 = no retry (408, 429, 5xx, network errors and timeouts are retried; 401, 403 and 404 never)")
 }
 
 // policy returns the tag policy of the flags.
@@ -64,6 +64,9 @@ func (f *registryFlags) options() ([]registry.Option, error) {
 	}
 	if f.Timeout <= 0 {
 		return nil, usageErr(fmt.Errorf("invalid --timeout %s: give a positive duration such as 30s", f.Timeout))
+	}
+	if f.Retries < 1 {
+		return nil, usageErr(fmt.Errorf("invalid --retries %d: it counts attempts per registry request: give 1 or more (1 = no retry)", f.Retries))
 	}
 	return []registry.Option{
 		registry.WithPolicy(p),
@@ -104,12 +107,17 @@ func registryKeychain() (authn.Keychain, error) {
 // setup checks --output, parses image and returns the registry options of
 // the flags: the common start of verify, push and tag.
 func (f *registryFlags) setup(out *outputFlag, image string) (imageref.Ref, []registry.Option, error) {
+	return f.setupWith(out, image, imageref.Parse)
+}
+
+// setupWith is setup with parse in place of imageref.Parse.
+func (f *registryFlags) setupWith(out *outputFlag, image string, parse func(string) (imageref.Ref, error)) (imageref.Ref, []registry.Option, error) {
 	if err := out.check(); err != nil {
 		return imageref.Ref{}, nil, err
 	}
-	ref, err := parseImage(image)
+	ref, err := parse(image)
 	if err != nil {
-		return imageref.Ref{}, nil, err
+		return imageref.Ref{}, nil, usageErr(err)
 	}
 	opts, err := f.options()
 	return ref, opts, err

@@ -82,3 +82,17 @@ func TestProgressReporterLogsWhenNotATerminal(t *testing.T) {
 		t.Errorf("progress output = %q, want a log line with done and total", got)
 	}
 }
+
+func TestRegistryFlagsRetriesBelowOne(t *testing.T) {
+	for _, n := range []int{0, -1} {
+		f := registryFlags{Timeout: time.Second, Retries: n}
+		_, err := f.options()
+		if ExitCode(err) != ExitUsage || err == nil || !strings.Contains(err.Error(), "--retries") || !strings.Contains(err.Error(), "1 = no retry") {
+			t.Errorf("--retries %d: %v (exit code %d), want a usage error naming --retries and 1 = no retry", n, err, ExitCode(err))
+		}
+	}
+	f := registryFlags{Timeout: time.Second, Retries: 1}
+	if _, err := f.options(); err != nil {
+		t.Errorf("--retries 1: %v", err)
+	}
+}

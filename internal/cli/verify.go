@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
 )
 
@@ -39,13 +43,20 @@ then from docker's config.json and credential helpers.`,
 			return runVerify(cmd, streams, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.ExpectDigest, "expect-digest", "", "fail unless the tag points to this digest (sha256:...)")
+	cmd.Flags().StringVar(&opts.ExpectDigest, "expect-digest", "", "fail unless the tag points to this digest (sha256:<64 hex> or sha512:<128 hex>)")
 	opts.Registry.register(cmd.Flags())
 	opts.Output.register(cmd.Flags())
 	return cmd
 }
 
 func runVerify(cmd *cobra.Command, streams IOStreams, opts *VerifyOptions) error {
+	if opts.ExpectDigest != "" {
+		if err := imageref.ValidateDigest(opts.ExpectDigest); err != nil {
+			var e *imageref.Error
+			errors.As(err, &e)
+			return usageErr(fmt.Errorf("invalid --expect-digest %q: %s: %s", opts.ExpectDigest, e.Problem, e.Fix))
+		}
+	}
 	ref, ropts, err := opts.Registry.setup(&opts.Output, opts.Image)
 	if err != nil {
 		return err

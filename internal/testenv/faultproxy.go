@@ -255,7 +255,10 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, cut *Fault)
 	out.RequestURI = ""
 	out.URL.Scheme = "http"
 	out.URL.Host = p.upstream
-	out.Host = p.upstream
+	// Keep the client's Host header (the proxy's address): servers that
+	// answer absolute URLs, like the distribution registry's blob upload
+	// Location, then send the client back through the proxy.
+	out.Host = r.Host
 	resp, err := p.client.RoundTrip(out)
 	if err != nil {
 		http.Error(w, "fault proxy: upstream: "+err.Error(), http.StatusBadGateway)

@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 func TestFaultProxy(t *testing.T) {
@@ -90,5 +93,50 @@ func TestFaultProxyProbabilityIsSeeded(t *testing.T) {
 	a, b := run(), run()
 	if a != b || a < 10 || a > 60 {
 		t.Errorf("faults over 100 requests at p=0.3: %d then %d; want equal and about 30", a, b)
+	}
+}
+
+// TestFaultProxyKeepsUploadsOnTheProxy pushes an image through the proxy
+// to the distribution registry, whose blob uploads continue at the
+// absolute Location it answers: every PATCH and PUT must still pass the
+// proxy, or faults could never reach them.
+func TestFaultProxyKeepsUploadsOnTheProxy(t *testing.T) {
+	NeedDistribution(t)
+	reg, err := StartDistribution(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	var blobPut, patch atomic.Int64
+	p, err := StartFaultProxy(reg.Host(), WithFaultRule(&FaultRule{Match: func(r *http.Request) bool {
+		switch {
+		case r.Method == http.MethodPatch:
+			patch.Add(1)
+		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/"):
+			blobPut.Add(1)
+		}
+		return false
+	}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	img, err := RandomImage(1024, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(p.Addr()+"/app:1", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	// Two layers and the config: three uploads, each ending in a PUT.
+	if got := blobPut.Load(); got != 3 {
+		t.Errorf("proxied blob upload PUTs = %d, want 3 (one per layer and the config)", got)
+	}
+	if patch.Load() == 0 {
+		t.Errorf("no PATCH passed the proxy")
 	}
 }

@@ -70,9 +70,10 @@ func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }
 
-// WithRetry sets how many times a request is tried when the registry
-// answers 408, 429 or 5xx, or the network fails or times out; 401, 403 and
-// 404 are never retried. The default is 3 attempts.
+// WithRetry sets how many times in all a request is tried (1 = no retry)
+// when the registry answers 408, 429 or 5xx, or the network fails or
+// times out; 401, 403 and 404 are never retried. Values below 1 count as
+// 1. The default is 3 attempts.
 func WithRetry(attempts int) Option {
 	return func(o *options) { o.attempts = attempts }
 }

@@ -38,8 +38,11 @@ type source struct {
 // pushes index.json itself as an index. The tag absent: the image is
 // pushed, skipping blobs the registry already has; present with the same
 // digest: nothing is written and Pushed is false; present with another
-// digest: *RefusedError and the registry is unchanged. After the push a
-// HEAD checks that no other writer moved the tag in the meantime.
+// digest: *RefusedError and the registry is unchanged. Blobs and manifest
+// are uploaded by digest first; the tag is HEADed again and only then
+// written, so that a rival push of the tag during the upload gives a
+// *RefusedError instead of being overwritten. A HEAD after the tag PUT
+// detects a writer that slipped in between the two.
 func Push(ctx context.Context, from string, ref imageref.Ref, opts ...Option) (*PushResult, error) {
 	o := makeOptions(opts)
 	r, err := push(ctx, from, ref, o)
@@ -93,16 +96,20 @@ func push(ctx context.Context, from string, ref imageref.Ref, o *options) (*Push
 	} else {
 		close(drained)
 	}
+	// Upload the blobs and the manifest by digest first: the tag is
+	// written only after a second HEAD, right before its PUT, so a rival
+	// push during the upload is seen rather than overwritten.
+	byDigest := t.Repository.Digest(src.digest.String())
 	p, err := s.pusher(extra...)
 	if err == nil {
-		err = p.Push(ctx, t, src.taggable)
+		err = p.Push(ctx, byDigest, src.taggable)
 	}
 	if updates != nil {
 		close(updates)
 	}
 	<-drained
 	if err != nil {
-		return nil, s.classify(t.String(), err)
+		return nil, s.classify(byDigest.String(), err)
 	}
 	if o.progress != nil {
 		// go-containerregistry does not count a read that ends with
@@ -110,6 +117,24 @@ func push(ctx context.Context, from string, ref imageref.Ref, o *options) (*Push
 		o.progress(Progress{Complete: total, Total: total, Layers: src.layers})
 	}
 	res.Pushed = true
+	done, err = s.guardTag(ctx, t, src.digest)
+	if re := (*RefusedError)(nil); errors.As(err, &re) {
+		re.Reason = "another writer pushed the tag during the upload: " + re.Reason
+		re.Fix = "registries have no compare-and-swap for tags: find out which pipeline pushed the same tag"
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		// A pusher without progress: the first one's channel is closed.
+		tp, err := s.pusher()
+		if err == nil {
+			err = tp.Put(ctx, t, src.taggable)
+		}
+		if err != nil {
+			return nil, s.classify(t.String(), err)
+		}
+	}
 	return res, s.confirm(ctx, t, src.digest)
 }
 

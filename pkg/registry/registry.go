@@ -223,8 +223,11 @@ func (s *session) pusher(extra ...remote.Option) (*remote.Pusher, error) {
 
 // Tag adds newTag to the manifest that src names (by digest when
 // src.Digest is set, otherwise by tag) with a manifest PUT only: no layer
-// moves. newTag absent: it is written; present with the same digest:
-// nothing is written; present with another digest: *RefusedError.
+// moves. src may have a digest and no tag (see imageref.ParseSource); when
+// it has both, its tag must point to its digest, or Tag returns a
+// *RefusedError and writes nothing. newTag absent: it is written; present
+// with the same digest: nothing is written; present with another digest:
+// *RefusedError.
 func Tag(ctx context.Context, src imageref.Ref, newTag string, opts ...Option) (*Descriptor, error) {
 	o := makeOptions(opts)
 	dst := src.WithTag(newTag)
@@ -239,7 +242,8 @@ func tag(ctx context.Context, src, dst imageref.Ref, o *options) (*Descriptor, e
 	if err := checkTag(dst.Tag, o); err != nil {
 		return nil, err
 	}
-	s, err := newSession(ctx, src, o)
+	// The session is made for dst: src may have no tag.
+	s, err := newSession(ctx, dst, o)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +256,11 @@ func tag(ctx context.Context, src, dst imageref.Ref, o *options) (*Descriptor, e
 	}
 	if err != nil {
 		return nil, err
+	}
+	if src.Tag != "" && src.Digest != "" {
+		if err := s.sourceAgrees(ctx, src); err != nil {
+			return nil, err
+		}
 	}
 	desc, err := s.puller.Get(ctx, from)
 	if err != nil {
@@ -277,4 +286,20 @@ func tag(ctx context.Context, src, dst imageref.Ref, o *options) (*Descriptor, e
 		return nil, s.classify(t.String(), err)
 	}
 	return out, s.confirm(ctx, t, desc.Digest)
+}
+
+// sourceAgrees checks that the tag of src points to the digest of src.
+func (s *session) sourceAgrees(ctx context.Context, src imageref.Ref) error {
+	t, err := s.tag(src)
+	if err != nil {
+		return err
+	}
+	d, err := s.head(ctx, t)
+	if err != nil {
+		return err
+	}
+	if d.Digest.String() != src.Digest {
+		return &RefusedError{Ref: t.String(), Reason: fmt.Sprintf("tag points to %s, not %s", d.Digest, src.Digest), Fix: "name the source by its tag or by its digest alone, or check which build pushed the tag"}
+	}
+	return nil
 }
