@@ -142,7 +142,7 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := opts.Registry.options()
+	ropts, err := opts.Registry.options(req.Image.Registry)
 	if err != nil {
 		return nil, err
 	}

@@ -53,12 +53,12 @@ func (f *registryFlags) policy() (imageref.Policy, error) {
 
 // options returns the pkg/registry options of the flags, with credentials
 // from the environment ahead of docker's and podman's config files.
-func (f *registryFlags) options() ([]registry.Option, error) {
+func (f *registryFlags) options(host string) ([]registry.Option, error) {
 	p, err := f.policy()
 	if err != nil {
 		return nil, err
 	}
-	kc, err := registryKeychain()
+	kc, err := registryKeychain(host)
 	if err != nil {
 		return nil, err
 	}
@@ -84,16 +84,23 @@ func userAgentVersion() string {
 }
 
 // envKeychain gives the credentials of TAGBUMP_REGISTRY_USERNAME and
-// TAGBUMP_REGISTRY_PASSWORD to every registry.
-type envKeychain struct{ cfg authn.AuthConfig }
+// TAGBUMP_REGISTRY_PASSWORD to the registry of the command's image only: a
+// reference naming another host never receives them.
+type envKeychain struct {
+	cfg  authn.AuthConfig
+	host string
+}
 
-func (k envKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
+func (k envKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if r.RegistryStr() != k.host {
+		return authn.Anonymous, nil
+	}
 	return authn.FromConfig(k.cfg), nil
 }
 
-// registryKeychain returns the environment's credentials, when set, ahead
-// of go-containerregistry's default keychain.
-func registryKeychain() (authn.Keychain, error) {
+// registryKeychain returns the environment's credentials for host, when
+// set, ahead of go-containerregistry's default keychain.
+func registryKeychain(host string) (authn.Keychain, error) {
 	user, pass := os.Getenv(envRegistryUsername), os.Getenv(envRegistryPassword)
 	switch {
 	case user == "" && pass == "":
@@ -101,7 +108,7 @@ func registryKeychain() (authn.Keychain, error) {
 	case user == "" || pass == "":
 		return nil, usageErr(errors.New("registry credentials: set both " + envRegistryUsername + " and " + envRegistryPassword + ", or neither"))
 	}
-	return authn.NewMultiKeychain(envKeychain{cfg: authn.AuthConfig{Username: user, Password: pass}}, authn.DefaultKeychain), nil
+	return authn.NewMultiKeychain(envKeychain{cfg: authn.AuthConfig{Username: user, Password: pass}, host: host}, authn.DefaultKeychain), nil
 }
 
 // setup checks --output, parses image and returns the registry options of
@@ -119,7 +126,7 @@ func (f *registryFlags) setupWith(out *outputFlag, image string, parse func(stri
 	if err != nil {
 		return imageref.Ref{}, nil, usageErr(err)
 	}
-	opts, err := f.options()
+	opts, err := f.options(ref.Registry)
 	return ref, opts, err
 }
 

@@ -47,7 +47,7 @@ func TestRegistryFlagsPolicyAnchored(t *testing.T) {
 func TestRegistryKeychainFromEnv(t *testing.T) {
 	t.Setenv(envRegistryUsername, "ci")
 	t.Setenv(envRegistryPassword, "pw-secret")
-	kc, err := registryKeychain()
+	kc, err := registryKeychain("r.example")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +60,20 @@ func TestRegistryKeychainFromEnv(t *testing.T) {
 	if err != nil || cfg.Username != "ci" || cfg.Password != "pw-secret" {
 		t.Errorf("Authorization() = %+v, %v", cfg, err)
 	}
+	// Another registry does not get them.
+	other, _ := name.NewRegistry("elsewhere.example")
+	if a, err = kc.Resolve(other); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := a.Authorization(); cfg.Password != "" {
+		t.Errorf("credentials for another registry: %+v", cfg)
+	}
 	t.Setenv(envRegistryPassword, "")
-	if _, err := registryKeychain(); ExitCode(err) != ExitUsage {
+	if _, err := registryKeychain("r.example"); ExitCode(err) != ExitUsage {
 		t.Errorf("username without password: exit code %d, want %d", ExitCode(err), ExitUsage)
 	}
 	t.Setenv(envRegistryUsername, "")
-	if kc, err := registryKeychain(); err != nil || kc != authn.DefaultKeychain {
+	if kc, err := registryKeychain("r.example"); err != nil || kc != authn.DefaultKeychain {
 		t.Errorf("no env: keychain %v, %v; want the default keychain", kc, err)
 	}
 }
@@ -86,13 +94,13 @@ func TestProgressReporterLogsWhenNotATerminal(t *testing.T) {
 func TestRegistryFlagsRetriesBelowOne(t *testing.T) {
 	for _, n := range []int{0, -1} {
 		f := registryFlags{Timeout: time.Second, Retries: n}
-		_, err := f.options()
+		_, err := f.options("r.example")
 		if ExitCode(err) != ExitUsage || err == nil || !strings.Contains(err.Error(), "--retries") || !strings.Contains(err.Error(), "1 = no retry") {
 			t.Errorf("--retries %d: %v (exit code %d), want a usage error naming --retries and 1 = no retry", n, err, ExitCode(err))
 		}
 	}
 	f := registryFlags{Timeout: time.Second, Retries: 1}
-	if _, err := f.options(); err != nil {
+	if _, err := f.options("r.example"); err != nil {
 		t.Errorf("--retries 1: %v", err)
 	}
 }
