@@ -151,7 +151,9 @@ type Repo struct {
 // Open prepares access to repo: an http(s) URL, an ssh:// or scp-like
 // (git@host:path) address, or the path of a local clone. Credentials in a
 // URL are removed and not used (see CredentialsStripped); pass them with
-// WithHTTPAuth. Open does not contact the server.
+// WithHTTPAuth. A token is never sent over plain http:// except to loopback
+// (localhost, 127.0.0.0/8, ::1): Open refuses such an address with
+// ErrBadAddress. Open does not contact the server.
 func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	o := options{timeout: 2 * time.Minute, maxFileSize: DefaultMaxFileSize}
 	for _, opt := range opts {
@@ -176,6 +178,9 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	r.ep = ep
 	switch ep.Protocol {
 	case "http", "https":
+		if o.httpToken != "" && ep.Protocol == "http" && !isLoopback(ep.Host) {
+			return nil, fmt.Errorf("open %s: %w: the token would cross the network in clear text over http://: use https://", clean, ErrBadAddress)
+		}
 		if o.httpToken != "" {
 			r.auth = &githttp.BasicAuth{Username: o.httpUser, Password: o.httpToken}
 		}
@@ -190,6 +195,17 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 		enableMultiACKWorkaround()
 	}
 	return r, nil
+}
+
+// isLoopback reports whether host is this machine: localhost, 127.0.0.0/8
+// or ::1.
+func isLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func isLocalPath(repo string) bool {
