@@ -97,8 +97,9 @@ func (s *Snapshot) Branch() string { return s.branch }
 
 // Fetch fetches the tip of branch: one depth-1 upload-pack request with
 // the blob:none filter, so only the commit and its trees arrive. When the
-// server cannot filter, it falls back to a full depth-1 fetch of the branch
-// into filesystem storage in the private temporary directory.
+// server cannot filter, and always for Azure DevOps, it falls back to a full
+// depth-1 fetch of the branch into fresh filesystem storage in the private
+// temporary directory.
 func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	if r.local != nil {
 		return r.fetchLocal(branch)

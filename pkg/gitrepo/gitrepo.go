@@ -144,7 +144,7 @@ type Repo struct {
 	seq        int
 	stats      Stats
 	hostKeyErr atomic.Pointer[HostKeyError] // recorded by the SSH host key callback
-	noPartial  bool                         // the server refused a partial fetch once
+	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps
 	agentConn  net.Conn                     // the ssh-agent connection, closed by Close
 }
 
@@ -192,7 +192,12 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 		return nil, fmt.Errorf("open %s: %w: unsupported protocol %q: use https://, ssh://, git@host:path or a local path", clean, ErrBadAddress, ep.Protocol)
 	}
 	if isAzureDevOps(ep.Host) {
+		// Azure refuses clients without multi_ack (TF401041), and go-git
+		// fetches after the workaround are unreliable: every fetch, retries
+		// included, takes go-git's full path into fresh storage instead of
+		// the hand-built partial requests.
 		enableMultiACKWorkaround()
+		r.noPartial = true
 	}
 	return r, nil
 }
