@@ -227,6 +227,11 @@ func isLocalPath(repo string) bool {
 
 // stripCredentials removes user info that carries a secret: everything for
 // http(s), the password for ssh (the ssh user name is not a secret).
+// stripped is true when a password was removed, or an http(s) user name
+// that looks like a token (see tokenLike). Any other http(s) user name is
+// dropped silently: Azure DevOps clone URLs carry the organisation there
+// (https://org@dev.azure.com/...), and WithHTTPAuth gives the basic-auth
+// user.
 func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	if !strings.Contains(raw, "://") {
 		return raw, false, nil // scp-like: user@host:path has no password part
@@ -241,8 +246,8 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	_, hasPass := u.User.Password()
 	switch u.Scheme {
 	case "http", "https":
+		stripped = hasPass || tokenLike(u.User.Username())
 		u.User = nil
-		stripped = true
 	default:
 		if hasPass {
 			u.User = url.User(u.User.Username())
@@ -250,6 +255,18 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 		}
 	}
 	return u.String(), stripped, nil
+}
+
+// tokenLike reports whether an http(s) user name is a token rather than a
+// name: a known token prefix (GitHub, GitLab) or 40 characters or more
+// (GitHub's classic tokens, Azure DevOps personal access tokens).
+func tokenLike(user string) bool {
+	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glcbt-"} {
+		if strings.HasPrefix(user, p) {
+			return true
+		}
+	}
+	return len(user) >= 40
 }
 
 // redactRaw hides the user info of an unparsable URL.

@@ -289,7 +289,9 @@ func TestCredentialURLStripped(t *testing.T) {
 	if !errors.Is(err, gitrepo.ErrAuth) || strings.Contains(err.Error(), "s3cr3t") {
 		t.Fatalf("fetch: %v", err)
 	}
-	tokenInUser := strings.Replace(s.URL("charts"), "http://", "http://s3cr3t-tok@", 1)
+	// A GitHub-style token in the user part counts as credentials too.
+	const ghToken = "ghp_s3cr3t0123456789abcdefghijklmnopqrs"
+	tokenInUser := strings.Replace(s.URL("charts"), "http://", "http://"+ghToken+"@", 1)
 	r2 := open(t, tokenInUser, gitrepo.WithHTTPAuth("bot", "s3cr3t-tok"))
 	if !r2.CredentialsStripped() || strings.Contains(r2.URL(), "s3cr3t") {
 		t.Fatalf("token in user part: stripped=%v URL=%q", r2.CredentialsStripped(), r2.URL())

@@ -42,3 +42,30 @@ func TestPlainHTTPWithToken(t *testing.T) {
 		r.Close()
 	}
 }
+
+// A user name without a password (Azure's clone URLs carry the
+// organisation there) is dropped without a warning; a password, or a user
+// part that is a token, counts as credentials stripped.
+func TestURLUserName(t *testing.T) {
+	for _, tc := range []struct {
+		url, clean string
+		stripped   bool
+	}{
+		{"https://org@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", false},
+		{"https://bot@git.example.com/charts.git", "https://git.example.com/charts.git", false},
+		{"https://bot:pw@git.example.com/charts.git", "https://git.example.com/charts.git", true},
+		{"https://bot:@git.example.com/charts.git", "https://git.example.com/charts.git", true},
+		{"https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/charts.git", "https://github.com/o/charts.git", true},
+		{"https://glpat-0123456789abcdefghij@gitlab.com/o/charts.git", "https://gitlab.com/o/charts.git", true},
+		{"https://" + strings.Repeat("k", 52) + "@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", true},
+	} {
+		r, err := gitrepo.Open(context.Background(), tc.url)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", tc.url, err)
+		}
+		if r.URL() != tc.clean || r.CredentialsStripped() != tc.stripped {
+			t.Errorf("Open(%s): URL %q stripped %v, want %q %v", tc.url, r.URL(), r.CredentialsStripped(), tc.clean, tc.stripped)
+		}
+		r.Close()
+	}
+}
