@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -86,6 +87,7 @@ type Snapshot struct {
 	tip     plumbing.Hash
 	objects storer.EncodedObjectStorer
 	partial bool // blobs are fetched on demand
+	gen     int  // Repo.seq of the full fetch whose directory holds objects (0: memory)
 	caps    *capability.List
 }
 
@@ -99,7 +101,9 @@ func (s *Snapshot) Branch() string { return s.branch }
 // the blob:none filter, so only the commit and its trees arrive. When the
 // server cannot filter, and always for Azure DevOps, it falls back to a full
 // depth-1 fetch of the branch into fresh filesystem storage in the private
-// temporary directory.
+// temporary directory. A full fetch replaces the directory of the previous
+// one: the Snapshot it returned can no longer read files (ReadFile returns
+// an error), so use the newest Snapshot only.
 func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	if r.local != nil {
 		return r.fetchLocal(branch)
@@ -230,6 +234,29 @@ func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) 
 	r.seq++
 	dir := filepath.Join(tmp, fmt.Sprintf("fetch-%d", r.seq))
 	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	snap, err := r.fetchFullInto(ctx, st, branch)
+	if err != nil {
+		st.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	r.dropFetchDir()
+	r.fetchDir, r.fetchStore = dir, st
+	return snap, nil
+}
+
+// dropFetchDir removes the directory of the previous full fetch; its
+// Snapshot can no longer read files.
+func (r *Repo) dropFetchDir() {
+	if r.fetchDir == "" {
+		return
+	}
+	r.fetchStore.Close()
+	os.RemoveAll(r.fetchDir)
+	r.fetchDir, r.fetchStore = "", nil
+}
+
+func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch string) (*Snapshot, error) {
 	repo, err := git.Init(st, nil)
 	if err != nil {
 		return nil, err
@@ -253,5 +280,5 @@ func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st}, nil
+	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st, gen: r.seq}, nil
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -142,6 +143,8 @@ type Repo struct {
 	tmpOnce    sync.Once
 	tmpErr     error
 	seq        int
+	fetchDir   string              // the newest full fetch's directory, removed by the next one
+	fetchStore *filesystem.Storage // its storage
 	stats      Stats
 	hostKeyErr atomic.Pointer[HostKeyError] // recorded by the SSH host key callback
 	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps
@@ -324,6 +327,7 @@ func (r *Repo) Close() error {
 	if r.tmp == "" {
 		return nil
 	}
+	r.dropFetchDir()
 	err := os.RemoveAll(r.tmp)
 	r.tmp = ""
 	return err

@@ -398,3 +398,42 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 	}
 }
+
+// Each full fetch replaces the previous snapshot's directory: a bump that
+// retries many times does not pile up copies of the branch on disk.
+func TestFallbackFetchesKeepOneDir(t *testing.T) {
+	s := testenv.NewGitServer(t, testenv.WithAllowFilter(false))
+	s.MustCreateRepo(t, "charts", seedFiles())
+	r := open(t, s.URL("charts"), gitrepo.WithTempDir(t.TempDir()))
+	ctx := context.Background()
+	var prev *gitrepo.Snapshot
+	for i := 1; i <= 3; i++ {
+		snap, err := r.Fetch(ctx, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := snap.ReadFile(ctx, "app/values.yaml"); err != nil {
+			t.Fatalf("fetch %d: %v", i, err)
+		}
+		ents, err := os.ReadDir(r.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) != 1 {
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Fatalf("after fetch %d the temporary directory holds %v, want one fetch directory", i, names)
+		}
+		if prev != nil {
+			if _, err := prev.ReadFile(ctx, "app/values.yaml"); err == nil || !strings.Contains(err.Error(), "newer fetch") {
+				t.Fatalf("reading from a replaced snapshot: %v, want an error", err)
+			}
+		}
+		prev = snap
+	}
+	if st := r.Stats(); st.Fallbacks != 3 {
+		t.Fatalf("stats %+v: want 3 fallbacks", st)
+	}
+}

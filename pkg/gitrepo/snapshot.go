@@ -59,6 +59,9 @@ func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.gen != 0 && s.gen != s.repo.seq {
+		return nil, fmt.Errorf("read %s: the snapshot of %s was replaced by a newer fetch: read from the newest snapshot", p, s.branch)
+	}
 	e, err := s.entry(p)
 	if err != nil {
 		return nil, err
@@ -260,6 +263,6 @@ func (s *Snapshot) fallback(ctx context.Context, cause error) error {
 	if full.tip != s.tip {
 		return fmt.Errorf("fetch %s: %w: %s moved from %s to %s", r.display, ErrRace, s.branch, short(s.tip), short(full.tip))
 	}
-	s.objects, s.partial = full.objects, false
+	s.objects, s.partial, s.gen = full.objects, false, full.gen
 	return nil
 }
