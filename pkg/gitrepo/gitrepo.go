@@ -59,7 +59,6 @@ type Option func(*options)
 type options struct {
 	httpUser, httpToken string
 	sshKey, sshPass     string
-	sshAgent            bool
 	knownHosts          []string
 	timeout             time.Duration
 	logger              *slog.Logger
@@ -85,10 +84,6 @@ func WithHTTPAuth(user, token string) Option {
 func WithSSHKey(path, passphrase string) Option {
 	return func(o *options) { o.sshKey, o.sshPass = path, passphrase }
 }
-
-// WithSSHAgent authenticates SSH with the keys of the agent at
-// $SSH_AUTH_SOCK. It is the default when WithSSHKey is not given.
-func WithSSHAgent() Option { return func(o *options) { o.sshAgent = true } }
 
 // WithKnownHosts checks SSH host keys against the known_hosts file at path
 // (repeatable). By default the files in $SSH_KNOWN_HOSTS, else

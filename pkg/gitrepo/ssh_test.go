@@ -102,7 +102,8 @@ func TestWantByHashRefused(t *testing.T) {
 	}
 }
 
-// WithSSHAgent signs with a key held by a real OpenSSH ssh-agent.
+// Without WithSSHKey, SSH signs with a key held by a real OpenSSH
+// ssh-agent at $SSH_AUTH_SOCK.
 func TestSSHAgent(t *testing.T) {
 	testenv.RequireBinary(t, "ssh-agent")
 	root := t.TempDir()
@@ -131,7 +132,7 @@ func TestSSHAgent(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r := open(t, sshd.URL("charts"), gitrepo.WithSSHAgent(), gitrepo.WithKnownHosts(knownHosts))
+	r := open(t, sshd.URL("charts"), gitrepo.WithKnownHosts(knownHosts))
 	if _, err := r.Fetch(context.Background(), "main"); err != nil {
 		t.Fatal(err)
 	}
