@@ -214,8 +214,14 @@ func isRaceError(err error) bool {
 	return isRaceStatus(err.Error())
 }
 
+// isRaceStatus recognises the statuses git's receive-pack reports when its
+// compare-and-swap on the ref fails: "failed to update ref" (ref
+// transactions), "failed to lock" (older servers) and "non-fast-forward"
+// (receive.denyNonFastForwards; also go-git's client-side "non-fast-forward
+// update"). git push's "fetch first" and "stale info" are client-side words
+// that no server sends.
 func isRaceStatus(s string) bool {
-	for _, m := range []string{"non-fast-forward", "failed to update ref", "fetch first", "failed to lock", "stale info", "cannot lock ref"} {
+	for _, m := range []string{"failed to update ref", "failed to lock", "non-fast-forward"} {
 		if strings.Contains(s, m) {
 			return true
 		}
