@@ -148,11 +148,11 @@ func (r *Repo) fetchPartial(ctx context.Context, sess transport.UploadPackSessio
 	if !supportsPartial(adv.Capabilities) {
 		return nil, fmt.Errorf("%w: no filter, shallow or want-by-hash capability", errNoPartial)
 	}
-	req := packp.NewUploadPackRequestFromCapabilities(adv.Capabilities)
+	req := uploadRequest(adv.Capabilities)
 	req.Wants = []plumbing.Hash{tip}
 	req.Depth = packp.DepthCommits(1)
 	req.Filter = packp.FilterBlobNone()
-	for _, c := range []capability.Capability{capability.Shallow, capability.Filter, capability.NoProgress} {
+	for _, c := range []capability.Capability{capability.Shallow, capability.Filter} {
 		if adv.Capabilities.Supports(c) {
 			if err := req.Capabilities.Set(c); err != nil {
 				return nil, err
@@ -169,7 +169,20 @@ func (r *Repo) fetchPartial(ctx context.Context, sess transport.UploadPackSessio
 	return &Snapshot{repo: r, branch: branch, tip: tip, objects: st, partial: true, caps: adv.Capabilities}, nil
 }
 
-// uploadPack sends req and stores the pack it gets back in st.
+// uploadRequest starts an upload-pack request for a server advertising
+// caps: go-git's constructor asks for side-band-64k (else side-band) when
+// advertised, so the pack and the server's messages arrive on separate
+// bands (uploadPack demultiplexes them); no-progress keeps band 2 quiet.
+func uploadRequest(caps *capability.List) *packp.UploadPackRequest {
+	req := packp.NewUploadPackRequestFromCapabilities(caps)
+	if caps.Supports(capability.NoProgress) {
+		_ = req.Capabilities.Set(capability.NoProgress)
+	}
+	return req
+}
+
+// uploadPack sends req and stores the pack it gets back in st, read
+// through the side-band demultiplexer when req asked for side-band.
 func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st *memory.Storage) error {
 	r.stats.UploadPacks++
 	resp, err := sess.UploadPack(ctx, req)
@@ -215,11 +228,8 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 		return err
 	}
 	defer sess.Close()
-	req := packp.NewUploadPackRequestFromCapabilities(s.caps)
+	req := uploadRequest(s.caps)
 	req.Wants = hashes
-	if s.caps.Supports(capability.NoProgress) {
-		_ = req.Capabilities.Set(capability.NoProgress)
-	}
 	return r.uploadPack(ctx, sess, req, s.objects.(*memory.Storage))
 }
 

@@ -300,10 +300,7 @@ func (r *Repo) debug(msg string, args ...any) {
 // tempDir creates the private temporary directory (mode 0700) on first use.
 func (r *Repo) tempDir() (string, error) {
 	r.tmpOnce.Do(func() {
-		r.tmp, r.tmpErr = os.MkdirTemp(r.o.tempParent, "tagbump-git-")
-		if r.tmpErr == nil {
-			r.tmpErr = os.Chmod(r.tmp, 0o700)
-		}
+		r.tmp, r.tmpErr = os.MkdirTemp(r.o.tempParent, "tagbump-git-") // mode 0700
 	})
 	return r.tmp, r.tmpErr
 }

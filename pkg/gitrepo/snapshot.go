@@ -84,8 +84,8 @@ func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
 	}
-	if max := s.repo.o.maxFileSize; max > 0 && obj.Size() > max {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, obj.Size(), max)}
+	if limit := s.repo.o.maxFileSize; limit > 0 && obj.Size() > limit {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, obj.Size(), limit)}
 	}
 	rc, err := obj.Reader()
 	if err != nil {
