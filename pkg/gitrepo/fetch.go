@@ -103,7 +103,9 @@ func (s *Snapshot) Branch() string { return s.branch }
 // depth-1 fetch of the branch into fresh filesystem storage in the private
 // temporary directory. A full fetch replaces the directory of the previous
 // one: the Snapshot it returned can no longer read files (ReadFile returns
-// an error), so use the newest Snapshot only.
+// an error), so use the newest Snapshot only. An error wrapping ErrRace
+// (e.g. objects the server no longer has: the branch moved mid-fetch) means
+// fetch again, as after a lost push.
 func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	if r.local != nil {
 		return r.fetchLocal(branch)

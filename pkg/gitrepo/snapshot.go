@@ -53,7 +53,11 @@ func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
 // commit. A symlink, submodule or directory is refused (ErrNotRegular); a
 // missing file gives an error matching both fs.ErrNotExist and ErrNotFound;
 // a file larger than the maximum size gives ErrTooLarge. On the partial
-// path the blob is fetched by hash in one request.
+// path the blob is fetched by hash in one request; when the server refuses
+// that, the snapshot is refetched in full, and if the branch moved
+// meanwhile the tip's blob is out of reach: ReadFile returns an error
+// wrapping ErrRace, as it does when the server's answer lacks the blob.
+// Treat ErrRace as a lost race: Fetch again and redo the edit.
 func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	p, err := cleanPath(p)
 	if err != nil {
@@ -80,6 +84,9 @@ func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 			}
 		}
 		obj, err = s.objects.EncodedObject(plumbing.BlobObject, e.Hash)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return nil, fmt.Errorf("read %s from %s: %w: the server did not send blob %s of %s", p, s.repo.display, ErrRace, short(e.Hash), short(s.tip))
+		}
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
