@@ -15,17 +15,32 @@ import (
 // the branch did not move and that no temporary directory is left.
 func TestBadInput(t *testing.T) {
 	const token, roToken = "tok-bad-input-0451", "tok-read-only-0452"
-	srv := testenv.NewGitServer(t, testenv.WithBasicAuth("bot", token), testenv.WithReadOnlyUser("ro", roToken))
-	dir := srv.MustCreateRepo(t, "charts", map[string]string{
+	files := map[string]string{
 		"app/values-staging.yaml": appValues,
 		"app/values-invalid.yaml": "image:\n  tag: [1.0.0\n  repository: x\n",
 		"app/values-noimage.yaml": "replicaCount: 1\nresources: {}\n",
 		"app/values-binary.yaml":  "\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe binary \x00\x00",
 		"app/values-link.yaml":    "../../../../etc/passwd", // a symlink to outside the clone
 		"app/values-big.yaml":     "# big\n" + strings.Repeat("#234567890123456789012345678901234567890123456789012345678901234\n", (64<<20)/64+1),
-	}, testenv.WithMode("app/values-link.yaml", "120000"))
-	if _, err := testenv.Git(srv.Root, "init", "-q", "--bare", "empty.git"); err != nil {
-		t.Fatal(err)
+	}
+	newServer := func(opts ...testenv.GitServerOption) (*testenv.GitServer, string) {
+		srv := testenv.NewGitServer(t, append([]testenv.GitServerOption{testenv.WithBasicAuth("bot", token), testenv.WithReadOnlyUser("ro", roToken)}, opts...)...)
+		dir := srv.MustCreateRepo(t, "charts", files, testenv.WithMode("app/values-link.yaml", "120000"))
+		if _, err := testenv.Git(srv.Root, "init", "-q", "--bare", "empty.git"); err != nil {
+			t.Fatal(err)
+		}
+		return srv, dir
+	}
+	srv, dir := newServer()
+	// Rows that reach the git server run again against a server without
+	// partial fetch: its full fetch writes into TMPDIR, so the "no
+	// temporary directory left" check can fail there.
+	fallbackSrv, fallbackDir := newServer(testenv.WithAllowFilter(false))
+	onFallback := map[string]bool{
+		"values file symlink to outside": true, "empty repository": true, "missing repository": true,
+		"missing branch": true, "missing values file": true, "missing key": true, "no image block": true,
+		"invalid YAML": true, "binary file": true, "file over 64 MiB": true, "wrong token": true,
+		"token without write access": true, "URL with embedded credentials": true,
 	}
 	reg, err := testenv.StartRegistry()
 	if err != nil {
@@ -139,9 +154,37 @@ func TestBadInput(t *testing.T) {
 	counts := &relCounts{}
 	recordReliability(t, counts)
 	setGitToken(t, token)
-	tip := gitOut(t, dir, "rev-parse", "main")
+	type run struct {
+		name string
+		args []string
+		dir  string // the bare repository the run may not move
+	}
+	var runs []run
 	for _, row := range rows {
-		t.Run(row.name, func(t *testing.T) {
+		runs = append(runs, run{row.name, row.args, dir})
+	}
+	for _, row := range rows {
+		if !onFallback[row.name] {
+			continue
+		}
+		var args []string
+		for _, a := range row.args {
+			args = append(args, strings.ReplaceAll(a, srv.Addr(), fallbackSrv.Addr()))
+		}
+		runs = append(runs, run{"fallback/" + row.name, args, fallbackDir})
+	}
+	if n := len(runs) - len(rows); n != len(onFallback) {
+		t.Fatalf("%d rows run on the fallback path, want %d: a name in onFallback does not match a row", n, len(onFallback))
+	}
+	byName := map[string]int{}
+	for i, row := range rows {
+		byName[row.name] = i
+	}
+	tips := map[string]string{dir: gitOut(t, dir, "rev-parse", "main"), fallbackDir: gitOut(t, fallbackDir, "rev-parse", "main")}
+	for _, rn := range runs {
+		row := rows[byName[strings.TrimPrefix(rn.name, "fallback/")]]
+		row.args = rn.args
+		t.Run(rn.name, func(t *testing.T) {
 			for k, v := range row.env {
 				t.Setenv(k, v)
 			}
@@ -166,7 +209,7 @@ func TestBadInput(t *testing.T) {
 			if t.Failed() {
 				t.Logf("stdout: %s\nstderr: %s", r.stdout, r.stderr)
 			}
-			if got := gitOut(t, dir, "rev-parse", "main"); got != tip {
+			if got, tip := gitOut(t, rn.dir, "rev-parse", "main"), tips[rn.dir]; got != tip {
 				t.Fatalf("the branch moved to %s", got)
 			}
 			emptyDir(t, tmp)

@@ -52,9 +52,10 @@ func TestFaultFetchRetried(t *testing.T) {
 	counts := &relCounts{}
 	recordReliability(t, counts)
 	setGitToken(t, "tok-fetch")
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			srv, dir := chartsServer(t, "tok-fetch", map[string]string{"app/values-staging.yaml": appValues})
+	for _, pc := range casesOnBothPaths(cases) {
+		tc := pc.c
+		t.Run(pc.path+"/"+tc.name, func(t *testing.T) {
+			srv, dir := chartsServer(t, "tok-fetch", map[string]string{"app/values-staging.yaml": appValues}, pc.opts...)
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
 			p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: tc.match, Times: 1, Fault: tc.fault}))
@@ -121,9 +122,10 @@ func TestFaultPushAnswerLost(t *testing.T) {
 			counts.CommitsLost++
 		}
 	}
-	for _, kind := range []testenv.FaultKind{testenv.FaultResetAfter, testenv.FaultCut} {
-		t.Run(kind.String()+"/run again", func(t *testing.T) {
-			srv, dir := chartsServer(t, "tok-push", map[string]string{"app/values-staging.yaml": appValues})
+	for _, pc := range casesOnBothPaths([]testenv.FaultKind{testenv.FaultResetAfter, testenv.FaultCut}) {
+		kind := pc.c
+		t.Run(pc.path+"/"+kind.String()+"/run again", func(t *testing.T) {
+			srv, dir := chartsServer(t, "tok-push", map[string]string{"app/values-staging.yaml": appValues}, pc.opts...)
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
 			p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: kind}}))
@@ -144,8 +146,8 @@ func TestFaultPushAnswerLost(t *testing.T) {
 			check(t, dir, "")
 			emptyDir(t, tmp)
 		})
-		t.Run(kind.String()+"/noticed", func(t *testing.T) {
-			srv, dir := chartsServer(t, "tok-push", map[string]string{"app/values-staging.yaml": appValues})
+		t.Run(pc.path+"/"+kind.String()+"/noticed", func(t *testing.T) {
+			srv, dir := chartsServer(t, "tok-push", map[string]string{"app/values-staging.yaml": appValues}, pc.opts...)
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
 			p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: kind, Bytes: 4}}))
@@ -264,21 +266,31 @@ func TestFaultGitStall(t *testing.T) {
 
 // TestConcurrentBumpsUnderFaults runs bumps of different charts at once
 // through a proxy failing about 10% of requests: every bump lands exactly
-// once and the history stays linear. 10 bumps in make test, 50 with
-// TAGBUMP_RELIABILITY_FULL=1 (make reliability).
+// once and the history stays linear. 10 bumps on the partial fetch path
+// and 5 on the fallback path (temporary directories) in make test, 50 each
+// with TAGBUMP_RELIABILITY_FULL=1 (make reliability).
 func TestConcurrentBumpsUnderFaults(t *testing.T) {
-	n := 10
-	if os.Getenv("TAGBUMP_RELIABILITY_FULL") != "" {
-		n = 50
-	}
 	counts := &relCounts{}
 	recordReliability(t, counts)
 	setGitToken(t, "tok-many")
+	for _, pc := range casesOnBothPaths([]int{10}) {
+		n := pc.c
+		if pc.path == "fallback" {
+			n /= 2
+		}
+		if os.Getenv("TAGBUMP_RELIABILITY_FULL") != "" {
+			n = 50
+		}
+		t.Run(pc.path, func(t *testing.T) { concurrentBumpsUnderFaults(t, counts, n, pc.opts...) })
+	}
+}
+
+func concurrentBumpsUnderFaults(t *testing.T, counts *relCounts, n int, opts ...testenv.GitServerOption) {
 	files := map[string]string{}
 	for i := range n {
 		files[fmt.Sprintf("c%02d/values-staging.yaml", i)] = fmt.Sprintf("image:\n  repository: registry.example.com/c%02d\n  tag: 1.0.0\n", i)
 	}
-	srv, dir := chartsServer(t, "tok-many", files)
+	srv, dir := chartsServer(t, "tok-many", files, opts...)
 	p := faultProxy(t, srv.Addr(), testenv.WithSeed(42),
 		testenv.WithFaultRule(&testenv.FaultRule{Probability: 0.04, Fault: testenv.Fault{Kind: testenv.FaultReset}}),
 		testenv.WithFaultRule(&testenv.FaultRule{Probability: 0.03, Fault: testenv.Fault{Kind: testenv.FaultStatus, Status: 503}}),

@@ -180,3 +180,27 @@ func imageTarball(t testing.TB, dir string) string {
 }
 
 const appValues = "image:\n  repository: registry.example.com/app\n  tag: 1.0.0\n"
+
+// onPath is a test case to run against a git server on one fetch path.
+type onPath[C any] struct {
+	c    C
+	path string                    // "partial" or "fallback"
+	opts []testenv.GitServerOption // the server options selecting the path
+}
+
+// casesOnBothPaths pairs every case with both fetch paths: partial fetch
+// (objects in memory, no temporary directory) and the fallback full fetch
+// into the private temporary directory, where a "TMPDIR is empty"
+// assertion can fail.
+func casesOnBothPaths[C any](cases []C) []onPath[C] {
+	var out []onPath[C]
+	for _, p := range []struct {
+		name   string
+		filter bool
+	}{{"partial", true}, {"fallback", false}} {
+		for _, c := range cases {
+			out = append(out, onPath[C]{c: c, path: p.name, opts: []testenv.GitServerOption{testenv.WithAllowFilter(p.filter)}})
+		}
+	}
+	return out
+}

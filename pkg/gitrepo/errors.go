@@ -151,9 +151,33 @@ func (r *Repo) classify(op string, err error) error {
 		return fmt.Errorf("%s %s: %w", op, r.display, err)
 	}
 	if sentinel == ErrAuth {
-		return fmt.Errorf("%s %s: %w: %w: %s", op, r.display, sentinel, err, r.authHint(op))
+		return fmt.Errorf("%s %s: %w: %s: %s", op, r.display, sentinel, authCause(err), r.authHint(op))
 	}
 	return fmt.Errorf("%s %s: %w: %w", op, r.display, sentinel, err)
+}
+
+// authCause is go-git's text for a refused request without its empty or
+// repeated parts: go-git appends the HTTP body to its sentinel ("authentication
+// required: " + body), and the body may be empty, repeat the status or be a
+// whole HTML page. A short one-line reason is kept.
+func authCause(err error) string {
+	msg := err.Error()
+	for _, s := range []error{transport.ErrAuthenticationRequired, transport.ErrAuthorizationFailed} {
+		if !errors.Is(err, s) {
+			continue
+		}
+		i := strings.Index(msg, s.Error())
+		if i < 0 {
+			break
+		}
+		reason := strings.TrimSpace(msg[i+len(s.Error()):])
+		reason = strings.TrimSpace(strings.TrimPrefix(reason, ":"))
+		if reason == "" || strings.EqualFold(reason, s.Error()) || strings.ContainsAny(reason, "\r\n<") || len(reason) > 200 {
+			return s.Error()
+		}
+		return s.Error() + ": " + reason
+	}
+	return strings.TrimRight(strings.TrimSpace(msg), ": ")
 }
 
 // authHint says what to do about a refused request.
@@ -190,8 +214,14 @@ func isRaceError(err error) bool {
 	return isRaceStatus(err.Error())
 }
 
+// isRaceStatus recognises the statuses git's receive-pack reports when its
+// compare-and-swap on the ref fails: "failed to update ref" (ref
+// transactions), "failed to lock" (older servers) and "non-fast-forward"
+// (receive.denyNonFastForwards; also go-git's client-side "non-fast-forward
+// update"). git push's "fetch first" and "stale info" are client-side words
+// that no server sends.
 func isRaceStatus(s string) bool {
-	for _, m := range []string{"non-fast-forward", "failed to update ref", "fetch first", "failed to lock", "stale info", "cannot lock ref"} {
+	for _, m := range []string{"failed to update ref", "failed to lock", "non-fast-forward"} {
 		if strings.Contains(s, m) {
 			return true
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -86,6 +87,7 @@ type Snapshot struct {
 	tip     plumbing.Hash
 	objects storer.EncodedObjectStorer
 	partial bool // blobs are fetched on demand
+	gen     int  // Repo.seq of the full fetch whose directory holds objects (0: memory)
 	caps    *capability.List
 }
 
@@ -97,8 +99,13 @@ func (s *Snapshot) Branch() string { return s.branch }
 
 // Fetch fetches the tip of branch: one depth-1 upload-pack request with
 // the blob:none filter, so only the commit and its trees arrive. When the
-// server cannot filter, it falls back to a full depth-1 fetch of the branch
-// into filesystem storage in the private temporary directory.
+// server cannot filter, and always for Azure DevOps, it falls back to a full
+// depth-1 fetch of the branch into fresh filesystem storage in the private
+// temporary directory. A full fetch replaces the directory of the previous
+// one: the Snapshot it returned can no longer read files (ReadFile returns
+// an error), so use the newest Snapshot only. An error wrapping ErrRace
+// (e.g. objects the server no longer has: the branch moved mid-fetch) means
+// fetch again, as after a lost push.
 func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	if r.local != nil {
 		return r.fetchLocal(branch)
@@ -143,11 +150,11 @@ func (r *Repo) fetchPartial(ctx context.Context, sess transport.UploadPackSessio
 	if !supportsPartial(adv.Capabilities) {
 		return nil, fmt.Errorf("%w: no filter, shallow or want-by-hash capability", errNoPartial)
 	}
-	req := packp.NewUploadPackRequestFromCapabilities(adv.Capabilities)
+	req := uploadRequest(adv.Capabilities)
 	req.Wants = []plumbing.Hash{tip}
 	req.Depth = packp.DepthCommits(1)
 	req.Filter = packp.FilterBlobNone()
-	for _, c := range []capability.Capability{capability.Shallow, capability.Filter, capability.NoProgress} {
+	for _, c := range []capability.Capability{capability.Shallow, capability.Filter} {
 		if adv.Capabilities.Supports(c) {
 			if err := req.Capabilities.Set(c); err != nil {
 				return nil, err
@@ -164,7 +171,20 @@ func (r *Repo) fetchPartial(ctx context.Context, sess transport.UploadPackSessio
 	return &Snapshot{repo: r, branch: branch, tip: tip, objects: st, partial: true, caps: adv.Capabilities}, nil
 }
 
-// uploadPack sends req and stores the pack it gets back in st.
+// uploadRequest starts an upload-pack request for a server advertising
+// caps: go-git's constructor asks for side-band-64k (else side-band) when
+// advertised, so the pack and the server's messages arrive on separate
+// bands (uploadPack demultiplexes them); no-progress keeps band 2 quiet.
+func uploadRequest(caps *capability.List) *packp.UploadPackRequest {
+	req := packp.NewUploadPackRequestFromCapabilities(caps)
+	if caps.Supports(capability.NoProgress) {
+		_ = req.Capabilities.Set(capability.NoProgress)
+	}
+	return req
+}
+
+// uploadPack sends req and stores the pack it gets back in st, read
+// through the side-band demultiplexer when req asked for side-band.
 func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st *memory.Storage) error {
 	r.stats.UploadPacks++
 	resp, err := sess.UploadPack(ctx, req)
@@ -210,11 +230,8 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 		return err
 	}
 	defer sess.Close()
-	req := packp.NewUploadPackRequestFromCapabilities(s.caps)
+	req := uploadRequest(s.caps)
 	req.Wants = hashes
-	if s.caps.Supports(capability.NoProgress) {
-		_ = req.Capabilities.Set(capability.NoProgress)
-	}
 	return r.uploadPack(ctx, sess, req, s.objects.(*memory.Storage))
 }
 
@@ -229,6 +246,29 @@ func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) 
 	r.seq++
 	dir := filepath.Join(tmp, fmt.Sprintf("fetch-%d", r.seq))
 	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	snap, err := r.fetchFullInto(ctx, st, branch)
+	if err != nil {
+		st.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	r.dropFetchDir()
+	r.fetchDir, r.fetchStore = dir, st
+	return snap, nil
+}
+
+// dropFetchDir removes the directory of the previous full fetch; its
+// Snapshot can no longer read files.
+func (r *Repo) dropFetchDir() {
+	if r.fetchDir == "" {
+		return
+	}
+	r.fetchStore.Close()
+	os.RemoveAll(r.fetchDir)
+	r.fetchDir, r.fetchStore = "", nil
+}
+
+func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch string) (*Snapshot, error) {
 	repo, err := git.Init(st, nil)
 	if err != nil {
 		return nil, err
@@ -252,5 +292,5 @@ func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st}, nil
+	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st, gen: r.seq}, nil
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -58,7 +59,6 @@ type Option func(*options)
 type options struct {
 	httpUser, httpToken string
 	sshKey, sshPass     string
-	sshAgent            bool
 	knownHosts          []string
 	timeout             time.Duration
 	logger              *slog.Logger
@@ -84,10 +84,6 @@ func WithHTTPAuth(user, token string) Option {
 func WithSSHKey(path, passphrase string) Option {
 	return func(o *options) { o.sshKey, o.sshPass = path, passphrase }
 }
-
-// WithSSHAgent authenticates SSH with the keys of the agent at
-// $SSH_AUTH_SOCK. It is the default when WithSSHKey is not given.
-func WithSSHAgent() Option { return func(o *options) { o.sshAgent = true } }
 
 // WithKnownHosts checks SSH host keys against the known_hosts file at path
 // (repeatable). By default the files in $SSH_KNOWN_HOSTS, else
@@ -142,16 +138,20 @@ type Repo struct {
 	tmpOnce    sync.Once
 	tmpErr     error
 	seq        int
+	fetchDir   string              // the newest full fetch's directory, removed by the next one
+	fetchStore *filesystem.Storage // its storage
 	stats      Stats
 	hostKeyErr atomic.Pointer[HostKeyError] // recorded by the SSH host key callback
-	noPartial  bool                         // the server refused a partial fetch once
+	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps
 	agentConn  net.Conn                     // the ssh-agent connection, closed by Close
 }
 
 // Open prepares access to repo: an http(s) URL, an ssh:// or scp-like
 // (git@host:path) address, or the path of a local clone. Credentials in a
 // URL are removed and not used (see CredentialsStripped); pass them with
-// WithHTTPAuth. Open does not contact the server.
+// WithHTTPAuth. A token is never sent over plain http:// except to loopback
+// (localhost, 127.0.0.0/8, ::1): Open refuses such an address with
+// ErrBadAddress. Open does not contact the server.
 func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	o := options{timeout: 2 * time.Minute, maxFileSize: DefaultMaxFileSize}
 	for _, opt := range opts {
@@ -176,6 +176,9 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	r.ep = ep
 	switch ep.Protocol {
 	case "http", "https":
+		if o.httpToken != "" && ep.Protocol == "http" && !isLoopback(ep.Host) {
+			return nil, fmt.Errorf("open %s: %w: the token would cross the network in clear text over http://: use https://", clean, ErrBadAddress)
+		}
 		if o.httpToken != "" {
 			r.auth = &githttp.BasicAuth{Username: o.httpUser, Password: o.httpToken}
 		}
@@ -187,9 +190,25 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 		return nil, fmt.Errorf("open %s: %w: unsupported protocol %q: use https://, ssh://, git@host:path or a local path", clean, ErrBadAddress, ep.Protocol)
 	}
 	if isAzureDevOps(ep.Host) {
+		// Azure refuses clients without multi_ack (TF401041), and go-git
+		// fetches after the workaround are unreliable: every fetch, retries
+		// included, takes go-git's full path into fresh storage instead of
+		// the hand-built partial requests.
 		enableMultiACKWorkaround()
+		r.noPartial = true
 	}
 	return r, nil
+}
+
+// isLoopback reports whether host is this machine: localhost, 127.0.0.0/8
+// or ::1.
+func isLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func isLocalPath(repo string) bool {
@@ -206,6 +225,11 @@ func isLocalPath(repo string) bool {
 
 // stripCredentials removes user info that carries a secret: everything for
 // http(s), the password for ssh (the ssh user name is not a secret).
+// stripped is true when a password was removed, or an http(s) user name
+// that looks like a token (see tokenLike). Any other http(s) user name is
+// dropped silently: Azure DevOps clone URLs carry the organisation there
+// (https://org@dev.azure.com/...), and WithHTTPAuth gives the basic-auth
+// user.
 func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	if !strings.Contains(raw, "://") {
 		return raw, false, nil // scp-like: user@host:path has no password part
@@ -220,8 +244,8 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	_, hasPass := u.User.Password()
 	switch u.Scheme {
 	case "http", "https":
+		stripped = hasPass || tokenLike(u.User.Username())
 		u.User = nil
-		stripped = true
 	default:
 		if hasPass {
 			u.User = url.User(u.User.Username())
@@ -229,6 +253,18 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 		}
 	}
 	return u.String(), stripped, nil
+}
+
+// tokenLike reports whether an http(s) user name is a token rather than a
+// name: a known token prefix (GitHub, GitLab) or 40 characters or more
+// (GitHub's classic tokens, Azure DevOps personal access tokens).
+func tokenLike(user string) bool {
+	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glcbt-"} {
+		if strings.HasPrefix(user, p) {
+			return true
+		}
+	}
+	return len(user) >= 40
 }
 
 // redactRaw hides the user info of an unparsable URL.
@@ -264,10 +300,7 @@ func (r *Repo) debug(msg string, args ...any) {
 // tempDir creates the private temporary directory (mode 0700) on first use.
 func (r *Repo) tempDir() (string, error) {
 	r.tmpOnce.Do(func() {
-		r.tmp, r.tmpErr = os.MkdirTemp(r.o.tempParent, "tagbump-git-")
-		if r.tmpErr == nil {
-			r.tmpErr = os.Chmod(r.tmp, 0o700)
-		}
+		r.tmp, r.tmpErr = os.MkdirTemp(r.o.tempParent, "tagbump-git-") // mode 0700
 	})
 	return r.tmp, r.tmpErr
 }
@@ -286,6 +319,7 @@ func (r *Repo) Close() error {
 	if r.tmp == "" {
 		return nil
 	}
+	r.dropFetchDir()
 	err := os.RemoveAll(r.tmp)
 	r.tmp = ""
 	return err

@@ -289,7 +289,9 @@ func TestCredentialURLStripped(t *testing.T) {
 	if !errors.Is(err, gitrepo.ErrAuth) || strings.Contains(err.Error(), "s3cr3t") {
 		t.Fatalf("fetch: %v", err)
 	}
-	tokenInUser := strings.Replace(s.URL("charts"), "http://", "http://s3cr3t-tok@", 1)
+	// A GitHub-style token in the user part counts as credentials too.
+	const ghToken = "ghp_s3cr3t0123456789abcdefghijklmnopqrs"
+	tokenInUser := strings.Replace(s.URL("charts"), "http://", "http://"+ghToken+"@", 1)
 	r2 := open(t, tokenInUser, gitrepo.WithHTTPAuth("bot", "s3cr3t-tok"))
 	if !r2.CredentialsStripped() || strings.Contains(r2.URL(), "s3cr3t") {
 		t.Fatalf("token in user part: stripped=%v URL=%q", r2.CredentialsStripped(), r2.URL())
@@ -394,5 +396,44 @@ func TestConcurrentWriters(t *testing.T) {
 		if got := testenv.MustGit(t, dir, "show", fmt.Sprintf("main:chart-%04d/values-staging.yaml", w)); !strings.HasSuffix(got, "bumped: true") {
 			t.Fatalf("writer %d's change is missing", w)
 		}
+	}
+}
+
+// Each full fetch replaces the previous snapshot's directory: a bump that
+// retries many times does not pile up copies of the branch on disk.
+func TestFallbackFetchesKeepOneDir(t *testing.T) {
+	s := testenv.NewGitServer(t, testenv.WithAllowFilter(false))
+	s.MustCreateRepo(t, "charts", seedFiles())
+	r := open(t, s.URL("charts"), gitrepo.WithTempDir(t.TempDir()))
+	ctx := context.Background()
+	var prev *gitrepo.Snapshot
+	for i := 1; i <= 3; i++ {
+		snap, err := r.Fetch(ctx, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := snap.ReadFile(ctx, "app/values.yaml"); err != nil {
+			t.Fatalf("fetch %d: %v", i, err)
+		}
+		ents, err := os.ReadDir(r.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) != 1 {
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Fatalf("after fetch %d the temporary directory holds %v, want one fetch directory", i, names)
+		}
+		if prev != nil {
+			if _, err := prev.ReadFile(ctx, "app/values.yaml"); err == nil || !strings.Contains(err.Error(), "newer fetch") {
+				t.Fatalf("reading from a replaced snapshot: %v, want an error", err)
+			}
+		}
+		prev = snap
+	}
+	if st := r.Stats(); st.Fallbacks != 3 {
+		t.Fatalf("stats %+v: want 3 fallbacks", st)
 	}
 }

@@ -53,11 +53,18 @@ func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
 // commit. A symlink, submodule or directory is refused (ErrNotRegular); a
 // missing file gives an error matching both fs.ErrNotExist and ErrNotFound;
 // a file larger than the maximum size gives ErrTooLarge. On the partial
-// path the blob is fetched by hash in one request.
+// path the blob is fetched by hash in one request; when the server refuses
+// that, the snapshot is refetched in full, and if the branch moved
+// meanwhile the tip's blob is out of reach: ReadFile returns an error
+// wrapping ErrRace, as it does when the server's answer lacks the blob.
+// Treat ErrRace as a lost race: Fetch again and redo the edit.
 func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	p, err := cleanPath(p)
 	if err != nil {
 		return nil, err
+	}
+	if s.gen != 0 && s.gen != s.repo.seq {
+		return nil, fmt.Errorf("read %s: the snapshot of %s was replaced by a newer fetch: read from the newest snapshot", p, s.branch)
 	}
 	e, err := s.entry(p)
 	if err != nil {
@@ -77,12 +84,15 @@ func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 			}
 		}
 		obj, err = s.objects.EncodedObject(plumbing.BlobObject, e.Hash)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return nil, fmt.Errorf("read %s from %s: %w: the server did not send blob %s of %s", p, s.repo.display, ErrRace, short(e.Hash), short(s.tip))
+		}
 	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
 	}
-	if max := s.repo.o.maxFileSize; max > 0 && obj.Size() > max {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, obj.Size(), max)}
+	if limit := s.repo.o.maxFileSize; limit > 0 && obj.Size() > limit {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, obj.Size(), limit)}
 	}
 	rc, err := obj.Reader()
 	if err != nil {
@@ -260,6 +270,6 @@ func (s *Snapshot) fallback(ctx context.Context, cause error) error {
 	if full.tip != s.tip {
 		return fmt.Errorf("fetch %s: %w: %s moved from %s to %s", r.display, ErrRace, s.branch, short(s.tip), short(full.tip))
 	}
-	s.objects, s.partial = full.objects, false
+	s.objects, s.partial, s.gen = full.objects, false, full.gen
 	return nil
 }

@@ -102,7 +102,8 @@ func TestWantByHashRefused(t *testing.T) {
 	}
 }
 
-// WithSSHAgent signs with a key held by a real OpenSSH ssh-agent.
+// Without WithSSHKey, SSH signs with a key held by a real OpenSSH
+// ssh-agent at $SSH_AUTH_SOCK.
 func TestSSHAgent(t *testing.T) {
 	testenv.RequireBinary(t, "ssh-agent")
 	root := t.TempDir()
@@ -131,8 +132,47 @@ func TestSSHAgent(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r := open(t, sshd.URL("charts"), gitrepo.WithSSHAgent(), gitrepo.WithKnownHosts(knownHosts))
+	r := open(t, sshd.URL("charts"), gitrepo.WithKnownHosts(knownHosts))
 	if _, err := r.Fetch(context.Background(), "main"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The branch moves between Fetch and ReadFile on a server that refuses
+// blobs by hash: the fallback's full fetch finds another tip, and ReadFile
+// reports ErrRace (fetch again and redo), not a missing file.
+func TestFallbackRaceIsErrRace(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	dir := s.MustCreateRepo(t, "charts", seedFiles())
+	testenv.MustGit(t, dir, "config", "uploadpack.allowAnySHA1InWant", "false")
+	testenv.MustGit(t, dir, "config", "uploadpack.allowTipSHA1InWant", "true")
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, s.Root)
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CommitFiles("charts", "main", map[string]string{"app/values-prod.yaml": "image:\n  tag: \"2.0.0\"\n"}, "moved"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = snap.ReadFile(ctx, "app/values-prod.yaml")
+	if !errors.Is(err, gitrepo.ErrRace) || errors.Is(err, gitrepo.ErrNotFound) || !strings.Contains(err.Error(), "moved from") {
+		t.Fatalf("ReadFile after the branch moved: %v, want ErrRace", err)
+	}
+	if st := r.Stats(); st.Fallbacks != 1 {
+		t.Fatalf("stats %+v: want one fallback", st)
+	}
+	// the retry: a new Fetch (full path now) reads the new content
+	snap, err = r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := snap.ReadFile(ctx, "app/values-prod.yaml"); err != nil || !strings.Contains(string(b), "2.0.0") {
+		t.Fatalf("after the retry: %q, %v", b, err)
 	}
 }

@@ -1,0 +1,71 @@
+package gitrepo_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+// A token is never sent over plain http to a host other than loopback.
+func TestPlainHTTPWithToken(t *testing.T) {
+	tok := gitrepo.WithHTTPAuth("bot", "tok-plain-0815")
+	for _, url := range []string{
+		"http://git.example.com/charts.git",
+		"http://10.0.0.7:3000/charts.git",
+		"HTTP://git.example.com/charts.git",
+		"http://localhost.example.com/charts.git",
+	} {
+		_, err := gitrepo.Open(context.Background(), url, tok)
+		if !errors.Is(err, gitrepo.ErrBadAddress) || !strings.Contains(err.Error(), "use https://") || strings.Contains(err.Error(), "tok-plain-0815") {
+			t.Errorf("Open(%s) with a token: %v, want ErrBadAddress saying use https://", url, err)
+		}
+	}
+	for _, tc := range []struct {
+		url  string
+		opts []gitrepo.Option
+	}{
+		{"http://127.0.0.1:8080/charts.git", []gitrepo.Option{tok}},
+		{"http://127.1.2.3/charts.git", []gitrepo.Option{tok}},
+		{"http://localhost:3000/charts.git", []gitrepo.Option{tok}},
+		{"http://[::1]:3000/charts.git", []gitrepo.Option{tok}},
+		{"https://git.example.com/charts.git", []gitrepo.Option{tok}},
+		{"http://git.example.com/charts.git", nil}, // anonymous
+	} {
+		r, err := gitrepo.Open(context.Background(), tc.url, tc.opts...)
+		if err != nil {
+			t.Errorf("Open(%s): %v", tc.url, err)
+			continue
+		}
+		r.Close()
+	}
+}
+
+// A user name without a password (Azure's clone URLs carry the
+// organisation there) is dropped without a warning; a password, or a user
+// part that is a token, counts as credentials stripped.
+func TestURLUserName(t *testing.T) {
+	for _, tc := range []struct {
+		url, clean string
+		stripped   bool
+	}{
+		{"https://org@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", false},
+		{"https://bot@git.example.com/charts.git", "https://git.example.com/charts.git", false},
+		{"https://bot:pw@git.example.com/charts.git", "https://git.example.com/charts.git", true},
+		{"https://bot:@git.example.com/charts.git", "https://git.example.com/charts.git", true},
+		{"https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/charts.git", "https://github.com/o/charts.git", true},
+		{"https://glpat-0123456789abcdefghij@gitlab.com/o/charts.git", "https://gitlab.com/o/charts.git", true},
+		{"https://" + strings.Repeat("k", 52) + "@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", true},
+	} {
+		r, err := gitrepo.Open(context.Background(), tc.url)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", tc.url, err)
+		}
+		if r.URL() != tc.clean || r.CredentialsStripped() != tc.stripped {
+			t.Errorf("Open(%s): URL %q stripped %v, want %q %v", tc.url, r.URL(), r.CredentialsStripped(), tc.clean, tc.stripped)
+		}
+		r.Close()
+	}
+}
