@@ -195,9 +195,13 @@ func (e Env) Trailers() [][2]string {
 }
 
 // LogFields returns key/value pairs for structured log lines (as
-// charmbracelet/log takes them): ci, and run when the run URL is known.
+// charmbracelet/log takes them): ci, then source (repository@commit) and
+// run when the system tells them.
 func (e Env) LogFields() []any {
 	f := []any{"ci", string(e.System)}
+	if e.Repository != "" && e.Commit != "" {
+		f = append(f, "source", e.Repository+"@"+e.Commit)
+	}
 	if e.RunURL != "" {
 		f = append(f, "run", e.RunURL)
 	}

@@ -326,7 +326,7 @@ func TestTrailersAndLogFields(t *testing.T) {
 	if got := (Env{System: Generic}).Trailers(); got != nil {
 		t.Errorf("generic Trailers = %v, want none", got)
 	}
-	if diff := cmp.Diff([]any{"ci", "gitlab", "run", "https://gl/j/1"}, e.LogFields()); diff != "" {
+	if diff := cmp.Diff([]any{"ci", "gitlab", "source", "acme/shop@c0ffee", "run", "https://gl/j/1"}, e.LogFields()); diff != "" {
 		t.Errorf("LogFields (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]any{"ci", "generic"}, Env{System: Generic}.LogFields()); diff != "" {
