@@ -128,8 +128,8 @@ func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 			env.Annotate(cmdOut, "warning", fmt.Sprintf("%s %s: skipped: %s", c.File, c.Key, c.Skipped))
 		}
 	}
-	if urlHasPassword(opts.Repo) {
-		env.Annotate(cmdOut, "warning", "the --repo URL carries credentials; they were not used: pass the token in TAGBUMP_GIT_TOKEN")
+	for _, w := range res.Warnings {
+		env.Annotate(cmdOut, "warning", w)
 	}
 	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(opts.Dotenv)); err != nil {
 		return fmt.Errorf("write CI outputs: %w", err)
@@ -297,16 +297,6 @@ func writeBumpResult(streams IOStreams, opts *BumpOptions, res *bump.Result) err
 		log.Info("pushed", "branch", res.Branch, "commit", short(res.Commit), "attempts", res.Attempts)
 	}
 	return nil
-}
-
-// urlHasPassword reports whether repo is a URL with a password in it.
-func urlHasPassword(repo string) bool {
-	u, err := url.Parse(repo)
-	if err != nil || u.User == nil {
-		return false
-	}
-	_, ok := u.User.Password()
-	return ok
 }
 
 func indent(s string) string {

@@ -235,3 +235,30 @@ func TestBumpInterruptRemovesTempDir(t *testing.T) {
 		t.Errorf("temporary files left in TMPDIR: %v", entries)
 	}
 }
+
+// TestBumpCredentialsInURL: a URL that carries credentials is used without
+// them (the token comes from the environment), the log warns, and on GitHub
+// the run page gets a ::warning:: annotation; the password shows nowhere.
+func TestBumpCredentialsInURL(t *testing.T) {
+	srv, err := testenv.StartGitServer(testenv.WithBasicAuth("bot", "tok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := srv.CreateRepo("charts", map[string]string{"app/values-staging.yaml": valuesFile("1.0.0")}); err != nil {
+		t.Fatal(err)
+	}
+	repo := "http://bot:url-pw-leak@" + srv.Addr() + "/charts.git"
+	env := []string{"TAGBUMP_GIT_USER=bot", "TAGBUMP_GIT_TOKEN=tok", "GITHUB_ACTIONS=true"}
+	code, out, errOut := tagbump(t, env, "bump", "--no-verify", "--repo", repo, "--chart", "app", "--env", "staging",
+		"--image", "registry.example.com/app:1.0.1")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "::warning") || !strings.Contains(out, "credentials") || !strings.Contains(errOut, "carries credentials") {
+		t.Errorf("no warning about the URL's credentials:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	if strings.Contains(out+errOut, "url-pw-leak") {
+		t.Errorf("the URL's password was printed:\n%s\n%s", out, errOut)
+	}
+}

@@ -107,6 +107,9 @@ type Result struct {
 	// LostPushLanded reports an unchanged outcome after a push whose
 	// answer was lost: that push, or another pipeline's, set the value.
 	LostPushLanded bool `json:"lost_push_landed,omitempty"`
+	// Warnings are things the caller should see that did not stop the
+	// bump (skipped values are in Files).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // FileChange is one value in one file, before and after.
@@ -201,8 +204,11 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		return nil, err
 	}
 	defer repo.Close()
+	var warnings []string
 	if repo.CredentialsStripped() {
-		o.logger.Warn("the repository URL carries credentials; they are not used (pass a token in TAGBUMP_GIT_TOKEN)", "repo", repo.URL())
+		w := "the repository URL carries credentials; they were not used: pass the token in TAGBUMP_GIT_TOKEN"
+		o.logger.Warn(w, "repo", repo.URL())
+		warnings = append(warnings, w)
 	}
 
 	branch := req.Branch
@@ -213,7 +219,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 			}
 		}
 	}
-	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest}
+	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest, Warnings: warnings}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	// lost is the commit of a push whose answer never arrived: it may or
 	// may not have landed, and the next fetch tells.
