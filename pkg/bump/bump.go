@@ -206,7 +206,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	defer repo.Close()
 	var warnings []string
 	if repo.CredentialsStripped() {
-		w := "the repository URL carries credentials; they were not used: pass the token in TAGBUMP_GIT_TOKEN"
+		w := "the repository URL carries credentials; they are not used: pass the token in TAGBUMP_GIT_TOKEN"
 		o.logger.Warn(w, "repo", repo.URL())
 		warnings = append(warnings, w)
 	}
