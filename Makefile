@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image reliability
+.PHONY: build demo test lint actionlint mutate fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image reliability
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -20,8 +20,21 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: lint
+test: lint actionlint
 	$(GO) test -count=1 ./...
+
+# actionlint checks action.yml's steps and the example workflows in
+# ci-templates/github (their tagbump inputs against action.yml).
+ACTIONLINT ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+actionlint:
+	$(GO) run ./scripts/actionlint $(ACTIONLINT)
+
+# mutate runs gremlins (mutation testing) over the packages whose tests
+# must catch broken code and prints the efficacy of each; too slow for CI.
+# MUTATE_PKGS narrows it, e.g. MUTATE_PKGS=pkg/values.
+GREMLINS ?= $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+mutate:
+	GREMLINS='$(GREMLINS)' bash scripts/mutate.sh $(MUTATE_PKGS)
 
 # reliability runs the fault, bad-input and secrets suites (50 concurrent
 # bumps) and the txtar scripts under the secrets check, then prints the table.
