@@ -65,7 +65,7 @@ func Set(src []byte, path, value string) ([]byte, error) {
 	if alreadySet(h.node, value) {
 		return src, nil
 	}
-	start, end, repl, serr := splice(src, h, value)
+	start, end, repl, serr := spliceEdit(src, h, value)
 	if serr != nil {
 		serr.Op, serr.Path = "set", path
 		return nil, serr
@@ -80,6 +80,10 @@ func Set(src []byte, path, value string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// spliceEdit computes the edit; tests replace it to check that Set's
+// read-back verification catches a wrong splice.
+var spliceEdit = splice
 
 // alreadySet reports whether n reads as the string value under YAML 1.2 and 1.1.
 func alreadySet(n *yaml.Node, value string) bool {

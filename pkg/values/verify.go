@@ -95,7 +95,9 @@ func (c *comparer) same(a, b *yaml.Node) string {
 			return at("the target reads as " + tag + ", not as a string")
 		}
 		plain := b.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0
-		if plain && b.Tag != "!!str" && !plainString11(value) {
+		// yaml.v3 sets Tag to "!!str" on every plain string it decodes;
+		// only an explicit tag (TaggedStyle) keeps YAML 1.1 from reading it.
+		if plain && b.Style&yaml.TaggedStyle == 0 && !plainString11(value) {
 			return at("the target would not read as a string under YAML 1.1")
 		}
 		return ""
