@@ -94,3 +94,59 @@ func TestEditFileAndMessage(t *testing.T) {
 		t.Errorf("bad template: %v", err)
 	}
 }
+
+// TestDowngradeGuardStringForm: an image written as one "repo:tag" string
+// is guarded like a block: the tag inside the string is compared, and an
+// older tag leaves it alone with the reason, unless downgrades are allowed.
+func TestDowngradeGuardStringForm(t *testing.T) {
+	src := []byte("worker:\n  image: registry.example.com/team/app:app-130\n")
+	r := request()
+	out, changes, err := editFile("f", "staging", src, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != string(src) || len(changes) != 1 || changes[0].Skipped == "" ||
+		changes[0].Key != ".worker.image" || changes[0].New != changes[0].Old {
+		t.Fatalf("downgrade of a string image: out %q, changes %+v", out, changes)
+	}
+	if !strings.Contains(changes[0].Skipped, "app-130 is newer than app-124") {
+		t.Errorf("reason %q does not compare the tags", changes[0].Skipped)
+	}
+	r.AllowDowngrade = true
+	out, changes, err = editFile("f", "staging", src, &r)
+	if err != nil || string(out) != "worker:\n  image: registry.example.com/team/app:app-124\n" || changes[0].Skipped != "" {
+		t.Errorf("allowed downgrade: %q %+v %v", out, changes, err)
+	}
+	// An upgrade goes through, with the digest when asked.
+	r.AllowDowngrade = false
+	r.Image.Tag = "app-131"
+	r.WriteDigest, r.digest = true, "sha256:"+strings.Repeat("b", 64)
+	out, changes, err = editFile("f", "staging", src, &r)
+	want := "worker:\n  image: registry.example.com/team/app:app-131@" + r.digest + "\n"
+	if err != nil || string(out) != want || changes[0].Old != "registry.example.com/team/app:app-130" {
+		t.Errorf("upgrade: %q %+v %v", out, changes, err)
+	}
+}
+
+// TestOutcome: a file change makes the outcome changed; with none, a
+// skipped value makes it skipped, else it is unchanged.
+func TestOutcome(t *testing.T) {
+	skip := FileChange{File: "a", Skipped: "current tag 2 is newer than 1"}
+	same := FileChange{File: "b"}
+	for _, tc := range []struct {
+		files   map[string][]byte
+		changes []FileChange
+		want    string
+	}{
+		{map[string][]byte{"b": nil}, []FileChange{skip, same}, Changed},
+		{nil, []FileChange{same, skip}, Skipped},
+		{nil, []FileChange{skip}, Skipped},
+		{nil, []FileChange{same}, Unchanged},
+		{nil, nil, Unchanged},
+	} {
+		p := &planned{files: tc.files, changes: tc.changes}
+		if got := p.outcome(); got != tc.want {
+			t.Errorf("outcome of %d files, changes %+v = %s, want %s", len(tc.files), tc.changes, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,346 @@
+package bump_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
+)
+
+// The tests of Run's loop run against git's own http-backend, through a
+// fault proxy where a network fault is needed, with a backoff that returns
+// 0 and records each pause: they assert how often the loop went round,
+// never how long it took.
+
+const values = "image:\n  repository: registry.example.com/app\n  tag: 1.0.0\n"
+
+// pauses records the backoff calls of one Run and returns no pause. When
+// limit calls were made it cancels the run, so a loop that would go on
+// forever ends and fails the test instead of hanging it.
+type pauses struct {
+	mu     sync.Mutex
+	calls  []int
+	limit  int
+	cancel context.CancelFunc
+}
+
+func (p *pauses) backoff(attempt int) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, attempt)
+	if p.limit > 0 && len(p.calls) >= p.limit {
+		p.cancel()
+	}
+	return 0
+}
+
+func (p *pauses) got() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int(nil), p.calls...)
+}
+
+// loop starts a git server with a charts repository and returns it, the
+// repository's directory and a context that pauses can cancel.
+func loop(t *testing.T) (*testenv.GitServer, string, context.Context, *pauses) {
+	t.Helper()
+	srv := testenv.NewGitServer(t)
+	dir := srv.MustCreateRepo(t, "charts", map[string]string{"app/values-staging.yaml": values})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return srv, dir, ctx, &pauses{limit: 100, cancel: cancel}
+}
+
+func req(repo, tag string) bump.Request {
+	sig := object.Signature{Name: "ci", Email: "ci@example.com"}
+	return bump.Request{
+		Repo: repo, Chart: "app", Envs: []string{"staging"},
+		Image:  imageref.Ref{Registry: "registry.example.com", Repository: "app", Tag: tag},
+		Author: sig, Committer: sig,
+	}
+}
+
+func proxy(t *testing.T, srv *testenv.GitServer, rules ...*testenv.FaultRule) *testenv.FaultProxy {
+	t.Helper()
+	var opts []testenv.FaultProxyOption
+	for _, r := range rules {
+		opts = append(opts, testenv.WithFaultRule(r))
+	}
+	p, err := testenv.StartFaultProxy(srv.Addr(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func isPost(service string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/"+service)
+	}
+}
+
+func isAdvertise(service string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		return r.Method == http.MethodGet && r.URL.Query().Get("service") == service
+	}
+}
+
+// subjects returns the commit subjects on main, newest first.
+func subjects(t *testing.T, dir string) []string {
+	t.Helper()
+	return strings.Split(testenv.MustGit(t, dir, "log", "--format=%s", "main"), "\n")
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// raceHook moves main before each of the first n pushes, as a rival
+// pipeline would, so that each of them loses the race.
+func raceHook(n int) string {
+	return `#!/bin/sh
+unset GIT_QUARANTINE_PATH
+count=$(cat "$GIT_DIR/raced" 2>/dev/null || echo 0)
+[ "$count" -ge ` + string(rune('0'+n)) + ` ] && exit 0
+echo $((count + 1)) >"$GIT_DIR/raced"
+tip=$(git rev-parse refs/heads/main)
+c=$(echo "rival $count" | GIT_AUTHOR_NAME=r GIT_AUTHOR_EMAIL=r@x GIT_COMMITTER_NAME=r GIT_COMMITTER_EMAIL=r@x git commit-tree $tip^{tree} -p $tip)
+git update-ref refs/heads/main $c $tip
+`
+}
+
+// TestRunRaces: each lost race is one more attempt, with a pause numbered
+// by the attempt, and the bump lands on top of the rivals' commits; when
+// every attempt loses, Run gives up after MaxAttempts with a ConflictError.
+func TestRunRaces(t *testing.T) {
+	srv, dir, ctx, p := loop(t)
+	if err := srv.SetHook("charts", "pre-receive", raceHook(2)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := bump.Run(ctx, req(srv.URL("charts"), "1.1.0"), bump.WithBackoff(p.backoff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Attempts != 3 || !res.Pushed || res.Outcome != bump.Changed || res.LostPushLanded {
+		t.Errorf("result %+v, want pushed on attempt 3", res)
+	}
+	if got := p.got(); !equal(got, []int{1, 2}) {
+		t.Errorf("backoff calls %v, want [1 2]", got)
+	}
+	if tip := testenv.MustGit(t, dir, "rev-parse", "main"); tip != res.Commit {
+		t.Errorf("main is %s, result says %s", tip, res.Commit)
+	}
+	if got := subjects(t, dir); len(got) != 4 || !strings.Contains(got[0], "1.1.0") || got[1] != "rival 1" || got[2] != "rival 0" {
+		t.Errorf("history %q, want the bump on top of two rival commits", got)
+	}
+
+	// Every push loses: MaxAttempts attempts, MaxAttempts-1 pauses.
+	srv2, dir2, ctx2, p2 := loop(t)
+	if err := srv2.SetHook("charts", "pre-receive", raceHook(9)); err != nil {
+		t.Fatal(err)
+	}
+	r := req(srv2.URL("charts"), "1.1.0")
+	r.MaxAttempts = 3
+	res, err = bump.Run(ctx2, r, bump.WithBackoff(p2.backoff))
+	var ce *bump.ConflictError
+	if !errors.As(err, &ce) || ce.Attempts != 3 || ce.Branch != "main" || res != nil {
+		t.Fatalf("Run = %+v, %v; want a ConflictError after 3 attempts", res, err)
+	}
+	if got := p2.got(); !equal(got, []int{1, 2}) {
+		t.Errorf("backoff calls %v, want [1 2]", got)
+	}
+	if got := subjects(t, dir2); len(got) != 4 || strings.Contains(strings.Join(got, "\n"), "1.1.0") {
+		t.Errorf("history %q, want three rival commits and no bump", got)
+	}
+}
+
+// TestRunLostAnswerLanded: the push reaches the server, which moves the
+// branch, but the answer is lost. The next fetch finds the pushed commit
+// at the tip: the bump is done, in one attempt, with no second commit.
+func TestRunLostAnswerLanded(t *testing.T) {
+	srv, dir, ctx, p := loop(t)
+	fp := proxy(t, srv, &testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
+	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp.FaultsOf(testenv.FaultResetAfter) != 1 {
+		t.Fatalf("the fault did not fire")
+	}
+	tip := testenv.MustGit(t, dir, "rev-parse", "main")
+	if !res.Pushed || res.Commit != tip || res.Attempts != 1 || res.Outcome != bump.Changed || res.LostPushLanded {
+		t.Errorf("result %+v, want the lost push (main %s) reported as pushed on attempt 1", res, tip)
+	}
+	if got := p.got(); !equal(got, []int{1}) {
+		t.Errorf("backoff calls %v, want [1]", got)
+	}
+	if got := subjects(t, dir); len(got) != 2 {
+		t.Errorf("history %q, want one bump commit", got)
+	}
+}
+
+// TestRunLostAnswerLandedThenRival: the lost push landed and another
+// pipeline pushed on top before the check; the value is set, so the bump
+// reports unchanged with LostPushLanded, and pushes nothing more.
+func TestRunLostAnswerLandedThenRival(t *testing.T) {
+	srv, dir, ctx, p := loop(t)
+	fp := proxy(t, srv, &testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
+	// The hook runs after the lost push landed, when the loop fetches
+	// again: a rival commit on top.
+	rival := func(attempt int) time.Duration {
+		if _, err := srv.CommitFiles("charts", "main", map[string]string{"README.md": "rival\n"}, "rival"); err != nil {
+			t.Error(err)
+		}
+		return p.backoff(attempt)
+	}
+	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pushed || res.Outcome != bump.Unchanged || !res.LostPushLanded || res.Attempts != 2 {
+		t.Errorf("result %+v, want unchanged with LostPushLanded on attempt 2", res)
+	}
+	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
+		t.Errorf("history %q, want the bump and the rival commit only", got)
+	}
+}
+
+// TestRunLostAnswerNotLanded: the push never reaches the server (the
+// connection is reset first). The next fetch shows the old tip, so the
+// bump is redone and pushed on attempt 2, once.
+func TestRunLostAnswerNotLanded(t *testing.T) {
+	srv, dir, ctx, p := loop(t)
+	fp := proxy(t, srv, &testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}})
+	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp.FaultsOf(testenv.FaultReset) != 1 {
+		t.Fatalf("the fault did not fire")
+	}
+	tip := testenv.MustGit(t, dir, "rev-parse", "main")
+	if !res.Pushed || res.Commit != tip || res.Attempts != 2 || res.LostPushLanded {
+		t.Errorf("result %+v, want pushed on attempt 2 as %s", res, tip)
+	}
+	if got := p.got(); !equal(got, []int{1}) {
+		t.Errorf("backoff calls %v, want [1]", got)
+	}
+	if got := subjects(t, dir); len(got) != 2 {
+		t.Errorf("history %q, want one bump commit", got)
+	}
+
+	// When the last attempt's answer is lost, the error says so.
+	srv2, dir2, ctx2, p2 := loop(t)
+	fp2 := proxy(t, srv2, &testenv.FaultRule{Match: isPost("git-receive-pack"), Fault: testenv.Fault{Kind: testenv.FaultReset}})
+	r := req(fp2.URL(srv2.URL("charts")), "1.1.0")
+	r.MaxAttempts = 2
+	res, err = bump.Run(ctx2, r, bump.WithBackoff(p2.backoff))
+	if err == nil || !errors.Is(err, gitrepo.ErrNetwork) || !strings.Contains(err.Error(), "answer was lost") || res != nil {
+		t.Fatalf("Run = %+v, %v; want a network error saying the last answer was lost", res, err)
+	}
+	if n := fp2.FaultsOf(testenv.FaultReset); n != 2 {
+		t.Errorf("%d pushes, want 2 (MaxAttempts)", n)
+	}
+	if got := subjects(t, dir2); len(got) != 1 {
+		t.Errorf("history %q, want the initial commit only", got)
+	}
+}
+
+// TestRunNetworkRetriesBounded: consecutive transient errors are retried
+// WithNetworkRetries times, each after a pause numbered 1, 2, ..., and
+// then returned; the count starts again after a success.
+func TestRunNetworkRetriesBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		branch  string // "" asks for the default branch first
+		match   func(*http.Request) bool
+		retries int
+	}{
+		{"fetch", "main", isPost("git-upload-pack"), 3},
+		{"default branch", "", isAdvertise("git-upload-pack"), 2},
+		{"no retries", "main", isPost("git-upload-pack"), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, dir, ctx, p := loop(t)
+			fp := proxy(t, srv, &testenv.FaultRule{Match: tc.match, Fault: testenv.Fault{Kind: testenv.FaultStatus, Status: 503}})
+			r := req(fp.URL(srv.URL("charts")), "1.1.0")
+			r.Branch = tc.branch
+			res, err := bump.Run(ctx, r, bump.WithBackoff(p.backoff), bump.WithNetworkRetries(tc.retries))
+			if !errors.Is(err, gitrepo.ErrNetwork) || errors.Is(err, context.Canceled) || res != nil {
+				t.Fatalf("Run = %+v, %v; want the network error after %d retries", res, err, tc.retries)
+			}
+			want := make([]int, tc.retries)
+			for i := range want {
+				want[i] = i + 1
+			}
+			if got := p.got(); !equal(got, want) {
+				t.Errorf("backoff calls %v, want %v", got, want)
+			}
+			if n := fp.FaultsOf(testenv.FaultStatus); n != int64(tc.retries+1) {
+				t.Errorf("%d failed requests, want %d", n, tc.retries+1)
+			}
+			if got := subjects(t, dir); len(got) != 1 {
+				t.Errorf("history %q, want the initial commit only", got)
+			}
+		})
+	}
+
+	// Two faults, a success, two faults: with two retries allowed the
+	// bump gets through, as the count restarts after the race in between.
+	srv, dir, ctx, p := loop(t)
+	if err := srv.SetHook("charts", "pre-receive", raceHook(1)); err != nil {
+		t.Fatal(err)
+	}
+	var before, after int
+	var mu sync.Mutex
+	fp := proxy(t, srv, &testenv.FaultRule{Match: func(r *http.Request) bool {
+		if !isAdvertise("git-upload-pack")(r) {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		// Two faults before the race, two after it.
+		n := &before
+		if _, err := os.Stat(filepath.Join(dir, "raced")); err == nil {
+			n = &after
+		}
+		*n++
+		return *n <= 2
+	}, Fault: testenv.Fault{Kind: testenv.FaultStatus, Status: 503}})
+	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff), bump.WithNetworkRetries(2))
+	if err != nil {
+		t.Fatalf("Run: %v (backoff calls %v)", err, p.got())
+	}
+	if !res.Pushed || res.Attempts != 2 {
+		t.Errorf("result %+v, want pushed on attempt 2", res)
+	}
+	if got := p.got(); !equal(got, []int{1, 2, 1, 1, 2}) {
+		t.Errorf("backoff calls %v, want [1 2 1 1 2]: two retries, the race's pause, two retries", got)
+	}
+	if fp.FaultsOf(testenv.FaultStatus) != 4 {
+		t.Errorf("%d faults, want 4", fp.FaultsOf(testenv.FaultStatus))
+	}
+	if got := subjects(t, dir); len(got) != 3 {
+		t.Errorf("history %q, want the rival's commit and the bump", got)
+	}
+}
