@@ -14,18 +14,6 @@ import (
 // Fault scenarios: a FaultProxy between tagbump and the git server or the
 // registry. Each asserts the exit code and the state of the branch.
 
-func isPost(service string) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/"+service)
-	}
-}
-
-func isAdvertise(service string) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		return r.Method == http.MethodGet && r.URL.Query().Get("service") == service
-	}
-}
-
 func bumpArgs(repo, chart, tag string, extra ...string) []string {
 	return append([]string{"bump", "--no-verify", "--repo", repo, "--chart", chart, "--env", "staging",
 		"--image", "registry.example.com/" + chart + ":" + tag}, extra...)
@@ -41,13 +29,13 @@ func TestFaultFetchRetried(t *testing.T) {
 		code  int
 		calls int64 // requests the proxy sees, when the run must stop early
 	}{
-		{"reset on upload-pack", isPost("git-upload-pack"), testenv.Fault{Kind: testenv.FaultReset}, 0, 0},
-		{"cut pack", isPost("git-upload-pack"), testenv.Fault{Kind: testenv.FaultCut, Bytes: 40}, 0, 0},
-		{"503 on advertisement", isAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 503}, 0, 0},
-		{"500 on upload-pack", isPost("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 500}, 0, 0},
-		{"429 on advertisement", isAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 429}, 0, 0},
-		{"401 not retried", isAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 401}, 5, 1},
-		{"404 not retried", isAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 404}, 3, 1},
+		{"reset on upload-pack", testenv.GitPost("git-upload-pack"), testenv.Fault{Kind: testenv.FaultReset}, 0, 0},
+		{"cut pack", testenv.GitPost("git-upload-pack"), testenv.Fault{Kind: testenv.FaultCut, Bytes: 40}, 0, 0},
+		{"503 on advertisement", testenv.GitAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 503}, 0, 0},
+		{"500 on upload-pack", testenv.GitPost("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 500}, 0, 0},
+		{"429 on advertisement", testenv.GitAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 429}, 0, 0},
+		{"401 not retried", testenv.GitAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 401}, 5, 1},
+		{"404 not retried", testenv.GitAdvertise("git-upload-pack"), testenv.Fault{Kind: testenv.FaultStatus, Status: 404}, 3, 1},
 	}
 	counts := &relCounts{}
 	recordReliability(t, counts)
@@ -128,7 +116,7 @@ func TestFaultPushAnswerLost(t *testing.T) {
 			srv, dir := chartsServer(t, "tok-push", map[string]string{"app/values-staging.yaml": appValues}, pc.opts...)
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
-			p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: kind}}))
+			p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: kind}}))
 			args := bumpArgs(p.URL(srv.URL("charts")), "app", "1.0.1")
 			r := runTagbump(t, append(args, "--max-attempts", "1")...)
 			counts.Scenarios++
@@ -150,7 +138,7 @@ func TestFaultPushAnswerLost(t *testing.T) {
 			srv, dir := chartsServer(t, "tok-push", map[string]string{"app/values-staging.yaml": appValues}, pc.opts...)
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
-			p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: kind, Bytes: 4}}))
+			p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: kind, Bytes: 4}}))
 			r := runTagbump(t, bumpArgs(p.URL(srv.URL("charts")), "app", "1.0.1")...)
 			counts.Scenarios++
 			counts.Faults += p.Faults()
@@ -163,7 +151,7 @@ func TestFaultPushAnswerLost(t *testing.T) {
 	}
 	t.Run("reset before the server/retried", func(t *testing.T) {
 		srv, dir := chartsServer(t, "tok-push", map[string]string{"app/values-staging.yaml": appValues})
-		p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}}))
+		p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}}))
 		r := runTagbump(t, bumpArgs(p.URL(srv.URL("charts")), "app", "1.0.1")...)
 		counts.Scenarios++
 		counts.Faults += p.Faults()
@@ -241,7 +229,7 @@ func TestFaultGitStall(t *testing.T) {
 	// Without partial fetch the bump fetches into a temporary directory,
 	// which exists when the stall begins.
 	srv, dir := chartsServer(t, "tok-stall", map[string]string{"app/values-staging.yaml": appValues}, testenv.WithAllowFilter(false))
-	p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: isPost("git-upload-pack"), Fault: testenv.Fault{Kind: testenv.FaultStall}}))
+	p := faultProxy(t, srv.Addr(), testenv.WithFaultRule(&testenv.FaultRule{Match: testenv.GitPost("git-upload-pack"), Fault: testenv.Fault{Kind: testenv.FaultStall}}))
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	before := gitOut(t, dir, "rev-parse", "main")

@@ -308,3 +308,19 @@ func reset(w http.ResponseWriter) {
 	}
 	conn.Close()
 }
+
+// GitPost returns a FaultRule.Match for the POST requests of a Git smart
+// HTTP service ("git-upload-pack" or "git-receive-pack").
+func GitPost(service string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/"+service)
+	}
+}
+
+// GitAdvertise returns a FaultRule.Match for the reference advertisement
+// (GET info/refs?service=...) of a Git smart HTTP service.
+func GitAdvertise(service string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		return r.Method == http.MethodGet && r.URL.Query().Get("service") == service
+	}
+}

@@ -85,18 +85,6 @@ func proxy(t *testing.T, srv *testenv.GitServer, rules ...*testenv.FaultRule) *t
 	return p
 }
 
-func isPost(service string) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/"+service)
-	}
-}
-
-func isAdvertise(service string) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		return r.Method == http.MethodGet && r.URL.Query().Get("service") == service
-	}
-}
-
 // subjects returns the commit subjects on main, newest first.
 func subjects(t *testing.T, dir string) []string {
 	t.Helper()
@@ -179,7 +167,7 @@ func TestRunRaces(t *testing.T) {
 // at the tip: the bump is done, in one attempt, with no second commit.
 func TestRunLostAnswerLanded(t *testing.T) {
 	srv, dir, ctx, p := loop(t)
-	fp := proxy(t, srv, &testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
+	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
 	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +192,7 @@ func TestRunLostAnswerLanded(t *testing.T) {
 // reports unchanged with LostPushLanded, and pushes nothing more.
 func TestRunLostAnswerLandedThenRival(t *testing.T) {
 	srv, dir, ctx, p := loop(t)
-	fp := proxy(t, srv, &testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
+	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
 	// The hook runs after the lost push landed, when the loop fetches
 	// again: a rival commit on top.
 	rival := func(attempt int) time.Duration {
@@ -230,7 +218,7 @@ func TestRunLostAnswerLandedThenRival(t *testing.T) {
 // bump is redone and pushed on attempt 2, once.
 func TestRunLostAnswerNotLanded(t *testing.T) {
 	srv, dir, ctx, p := loop(t)
-	fp := proxy(t, srv, &testenv.FaultRule{Match: isPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}})
+	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}})
 	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +239,7 @@ func TestRunLostAnswerNotLanded(t *testing.T) {
 
 	// When the last attempt's answer is lost, the error says so.
 	srv2, dir2, ctx2, p2 := loop(t)
-	fp2 := proxy(t, srv2, &testenv.FaultRule{Match: isPost("git-receive-pack"), Fault: testenv.Fault{Kind: testenv.FaultReset}})
+	fp2 := proxy(t, srv2, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Fault: testenv.Fault{Kind: testenv.FaultReset}})
 	r := req(fp2.URL(srv2.URL("charts")), "1.1.0")
 	r.MaxAttempts = 2
 	res, err = bump.Run(ctx2, r, bump.WithBackoff(p2.backoff))
@@ -276,9 +264,9 @@ func TestRunNetworkRetriesBounded(t *testing.T) {
 		match   func(*http.Request) bool
 		retries int
 	}{
-		{"fetch", "main", isPost("git-upload-pack"), 3},
-		{"default branch", "", isAdvertise("git-upload-pack"), 2},
-		{"no retries", "main", isPost("git-upload-pack"), 0},
+		{"fetch", "main", testenv.GitPost("git-upload-pack"), 3},
+		{"default branch", "", testenv.GitAdvertise("git-upload-pack"), 2},
+		{"no retries", "main", testenv.GitPost("git-upload-pack"), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, dir, ctx, p := loop(t)
@@ -314,7 +302,7 @@ func TestRunNetworkRetriesBounded(t *testing.T) {
 	var before, after int
 	var mu sync.Mutex
 	fp := proxy(t, srv, &testenv.FaultRule{Match: func(r *http.Request) bool {
-		if !isAdvertise("git-upload-pack")(r) {
+		if !testenv.GitAdvertise("git-upload-pack")(r) {
 			return false
 		}
 		mu.Lock()
