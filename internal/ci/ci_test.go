@@ -78,6 +78,8 @@ func TestTokenHosts(t *testing.T) {
 	for host, want := range map[string]bool{
 		"dev.azure.com": true, "acme.visualstudio.com": true, "tfs.acme.example": true, "DEV.AZURE.COM": true,
 		"visualstudio.com.evil.example": false, "evil.example": false, "": false,
+		// "*.visualstudio.com" means subdomains only, not any name ending so.
+		"evilvisualstudio.com": false, "visualstudio.com": false, "evil.dev.azure.com": false,
 	} {
 		if _, _, ok := az.Token(getenvFrom(map[string]string{"SYSTEM_ACCESSTOKEN": "az"}), host); ok != want {
 			t.Errorf("azure token for %q: %v, want %v", host, ok, want)

@@ -21,6 +21,9 @@ func TestAzureDevOpsNoPartial(t *testing.T) {
 		{"https://org@dev.azure.com/org/proj/_git/charts", true},
 		{"https://org.visualstudio.com/proj/_git/charts", true},
 		{"https://github.com/org/charts.git", false},
+		{"https://evilvisualstudio.com/proj/_git/charts", false},
+		{"https://visualstudio.com.evil.example/proj/_git/charts", false},
+		{"https://notdev.azure.com/org/proj/_git/charts", false},
 	} {
 		r, err := Open(context.Background(), tc.url)
 		if err != nil {

@@ -69,3 +69,38 @@ func TestLocalClone(t *testing.T) {
 		t.Fatalf("stale local push: %v", err)
 	}
 }
+
+// A change staged in the index but not in the work tree is a change too:
+// the push is refused and the staged content stays.
+func TestLocalCloneStagedChange(t *testing.T) {
+	bare, err := testenv.CreateBareRepo(filepath.Join(t.TempDir(), "charts.git"), seedFiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clone := filepath.Join(t.TempDir(), "clone")
+	testenv.MustGit(t, "", "clone", "-q", bare, clone)
+	file := filepath.Join(clone, "app/values-staging.yaml")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.MustGit(t, clone, "add", "app/values-staging.yaml")
+	if err := os.WriteFile(file, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tip := testenv.MustGit(t, clone, "rev-parse", "main")
+	r := open(t, clone)
+	c := bump(t, r, "app/values-staging.yaml", "1.0.0", "1.0.1")
+	if err := r.Push(context.Background(), c); !errors.Is(err, gitrepo.ErrDirty) {
+		t.Fatalf("push over a staged change: %v", err)
+	}
+	if got := testenv.MustGit(t, clone, "rev-parse", "main"); got != tip {
+		t.Fatal("the branch moved although the push was refused")
+	}
+	if got := testenv.MustGit(t, clone, "show", ":app/values-staging.yaml"); got != "mine" {
+		t.Fatalf("staged content %q, want it kept", got)
+	}
+}

@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -33,6 +34,29 @@ func TestReportStatusRace(t *testing.T) {
 		var rej *RejectedError
 		if got := errors.Is(err, ErrRace); got != tc.race || got == errors.As(err, &rej) {
 			t.Errorf("status %q: %v, want race=%v (else a RejectedError)", tc.status, err, tc.race)
+		}
+	}
+}
+
+// A failed unpack is an error even when the server reports no command, or
+// reports the command ok: the objects did not arrive.
+func TestReportStatusUnpackFailed(t *testing.T) {
+	main := plumbing.NewBranchReferenceName("main")
+	for _, cs := range [][]*packp.CommandStatus{
+		nil,
+		{{ReferenceName: main, Status: "ok"}},
+		{{ReferenceName: main, Status: "unpacker error"}},
+	} {
+		rs := &packp.ReportStatus{UnpackStatus: "index-pack abnormal exit", CommandStatuses: cs}
+		err := reportError(rs, "")
+		if err == nil || errors.Is(err, ErrRace) || !strings.Contains(err.Error(), "could not unpack") || !strings.Contains(err.Error(), "index-pack abnormal exit") {
+			t.Errorf("unpack failed, %d command statuses: %v", len(cs), err)
+		}
+	}
+	for _, unpack := range []string{"ok", ""} {
+		rs := &packp.ReportStatus{UnpackStatus: unpack, CommandStatuses: []*packp.CommandStatus{{ReferenceName: main, Status: "ok"}}}
+		if err := reportError(rs, ""); err != nil {
+			t.Errorf("unpack %q, command ok: %v", unpack, err)
 		}
 	}
 }
