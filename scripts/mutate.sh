@@ -7,6 +7,8 @@
 # Env:   GREMLINS   the gremlins command (default: go run, pinned version)
 #        MUTATE_OUT directory for the per-package JSON and log (default .cache/mutate)
 #        MUTATE_WORKERS, MUTATE_TIMEOUT_COEFFICIENT  passed to gremlins
+# Tests run with -short (GOFLAGS): pkg/values's corpus test then edits a
+# sample of the corpus, as gremlins runs the tests once per mutant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GREMLINS=${GREMLINS:-go run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0}
@@ -16,6 +18,7 @@ coef=${MUTATE_TIMEOUT_COEFFICIENT:-10}
 pkgs=("$@")
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(pkg/values pkg/imageref internal/ci pkg/bump pkg/gitrepo)
 mkdir -p "$out"
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-short"
 summary=()
 for p in "${pkgs[@]}"; do
   p=${p#./}
