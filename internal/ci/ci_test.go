@@ -270,6 +270,12 @@ func TestWriteOutputsError(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "write GITHUB_OUTPUT: ") {
 		t.Errorf("err = %v", err)
 	}
+	// A failed write is reported although the file then closes fine
+	// (Linux's /dev/full refuses every write).
+	e = Env{System: GitHub, OutputFile: "/dev/full"}
+	if err := e.WriteOutputs(sample, nil); err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Errorf("writing to /dev/full: %v", err)
+	}
 }
 
 func TestAnnotate(t *testing.T) {

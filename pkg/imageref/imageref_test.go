@@ -75,6 +75,28 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseErrorsAtEdges: what a reference starts with, and the
+// repository length limit, are checked at their first and last positions.
+func TestParseErrorsAtEdges(t *testing.T) {
+	long := func(n int) string { return "registry.example.com/" + strings.Repeat("a", n) + ":1" }
+	for _, tc := range []struct{ in, problem string }{
+		{"@registry.example.com/app:1", "credentials in the reference"},
+		{"://registry.example.com/app:1", "starts with the URL scheme ://"},
+		{"@sha256:abc", `invalid digest "sha256:abc"`},
+		{"/app:1", `"" is not a registry host`},
+		{long(256), "repository is 256 characters long"},
+	} {
+		_, err := imageref.Parse(tc.in)
+		var e *imageref.Error
+		if !errors.As(err, &e) || e.Problem != tc.problem {
+			t.Errorf("Parse(%q) = %v, want the problem %q", tc.in, err, tc.problem)
+		}
+	}
+	if r, err := imageref.Parse(long(255)); err != nil || len(r.Repository) != 255 {
+		t.Errorf("a 255-character repository: %v", err)
+	}
+}
+
 func TestValidateTag(t *testing.T) {
 	for _, ok := range []string{"1", "_", "a" + strings.Repeat("b", 127), "v1.2.3-rc.1", "A_B"} {
 		if err := imageref.ValidateTag(ok); err != nil {
@@ -120,6 +142,8 @@ func TestCompare(t *testing.T) {
 		{"1.0.0-alpha", "1.0.0-alpha.1", -1, true},
 		{"1.0.0-alpha.beta", "1.0.0-beta", -1, true},
 		{"1.0.0-2", "1.0.0-11", -1, true},
+		{"1.0.0-9", "1.0.0-10", -1, true},
+		{"1.0.0-0", "1.0.0-9", -1, true},
 		{"1.0.0-11", "1.0.0-rc", -1, true},
 		{"1.0.0+a", "1.0.0+b", 0, true},
 		{"app-service-122", "app-service-123", -1, true},
