@@ -150,3 +150,89 @@ func TestOutcome(t *testing.T) {
 		}
 	}
 }
+
+// TestTargets: which keys a file's edit sets, and how: --key paths, image
+// blocks named with or without their registry, .image.tag as the last
+// resort, and the digest next to the tag when asked.
+func TestTargets(t *testing.T) {
+	dg := "sha256:" + strings.Repeat("c", 64)
+	for _, tc := range []struct {
+		name, src string
+		edit      func(*Request)
+		out       string // "" when an error is wanted
+		err       string
+	}{
+		{"block without registry", "image:\n  repository: team/app\n  tag: app-1\n", nil,
+			"image:\n  repository: team/app\n  tag: app-124\n", ""},
+		{"block of another registry", "worker:\n  image:\n    registry: other.example.com\n    repository: team/app\n    tag: app-1\n", nil,
+			"", "and no .image.tag; the file has:\n  .worker.image.tag  other.example.com/team/app:app-1\nname the key"},
+		{"plain .image.tag", "image:\n  tag: app-1\n", nil, "image:\n  tag: app-124\n", ""},
+		{"no target", "replicas: 1\n", nil, "", "the file has no image blocks"},
+		{"--key missing", "image:\n  tag: app-1\n", func(r *Request) { r.Keys = []string{".nope.tag"} }, "", "check --key"},
+		{"--key with sibling digest", "x:\n  tag: app-1\n  digest: sha256:old\n",
+			func(r *Request) { r.Keys, r.WriteDigest, r.digest = []string{".x.tag"}, true, dg },
+			"x:\n  tag: app-124\n  digest: " + dg + "\n", ""},
+		{"--key without digest key", "x:\n  tag: app-1\n",
+			func(r *Request) { r.Keys, r.WriteDigest, r.digest = []string{".x.tag"}, true, dg }, "", "--digest-key"},
+		{"--digest-key", "x:\n  tag: app-1\nd: \"\"\n",
+			func(r *Request) { r.Keys, r.WriteDigest, r.digest, r.DigestKey = []string{".x.tag"}, true, dg, ".d" },
+			"x:\n  tag: app-124\nd: \"" + dg + "\"\n", ""},
+		{"block's digest key", "image:\n  repository: registry.example.com/team/app\n  tag: app-1\n  digest: \"\"\n",
+			func(r *Request) { r.WriteDigest, r.digest = true, dg },
+			"image:\n  repository: registry.example.com/team/app\n  tag: app-124\n  digest: \"" + dg + "\"\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request()
+			if tc.edit != nil {
+				tc.edit(&r)
+			}
+			out, _, err := editFile("f.yaml", "staging", []byte(tc.src), &r)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("editFile = %q, %v; want an error with %q", out, err, tc.err)
+				}
+				return
+			}
+			if err != nil || string(out) != tc.out {
+				t.Fatalf("editFile = %q, %v; want %q", out, err, tc.out)
+			}
+		})
+	}
+}
+
+// TestSameTagNotSkipped: the tag already in place is not "newer": the
+// value is unchanged, not skipped.
+func TestSameTagNotSkipped(t *testing.T) {
+	src := []byte("image:\n  repository: registry.example.com/team/app\n  tag: app-124\n")
+	r := request()
+	out, changes, err := editFile("f", "staging", src, &r)
+	if err != nil || string(out) != string(src) || len(changes) != 1 || changes[0].Skipped != "" {
+		t.Fatalf("same tag: %q %+v %v", out, changes, err)
+	}
+}
+
+// TestMessageOldTag: OldTag is the old value of the first change that was
+// made, not of one the downgrade guard kept.
+func TestMessageOldTag(t *testing.T) {
+	r := request()
+	r.Message = "{{.OldTag}} -> {{.Tag}} in {{.Env}}"
+	p := &planned{
+		files: map[string][]byte{"b": nil},
+		changes: []FileChange{
+			{File: "a", Env: "prod", Key: ".image.tag", Old: "app-200", New: "app-200", Skipped: "current tag app-200 is newer than app-124"},
+			{File: "b", Env: "staging", Key: ".image.tag", Old: "app-100", New: "app-124"},
+			{File: "b", Env: "staging", Key: ".other.tag", Old: "app-101", New: "app-124"},
+		},
+	}
+	msg, err := p.message(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "app-100 -> app-124 in staging\n\n" +
+		"- a .image.tag: kept app-200 (current tag app-200 is newer than app-124)\n" +
+		"- b .image.tag: app-100 → app-124\n" +
+		"- b .other.tag: app-101 → app-124\n"
+	if msg != want {
+		t.Errorf("message:\n%s\nwant:\n%s", msg, want)
+	}
+}

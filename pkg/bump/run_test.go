@@ -121,6 +121,7 @@ git update-ref refs/heads/main $c $tip
 // by the attempt, and the bump lands on top of the rivals' commits; when
 // every attempt loses, Run gives up after MaxAttempts with a ConflictError.
 func TestRunRaces(t *testing.T) {
+	t.Parallel()
 	srv, dir, ctx, p := loop(t)
 	if err := srv.SetHook("charts", "pre-receive", raceHook(2)); err != nil {
 		t.Fatal(err)
@@ -166,6 +167,7 @@ func TestRunRaces(t *testing.T) {
 // branch, but the answer is lost. The next fetch finds the pushed commit
 // at the tip: the bump is done, in one attempt, with no second commit.
 func TestRunLostAnswerLanded(t *testing.T) {
+	t.Parallel()
 	srv, dir, ctx, p := loop(t)
 	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
 	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
@@ -191,6 +193,7 @@ func TestRunLostAnswerLanded(t *testing.T) {
 // pipeline pushed on top before the check; the value is set, so the bump
 // reports unchanged with LostPushLanded, and pushes nothing more.
 func TestRunLostAnswerLandedThenRival(t *testing.T) {
+	t.Parallel()
 	srv, dir, ctx, p := loop(t)
 	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
 	// The hook runs after the lost push landed, when the loop fetches
@@ -217,6 +220,7 @@ func TestRunLostAnswerLandedThenRival(t *testing.T) {
 // connection is reset first). The next fetch shows the old tip, so the
 // bump is redone and pushed on attempt 2, once.
 func TestRunLostAnswerNotLanded(t *testing.T) {
+	t.Parallel()
 	srv, dir, ctx, p := loop(t)
 	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}})
 	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
@@ -258,6 +262,7 @@ func TestRunLostAnswerNotLanded(t *testing.T) {
 // WithNetworkRetries times, each after a pause numbered 1, 2, ..., and
 // then returned; the count starts again after a success.
 func TestRunNetworkRetriesBounded(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		branch  string // "" asks for the default branch first
@@ -269,6 +274,7 @@ func TestRunNetworkRetriesBounded(t *testing.T) {
 		{"no retries", "main", testenv.GitPost("git-upload-pack"), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			srv, dir, ctx, p := loop(t)
 			fp := proxy(t, srv, &testenv.FaultRule{Match: tc.match, Fault: testenv.Fault{Kind: testenv.FaultStatus, Status: 503}})
 			r := req(fp.URL(srv.URL("charts")), "1.1.0")
