@@ -1,0 +1,42 @@
+package gitrepo_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+)
+
+// TestStatsCountEachRead: every blob read is counted once, also when the
+// snapshot already holds others.
+func TestStatsCountEachRead(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	s.MustCreateRepo(t, "charts", seedFiles())
+	r := open(t, s.URL("charts"))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"app/values.yaml", "api/values.yaml", "web/values.yaml"} {
+		if _, err := snap.ReadFile(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// commit + root tree + 3 chart trees, then 3 blobs
+	if st := r.Stats(); st.BlobsFetched != 3 || st.ObjectsFetched != 5+3 || st.UploadPacks != 4 {
+		t.Fatalf("stats %+v: want 3 blobs, 8 objects, 4 upload-packs", st)
+	}
+}
+
+// TestDefaultBranchNotGuessed: the branch HEAD names is the default, also
+// when another branch points at the same commit.
+func TestDefaultBranchNotGuessed(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	dir := s.MustCreateRepo(t, "charts", seedFiles(), testenv.WithBranch("trunk"))
+	testenv.MustGit(t, dir, "branch", "a-release", "trunk")
+	r := open(t, s.URL("charts"))
+	if b, err := r.DefaultBranch(context.Background()); err != nil || b != "trunk" {
+		t.Fatalf("DefaultBranch = %q, %v; want trunk", b, err)
+	}
+}
