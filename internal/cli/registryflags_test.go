@@ -80,10 +80,7 @@ func TestRegistryKeychainFromEnv(t *testing.T) {
 
 func TestProgressReporterLogsWhenNotATerminal(t *testing.T) {
 	var buf bytes.Buffer
-	old := log.Default()
-	log.SetDefault(log.New(&buf))
-	defer log.SetDefault(old)
-	p := newProgressReporter(&buf, 0)
+	p := newProgressReporter(&buf, log.New(&buf), 0)
 	p.report(registry.Progress{Complete: 2e6, Total: 5e6, Layers: 2})
 	p.done()
 	if got := buf.String(); !strings.Contains(got, "pushing") || !strings.Contains(got, "2.0 MB") || !strings.Contains(got, "5.0 MB") || strings.Contains(got, "\r") {

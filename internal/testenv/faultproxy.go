@@ -154,13 +154,6 @@ func (p *FaultProxy) AddRule(r *FaultRule) {
 	p.rules = append(p.rules, r)
 }
 
-// ClearRules removes every rule: the proxy forwards faithfully again.
-func (p *FaultProxy) ClearRules() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rules = nil
-}
-
 // Requests returns how many requests the proxy received.
 func (p *FaultProxy) Requests() int64 { return p.requests.Load() }
 

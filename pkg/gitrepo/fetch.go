@@ -94,9 +94,6 @@ type Snapshot struct {
 // Tip returns the commit the branch pointed at when it was fetched.
 func (s *Snapshot) Tip() plumbing.Hash { return s.tip }
 
-// Branch returns the branch name.
-func (s *Snapshot) Branch() string { return s.branch }
-
 // Fetch fetches the tip of branch: one depth-1 upload-pack request with
 // the blob:none filter, so only the commit and its trees arrive. When the
 // server cannot filter, and always for Azure DevOps, it falls back to a full
