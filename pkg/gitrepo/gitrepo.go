@@ -224,9 +224,9 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	if !strings.Contains(raw, "://") {
 		return raw, false, nil // scp-like: user@host:path has no password part
 	}
-	u, err := url.Parse(raw)
+	u, err := address.Parse(raw) // its error names the URL redacted
 	if err != nil {
-		return "", false, fmt.Errorf("open repository %q: %w: %w", address.Redact(raw), ErrBadAddress, err)
+		return "", false, fmt.Errorf("open repository: %w: %w", ErrBadAddress, err)
 	}
 	if u.User == nil {
 		return raw, false, nil
