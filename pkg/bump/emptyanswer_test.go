@@ -2,6 +2,7 @@ package bump_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/internal/testenv"
 	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 )
 
@@ -63,5 +65,28 @@ func TestRunEmptyPushAnswer(t *testing.T) {
 				t.Errorf("the proxy injected %d faults, want 1", p.FaultsOf(tc.kind))
 			}
 		})
+	}
+}
+
+// TestRunEmptyDefaultBranch bumps a repository whose remote HEAD names no
+// branch, without --branch: Run must end with an error saying so, not
+// loop. The deadline only stops a looping Run; the test fails on it.
+func TestRunEmptyDefaultBranch(t *testing.T) {
+	img, err := imageref.Parse("registry.example.com/app:1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sig := object.Signature{Name: "tagbump", Email: "tagbump@example.invalid"}
+	_, err = bump.Run(ctx, bump.Request{
+		Repo: testenv.NewEmptyHeadServer(t), Chart: "app", Envs: []string{"staging"},
+		Image: img, Author: sig, Committer: sig,
+	}, bump.WithBackoff(func(int) time.Duration { return 0 }))
+	if ctx.Err() != nil {
+		t.Fatal("Run kept looping on a remote HEAD that names no branch")
+	}
+	if !errors.Is(err, gitrepo.ErrNotFound) || !strings.Contains(err.Error(), "pass the branch") {
+		t.Errorf("Run: %v, want ErrNotFound saying to pass the branch", err)
 	}
 }
