@@ -298,7 +298,10 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	if err != nil {
 		return nil, err
 	}
+	// Everything below describes this attempt only: an earlier attempt's
+	// message or commit must not survive into an unchanged result.
 	res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
+	res.Message, res.Commit = "", ""
 	if res.Outcome != Changed {
 		res.LostPushLanded = lost != ""
 		return nil, nil

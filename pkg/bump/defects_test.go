@@ -90,3 +90,51 @@ func TestRunEmptyDefaultBranch(t *testing.T) {
 		t.Errorf("Run: %v, want ErrNotFound saying to pass the branch", err)
 	}
 }
+
+// rivalSameValueHook is a pre-receive hook that, on the first push only,
+// moves main to a rival commit that sets the same tag, as another
+// pipeline deploying the same image would: the push loses the race and
+// the next attempt finds nothing to do.
+const rivalSameValueHook = `#!/bin/sh
+unset GIT_QUARANTINE_PATH
+[ -e "$GIT_DIR/raced" ] && exit 0
+touch "$GIT_DIR/raced"
+tip=$(git rev-parse refs/heads/main)
+blob=$(printf 'image:\n  repository: registry.example.com/app\n  tag: "1.1.0"\n' | git hash-object -w --stdin)
+sub=$(printf '100644 blob %s\tvalues-staging.yaml\n' "$blob" | git mktree)
+root=$(printf '040000 tree %s\tapp\n' "$sub" | git mktree)
+c=$(echo 'rival pipeline' | GIT_AUTHOR_NAME=r GIT_AUTHOR_EMAIL=r@x GIT_COMMITTER_NAME=r GIT_COMMITTER_EMAIL=r@x git commit-tree "$root" -p "$tip")
+git update-ref refs/heads/main "$c" "$tip"
+`
+
+// TestRunNoStaleMessage loses a race to a rival that sets the same tag:
+// the result is unchanged, and must not carry the commit message of the
+// attempt that lost.
+func TestRunNoStaleMessage(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	dir := s.MustCreateRepo(t, "charts", map[string]string{"app/values-staging.yaml": "image:\n  repository: registry.example.com/app\n  tag: \"1.0.0\"\n"})
+	if err := s.SetHook("charts", "pre-receive", rivalSameValueHook); err != nil {
+		t.Fatal(err)
+	}
+	img, err := imageref.Parse("registry.example.com/app:1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "tagbump", Email: "tagbump@example.invalid"}
+	res, err := bump.Run(context.Background(), bump.Request{
+		Repo: s.URL("charts"), Branch: "main", Chart: "app", Envs: []string{"staging"},
+		Image: img, Author: sig, Committer: sig,
+	}, bump.WithBackoff(func(int) time.Duration { return 0 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.MustGit(t, dir, "log", "-1", "--format=%s", "main"); got != "rival pipeline" {
+		t.Fatalf("main's last commit is %q, want the rival's: the race did not happen", got)
+	}
+	if res.Outcome != bump.Unchanged || res.Attempts != 2 || res.Pushed {
+		t.Errorf("outcome %s, attempts %d, pushed %v; want unchanged after 2 attempts, not pushed", res.Outcome, res.Attempts, res.Pushed)
+	}
+	if res.Message != "" || res.Commit != "" {
+		t.Errorf("an unchanged result carries message %q and commit %q from the attempt that lost", res.Message, res.Commit)
+	}
+}
