@@ -101,3 +101,30 @@ func TestRegistryFlagsRetriesBelowOne(t *testing.T) {
 		t.Errorf("--retries 1: %v", err)
 	}
 }
+
+// Docker Hub is written docker.io in an image reference, and
+// go-containerregistry names its registry index.docker.io: the
+// environment's credentials must reach it under either name.
+func TestRegistryKeychainDockerHub(t *testing.T) {
+	t.Setenv(envRegistryUsername, "ci")
+	t.Setenv(envRegistryPassword, "pw-secret")
+	for _, host := range []string{"docker.io", "index.docker.io"} {
+		kc, err := registryKeychain(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, image := range []string{"docker.io/library/app:1.0", "index.docker.io/team/app:1.0"} {
+			ref, err := name.ParseReference(image, name.StrictValidation)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := kc.Resolve(ref.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg, err := a.Authorization(); err != nil || cfg.Username != "ci" || cfg.Password != "pw-secret" {
+				t.Errorf("credentials for %s, image %s: %+v, %v; want the environment's", host, image, cfg, err)
+			}
+		}
+	}
+}
