@@ -80,8 +80,10 @@ func WithDotenv(path string) Option {
 // WriteOutputs publishes r the way e's CI system expects: on GitHub it
 // appends the outputs image, digest, commit, changed and outcome to
 // $GITHUB_OUTPUT and a markdown summary to $GITHUB_STEP_SUMMARY; on Azure it
-// writes ##vso[task.setvariable] output variables of the same names to w
-// (the step's stdout). Elsewhere it writes nothing unless an option asks.
+// writes ##vso[task.setvariable] output variables of the same names to w.
+// Pass the step's stderr as w: the GitHub runner and the Azure Pipelines
+// agent read commands from stderr as from stdout, and stdout stays free for
+// data. Elsewhere it writes nothing unless an option asks.
 func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 	o := options{}
 	for _, opt := range opts {
@@ -120,7 +122,7 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 // Annotate shows msg as an error (level "error") or a warning (any other
 // level) on the run's page: ::error title=tagbump::msg on GitHub,
 // ##vso[task.logissue type=error]msg on Azure, written to w (the step's
-// stdout). Other systems have no such command and get nothing; log the
+// stderr, see WriteOutputs). Other systems have no such command and get nothing; log the
 // message as well.
 func (e Env) Annotate(w io.Writer, level, msg string) {
 	if level != "error" {

@@ -114,11 +114,11 @@ known_hosts (--known-hosts).`,
 func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doBump(cmd, streams, env, opts)
-	// Workflow commands share stdout with the data; keep JSON clean.
-	cmdOut := streams.Out
-	if opts.Output.Format == "json" {
-		cmdOut = streams.Err
-	}
+	// stdout carries data only (commit=$(tagbump bump ...)). Workflow
+	// commands go to stderr: the GitHub runner and the Azure Pipelines
+	// agent read commands from a step's stderr as from its stdout; GitLab
+	// has no such commands.
+	cmdOut := streams.Err
 	if err != nil {
 		env.Annotate(cmdOut, "error", err.Error())
 		return err
