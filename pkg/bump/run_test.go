@@ -163,29 +163,45 @@ func TestRunRaces(t *testing.T) {
 	}
 }
 
-// TestRunLostAnswerLanded: the push reaches the server, which moves the
-// branch, but the answer is lost. The next fetch finds the pushed commit
-// at the tip: the bump is done, in one attempt, with no second commit.
-func TestRunLostAnswerLanded(t *testing.T) {
+// TestRunLostAnswer: a push whose answer is lost (the connection reset, or
+// HTTP 200 with an empty body instead of report-status) may or may not
+// have landed, and the next fetch decides. When it landed, the bump is
+// done in one attempt with that commit; when it did not, the bump is
+// redone and pushed on attempt 2. Either way there is one pause and one
+// bump commit.
+func TestRunLostAnswer(t *testing.T) {
 	t.Parallel()
-	srv, dir, ctx, p := loop(t)
-	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
-	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fp.FaultsOf(testenv.FaultResetAfter) != 1 {
-		t.Fatalf("the fault did not fire")
-	}
-	tip := testenv.MustGit(t, dir, "rev-parse", "main")
-	if !res.Pushed || res.Commit != tip || res.Attempts != 1 || res.Outcome != bump.Changed || res.LostPushLanded {
-		t.Errorf("result %+v, want the lost push (main %s) reported as pushed on attempt 1", res, tip)
-	}
-	if got := p.got(); !equal(got, []int{1}) {
-		t.Errorf("backoff calls %v, want [1]", got)
-	}
-	if got := subjects(t, dir); len(got) != 2 {
-		t.Errorf("history %q, want one bump commit", got)
+	for _, tc := range []struct {
+		kind     testenv.FaultKind
+		attempts int
+	}{
+		{testenv.FaultResetAfter, 1}, // landed
+		{testenv.FaultEmptyAfter, 1}, // landed
+		{testenv.FaultReset, 2},      // not landed
+		{testenv.FaultEmpty, 2},      // not landed
+	} {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, dir, ctx, p := loop(t)
+			fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: tc.kind}})
+			res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fp.FaultsOf(tc.kind) != 1 {
+				t.Fatalf("the fault did not fire")
+			}
+			tip := testenv.MustGit(t, dir, "rev-parse", "main")
+			if !res.Pushed || res.Commit != tip || res.Attempts != tc.attempts || res.Outcome != bump.Changed || res.LostPushLanded {
+				t.Errorf("result %+v, want pushed as %s (the tip) on attempt %d", res, tip, tc.attempts)
+			}
+			if got := p.got(); !equal(got, []int{1}) {
+				t.Errorf("backoff calls %v, want [1]", got)
+			}
+			if got := subjects(t, dir); len(got) != 2 {
+				t.Errorf("history %q, want one bump commit", got)
+			}
+		})
 	}
 }
 
@@ -216,45 +232,31 @@ func TestRunLostAnswerLandedThenRival(t *testing.T) {
 	}
 }
 
-// TestRunLostAnswerNotLanded: the push never reaches the server (the
-// connection is reset first). The next fetch shows the old tip, so the
-// bump is redone and pushed on attempt 2, once.
-func TestRunLostAnswerNotLanded(t *testing.T) {
+// TestRunLostAnswerAtLastAttempt: when the last attempt's answer is
+// lost and it did not land, the error says so.
+func TestRunLostAnswerAtLastAttempt(t *testing.T) {
 	t.Parallel()
-	srv, dir, ctx, p := loop(t)
-	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}})
-	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fp.FaultsOf(testenv.FaultReset) != 1 {
-		t.Fatalf("the fault did not fire")
-	}
-	tip := testenv.MustGit(t, dir, "rev-parse", "main")
-	if !res.Pushed || res.Commit != tip || res.Attempts != 2 || res.LostPushLanded {
-		t.Errorf("result %+v, want pushed on attempt 2 as %s", res, tip)
-	}
-	if got := p.got(); !equal(got, []int{1}) {
-		t.Errorf("backoff calls %v, want [1]", got)
-	}
-	if got := subjects(t, dir); len(got) != 2 {
-		t.Errorf("history %q, want one bump commit", got)
-	}
-
-	// When the last attempt's answer is lost, the error says so.
-	srv2, dir2, ctx2, p2 := loop(t)
-	fp2 := proxy(t, srv2, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Fault: testenv.Fault{Kind: testenv.FaultReset}})
-	r := req(fp2.URL(srv2.URL("charts")), "1.1.0")
-	r.MaxAttempts = 2
-	res, err = bump.Run(ctx2, r, bump.WithBackoff(p2.backoff))
-	if err == nil || !errors.Is(err, gitrepo.ErrNetwork) || !strings.Contains(err.Error(), "answer was lost") || res != nil {
-		t.Fatalf("Run = %+v, %v; want a network error saying the last answer was lost", res, err)
-	}
-	if n := fp2.FaultsOf(testenv.FaultReset); n != 2 {
-		t.Errorf("%d pushes, want 2 (MaxAttempts)", n)
-	}
-	if got := subjects(t, dir2); len(got) != 1 {
-		t.Errorf("history %q, want the initial commit only", got)
+	for _, kind := range []testenv.FaultKind{testenv.FaultReset, testenv.FaultEmpty} {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			srv, dir, ctx, p := loop(t)
+			fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Fault: testenv.Fault{Kind: kind}})
+			r := req(fp.URL(srv.URL("charts")), "1.1.0")
+			r.MaxAttempts = 2
+			res, err := bump.Run(ctx, r, bump.WithBackoff(p.backoff))
+			if err == nil || !errors.Is(err, gitrepo.ErrNetwork) || !strings.Contains(err.Error(), "answer was lost") || res != nil {
+				t.Fatalf("Run = %+v, %v; want a network error saying the last answer was lost", res, err)
+			}
+			if n := fp.FaultsOf(kind); n != 2 {
+				t.Errorf("%d pushes, want 2 (MaxAttempts)", n)
+			}
+			if got := p.got(); !equal(got, []int{1}) {
+				t.Errorf("backoff calls %v, want [1]", got)
+			}
+			if got := subjects(t, dir); len(got) != 1 {
+				t.Errorf("history %q, want the initial commit only", got)
+			}
+		})
 	}
 }
 
