@@ -40,3 +40,18 @@ func TestDefaultBranchNotGuessed(t *testing.T) {
 		t.Fatalf("DefaultBranch = %q, %v; want trunk", b, err)
 	}
 }
+
+// TestStatsFallback: a full fetch is one upload-pack and one fallback.
+func TestStatsFallback(t *testing.T) {
+	s := testenv.NewGitServer(t, testenv.WithAllowFilter(false))
+	s.MustCreateRepo(t, "charts", seedFiles())
+	r := open(t, s.URL("charts"))
+	if _, err := r.Fetch(context.Background(), "main"); err != nil {
+		t.Fatal(err)
+	}
+	// The server advertises no filter capability, so no partial request
+	// is sent: the one upload-pack is the full fetch.
+	if st := r.Stats(); st.Fallbacks != 1 || st.UploadPacks != 1 || st.BlobsFetched != 0 {
+		t.Fatalf("stats %+v: want 1 fallback, 1 upload-pack", st)
+	}
+}
