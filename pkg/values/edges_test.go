@@ -64,3 +64,22 @@ func TestNotFoundEdges(t *testing.T) {
 		t.Errorf("two documents, the second deeper: %v (line %d), want line 4", e, e.Line)
 	}
 }
+
+// TestGetNestedMerge: Get follows a merge into a mapping that merges
+// another one.
+func TestGetNestedMerge(t *testing.T) {
+	src := []byte("base: &b\n  tag: v1\nmid: &m\n  <<: *b\n  other: x\napp:\n  <<: *m\n")
+	if got, err := Get(src, ".app.tag"); err != nil || got != "v1" {
+		t.Fatalf("Get(.app.tag) = %q, %v; want v1 through two merges", got, err)
+	}
+}
+
+// TestInvalidYAMLLine: the parser's line number becomes Error.Line and
+// leaves the message.
+func TestInvalidYAMLLine(t *testing.T) {
+	_, err := Get([]byte("a: 1\nb: [1\nc: 2\n"), ".a")
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrInvalid) || e.Line == 0 || strings.Contains(e.Error(), "yaml: line") {
+		t.Fatalf("Get on invalid YAML = %v, want an error with its line taken out of the parser's message", err)
+	}
+}
