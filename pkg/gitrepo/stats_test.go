@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // TestStatsCountEachRead: every blob read is counted once, also when the
@@ -53,5 +54,15 @@ func TestStatsFallback(t *testing.T) {
 	// is sent: the one upload-pack is the full fetch.
 	if st := r.Stats(); st.Fallbacks != 1 || st.UploadPacks != 1 || st.BlobsFetched != 0 {
 		t.Fatalf("stats %+v: want 1 fallback, 1 upload-pack", st)
+	}
+}
+
+// TestNoTimeout: WithTimeout(0) means no limit, not an expired one.
+func TestNoTimeout(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	s.MustCreateRepo(t, "charts", seedFiles())
+	r := open(t, s.URL("charts"), gitrepo.WithTimeout(0))
+	if _, err := r.Fetch(context.Background(), "main"); err != nil {
+		t.Fatalf("fetch without a timeout: %v", err)
 	}
 }

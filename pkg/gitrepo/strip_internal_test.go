@@ -21,6 +21,9 @@ func TestStripCredentials(t *testing.T) {
 		{"https://bot:s3cret@git.example.com/charts.git", "https://git.example.com/charts.git", true},
 		{"https://bot@git.example.com/charts.git", "https://git.example.com/charts.git", false},
 		{"http://glpat-s3cret@127.0.0.1:8080/charts.git", "http://127.0.0.1:8080/charts.git", true},
+		// A user name of 40 characters or more is taken for a token.
+		{"https://" + strings.Repeat("k", 40) + "@git.example.com/c", "https://git.example.com/c", true},
+		{"https://" + strings.Repeat("k", 39) + "@git.example.com/c", "https://git.example.com/c", false},
 	} {
 		clean, stripped, err := stripCredentials(tc.raw)
 		if err != nil || clean != tc.clean || stripped != tc.stripped {
