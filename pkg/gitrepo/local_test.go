@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tagbump/tagbump/internal/testenv"
@@ -65,8 +66,8 @@ func TestLocalClone(t *testing.T) {
 	stale := c2
 	testenv.MustGit(t, clone, "checkout", "-q", "--", "api/values-prod.yaml")
 	testenv.MustGit(t, clone, "commit", "-q", "--allow-empty", "-m", "moved")
-	if err := r.Push(ctx, stale); !errors.Is(err, gitrepo.ErrRace) {
-		t.Fatalf("stale local push: %v", err)
+	if err := r.Push(ctx, stale); !errors.Is(err, gitrepo.ErrRace) || !strings.Contains(err.Error(), "the commit was made on") {
+		t.Fatalf("stale local push: %v, want a race naming both commits", err)
 	}
 }
 
