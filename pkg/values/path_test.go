@@ -43,7 +43,7 @@ func TestParsePath(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "..", ".a.", ".a[", ".a[x]", ".a[01]", ".a[+1]", `.["a`, `.["a"`, `.a b`,
-		`.["a\n"]`, "a]", ".a..b"} {
+		`.["a\n"]`, "a]", ".a..b", `."abc`, `."ab\`, `.'ab`, `.["a\"]`, `.["a\x"]`} {
 		if p, err := ParsePath(bad); err == nil || !errors.Is(err, ErrInvalid) {
 			t.Errorf("ParsePath(%q) = %v, %v; want an ErrInvalid error", bad, p, err)
 		}
