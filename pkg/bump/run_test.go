@@ -1,8 +1,10 @@
 package bump_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,6 +35,20 @@ type pauses struct {
 	calls  []int
 	limit  int
 	cancel context.CancelFunc
+	logs   bytes.Buffer // what Run logged, read after it returned
+}
+
+// log is the option that sends Run's log to p.logs.
+func (p *pauses) log() bump.Option {
+	return bump.WithLogger(slog.New(slog.NewTextHandler(&p.logs, nil)))
+}
+
+// logged fails t unless Run logged msg n times.
+func (p *pauses) logged(t *testing.T, msg string, n int) {
+	t.Helper()
+	if got := strings.Count(p.logs.String(), msg); got != n {
+		t.Errorf("logged %q %d times, want %d; the log:\n%s", msg, got, n, p.logs.String())
+	}
 }
 
 func (p *pauses) backoff(attempt int) time.Duration {
@@ -126,7 +142,7 @@ func TestRunRaces(t *testing.T) {
 	if err := srv.SetHook("charts", "pre-receive", raceHook(2)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := bump.Run(ctx, req(srv.URL("charts"), "1.1.0"), bump.WithBackoff(p.backoff))
+	res, err := bump.Run(ctx, req(srv.URL("charts"), "1.1.0"), bump.WithBackoff(p.backoff), p.log())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +152,8 @@ func TestRunRaces(t *testing.T) {
 	if got := p.got(); !equal(got, []int{1, 2}) {
 		t.Errorf("backoff calls %v, want [1 2]", got)
 	}
+	p.logged(t, "branch moved, redoing the bump", 2)
+	p.logged(t, "answer was lost", 0)
 	if tip := testenv.MustGit(t, dir, "rev-parse", "main"); tip != res.Commit {
 		t.Errorf("main is %s, result says %s", tip, res.Commit)
 	}
@@ -184,7 +202,7 @@ func TestRunLostAnswer(t *testing.T) {
 			t.Parallel()
 			srv, dir, ctx, p := loop(t)
 			fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: tc.kind}})
-			res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff))
+			res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(p.backoff), p.log())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,6 +216,9 @@ func TestRunLostAnswer(t *testing.T) {
 			if got := p.got(); !equal(got, []int{1}) {
 				t.Errorf("backoff calls %v, want [1]", got)
 			}
+			p.logged(t, "push answer lost, checking the branch", 1)
+			p.logged(t, "the push whose answer was lost had landed", map[int]int{1: 1, 2: 0}[tc.attempts])
+			p.logged(t, "branch moved", 0)
 			if got := subjects(t, dir); len(got) != 2 {
 				t.Errorf("history %q, want one bump commit", got)
 			}
@@ -220,13 +241,15 @@ func TestRunLostAnswerLandedThenRival(t *testing.T) {
 		}
 		return p.backoff(attempt)
 	}
-	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival))
+	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival), p.log())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Pushed || res.Outcome != bump.Unchanged || !res.LostPushLanded || res.Attempts != 2 {
 		t.Errorf("result %+v, want unchanged with LostPushLanded on attempt 2", res)
 	}
+	p.logged(t, "the branch now has the value", 1)
+	p.logged(t, "had landed", 0)
 	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
 		t.Errorf("history %q, want the bump and the rival commit only", got)
 	}
