@@ -363,3 +363,26 @@ func TestRunNetworkRetriesBounded(t *testing.T) {
 		t.Errorf("history %q, want the rival's commit and the bump", got)
 	}
 }
+
+// TestRunWriteDigest: with WriteDigest the image's digest is written next
+// to the tag; without a digest to write the bump is refused up front.
+func TestRunWriteDigest(t *testing.T) {
+	t.Parallel()
+	srv := testenv.NewGitServer(t)
+	dir := srv.MustCreateRepo(t, "charts", map[string]string{"app/values-staging.yaml": values + "  digest: \"\"\n"})
+	r := req(srv.URL("charts"), "1.1.0")
+	r.WriteDigest = true
+	res, err := bump.Run(context.Background(), r)
+	var ie *bump.InputError
+	if !errors.As(err, &ie) || ie.Field != "--digest" || res != nil {
+		t.Fatalf("Run without a digest = %+v, %v; want an InputError for --digest", res, err)
+	}
+	r.Image.Digest = "sha256:" + strings.Repeat("d", 64)
+	if res, err = bump.Run(context.Background(), r); err != nil || !res.Pushed || res.Digest != r.Image.Digest {
+		t.Fatalf("Run with a digest = %+v, %v", res, err)
+	}
+	want := "image:\n  repository: registry.example.com/app\n  tag: 1.1.0\n  digest: \"" + r.Image.Digest + "\"\n"
+	if got := testenv.MustGit(t, dir, "show", "main:app/values-staging.yaml") + "\n"; got != want {
+		t.Errorf("values file:\n%s\nwant:\n%s", got, want)
+	}
+}
