@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
-	"github.com/tagbump/tagbump/internal/diff"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -68,7 +68,7 @@ func runSet(streams IOStreams, opts *SetOptions) error {
 		return nil
 	}
 	if opts.DryRun {
-		_, err := fmt.Fprint(streams.Out, diff.Unified(opts.File, opts.File, src, out))
+		_, err := fmt.Fprint(streams.Out, udiff.Unified(opts.File, opts.File, string(src), string(out)))
 		return err
 	}
 	if err := WriteFileAtomic(name, out); err != nil {

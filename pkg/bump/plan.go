@@ -11,7 +11,8 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/tagbump/tagbump/internal/diff"
+	"github.com/aymanbagabas/go-udiff"
+
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -153,7 +154,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		p.changes = append(p.changes, changes...)
 		if string(out) != string(src) {
 			p.files[file] = out
-			p.diffs = append(p.diffs, diff.Unified("a/"+file, "b/"+file, src, out))
+			p.diffs = append(p.diffs, udiff.Unified("a/"+file, "b/"+file, string(src), string(out)))
 		}
 	}
 	return p, nil
