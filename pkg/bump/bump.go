@@ -217,7 +217,12 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	}
 	defer repo.Close()
 	var warnings []string
-	if repo.CredentialsStripped() {
+	switch {
+	case repo.CredentialsFromURL():
+		w := "the repository URL carries credentials; they are used, as no token is configured: move the token to TAGBUMP_GIT_TOKEN and remove it from the URL"
+		o.logger.Warn(w, "repo", repo.URL())
+		warnings = append(warnings, w)
+	case repo.CredentialsStripped():
 		w := "the repository URL carries credentials; they are not used: pass the token in TAGBUMP_GIT_TOKEN"
 		o.logger.Warn(w, "repo", repo.URL())
 		warnings = append(warnings, w)
