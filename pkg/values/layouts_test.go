@@ -268,3 +268,26 @@ tokengen:
 		t.Errorf("unused anchor: %q %v %v", out, also, err)
 	}
 }
+
+// FuzzFindImages checks that FindImagesWithDefaults never panics and that
+// every tag it places in the file (not only in the defaults) is there.
+func FuzzFindImages(f *testing.F) {
+	f.Add([]byte("image:\n  tag: v1\n"), []byte("image:\n  repository: org/app\n  tag: v0\n"))
+	f.Add([]byte("image: &i\n  repository: a\n  tag: b\nx:\n  image: *i\n"), []byte(nil))
+	f.Add([]byte("e:\n  image: org/x\n  tag: v\nw:\n- image: {name: n, tag: t}\n"), []byte("e: {imageTag: 1}\nw: []\n"))
+	f.Add([]byte("image: r.example.com/o/a:1@sha256:ab\n---\nimage: {repo: x, tag: y}\n"), []byte("image: ~\n"))
+	f.Fuzz(func(t *testing.T, src, defaults []byte) {
+		images, err := FindImagesWithDefaults(src, defaults)
+		if err != nil {
+			return
+		}
+		for _, im := range images {
+			if im.TagPath == "" || im.TagFromDefaults() {
+				continue
+			}
+			if _, err := Get(src, im.TagPath); errors.Is(err, ErrNotFound) {
+				t.Fatalf("FindImages placed a tag at %s, which the file lacks: %v", im.TagPath, err)
+			}
+		}
+	})
+}
