@@ -227,7 +227,7 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 		return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{
 			"the file is empty (no YAML, only blank lines or comments): add the image's block to it, or check --env and --values-file"}}
 	}
-	targets, err := targets(file, src, defaults, req)
+	targets, err := targets(file, src, defaults, req.Keys, req.Image)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -295,14 +295,14 @@ func empty(src []byte) bool {
 	return true
 }
 
-// targets decides which keys of a file to set: --key when given, else the
-// image blocks that name the image's repository (read over the chart's
+// targets decides which keys of a file to set for image: keys (--key) when
+// given, else the image blocks that name the image's repository (read over the chart's
 // defaults), else .image.tag when .image names no repository at all. It
 // never picks a block that names another repository.
-func targets(file string, src, defaults []byte, req *Request) ([]target, error) {
-	if len(req.Keys) > 0 {
-		ts := make([]target, len(req.Keys))
-		for i, k := range req.Keys {
+func targets(file string, src, defaults []byte, keys []string, image imageref.Ref) ([]target, error) {
+	if len(keys) > 0 {
+		ts := make([]target, len(keys))
+		for i, k := range keys {
 			ts[i] = target{key: k}
 		}
 		return ts, nil
@@ -311,11 +311,11 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s (over %s): %w", file, defaultsPath(file), err)
 	}
-	noTarget := &NoTargetError{File: file, Repository: req.Image.Name(), Images: images}
+	noTarget := &NoTargetError{File: file, Repository: image.Name(), Images: images}
 	var ts []target
 	for i := range images {
 		im := &images[i]
-		if !imageref.SameRepository(im.Name(), req.Image.Name()) {
+		if !image.Matches(im.Name()) {
 			continue
 		}
 		if p := unwritable(file, im); p != "" {

@@ -58,3 +58,8 @@ func hubPath(host, path string) string {
 	}
 	return path
 }
+
+// Matches reports whether name, a repository as a values file writes it
+// (with or without registry, without tag), names r's repository, by the
+// rules of SameRepository.
+func (r Ref) Matches(name string) bool { return SameRepository(name, r.Name()) }

@@ -32,6 +32,9 @@ func TestSameRepository(t *testing.T) {
 		if got := SameRepository(tc.a, tc.b); got != tc.want {
 			t.Errorf("SameRepository(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
+		if r, err := Parse(tc.b + ":1"); err == nil && r.Matches(tc.a) != tc.want {
+			t.Errorf("Parse(%q).Matches(%q) = %v, want %v", tc.b+":1", tc.a, !tc.want, tc.want)
+		}
 		if got := SameRepository(tc.b, tc.a); got != tc.want {
 			t.Errorf("SameRepository(%q, %q) = %v, want %v (not symmetric)", tc.b, tc.a, got, tc.want)
 		}

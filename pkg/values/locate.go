@@ -33,7 +33,7 @@ const (
 func locate(docs []*yaml.Node, p Path, op, path string, mode int) (*hit, error) {
 	write := mode != modeRead
 	if len(docs) == 0 {
-		return nil, &Error{Op: op, Path: path, Kind: ErrNotFound, Reason: "the file has no YAML document"}
+		return nil, &Error{Op: op, Path: path, Kind: ErrNotFound, Reason: "the file is empty: it has no YAML document, only blank lines or comments"}
 	}
 	var hits []*hit
 	var best *Error
