@@ -1,6 +1,7 @@
 package values
 
 import (
+	"errors"
 	"slices"
 	"strings"
 
@@ -85,8 +86,10 @@ func FindImagesWithDefaults(src, defaults []byte) ([]Image, error) {
 	var def *yaml.Node
 	if len(defaults) > 0 {
 		ddocs, err := parse(defaults, "find images", "")
+		if e := (*Error)(nil); errors.As(err, &e) {
+			e.Reason += " in the defaults"
+		}
 		if err != nil {
-			err.(*Error).Reason += " in the defaults"
 			return nil, err
 		}
 		if len(ddocs) > 0 && len(ddocs[0].Content) > 0 {
