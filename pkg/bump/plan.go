@@ -13,7 +13,6 @@ import (
 	"text/template"
 
 	"github.com/aymanbagabas/go-udiff"
-
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -189,9 +188,11 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 			return nil, err
 		}
 		var defaults []byte
-		if len(req.Keys) == 0 {
+		if len(req.Keys) == 0 && defaultsPath(file) != file {
+			// A chart without values.yaml, or with a symlink there,
+			// has no defaults tagbump can read.
 			defaults, err = snap.ReadFile(ctx, defaultsPath(file))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, gitrepo.ErrNotRegular) {
 				return nil, err
 			}
 		}
