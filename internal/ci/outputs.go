@@ -24,7 +24,7 @@ type Result struct {
 	// Changed reports whether a values file changed.
 	Changed bool
 	// Outcome is the bump's outcome in one word (changed, unchanged,
-	// skipped, dry-run).
+	// skipped, dry-run, no-push).
 	Outcome string
 	// Files lists the edits, one per changed value.
 	Files []FileChange
