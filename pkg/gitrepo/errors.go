@@ -209,16 +209,16 @@ func serverBusy(status int) bool {
 const decodeUploadPackPrefix = "error decoding upload-pack response: "
 
 // decodeFailure reports whether err is go-git's text-only upload-pack
-// decoding failure (see decodeUploadPackPrefix) caused by target, told by
-// target's own text: a connection cut while the answer's head is read
-// (io.ErrUnexpectedEOF, ECONNRESET), a deadline there, the server's ERR
-// packet (serverSays).
+// decoding failure (see decodeUploadPackPrefix) caused by target, as told
+// by target's own Error text: a connection cut while the answer's head is
+// read (io.ErrUnexpectedEOF, ECONNRESET) or a deadline there.
 func decodeFailure(err error, target error) bool {
 	return serverSays(err, target.Error())
 }
 
 // serverSays reports whether err is go-git's text-only upload-pack
-// decoding failure whose cause contains what.
+// decoding failure whose cause contains what: the text of an ERR packet
+// from the server, or of a local error.
 func serverSays(err error, what string) bool {
 	msg := err.Error()
 	i := strings.Index(msg, decodeUploadPackPrefix)
