@@ -319,6 +319,9 @@ func indexPaths(doc *yaml.Node) *pathIndex {
 // alias of an anchored node on its way: "PATH via *name", or
 // "PATH via <<: *name" for a merge key that does not override the value.
 func sharedBy(doc *yaml.Node, h *hit, p Path) []string {
+	if !aliasInto(doc, h.chain) {
+		return nil // the common case: no path index to build
+	}
 	var out []string
 	ix := indexPaths(doc)
 	for _, u := range ix.aliases {
@@ -337,4 +340,17 @@ func sharedBy(doc *yaml.Node, h *hit, p Path) []string {
 		out = append(out, append(u.path[:len(u.path):len(u.path)], rel...).String()+" via <<: *"+u.node.Value)
 	}
 	return out
+}
+
+// aliasInto reports whether an alias in n refers to one of nodes.
+func aliasInto(n *yaml.Node, nodes []*yaml.Node) bool {
+	if n.Kind == yaml.AliasNode {
+		return slices.Contains(nodes, n.Alias)
+	}
+	for _, c := range n.Content {
+		if aliasInto(c, nodes) {
+			return true
+		}
+	}
+	return false
 }
