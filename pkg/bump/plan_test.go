@@ -58,7 +58,7 @@ func TestEditFileAndMessage(t *testing.T) {
 	r.SkipCI = true
 	r.Trailers = []Trailer{{"CI-Run", "https://ci.example.com/1"}}
 	r.digest = "sha256:" + strings.Repeat("a", 64)
-	out, changes, err := editFile("app/values-staging.yaml", "staging", src, &r)
+	out, changes, err := editFile("app/values-staging.yaml", "staging", src, nil, &r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestEditFileAndMessage(t *testing.T) {
 
 	// A downgrade is skipped with the reason, the file untouched.
 	r.Image.Tag = "app-99"
-	out, changes, err = editFile("f", "staging", src, &r)
+	out, changes, err = editFile("f", "staging", src, nil, &r)
 	if err != nil || string(out) != string(src) || changes[0].Skipped == "" {
 		t.Errorf("downgrade: out changed=%v changes=%+v err=%v", string(out) != string(src), changes, err)
 	}
@@ -101,19 +101,19 @@ func TestEditFileAndMessage(t *testing.T) {
 func TestDowngradeGuardStringForm(t *testing.T) {
 	src := []byte("worker:\n  image: registry.example.com/team/app:app-130\n")
 	r := request()
-	out, changes, err := editFile("f", "staging", src, &r)
+	out, changes, err := editFile("f", "staging", src, nil, &r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(out) != string(src) || len(changes) != 1 || changes[0].Skipped == "" ||
-		changes[0].Key != ".worker.image" || changes[0].New != changes[0].Old {
+		changes[0].Key != ".worker.image" || changes[0].Kept != changes[0].Old {
 		t.Fatalf("downgrade of a string image: out %q, changes %+v", out, changes)
 	}
 	if !strings.Contains(changes[0].Skipped, "app-130 is newer than app-124") {
 		t.Errorf("reason %q does not compare the tags", changes[0].Skipped)
 	}
 	r.AllowDowngrade = true
-	out, changes, err = editFile("f", "staging", src, &r)
+	out, changes, err = editFile("f", "staging", src, nil, &r)
 	if err != nil || string(out) != "worker:\n  image: registry.example.com/team/app:app-124\n" || changes[0].Skipped != "" {
 		t.Errorf("allowed downgrade: %q %+v %v", out, changes, err)
 	}
@@ -121,7 +121,7 @@ func TestDowngradeGuardStringForm(t *testing.T) {
 	r.AllowDowngrade = false
 	r.Image.Tag = "app-131"
 	r.WriteDigest, r.digest = true, "sha256:"+strings.Repeat("b", 64)
-	out, changes, err = editFile("f", "staging", src, &r)
+	out, changes, err = editFile("f", "staging", src, nil, &r)
 	want := "worker:\n  image: registry.example.com/team/app:app-131@" + r.digest + "\n"
 	if err != nil || string(out) != want || changes[0].Old != "registry.example.com/team/app:app-130" {
 		t.Errorf("upgrade: %q %+v %v", out, changes, err)
@@ -165,7 +165,7 @@ func TestTargets(t *testing.T) {
 		{"block without registry", "image:\n  repository: team/app\n  tag: app-1\n", nil,
 			"image:\n  repository: team/app\n  tag: app-124\n", ""},
 		{"block of another registry", "worker:\n  image:\n    registry: other.example.com\n    repository: team/app\n    tag: app-1\n", nil,
-			"", "and no .image.tag; the file has:\n  .worker.image.tag  other.example.com/team/app:app-1\nname the key"},
+			"", "the file has:\n  .worker.image.tag  other.example.com/team/app:app-1\nname the key"},
 		{"plain .image.tag", "image:\n  tag: app-1\n", nil, "image:\n  tag: app-124\n", ""},
 		{"no target", "replicas: 1\n", nil, "", "the file has no image blocks"},
 		{"--key missing", "image:\n  tag: app-1\n", func(r *Request) { r.Keys = []string{".nope.tag"} }, "", "check --key"},
@@ -186,7 +186,7 @@ func TestTargets(t *testing.T) {
 			if tc.edit != nil {
 				tc.edit(&r)
 			}
-			out, _, err := editFile("f.yaml", "staging", []byte(tc.src), &r)
+			out, _, err := editFile("f.yaml", "staging", []byte(tc.src), nil, &r)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("editFile = %q, %v; want an error with %q", out, err, tc.err)
@@ -205,7 +205,7 @@ func TestTargets(t *testing.T) {
 func TestSameTagNotSkipped(t *testing.T) {
 	src := []byte("image:\n  repository: registry.example.com/team/app\n  tag: app-124\n")
 	r := request()
-	out, changes, err := editFile("f", "staging", src, &r)
+	out, changes, err := editFile("f", "staging", src, nil, &r)
 	if err != nil || string(out) != string(src) || len(changes) != 1 || changes[0].Skipped != "" {
 		t.Fatalf("same tag: %q %+v %v", out, changes, err)
 	}

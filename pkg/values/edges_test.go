@@ -7,16 +7,16 @@ import (
 )
 
 // TestFindImagesStrings: what an image string must hold to count: a
-// repository and a tag or a digest.
+// repository, with a tag or a digest or neither (then it has no TagPath).
 func TestFindImagesStrings(t *testing.T) {
 	for s, want := range map[string]string{
-		"busybox":                  "",
+		"busybox":                  "busybox  ",
 		"@sha256:abc":              "",
 		":1.0":                     "",
-		"busybox:1.36":             "busybox 1.36",
-		"reg.example.com:5000/a":   "",
-		"reg.example.com:5000/a:2": "reg.example.com:5000/a 2",
-		"a@sha256:abc":             "a sha256:abc",
+		"busybox:1.36":             "busybox 1.36 .image",
+		"reg.example.com:5000/a":   "reg.example.com:5000/a  ",
+		"reg.example.com:5000/a:2": "reg.example.com:5000/a 2 .image",
+		"a@sha256:abc":             "a sha256:abc .image",
 	} {
 		imgs, err := FindImages([]byte("image: \"" + s + "\"\n"))
 		if err != nil {
@@ -24,7 +24,7 @@ func TestFindImagesStrings(t *testing.T) {
 		}
 		var got string
 		if len(imgs) == 1 {
-			got = strings.TrimSpace(imgs[0].Repository + " " + imgs[0].Tag + imgs[0].Digest)
+			got = imgs[0].Repository + " " + imgs[0].Tag + imgs[0].Digest + " " + imgs[0].TagPath
 		}
 		if len(imgs) > 1 || got != want {
 			t.Errorf("FindImages(image: %q) = %+v, want %q", s, imgs, want)

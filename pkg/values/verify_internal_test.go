@@ -85,7 +85,7 @@ func TestVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := locate(docs, p, "set", tc.path, true)
+			h, err := locate(docs, p, "set", tc.path, modeWrite)
 			if err != nil {
 				t.Fatal(err)
 			}
