@@ -43,6 +43,7 @@ type BumpOptions struct {
 	Dotenv              string
 	Registry            registryFlags
 	Output              outputFlag
+	PR                  prFlags
 }
 
 // NewCmdBump builds `tagbump bump`. runF replaces the command's work in tests.
@@ -72,6 +73,9 @@ known_hosts (--known-hosts).`,
     --env staging --image registry.example.com/app-service:app-service-123`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.PR.check(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -101,6 +105,7 @@ known_hosts (--known-hosts).`,
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
 	opts.Registry.register(f)
 	opts.Output.register(f)
+	opts.PR.register(f)
 	// In a bump --timeout bounds each Git operation too, and a fallback
 	// fetch of a big repository takes longer than a registry request.
 	timeout := f.Lookup("timeout")
@@ -158,6 +163,9 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 		defer pr.done()
 		ropts = append(ropts, registry.WithProgress(pr.report))
 	}
+	if req.PR, err = opts.PR.request(env, opts.Repo, opts.Registry.Timeout); err != nil {
+		return nil, err
+	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger().With(env.LogFields()...)
 	return bump.Run(cmd.Context(), req,
@@ -176,6 +184,7 @@ func ciResult(r *bump.Result) ci.Result {
 	if r.Pushed {
 		out.Commit = r.Commit
 	}
+	out.PRURL, out.PRNumber, out.PRAction = r.PRURL, r.PRNumber, r.PRAction
 	if r.DryRun {
 		out.Outcome = "dry-run"
 	}
@@ -280,6 +289,9 @@ func writeBumpResult(streams IOStreams, opts *BumpOptions, res *bump.Result) err
 		if c.Skipped != "" {
 			log.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
 		}
+	}
+	if writePRResult(streams, res) {
+		return nil
 	}
 	switch {
 	case res.Outcome == bump.Unchanged:

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/spf13/pflag"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/forge"
+)
+
+// prFlags are the pull request flags of bump (and of any command that
+// commits to a charts repository).
+type prFlags struct {
+	PR                          bool
+	Branch, Title, Body         string
+	Labels, Reviewers, Assignee []string
+	Draft, Overwrite, AutoMerge bool
+	MergeMethod                 string
+	Provider, APIURL            string
+}
+
+func (p *prFlags) register(f *pflag.FlagSet) {
+	f.BoolVar(&p.PR, "pr", false, "open or update a pull/merge request instead of pushing to --branch")
+	f.StringVar(&p.Branch, "pr-branch", bump.DefaultPRBranch, "branch of the pull request, a template with {chart} and {env} (several envs joined with +)")
+	f.StringVar(&p.Title, "pr-title", "", "pull request title template (default: the commit subject)")
+	f.StringVar(&p.Body, "pr-body", "", "pull request body template: .Chart .Env .Image .Tag .OldTag .Digest .Subject .Table .RunURL .Branch (default: a table of the changes)")
+	f.StringSliceVar(&p.Labels, "pr-label", nil, "label to add to the pull request; repeatable")
+	f.StringSliceVar(&p.Reviewers, "pr-reviewer", nil, "reviewer to request on a new pull request; repeatable")
+	f.StringSliceVar(&p.Assignee, "pr-assignee", nil, "assignee of a new pull request; repeatable")
+	f.BoolVar(&p.Draft, "pr-draft", false, "open the pull request as a draft")
+	f.BoolVar(&p.Overwrite, "pr-overwrite", false, "replace the pull request branch even when someone else pushed a commit to it")
+	f.BoolVar(&p.AutoMerge, "auto-merge", false, "enable the host's native auto-merge on the pull request")
+	f.StringVar(&p.MergeMethod, "merge-method", forge.MergeCommit, "merge method of --auto-merge: merge, squash or rebase")
+	f.StringVar(&p.Provider, "provider", "", "API of the charts repository's host: github, gitlab, azure, bitbucket or gitea (default: from the URL)")
+	f.StringVar(&p.APIURL, "api-url", "", "API base URL of the host (default: derived from --repo)")
+}
+
+// used reports whether a PR-only flag was given without --pr.
+func (p *prFlags) check(f *pflag.FlagSet) error {
+	if p.PR {
+		switch p.MergeMethod {
+		case forge.MergeCommit, forge.Squash, forge.Rebase:
+		default:
+			return usageErr(fmt.Errorf("invalid --merge-method %q: use merge, squash or rebase", p.MergeMethod))
+		}
+		return nil
+	}
+	for _, name := range []string{"pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft", "pr-overwrite", "auto-merge", "merge-method", "provider", "api-url"} {
+		if fl := f.Lookup(name); fl != nil && fl.Changed {
+			return usageErr(fmt.Errorf("--%s needs --pr", name))
+		}
+	}
+	return nil
+}
+
+// request builds the bump's PRRequest: the host's API found from the
+// repository URL (or --provider), with the token Git uses.
+func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump.PRRequest, error) {
+	if !p.PR {
+		return nil, nil
+	}
+	kind := forge.Kind(strings.ToLower(p.Provider))
+	if kind == "" {
+		kind = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST"))
+	}
+	if p.Provider != "" && !validKind(kind) {
+		return nil, usageErr(fmt.Errorf("invalid --provider %q: use github, gitlab, azure, bitbucket or gitea", p.Provider))
+	}
+	if kind == "" {
+		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", redactRepo(repo)))
+	}
+	user, token, _ := env.Token(os.Getenv, urlHost(repo))
+	client := &http.Client{Timeout: timeout}
+	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: p.APIURL, User: user, Token: token, Do: client.Do})
+	if err != nil {
+		return nil, err
+	}
+	r := &bump.PRRequest{
+		Forge: f, Branch: p.Branch, Title: p.Title, Body: p.Body,
+		Labels: p.Labels, Reviewers: p.Reviewers, Assignees: p.Assignee, Draft: p.Draft,
+		Overwrite: p.Overwrite, RunURL: env.RunURL,
+	}
+	if p.AutoMerge {
+		r.AutoMerge = p.MergeMethod
+	}
+	return r, nil
+}
+
+func validKind(k forge.Kind) bool {
+	for _, x := range forge.Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// redactRepo drops user information from a repository URL for messages.
+func redactRepo(repo string) string {
+	if i := strings.Index(repo, "://"); i >= 0 {
+		if at := strings.LastIndex(repo[i+3:], "@"); at >= 0 && !strings.Contains(repo[i+3:i+3+at], "/") {
+			return repo[:i+3] + repo[i+3+at+1:]
+		}
+	}
+	return repo
+}
+
+// writePRResult reports a bump with --pr in text form: the PR's URL on
+// stdout and a log line. It reports false when there was no PR step.
+func writePRResult(streams IOStreams, res *bump.Result) bool {
+	if res.PRAction == "" {
+		return false
+	}
+	if res.PRURL != "" {
+		fmt.Fprintln(streams.Out, res.PRURL)
+	}
+	if res.Outcome == bump.Unchanged {
+		log.Info("unchanged: the base branch already has the value", "branch", res.Branch, "pr_action", res.PRAction)
+		return true
+	}
+	log.Info("pull request "+res.PRAction, "branch", res.PRBranch, "base", res.Branch, "commit", short(res.Commit))
+	return true
+}
