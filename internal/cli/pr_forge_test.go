@@ -19,15 +19,51 @@ type forgeCase struct {
 	args func(f *testenv.FakeForge) []string
 	// url is the clone URL.
 	url func(f *testenv.FakeForge) string
+	// create are the flags of the first bump; reviewer, labels and
+	// autoMerge what the host then holds. update are the flags of later
+	// bumps.
+	create, update              []string
+	reviewer, labels, autoMerge string
 }
+
+const azureReviewer = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 
 var forgeCases = []forgeCase{
 	{
 		kind: "github", repo: "acme/charts",
 		// GitHub Enterprise: detected from GITHUB_SERVER_URL, API at /api/v3.
-		env:  func(f *testenv.FakeForge) []string { return []string{"GITHUB_SERVER_URL=" + f.URL} },
-		args: func(f *testenv.FakeForge) []string { return nil },
-		url:  func(f *testenv.FakeForge) string { return f.URL + "/acme/charts.git" },
+		env:    func(f *testenv.FakeForge) []string { return []string{"GITHUB_SERVER_URL=" + f.URL} },
+		args:   func(f *testenv.FakeForge) []string { return nil },
+		url:    func(f *testenv.FakeForge) string { return f.URL + "/acme/charts.git" },
+		create: []string{"--pr-label", "deploy", "--pr-reviewer", "alice", "--auto-merge", "--merge-method", "squash"},
+		update: []string{"--pr-label", "deploy"}, reviewer: "alice", labels: "deploy", autoMerge: "squash",
+	},
+	{
+		kind: "gitlab", repo: "group/charts",
+		// A self-managed GitLab: detected from CI_SERVER_HOST.
+		env:    func(f *testenv.FakeForge) []string { return []string{"CI_SERVER_HOST=127.0.0.1"} },
+		args:   func(f *testenv.FakeForge) []string { return nil },
+		url:    func(f *testenv.FakeForge) string { return f.URL + "/group/charts.git" },
+		create: []string{"--pr-label", "deploy", "--pr-reviewer", "alice", "--auto-merge", "--merge-method", "squash"},
+		update: []string{"--pr-label", "deploy"}, reviewer: "101", labels: "deploy", autoMerge: "squash",
+	},
+	{
+		kind: "azure", repo: "org/project/_git/charts",
+		env:    func(f *testenv.FakeForge) []string { return nil },
+		args:   func(f *testenv.FakeForge) []string { return []string{"--provider", "azure"} },
+		url:    func(f *testenv.FakeForge) string { return f.URL + "/org/project/_git/charts" },
+		create: []string{"--pr-label", "deploy", "--pr-reviewer", azureReviewer, "--auto-merge", "--merge-method", "squash"},
+		update: []string{"--pr-label", "deploy"}, reviewer: azureReviewer, labels: "deploy", autoMerge: "squash",
+	},
+	{
+		kind: "bitbucket", repo: "ws/charts",
+		env: func(f *testenv.FakeForge) []string { return nil },
+		args: func(f *testenv.FakeForge) []string {
+			return []string{"--provider", "bitbucket", "--api-url", f.URL + "/2.0"}
+		},
+		url:      func(f *testenv.FakeForge) string { return f.URL + "/ws/charts.git" },
+		create:   []string{"--pr-reviewer", "{5c1e2f3a-0000-4000-8000-00000000beef}"},
+		reviewer: "{5c1e2f3a-0000-4000-8000-00000000beef}",
 	},
 }
 
@@ -78,24 +114,26 @@ func TestPRForges(t *testing.T) {
 				return strings.TrimSpace(out) + "\n"
 			}
 
+			gitReqs := f.Git.Requests()
+			gitDelta := func() int64 { n := f.Git.Requests(); d := n - gitReqs; gitReqs = n; return d }
 			f.Requests()
-			r := mustBump(t, "1.1.0", "--pr-label", "deploy", "--pr-reviewer", "alice", "--auto-merge", "--merge-method", "squash")
-			t.Logf("%s create with label, reviewer and auto-merge: %d API requests", c.kind, len(f.Requests()))
+			r := mustBump(t, "1.1.0", c.create...)
+			t.Logf("%s create with %v: %d API requests, %d Git requests", c.kind, c.create, len(f.Requests()), gitDelta())
 			prs := f.PRs()
 			if r.PRAction != "created" || len(prs) != 1 || prs[0].Number != r.PRNumber || prs[0].Head != "tagbump/app-prod" || prs[0].Base != "main" {
 				t.Fatalf("create: %+v, host has %+v", r, prs)
 			}
 			p := prs[0]
 			if !strings.Contains(p.Title, "1.1.0") || !strings.Contains(p.Body, "<!-- tagbump:pr branch=tagbump/app-prod -->") ||
-				strings.Join(p.Labels, ",") != "deploy" || strings.Join(p.Reviewers, ",") != "alice" || p.AutoMerge != "squash" {
+				strings.Join(p.Labels, ",") != c.labels || strings.Join(p.Reviewers, ",") != c.reviewer || p.AutoMerge != c.autoMerge {
 				t.Errorf("PR as created: %+v", p)
 			}
 			if show("tagbump/app-prod") != prodValues("1.1.0") || show("main") != prodValues("1.0.0") {
 				t.Errorf("branches after create: PR %q main %q", show("tagbump/app-prod"), show("main"))
 			}
 
-			r2 := mustBump(t, "1.2.0", "--pr-label", "deploy")
-			t.Logf("%s update: %d API requests", c.kind, len(f.Requests()))
+			r2 := mustBump(t, "1.2.0", c.update...)
+			t.Logf("%s update: %d API requests, %d Git requests", c.kind, len(f.Requests()), gitDelta())
 			if r2.PRAction != "updated" || r2.PRNumber != r.PRNumber || len(f.PRs()) != 1 || !strings.Contains(f.PRs()[0].Title, "1.2.0") {
 				t.Fatalf("update: %+v, host has %+v", r2, f.PRs())
 			}
@@ -106,8 +144,8 @@ func TestPRForges(t *testing.T) {
 				t.Errorf("the PR commit is not on main's tip: parent %s", parent)
 			}
 
-			r3 := mustBump(t, "1.2.0", "--pr-label", "deploy")
-			t.Logf("%s identical re-run: %d API requests", c.kind, len(f.Requests()))
+			r3 := mustBump(t, "1.2.0", c.update...)
+			t.Logf("%s identical re-run: %d API requests, %d Git requests", c.kind, len(f.Requests()), gitDelta())
 			if r3.PRAction != "unchanged" || r3.Pushed || r3.Commit != r2.Commit {
 				t.Errorf("identical re-run: %+v", r3)
 			}
@@ -126,8 +164,9 @@ func TestPRForges(t *testing.T) {
 				t.Fatalf("direct bump: exit %d\n%s", code, errOut)
 			}
 			f.Requests()
+			gitDelta()
 			r5 := mustBump(t, "1.3.0")
-			t.Logf("%s unchanged, closing: %d API requests", c.kind, len(f.Requests()))
+			t.Logf("%s unchanged, closing: %d API requests, %d Git requests", c.kind, len(f.Requests()), gitDelta())
 			closed := f.PRs()[1]
 			if r5.Outcome != "unchanged" || r5.PRAction != "closed" || r5.PRNumber != r4.PRNumber || closed.State != "closed" ||
 				len(closed.Comments) != 1 || !strings.Contains(closed.Comments[0], "main already has 1.3.0") {
