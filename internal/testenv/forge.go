@@ -42,6 +42,7 @@ type FakeForge struct {
 	mu       sync.Mutex
 	prs      []*FakePR
 	requests []string
+	log      []string
 	// NoAutoMerge makes auto-merge requests fail as on a repository that
 	// does not allow it.
 	NoAutoMerge bool
@@ -109,8 +110,11 @@ func StartFakeForge(kind string) (*FakeForge, error) {
 			proxy.ServeHTTP(w, r)
 			return
 		}
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		f.mu.Lock()
 		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
+		f.log = append(f.log, r.Method+" "+r.URL.RequestURI()+"\n"+string(body))
 		f.mu.Unlock()
 		f.api(f, w, r)
 	})}
@@ -159,6 +163,14 @@ func (f *FakeForge) Requests() []string {
 	r := f.requests
 	f.requests = nil
 	return r
+}
+
+// Log returns every API request received: method, URI (with the query)
+// and body, without the headers (where the token belongs).
+func (f *FakeForge) Log() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.log...)
 }
 
 // PRs returns a copy of every pull request.
