@@ -65,6 +65,14 @@ the next fetch tells whether it landed, so a commit is never made twice.
 An older tag never replaces a newer one (semver, or a common prefix ending
 in a build number) unless --allow-downgrade: the bump is skipped, exit 0.
 
+With --pr the commit goes to tagbump's own branch (--pr-branch) and a pull
+request (merge request on GitLab) to the base branch is opened, or updated
+on a re-run; when the base already has the value an open tagbump pull
+request is closed. The host (GitHub, GitLab, Azure DevOps, Bitbucket Cloud,
+Gitea/Forgejo) is found from the URL or named with --provider; its API gets
+the token Git uses. Someone else's commit on the branch is refused (exit 4)
+unless --pr-overwrite.
+
 Git auth: HTTPS takes a token from TAGBUMP_GIT_TOKEN, else GITHUB_TOKEN,
 SYSTEM_ACCESSTOKEN or CI_JOB_TOKEN, sent as basic auth and never put in a
 URL. SSH uses --ssh-key or an ssh-agent and checks host keys against

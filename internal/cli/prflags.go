@@ -41,7 +41,9 @@ func (p *prFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&p.APIURL, "api-url", "", "API base URL of the host (default: derived from --repo)")
 }
 
-// used reports whether a PR-only flag was given without --pr.
+// check refuses a bad --merge-method, and a PR flag given a value other
+// than its default without --pr (CI templates pass every flag, "false"
+// and "" included).
 func (p *prFlags) check(f *pflag.FlagSet) error {
 	if p.PR {
 		switch p.MergeMethod {
@@ -52,7 +54,7 @@ func (p *prFlags) check(f *pflag.FlagSet) error {
 		return nil
 	}
 	for _, name := range []string{"pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft", "pr-overwrite", "auto-merge", "merge-method", "provider", "api-url"} {
-		if fl := f.Lookup(name); fl != nil && fl.Changed {
+		if fl := f.Lookup(name); fl != nil && fl.Changed && fl.Value.String() != fl.DefValue && fl.Value.String() != "[]" {
 			return usageErr(fmt.Errorf("--%s needs --pr", name))
 		}
 	}
