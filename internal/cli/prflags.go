@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/log"
 	"github.com/spf13/pflag"
 	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 )
@@ -75,9 +76,9 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		return nil, usageErr(fmt.Errorf("invalid --provider %q: use github, gitlab, azure, bitbucket or gitea", p.Provider))
 	}
 	if kind == "" {
-		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", redactRepo(repo)))
+		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
 	}
-	user, token, _ := env.Token(os.Getenv, urlHost(repo))
+	user, token, _ := env.Token(os.Getenv, address.Host(repo))
 	client := &http.Client{Timeout: timeout}
 	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: p.APIURL, User: user, Token: token, Do: client.Do})
 	if err != nil {
@@ -103,19 +104,9 @@ func validKind(k forge.Kind) bool {
 	return false
 }
 
-// redactRepo drops user information from a repository URL for messages.
-func redactRepo(repo string) string {
-	if i := strings.Index(repo, "://"); i >= 0 {
-		if at := strings.LastIndex(repo[i+3:], "@"); at >= 0 && !strings.Contains(repo[i+3:i+3+at], "/") {
-			return repo[:i+3] + repo[i+3+at+1:]
-		}
-	}
-	return repo
-}
-
 // writePRResult reports a bump with --pr in text form: the PR's URL on
 // stdout and a log line. It reports false when there was no PR step.
-func writePRResult(streams IOStreams, res *bump.Result) bool {
+func writePRResult(lg *log.Logger, streams IOStreams, res *bump.Result) bool {
 	if res.PRAction == "" {
 		return false
 	}
@@ -123,9 +114,9 @@ func writePRResult(streams IOStreams, res *bump.Result) bool {
 		fmt.Fprintln(streams.Out, res.PRURL)
 	}
 	if res.Outcome == bump.Unchanged {
-		log.Info("unchanged: the base branch already has the value", "branch", res.Branch, "pr_action", res.PRAction)
+		lg.Info("unchanged: the base branch already has the value", "branch", res.Branch, "pr_action", res.PRAction)
 		return true
 	}
-	log.Info("pull request "+res.PRAction, "branch", res.PRBranch, "base", res.Branch, "commit", short(res.Commit))
+	lg.Info("pull request "+res.PRAction, "branch", res.PRBranch, "base", res.Branch, "commit", res.Commit)
 	return true
 }

@@ -130,7 +130,6 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 				return nil, err
 			}
 			res.PRResult = *pr
-			o.logger.Info("unchanged: the base branch already has the value", "branch", res.Branch, "pr_action", pr.PRAction)
 			return res, nil
 		case err == nil && c == nil:
 			return res, nil
@@ -147,7 +146,6 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 			if err == nil {
 				res.PRResult = pr.PRResult
 				res.Commit, res.Pushed = pr.Commit, pr.Pushed
-				o.logger.Info("pull request "+pr.PRAction, "branch", head, "url", pr.PRURL)
 				return res, nil
 			}
 		}
