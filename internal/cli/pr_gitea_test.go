@@ -208,7 +208,7 @@ func TestPRGitea(t *testing.T) {
 			t.Errorf("labels %v", names)
 		}
 		code, _, errOut := bump(t, url, "1.2.0", "--pr-label", "missing-label")
-		if code == 0 || !strings.Contains(errOut, "add labels") {
+		if code != 3 || !strings.Contains(errOut, "add labels: the repository has no label missing-label") {
 			t.Errorf("unknown label: exit %d\n%s", code, errOut)
 		}
 	})

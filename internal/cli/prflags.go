@@ -68,6 +68,9 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 	if !p.PR {
 		return nil, nil
 	}
+	if !strings.HasPrefix(repo, "https://") && !strings.HasPrefix(repo, "http://") {
+		return nil, usageErr(fmt.Errorf("--pr needs an https:// --repo URL: the host's API is reached there, with the token Git uses"))
+	}
 	kind := forge.Kind(strings.ToLower(p.Provider))
 	if kind == "" {
 		kind = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST"))

@@ -142,6 +142,10 @@ func addHubLabels(ctx context.Context, c *client, url string, pr *PR, labels []s
 	for _, l := range out {
 		pr.Labels = append(pr.Labels, l.Name)
 	}
+	if m := missing(pr.Labels, labels); len(m) > 0 {
+		// Gitea ignores names it does not know.
+		return &Error{Op: "add labels", Kind: ErrNotFound, Message: "the repository has no label " + strings.Join(m, ", "), Hint: "create the labels in the repository first"}
+	}
 	return nil
 }
 
