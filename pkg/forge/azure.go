@@ -54,8 +54,7 @@ func newAzure(c *client, u *url.URL, o Options) (Forge, error) {
 	return a, nil
 }
 
-func (a *azure) Kind() Kind    { return Azure }
-func (a *azure) Requests() int { return a.c.requests }
+func (a *azure) Kind() Kind { return Azure }
 
 var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 

@@ -47,8 +47,7 @@ func newBitbucket(c *client, u *url.URL, o Options) (Forge, error) {
 	return b, nil
 }
 
-func (b *bitbucket) Kind() Kind    { return Bitbucket }
-func (b *bitbucket) Requests() int { return b.c.requests }
+func (b *bitbucket) Kind() Kind { return Bitbucket }
 
 func (b *bitbucket) Check(c Content, autoMerge string) error {
 	switch {

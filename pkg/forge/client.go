@@ -19,7 +19,6 @@ type Doer func(*http.Request) (*http.Response, error)
 type client struct {
 	do       Doer
 	auth     func(*http.Request)
-	requests int
 	// hint maps a refused request to the permission it needed.
 	hint func(op string, status int, msg string) string
 }
@@ -57,7 +56,6 @@ func (c *client) call(ctx context.Context, op, method, url string, body, out any
 	if c.auth != nil {
 		c.auth(req)
 	}
-	c.requests++
 	resp, err := c.do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -47,8 +47,7 @@ func newGitea(c *client, u *url.URL, o Options) (Forge, error) {
 	return g, nil
 }
 
-func (g *gitea) Kind() Kind    { return Gitea }
-func (g *gitea) Requests() int { return g.c.requests }
+func (g *gitea) Kind() Kind { return Gitea }
 
 func (g *gitea) url(format string, a ...any) string {
 	return g.api + "/repos/" + url.PathEscape(g.owner) + "/" + url.PathEscape(g.repo) + fmt.Sprintf(format, a...)

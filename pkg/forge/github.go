@@ -47,8 +47,7 @@ func newGitHub(c *client, u *url.URL, o Options) (Forge, error) {
 	return g, nil
 }
 
-func (g *github) Kind() Kind    { return GitHub }
-func (g *github) Requests() int { return g.c.requests }
+func (g *github) Kind() Kind { return GitHub }
 
 func (g *github) url(format string, a ...any) string {
 	return g.api + "/repos/" + url.PathEscape(g.owner) + "/" + url.PathEscape(g.repo) + fmt.Sprintf(format, a...)

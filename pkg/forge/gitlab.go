@@ -44,8 +44,7 @@ func newGitLab(c *client, u *url.URL, o Options) (Forge, error) {
 	return g, nil
 }
 
-func (g *gitlab) Kind() Kind    { return GitLab }
-func (g *gitlab) Requests() int { return g.c.requests }
+func (g *gitlab) Kind() Kind { return GitLab }
 
 func (g *gitlab) Check(c Content, autoMerge string) error {
 	if g.jobToken {
