@@ -17,8 +17,8 @@ type Doer func(*http.Request) (*http.Response, error)
 
 // client sends JSON requests to one API with one set of credentials.
 type client struct {
-	do       Doer
-	auth     func(*http.Request)
+	do   Doer
+	auth func(*http.Request)
 	// hint maps a refused request to the permission it needed.
 	hint func(op string, status int, msg string) string
 }
