@@ -68,8 +68,9 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 	if !p.PR {
 		return nil, nil
 	}
-	if !strings.HasPrefix(repo, "https://") && !strings.HasPrefix(repo, "http://") {
-		return nil, usageErr(fmt.Errorf("--pr needs an https:// --repo URL: the host's API is reached there, with the token Git uses"))
+	repo, ok := webURL(repo)
+	if !ok {
+		return nil, usageErr(fmt.Errorf("--pr needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no host to open a pull request on"))
 	}
 	kind := forge.Kind(strings.ToLower(p.Provider))
 	if kind == "" {
@@ -81,7 +82,10 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 	if kind == "" {
 		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
 	}
-	user, token, _ := env.Token(os.Getenv, address.Host(repo))
+	user, token, ok := env.Token(os.Getenv, address.Host(repo))
+	if !ok {
+		return nil, &exitError{code: ExitAuth, err: fmt.Errorf("--pr: no token for the %s API of %s: set TAGBUMP_GIT_TOKEN (the CI system's own token is used only for its own host)", kind, address.Redact(repo))}
+	}
 	client := &http.Client{Timeout: timeout}
 	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: p.APIURL, User: user, Token: token, Do: client.Do})
 	if err != nil {
@@ -122,4 +126,49 @@ func writePRResult(lg *log.Logger, streams IOStreams, res *bump.Result) bool {
 	}
 	lg.Info("pull request "+res.PRAction, "branch", res.PRBranch, "base", res.Branch, "commit", res.Commit)
 	return true
+}
+
+// webURL returns the https URL of the repository at repo, which the
+// host's API is derived from: repo itself for http(s), and for ssh://
+// and scp-like (git@host:path) addresses the same host and path over
+// https (Azure DevOps' ssh.dev.azure.com:v3/ORG/PROJECT/REPO becomes
+// dev.azure.com/ORG/PROJECT/_git/REPO, vs-ssh.visualstudio.com's
+// ORG.visualstudio.com/PROJECT/_git/REPO). ok is false for a local path.
+func webURL(repo string) (string, bool) {
+	if strings.HasPrefix(repo, "https://") || strings.HasPrefix(repo, "http://") {
+		return repo, true
+	}
+	var host, path string
+	switch {
+	case strings.HasPrefix(repo, "ssh://"):
+		u, err := address.Parse(repo)
+		if err != nil || u.Hostname() == "" {
+			return "", false
+		}
+		host, path = u.Hostname(), strings.TrimPrefix(u.Path, "/")
+	case !strings.Contains(repo, "://") && strings.Contains(repo, ":") && !strings.HasPrefix(repo, "/") && !strings.HasPrefix(repo, "."):
+		hostPart, p, _ := strings.Cut(repo, ":")
+		if i := strings.LastIndex(hostPart, "@"); i >= 0 {
+			hostPart = hostPart[i+1:]
+		}
+		if hostPart == "" || strings.Contains(hostPart, "/") {
+			return "", false
+		}
+		host, path = hostPart, p
+	default:
+		return "", false
+	}
+	if strings.EqualFold(host, "ssh.dev.azure.com") {
+		parts := strings.Split(strings.TrimPrefix(path, "v3/"), "/")
+		if len(parts) == 3 {
+			return "https://dev.azure.com/" + parts[0] + "/" + parts[1] + "/_git/" + parts[2], true
+		}
+	}
+	if strings.EqualFold(host, "vs-ssh.visualstudio.com") {
+		parts := strings.Split(strings.TrimPrefix(path, "v3/"), "/")
+		if len(parts) == 3 {
+			return "https://" + parts[0] + ".visualstudio.com/" + parts[1] + "/_git/" + parts[2], true
+		}
+	}
+	return "https://" + host + "/" + strings.TrimPrefix(path, "/"), true
 }
