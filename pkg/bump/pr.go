@@ -122,7 +122,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		res.Attempts = attempt
 		c, err := once(ctx, repo, req, res, "")
 		switch {
-		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun:
+		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
 			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
 				res.Branch, req.Image.Tag, req.Chart, strings.Join(req.Envs, ", ")))
