@@ -75,7 +75,11 @@ unless --pr-overwrite.
 
 Git auth: HTTPS takes a token from TAGBUMP_GIT_TOKEN, else GITHUB_TOKEN,
 SYSTEM_ACCESSTOKEN or CI_JOB_TOKEN, sent as basic auth and never put in a
-URL. SSH uses --ssh-key or an ssh-agent and checks host keys against
+URL. The basic-auth user name is TAGBUMP_GIT_USER, else the CI system's
+(x-access-token on GitHub, build on Azure, oauth2 on GitLab; with
+CI_JOB_TOKEN gitlab-ci-token), else "tagbump". Credentials in the --repo
+URL are used only when no token is configured, with a warning; they are
+never printed. SSH uses --ssh-key or an ssh-agent and checks host keys against
 known_hosts (--known-hosts).`,
 		Example: `  tagbump bump --repo https://git.example.com/helm-charts --chart app-service \
     --env staging --image registry.example.com/app-service:app-service-123`,
@@ -93,7 +97,7 @@ known_hosts (--known-hosts).`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Repo, "repo", "", "charts repository: https or ssh URL, or a local path")
 	f.StringVar(&opts.Branch, "branch", "", "branch to bump (default: the repository's default branch)")
-	f.StringVar(&opts.Chart, "chart", "", "chart directory name")
+	f.StringVar(&opts.Chart, "chart", "", "chart directory name (needed when --values-file has {chart}; names the chart in the commit subject)")
 	f.StringSliceVar(&opts.Envs, "env", nil, "environment; repeat for several (one commit)")
 	f.StringVar(&opts.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
 	f.StringVar(&opts.Image, "image", "", "image to deploy: REGISTRY/REPO:TAG[@sha256:...]")
@@ -209,8 +213,8 @@ func ciResult(r *bump.Result) ci.Result {
 
 // request turns flags into a bump.Request, refusing bad combinations.
 func (o *BumpOptions) request() (bump.Request, error) {
-	if o.Repo == "" || o.Chart == "" || len(o.Envs) == 0 || o.Image == "" {
-		return bump.Request{}, usageErr(fmt.Errorf("--repo, --chart, --env and --image are required"))
+	if o.Repo == "" || len(o.Envs) == 0 || o.Image == "" {
+		return bump.Request{}, usageErr(fmt.Errorf("--repo, --env and --image are required (and --chart, unless --values-file has no {chart})"))
 	}
 	if o.MaxAttempts < 1 {
 		return bump.Request{}, usageErr(fmt.Errorf("invalid --max-attempts %d: use 1 or more", o.MaxAttempts))
@@ -277,6 +281,11 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 }
 
 func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *bump.Result) error {
+	for _, c := range res.Files {
+		for _, a := range c.AlsoChanges {
+			lg.Info("anchored value: also changes "+a, "file", c.File, "key", c.Key)
+		}
+	}
 	if opts.Output.Format == "json" {
 		return opts.Output.print(streams.Out, "", res)
 	}
@@ -307,6 +316,13 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 	return nil
 }
 
+// indent indents the lines of s by four spaces, leaving blank lines empty.
 func indent(s string) string {
-	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ") + "\n"
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "    " + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
 }
