@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -83,6 +84,12 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
 	}
 	user, token, ok := env.Token(os.Getenv, address.Host(repo))
+	if u, err := url.Parse(repo); !ok && err == nil && u.User != nil {
+		// No token configured: Git uses the URL's credentials, and so
+		// does the API.
+		user = u.User.Username()
+		token, ok = u.User.Password()
+	}
 	if !ok {
 		return nil, &exitError{code: ExitAuth, err: fmt.Errorf("--pr: no token for the %s API of %s: set TAGBUMP_GIT_TOKEN (the CI system's own token is used only for its own host)", kind, address.Redact(repo))}
 	}

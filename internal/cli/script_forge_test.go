@@ -17,7 +17,8 @@ import (
 //
 //	forge KIND REPO DIR   start a fake KIND host (github, gitlab, azure, bitbucket) with repository
 //	                      REPO holding the files under $WORK/DIR; sets $FORGE (base URL), $FORGE_TOKEN,
-//	                      $FORGE_RO_TOKEN (may push, may not open PRs) and $FORGE_REPO (clone URL)
+//	                      $FORGE_HOST (host:port), $FORGE_RO_TOKEN (may push, may not open PRs) and
+//	                      $FORGE_REPO (clone URL)
 //	forgeprs              print each pull request: #N state head->base labels=.. reviewers=.. automerge=..
 //	                      comments=N, then its title
 //	forgemerge N          merge pull request N with a merge commit
@@ -81,6 +82,7 @@ func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 		f.Close()
 	})
 	ts.Setenv("FORGE", f.URL)
+	ts.Setenv("FORGE_HOST", strings.TrimPrefix(f.URL, "http://"))
 	ts.Setenv("FORGE_TOKEN", f.Token)
 	ts.Setenv("FORGE_RO_TOKEN", f.ReadOnlyToken)
 	clone := f.URL + "/" + args[1]

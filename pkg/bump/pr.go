@@ -77,6 +77,10 @@ func (e *BranchTakenError) Error() string {
 // prBranch expands the PR branch template.
 func (r *Request) prBranch() (string, error) {
 	tmpl := cmp.Or(r.PR.Branch, DefaultPRBranch)
+	if r.Chart == "" {
+		// No chart (a values file template without {chart}): tagbump/{env}.
+		tmpl = strings.NewReplacer("{chart}-", "", "{chart}", "").Replace(tmpl)
+	}
 	b := strings.NewReplacer("{chart}", r.Chart, "{env}", strings.Join(r.Envs, "+")).Replace(tmpl)
 	if b == "" || strings.ContainsAny(b, " ~^:?*[\\") || strings.Contains(b, "..") || strings.Contains(b, "@{") ||
 		strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".lock") || strings.Contains(b, "//") || strings.HasPrefix(b, "-") {
@@ -125,7 +129,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
 			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
-				res.Branch, req.Image.Tag, req.Chart, strings.Join(req.Envs, ", ")))
+				res.Branch, req.Image.Tag, cmp.Or(req.Chart, req.Image.Repository), strings.Join(req.Envs, ", ")))
 			if err != nil {
 				return nil, err
 			}
@@ -326,7 +330,7 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	}
 	if strings.TrimSpace(body) == "" {
 		var b strings.Builder
-		fmt.Fprintf(&b, "Sets **%s** to `%s` in %s.\n\n%s", r.Chart, r.Image.String(), strings.Join(r.Envs, ", "), table.String())
+		fmt.Fprintf(&b, "Sets **%s** to `%s` in %s.\n\n%s", cmp.Or(r.Chart, r.Image.Repository), r.Image.String(), strings.Join(r.Envs, ", "), table.String())
 		if r.digest != "" {
 			fmt.Fprintf(&b, "\nImage digest: `%s`\n", r.digest)
 		}
