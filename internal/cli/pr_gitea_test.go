@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,8 +117,25 @@ func TestPRGitea(t *testing.T) {
 	}
 
 	t.Run("create, update, unchanged re-run", func(t *testing.T) {
-		url := newRepo(t, "create-update")
+		// Through a counting proxy, to log the requests of each bump.
+		var api, git atomic.Int64
+		target, _ := neturl.Parse(g.URL)
+		rp := httputil.NewSingleHostReverseProxy(target)
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				api.Add(1)
+			} else {
+				git.Add(1)
+			}
+			rp.ServeHTTP(w, r)
+		}))
+		defer proxy.Close()
+		url := strings.Replace(newRepo(t, "create-update"), g.URL, proxy.URL, 1)
+		counts := func(what string) {
+			t.Logf("gitea %s: %d API requests, %d Git requests", what, api.Swap(0), git.Swap(0))
+		}
 		r := mustBump(t, url, "1.1.0")
+		counts("create")
 		if r.PRAction != "created" || r.PRNumber == 0 || r.PRBranch != "tagbump/app-prod" || !strings.HasPrefix(r.PRURL, g.URL+"/") || !r.Pushed {
 			t.Fatalf("first bump: %+v", r)
 		}
@@ -130,7 +151,10 @@ func TestPRGitea(t *testing.T) {
 			t.Errorf("PR: %+v", pr)
 		}
 
+		api.Store(0)
+		git.Store(0)
 		r2 := mustBump(t, url, "1.2.0")
+		counts("update")
 		if r2.PRAction != "updated" || r2.PRNumber != r.PRNumber || r2.Commit == r.Commit {
 			t.Fatalf("second bump: %+v (first %+v)", r2, r)
 		}
@@ -141,7 +165,10 @@ func TestPRGitea(t *testing.T) {
 			t.Errorf("PR branch has %q", got)
 		}
 
+		api.Store(0)
+		git.Store(0)
 		r3 := mustBump(t, url, "1.2.0")
+		counts("identical re-run")
 		if r3.PRAction != "unchanged" || r3.Pushed || r3.Commit != r2.Commit || r3.PRNumber != r.PRNumber {
 			t.Errorf("identical re-run: %+v", r3)
 		}
