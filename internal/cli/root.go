@@ -105,6 +105,9 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdVerify(streams, nil),
 		NewCmdPush(streams, nil),
 		NewCmdTag(streams, nil),
+		NewCmdHistory(streams, nil),
+		NewCmdRollback(streams, nil),
+		NewCmdPromote(streams, nil),
 	)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

@@ -54,6 +54,18 @@ func (e *NoTargetError) Error() string {
 var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 func (r *Request) validate() error {
+	if err := r.validateTarget(); err != nil {
+		return err
+	}
+	if r.Image.Tag == "" {
+		return &InputError{"--image", r.Image.String(), "a tag is required"}
+	}
+	return nil
+}
+
+// validateTarget checks what every command that writes values files needs:
+// repository, chart, environments, values file and attempts.
+func (r *Request) validateTarget() error {
 	if r.Repo == "" {
 		return &InputError{"--repo", "", "a charts repository URL or path is required"}
 	}
@@ -67,9 +79,6 @@ func (r *Request) validate() error {
 		if !safeName.MatchString(e) {
 			return &InputError{"--env", e, "use letters, digits, '.', '_' and '-' (at most 63, no path separators or spaces)"}
 		}
-	}
-	if r.Image.Tag == "" {
-		return &InputError{"--image", r.Image.String(), "a tag is required"}
 	}
 	if r.MaxAttempts < 0 {
 		return &InputError{"--max-attempts", fmt.Sprint(r.MaxAttempts), "use 1 or more"}
@@ -99,9 +108,12 @@ func (r *Request) valuesPath(env string) (string, error) {
 
 // A planned edit: the new content of each file and what changed.
 type planned struct {
-	files   map[string][]byte
-	changes []FileChange
-	diffs   []string
+	files    map[string][]byte
+	changes  []FileChange
+	diffs    []string
+	req      *Request // the request the plan was made for, when not the caller's
+	images   []string // Result.Images
+	warnings []string // added to Result.Warnings
 }
 
 func (p *planned) outcome() string {
@@ -146,7 +158,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if err != nil {
 			return nil, err
 		}
-		out, changes, err := editFile(file, env, src, req)
+		out, changes, err := editImages(file, env, src, req)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +197,7 @@ func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange,
 		if t.image != nil && t.image.Form == "string" {
 			oldTag = t.image.Tag
 			newVal = t.image.Repository + ":" + req.Image.Tag
-			if req.WriteDigest {
+			if req.WriteDigest && (!req.soft || t.image.Digest != "") {
 				newVal += "@" + req.digest
 			}
 		}
@@ -206,6 +218,9 @@ func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange,
 			}
 			if dkey == "" {
 				dkey = siblingDigest(out, t.key)
+			}
+			if dkey == "" && req.soft {
+				continue // a rollback or promote writes digests only where there are some
 			}
 			if dkey == "" {
 				return nil, nil, &InputError{"--digest", file, "the image block at " + t.key + " has no digest key: name one with --digest-key"}
@@ -277,6 +292,9 @@ func downgrade(oldTag, newTag string) string {
 
 // message renders the commit message: subject, body and trailers.
 func (p *planned) message(req *Request) (string, error) {
+	if p.req != nil {
+		req = p.req
+	}
 	tmpl := req.Message
 	if tmpl == "" {
 		tmpl = DefaultMessage
@@ -298,6 +316,7 @@ func (p *planned) message(req *Request) (string, error) {
 		"Tag":    req.Image.Tag,
 		"OldTag": oldTag,
 		"Digest": req.digest,
+		"Tags":   req.tagList(),
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
@@ -320,10 +339,7 @@ func (p *planned) message(req *Request) (string, error) {
 		}
 		fmt.Fprintf(&b, "- %s %s: %s → %s\n", c.File, c.Key, display(c.Old), c.New)
 	}
-	trailers := req.Trailers
-	if req.digest != "" {
-		trailers = append([]Trailer{{"Image-Digest", req.digest}}, trailers...)
-	}
+	trailers := append(req.digestTrailers(), req.Trailers...)
 	if len(trailers) > 0 {
 		b.WriteString("\n")
 		for _, tr := range trailers {
