@@ -26,7 +26,9 @@ func (f *repoFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
 	fs.StringVar(&f.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	fs.StringVar(&f.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
-	fs.DurationVar(&f.Timeout, "timeout", 2*time.Minute, "fail a Git operation or registry request that takes longer than this")
+	if fs.Lookup("timeout") == nil { // promote's comes with the registry flags
+		fs.DurationVar(&f.Timeout, "timeout", 2*time.Minute, "fail a Git operation that takes longer than this")
+	}
 }
 
 func (f *repoFlags) gitOptions(env ci.Env) []gitrepo.Option {

@@ -98,6 +98,7 @@ var exitMap = []struct {
 	{isA[*bump.NoTargetError], ExitNotFound},
 	{isA[*bump.ConflictError], ExitConflict},
 	{isA[*bump.RolledBackError], ExitRefused},
+	{isA[*bump.DeployedMeanwhileError], ExitConflict},
 	{isA[*bump.NoHistoryError], ExitNotFound},
 	{isA[*bump.NothingToPromoteError], ExitNotFound},
 	{isA[*gitrepo.RejectedError], ExitRejected},

@@ -48,6 +48,7 @@ as usual.`,
 		},
 	}
 	f := cmd.Flags()
+	opts.Registry.register(f)
 	opts.repoFlags.register(f)
 	f.StringVar(&opts.From, "from", "", "source environment")
 	f.StringVar(&opts.To, "to", "", "target environment")
@@ -55,8 +56,11 @@ as usual.`,
 	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
 	f.StringArrayVar(&opts.RegistryHosts, "registry-host", nil, "registry host that receives TAGBUMP_REGISTRY_USERNAME/PASSWORD (repeatable)")
 	opts.commitFlags.register(f)
-	opts.Registry.register(f)
-	f.Lookup("timeout").Usage = "fail a registry request that makes no progress for this long"
+	// As in bump, --timeout bounds each Git operation too.
+	timeout := f.Lookup("timeout")
+	timeout.Usage = "fail a registry request or Git operation that takes longer than this"
+	_ = timeout.Value.Set("2m")
+	timeout.DefValue = timeout.Value.String()
 	return cmd
 }
 
@@ -70,6 +74,7 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 	if opts.From == "" || opts.To == "" {
 		return nil, usageErr(fmt.Errorf("--from and --to are required"))
 	}
+	opts.repoFlags.Timeout = opts.Registry.Timeout
 	req, err := opts.commitFlags.request(&opts.repoFlags, env, opts.To)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package bump
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"fmt"
 	"regexp"
 	"strings"
@@ -133,6 +135,12 @@ func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit
 	deps, err := deployments(ctx, snap, file, limit)
 	if err != nil {
 		return nil, err
+	}
+	if len(deps) == 0 {
+		// No deployments: say so when the file itself is missing.
+		if _, err := snap.ReadFile(ctx, file); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: check --chart, --env and --values-file", err)
+		}
 	}
 	return &HistoryResult{Repo: repo.URL(), Branch: branch, File: file, Deployments: deps}, nil
 }

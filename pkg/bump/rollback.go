@@ -82,13 +82,26 @@ func Rollback(ctx context.Context, rr RollbackRequest, opts ...Option) (*Result,
 		}
 	}
 	req := rr.Request
-	req.planner = rr.plan
+	var first string // the newest deployment the first attempt undid
+	req.planner = func(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, error) {
+		return rr.plan(ctx, snap, req, &first)
+	}
 	return run(ctx, req, o)
+}
+
+// DeployedMeanwhileError reports a deployment that landed while a
+// rollback was retrying a lost race: undoing it too would guess.
+type DeployedMeanwhileError struct {
+	File, Commit string
+}
+
+func (e *DeployedMeanwhileError) Error() string {
+	return fmt.Sprintf("roll back %s: the branch moved and commit %s deployed meanwhile: check the history (tagbump history) and run the rollback again", e.File, e.Commit)
 }
 
 // plan finds the deployments to undo on the snapshot and plans writing the
 // values from before them.
-func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, error) {
+func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, first *string) (*planned, error) {
 	env := req.Envs[0]
 	file, _ := req.valuesPath(env)
 	deps, err := deployments(ctx, snap, file, rr.Steps)
@@ -97,6 +110,12 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 	}
 	if len(deps) < rr.Steps {
 		return nil, &NoHistoryError{File: file, Found: len(deps), Steps: rr.Steps}
+	}
+	switch {
+	case *first == "":
+		*first = deps[0].Commit
+	case deps[0].Commit != *first:
+		return nil, &DeployedMeanwhileError{File: file, Commit: deps[0].Commit}
 	}
 	// restore holds, per tag key, the change of the oldest undone
 	// deployment that touched it: its Old is the value to write back.
