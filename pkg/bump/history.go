@@ -3,8 +3,8 @@ package bump
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"strings"
 	"time"
