@@ -33,6 +33,17 @@ func (r *Request) makePlan(ctx context.Context, snap *gitrepo.Snapshot) (*planne
 	if r.planner != nil {
 		return r.planner(ctx, snap, r)
 	}
+	if !r.AllowRolledBack {
+		// The guard reads the last GuardDepth commits: fetch them with
+		// the values files in the one request that reading the files
+		// takes anyway. On error, the reads fetch as usual.
+		var files []string
+		for _, env := range r.Envs {
+			f, _ := r.valuesPath(env)
+			files = append(files, f)
+		}
+		_ = snap.Prefetch(ctx, files, GuardDepth)
+	}
 	p, err := plan(ctx, snap, r)
 	if err != nil {
 		return nil, err

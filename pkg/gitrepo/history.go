@@ -1,12 +1,15 @@
 package gitrepo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
@@ -15,11 +18,11 @@ import (
 )
 
 // History pages: the first page of FileHistory is small (a deployment is
-// usually recent), later pages double up to historyMaxPage commits, which
-// bounds the memory one page's trees take.
+// usually recent), later pages grow fourfold up to historyMaxPage commits,
+// which bounds the memory one page's trees take.
 const (
 	historyFirstPage = 64
-	historyMaxPage   = 1024
+	historyMaxPage   = 2048
 )
 
 // ErrNoHistory means the server cannot send history without blobs (it
@@ -34,16 +37,74 @@ func (s *Snapshot) Log(ctx context.Context, n int) ([]*object.Commit, error) {
 	if n < 1 {
 		return nil, nil
 	}
-	st, err := s.historyPage(ctx, s.tip, n, packp.FilterTreeDepth(0))
-	if err != nil {
-		return nil, s.repo.classify("read history of", err)
+	st := s.objects
+	if !s.holdsCommits(n) {
+		var err error
+		if st, err = s.historyPage(ctx, s.tip, n, packp.FilterTreeDepth(0)); err != nil {
+			return nil, s.repo.classify("read history of", err)
+		}
 	}
 	var out []*object.Commit
-	err = firstParents(st, s.tip, n, func(c *object.Commit) error {
+	err := firstParents(st, s.tip, n, func(c *object.Commit) error {
 		out = append(out, c)
 		return nil
 	})
 	return out, err
+}
+
+// Prefetch fetches, in one upload-pack request, the blobs at paths in the
+// tip and the newest depth commits of history (without trees), so that
+// ReadFile of those paths and Log of up to depth commits then send no
+// request of their own. It does nothing for a local clone or a snapshot
+// from a full fetch, and skips paths that are not files in the tip. An
+// error leaves the snapshot as it was: ReadFile and Log fetch as usual.
+func (s *Snapshot) Prefetch(ctx context.Context, paths []string, depth int) error {
+	st, ok := s.objects.(*memory.Storage)
+	if s.repo.local != nil || !s.partial || !ok {
+		return nil
+	}
+	wants := []plumbing.Hash{s.tip}
+	for _, p := range paths {
+		p, err := cleanPath(p)
+		if err != nil {
+			continue
+		}
+		if e, err := s.entry(p); err == nil && e.Mode.IsFile() {
+			wants = append(wants, e.Hash)
+		}
+	}
+	tmp := memory.NewStorage()
+	if err := s.fetchInto(ctx, tmp, wants, depth, packp.FilterTreeDepth(0)); err != nil {
+		return s.repo.classify("prefetch from", err)
+	}
+	for _, objs := range []map[plumbing.Hash]plumbing.EncodedObject{tmp.Commits, tmp.Blobs} {
+		for _, obj := range objs {
+			if _, err := st.SetEncodedObject(obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// holdsCommits reports whether the snapshot's storage already has n
+// commits of first-parent history from the tip (or all of it).
+func (s *Snapshot) holdsCommits(n int) bool {
+	if s.repo.local != nil {
+		return true
+	}
+	h := s.tip
+	for i := 0; i < n; i++ {
+		c, err := object.GetCommit(s.objects, h)
+		if err != nil {
+			return false
+		}
+		if len(c.ParentHashes) == 0 {
+			return true
+		}
+		h = c.ParentHashes[0]
+	}
+	return true
 }
 
 // FileChange is a commit of the first-parent history in which the blob at
@@ -80,9 +141,10 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 			return nil, s.repo.classify("read history of", err)
 		}
 		next := plumbing.ZeroHash
+		w := newPathWalker(st, p)
 		err = firstParents(st, start, page, func(c *object.Commit) error {
 			walked++
-			blob, err := blobAt(st, c, p)
+			blob, err := w.blobAt(c)
 			if err != nil {
 				return err
 			}
@@ -108,7 +170,7 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 		if max > 0 && walked >= max {
 			return out, nil
 		}
-		start, page = next, min(2*page, historyMaxPage)
+		start, page = next, min(4*page, historyMaxPage)
 	}
 	// The root commit: it changed the file when it has it.
 	if newer != nil && !newerBlob.IsZero() {
@@ -252,22 +314,78 @@ func firstParents(st storer.EncodedObjectStorer, start plumbing.Hash, n int, fn 
 	return nil
 }
 
-// blobAt returns the hash of the blob at p in c's tree, zero when there is
-// none (or p is not a file).
-func blobAt(st storer.EncodedObjectStorer, c *object.Commit, p string) (plumbing.Hash, error) {
-	t, err := object.GetTree(st, c.TreeHash)
+// pathWalker finds the blob at one path in commit trees, reading each
+// tree's raw entries for just the name it needs and skipping subtrees that
+// did not change since the previous commit it looked at.
+type pathWalker struct {
+	st    storer.EncodedObjectStorer
+	names []string
+	// last holds, per level, the tree hash seen last and what it gave.
+	last []struct{ tree, child plumbing.Hash }
+}
+
+func newPathWalker(st storer.EncodedObjectStorer, p string) *pathWalker {
+	names := strings.Split(p, "/")
+	return &pathWalker{st: st, names: names, last: make([]struct{ tree, child plumbing.Hash }, len(names))}
+}
+
+// blobAt returns the hash of the blob at the walker's path in c's tree,
+// zero when there is none (or the path is not a file there).
+func (w *pathWalker) blobAt(c *object.Commit) (plumbing.Hash, error) {
+	h := c.TreeHash
+	for i, name := range w.names {
+		if w.last[i].tree == h && !h.IsZero() {
+			h = w.last[i].child
+			continue
+		}
+		child, mode, err := w.entry(h, name)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", short(c.Hash), err)
+		}
+		last := i == len(w.names)-1
+		if (!last && mode != filemode.Dir) || (last && !mode.IsFile()) {
+			child = plumbing.ZeroHash
+		}
+		w.last[i].tree, w.last[i].child = h, child
+		h = child
+		if h.IsZero() {
+			return h, nil
+		}
+	}
+	return h, nil
+}
+
+// entry finds name in the raw tree tree: entries are "mode name\0hash".
+func (w *pathWalker) entry(tree plumbing.Hash, name string) (plumbing.Hash, filemode.FileMode, error) {
+	obj, err := w.st.EncodedObject(plumbing.TreeObject, tree)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", short(c.Hash), err)
+		return plumbing.ZeroHash, 0, err
 	}
-	e, err := t.FindEntry(p)
-	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-		return plumbing.ZeroHash, nil
-	}
+	rd, err := obj.Reader()
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", short(c.Hash), err)
+		return plumbing.ZeroHash, 0, err
 	}
-	if !e.Mode.IsFile() {
-		return plumbing.ZeroHash, nil
+	defer rd.Close()
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return plumbing.ZeroHash, 0, err
 	}
-	return e.Hash, nil
+	for len(b) > 0 {
+		sp := bytes.IndexByte(b, ' ')
+		nul := bytes.IndexByte(b, 0)
+		if sp < 0 || nul < sp || nul+21 > len(b) {
+			return plumbing.ZeroHash, 0, fmt.Errorf("tree %s: malformed entry", short(tree))
+		}
+		if string(b[sp+1:nul]) == name {
+			mode, err := filemode.New(string(b[:sp]))
+			if err != nil {
+				return plumbing.ZeroHash, 0, err
+			}
+			var h plumbing.Hash
+			copy(h[:], b[nul+1:nul+21])
+			return h, mode, nil
+		}
+		b = b[nul+21:]
+	}
+	return plumbing.ZeroHash, 0, nil
 }

@@ -161,3 +161,36 @@ func testHistoryLocal(t *testing.T, s *testenv.GitServer, changed []string) {
 		t.Fatalf("Log without filter support: %v, want ErrNoHistory", err)
 	}
 }
+
+// TestPrefetch checks that one request brings the values file and the
+// last commits: ReadFile and Log then send nothing.
+func TestPrefetch(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	s.MustCreateRepo(t, "charts", seedFiles())
+	for i := range 5 {
+		if _, err := s.CommitFiles("charts", "main", map[string]string{"web/values-prod.yaml": fmt.Sprintf("image:\n  tag: \"1.0.%d\"\n", i)}, "commit"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := open(t, s.URL("charts"))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snap.Prefetch(ctx, []string{"app/values-prod.yaml", "missing.yaml"}, 50); err != nil {
+		t.Fatal(err)
+	}
+	before := r.Stats()
+	b, err := snap.ReadFile(ctx, "app/values-prod.yaml")
+	if err != nil || string(b) != "image:\n  tag: \"0.9.0\"\n" {
+		t.Fatalf("ReadFile = %q, %v", b, err)
+	}
+	log, err := snap.Log(ctx, 50)
+	if err != nil || len(log) != 6 {
+		t.Fatalf("Log: %d commits, %v; want all 6", len(log), err)
+	}
+	if n := r.Stats().UploadPacks - before.UploadPacks; n != 0 {
+		t.Errorf("ReadFile and Log after Prefetch sent %d requests, want 0", n)
+	}
+}
