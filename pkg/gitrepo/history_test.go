@@ -152,6 +152,9 @@ func testHistoryLocal(t *testing.T, s *testenv.GitServer, changed []string) {
 
 	nf := testenv.NewGitServer(t, testenv.WithAllowFilter(false))
 	nf.MustCreateRepo(t, "charts", seedFiles())
+	if _, err := nf.CommitFiles("charts", "main", map[string]string{"README.md": "two\n"}, "second"); err != nil {
+		t.Fatal(err)
+	}
 	r := open(t, nf.URL("charts"))
 	snap, err = r.Fetch(ctx, "main")
 	if err != nil {
