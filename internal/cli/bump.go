@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -204,6 +205,7 @@ func ciResult(r *bump.Result) ci.Result {
 
 // request turns flags into a bump.Request, refusing bad combinations.
 func (o *BumpOptions) request() (bump.Request, error) {
+	o.Images = slices.DeleteFunc(o.Images, func(s string) bool { return s == "" }) // --image "" is no image
 	if o.Repo == "" || o.Chart == "" || len(o.Envs) == 0 || len(o.Images) == 0 {
 		return bump.Request{}, usageErr(fmt.Errorf("--repo, --chart, --env and --image are required"))
 	}
