@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -31,8 +32,8 @@ func (f *repoFlags) register(fs *pflag.FlagSet) {
 	}
 }
 
-func (f *repoFlags) gitOptions(env ci.Env) []gitrepo.Option {
-	return append(gitOptions(env, f.Repo, f.SSHKey, f.KnownHosts, f.Timeout), gitrepo.WithLogger(slogLogger()))
+func (f *repoFlags) gitOptions(ctx context.Context, env ci.Env) []gitrepo.Option {
+	return append(gitOptions(env, f.Repo, f.SSHKey, f.KnownHosts, f.Timeout), gitrepo.WithLogger(slogLogger(ctx).With(env.LogFields()...)))
 }
 
 // commitFlags are the flags of rollback and promote that shape the commit
@@ -94,7 +95,7 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 
 // bumpOptions are the pkg/bump options of a command: Git access and the
 // logger, whose lines carry the CI run.
-func (r *repoFlags) bumpOptions(env ci.Env) []bump.Option {
-	logger := slogLogger().With(env.LogFields()...)
-	return []bump.Option{bump.WithGitOptions(r.gitOptions(env)...), bump.WithLogger(logger)}
+func (r *repoFlags) bumpOptions(ctx context.Context, env ci.Env) []bump.Option {
+	logger := slogLogger(ctx).With(env.LogFields()...)
+	return []bump.Option{bump.WithGitOptions(r.gitOptions(ctx, env)...), bump.WithLogger(logger)}
 }

@@ -64,7 +64,7 @@ func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) err
 	env := ci.Detect(os.Getenv)
 	res, err := bump.History(cmd.Context(), bump.HistoryRequest{
 		Repo: opts.Repo, Branch: opts.Branch, Chart: opts.Chart, Env: opts.Env, ValuesFile: opts.ValuesFile, Limit: opts.Limit,
-	}, opts.bumpOptions(env)...)
+	}, opts.bumpOptions(cmd.Context(), env)...)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) err
 			}
 			images = append(images, s)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", short(d.Commit), d.Date.Format("2006-01-02 15:04"), d.Kind, d.Author,
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Commit[:12], d.Date.Format("2006-01-02 15:04"), d.Kind, d.Author,
 			strings.Join(images, ", "), d.CIRun)
 	}
 	return w.Flush()

@@ -67,7 +67,7 @@ as usual.`,
 func runPromote(cmd *cobra.Command, streams IOStreams, opts *PromoteOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doPromote(cmd, env, opts)
-	return finishCommit(streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
 }
 
 func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Result, error) {
@@ -84,6 +84,6 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 	if err != nil {
 		return nil, err
 	}
-	bopts := append(opts.bumpOptions(env), bump.WithRegistryOptions(ropts...))
+	bopts := append(opts.bumpOptions(cmd.Context(), env), bump.WithRegistryOptions(ropts...))
 	return bump.Promote(cmd.Context(), bump.PromoteRequest{Request: req, From: opts.From}, bopts...)
 }

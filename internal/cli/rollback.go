@@ -59,7 +59,7 @@ undo the rollback; a newer tag deploys as usual.`,
 func runRollback(cmd *cobra.Command, streams IOStreams, opts *RollbackOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doRollback(cmd, env, opts)
-	return finishCommit(streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
 }
 
 func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Result, error) {
@@ -76,5 +76,5 @@ func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Re
 	if err != nil {
 		return nil, err
 	}
-	return bump.Rollback(cmd.Context(), bump.RollbackRequest{Request: req, To: opts.To, Steps: opts.Steps}, opts.bumpOptions(env)...)
+	return bump.Rollback(cmd.Context(), bump.RollbackRequest{Request: req, To: opts.To, Steps: opts.Steps}, opts.bumpOptions(cmd.Context(), env)...)
 }
