@@ -30,7 +30,8 @@ environment changed, the tag (and digest) it had before: a new commit on the
 branch tip with the same byte-exact edit as bump, races retried, never
 forced. It is not a git revert of the old commit, so it applies whatever
 was committed since. --steps N undoes the last N deployments; --to TAG
-writes TAG instead. The downgrade guard does not apply.
+writes TAG instead. The downgrade guard does not apply. Rollbacks and the
+deployments they undid are skipped, so a second rollback goes further back.
 
 The commit is "revert(<env>): roll back <chart> to <tag>" with the trailers
 Rolls-Back: <commit> and Rolled-Back-Tag: <tag>. Afterwards bump refuses to

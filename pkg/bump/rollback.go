@@ -104,7 +104,7 @@ func (e *DeployedMeanwhileError) Error() string {
 func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, first *string) (*planned, error) {
 	env := req.Envs[0]
 	file, _ := req.valuesPath(env)
-	deps, err := deployments(ctx, snap, file, rr.Steps)
+	all, deps, err := undoable(ctx, snap, file, rr.Steps)
 	if err != nil {
 		return nil, err
 	}
@@ -113,9 +113,9 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 	}
 	switch {
 	case *first == "":
-		*first = deps[0].Commit
-	case deps[0].Commit != *first:
-		return nil, &DeployedMeanwhileError{File: file, Commit: deps[0].Commit}
+		*first = all[0].Commit
+	case all[0].Commit != *first:
+		return nil, &DeployedMeanwhileError{File: file, Commit: all[0].Commit}
 	}
 	// restore holds, per tag key, the change of the oldest undone
 	// deployment that touched it: its Old is the value to write back.
@@ -164,6 +164,37 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 	}
 	p.req, p.images = &derived, derived.imageNames()
 	return p, nil
+}
+
+// undoable returns the newest deployments of file (all) and, of those, the
+// newest n a rollback may undo: rollbacks and the deployments they undid
+// are skipped, so a second rollback goes further back instead of
+// redeploying what the first took away.
+func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) (all, out []Deployment, err error) {
+	for want := n + 4; ; want *= 4 {
+		all, err = deployments(ctx, snap, file, want)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = out[:0]
+		undone := map[string]bool{}
+		for _, d := range all {
+			switch {
+			case d.Kind == KindRollback:
+				for _, c := range d.RollsBack {
+					undone[c] = true
+				}
+			case !undone[d.Commit]:
+				out = append(out, d)
+			}
+			if len(out) == n {
+				return all, out, nil
+			}
+		}
+		if len(all) < want {
+			return all, out, nil // the whole history was read
+		}
+	}
 }
 
 var rollbackSubject = regexp.MustCompile(`^revert\(([^)]*)\): roll back (\S+) to `)
