@@ -16,6 +16,7 @@ type PromoteOptions struct {
 	From, To       string
 	NoVerify       bool
 	AllowDowngrade bool
+	AllowRolled    bool
 	RegistryHosts  []string
 	Registry       registryFlags
 }
@@ -32,8 +33,9 @@ for each image block of the source values file whose repository the target
 file also has, the tag, and the digest where the source has one. Each image
 is verified in its registry first (--no-verify skips that); when the source
 has a digest and the tag now points elsewhere, the promote is refused
-(exit 4). The downgrade guard, --dry-run, --output json, the CI outputs and
-the commit trailers work as in bump, plus Promoted-From: <env>@<commit>.
+(exit 4). The downgrade guard, the rollback guard (--allow-rolled-back),
+--dry-run, --output json, the CI outputs and the commit trailers work as in
+bump, plus Promoted-From: <env>@<commit>.
 
 Registry credentials from TAGBUMP_REGISTRY_USERNAME/PASSWORD go only to the
 hosts named with --registry-host; docker's and podman's config files apply
@@ -54,6 +56,7 @@ as usual.`,
 	f.StringVar(&opts.To, "to", "", "target environment")
 	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the images in their registries")
 	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
+	f.BoolVar(&opts.AllowRolled, "allow-rolled-back", false, "promote a tag even though a rollback in the target's last 50 commits took it away")
 	f.StringArrayVar(&opts.RegistryHosts, "registry-host", nil, "registry host that receives TAGBUMP_REGISTRY_USERNAME/PASSWORD (repeatable)")
 	opts.commitFlags.register(f)
 	// As in bump, --timeout bounds each Git operation too.
@@ -79,7 +82,7 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 	if err != nil {
 		return nil, err
 	}
-	req.Verify, req.AllowDowngrade = !opts.NoVerify, opts.AllowDowngrade
+	req.Verify, req.AllowDowngrade, req.AllowRolledBack = !opts.NoVerify, opts.AllowDowngrade, opts.AllowRolled
 	ropts, err := opts.Registry.options(opts.RegistryHosts...)
 	if err != nil {
 		return nil, err

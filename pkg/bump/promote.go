@@ -43,7 +43,8 @@ func (e *NothingToPromoteError) Error() string {
 // checked in its registry first, and a tag that no longer points at the
 // source's digest is refused (a *registry.RefusedError). The downgrade
 // guard applies as in a bump. The commit carries a Promoted-From trailer,
-// source-env@commit.
+// source-env@commit. The rollback guard applies as in a bump: a tag that a
+// rollback took away from the target is refused unless AllowRolledBack.
 func Promote(ctx context.Context, pr PromoteRequest, opts ...Option) (*Result, error) {
 	o := newOptions(opts)
 	if err := pr.validateTarget(); err != nil {
@@ -111,6 +112,12 @@ func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req 
 		return nil, err
 	}
 	p.req, p.images = &derived, derived.imageNames()
+	if p.outcome() == Changed && !req.AllowRolledBack {
+		// What staging runs may be what a rollback took away from prod.
+		if err := derived.rollbackGuard(ctx, snap, p); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
