@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -52,7 +51,7 @@ func (f *commitFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
 	fs.IntVar(&f.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try when other pipelines push first")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "do everything but push; print the diff and the commit message")
-	fs.BoolVar(&f.NoPush, "no-push", false, "with a local --repo: commit into the clone only")
+	fs.BoolVar(&f.NoPush, "no-push", false, "do everything but the push; print the diff and the commit message, write nothing to the Git repository")
 	fs.StringVar(&f.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
 	f.Output.register(fs)
 }
@@ -71,9 +70,6 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 	}
 	if f.DryRun && f.NoPush {
 		return bump.Request{}, usageErr(fmt.Errorf("--dry-run and --no-push conflict: --dry-run already pushes nothing"))
-	}
-	if fi, err := os.Stat(r.Repo); f.NoPush && (err != nil || !fi.IsDir()) {
-		return bump.Request{}, usageErr(fmt.Errorf("--no-push needs a local --repo: with a URL the commit would be thrown away; use --dry-run to see it"))
 	}
 	author := f.Author
 	if author == "" {

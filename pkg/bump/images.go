@@ -35,14 +35,9 @@ func (r *Request) makePlan(ctx context.Context, snap *gitrepo.Snapshot) (*planne
 	}
 	if !r.AllowRolledBack {
 		// The guard reads the last GuardDepth commits: fetch them with
-		// the values files in the one request that reading the files
-		// takes anyway. On error, the reads fetch as usual.
-		var files []string
-		for _, env := range r.Envs {
-			f, _ := r.valuesPath(env)
-			files = append(files, f)
-		}
-		_ = snap.Prefetch(ctx, files, GuardDepth)
+		// the files in the one request that reading the files takes
+		// anyway. On error, the reads fetch as usual.
+		_ = snap.PrefetchWithLog(ctx, GuardDepth, r.readPaths()...)
 	}
 	p, err := plan(ctx, snap, r)
 	if err != nil {
@@ -110,9 +105,9 @@ func resolveImages(ctx context.Context, req *Request, o *options) (string, error
 
 // editImages sets each image of req in one file's source: the request's
 // own image, or each of its edits in turn.
-func editImages(file, env string, src []byte, req *Request) ([]byte, []FileChange, error) {
+func editImages(file, env string, src, defaults []byte, req *Request) ([]byte, []FileChange, error) {
 	if len(req.more) == 0 {
-		return editFile(file, env, src, req)
+		return editFile(file, env, src, defaults, req)
 	}
 	var all []FileChange
 	out := src
@@ -127,7 +122,7 @@ func editImages(file, env string, src []byte, req *Request) ([]byte, []FileChang
 				return nil, nil, err
 			}
 		}
-		o, changes, err := editFile(file, env, out, &one)
+		o, changes, err := editFile(file, env, out, defaults, &one)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -145,11 +140,11 @@ func hasBlock(file string, src []byte, ref imageref.Ref) error {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	for _, im := range images {
-		if sameRepository(im, ref) {
+		if ref.Matches(im.Name()) {
 			return nil
 		}
 	}
-	return &NoTargetError{File: file, Repository: strings.TrimPrefix(ref.Name(), "/"), Images: images}
+	return &NoTargetError{File: file, Repository: ref.Name(), Images: images}
 }
 
 // imageNames lists the images a request sets.
@@ -159,7 +154,7 @@ func (r *Request) imageNames() []string {
 	}
 	names := make([]string, len(r.more))
 	for i, e := range r.more {
-		names[i] = strings.TrimPrefix(e.ref.String(), "/")
+		names[i] = e.ref.String()
 		if e.ref.Repository == "" {
 			names[i] = strings.Join(e.keys, ",") + "=" + e.ref.Tag
 		}
@@ -197,7 +192,7 @@ func (r *Request) digestTrailers() []Trailer {
 	var out []Trailer
 	for _, e := range r.more {
 		if e.digest != "" {
-			out = append(out, Trailer{"Image-Digest", strings.TrimPrefix(e.ref.Name(), "/") + "@" + e.digest})
+			out = append(out, Trailer{"Image-Digest", e.ref.Name() + "@" + e.digest})
 		}
 	}
 	return out

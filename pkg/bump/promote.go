@@ -89,11 +89,11 @@ func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req 
 	derived.Trailers = append([]Trailer{{"Promoted-From", pr.From + "@" + snap.Tip().String()}}, req.Trailers...)
 	var names []string
 	for _, s := range srcImages {
-		i := slices.IndexFunc(dstImages, func(d values.Image) bool { return imageName(d) == imageName(s) })
-		if i < 0 || s.Tag == "" || slices.Contains(names, imageName(s)) {
+		i := slices.IndexFunc(dstImages, func(d values.Image) bool { return imageref.SameRepository(d.Name(), s.Name()) })
+		if i < 0 || s.Tag == "" || slices.Contains(names, s.Name()) {
 			continue
 		}
-		names = append(names, imageName(s))
+		names = append(names, s.Name())
 		d := dstImages[i]
 		e := imageEdit{ref: imageref.Ref{Registry: d.Registry, Repository: d.Repository, Tag: s.Tag}, digest: s.Digest}
 		if req.Verify {
@@ -138,7 +138,7 @@ func readImages(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]val
 // across attempts) and returns its digest: a source digest the tag no
 // longer points at is refused.
 func verifyPromoted(ctx context.Context, s values.Image, verified map[string]string, o *options) (string, error) {
-	name := imageName(s) + ":" + s.Tag
+	name := s.Name() + ":" + s.Tag
 	if s.Digest != "" {
 		name += "@" + s.Digest
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -52,13 +53,13 @@ func (s *Snapshot) Log(ctx context.Context, n int) ([]*object.Commit, error) {
 	return out, err
 }
 
-// Prefetch fetches, in one upload-pack request, the blobs at paths in the
-// tip and the newest depth commits of history (without trees), so that
+// PrefetchWithLog is Prefetch that also brings the newest depth commits
+// of history (without trees), all in one upload-pack request, so that
 // ReadFile of those paths and Log of up to depth commits then send no
 // request of their own. It does nothing for a local clone or a snapshot
-// from a full fetch, and skips paths that are not files in the tip. An
-// error leaves the snapshot as it was: ReadFile and Log fetch as usual.
-func (s *Snapshot) Prefetch(ctx context.Context, paths []string, depth int) error {
+// from a full fetch. An error leaves the snapshot as it was: ReadFile and
+// Log fetch as usual.
+func (s *Snapshot) PrefetchWithLog(ctx context.Context, depth int, paths ...string) error {
 	st, ok := s.objects.(*memory.Storage)
 	if s.repo.local != nil || !s.partial || !ok {
 		return nil
@@ -69,7 +70,11 @@ func (s *Snapshot) Prefetch(ctx context.Context, paths []string, depth int) erro
 		if err != nil {
 			continue
 		}
-		if e, err := s.entry(p); err == nil && e.Mode.IsFile() {
+		e, err := s.entry(p)
+		if err != nil || !e.Mode.IsFile() || slices.Contains(wants, e.Hash) {
+			continue
+		}
+		if _, err := st.EncodedObject(plumbing.BlobObject, e.Hash); err != nil {
 			wants = append(wants, e.Hash)
 		}
 	}

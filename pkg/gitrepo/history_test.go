@@ -165,9 +165,9 @@ func testHistoryLocal(t *testing.T, s *testenv.GitServer, changed []string) {
 	}
 }
 
-// TestPrefetch checks that one request brings the values file and the
+// TestPrefetchWithLog checks that one request brings the values file and the
 // last commits: ReadFile and Log then send nothing.
-func TestPrefetch(t *testing.T) {
+func TestPrefetchWithLog(t *testing.T) {
 	s := testenv.NewGitServer(t)
 	s.MustCreateRepo(t, "charts", seedFiles())
 	for i := range 5 {
@@ -181,7 +181,7 @@ func TestPrefetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := snap.Prefetch(ctx, []string{"app/values-prod.yaml", "missing.yaml"}, 50); err != nil {
+	if err := snap.PrefetchWithLog(ctx, 50, "app/values-prod.yaml", "missing.yaml"); err != nil {
 		t.Fatal(err)
 	}
 	before := r.Stats()
