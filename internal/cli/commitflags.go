@@ -44,6 +44,7 @@ type commitFlags struct {
 	DryRun, NoPush bool
 	Dotenv         string
 	Output         outputFlag
+	PR             prFlags
 }
 
 func (f *commitFlags) register(fs *pflag.FlagSet) {
@@ -54,6 +55,15 @@ func (f *commitFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.NoPush, "no-push", false, "do everything but the push; print the diff and the commit message, write nothing to the Git repository")
 	fs.StringVar(&f.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
 	f.Output.register(fs)
+}
+
+// registerPR adds the pull request flags, with prBranch as --pr-branch's
+// default: a rollback's or promote's PR does not replace a bump's.
+func (f *commitFlags) registerPR(fs *pflag.FlagSet, prBranch string) {
+	f.PR.register(fs)
+	b := fs.Lookup("pr-branch")
+	_ = b.Value.Set(prBranch)
+	b.DefValue = prBranch
 }
 
 // request fills the repository and commit fields of a bump.Request, with
@@ -85,6 +95,9 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 	}
 	for _, t := range env.Trailers() {
 		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})
+	}
+	if req.PR, err = f.PR.request(env, r.Repo, r.Timeout); err != nil {
+		return bump.Request{}, err
 	}
 	return req, nil
 }

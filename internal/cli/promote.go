@@ -43,6 +43,9 @@ as usual.`,
 		Example: `  tagbump promote --repo https://git.example.com/helm-charts --chart app-service --from staging --to prod`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.PR.check(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -59,6 +62,7 @@ as usual.`,
 	f.BoolVar(&opts.AllowRolled, "allow-rolled-back", false, "promote a tag even though a rollback in the target's last 50 commits took it away")
 	f.StringArrayVar(&opts.RegistryHosts, "registry-host", nil, "registry host that receives TAGBUMP_REGISTRY_USERNAME/PASSWORD (repeatable)")
 	opts.commitFlags.register(f)
+	opts.registerPR(f, "tagbump/promote-{chart}-{env}")
 	// As in bump, --timeout bounds each Git operation too.
 	timeout := f.Lookup("timeout")
 	timeout.Usage = "fail a registry request or Git operation that takes longer than this"

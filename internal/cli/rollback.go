@@ -42,6 +42,9 @@ undo the rollback; a newer tag deploys as usual.`,
   tagbump rollback --repo https://git.example.com/helm-charts --chart app-service --env prod --to app-service-120`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.PR.check(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -54,6 +57,7 @@ undo the rollback; a newer tag deploys as usual.`,
 	f.StringVar(&opts.To, "to", "", "tag to roll back to (default: the value before the last deployment)")
 	f.IntVar(&opts.Steps, "steps", 1, "deployments to undo")
 	opts.commitFlags.register(f)
+	opts.registerPR(f, "tagbump/rollback-{chart}-{env}")
 	return cmd
 }
 

@@ -94,6 +94,9 @@ type Request struct {
 	// hash, the diff and the message), but nothing is written to the Git
 	// repository, a URL or a local clone alike.
 	NoPush bool
+	// PR, when set, sends the commit through a pull request (see
+	// PRRequest) instead of pushing it to Branch.
+	PR *PRRequest
 
 	digest string // the image's digest, when known (set by Run)
 
@@ -133,6 +136,9 @@ type Result struct {
 	// Images lists every image when a bump sets several, or a rollback
 	// or promote sets any.
 	Images []string `json:"images,omitempty"`
+	// PRResult is filled when Request.PR is set; Commit and Pushed then
+	// describe the PR branch.
+	PRResult
 }
 
 // FileChange is one value in one file, before and after.
@@ -266,6 +272,9 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 		}
 	}
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: req.digest, Warnings: warnings}
+	if req.PR != nil {
+		return runPR(ctx, repo, &req, res, &o)
+	}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	// lost is the commit of a push whose answer never arrived: it may or
 	// may not have landed, and the next fetch tells.
