@@ -43,26 +43,38 @@ func (r *Repo) push(ctx context.Context, c *Commit) error {
 		return err
 	}
 	defer sess.Close()
-	adv, err := sess.AdvertisedReferencesContext(ctx)
-	if err != nil {
-		return err
-	}
 	ref := plumbing.NewBranchReferenceName(c.Branch)
-	cur, ok := adv.References[ref.String()]
-	if !ok {
-		return fmt.Errorf("branch %q: %w", c.Branch, ErrNotFound)
+	var caps *capability.List
+	if r.ep.Protocol == "http" || r.ep.Protocol == "https" {
+		// Smart HTTP is stateless: the push needs no advertisement. The
+		// old tip is the one just fetched, and the server's
+		// compare-and-swap on it catches a branch that moved since; the
+		// capabilities are those every smart HTTP receive-pack has had
+		// since git 1.6.6.
+		caps = assumedReceivePackCaps()
+	} else {
+		r.stats.PushAdvertisements++
+		adv, err := sess.AdvertisedReferencesContext(ctx)
+		if err != nil {
+			return err
+		}
+		cur, ok := adv.References[ref.String()]
+		if !ok {
+			return fmt.Errorf("branch %q: %w", c.Branch, ErrNotFound)
+		}
+		if cur != c.Parent {
+			return fmt.Errorf("%w: %s is at %s, the commit was made on %s", ErrRace, ref, short(cur), short(c.Parent))
+		}
+		caps = adv.Capabilities
 	}
-	if cur != c.Parent {
-		return fmt.Errorf("%w: %s is at %s, the commit was made on %s", ErrRace, ref, short(cur), short(c.Parent))
-	}
-	req := packp.NewReferenceUpdateRequestFromCapabilities(adv.Capabilities)
-	req.Commands = []*packp.Command{{Name: ref, Old: c.Parent, New: c.Hash}}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(caps)
 	var progress bytes.Buffer
-	if adv.Capabilities.Supports(capability.Sideband64k) {
+	if caps.Supports(capability.Sideband64k) {
 		_ = req.Capabilities.Set(capability.Sideband64k)
-	} else if adv.Capabilities.Supports(capability.Sideband) {
+	} else if caps.Supports(capability.Sideband) {
 		_ = req.Capabilities.Set(capability.Sideband)
 	}
+	req.Commands = []*packp.Command{{Name: ref, Old: c.Parent, New: c.Hash}}
 	req.Progress = &limitedWriter{w: &progress, n: 64 << 10}
 	pack, err := c.pack()
 	if err != nil {
@@ -78,6 +90,17 @@ func (r *Repo) push(ctx context.Context, c *Commit) error {
 		}
 	}
 	return err
+}
+
+// assumedReceivePackCaps are the receive-pack capabilities an HTTP push
+// relies on without an advertisement: report-status, side-band-64k and
+// agent.
+func assumedReceivePackCaps() *capability.List {
+	caps := capability.NewList()
+	_ = caps.Set(capability.ReportStatus)
+	_ = caps.Set(capability.Sideband64k)
+	_ = caps.Set(capability.Agent, capability.DefaultAgent())
+	return caps
 }
 
 // pack encodes exactly the commit's new objects (no deltas: they are few
