@@ -44,10 +44,17 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 			r.dropV2()
 			return "", r.classify("default branch of", err)
 		}
-		head := refs["HEAD"]
-		if b, ok := strings.CutPrefix(head.target, "refs/heads/"); ok {
+		head, ok := refs["HEAD"]
+		if b, found := strings.CutPrefix(head.target, "refs/heads/"); found {
 			r.fresh = &freshTip{branch: b, hash: head.hash}
 			return b, nil
+		}
+		if !ok {
+			// No HEAD commit: an empty repository, or HEAD names a
+			// branch that does not exist.
+			if branches, err := s.lsRefs(ctx, "refs/heads/"); err == nil && len(branches) == 0 {
+				return "", r.classify("default branch of", transport.ErrEmptyRemoteRepository)
+			}
 		}
 		return "", fmt.Errorf("default branch of %s: %w: the remote HEAD names no branch: pass the branch explicitly", r.display, ErrNotFound)
 	}
@@ -175,7 +182,7 @@ func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	ref := plumbing.NewBranchReferenceName(branch)
 	tip, ok := adv.References[ref.String()]
 	if !ok {
-		return nil, r.branchNotFound(branch)
+		return nil, r.classify(subject, r.branchNotFound(branch))
 	}
 	snap, err := r.fetchPartial(ctx, sess, adv, branch, tip)
 	if err == nil {
@@ -199,7 +206,7 @@ func (r *Repo) fetchFullClassified(ctx context.Context, branch string) (*Snapsho
 }
 
 func (r *Repo) branchNotFound(branch string) error {
-	return fmt.Errorf("fetch %s: branch %q: %w: check --branch, or create the branch first", r.display, branch, ErrNotFound)
+	return fmt.Errorf("branch %q: %w: check --branch, or create the branch first", branch, ErrNotFound)
 }
 
 // noV2Workarounds prepares the v0 path for Azure DevOps, which refuses
@@ -223,13 +230,16 @@ func (r *Repo) v2Tip(ctx context.Context, s *v2Session, branch string) (plumbing
 		}
 	}
 	ref := plumbing.NewBranchReferenceName(branch).String()
-	refs, err := s.lsRefs(ctx, ref)
+	refs, err := s.lsRefs(ctx, ref, "HEAD")
 	if err != nil {
 		r.dropV2()
 		return plumbing.ZeroHash, err
 	}
 	got, ok := refs[ref]
 	if !ok {
+		if len(refs) == 0 {
+			return plumbing.ZeroHash, transport.ErrEmptyRemoteRepository
+		}
 		return plumbing.ZeroHash, r.branchNotFound(branch)
 	}
 	return got.hash, nil
@@ -427,6 +437,9 @@ func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch
 		Tags:       git.NoTags,
 		Auth:       r.auth,
 	})
+	if nm := (git.NoMatchingRefSpecError{}); errors.As(err, &nm) {
+		return nil, r.branchNotFound(branch)
+	}
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package gitrepo_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,6 +78,20 @@ func TestProtocolPathsHTTP(t *testing.T) {
 				t.Errorf("second fetch took path %q, want %q", got, tc.path)
 			}
 			testenv.MustGit(t, dir, "fsck", "--strict")
+
+			_, err := r.Fetch(ctx, "nope")
+			if !errors.Is(err, gitrepo.ErrNotFound) || strings.Count(err.Error(), "fetch ") != 1 || !strings.Contains(err.Error(), `branch "nope"`) {
+				t.Errorf("fetch of a missing branch: %v, want one ErrNotFound naming the branch", err)
+			}
+			// An empty repository says so, whether the branch is given or not.
+			testenv.MustGit(t, s.Root, "init", "-q", "--bare", "-b", "main", "empty.git")
+			e := open(t, s.URL("empty"))
+			if _, err := e.DefaultBranch(ctx); !errors.Is(err, gitrepo.ErrNotFound) || !strings.Contains(err.Error(), "empty") {
+				t.Errorf("default branch of an empty repository: %v", err)
+			}
+			if _, err := e.Fetch(ctx, "main"); !errors.Is(err, gitrepo.ErrNotFound) || !strings.Contains(err.Error(), "empty") {
+				t.Errorf("fetch of an empty repository: %v", err)
+			}
 		})
 	}
 }
