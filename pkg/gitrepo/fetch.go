@@ -28,9 +28,10 @@ import (
 var errNoPartial = errors.New("server does not support partial fetch")
 
 // DefaultBranch returns the branch the remote HEAD points at (for a local
-// clone: the checked-out branch). Over protocol v2 it also learns the
-// branch's tip, which the next Fetch of that branch uses instead of asking
-// again.
+// clone: the checked-out branch). It never returns "" without an error: a
+// HEAD that names no branch is an error wrapping ErrNotFound. Over protocol
+// v2 it also learns the branch's tip, which the next Fetch of that branch
+// uses instead of asking again.
 func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 	if r.local != nil {
 		return r.localDefaultBranch()
@@ -45,9 +46,12 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 			return "", r.classify("default branch of", err)
 		}
 		head, ok := refs["HEAD"]
-		if b, found := strings.CutPrefix(head.target, "refs/heads/"); found {
+		if b, found := strings.CutPrefix(head.target, "refs/heads/"); found && b != "" {
 			r.fresh = &freshTip{branch: b, hash: head.hash}
 			return b, nil
+		}
+		if head.target != "" {
+			return "", fmt.Errorf("default branch of %s: %w: the remote HEAD points at %q, not a branch: pass the branch explicitly", r.display, ErrNotFound, head.target)
 		}
 		if !ok {
 			// No HEAD commit: an empty repository, or HEAD names a
@@ -68,9 +72,15 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 	sess.Close()
 	for _, v := range adv.Capabilities.Get(capability.SymRef) {
 		src, dst, found := strings.Cut(v, ":")
-		if found && src == "HEAD" && strings.HasPrefix(dst, "refs/heads/") {
-			return strings.TrimPrefix(dst, "refs/heads/"), nil
+		if !found || src != "HEAD" {
+			continue
 		}
+		if name, ok := strings.CutPrefix(dst, "refs/heads/"); ok && name != "" {
+			return name, nil
+		}
+		// The server names HEAD's target, and it is no branch: a guess
+		// from hashes below would pick a branch the server did not name.
+		return "", fmt.Errorf("default branch of %s: %w: the remote HEAD points at %q, not a branch: pass the branch explicitly", r.display, ErrNotFound, dst)
 	}
 	// Old servers: find the branch whose hash equals HEAD's.
 	if adv.Head != nil {
@@ -131,9 +141,6 @@ type Snapshot struct {
 
 // Tip returns the commit the branch pointed at when it was fetched.
 func (s *Snapshot) Tip() plumbing.Hash { return s.tip }
-
-// Branch returns the branch name.
-func (s *Snapshot) Branch() string { return s.branch }
 
 // Fetch fetches the tip of branch: the commit and its trees, in one
 // depth-1 request with the blob:none filter. It speaks protocol v2 where
