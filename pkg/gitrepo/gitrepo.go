@@ -160,6 +160,10 @@ type Repo struct {
 	fresh      *freshTip                    // the tip an ls-refs for the default branch just gave
 	hc         *http.Client
 	hcOnce     sync.Once
+	// pushAdvertise asks for the receive-pack advertisement over HTTP too
+	// (the behaviour before it was skipped), for the benchmark comparing
+	// the two.
+	pushAdvertise bool
 }
 
 // freshTip is a branch tip learnt by DefaultBranch, used by the next Fetch

@@ -45,7 +45,7 @@ func (r *Repo) push(ctx context.Context, c *Commit) error {
 	defer sess.Close()
 	ref := plumbing.NewBranchReferenceName(c.Branch)
 	var caps *capability.List
-	if r.ep.Protocol == "http" || r.ep.Protocol == "https" {
+	if (r.ep.Protocol == "http" || r.ep.Protocol == "https") && !r.pushAdvertise {
 		// Smart HTTP is stateless: the push needs no advertisement. The
 		// old tip is the one just fetched, and the server's
 		// compare-and-swap on it catches a branch that moved since; the
