@@ -255,6 +255,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 			}
 		}
 	}
+	transient = 0 // the count is of consecutive errors: the branch lookup succeeded
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest, Warnings: warnings}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	start := time.Now()
