@@ -331,7 +331,12 @@ func (r *Repo) opContext(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithCancel(ctx)
 }
 
+// transport returns go-git's transport for the repository; over HTTP it
+// shares the Repo's connection pool with the protocol v2 requests.
 func (r *Repo) transport() (transport.Transport, error) {
+	if r.ep.Protocol == "http" || r.ep.Protocol == "https" {
+		return githttp.NewClient(r.httpClient()), nil
+	}
 	return client.NewClient(r.ep)
 }
 

@@ -344,7 +344,17 @@ func (h *httpV2) do(ctx context.Context, body []byte) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return res.Body, nil
+	return drainCloser{res.Body}, nil
+}
+
+// drainCloser reads what is left of an answer (little: an answer is read
+// to its final flush) before closing it, so that the connection goes back
+// to the pool rather than a new TCP and TLS handshake for the next request.
+type drainCloser struct{ io.ReadCloser }
+
+func (d drainCloser) Close() error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(d.ReadCloser, 64<<10))
+	return d.ReadCloser.Close()
 }
 
 // httpClient returns the HTTP client of the Repo: one connection pool for
