@@ -97,7 +97,7 @@ known_hosts (--known-hosts).`,
 	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try at most when other pipelines push first")
 	f.DurationVar(&opts.RetryFor, "retry-for", bump.DefaultRetryFor, "how long to keep redoing the bump when other pipelines push first")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "do everything but push and registry writes; print the diff and the commit message")
-	f.BoolVar(&opts.NoPush, "no-push", false, "with a local --repo: commit into the clone only (a local bump never pushes its remote)")
+	f.BoolVar(&opts.NoPush, "no-push", false, "do everything but the push, registry writes included; print the diff and the commit message, write nothing to the Git repository")
 	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the image in the registry")
 	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
@@ -179,8 +179,11 @@ func ciResult(r *bump.Result) ci.Result {
 	if r.Pushed {
 		out.Commit = r.Commit
 	}
-	if r.DryRun {
+	switch {
+	case r.DryRun:
 		out.Outcome = "dry-run"
+	case r.NoPush && r.Outcome == bump.Changed:
+		out.Outcome = "no-push"
 	}
 	for _, f := range r.Files {
 		if f.Skipped == "" && f.Old != f.New {
@@ -209,9 +212,6 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	if o.DigestKey != "" && !o.Digest {
 		return bump.Request{}, usageErr(fmt.Errorf("--digest-key needs --digest"))
-	}
-	if fi, err := os.Stat(o.Repo); o.NoPush && (err != nil || !fi.IsDir()) {
-		return bump.Request{}, usageErr(fmt.Errorf("--no-push needs a local --repo: with a URL the commit would be thrown away; use --dry-run to see it"))
 	}
 	if o.PushFrom != "" {
 		if _, err := os.Stat(o.PushFrom); err != nil {
@@ -282,9 +282,10 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
 		lg.Info("dry run: nothing pushed", "branch", res.Branch)
-	case !res.Pushed:
-		fmt.Fprintln(streams.Out, res.Commit)
-		lg.Info("committed, not pushed (--no-push)", "branch", res.Branch, "commit", res.Commit)
+	case opts.NoPush:
+		fmt.Fprint(streams.Out, res.Diff)
+		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
+		lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
 	default:
 		fmt.Fprintln(streams.Out, res.Commit)
 		lg.Info("pushed", "branch", res.Branch, "commit", res.Commit, "attempts", res.Attempts)

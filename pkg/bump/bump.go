@@ -84,10 +84,13 @@ type Request struct {
 	// WriteDigest writes the image's digest next to its tag: the verified
 	// or pushed digest, else the one in Image.
 	WriteDigest bool
-	// DryRun does everything but registry writes and the push; NoPush
-	// commits but does not push. A local repository is written in place,
-	// so there NoPush changes nothing.
+	// DryRun does everything but registry writes and the push: the
+	// result has the diff and the commit message, no commit.
 	DryRun bool
+	// NoPush does everything but the push: the image is verified or
+	// pushed to its registry and the commit is made (the result has its
+	// hash, the diff and the message), but nothing is written to the Git
+	// repository, a URL or a local clone alike.
 	NoPush bool
 
 	digest string // the image's digest, when known (set by Run)
@@ -109,6 +112,9 @@ type Result struct {
 	Message  string       `json:"message,omitempty"`
 	Diff     string       `json:"diff,omitempty"`
 	DryRun   bool         `json:"dry_run,omitempty"`
+	// NoPush reports a bump run with Request.NoPush: Commit was made and
+	// not written anywhere.
+	NoPush bool `json:"no_push,omitempty"`
 	// Pushed reports that the commit reached the branch (for a local
 	// repository: was written into it).
 	Pushed bool `json:"pushed"`
@@ -256,7 +262,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		}
 	}
 	transient = 0 // the count is of consecutive errors: the branch lookup succeeded
-	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest, Warnings: warnings}
+	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: digest, Warnings: warnings}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	start := time.Now()
 	deadline := start.Add(cmp.Or(req.RetryFor, DefaultRetryFor))
@@ -361,7 +367,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	if err != nil {
 		return nil, err
 	}
-	if req.NoPush && !repo.Local() {
+	if req.NoPush {
 		res.Commit = c.Hash.String()
 		return nil, nil
 	}

@@ -232,7 +232,8 @@ func isLocalPath(repo string) bool {
 }
 
 // stripCredentials removes user info that carries a secret: everything for
-// http(s), the password for ssh (the ssh user name is not a secret).
+// http(s), the password for ssh and scp-like addresses (the ssh user name
+// is not a secret).
 // stripped is true when a password was removed, or an http(s) user name
 // that looks like a token (see tokenLike). Any other http(s) user name is
 // dropped silently: Azure DevOps clone URLs carry the organisation there
@@ -240,7 +241,14 @@ func isLocalPath(repo string) bool {
 // user.
 func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	if !strings.Contains(raw, "://") {
-		return raw, false, nil // scp-like: user@host:path has no password part
+		// scp-like: user@host:path has no password part in Git's syntax,
+		// but go-git takes everything before the '@' for the user name,
+		// so "user:secret@host:path" would carry the secret along.
+		user, rest, found := strings.Cut(raw, "@")
+		if name, _, hasPass := strings.Cut(user, ":"); found && hasPass && !strings.Contains(user, "/") {
+			return name + "@" + rest, true, nil
+		}
+		return raw, false, nil
 	}
 	u, err := address.Parse(raw) // its error names the URL redacted
 	if err != nil {

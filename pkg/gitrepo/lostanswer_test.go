@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tagbump/tagbump/internal/testenv"
@@ -51,5 +52,53 @@ func TestPushEmptyAnswer(t *testing.T) {
 				t.Errorf("main = %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// TestBlobFetchCutIsNotRefusedFilter cuts the connection of the blob read
+// by hash in a repository whose URL says "filter": that is a network
+// error, and must not switch the Repo to full fetches.
+func TestBlobFetchCutIsNotRefusedFilter(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	s.MustCreateRepo(t, "filter-charts", seedFiles())
+	var reading atomic.Bool // the first upload-pack request once set is the blob read
+	p, err := testenv.StartFaultProxy(s.Addr(), testenv.WithFaultRule(&testenv.FaultRule{
+		Match: func(r *http.Request) bool {
+			return reading.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack")
+		},
+		Times: 1,
+		Fault: testenv.Fault{Kind: testenv.FaultReset},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	r := open(t, p.URL(s.URL("filter-charts")))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reading.Store(true)
+	_, err = snap.ReadFile(ctx, "app/values.yaml")
+	if !errors.Is(err, gitrepo.ErrNetwork) {
+		t.Errorf("ReadFile with the connection reset: %v, want ErrNetwork", err)
+	}
+	if st := r.Stats(); st.Fallbacks != 0 {
+		t.Errorf("stats %+v: a network error switched to the full fetch", st)
+	}
+	if p.FaultsOf(testenv.FaultReset) != 1 {
+		t.Fatalf("the proxy injected %d resets, want 1", p.FaultsOf(testenv.FaultReset))
+	}
+	// The next fetch still takes the partial path.
+	snap, err = r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snap.ReadFile(ctx, "app/values.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Fallbacks != 0 || st.BlobsFetched != 1 {
+		t.Errorf("stats %+v: want the partial path, one blob fetched", st)
 	}
 }
