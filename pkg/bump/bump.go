@@ -32,7 +32,7 @@ const DefaultMaxAttempts = 50
 
 // DefaultRetryFor is how long a bump keeps redoing the edit after lost
 // races when Request.RetryFor is 0.
-const DefaultRetryFor = 10 * time.Minute
+const DefaultRetryFor = 30 * time.Minute
 
 // Outcomes of a bump.
 const (
@@ -166,7 +166,8 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // default is full jitter sized to the contention seen: a pause drawn
 // between zero and a window that starts at twice the time the last attempt
 // took (fetch to the push's answer: how long the branch must stay still for
-// a push to land) and doubles with each lost race, up to 30s.
+// a push to land) and doubles with each lost race, up to 5 minutes and the
+// time left (Request.RetryFor).
 func WithBackoff(f func(attempt int) time.Duration) Option {
 	return func(o *options) { o.backoff = f }
 }
@@ -193,17 +194,23 @@ func networkBackoff(n int) time.Duration {
 // Bounds of the race backoff's window.
 const (
 	minRaceUnit   = 50 * time.Millisecond
-	maxRaceWindow = 30 * time.Second
+	maxRaceWindow = 5 * time.Minute
 )
 
 // raceBackoff is the default pause after lost race number losses (1-based)
-// when the last attempt took cycle: full jitter, uniform in [0, window),
-// where the window is cycle × 2^losses, capped at maxRaceWindow. Contending
-// pipelines spread their retries over a window that grows until it holds
-// them all, one attempt's time apart.
-func raceBackoff(losses int, cycle time.Duration) time.Duration {
+// when the last attempt took cycle and left is the time left to retry: full
+// jitter, uniform in [0, window), where the window is cycle × 2^losses,
+// capped at maxRaceWindow and left. Contending pipelines spread their
+// retries over a window that grows until it holds them all, one attempt's
+// time apart: N pipelines need a window of about N cycles, so the cap must
+// not be lower than that (200 bumps that take 1s each under load need
+// 200s).
+func raceBackoff(losses int, cycle, left time.Duration) time.Duration {
 	w := max(cycle, minRaceUnit) << min(losses, 16)
-	w = min(w, maxRaceWindow)
+	w = min(w, maxRaceWindow, left)
+	if w <= 0 {
+		return 0
+	}
 	return rand.N(w)
 }
 
@@ -311,7 +318,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 			if o.backoff != nil {
 				wait = o.backoff(attempt)
 			} else {
-				wait = raceBackoff(attempt, time.Since(began))
+				wait = raceBackoff(attempt, time.Since(began), time.Until(deadline))
 			}
 			outOfTries = time.Now().Add(wait).After(deadline)
 		}
