@@ -44,6 +44,7 @@ type BumpOptions struct {
 	Dotenv              string
 	Registry            registryFlags
 	Output              outputFlag
+	PR                  prFlags
 }
 
 // NewCmdBump builds `tagbump bump`. runF replaces the command's work in tests.
@@ -66,14 +67,29 @@ the next fetch tells whether it landed, so a commit is never made twice.
 An older tag never replaces a newer one (semver, or a common prefix ending
 in a build number) unless --allow-downgrade: the bump is skipped, exit 0.
 
+With --pr the commit goes to tagbump's own branch (--pr-branch) and a pull
+request (merge request on GitLab) to the base branch is opened, or updated
+on a re-run; when the base already has the value an open tagbump pull
+request is closed. The host (GitHub, GitLab, Azure DevOps, Bitbucket Cloud,
+Gitea/Forgejo) is found from the URL or named with --provider; its API gets
+the token Git uses. Someone else's commit on the branch is refused (exit 4)
+unless --pr-overwrite.
+
 Git auth: HTTPS takes a token from TAGBUMP_GIT_TOKEN, else GITHUB_TOKEN,
 SYSTEM_ACCESSTOKEN or CI_JOB_TOKEN, sent as basic auth and never put in a
-URL. SSH uses --ssh-key or an ssh-agent and checks host keys against
+URL. The basic-auth user name is TAGBUMP_GIT_USER, else the CI system's
+(x-access-token on GitHub, build on Azure, oauth2 on GitLab; with
+CI_JOB_TOKEN gitlab-ci-token), else "tagbump". Credentials in the --repo
+URL are used only when no token is configured, with a warning; they are
+never printed. SSH uses --ssh-key or an ssh-agent and checks host keys against
 known_hosts (--known-hosts).`,
 		Example: `  tagbump bump --repo https://git.example.com/helm-charts --chart app-service \
     --env staging --image registry.example.com/app-service:app-service-123`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.PR.check(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -83,7 +99,7 @@ known_hosts (--known-hosts).`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Repo, "repo", "", "charts repository: https or ssh URL, or a local path")
 	f.StringVar(&opts.Branch, "branch", "", "branch to bump (default: the repository's default branch)")
-	f.StringVar(&opts.Chart, "chart", "", "chart directory name")
+	f.StringVar(&opts.Chart, "chart", "", "chart directory name (needed when --values-file has {chart}; names the chart in the commit subject)")
 	f.StringSliceVar(&opts.Envs, "env", nil, "environment; repeat for several (one commit)")
 	f.StringVar(&opts.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
 	f.StringVar(&opts.Image, "image", "", "image to deploy: REGISTRY/REPO:TAG[@sha256:...]")
@@ -104,6 +120,7 @@ known_hosts (--known-hosts).`,
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
 	opts.Registry.register(f)
 	opts.Output.register(f)
+	opts.PR.register(f)
 	// In a bump --timeout bounds each Git operation too, and a fallback
 	// fetch of a big repository takes longer than a registry request.
 	timeout := f.Lookup("timeout")
@@ -161,6 +178,9 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 		defer pr.done()
 		ropts = append(ropts, registry.WithProgress(pr.report))
 	}
+	if req.PR, err = opts.PR.request(env, opts.Repo, opts.Registry.Timeout); err != nil {
+		return nil, err
+	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger(cmd.Context()).With(env.LogFields()...)
 	return bump.Run(cmd.Context(), req,
@@ -179,6 +199,7 @@ func ciResult(r *bump.Result) ci.Result {
 	if r.Pushed {
 		out.Commit = r.Commit
 	}
+	out.PRURL, out.PRNumber, out.PRAction = r.PRURL, r.PRNumber, r.PRAction
 	switch {
 	case r.DryRun:
 		out.Outcome = "dry-run"
@@ -195,8 +216,8 @@ func ciResult(r *bump.Result) ci.Result {
 
 // request turns flags into a bump.Request, refusing bad combinations.
 func (o *BumpOptions) request() (bump.Request, error) {
-	if o.Repo == "" || o.Chart == "" || len(o.Envs) == 0 || o.Image == "" {
-		return bump.Request{}, usageErr(fmt.Errorf("--repo, --chart, --env and --image are required"))
+	if o.Repo == "" || len(o.Envs) == 0 || o.Image == "" {
+		return bump.Request{}, usageErr(fmt.Errorf("--repo, --env and --image are required (and --chart, unless --values-file has no {chart})"))
 	}
 	if o.MaxAttempts < 1 {
 		return bump.Request{}, usageErr(fmt.Errorf("invalid --max-attempts %d: use 1 or more", o.MaxAttempts))
@@ -266,6 +287,11 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 }
 
 func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *bump.Result) error {
+	for _, c := range res.Files {
+		for _, a := range c.AlsoChanges {
+			lg.Info("anchored value: also changes "+a, "file", c.File, "key", c.Key)
+		}
+	}
 	if opts.Output.Format == "json" {
 		return opts.Output.print(streams.Out, "", res)
 	}
@@ -273,6 +299,9 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 		if c.Skipped != "" {
 			lg.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
 		}
+	}
+	if writePRResult(lg, streams, res) {
+		return nil
 	}
 	switch {
 	case res.Outcome == bump.Unchanged:
@@ -293,6 +322,13 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 	return nil
 }
 
+// indent indents the lines of s by four spaces, leaving blank lines empty.
 func indent(s string) string {
-	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ") + "\n"
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "    " + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -40,6 +41,33 @@ Exit codes:
   7  the push lost every race until --retry-for or --max-attempts ran out
   8  the server rejected the push (hook, protected branch)
   130 interrupted`
+
+// ExitKind names an exit code for machine-readable output: "usage",
+// "not_found", "refused", "auth", "network", "conflict", "rejected",
+// "canceled", or "error".
+func ExitKind(code int) string {
+	switch code {
+	case ExitOK:
+		return "ok"
+	case ExitUsage:
+		return "usage"
+	case ExitNotFound:
+		return "not_found"
+	case ExitRefused:
+		return "refused"
+	case ExitAuth:
+		return "auth"
+	case ExitNetwork:
+		return "network"
+	case ExitConflict:
+		return "conflict"
+	case ExitRejected:
+		return "rejected"
+	case ExitCanceled:
+		return "canceled"
+	}
+	return "error"
+}
 
 // exitError carries an exit code decided where the error was classified.
 type exitError struct {
@@ -91,6 +119,11 @@ var exitMap = []struct {
 	{isA[*bump.InputError], ExitUsage},
 	{isA[*bump.NoTargetError], ExitNotFound},
 	{isA[*bump.ConflictError], ExitConflict},
+	{isA[*bump.BranchTakenError], ExitRefused},
+	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, forge.ErrUnsupported) }, ExitUsage},
+	{func(err error) bool { return errors.Is(err, forge.ErrServer) }, ExitNetwork},
 	{isA[*gitrepo.RejectedError], ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},

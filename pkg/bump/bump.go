@@ -42,7 +42,8 @@ const (
 )
 
 // Request is what a pipeline asks for: set Image's tag for Chart in each of
-// Envs.
+// Envs. Chart may be empty when ValuesFile has no {chart}; the commit
+// subject then names the image's repository.
 type Request struct {
 	Repo   string // URL or local path of the charts repository
 	Branch string // "" means the remote's default branch
@@ -52,8 +53,11 @@ type Request struct {
 	// {env}; DefaultValuesFile when empty.
 	ValuesFile string
 	Image      imageref.Ref
-	// Keys are the paths to set; when empty the image blocks whose
-	// repository equals Image's are found, else .image.tag is used.
+	// Keys are the paths to set. When empty, the image blocks that name
+	// Image's repository are found (reading each file over the chart's
+	// values.yaml next to it, as Helm does), else .image.tag is used when
+	// .image names no repository at all; a block naming another
+	// repository is never set.
 	Keys []string
 	// DigestKey is where WriteDigest writes the digest when the image
 	// block has no digest key of its own.
@@ -92,6 +96,9 @@ type Request struct {
 	// hash, the diff and the message), but nothing is written to the Git
 	// repository, a URL or a local clone alike.
 	NoPush bool
+	// PR, when set, sends the commit through a pull request (see
+	// PRRequest) instead of pushing it to Branch.
+	PR *PRRequest
 
 	digest string // the image's digest, when known (set by Run)
 }
@@ -124,16 +131,27 @@ type Result struct {
 	// Warnings are things the caller should see that did not stop the
 	// bump (skipped values are in Files).
 	Warnings []string `json:"warnings,omitempty"`
+	// PRResult is filled when Request.PR is set; Commit and Pushed then
+	// describe the PR branch.
+	PRResult
 }
 
 // FileChange is one value in one file, before and after.
 type FileChange struct {
-	File    string `json:"file"`
-	Env     string `json:"env"`
-	Key     string `json:"key"`
-	Old     string `json:"old"`
-	New     string `json:"new"`
-	Skipped string `json:"skipped,omitempty"` // why the value was left alone
+	File string `json:"file"`
+	Env  string `json:"env"`
+	Key  string `json:"key"`
+	Old  string `json:"old"`
+	// New is the value the bump asked for, also when it was skipped.
+	New string `json:"new"`
+	// Skipped says why the value was left alone, and Kept is the value
+	// left there.
+	Skipped string `json:"skipped,omitempty"`
+	Kept    string `json:"kept,omitempty"`
+	// AlsoChanges lists the paths that read the value through an alias
+	// of the anchored definition that was set (".loki.image.tag via
+	// *image"); they change with it.
+	AlsoChanges []string `json:"also_changes,omitempty"`
 }
 
 // Option configures Run.
@@ -250,7 +268,12 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	}
 	defer repo.Close()
 	var warnings []string
-	if repo.CredentialsStripped() {
+	switch {
+	case repo.CredentialsFromURL():
+		w := "the repository URL carries credentials; they are used, as no token is configured: move the token to TAGBUMP_GIT_TOKEN and remove it from the URL"
+		o.logger.Warn(w, "repo", repo.URL())
+		warnings = append(warnings, w)
+	case repo.CredentialsStripped():
 		w := "the repository URL carries credentials; they are not used: pass the token in TAGBUMP_GIT_TOKEN"
 		o.logger.Warn(w, "repo", repo.URL())
 		warnings = append(warnings, w)
@@ -270,6 +293,9 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	}
 	transient = 0 // the count is of consecutive errors: the branch lookup succeeded
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: digest, Warnings: warnings}
+	if req.PR != nil {
+		return runPR(ctx, repo, &req, res, &o)
+	}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	start := time.Now()
 	deadline := start.Add(cmp.Or(req.RetryFor, DefaultRetryFor))

@@ -19,6 +19,7 @@
 package gitrepo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -142,6 +143,7 @@ type Repo struct {
 	ep         *transport.Endpoint
 	auth       transport.AuthMethod
 	stripped   bool
+	urlCreds   bool // the URL's credentials authenticate (no WithHTTPAuth)
 	local      *git.Repository
 	localPath  string
 	tmp        string
@@ -175,10 +177,13 @@ type freshTip struct {
 
 // Open prepares access to repo: an http(s) URL, an ssh:// or scp-like
 // (git@host:path) address, or the path of a local clone. Credentials in a
-// URL are removed and not used (see CredentialsStripped); pass them with
-// WithHTTPAuth. A token is never sent over plain http:// except to loopback
-// (localhost, 127.0.0.0/8, ::1): Open refuses such an address with
-// ErrBadAddress. Open does not contact the server.
+// URL are removed from it (see CredentialsStripped) and never shown. An
+// http(s) URL's credentials authenticate when WithHTTPAuth gives no token,
+// as git uses them (see CredentialsFromURL): a password with its user name,
+// a token in the user part with DefaultHTTPUser. A token is never sent
+// over plain http:// except to loopback (localhost, 127.0.0.0/8, ::1): Open
+// refuses such an address with ErrBadAddress. Open does not contact the
+// server.
 func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	o := options{timeout: 2 * time.Minute, maxFileSize: DefaultMaxFileSize}
 	for _, opt := range opts {
@@ -196,6 +201,9 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 		return nil, err
 	}
 	r.display, r.stripped = clean, stripped
+	if user, pass, ok := urlCredentials(repo); ok && stripped && o.httpToken == "" {
+		o.httpUser, o.httpToken, r.urlCreds = user, pass, true
+	}
 	ep, err := transport.NewEndpoint(clean)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w: use https://, ssh://, git@host:path or a local path", clean, ErrBadAddress, err)
@@ -271,6 +279,22 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	return u.String(), stripped, nil
 }
 
+// urlCredentials returns the user name and token an http(s) URL carries:
+// user and password, or DefaultHTTPUser and a token given as the user.
+func urlCredentials(raw string) (user, token string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Scheme != "http" && u.Scheme != "https" {
+		return "", "", false
+	}
+	if pass, has := u.User.Password(); has && pass != "" {
+		return cmp.Or(u.User.Username(), DefaultHTTPUser), pass, true
+	}
+	if name := u.User.Username(); tokenLike(name) {
+		return DefaultHTTPUser, name, true
+	}
+	return "", "", false
+}
+
 // tokenLike reports whether an http(s) user name is a token rather than a
 // name: a known token prefix (GitHub, GitLab) or 40 characters or more
 // (GitHub's classic tokens, Azure DevOps personal access tokens).
@@ -286,6 +310,10 @@ func tokenLike(user string) bool {
 // CredentialsStripped reports whether the repository URL carried
 // credentials that Open removed; the caller should warn the user.
 func (r *Repo) CredentialsStripped() bool { return r.stripped }
+
+// CredentialsFromURL reports whether the credentials the repository URL
+// carried authenticate the requests, because WithHTTPAuth gave no token.
+func (r *Repo) CredentialsFromURL() bool { return r.urlCreds }
 
 // URL returns the repository address without credentials.
 func (r *Repo) URL() string { return r.display }

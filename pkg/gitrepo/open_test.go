@@ -51,23 +51,23 @@ func TestPlainHTTPWithToken(t *testing.T) {
 // part that is a token, counts as credentials stripped.
 func TestURLUserName(t *testing.T) {
 	for _, tc := range []struct {
-		url, clean string
-		stripped   bool
+		url, clean        string
+		stripped, fromURL bool
 	}{
-		{"https://org@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", false},
-		{"https://bot@git.example.com/charts.git", "https://git.example.com/charts.git", false},
-		{"https://bot:pw@git.example.com/charts.git", "https://git.example.com/charts.git", true},
-		{"https://bot:@git.example.com/charts.git", "https://git.example.com/charts.git", true},
-		{"https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/charts.git", "https://github.com/o/charts.git", true},
-		{"https://glpat-0123456789abcdefghij@gitlab.com/o/charts.git", "https://gitlab.com/o/charts.git", true},
-		{"https://" + strings.Repeat("k", 52) + "@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", true},
+		{"https://org@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", false, false},
+		{"https://bot@git.example.com/charts.git", "https://git.example.com/charts.git", false, false},
+		{"https://bot:pw@git.example.com/charts.git", "https://git.example.com/charts.git", true, true},
+		{"https://bot:@git.example.com/charts.git", "https://git.example.com/charts.git", true, false},
+		{"https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/charts.git", "https://github.com/o/charts.git", true, true},
+		{"https://glpat-0123456789abcdefghij@gitlab.com/o/charts.git", "https://gitlab.com/o/charts.git", true, true},
+		{"https://" + strings.Repeat("k", 52) + "@dev.azure.com/org/proj/_git/charts", "https://dev.azure.com/org/proj/_git/charts", true, true},
 	} {
 		r, err := gitrepo.Open(context.Background(), tc.url)
 		if err != nil {
 			t.Fatalf("Open(%s): %v", tc.url, err)
 		}
-		if r.URL() != tc.clean || r.CredentialsStripped() != tc.stripped {
-			t.Errorf("Open(%s): URL %q stripped %v, want %q %v", tc.url, r.URL(), r.CredentialsStripped(), tc.clean, tc.stripped)
+		if r.URL() != tc.clean || r.CredentialsStripped() != tc.stripped || r.CredentialsFromURL() != tc.fromURL {
+			t.Errorf("Open(%s): URL %q stripped %v from URL %v, want %q %v %v", tc.url, r.URL(), r.CredentialsStripped(), r.CredentialsFromURL(), tc.clean, tc.stripped, tc.fromURL)
 		}
 		r.Close()
 	}

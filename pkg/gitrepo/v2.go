@@ -389,8 +389,8 @@ func (r *Repo) httpDo(ctx context.Context, method, url string, body []byte, v2 b
 		req.Header.Set("Accept", "*/*")
 		req.Header.Set("Pragma", "no-cache")
 	}
-	if r.o.httpToken != "" {
-		req.SetBasicAuth(r.o.httpUser, r.o.httpToken)
+	if ba, ok := r.auth.(*githttp.BasicAuth); ok {
+		ba.SetAuth(req) // the same credentials as go-git's requests
 	}
 	res, err := r.httpClient().Do(req)
 	if err != nil {
