@@ -53,6 +53,9 @@ type Request struct {
 	// {env}; DefaultValuesFile when empty.
 	ValuesFile string
 	Image      imageref.Ref
+	// Images are more images set in the same commit, each in the blocks
+	// found by its repository (Keys must then be empty).
+	Images []imageref.Ref
 	// Keys are the paths to set. When empty, the image blocks that name
 	// Image's repository are found (reading each file over the chart's
 	// values.yaml next to it, as Helm does), else .image.tag is used when
@@ -64,6 +67,9 @@ type Request struct {
 	DigestKey string
 	// AllowDowngrade lets an older tag replace a newer one.
 	AllowDowngrade bool
+	// AllowRolledBack lets a tag that a rollback in the last
+	// GuardDepth commits took away be deployed again.
+	AllowRolledBack bool
 	// Message is a text/template for the commit subject over Chart, Env,
 	// Image, Tag, OldTag and Digest; DefaultMessage when empty.
 	Message string
@@ -101,6 +107,10 @@ type Request struct {
 	PR *PRRequest
 
 	digest string // the image's digest, when known (set by Run)
+
+	more    []imageEdit // Images with their digests (set by Run), or the edits of a rollback or promote
+	planner planner     // nil: plan the bump of Image and Images
+	soft    bool        // write digests only where the image block has a digest key
 }
 
 // Trailer is one "Key: value" line at the end of a commit message.
@@ -131,6 +141,9 @@ type Result struct {
 	// Warnings are things the caller should see that did not stop the
 	// bump (skipped values are in Files).
 	Warnings []string `json:"warnings,omitempty"`
+	// Images lists every image when a bump sets several, or a rollback
+	// or promote sets any.
+	Images []string `json:"images,omitempty"`
 	// PRResult is filled when Request.PR is set; Commit and Pushed then
 	// describe the PR branch.
 	PRResult
@@ -232,6 +245,16 @@ func raceBackoff(losses int, cycle, left time.Duration) time.Duration {
 	return rand.N(w)
 }
 
+// racePause is the pause before the retry after lost race number attempt,
+// whose attempt took cycle, with left to go: WithBackoff's, else
+// raceBackoff's.
+func (o *options) racePause(attempt int, cycle, left time.Duration) time.Duration {
+	if o.backoff != nil {
+		return o.backoff(attempt)
+	}
+	return raceBackoff(attempt, cycle, left)
+}
+
 // ConflictError reports that every attempt lost a race with another push.
 type ConflictError struct {
 	Repo, Branch string
@@ -253,7 +276,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	digest, err := resolveImage(ctx, &req, &o)
+	digest, err := resolveImages(ctx, &req, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -261,6 +284,12 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		return nil, &InputError{"--digest", req.Image.String(), "no digest to write: verify the image or give it as REPO:TAG@sha256:..."}
 	}
 	req.digest = digest
+	return run(ctx, req, o)
+}
+
+// run is the one loop of bump, rollback and promote: fetch the tip, plan,
+// commit, push, and redo it all on the new tip after a lost race.
+func run(ctx context.Context, req Request, o options) (*Result, error) {
 	var transient int // consecutive transient network errors
 	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
 	if err != nil {
@@ -292,7 +321,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		}
 	}
 	transient = 0 // the count is of consecutive errors: the branch lookup succeeded
-	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: digest, Warnings: warnings}
+	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: req.digest, Warnings: warnings}
 	if req.PR != nil {
 		return runPR(ctx, repo, &req, res, &o)
 	}
@@ -341,11 +370,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		var wait time.Duration
 		outOfTries := attempt >= maxAttempts
 		if !outOfTries {
-			if o.backoff != nil {
-				wait = o.backoff(attempt)
-			} else {
-				wait = raceBackoff(attempt, time.Since(began), time.Until(deadline))
-			}
+			wait = o.racePause(attempt, time.Since(began), time.Until(deadline))
 			outOfTries = time.Now().Add(wait).After(deadline)
 		}
 		switch {
@@ -380,7 +405,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
 		return nil, nil
 	}
-	p, err := plan(ctx, snap, req)
+	p, err := req.makePlan(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -388,6 +413,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	// message or commit must not survive into an unchanged result.
 	res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
 	res.Message, res.Commit = "", ""
+	p.report(res)
 	if res.Outcome != Changed {
 		res.LostPushLanded = lost != ""
 		return nil, nil
