@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// TestDefaultBackoff: pause n is drawn between half and all of 200ms
+// TestNetworkBackoff: pause n is drawn between half and all of 200ms
 // doubled n-1 times, at most 5s; the draws spread over that range. It
 // checks the values returned, it does not sleep.
-func TestDefaultBackoff(t *testing.T) {
+func TestNetworkBackoff(t *testing.T) {
 	for attempt, hi := range map[int]time.Duration{
 		1: 200 * time.Millisecond, 2: 400 * time.Millisecond, 3: 800 * time.Millisecond,
 		5: 3200 * time.Millisecond, 6: 5 * time.Second, 20: 5 * time.Second,
@@ -16,14 +16,14 @@ func TestDefaultBackoff(t *testing.T) {
 		lo := hi / 2
 		lowest, highest := hi, time.Duration(0)
 		for range 500 {
-			d := defaultBackoff(attempt)
+			d := networkBackoff(attempt)
 			if d < lo || d > hi {
-				t.Fatalf("defaultBackoff(%d) = %v, want within [%v, %v]", attempt, d, lo, hi)
+				t.Fatalf("networkBackoff(%d) = %v, want within [%v, %v]", attempt, d, lo, hi)
 			}
 			lowest, highest = min(lowest, d), max(highest, d)
 		}
 		if span := hi - lo; lowest > lo+span/4 || highest < hi-span/4 {
-			t.Errorf("defaultBackoff(%d) drew only from [%v, %v] of [%v, %v]", attempt, lowest, highest, lo, hi)
+			t.Errorf("networkBackoff(%d) drew only from [%v, %v] of [%v, %v]", attempt, lowest, highest, lo, hi)
 		}
 	}
 }
