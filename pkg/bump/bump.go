@@ -60,7 +60,10 @@ type Request struct {
 	Message string
 	// Trailers are appended to the commit message as "Key: value" lines.
 	Trailers []Trailer
-	SkipCI   bool
+	// Signoff appends "Signed-off-by: Author" as the last trailer, as
+	// git commit --signoff does.
+	Signoff bool
+	SkipCI  bool
 	// Author and Committer sign the commit; a zero When means the time
 	// of the commit.
 	Author    object.Signature
@@ -126,10 +129,11 @@ type FileChange struct {
 type Option func(*options)
 
 type options struct {
-	git      []gitrepo.Option
-	registry []registry.Option
-	logger   *slog.Logger
-	backoff  func(attempt int) time.Duration
+	publisher Publisher
+	git       []gitrepo.Option
+	registry  []registry.Option
+	logger    *slog.Logger
+	backoff   func(attempt int) time.Duration
 	// netRetries bounds consecutive retries after transient Git errors.
 	netRetries int
 }
@@ -137,6 +141,31 @@ type options struct {
 // WithGitOptions passes options (auth, timeouts) to gitrepo.Open.
 func WithGitOptions(o ...gitrepo.Option) Option {
 	return func(opts *options) { opts.git = append(opts.git, o...) }
+}
+
+// Publisher lands a commit on its branch: c was built on c.Parent, the
+// branch tip the edit was planned on, and must land only if the branch is
+// still there. Publish returns the hash of the commit now at the tip of the
+// branch (c.Hash, or the commit the server made from c). A branch that moved
+// gives an error wrapping gitrepo.ErrRace, and the bump is redone on the
+// new tip; an error wrapping gitrepo.ErrNetwork means the answer was lost
+// and the commit may or may not have landed.
+type Publisher interface {
+	Publish(ctx context.Context, c *gitrepo.Commit) (string, error)
+}
+
+// WithPublisher sets how the commit lands; the default pushes it with the
+// Repo's compare-and-swap (gitrepo.Repo.Push).
+func WithPublisher(p Publisher) Option { return func(o *options) { o.publisher = p } }
+
+// pusher is the default Publisher: a git push.
+type pusher struct{ repo *gitrepo.Repo }
+
+func (p pusher) Publish(ctx context.Context, c *gitrepo.Commit) (string, error) {
+	if err := p.repo.Push(ctx, c); err != nil {
+		return "", err
+	}
+	return c.Hash.String(), nil
 }
 
 // WithRegistryOptions passes options (auth, policy, timeouts) to the
@@ -204,6 +233,10 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		return nil, err
 	}
 	defer repo.Close()
+	publisher := o.publisher
+	if publisher == nil {
+		publisher = pusher{repo}
+	}
 	var warnings []string
 	if repo.CredentialsStripped() {
 		w := "the repository URL carries credentials; they are not used: pass the token in TAGBUMP_GIT_TOKEN"
@@ -238,8 +271,9 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 			}
 			return res, nil
 		case err == nil:
-			if err = repo.Push(ctx, c); err == nil {
-				res.Commit, res.Pushed = c.Hash.String(), true
+			var landed string
+			if landed, err = publisher.Publish(ctx, c); err == nil {
+				res.Commit, res.Pushed = landed, true
 				return res, nil
 			}
 			answerLost = !errors.Is(err, gitrepo.ErrRace) && transientErr(ctx, err)
