@@ -40,6 +40,10 @@ type BumpOptions struct {
 	NoVerify            bool
 	PushFrom            string
 	SSHKey, KnownHosts  string
+	SignKey             string
+	Signoff             bool
+	CommitVia           string
+	APIURL              string
 	Dotenv              string
 	Registry            registryFlags
 	Output              outputFlag
@@ -67,7 +71,14 @@ in a build number) unless --allow-downgrade: the bump is skipped, exit 0.
 Git auth: HTTPS takes a token from TAGBUMP_GIT_TOKEN, else GITHUB_TOKEN,
 SYSTEM_ACCESSTOKEN or CI_JOB_TOKEN, sent as basic auth and never put in a
 URL. SSH uses --ssh-key or an ssh-agent and checks host keys against
-known_hosts (--known-hosts).`,
+known_hosts (--known-hosts).
+
+Signed commits: --sign-key FILE (or the key itself in TAGBUMP_SIGN_KEY,
+with TAGBUMP_SIGN_KEY_PASSPHRASE) signs every commit with an SSH key
+(git's gpg.format=ssh) or an armored OpenPGP key. On GitHub,
+--commit-via api has GitHub make the commit instead of pushing it
+(GraphQL createCommitOnBranch): it is signed by GitHub and authored by
+the token's owner.`,
 		Example: `  tagbump bump --repo https://git.example.com/helm-charts --chart app-service \
     --env staging --image registry.example.com/app-service:app-service-123`,
 		Args: cobra.NoArgs,
@@ -99,6 +110,11 @@ known_hosts (--known-hosts).`,
 	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
+	f.StringVar(&opts.SignKey, "sign-key", "", "sign commits with this SSH or armored OpenPGP private key file (TAGBUMP_SIGN_KEY holds the key itself, not a path)")
+	noEnv(f, "sign-key")
+	f.BoolVar(&opts.Signoff, "signoff", false, "add a Signed-off-by trailer for the author")
+	f.StringVar(&opts.CommitVia, "commit-via", "push", "how the commit lands: push (git push) or api (GitHub makes and signs it: GraphQL createCommitOnBranch)")
+	f.StringVar(&opts.APIURL, "api-url", "", "API base URL of the Git host for --commit-via api (default: from the repository's host, e.g. https://api.github.com)")
 	opts.Registry.register(f)
 	opts.Output.register(f)
 	// In a bump --timeout bounds each Git operation too, and a fallback
@@ -160,11 +176,27 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger().With(env.LogFields()...)
-	return bump.Run(cmd.Context(), req,
+	key, err := opts.signKey(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if key != nil {
+		gopts = append(gopts, gitrepo.WithSigner(key))
+		logger.Debug("signing commits", "format", string(key.Format()), "key", key.Fingerprint())
+	}
+	bopts := []bump.Option{
 		bump.WithGitOptions(append(gopts, gitrepo.WithLogger(logger))...),
 		bump.WithRegistryOptions(ropts...),
 		bump.WithLogger(logger),
-	)
+	}
+	if opts.CommitVia == "api" {
+		pub, err := opts.apiPublisher(env, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		bopts = append(bopts, bump.WithPublisher(pub))
+	}
+	return bump.Run(cmd.Context(), req, bopts...)
 }
 
 // ciResult is what the CI system is told about a bump.
@@ -215,6 +247,9 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if o.NoVerify && o.PushFrom != "" {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-verify and --push-from conflict: a pushed image is always verified"))
 	}
+	if err := o.checkCommitVia(); err != nil {
+		return bump.Request{}, err
+	}
 	ref, err := parseImage(o.Image)
 	if err != nil {
 		return bump.Request{}, err
@@ -231,7 +266,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
 		ValuesFile: o.ValuesFile, Image: ref, Keys: o.Keys,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
-		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
+		SkipCI: o.SkipCI, Signoff: o.Signoff, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
 		DryRun: o.DryRun, NoPush: o.NoPush,
 	}, nil
 }

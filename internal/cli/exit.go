@@ -6,9 +6,11 @@ import (
 	"io/fs"
 
 	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/sign"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -106,6 +108,12 @@ var exitMap = []struct {
 	{func(err error) bool {
 		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge) || errors.Is(err, gitrepo.ErrBadAddress)
 	}, ExitUsage},
+	{isA[*sign.KeyError], ExitUsage},
+	{isA[*forge.RateLimitError], ExitNetwork},
+	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, forge.ErrNetwork) }, ExitNetwork},
+	{func(err error) bool { return errors.Is(err, forge.ErrBadURL) }, ExitUsage},
 	{isA[*imageref.Error], ExitUsage},
 	{isA[*registry.InsecureError], ExitUsage},
 	{isA[*registry.SourceError], ExitUsage},

@@ -137,7 +137,7 @@ func wrapArgs(c *cobra.Command) {
 func bindEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed {
+		if _, skip := f.Annotations[noEnvAnnotation]; err != nil || f.Changed || skip {
 			return
 		}
 		name := EnvName(f.Name)

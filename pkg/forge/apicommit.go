@@ -68,14 +68,14 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("%s API", e.Host)
+	var s string
 	if e.Status != 0 && e.Status != 200 {
-		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+		s = fmt.Sprintf("HTTP %d: ", e.Status)
 	}
 	if e.Type != "" {
-		s += " " + e.Type
+		s += e.Type + ": "
 	}
-	s += ": " + e.Message
+	s += e.Message
 	if e.Hint != "" {
 		s += ": " + e.Hint
 	}
@@ -103,8 +103,8 @@ func (e *RateLimitError) Error() string {
 		kind = "secondary rate limit"
 	}
 	if e.Reset.IsZero() {
-		return fmt.Sprintf("%s API: %s exceeded: retry later", e.Host, kind)
+		return fmt.Sprintf("%s exceeded: retry later", kind)
 	}
-	return fmt.Sprintf("%s API: %s exceeded until %s, later than --timeout (%s) allows waiting: retry after the reset or raise --timeout",
-		e.Host, kind, e.Reset.UTC().Format(time.RFC3339), e.Limit)
+	return fmt.Sprintf("%s exceeded until %s, later than --timeout (%s) allows waiting: retry after the reset or raise --timeout",
+		kind, e.Reset.UTC().Format(time.RFC3339), e.Limit)
 }

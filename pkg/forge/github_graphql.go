@@ -47,7 +47,6 @@ func WithHTTPClient(c *http.Client) GitHubOption { return func(g *GitHub) { g.cl
 // limit's reset before giving up; the default is 2 minutes.
 func WithTimeout(d time.Duration) GitHubOption { return func(g *GitHub) { g.timeout = d } }
 
-
 // GitHubGraphQLURL returns the GraphQL endpoint for a repository on host:
 // derived from apiURL when it is given (a GraphQL URL ending in /graphql
 // as is, a REST base such as https://api.github.com or
@@ -300,4 +299,3 @@ func (g *GitHub) rateLimit(resp *http.Response, out *gqlResponse) (*RateLimitErr
 	}
 	return rl, -1
 }
-

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/sign"
+)
+
+// noEnvAnnotation marks a flag that bindEnv leaves alone: its TAGBUMP_
+// variable means something else (TAGBUMP_SIGN_KEY is the key, not a path).
+const noEnvAnnotation = "tagbump_no_env"
+
+func noEnv(f *pflag.FlagSet, name string) {
+	_ = f.SetAnnotation(name, noEnvAnnotation, []string{"true"})
+}
+
+// signKey reads the signing key: the file --sign-key names, else the key
+// itself in TAGBUMP_SIGN_KEY; nil when neither is set. The key stays in
+// memory: it is never written anywhere, and errors never repeat it.
+func (o *BumpOptions) signKey(getenv func(string) string) (*sign.Key, error) {
+	pass := []byte(getenv("TAGBUMP_SIGN_KEY_PASSPHRASE"))
+	if o.SignKey != "" {
+		b, err := os.ReadFile(o.SignKey)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("--sign-key %s: %w: give a readable private key file", o.SignKey, unwrapPath(err)))
+		}
+		return sign.Parse(o.SignKey, b, pass)
+	}
+	v := getenv("TAGBUMP_SIGN_KEY")
+	if v == "" {
+		return nil, nil
+	}
+	if !strings.Contains(v, "-----BEGIN") {
+		return nil, usageErr(fmt.Errorf("TAGBUMP_SIGN_KEY: %w: it holds the key itself (the text of the key file), not a path: use --sign-key FILE for a file", sign.ErrBadKey))
+	}
+	return sign.Parse("TAGBUMP_SIGN_KEY", []byte(v), pass)
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// checkCommitVia refuses what --commit-via api cannot honour.
+func (o *BumpOptions) checkCommitVia() error {
+	switch o.CommitVia {
+	case "push":
+		if o.APIURL != "" {
+			return usageErr(fmt.Errorf("--api-url needs --commit-via api"))
+		}
+		return nil
+	case "api":
+	default:
+		return usageErr(fmt.Errorf("invalid --commit-via %q: use push or api", o.CommitVia))
+	}
+	switch {
+	case o.Author != "":
+		return usageErr(fmt.Errorf("--author does not apply with --commit-via api: GitHub authors API commits as the token's owner; drop --author"))
+	case o.SignKey != "" || os.Getenv("TAGBUMP_SIGN_KEY") != "":
+		return usageErr(fmt.Errorf("--sign-key (TAGBUMP_SIGN_KEY) does not apply with --commit-via api: GitHub signs API commits itself; drop one of them"))
+	case o.Signoff:
+		return usageErr(fmt.Errorf("--signoff does not apply with --commit-via api: the author is the token's owner, not known before the commit; add a Signed-off-by line with --message if a DCO check needs one"))
+	case o.NoPush:
+		return usageErr(fmt.Errorf("--no-push and --commit-via api conflict: an API commit is made on the server"))
+	}
+	if host, _ := repoHostPath(o.Repo); host == "" {
+		return usageErr(fmt.Errorf("--commit-via api needs a GitHub repository URL (https://github.com/OWNER/REPO or git@github.com:OWNER/REPO), not %s", o.Repo))
+	}
+	return nil
+}
+
+// apiPublisher builds the GitHub API commit path for the bump's repository.
+func (o *BumpOptions) apiPublisher(env ci.Env, getenv func(string) string) (bump.Publisher, error) {
+	host, path := repoHostPath(o.Repo)
+	if !isGitHub(host, getenv) && o.APIURL == "" {
+		return nil, usageErr(fmt.Errorf("--commit-via api: %s is not github.com nor the GitHub server of this run (GITHUB_SERVER_URL): for GitHub Enterprise pass --api-url https://%s/api/v3; other hosts are not supported yet", host, host))
+	}
+	repository := strings.TrimSuffix(strings.Trim(path, "/"), ".git")
+	if strings.Count(repository, "/") != 1 {
+		return nil, usageErr(fmt.Errorf("--commit-via api: %s does not name OWNER/REPO", o.Repo))
+	}
+	_, token, _ := env.Token(getenv, host)
+	apiURL := o.APIURL
+	if apiURL == "" && sameHost(getenv("GITHUB_SERVER_URL"), host) {
+		apiURL = getenv("GITHUB_GRAPHQL_URL")
+	}
+	gh, err := forge.NewGitHub(forge.GitHubGraphQLURL(apiURL, host), token, forge.WithTimeout(o.Registry.Timeout))
+	if err != nil {
+		return nil, err
+	}
+	return bump.APICommits(gh, repository), nil
+}
+
+func isGitHub(host string, getenv func(string) string) bool {
+	return strings.EqualFold(host, "github.com") || sameHost(getenv("GITHUB_SERVER_URL"), host)
+}
+
+func sameHost(serverURL, host string) bool {
+	u, err := url.Parse(serverURL)
+	return err == nil && serverURL != "" && strings.EqualFold(u.Hostname(), host)
+}
+
+// repoHostPath splits an https, ssh:// or scp-like (git@host:path)
+// repository address into host and path; host is "" for a local path.
+func repoHostPath(repo string) (host, path string) {
+	if strings.Contains(repo, "://") {
+		u, err := url.Parse(repo)
+		if err != nil || u.Scheme == "file" {
+			return "", ""
+		}
+		return u.Hostname(), u.Path
+	}
+	at := strings.Index(repo, "@")
+	colon := strings.Index(repo, ":")
+	if at < 0 || colon < at || strings.HasPrefix(repo, "/") || strings.HasPrefix(repo, ".") {
+		return "", ""
+	}
+	return repo[at+1 : colon], repo[colon+1:]
+}
