@@ -40,10 +40,7 @@ type BumpOptions struct {
 	NoVerify            bool
 	PushFrom            string
 	SSHKey, KnownHosts  string
-	SignKey             string
-	Signoff             bool
-	CommitVia           string
-	APIURL              string
+	Commit              commitFlags
 	Dotenv              string
 	Registry            registryFlags
 	Output              outputFlag
@@ -110,11 +107,7 @@ the token's owner.`,
 	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
-	f.StringVar(&opts.SignKey, "sign-key", "", "sign commits with this SSH or armored OpenPGP private key file (TAGBUMP_SIGN_KEY holds the key itself, not a path)")
-	noEnv(f, "sign-key")
-	f.BoolVar(&opts.Signoff, "signoff", false, "add a Signed-off-by trailer for the author")
-	f.StringVar(&opts.CommitVia, "commit-via", "push", "how the commit lands: push (git push) or api (GitHub makes and signs it: GraphQL createCommitOnBranch)")
-	f.StringVar(&opts.APIURL, "api-url", "", "API base URL of the Git host for --commit-via api (default: from the repository's host, e.g. https://api.github.com)")
+	opts.Commit.register(f)
 	opts.Registry.register(f)
 	opts.Output.register(f)
 	// In a bump --timeout bounds each Git operation too, and a fallback
@@ -176,27 +169,15 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger().With(env.LogFields()...)
-	key, err := opts.signKey(os.Getenv)
+	copts, err := opts.Commit.options(env, os.Getenv, opts.Repo, opts.Registry.Timeout, logger)
 	if err != nil {
 		return nil, err
 	}
-	if key != nil {
-		gopts = append(gopts, gitrepo.WithSigner(key))
-		logger.Debug("signing commits", "format", string(key.Format()), "key", key.Fingerprint())
-	}
-	bopts := []bump.Option{
+	return bump.Run(cmd.Context(), req, append(copts,
 		bump.WithGitOptions(append(gopts, gitrepo.WithLogger(logger))...),
 		bump.WithRegistryOptions(ropts...),
 		bump.WithLogger(logger),
-	}
-	if opts.CommitVia == "api" {
-		pub, err := opts.apiPublisher(env, os.Getenv)
-		if err != nil {
-			return nil, err
-		}
-		bopts = append(bopts, bump.WithPublisher(pub))
-	}
-	return bump.Run(cmd.Context(), req, bopts...)
+	)...)
 }
 
 // ciResult is what the CI system is told about a bump.
@@ -247,7 +228,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if o.NoVerify && o.PushFrom != "" {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-verify and --push-from conflict: a pushed image is always verified"))
 	}
-	if err := o.checkCommitVia(); err != nil {
+	if err := o.Commit.check(o.Repo, o.Author, o.NoPush); err != nil {
 		return bump.Request{}, err
 	}
 	ref, err := parseImage(o.Image)
@@ -266,7 +247,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
 		ValuesFile: o.ValuesFile, Image: ref, Keys: o.Keys,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
-		SkipCI: o.SkipCI, Signoff: o.Signoff, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
+		SkipCI: o.SkipCI, Signoff: o.Commit.Signoff, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
 		DryRun: o.DryRun, NoPush: o.NoPush,
 	}, nil
 }

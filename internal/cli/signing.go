@@ -2,14 +2,17 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/tagbump/tagbump/internal/ci"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/sign"
 )
 
@@ -21,10 +24,50 @@ func noEnv(f *pflag.FlagSet, name string) {
 	_ = f.SetAnnotation(name, noEnvAnnotation, []string{"true"})
 }
 
+// commitFlags are the flags of a command that makes commits: how they are
+// signed and how they land. Every such command registers them, so every
+// commit tagbump makes is signed alike.
+type commitFlags struct {
+	SignKey   string
+	Signoff   bool
+	CommitVia string
+	APIURL    string
+}
+
+func (c *commitFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&c.SignKey, "sign-key", "", "sign commits with this SSH or armored OpenPGP private key file (TAGBUMP_SIGN_KEY holds the key itself, not a path)")
+	noEnv(f, "sign-key")
+	f.BoolVar(&c.Signoff, "signoff", false, "add a Signed-off-by trailer for the author")
+	f.StringVar(&c.CommitVia, "commit-via", "push", "how the commit lands: push (git push) or api (GitHub makes and signs it: GraphQL createCommitOnBranch)")
+	f.StringVar(&c.APIURL, "api-url", "", "API base URL of the Git host for --commit-via api (default: from the repository's host, e.g. https://api.github.com)")
+}
+
+// options returns the bump options that sign commits (through the git
+// options) and, with --commit-via api, land them through the host's API.
+func (c *commitFlags) options(env ci.Env, getenv func(string) string, repo string, timeout time.Duration, logger *slog.Logger) ([]bump.Option, error) {
+	var opts []bump.Option
+	key, err := c.signKey(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if key != nil {
+		opts = append(opts, bump.WithGitOptions(gitrepo.WithSigner(key)))
+		logger.Debug("signing commits", "format", string(key.Format()), "key", key.Fingerprint())
+	}
+	if c.CommitVia == "api" {
+		pub, err := c.apiPublisher(env, getenv, repo, timeout)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, bump.WithPublisher(pub))
+	}
+	return opts, nil
+}
+
 // signKey reads the signing key: the file --sign-key names, else the key
 // itself in TAGBUMP_SIGN_KEY; nil when neither is set. The key stays in
 // memory: it is never written anywhere, and errors never repeat it.
-func (o *BumpOptions) signKey(getenv func(string) string) (*sign.Key, error) {
+func (o *commitFlags) signKey(getenv func(string) string) (*sign.Key, error) {
 	pass := []byte(getenv("TAGBUMP_SIGN_KEY_PASSPHRASE"))
 	if o.SignKey != "" {
 		b, err := os.ReadFile(o.SignKey)
@@ -51,7 +94,7 @@ func unwrapPath(err error) error {
 }
 
 // checkCommitVia refuses what --commit-via api cannot honour.
-func (o *BumpOptions) checkCommitVia() error {
+func (o *commitFlags) check(repo, author string, noPush bool) error {
 	switch o.CommitVia {
 	case "push":
 		if o.APIURL != "" {
@@ -63,37 +106,37 @@ func (o *BumpOptions) checkCommitVia() error {
 		return usageErr(fmt.Errorf("invalid --commit-via %q: use push or api", o.CommitVia))
 	}
 	switch {
-	case o.Author != "":
+	case author != "":
 		return usageErr(fmt.Errorf("--author does not apply with --commit-via api: GitHub authors API commits as the token's owner; drop --author"))
 	case o.SignKey != "" || os.Getenv("TAGBUMP_SIGN_KEY") != "":
 		return usageErr(fmt.Errorf("--sign-key (TAGBUMP_SIGN_KEY) does not apply with --commit-via api: GitHub signs API commits itself; drop one of them"))
 	case o.Signoff:
 		return usageErr(fmt.Errorf("--signoff does not apply with --commit-via api: the author is the token's owner, not known before the commit; add a Signed-off-by line with --message if a DCO check needs one"))
-	case o.NoPush:
+	case noPush:
 		return usageErr(fmt.Errorf("--no-push and --commit-via api conflict: an API commit is made on the server"))
 	}
-	if host, _ := repoHostPath(o.Repo); host == "" {
-		return usageErr(fmt.Errorf("--commit-via api needs a GitHub repository URL (https://github.com/OWNER/REPO or git@github.com:OWNER/REPO), not %s", o.Repo))
+	if host, _ := repoHostPath(repo); host == "" {
+		return usageErr(fmt.Errorf("--commit-via api needs a GitHub repository URL (https://github.com/OWNER/REPO or git@github.com:OWNER/REPO), not %s", repo))
 	}
 	return nil
 }
 
 // apiPublisher builds the GitHub API commit path for the bump's repository.
-func (o *BumpOptions) apiPublisher(env ci.Env, getenv func(string) string) (bump.Publisher, error) {
-	host, path := repoHostPath(o.Repo)
+func (o *commitFlags) apiPublisher(env ci.Env, getenv func(string) string, repo string, timeout time.Duration) (bump.Publisher, error) {
+	host, path := repoHostPath(repo)
 	if !isGitHub(host, getenv) && o.APIURL == "" {
 		return nil, usageErr(fmt.Errorf("--commit-via api: %s is not github.com nor the GitHub server of this run (GITHUB_SERVER_URL): for GitHub Enterprise pass --api-url https://%s/api/v3; other hosts are not supported yet", host, host))
 	}
 	repository := strings.TrimSuffix(strings.Trim(path, "/"), ".git")
 	if strings.Count(repository, "/") != 1 {
-		return nil, usageErr(fmt.Errorf("--commit-via api: %s does not name OWNER/REPO", o.Repo))
+		return nil, usageErr(fmt.Errorf("--commit-via api: %s does not name OWNER/REPO", repo))
 	}
 	_, token, _ := env.Token(getenv, host)
 	apiURL := o.APIURL
 	if apiURL == "" && sameHost(getenv("GITHUB_SERVER_URL"), host) {
 		apiURL = getenv("GITHUB_GRAPHQL_URL")
 	}
-	gh, err := forge.NewGitHub(forge.GitHubGraphQLURL(apiURL, host), token, forge.WithTimeout(o.Registry.Timeout))
+	gh, err := forge.NewGitHub(forge.GitHubGraphQLURL(apiURL, host), token, forge.WithTimeout(timeout))
 	if err != nil {
 		return nil, err
 	}
