@@ -21,12 +21,22 @@ func TestSecretsCanary(t *testing.T) {
 		regUser, regPass    = "ci-canary", "canary-reg-Zk4p-password"
 		wrongTok, wrongPass = "canary-wrong-Jt2m-token", "canary-wrong-Hs8v-password"
 		ghToken             = "canary-gh-Vb3n-token"
+		signPass            = "canary-sign-Wq5r-passphrase"
 	)
+	signKey, err := testenv.NewSSHKey(t.TempDir(), "signing", signPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signKeyText, err := os.ReadFile(signKey.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	counts := &relCounts{}
 	recordReliability(t, counts)
 	srv, dir := chartsServer(t, gitToken, map[string]string{
 		"app/values-staging.yaml": appValues, "app/values-prod.yaml": appValues,
 		"app/values-dev.yaml": appValues, "app/values-qa.yaml": appValues, "app/values-gh.yaml": appValues,
+		"app/values-signed.yaml": appValues,
 	})
 	// A server without partial fetch makes the bump log at debug level.
 	srv2, dir2 := chartsServer(t, gitToken, map[string]string{"app/values-staging.yaml": appValues}, testenv.WithAllowFilter(false))
@@ -70,12 +80,14 @@ func TestSecretsCanary(t *testing.T) {
 		{"bump with credentials in the URL", append(bump("qa"), "--repo", withCreds), nil, 0},
 		{"bump in GitHub Actions", bump("gh"), map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput, "GITHUB_TOKEN": ghToken}, 0},
 		{"bump a local clone", append(bump("staging", "--no-verify"), "--repo", clone, "--image", "registry.example.com/app:2.0.0"), nil, 0},
+		{"bump signed", bump("signed", "--signoff"), map[string]string{"TAGBUMP_SIGN_KEY": string(signKeyText), "TAGBUMP_SIGN_KEY_PASSPHRASE": signPass}, 0},
+		{"bump signed with a wrong passphrase", bump("signed"), map[string]string{"TAGBUMP_SIGN_KEY": string(signKeyText), "TAGBUMP_SIGN_KEY_PASSPHRASE": wrongPass}, 2},
 		{"bump with a wrong token", bump("staging", "--image", reg.Host()+"/app:1.0.1"), map[string]string{"TAGBUMP_GIT_TOKEN": wrongTok}, 5},
 		{"bump with credentials in the URL only", append(bump("staging"), "--repo", withCreds), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5},
 		{"verify with a wrong password", []string{"verify", image}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 		{"push with a wrong password", []string{"push", "--from", tar, reg.Host() + "/app:1.0.9"}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 	}
-	secrets := []string{gitToken, regPass, wrongTok, wrongPass, ghToken}
+	secrets := append([]string{gitToken, regPass, wrongTok, wrongPass, ghToken, signPass}, keyLines(string(signKeyText))...)
 	users := []string{gitUser, regUser, "tagbump", "x-access-token"}
 	leak := func(where, text string) {
 		t.Helper()
@@ -112,6 +124,9 @@ func TestSecretsCanary(t *testing.T) {
 		})
 	}
 	history := testenv.MustGit(t, dir, "log", "--all", "-p", "--format=fuller%n%B")
+	if !strings.Contains(testenv.MustGit(t, dir, "cat-file", "-p", "main"), "BEGIN SSH SIGNATURE") {
+		t.Errorf("the signed bump left no signed commit on main")
+	}
 	if !strings.Contains(history, "2.0.0") && !strings.Contains(history, "1.0.1") {
 		t.Errorf("the bumps are not in the history: the scan proves nothing")
 	}
