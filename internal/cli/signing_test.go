@@ -199,6 +199,17 @@ func TestBumpCommitViaAPI(t *testing.T) {
 	}
 	noSecret(t, "the token", out+errOut, ghToken)
 
+	// The commit lands but its answer is lost (502): the next fetch finds
+	// the value set, and no second commit is made.
+	api.LoseAnswers(1)
+	code, out, errOut = tagbump(t, env, append(args, "--image", "registry.example.com/app:1.1.1")...)
+	if code != 0 || !strings.Contains(out, `"lost_push_landed": true`) || api.Commits() != 2 {
+		t.Errorf("lost answer: exit %d, %d API commits, want exit 0, lost_push_landed and exactly one more commit\n%s\n%s", code, api.Commits(), out, errOut)
+	}
+	if got := mustGit(t, dir, "show", "main:app/values-staging.yaml"); got+"\n" != valuesFile("1.1.1") {
+		t.Errorf("values file = %q", got)
+	}
+
 	// A token that may read but not write contents: exit 5, saying so.
 	code, _, errOut = tagbump(t, []string{"TAGBUMP_GIT_USER=tagbump-ro", "TAGBUMP_GIT_TOKEN=" + ghROToken}, append(args, "--image", "registry.example.com/app:1.2.0")...)
 	if code != 5 || !strings.Contains(errOut, "contents: write") {

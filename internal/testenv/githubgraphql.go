@@ -57,6 +57,7 @@ type GitHubGraphQL struct {
 	secondary   int
 	retryAfter  int
 	before      func()
+	loseAnswers int
 	requests    atomic.Int64
 	commits     atomic.Int64
 }
@@ -120,6 +121,15 @@ func (g *GitHubGraphQL) BeforeCommit(f func()) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.before = f
+}
+
+// LoseAnswers makes the next n commits land but answers them with 502 Bad
+// Gateway, as a proxy that timed out on GitHub would: the client cannot
+// know that the commit was made.
+func (g *GitHubGraphQL) LoseAnswers(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.loseAnswers = n
 }
 
 // Requests returns how many requests the endpoint answered.
@@ -190,6 +200,18 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 	if etype != "" {
 		gqlErrors(w, map[string]any{"type": etype, "path": []string{"createCommitOnBranch"}, "locations": []any{map[string]int{"line": 2, "column": 3}}, "message": msg},
 			"createCommitOnBranch")
+		return
+	}
+	g.mu.Lock()
+	lose := g.loseAnswers > 0
+	if lose {
+		g.loseAnswers--
+	}
+	g.mu.Unlock()
+	if lose {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
 		return
 	}
 	owner, name, _ := strings.Cut(in.Branch.Repo, "/")

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,9 @@ func sshKeygen(t *testing.T, typ, passphrase string) (priv []byte, pub string) {
 	t.Helper()
 	testenv.RequireBinary(t, "ssh-keygen")
 	p := filepath.Join(t.TempDir(), "id_"+typ)
-	args := []string{"-q", "-t", typ, "-N", passphrase, "-C", "signer@example.invalid", "-f", p}
+	// -a 1: one KDF round for an encrypted key, so tests do not spend a
+	// second in bcrypt on every parse.
+	args := []string{"-q", "-t", typ, "-N", passphrase, "-a", "1", "-C", "signer@example.invalid", "-f", p}
 	if typ == "rsa" {
 		args = append(args, "-b", "2048")
 	}
@@ -38,6 +41,24 @@ func sshKeygen(t *testing.T, typ, passphrase string) (priv []byte, pub string) {
 		t.Fatal(err)
 	}
 	return priv, strings.TrimSpace(string(pubb))
+}
+
+var (
+	gpgMu   sync.Mutex
+	gpgKeys = map[string]*testenv.GPGKey{}
+)
+
+// gpgKey makes (once per test binary) a GnuPG key for email.
+func gpgKey(t *testing.T, email, passphrase string) *testenv.GPGKey {
+	t.Helper()
+	gpgMu.Lock()
+	defer gpgMu.Unlock()
+	if k, ok := gpgKeys[email+"\x00"+passphrase]; ok {
+		return k
+	}
+	k := testenv.NewGPGKey(t, email, passphrase)
+	gpgKeys[email+"\x00"+passphrase] = k
+	return k
 }
 
 // signedCommit pushes one commit signed with key to a fresh repository on
@@ -98,9 +119,9 @@ func TestSignedCommitsVerifyWithGit(t *testing.T) {
 	cases = append(cases, keyCase{"ssh-rsa", priv, nil, pub, nil, sign.SSH})
 	priv, pub = sshKeygen(t, "ecdsa", "")
 	cases = append(cases, keyCase{"ssh-ecdsa", priv, nil, pub, nil, sign.SSH})
-	g := testenv.NewGPGKey(t, "signer@example.invalid", "pgp pass")
+	g := gpgKey(t, "signer@example.invalid", "pgp pass")
 	cases = append(cases, keyCase{"openpgp-encrypted", g.Secret, []byte("pgp pass"), "", g.Public, sign.OpenPGP})
-	g2 := testenv.NewGPGKey(t, "other@example.invalid", "")
+	g2 := gpgKey(t, "other@example.invalid", "")
 	cases = append(cases, keyCase{"openpgp", g2.Secret, nil, "", g2.Public, sign.OpenPGP})
 
 	for _, tc := range cases {
@@ -129,7 +150,7 @@ func TestSignedCommitsVerifyWithGit(t *testing.T) {
 				}
 			} else {
 				trusted = testenv.NewVerifier(t, nil, [][]byte{tc.pgp})
-				stranger = testenv.NewVerifier(t, nil, [][]byte{testenv.NewGPGKey(t, "stranger@example.invalid", "").Public})
+				stranger = testenv.NewVerifier(t, nil, [][]byte{gpgKey(t, "stranger@example.invalid", "").Public})
 			}
 			if out, err := trusted.VerifyCommit(dir, hash); err != nil {
 				t.Fatalf("git verify-commit %s: %v\n%s\n%s", hash, err, out, raw)
@@ -160,7 +181,8 @@ func TestSignedCommitsVerifyWithGit(t *testing.T) {
 // problem and the fix, and never repeats the key.
 func TestParseRefuses(t *testing.T) {
 	encSSH, pubSSH := sshKeygen(t, "ed25519", "right")
-	g := testenv.NewGPGKey(t, "signer@example.invalid", "right")
+	const right = "pgp pass"
+	g := gpgKey(t, "signer@example.invalid", "pgp pass")
 	cases := []struct {
 		name       string
 		key, pass  []byte
@@ -174,7 +196,7 @@ func TestParseRefuses(t *testing.T) {
 		{"pgp wrong passphrase", g.Secret, []byte("wrong"), sign.ErrPassphrase, "TAGBUMP_SIGN_KEY_PASSPHRASE"},
 		{"pgp public key", g.Public, nil, sign.ErrBadKey, "public key"},
 		{"garbage", []byte("not a key at all"), nil, sign.ErrBadKey, "expected an SSH private key"},
-		{"truncated pgp", g.Secret[:len(g.Secret)/2], []byte("right"), sign.ErrBadKey, "armored private key"},
+		{"truncated pgp", g.Secret[:len(g.Secret)/2], []byte(right), sign.ErrBadKey, "armored private key"},
 		{"truncated ssh", append([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\n"), encSSH[40:80]...), nil, sign.ErrBadKey, "SSH private key"},
 	}
 	for _, tc := range cases {
