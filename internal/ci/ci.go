@@ -9,6 +9,8 @@ package ci
 import (
 	"net/url"
 	"strings"
+
+	"github.com/tagbump/tagbump/pkg/address"
 )
 
 // System names a CI system.
@@ -67,7 +69,7 @@ func Detect(getenv func(string) string) Env {
 			SummaryFile: getenv("GITHUB_STEP_SUMMARY"),
 		}
 		server, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_RUN_ID")
-		e.ServerHosts = []string{first(hostOf(server), "github.com")}
+		e.ServerHosts = []string{first(address.Host(server), "github.com")}
 		if server != "" && e.Repository != "" && id != "" {
 			e.RunURL = strings.TrimSuffix(server, "/") + "/" + e.Repository + "/actions/runs/" + id
 			if a := getenv("GITHUB_RUN_ATTEMPT"); a != "" && a != "1" {
@@ -86,7 +88,7 @@ func Detect(getenv func(string) string) Env {
 		}
 		coll, project, id := getenv("SYSTEM_COLLECTIONURI"), getenv("SYSTEM_TEAMPROJECT"), getenv("BUILD_BUILDID")
 		e.ServerHosts = []string{"dev.azure.com", "*.visualstudio.com"}
-		if h := hostOf(coll); h != "" {
+		if h := address.Host(coll); h != "" {
 			e.ServerHosts = append(e.ServerHosts, h)
 		}
 		if coll != "" && project != "" && id != "" {
@@ -102,7 +104,7 @@ func Detect(getenv func(string) string) Env {
 			RunURL:      getenv("CI_JOB_URL"),
 			Actor:       getenv("GITLAB_USER_LOGIN"),
 			Branch:      first(getenv("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"), getenv("CI_COMMIT_REF_NAME")),
-			ServerHosts: []string{first(getenv("CI_SERVER_HOST"), hostOf(getenv("CI_SERVER_URL")), "gitlab.com")},
+			ServerHosts: []string{first(getenv("CI_SERVER_HOST"), address.Host(getenv("CI_SERVER_URL")), "gitlab.com")},
 		}
 	}
 	return Env{System: Generic}
@@ -150,15 +152,6 @@ func (e Env) serves(host string) bool {
 		}
 	}
 	return false
-}
-
-// hostOf returns the host name of a URL, without port, or "".
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
 }
 
 // first returns the first non-empty string of ss.

@@ -173,7 +173,7 @@ TAGBUMP_EOF
 		"| | |\n| --- | --- |\n" +
 		"| Image | `registry.example/shop/api:1.4.2` |\n" +
 		"| Digest | `sha256:3b1f` |\n" +
-		"| Repository | `https://git.example/acme/charts.git` |\n" +
+		"| Repository | `https://REDACTED@git.example/acme/charts.git` |\n" +
 		"| Branch | `main` |\n" +
 		"| Commit | `9f8e7d` |\n\n"
 	checkFile(t, e.SummaryFile, wantSum)

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/tagbump/tagbump/pkg/address"
+	"github.com/tagbump/tagbump/pkg/atomicfile"
 )
 
 // Result is what a bump reports to the CI system.
@@ -79,8 +80,10 @@ func WithDotenv(path string) Option {
 // WriteOutputs publishes r the way e's CI system expects: on GitHub it
 // appends the outputs image, digest, commit, changed and outcome to
 // $GITHUB_OUTPUT and a markdown summary to $GITHUB_STEP_SUMMARY; on Azure it
-// writes ##vso[task.setvariable] output variables of the same names to w
-// (the step's stdout). Elsewhere it writes nothing unless an option asks.
+// writes ##vso[task.setvariable] output variables of the same names to w.
+// Pass the step's stderr as w: the GitHub runner and the Azure Pipelines
+// agent read commands from stderr as from stdout, and stdout stays free for
+// data. Elsewhere it writes nothing unless an option asks.
 func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 	o := options{}
 	for _, opt := range opts {
@@ -119,7 +122,7 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 // Annotate shows msg as an error (level "error") or a warning (any other
 // level) on the run's page: ::error title=tagbump::msg on GitHub,
 // ##vso[task.logissue type=error]msg on Azure, written to w (the step's
-// stdout). Other systems have no such command and get nothing; log the
+// stderr, see WriteOutputs). Other systems have no such command and get nothing; log the
 // message as well.
 func (e Env) Annotate(w io.Writer, level, msg string) {
 	if level != "error" {
@@ -182,7 +185,7 @@ func githubSummary(r Result) []byte {
 		b.WriteString("\n")
 	}
 	rows := [][2]string{
-		{"Image", r.Image}, {"Digest", r.Digest}, {"Repository", redactURL(r.Repo)},
+		{"Image", r.Image}, {"Digest", r.Digest}, {"Repository", address.Redact(r.Repo)},
 		{"Branch", r.Branch}, {"Commit", r.Commit},
 	}
 	head := false
@@ -219,17 +222,6 @@ func mdCode(s string) string {
 	return "`" + s + "`"
 }
 
-// redactURL drops the user information from a URL, in case credentials
-// were put there.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = nil
-	return u.String()
-}
-
 // appendFile appends data to path in a single write.
 func appendFile(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -253,23 +245,8 @@ func writeDotenv(path string, r Result) error {
 		}
 		fmt.Fprintf(&b, "TAGBUMP_RESULT_%s=%s\n", strings.ToUpper(kv[0]), kv[1])
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tagbump-dotenv-*")
-	if err != nil {
-		return fmt.Errorf("write dotenv %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	_, err = tmp.Write(b.Bytes())
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write dotenv %s: %w", path, err)
+	if err := atomicfile.Write(path, &b, 0o644); err != nil {
+		return fmt.Errorf("write dotenv: %w", err)
 	}
 	return nil
 }

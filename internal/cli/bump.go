@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
 	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -123,11 +123,11 @@ the token's owner.`,
 func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doBump(cmd, streams, env, opts)
-	// Workflow commands share stdout with the data; keep JSON clean.
-	cmdOut := streams.Out
-	if opts.Output.Format == "json" {
-		cmdOut = streams.Err
-	}
+	// stdout carries data only (commit=$(tagbump bump ...)). Workflow
+	// commands go to stderr: the GitHub runner and the Azure Pipelines
+	// agent read commands from a step's stderr as from its stdout; GitLab
+	// has no such commands.
+	cmdOut := streams.Err
 	if err != nil {
 		env.Annotate(cmdOut, "error", err.Error())
 		return err
@@ -143,7 +143,7 @@ func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(opts.Dotenv)); err != nil {
 		return fmt.Errorf("write CI outputs: %w", err)
 	}
-	return writeBumpResult(streams, opts, res)
+	return writeBumpResult(logger(cmd.Context()), streams, opts, res)
 }
 
 func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions) (*bump.Result, error) {
@@ -163,12 +163,12 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})
 	}
 	if opts.PushFrom != "" {
-		pr := newProgressReporter(streams.Err, 5*time.Second)
+		pr := newProgressReporter(streams.Err, logger(cmd.Context()), 5*time.Second)
 		defer pr.done()
 		ropts = append(ropts, registry.WithProgress(pr.report))
 	}
 	gopts := opts.gitOptions(env)
-	logger := slogLogger().With(env.LogFields()...)
+	logger := slogLogger(cmd.Context()).With(env.LogFields()...)
 	copts, err := opts.Commit.options(env, os.Getenv, opts.Repo, opts.Registry.Timeout, logger)
 	if err != nil {
 		return nil, err
@@ -263,7 +263,7 @@ func parseSignature(s string) (object.Signature, error) {
 
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 	g := []gitrepo.Option{gitrepo.WithTimeout(o.Registry.Timeout)}
-	if user, token, ok := env.Token(os.Getenv, urlHost(o.Repo)); ok {
+	if user, token, ok := env.Token(os.Getenv, address.Host(o.Repo)); ok {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
 	if o.SSHKey != "" {
@@ -275,53 +275,33 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 	return g
 }
 
-// urlHost is the host name of an http(s) or ssh:// URL, "" for a local
-// path or an scp-like address.
-func urlHost(repo string) string {
-	if !strings.Contains(repo, "://") {
-		return ""
-	}
-	u, err := url.Parse(repo)
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
-}
-
-func writeBumpResult(streams IOStreams, opts *BumpOptions, res *bump.Result) error {
+func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *bump.Result) error {
 	if opts.Output.Format == "json" {
 		return opts.Output.print(streams.Out, "", res)
 	}
 	for _, c := range res.Files {
 		if c.Skipped != "" {
-			log.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
+			lg.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
 		}
 	}
 	switch {
 	case res.Outcome == bump.Unchanged:
-		log.Info("unchanged: the branch already has the value", "branch", res.Branch)
+		lg.Info("unchanged: the branch already has the value", "branch", res.Branch)
 	case res.Outcome != bump.Changed:
 	case opts.DryRun:
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		log.Info("dry run: nothing pushed", "branch", res.Branch)
+		lg.Info("dry run: nothing pushed", "branch", res.Branch)
 	case !res.Pushed:
 		fmt.Fprintln(streams.Out, res.Commit)
-		log.Info("committed, not pushed (--no-push)", "branch", res.Branch, "commit", short(res.Commit))
+		lg.Info("committed, not pushed (--no-push)", "branch", res.Branch, "commit", res.Commit)
 	default:
 		fmt.Fprintln(streams.Out, res.Commit)
-		log.Info("pushed", "branch", res.Branch, "commit", short(res.Commit), "attempts", res.Attempts)
+		lg.Info("pushed", "branch", res.Branch, "commit", res.Commit, "attempts", res.Attempts)
 	}
 	return nil
 }
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ") + "\n"
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

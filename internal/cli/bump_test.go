@@ -238,7 +238,8 @@ func TestBumpInterruptRemovesTempDir(t *testing.T) {
 
 // TestBumpCredentialsInURL: a URL that carries credentials is used without
 // them (the token comes from the environment), the log warns, and on GitHub
-// the run page gets a ::warning:: annotation; the password shows nowhere.
+// the run page gets a ::warning:: annotation (on stderr, stdout carries the
+// hash only); the password shows nowhere.
 func TestBumpCredentialsInURL(t *testing.T) {
 	srv, err := testenv.StartGitServer(testenv.WithBasicAuth("bot", "tok"))
 	if err != nil {
@@ -255,7 +256,7 @@ func TestBumpCredentialsInURL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	if !strings.Contains(out, "::warning") || !strings.Contains(out, "credentials") || !strings.Contains(errOut, "carries credentials") {
+	if !strings.Contains(errOut, "::warning title=tagbump::the repository URL carries credentials") || !strings.Contains(errOut, "WARN the repository URL carries credentials") || strings.Contains(out, "::") {
 		t.Errorf("no warning about the URL's credentials:\nstdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 	if strings.Contains(out+errOut, "url-pw-leak") {

@@ -45,10 +45,9 @@ Exit codes:
 
 // exitError carries an exit code decided where the error was classified.
 type exitError struct {
-	code   int
-	err    error
-	silent bool
-	hint   bool // point at --help: the command line itself was wrong
+	code int
+	err  error
+	hint bool // point at --help: the command line itself was wrong
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -84,11 +83,6 @@ func ExitCode(err error) int {
 		}
 	}
 	return ExitError
-}
-
-func isSilent(err error) bool {
-	var ee *exitError
-	return errors.As(err, &ee) && ee.silent
 }
 
 // exitMap classifies the typed errors of the pkg/ libraries.

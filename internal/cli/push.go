@@ -66,7 +66,7 @@ func runPush(cmd *cobra.Command, streams IOStreams, opts *PushOptions) error {
 	if err != nil {
 		return err
 	}
-	pr := newProgressReporter(streams.Err, 5*time.Second)
+	pr := newProgressReporter(streams.Err, logger(cmd.Context()), 5*time.Second)
 	defer pr.done()
 	res, err := registry.Push(cmd.Context(), opts.From, ref, append(ropts, registry.WithProgress(pr.report))...)
 	pr.done()
@@ -74,9 +74,9 @@ func runPush(cmd *cobra.Command, streams IOStreams, opts *PushOptions) error {
 		return err
 	}
 	if res.Pushed {
-		log.Info("pushed", "image", res.Image, "layers", res.Layers)
+		logger(cmd.Context()).Info("pushed", "image", res.Image, "layers", res.Layers)
 	} else {
-		log.Info("already in the registry with the same digest, nothing written", "image", res.Image)
+		logger(cmd.Context()).Info("already in the registry with the same digest, nothing written", "image", res.Image)
 	}
 	return opts.Output.print(streams.Out, res.Image, res)
 }
@@ -87,6 +87,7 @@ func runPush(cmd *cobra.Command, streams IOStreams, opts *PushOptions) error {
 // known state, so that a stalled upload still shows up in CI logs.
 type progressReporter struct {
 	w        io.Writer
+	log      *log.Logger
 	tty      bool
 	interval time.Duration    // between log lines without a terminal
 	redraw   time.Duration    // between redraws on a terminal
@@ -103,10 +104,10 @@ type progressReporter struct {
 	stopped  chan struct{} // closed by the ticker goroutine when it ends
 }
 
-func newProgressReporter(w io.Writer, interval time.Duration) *progressReporter {
+func newProgressReporter(w io.Writer, l *log.Logger, interval time.Duration) *progressReporter {
 	f, ok := w.(*os.File)
 	tty := ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-	return &progressReporter{w: w, tty: tty, interval: interval, redraw: 100 * time.Millisecond, now: time.Now}
+	return &progressReporter{w: w, log: l, tty: tty, interval: interval, redraw: 100 * time.Millisecond, now: time.Now}
 }
 
 func (p *progressReporter) report(u registry.Progress) {
@@ -160,7 +161,7 @@ func (p *progressReporter) draw() {
 
 // logLast logs the last state; p.mu is held.
 func (p *progressReporter) logLast() {
-	log.Info("pushing", "layers", p.last.Layers, "done", mb(p.last.Complete), "total", mb(p.last.Total))
+	p.log.Info("pushing", "layers", p.last.Layers, "done", mb(p.last.Complete), "total", mb(p.last.Total))
 }
 
 // done stops the ticker, draws the last state a throttled terminal did

@@ -28,11 +28,8 @@ func (c lines) Write(p []byte) (int, error) {
 // logging the last state from its ticker, and stop when done.
 func TestProgressReporterTicksWhileStalled(t *testing.T) {
 	got := make(lines, 64)
-	old := log.Default()
-	log.SetDefault(log.New(got))
-	defer log.SetDefault(old)
 	const interval = 10 * time.Millisecond
-	p := newProgressReporter(io.Discard, interval)
+	p := newProgressReporter(io.Discard, log.New(got), interval)
 	p.report(registry.Progress{Complete: 3e6, Total: 7e6, Layers: 2})
 	// One line from the report, then two from the ticker with no new
 	// report; if they never come, the test's own timeout ends the test.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/pflag"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -108,7 +109,17 @@ func registryKeychain(host string) (authn.Keychain, error) {
 	case user == "" || pass == "":
 		return nil, usageErr(errors.New("registry credentials: set both " + envRegistryUsername + " and " + envRegistryPassword + ", or neither"))
 	}
-	return authn.NewMultiKeychain(envKeychain{cfg: authn.AuthConfig{Username: user, Password: pass}, host: host}, authn.DefaultKeychain), nil
+	return authn.NewMultiKeychain(envKeychain{cfg: authn.AuthConfig{Username: user, Password: pass}, host: registryName(host)}, authn.DefaultKeychain), nil
+}
+
+// registryName is host as go-containerregistry names the registry in the
+// resources it resolves: Docker Hub's docker.io is index.docker.io there.
+func registryName(host string) string {
+	r, err := name.NewRegistry(host)
+	if err != nil {
+		return host
+	}
+	return r.RegistryStr()
 }
 
 // setup checks --output, parses image and returns the registry options of

@@ -80,10 +80,7 @@ func TestRegistryKeychainFromEnv(t *testing.T) {
 
 func TestProgressReporterLogsWhenNotATerminal(t *testing.T) {
 	var buf bytes.Buffer
-	old := log.Default()
-	log.SetDefault(log.New(&buf))
-	defer log.SetDefault(old)
-	p := newProgressReporter(&buf, 0)
+	p := newProgressReporter(&buf, log.New(&buf), 0)
 	p.report(registry.Progress{Complete: 2e6, Total: 5e6, Layers: 2})
 	p.done()
 	if got := buf.String(); !strings.Contains(got, "pushing") || !strings.Contains(got, "2.0 MB") || !strings.Contains(got, "5.0 MB") || strings.Contains(got, "\r") {
@@ -102,5 +99,32 @@ func TestRegistryFlagsRetriesBelowOne(t *testing.T) {
 	f := registryFlags{Timeout: time.Second, Retries: 1}
 	if _, err := f.options("r.example"); err != nil {
 		t.Errorf("--retries 1: %v", err)
+	}
+}
+
+// Docker Hub is written docker.io in an image reference, and
+// go-containerregistry names its registry index.docker.io: the
+// environment's credentials must reach it under either name.
+func TestRegistryKeychainDockerHub(t *testing.T) {
+	t.Setenv(envRegistryUsername, "ci")
+	t.Setenv(envRegistryPassword, "pw-secret")
+	for _, host := range []string{"docker.io", "index.docker.io"} {
+		kc, err := registryKeychain(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, image := range []string{"docker.io/library/app:1.0", "index.docker.io/team/app:1.0"} {
+			ref, err := name.ParseReference(image, name.StrictValidation)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := kc.Resolve(ref.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg, err := a.Authorization(); err != nil || cfg.Username != "ci" || cfg.Password != "pw-secret" {
+				t.Errorf("credentials for %s, image %s: %+v, %v; want the environment's", host, image, cfg, err)
+			}
+		}
 	}
 }

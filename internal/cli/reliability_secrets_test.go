@@ -84,6 +84,8 @@ func TestSecretsCanary(t *testing.T) {
 		{"bump signed with a wrong passphrase", bump("signed"), map[string]string{"TAGBUMP_SIGN_KEY": string(signKeyText), "TAGBUMP_SIGN_KEY_PASSPHRASE": wrongPass}, 2},
 		{"bump with a wrong token", bump("staging", "--image", reg.Host()+"/app:1.0.1"), map[string]string{"TAGBUMP_GIT_TOKEN": wrongTok}, 5},
 		{"bump with credentials in the URL only", append(bump("staging"), "--repo", withCreds), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5},
+		{"bump with credentials in a URL that does not parse", append(bump("staging"), "--repo", "https://"+gitUser+":"+gitToken+"@git.example.com:80a/charts"),
+			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput}, 2},
 		{"verify with a wrong password", []string{"verify", image}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 		{"push with a wrong password", []string{"push", "--from", tar, reg.Host() + "/app:1.0.9"}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 	}
@@ -115,6 +117,9 @@ func TestSecretsCanary(t *testing.T) {
 			}
 			if strings.Contains(run.name, "credentials in the URL") && !strings.Contains(r.stderr, "carries credentials") {
 				t.Errorf("no warning about the credentials in the URL:\n%s", r.stderr)
+			}
+			if strings.Contains(run.name, "does not parse") && !strings.Contains(r.stdout+r.stderr, "::error") {
+				t.Errorf("no ::error annotation: the scan would miss a leak there\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
 			}
 			if run.name == "bump without partial fetch" && !strings.Contains(r.stderr, "DEBU") {
 				t.Errorf("no debug log line: the scan would miss debug-only leaks\n%s", r.stderr)

@@ -52,11 +52,9 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 		// Interrupted: whatever the library made of the cancellation.
 		code = ExitCanceled
 	}
-	if !isSilent(err) {
-		fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
-		if wantsHint(err) {
-			fmt.Fprintln(streams.Err, "Run 'tagbump --help' for usage.")
-		}
+	fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
+	if wantsHint(err) {
+		fmt.Fprintln(streams.Err, "Run 'tagbump --help' for usage.")
 	}
 	return code
 }
@@ -88,7 +86,12 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
-			return setupLogging(g, streams.Err)
+			l, err := newLogger(g, streams.Err)
+			if err != nil {
+				return err
+			}
+			cmd.SetContext(withLogger(cmd.Context(), l))
+			return nil
 		},
 	}
 	root.SetIn(streams.In)
@@ -157,10 +160,12 @@ func EnvName(flag string) string {
 	return "TAGBUMP_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-func setupLogging(g *globalOptions, w io.Writer) error {
+// newLogger builds the logger of one invocation from --log-level and
+// --log-format, writing to w.
+func newLogger(g *globalOptions, w io.Writer) (*log.Logger, error) {
 	level, err := log.ParseLevel(g.logLevel)
 	if err != nil {
-		return usageErr(fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", g.logLevel))
+		return nil, usageErr(fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", g.logLevel))
 	}
 	// The logger sees w through a wrapper that is not a terminal, so that
 	// its renderer never queries the terminal's colours (a terminal that
@@ -175,10 +180,26 @@ func setupLogging(g *globalOptions, w io.Writer) error {
 	case "logfmt":
 		logger.SetFormatter(log.LogfmtFormatter)
 	default:
-		return usageErr(fmt.Errorf("invalid --log-format %q: use text, json or logfmt", g.logFormat))
+		return nil, usageErr(fmt.Errorf("invalid --log-format %q: use text, json or logfmt", g.logFormat))
 	}
-	log.SetDefault(logger)
-	return nil
+	return logger, nil
+}
+
+type loggerKey struct{}
+
+// withLogger returns ctx carrying l, the logger of this invocation: each
+// Run has its own, so that runs in one process do not share one.
+func withLogger(ctx context.Context, l *log.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// logger returns the logger that ctx carries, or one that discards
+// everything when it carries none (a command run on its own in a test).
+func logger(ctx context.Context) *log.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*log.Logger); ok {
+		return l
+	}
+	return log.New(io.Discard)
 }
 
 // colorProfile is ANSI colour for a terminal, none for anything else or
@@ -197,6 +218,6 @@ Every flag can also be set as TAGBUMP_<FLAG> (--max-attempts is
 TAGBUMP_MAX_ATTEMPTS); the command line wins over the environment, which
 wins over the default.`
 
-// slogLogger adapts the process logger for the pkg/ libraries, which log
-// through log/slog.
-func slogLogger() *slog.Logger { return slog.New(log.Default()) }
+// slogLogger adapts the invocation's logger for the pkg/ libraries, which
+// log through log/slog.
+func slogLogger(ctx context.Context) *slog.Logger { return slog.New(logger(ctx)) }

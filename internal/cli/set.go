@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
 	"github.com/tagbump/tagbump/internal/diff"
+	"github.com/tagbump/tagbump/pkg/atomicfile"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -42,14 +42,15 @@ PATH is yq's simple path syntax: .image.tag, .workers[1].image.tag,
 			if runF != nil {
 				return runF(opts)
 			}
-			return runSet(streams, opts)
+			return runSet(cmd, streams, opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "write nothing; print a unified diff on stdout")
 	return cmd
 }
 
-func runSet(streams IOStreams, opts *SetOptions) error {
+func runSet(cmd *cobra.Command, streams IOStreams, opts *SetOptions) error {
+	lg := logger(cmd.Context())
 	// Edit the file a symlink points to, not the link.
 	name, err := filepath.EvalSymlinks(opts.File)
 	if err != nil {
@@ -64,51 +65,16 @@ func runSet(streams IOStreams, opts *SetOptions) error {
 		return fmt.Errorf("%s: %w", opts.File, err)
 	}
 	if bytes.Equal(out, src) {
-		log.Info("unchanged", "file", opts.File, "path", opts.Path, "value", opts.Value)
+		lg.Info("unchanged", "file", opts.File, "path", opts.Path, "value", opts.Value)
 		return nil
 	}
 	if opts.DryRun {
 		_, err := fmt.Fprint(streams.Out, diff.Unified(opts.File, opts.File, src, out))
 		return err
 	}
-	if err := WriteFileAtomic(name, out); err != nil {
+	if err := atomicfile.Replace(name, bytes.NewReader(out), 0o644); err != nil {
 		return err
 	}
-	log.Info("set", "file", opts.File, "path", opts.Path, "value", opts.Value)
+	lg.Info("set", "file", opts.File, "path", opts.Path, "value", opts.Value)
 	return nil
-}
-
-// WriteFileAtomic replaces the existing file name with data: it writes a
-// temporary file in the same directory with name's permissions, syncs it
-// and renames it over name, so readers see the old or the new content,
-// never a part. The temporary file is removed on every error.
-func WriteFileAtomic(name string, data []byte) (err error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tagbump-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("write %s: %w", name, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(fi.Mode().Perm()); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }

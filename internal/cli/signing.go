@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
@@ -148,8 +149,7 @@ func isGitHub(host string, getenv func(string) string) bool {
 }
 
 func sameHost(serverURL, host string) bool {
-	u, err := url.Parse(serverURL)
-	return err == nil && serverURL != "" && strings.EqualFold(u.Hostname(), host)
+	return host != "" && strings.EqualFold(address.Host(serverURL), host)
 }
 
 // repoHostPath splits an https, ssh:// or scp-like (git@host:path)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"github.com/charmbracelet/log"
 	"github.com/spf13/cobra"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -53,6 +52,6 @@ func runTag(cmd *cobra.Command, streams IOStreams, opts *TagOptions) error {
 	if err != nil {
 		return err
 	}
-	log.Info("tagged", "image", d.Image)
+	logger(cmd.Context()).Info("tagged", "image", d.Image)
 	return opts.Output.print(streams.Out, d.Image, d)
 }

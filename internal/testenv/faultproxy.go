@@ -35,6 +35,13 @@ const (
 	// it in full) and resets the connection before any byte of the answer
 	// reaches the client.
 	FaultResetAfter
+	// FaultEmpty answers 200 with an empty body without contacting the
+	// upstream server.
+	FaultEmpty
+	// FaultEmptyAfter forwards the request (the upstream server processes
+	// it in full) and answers with the upstream's status and headers but an
+	// empty body.
+	FaultEmptyAfter
 )
 
 func (k FaultKind) String() string {
@@ -49,6 +56,10 @@ func (k FaultKind) String() string {
 		return "cut"
 	case FaultResetAfter:
 		return "reset-after"
+	case FaultEmpty:
+		return "empty"
+	case FaultEmptyAfter:
+		return "empty-after"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -154,13 +165,6 @@ func (p *FaultProxy) AddRule(r *FaultRule) {
 	p.rules = append(p.rules, r)
 }
 
-// ClearRules removes every rule: the proxy forwards faithfully again.
-func (p *FaultProxy) ClearRules() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rules = nil
-}
-
 // Requests returns how many requests the proxy received.
 func (p *FaultProxy) Requests() int64 { return p.requests.Load() }
 
@@ -243,13 +247,17 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		case <-p.done:
 		}
-	case FaultCut, FaultResetAfter:
+	case FaultEmpty:
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	case FaultCut, FaultResetAfter, FaultEmptyAfter:
 		p.forward(w, r, &f)
 	}
 }
 
 // forward sends r upstream and copies the answer back; with a cut fault it
-// stops early and resets the connection.
+// stops early and resets the connection, with an empty-after fault it
+// sends no byte of the body.
 func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, cut *Fault) {
 	out := r.Clone(r.Context())
 	out.RequestURI = ""
@@ -274,6 +282,12 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, cut *Fault)
 		for _, v := range vs {
 			w.Header().Add(k, v)
 		}
+	}
+	if cut != nil && cut.Kind == FaultEmptyAfter {
+		w.Header().Del("Content-Length")
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(io.Discard, resp.Body) // the server finishes its work
+		return
 	}
 	w.WriteHeader(resp.StatusCode)
 	if cut == nil {

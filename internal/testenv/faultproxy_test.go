@@ -29,6 +29,8 @@ func TestFaultProxy(t *testing.T) {
 		WithFaultRule(&FaultRule{Nth: 4, Fault: Fault{Kind: FaultCut, Bytes: 10}}),
 		WithFaultRule(&FaultRule{Nth: 5, Fault: Fault{Kind: FaultResetAfter}}),
 		WithFaultRule(&FaultRule{Nth: 6, Fault: Fault{Kind: FaultStall}}),
+		WithFaultRule(&FaultRule{Nth: 7, Fault: Fault{Kind: FaultEmpty}}),
+		WithFaultRule(&FaultRule{Nth: 8, Fault: Fault{Kind: FaultEmptyAfter}}),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -66,8 +68,18 @@ func TestFaultProxy(t *testing.T) {
 	if _, _, err := get(); err == nil || !strings.Contains(err.Error(), "Timeout") {
 		t.Errorf("request 6 (stall): err = %v, want a client timeout", err)
 	}
-	if p.Requests() != 6 || p.Faults() != 5 || p.FaultsOf(FaultCut) != 1 {
-		t.Errorf("counts: requests %d faults %d cut %d, want 6 5 1", p.Requests(), p.Faults(), p.FaultsOf(FaultCut))
+	before = served.Load()
+	if code, n, err := get(); err != nil || code != 200 || n != 0 {
+		t.Errorf("request 7 (empty): %d %d bytes, err %v; want 200 and no byte", code, n, err)
+	}
+	if code, n, err := get(); err != nil || code != 200 || n != 0 {
+		t.Errorf("request 8 (empty after): %d %d bytes, err %v; want 200 and no byte", code, n, err)
+	}
+	if got := served.Load() - before; got != 1 {
+		t.Errorf("upstream served %d of the empty answers, want 1 (only empty-after reaches the server)", got)
+	}
+	if p.Requests() != 8 || p.Faults() != 7 || p.FaultsOf(FaultCut) != 1 || p.FaultsOf(FaultEmptyAfter) != 1 {
+		t.Errorf("counts: requests %d faults %d cut %d empty-after %d, want 8 7 1 1", p.Requests(), p.Faults(), p.FaultsOf(FaultCut), p.FaultsOf(FaultEmptyAfter))
 	}
 }
 

@@ -115,6 +115,7 @@ func StartGitServer(opts ...GitServerOption) (*GitServer, error) {
 	}
 	config := append([][2]string{
 		{"http.receivepack", "true"},
+		{"receive.fsckObjects", "true"}, // as GitHub and most hosts check pushed objects
 		{"uploadpack.allowFilter", allow},
 		{"uploadpack.allowAnySHA1InWant", allow},
 		{"uploadpack.allowReachableSHA1InWant", allow},
@@ -212,7 +213,10 @@ func CreateBareRepo(dir string, files map[string]string, opts ...RepoOption) (st
 	if _, err := Git(filepath.Dir(dir), "init", "-q", "--bare", "-b", o.branch, dir); err != nil {
 		return "", err
 	}
-	for _, kv := range [][2]string{{"http.receivepack", "true"}, {"uploadpack.allowFilter", "true"}, {"uploadpack.allowAnySHA1InWant", "true"}} {
+	for _, kv := range [][2]string{
+		{"http.receivepack", "true"}, {"receive.fsckObjects", "true"},
+		{"uploadpack.allowFilter", "true"}, {"uploadpack.allowAnySHA1InWant", "true"},
+	} {
 		if _, err := Git(dir, "config", kv[0], kv[1]); err != nil {
 			return "", err
 		}

@@ -246,7 +246,11 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 
 	branch := req.Branch
 	for branch == "" {
-		if branch, err = repo.DefaultBranch(ctx); err != nil {
+		branch, err = repo.DefaultBranch(ctx)
+		if err == nil && branch == "" {
+			return nil, fmt.Errorf("default branch of %s: %w: the remote HEAD names no branch: pass the branch explicitly", repo.URL(), gitrepo.ErrNotFound)
+		}
+		if err != nil {
 			if err = o.pauseTransient(ctx, err, &transient); err != nil {
 				return nil, err
 			}
@@ -328,7 +332,10 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	if err != nil {
 		return nil, err
 	}
+	// Everything below describes this attempt only: an earlier attempt's
+	// message or commit must not survive into an unchanged result.
 	res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
+	res.Message, res.Commit = "", ""
 	if res.Outcome != Changed {
 		res.LostPushLanded = lost != ""
 		return nil, nil

@@ -9,13 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tagbump/tagbump/pkg/address"
 )
 
 // GitHub makes commits with GitHub's GraphQL mutation createCommitOnBranch,
@@ -78,7 +79,7 @@ func NewGitHub(endpoint, token string, opts ...GitHubOption) (*GitHub, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("github api %q: %w: use an https:// URL such as https://api.github.com", endpoint, ErrBadURL)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !address.IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("github api %s: %w: the token would cross the network in clear text over http://: use https://", endpoint, ErrBadURL)
 	}
 	if token == "" {
@@ -96,14 +97,6 @@ func NewGitHub(endpoint, token string, opts ...GitHubOption) (*GitHub, error) {
 
 // ErrBadURL means an API URL cannot be used.
 var ErrBadURL = errors.New("invalid API URL")
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 const createCommitMutation = `mutation($input: CreateCommitOnBranchInput!) {
   createCommitOnBranch(input: $input) {

@@ -28,7 +28,8 @@ import (
 var errNoPartial = errors.New("server does not support partial fetch")
 
 // DefaultBranch returns the branch the remote HEAD points at (for a local
-// clone: the checked-out branch).
+// clone: the checked-out branch). It never returns "" without an error: a
+// HEAD that names no branch is an error wrapping ErrNotFound.
 func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 	if r.local != nil {
 		return r.localDefaultBranch()
@@ -42,9 +43,15 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 	sess.Close()
 	for _, v := range adv.Capabilities.Get(capability.SymRef) {
 		src, dst, found := strings.Cut(v, ":")
-		if found && src == "HEAD" && strings.HasPrefix(dst, "refs/heads/") {
-			return strings.TrimPrefix(dst, "refs/heads/"), nil
+		if !found || src != "HEAD" {
+			continue
 		}
+		if name, ok := strings.CutPrefix(dst, "refs/heads/"); ok && name != "" {
+			return name, nil
+		}
+		// The server names HEAD's target, and it is no branch: a guess
+		// from hashes below would pick a branch the server did not name.
+		return "", fmt.Errorf("default branch of %s: %w: the remote HEAD points at %q, not a branch: pass the branch explicitly", r.display, ErrNotFound, dst)
 	}
 	// Old servers: find the branch whose hash equals HEAD's.
 	if adv.Head != nil {
@@ -93,9 +100,6 @@ type Snapshot struct {
 
 // Tip returns the commit the branch pointed at when it was fetched.
 func (s *Snapshot) Tip() plumbing.Hash { return s.tip }
-
-// Branch returns the branch name.
-func (s *Snapshot) Branch() string { return s.branch }
 
 // Fetch fetches the tip of branch: one depth-1 upload-pack request with
 // the blob:none filter, so only the commit and its trees arrive. When the

@@ -40,6 +40,7 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/tagbump/tagbump/pkg/address"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -188,7 +189,7 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	r.ep = ep
 	switch ep.Protocol {
 	case "http", "https":
-		if o.httpToken != "" && ep.Protocol == "http" && !isLoopback(ep.Host) {
+		if o.httpToken != "" && ep.Protocol == "http" && !address.IsLoopback(ep.Host) {
 			return nil, fmt.Errorf("open %s: %w: the token would cross the network in clear text over http://: use https://", clean, ErrBadAddress)
 		}
 		if o.httpToken != "" {
@@ -210,17 +211,6 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 		r.noPartial = true
 	}
 	return r, nil
-}
-
-// isLoopback reports whether host is this machine: localhost, 127.0.0.0/8
-// or ::1.
-func isLoopback(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func isLocalPath(repo string) bool {
@@ -246,9 +236,9 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	if !strings.Contains(raw, "://") {
 		return raw, false, nil // scp-like: user@host:path has no password part
 	}
-	u, err := url.Parse(raw)
+	u, err := address.Parse(raw) // its error names the URL redacted
 	if err != nil {
-		return "", false, fmt.Errorf("open repository %q: %w: %w", redactRaw(raw), ErrBadAddress, err)
+		return "", false, fmt.Errorf("open repository: %w: %w", ErrBadAddress, err)
 	}
 	if u.User == nil {
 		return raw, false, nil
@@ -277,19 +267,6 @@ func tokenLike(user string) bool {
 		}
 	}
 	return len(user) >= 40
-}
-
-// redactRaw hides the user info of an unparsable URL.
-func redactRaw(raw string) string {
-	i := strings.Index(raw, "://")
-	if i < 0 {
-		return raw
-	}
-	rest := raw[i+3:]
-	if at := strings.LastIndex(rest, "@"); at >= 0 {
-		return raw[:i+3] + "REDACTED@" + rest[at+1:]
-	}
-	return raw
 }
 
 // CredentialsStripped reports whether the repository URL carried

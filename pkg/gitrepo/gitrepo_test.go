@@ -437,3 +437,39 @@ func TestFallbackFetchesKeepOneDir(t *testing.T) {
 		t.Fatalf("stats %+v: want 3 fallbacks", st)
 	}
 }
+
+// TestPushIdenticalNewSubtrees writes the same file into two new
+// directories: their blobs and subtrees are the same objects, and the pack
+// must hold each once, or a server that checks pushed objects
+// (receive.fsckObjects, as every test server does) refuses the push.
+func TestPushIdenticalNewSubtrees(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	dir := s.MustCreateRepo(t, "charts", seedFiles())
+	if got := testenv.MustGit(t, dir, "config", "receive.fsckObjects"); got != "true" {
+		t.Fatalf("receive.fsckObjects = %q, want true in every test repository", got)
+	}
+	r := open(t, s.URL("charts"))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := []byte("image:\n  tag: \"2.0.0\"\n")
+	c, err := snap.Commit(map[string][]byte{"new1/env/values.yaml": same, "new2/env/values.yaml": same}, "chore: two identical new charts", sig, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Push(ctx, c); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	// Commit, root tree, new1 = new2, env, blob.
+	if got := r.Stats().ObjectsPushed; got != 5 {
+		t.Errorf("objects pushed = %d, want 5 distinct objects", got)
+	}
+	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
+		t.Errorf("main = %s, want %s", got, c.Hash)
+	}
+	if out, err := testenv.Git(dir, "fsck", "--strict"); err != nil {
+		t.Errorf("git fsck: %v\n%s", err, out)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage"
+	"github.com/tagbump/tagbump/pkg/atomicfile"
 )
 
 // openLocal opens a developer's clone (bare or with a work tree).
@@ -154,28 +155,8 @@ func writeBlobFile(dst string, obj plumbing.EncodedObject) error {
 		return err
 	}
 	defer rd.Close()
-	mode := fs.FileMode(0o644)
-	if st, err := os.Stat(dst); err == nil {
-		mode = st.Mode().Perm()
-	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tagbump-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.ReadFrom(rd); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), dst)
+	return atomicfile.Replace(dst, rd, 0o644)
 }

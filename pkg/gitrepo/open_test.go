@@ -69,3 +69,26 @@ func TestURLUserName(t *testing.T) {
 		r.Close()
 	}
 }
+
+// A URL with credentials that does not parse is refused with an error
+// that names it without the credentials: url.Parse quotes its whole input.
+func TestBadURLErrorHasNoCredentials(t *testing.T) {
+	for _, url := range []string{
+		"https://bot:canary-tok-77@git.example.com:80a/charts.git",
+		"https://canary-tok-77@git.example.com:80a/charts.git",
+		"https://bot:canary-tok-77@git.example.com/charts%zz",
+		"ssh://git:canary-tok-77@[::1/charts",
+	} {
+		_, err := gitrepo.Open(context.Background(), url)
+		if !errors.Is(err, gitrepo.ErrBadAddress) {
+			t.Errorf("Open(%s): %v, want ErrBadAddress", url, err)
+			continue
+		}
+		if strings.Contains(err.Error(), "canary-tok-77") {
+			t.Errorf("Open(%s): the error carries the token: %v", url, err)
+		}
+		if !strings.Contains(err.Error(), "REDACTED@") {
+			t.Errorf("Open(%s): %v, want the URL named with its credentials redacted", url, err)
+		}
+	}
+}

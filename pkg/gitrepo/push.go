@@ -77,8 +77,17 @@ func (r *Repo) push(ctx context.Context, c *Commit) error {
 			return rerr
 		}
 	}
+	if err == nil && report == nil && req.Capabilities.Supports(capability.ReportStatus) {
+		// go-git returns neither report nor error when the answer's body is
+		// empty (a proxy, a server cut short): the push may or may not
+		// have landed, and only the next fetch can tell.
+		return fmt.Errorf("%w: %w", ErrNetwork, errNoReport)
+	}
 	return err
 }
+
+// errNoReport is a push answered without the report-status it asked for.
+var errNoReport = errors.New("the server's answer to the push carried no report-status: it may or may not have landed")
 
 // pack encodes exactly the commit's new objects (no deltas: they are few
 // and small).

@@ -221,6 +221,18 @@ func (c *Commit) store(o encoder) (plumbing.Hash, error) {
 	if err := o.Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
 	}
+	return c.add(obj)
+}
+
+// add keeps obj among the commit's new objects, once: two new directories
+// with the same content are the same tree and blobs, and a pack that holds
+// an object twice is refused by servers that check pushed objects
+// (receive.fsckObjects).
+func (c *Commit) add(obj plumbing.EncodedObject) (plumbing.Hash, error) {
+	h := obj.Hash()
+	if _, err := c.objects.EncodedObject(plumbing.AnyObject, h); err == nil {
+		return h, nil
+	}
 	h, err := c.objects.SetEncodedObject(obj)
 	if err == nil {
 		c.hashes = append(c.hashes, h)
@@ -259,11 +271,10 @@ func (c *Commit) writeTree(src storer.EncodedObjectStorer, treeHash plumbing.Has
 		if _, err := blob.Write(b); err != nil {
 			return plumbing.ZeroHash, err
 		}
-		h, err := c.objects.SetEncodedObject(blob)
+		h, err := c.add(blob)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		c.hashes = append(c.hashes, h)
 		c.blobs[full] = h
 		if i, ok := index[name]; ok {
 			e := &entries[i]

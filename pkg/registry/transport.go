@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/tagbump/tagbump/pkg/address"
 )
 
 // baseTransport returns the transport below tagbump's layers and a
@@ -32,10 +33,7 @@ func (o *options) plainHTTPAllowed(host string) bool {
 		h = sh
 	}
 	h = strings.Trim(h, "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+	if address.IsLoopback(h) {
 		return true
 	}
 	for _, a := range o.insecure {

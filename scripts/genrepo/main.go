@@ -77,6 +77,7 @@ func run(cfg config) (time.Duration, error) {
 		{"uploadpack.allowFilter", "true"},
 		{"uploadpack.allowAnySHA1InWant", "true"},
 		{"http.receivepack", "true"},
+		{"receive.fsckObjects", "true"},
 		{"gc.auto", "0"},
 	} {
 		if err := git(cfg.out, "config", kv[0], kv[1]); err != nil {

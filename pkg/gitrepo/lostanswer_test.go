@@ -1,0 +1,55 @@
+package gitrepo_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+// TestPushEmptyAnswer answers a push that asked for report-status with
+// HTTP 200 and an empty body, once after the server took the push and once
+// without forwarding it: either way Push must not report success, but an
+// error wrapping ErrNetwork (the answer was lost: the next fetch decides).
+func TestPushEmptyAnswer(t *testing.T) {
+	for _, kind := range []testenv.FaultKind{testenv.FaultEmptyAfter, testenv.FaultEmpty} {
+		t.Run(kind.String(), func(t *testing.T) {
+			s := testenv.NewGitServer(t)
+			dir := s.MustCreateRepo(t, "charts", seedFiles())
+			before := testenv.MustGit(t, dir, "rev-parse", "main")
+			p, err := testenv.StartFaultProxy(s.Addr(), testenv.WithFaultRule(&testenv.FaultRule{
+				Match: func(r *http.Request) bool {
+					return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack")
+				},
+				Fault: testenv.Fault{Kind: kind},
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Close() })
+			r := open(t, p.URL(s.URL("charts")))
+			c := bump(t, r, "app/values.yaml", `"1.0.0"`, `"1.1.0"`)
+			err = r.Push(context.Background(), c)
+			if err == nil {
+				t.Fatal("Push returned nil for an empty answer")
+			}
+			if !errors.Is(err, gitrepo.ErrNetwork) || errors.Is(err, gitrepo.ErrRace) {
+				t.Errorf("Push: %v, want an error wrapping ErrNetwork and not ErrRace", err)
+			}
+			if p.FaultsOf(kind) != 1 {
+				t.Fatalf("the proxy injected %d faults, want 1", p.FaultsOf(kind))
+			}
+			want := before
+			if kind == testenv.FaultEmptyAfter {
+				want = c.Hash.String()
+			}
+			if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != want {
+				t.Errorf("main = %s, want %s", got, want)
+			}
+		})
+	}
+}
