@@ -98,9 +98,6 @@ func unwrapPath(err error) error {
 func (o *commitFlags) check(repo, author string, noPush bool) error {
 	switch o.CommitVia {
 	case "push":
-		if o.APIURL != "" {
-			return usageErr(fmt.Errorf("--api-url needs --commit-via api"))
-		}
 		return nil
 	case "api":
 	default:
