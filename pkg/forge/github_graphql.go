@@ -45,7 +45,8 @@ type GitHubOption func(*GitHub)
 func WithHTTPClient(c *http.Client) GitHubOption { return func(g *GitHub) { g.client = c } }
 
 // WithTimeout bounds each request, and is the longest wait for a rate
-// limit's reset before giving up; the default is 2 minutes.
+// limit's reset before giving up; the default is 2 minutes, and 0 means no
+// limit beyond the context's.
 func WithTimeout(d time.Duration) GitHubOption { return func(g *GitHub) { g.timeout = d } }
 
 // GitHubGraphQLURL returns the GraphQL endpoint for a repository on host:
@@ -168,7 +169,7 @@ func (g *GitHub) CreateCommit(ctx context.Context, req CommitRequest) (string, e
 		if !errors.As(err, &rl) {
 			return "", err
 		}
-		if wait < 0 || g.now().Add(wait).Sub(start) > g.timeout {
+		if wait < 0 || (g.timeout > 0 && g.now().Add(wait).Sub(start) > g.timeout) {
 			rl.Limit = g.timeout
 			return "", err
 		}
@@ -190,7 +191,10 @@ func (g *GitHub) CreateCommit(ctx context.Context, req CommitRequest) (string, e
 // *RateLimitError and how long to wait (-1 when unknown).
 func (g *GitHub) post(ctx context.Context, payload []byte, req CommitRequest) (string, time.Duration, error) {
 	op := fmt.Sprintf("create commit on %s %s through %s", req.Repository, req.Branch, g.host)
-	rctx, cancel := context.WithTimeout(ctx, g.timeout)
+	rctx, cancel := ctx, context.CancelFunc(func() {})
+	if g.timeout > 0 {
+		rctx, cancel = context.WithTimeout(ctx, g.timeout)
+	}
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(rctx, http.MethodPost, g.endpoint, bytes.NewReader(payload))
 	if err != nil {
