@@ -40,7 +40,7 @@ type BumpOptions struct {
 	NoVerify            bool
 	PushFrom            string
 	SSHKey, KnownHosts  string
-	Commit              commitFlags
+	Sign                signFlags
 	Dotenv              string
 	Registry            registryFlags
 	Output              outputFlag
@@ -107,7 +107,6 @@ the token's owner.`,
 	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
-	opts.Commit.register(f)
 	opts.Registry.register(f)
 	opts.Output.register(f)
 	// In a bump --timeout bounds each Git operation too, and a fallback
@@ -117,6 +116,7 @@ the token's owner.`,
 	_ = timeout.Value.Set("2m")
 	timeout.DefValue = timeout.Value.String()
 	f.StringVar(&opts.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
+	opts.Sign.register(f) // last: it shares --api-url with flag sets registered before it
 	return cmd
 }
 
@@ -169,7 +169,7 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger(cmd.Context()).With(env.LogFields()...)
-	copts, err := opts.Commit.options(env, os.Getenv, opts.Repo, opts.Registry.Timeout, logger)
+	copts, err := opts.Sign.options(env, os.Getenv, opts.Repo, opts.Registry.Timeout, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if o.NoVerify && o.PushFrom != "" {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-verify and --push-from conflict: a pushed image is always verified"))
 	}
-	if err := o.Commit.check(o.Repo, o.Author, o.NoPush); err != nil {
+	if err := o.Sign.check(o.Repo, o.Author, o.NoPush); err != nil {
 		return bump.Request{}, err
 	}
 	ref, err := parseImage(o.Image)
@@ -247,7 +247,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
 		ValuesFile: o.ValuesFile, Image: ref, Keys: o.Keys,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
-		SkipCI: o.SkipCI, Signoff: o.Commit.Signoff, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
+		SkipCI: o.SkipCI, Signoff: o.Sign.Signoff, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
 		DryRun: o.DryRun, NoPush: o.NoPush,
 	}, nil
 }

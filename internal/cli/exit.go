@@ -104,9 +104,11 @@ var exitMap = []struct {
 	}, ExitUsage},
 	{isA[*sign.KeyError], ExitUsage},
 	{isA[*forge.RateLimitError], ExitNetwork},
-	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
-	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
-	{func(err error) bool { return errors.Is(err, forge.ErrNetwork) }, ExitNetwork},
+	{func(err error) bool {
+		return errors.Is(err, forge.ErrTokenRefused) || errors.Is(err, forge.ErrNoWriteAccess)
+	}, ExitAuth},
+	{func(err error) bool { return errors.Is(err, forge.ErrRepoNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, forge.ErrAnswerLost) }, ExitNetwork},
 	{func(err error) bool { return errors.Is(err, forge.ErrBadURL) }, ExitUsage},
 	{isA[*imageref.Error], ExitUsage},
 	{isA[*registry.InsecureError], ExitUsage},

@@ -25,27 +25,34 @@ func noEnv(f *pflag.FlagSet, name string) {
 	_ = f.SetAnnotation(name, noEnvAnnotation, []string{"true"})
 }
 
-// commitFlags are the flags of a command that makes commits: how they are
+// signFlags are the flags of a command that makes commits: how they are
 // signed and how they land. Every such command registers them, so every
 // commit tagbump makes is signed alike.
-type commitFlags struct {
+type signFlags struct {
 	SignKey   string
 	Signoff   bool
 	CommitVia string
 	APIURL    string
+
+	flags *pflag.FlagSet
 }
 
-func (c *commitFlags) register(f *pflag.FlagSet) {
+func (c *signFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.SignKey, "sign-key", "", "sign commits with this SSH or armored OpenPGP private key file (TAGBUMP_SIGN_KEY holds the key itself, not a path)")
 	noEnv(f, "sign-key")
 	f.BoolVar(&c.Signoff, "signoff", false, "add a Signed-off-by trailer for the author")
 	f.StringVar(&c.CommitVia, "commit-via", "push", "how the commit lands: push (git push) or api (GitHub makes and signs it: GraphQL createCommitOnBranch)")
-	f.StringVar(&c.APIURL, "api-url", "", "API base URL of the Git host for --commit-via api (default: from the repository's host, e.g. https://api.github.com)")
+	// --api-url is shared with the pull request flags: whichever set
+	// registers it first owns it, and apiURL reads it from the flag set.
+	if f.Lookup("api-url") == nil {
+		f.StringVar(&c.APIURL, "api-url", "", "API base URL of the Git host (default: from the repository's host, e.g. https://api.github.com)")
+	}
+	c.flags = f
 }
 
 // options returns the bump options that sign commits (through the git
 // options) and, with --commit-via api, land them through the host's API.
-func (c *commitFlags) options(env ci.Env, getenv func(string) string, repo string, timeout time.Duration, logger *slog.Logger) ([]bump.Option, error) {
+func (c *signFlags) options(env ci.Env, getenv func(string) string, repo string, timeout time.Duration, logger *slog.Logger) ([]bump.Option, error) {
 	var opts []bump.Option
 	key, err := c.signKey(getenv)
 	if err != nil {
@@ -68,7 +75,7 @@ func (c *commitFlags) options(env ci.Env, getenv func(string) string, repo strin
 // signKey reads the signing key: the file --sign-key names, else the key
 // itself in TAGBUMP_SIGN_KEY; nil when neither is set. The key stays in
 // memory: it is never written anywhere, and errors never repeat it.
-func (o *commitFlags) signKey(getenv func(string) string) (*sign.Key, error) {
+func (o *signFlags) signKey(getenv func(string) string) (*sign.Key, error) {
 	pass := []byte(getenv("TAGBUMP_SIGN_KEY_PASSPHRASE"))
 	if o.SignKey != "" {
 		b, err := os.ReadFile(o.SignKey)
@@ -95,7 +102,7 @@ func unwrapPath(err error) error {
 }
 
 // checkCommitVia refuses what --commit-via api cannot honour.
-func (o *commitFlags) check(repo, author string, noPush bool) error {
+func (o *signFlags) check(repo, author string, noPush bool) error {
 	switch o.CommitVia {
 	case "push":
 		return nil
@@ -120,9 +127,9 @@ func (o *commitFlags) check(repo, author string, noPush bool) error {
 }
 
 // apiPublisher builds the GitHub API commit path for the bump's repository.
-func (o *commitFlags) apiPublisher(env ci.Env, getenv func(string) string, repo string, timeout time.Duration) (bump.Publisher, error) {
+func (o *signFlags) apiPublisher(env ci.Env, getenv func(string) string, repo string, timeout time.Duration) (bump.Publisher, error) {
 	host, path := repoHostPath(repo)
-	if !isGitHub(host, getenv) && o.APIURL == "" {
+	if !isGitHub(host, getenv) && o.apiURL() == "" {
 		return nil, usageErr(fmt.Errorf("--commit-via api: %s is not github.com nor the GitHub server of this run (GITHUB_SERVER_URL): for GitHub Enterprise pass --api-url https://%s/api/v3; other hosts are not supported yet", host, host))
 	}
 	repository := strings.TrimSuffix(strings.Trim(path, "/"), ".git")
@@ -130,15 +137,25 @@ func (o *commitFlags) apiPublisher(env ci.Env, getenv func(string) string, repo 
 		return nil, usageErr(fmt.Errorf("--commit-via api: %s does not name OWNER/REPO", repo))
 	}
 	_, token, _ := env.Token(getenv, host)
-	apiURL := o.APIURL
+	apiURL := o.apiURL()
 	if apiURL == "" && sameHost(getenv("GITHUB_SERVER_URL"), host) {
 		apiURL = getenv("GITHUB_GRAPHQL_URL")
 	}
-	gh, err := forge.NewGitHub(forge.GitHubGraphQLURL(apiURL, host), token, forge.WithTimeout(timeout))
+	gh, err := forge.NewGitHubCommits(forge.GitHubGraphQLURL(apiURL, host), token, forge.WithCommitsTimeout(timeout))
 	if err != nil {
 		return nil, err
 	}
 	return bump.APICommits(gh, repository), nil
+}
+
+// apiURL is --api-url, wherever it was registered.
+func (o *signFlags) apiURL() string {
+	if o.flags != nil {
+		if f := o.flags.Lookup("api-url"); f != nil {
+			return f.Value.String()
+		}
+	}
+	return o.APIURL
 }
 
 func isGitHub(host string, getenv func(string) string) bool {

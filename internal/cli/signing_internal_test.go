@@ -48,7 +48,7 @@ func TestAPIPublisherEndpoint(t *testing.T) {
 		"GITHUB_SERVER_URL": "https://" + ghesHost, "GITHUB_GRAPHQL_URL": srv.URL + "/api/graphql",
 	}
 	getenv := func(k string) string { return env[k] }
-	c := &commitFlags{CommitVia: "api"}
+	c := &signFlags{CommitVia: "api"}
 	pub, err := c.apiPublisher(ci.Detect(getenv), getenv, "https://"+ghesHost+"/acme/charts.git", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +67,8 @@ func TestAPIPublisherEndpoint(t *testing.T) {
 	// The run's token is not sent to another host: without
 	// TAGBUMP_GIT_TOKEN there is no token for it.
 	c.APIURL = srv.URL
-	if _, err := c.apiPublisher(ci.Detect(getenv), getenv, "https://git.example.com/acme/charts.git", time.Minute); !errors.Is(err, forge.ErrAuth) {
-		t.Errorf("--api-url for another host without TAGBUMP_GIT_TOKEN: %v, want forge.ErrAuth", err)
+	if _, err := c.apiPublisher(ci.Detect(getenv), getenv, "https://git.example.com/acme/charts.git", time.Minute); !errors.Is(err, forge.ErrTokenRefused) {
+		t.Errorf("--api-url for another host without TAGBUMP_GIT_TOKEN: %v, want forge.ErrTokenRefused", err)
 	}
 	env["TAGBUMP_GIT_TOKEN"] = "ghp_explicit"
 	hit = ""

@@ -150,11 +150,11 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 	g.requests.Add(1)
 	g.setRateHeaders(w)
 	if r.URL.Path != "/graphql" && r.URL.Path != "/api/graphql" {
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/graphql"})
+		writeGraphQLJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/graphql"})
 		return
 	}
 	if r.Method != http.MethodPost {
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/graphql"})
+		writeGraphQLJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/graphql"})
 		return
 	}
 	auth := r.Header.Get("Authorization")
@@ -163,7 +163,7 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 	id, ok := g.tokens[token]
 	g.mu.Unlock()
 	if !ok || (!strings.EqualFold(scheme, "bearer") && !strings.EqualFold(scheme, "token")) {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/graphql"})
+		writeGraphQLJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/graphql"})
 		return
 	}
 	if g.takeRateLimit(w) {
@@ -174,7 +174,7 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 		Variables map[string]json.RawMessage `json:"variables"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"})
+		writeGraphQLJSON(w, http.StatusBadRequest, map[string]any{"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"})
 		return
 	}
 	m := mutationShape.FindStringSubmatch(req.Query)
@@ -215,7 +215,7 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	owner, name, _ := strings.Cut(in.Branch.Repo, "/")
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"createCommitOnBranch": map[string]any{
+	writeGraphQLJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"createCommitOnBranch": map[string]any{
 		"commit": map[string]any{"oid": oid, "url": fmt.Sprintf("%s/%s/%s/commit/%s", g.srv.URL, owner, name, oid)},
 		"ref":    map[string]any{"name": "refs/heads/" + in.Branch.Name},
 	}}})
@@ -243,14 +243,14 @@ func (g *GitHubGraphQL) takeRateLimit(w http.ResponseWriter) bool {
 	case g.secondary > 0:
 		g.secondary--
 		w.Header().Set("Retry-After", strconv.Itoa(g.retryAfter))
-		writeJSON(w, http.StatusForbidden, map[string]any{
+		writeGraphQLJSON(w, http.StatusForbidden, map[string]any{
 			"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 			"documentation_url": "https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api#secondary-rate-limits",
 		})
 		return true
 	case g.rateLimited > 0:
 		g.rateLimited--
-		writeJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
+		writeGraphQLJSON(w, http.StatusOK, map[string]any{"errors": []any{map[string]any{
 			"type": "RATE_LIMITED", "message": "API rate limit already exceeded for user ID 1.",
 		}}})
 		return true
@@ -458,10 +458,10 @@ func gqlErrors(w http.ResponseWriter, e map[string]any, nullField ...string) {
 	if len(nullField) > 0 {
 		body["data"] = map[string]any{nullField[0]: nil}
 	}
-	writeJSON(w, http.StatusOK, body)
+	writeGraphQLJSON(w, http.StatusOK, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeGraphQLJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)

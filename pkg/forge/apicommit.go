@@ -37,17 +37,17 @@ var (
 	// ErrBranchMoved means the branch is no longer at ExpectedHead: another
 	// commit landed first. Fetch again, redo the change and retry.
 	ErrBranchMoved = errors.New("the branch moved since it was read")
-	// ErrPermission means the token is valid but may not write the
+	// ErrNoWriteAccess means the token is valid but may not write the
 	// repository's contents.
-	ErrPermission = errors.New("the token may not write to the repository")
-	// ErrAuth means the host refused the token itself.
-	ErrAuth = errors.New("the host refused the token")
-	// ErrNotFound means the repository or the branch does not exist, or
+	ErrNoWriteAccess = errors.New("the token may not write to the repository")
+	// ErrTokenRefused means the host refused the token itself.
+	ErrTokenRefused = errors.New("the host refused the token")
+	// ErrRepoNotFound means the repository or the branch does not exist, or
 	// the token cannot see it.
-	ErrNotFound = errors.New("not found")
-	// ErrNetwork means the host could not be reached, failed (5xx) or the
+	ErrRepoNotFound = errors.New("not found")
+	// ErrAnswerLost means the host could not be reached, failed (5xx) or the
 	// answer was lost: the commit may or may not have been made.
-	ErrNetwork = errors.New("network or server error")
+	ErrAnswerLost = errors.New("network or server error")
 )
 
 // APIError is an error the host's API answered with.
@@ -82,7 +82,7 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// Is makes errors.Is(err, ErrPermission) and the other sentinels work.
+// Is makes errors.Is(err, ErrNoWriteAccess) and the other sentinels work.
 func (e *APIError) Is(target error) bool { return e.Kind != nil && target == e.Kind }
 
 // RateLimitError is a request the host refused for its rate limit, at a

@@ -28,7 +28,7 @@ import (
 // for the mutation, and
 // https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
 // for rate limits.
-type GitHub struct {
+type GitHubCommits struct {
 	endpoint string
 	host     string
 	token    string
@@ -37,17 +37,21 @@ type GitHub struct {
 	now      func() time.Time
 }
 
-// GitHubOption configures NewGitHub.
-type GitHubOption func(*GitHub)
+// GitHubCommitsOption configures NewGitHubCommits.
+type GitHubCommitsOption func(*GitHubCommits)
 
-// WithHTTPClient sends requests with c instead of a client built on
+// WithCommitsHTTPClient sends requests with c instead of a client built on
 // http.DefaultTransport.
-func WithHTTPClient(c *http.Client) GitHubOption { return func(g *GitHub) { g.client = c } }
+func WithCommitsHTTPClient(c *http.Client) GitHubCommitsOption {
+	return func(g *GitHubCommits) { g.client = c }
+}
 
-// WithTimeout bounds each request, and is the longest wait for a rate
+// WithCommitsTimeout bounds each request, and is the longest wait for a rate
 // limit's reset before giving up; the default is 2 minutes, and 0 means no
 // limit beyond the context's.
-func WithTimeout(d time.Duration) GitHubOption { return func(g *GitHub) { g.timeout = d } }
+func WithCommitsTimeout(d time.Duration) GitHubCommitsOption {
+	return func(g *GitHubCommits) { g.timeout = d }
+}
 
 // GitHubGraphQLURL returns the GraphQL endpoint for a repository on host:
 // derived from apiURL when it is given (a GraphQL URL ending in /graphql
@@ -72,10 +76,10 @@ func GitHubGraphQLURL(apiURL, host string) string {
 	return "https://" + host + "/api/graphql"
 }
 
-// NewGitHub returns a client of the GraphQL endpoint (see
+// NewGitHubCommits returns a client of the GraphQL endpoint (see
 // GitHubGraphQLURL) that authenticates with token. A token is never sent
 // over plain http:// except to loopback.
-func NewGitHub(endpoint, token string, opts ...GitHubOption) (*GitHub, error) {
+func NewGitHubCommits(endpoint, token string, opts ...GitHubCommitsOption) (*GitHubCommits, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("github api %q: %w: use an https:// URL such as https://api.github.com", endpoint, ErrBadURL)
@@ -84,9 +88,9 @@ func NewGitHub(endpoint, token string, opts ...GitHubOption) (*GitHub, error) {
 		return nil, fmt.Errorf("github api %s: %w: the token would cross the network in clear text over http://: use https://", endpoint, ErrBadURL)
 	}
 	if token == "" {
-		return nil, fmt.Errorf("github api %s: %w: no token: set GITHUB_TOKEN or TAGBUMP_GIT_TOKEN to a token that may write contents", u.Host, ErrAuth)
+		return nil, fmt.Errorf("github api %s: %w: no token: set GITHUB_TOKEN or TAGBUMP_GIT_TOKEN to a token that may write contents", u.Host, ErrTokenRefused)
 	}
-	g := &GitHub{endpoint: u.String(), host: u.Host, token: token, timeout: 2 * time.Minute, now: time.Now}
+	g := &GitHubCommits{endpoint: u.String(), host: u.Host, token: token, timeout: 2 * time.Minute, now: time.Now}
 	for _, o := range opts {
 		o(g)
 	}
@@ -132,8 +136,8 @@ type gqlResponse struct {
 // CreateCommit makes req's commit with createCommitOnBranch, expecting the
 // branch at req.ExpectedHead. Files become additions (a changed file keeps
 // its mode). A rate limit is waited out when its reset comes within the
-// timeout (WithTimeout), else it is a *RateLimitError.
-func (g *GitHub) CreateCommit(ctx context.Context, req CommitRequest) (string, error) {
+// timeout (WithCommitsTimeout), else it is a *RateLimitError.
+func (g *GitHubCommits) CreateCommit(ctx context.Context, req CommitRequest) (string, error) {
 	headline, body, _ := strings.Cut(strings.TrimRight(req.Message, "\n"), "\n")
 	body = strings.TrimLeft(body, "\n")
 	paths := make([]string, 0, len(req.Files))
@@ -189,7 +193,7 @@ func (g *GitHub) CreateCommit(ctx context.Context, req CommitRequest) (string, e
 
 // post sends the mutation once. On a rate limit it returns a
 // *RateLimitError and how long to wait (-1 when unknown).
-func (g *GitHub) post(ctx context.Context, payload []byte, req CommitRequest) (string, time.Duration, error) {
+func (g *GitHubCommits) post(ctx context.Context, payload []byte, req CommitRequest) (string, time.Duration, error) {
 	op := fmt.Sprintf("create commit on %s %s through %s", req.Repository, req.Branch, g.host)
 	rctx, cancel := ctx, context.CancelFunc(func() {})
 	if g.timeout > 0 {
@@ -208,12 +212,12 @@ func (g *GitHub) post(ctx context.Context, payload []byte, req CommitRequest) (s
 		if ctx.Err() != nil {
 			return "", 0, ctx.Err()
 		}
-		return "", 0, fmt.Errorf("%s: %w: %w", op, ErrNetwork, err)
+		return "", 0, fmt.Errorf("%s: %w: %w", op, ErrAnswerLost, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w: reading the answer: %w", op, ErrNetwork, err)
+		return "", 0, fmt.Errorf("%s: %w: reading the answer: %w", op, ErrAnswerLost, err)
 	}
 	var out gqlResponse
 	jsonErr := json.Unmarshal(raw, &out)
@@ -223,25 +227,25 @@ func (g *GitHub) post(ctx context.Context, payload []byte, req CommitRequest) (s
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, "Bad credentials"), Kind: ErrAuth,
+		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, "Bad credentials"), Kind: ErrTokenRefused,
 			Hint: "the token is invalid or expired: check GITHUB_TOKEN or TAGBUMP_GIT_TOKEN"})
 	case resp.StatusCode >= 500:
-		return "", 0, fmt.Errorf("%s: %w: HTTP %d (the commit may or may not have been made)", op, ErrNetwork, resp.StatusCode)
+		return "", 0, fmt.Errorf("%s: %w: HTTP %d (the commit may or may not have been made)", op, ErrAnswerLost, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
 		kind := error(nil)
 		hint := ""
 		if resp.StatusCode == http.StatusForbidden {
-			kind, hint = ErrPermission, permissionHint
+			kind, hint = ErrNoWriteAccess, permissionHint
 		}
 		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, http.StatusText(resp.StatusCode)), Kind: kind, Hint: hint})
 	case jsonErr != nil:
-		return "", 0, fmt.Errorf("%s: %w: the answer is not GraphQL JSON: %w", op, ErrNetwork, jsonErr)
+		return "", 0, fmt.Errorf("%s: %w: the answer is not GraphQL JSON: %w", op, ErrAnswerLost, jsonErr)
 	}
 	if len(out.Errors) > 0 {
 		return "", 0, fmt.Errorf("%s: %w", op, g.graphQLError(out.Errors[0], req))
 	}
 	if out.Data.CreateCommitOnBranch == nil || out.Data.CreateCommitOnBranch.Commit.OID == "" {
-		return "", 0, fmt.Errorf("%s: %w: the answer has no commit", op, ErrNetwork)
+		return "", 0, fmt.Errorf("%s: %w: the answer has no commit", op, ErrAnswerLost)
 	}
 	return out.Data.CreateCommitOnBranch.Commit.OID, 0, nil
 }
@@ -249,15 +253,15 @@ func (g *GitHub) post(ctx context.Context, payload []byte, req CommitRequest) (s
 const permissionHint = "give the token write access to contents (GITHUB_TOKEN: `permissions: contents: write` in the workflow; " +
 	"GitHub App: Contents read and write; fine-grained token: Contents read and write), and check that no ruleset blocks the bot"
 
-func (g *GitHub) graphQLError(e gqlError, req CommitRequest) error {
+func (g *GitHubCommits) graphQLError(e gqlError, req CommitRequest) error {
 	ae := &APIError{Host: g.host, Status: 200, Type: e.Type, Message: e.Message}
 	switch {
 	case e.Type == "STALE_DATA" || strings.HasPrefix(e.Message, "Expected branch to point to"):
 		ae.Kind = ErrBranchMoved
 	case e.Type == "FORBIDDEN" || strings.Contains(e.Message, "Resource not accessible") || strings.Contains(e.Message, "does not have the correct permissions"):
-		ae.Kind, ae.Hint = ErrPermission, permissionHint
+		ae.Kind, ae.Hint = ErrNoWriteAccess, permissionHint
 	case e.Type == "NOT_FOUND":
-		ae.Kind, ae.Hint = ErrNotFound, fmt.Sprintf("check --repo and --branch (%s, %s) and that the token can see the repository", req.Repository, req.Branch)
+		ae.Kind, ae.Hint = ErrRepoNotFound, fmt.Sprintf("check --repo and --branch (%s, %s) and that the token can see the repository", req.Repository, req.Branch)
 	}
 	return ae
 }
@@ -265,7 +269,7 @@ func (g *GitHub) graphQLError(e gqlError, req CommitRequest) error {
 // rateLimit recognises GitHub's primary rate limit (a GraphQL error of type
 // RATE_LIMITED, x-ratelimit-remaining 0, the reset in x-ratelimit-reset)
 // and its secondary limit (403 or 429, with retry-after when known).
-func (g *GitHub) rateLimit(resp *http.Response, out *gqlResponse) (*RateLimitError, time.Duration) {
+func (g *GitHubCommits) rateLimit(resp *http.Response, out *gqlResponse) (*RateLimitError, time.Duration) {
 	limited := resp.Header.Get("X-Ratelimit-Remaining") == "0" && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests)
 	for _, e := range out.Errors {
 		if e.Type == "RATE_LIMITED" {

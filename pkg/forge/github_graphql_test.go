@@ -37,9 +37,9 @@ func newGHFixture(t *testing.T) *ghFixture {
 	return &ghFixture{git: git, api: api, dir: dir, tip: testenv.MustGit(t, dir, "rev-parse", "main"), repo: "acme/charts"}
 }
 
-func (f *ghFixture) client(t *testing.T, token string, opts ...forge.GitHubOption) *forge.GitHub {
+func (f *ghFixture) client(t *testing.T, token string, opts ...forge.GitHubCommitsOption) *forge.GitHubCommits {
 	t.Helper()
-	g, err := forge.NewGitHub(forge.GitHubGraphQLURL(f.api.URL(), ""), token, opts...)
+	g, err := forge.NewGitHubCommits(forge.GitHubGraphQLURL(f.api.URL(), ""), token, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,14 +101,14 @@ func TestGitHubCreateCommitErrors(t *testing.T) {
 	}
 
 	_, err = f.client(t, readToken).CreateCommit(ctx, f.request(files))
-	if !errors.Is(err, forge.ErrPermission) || !strings.Contains(err.Error(), "contents: write") {
-		t.Errorf("read-only token: %v, want ErrPermission naming contents: write", err)
+	if !errors.Is(err, forge.ErrNoWriteAccess) || !strings.Contains(err.Error(), "contents: write") {
+		t.Errorf("read-only token: %v, want ErrNoWriteAccess naming contents: write", err)
 	}
 
 	_, err = f.client(t, "ghs_wrong").CreateCommit(ctx, f.request(files))
 	var ae *forge.APIError
-	if !errors.Is(err, forge.ErrAuth) || !errors.As(err, &ae) || ae.Status != 401 {
-		t.Errorf("bad token: %v, want ErrAuth with HTTP 401", err)
+	if !errors.Is(err, forge.ErrTokenRefused) || !errors.As(err, &ae) || ae.Status != 401 {
+		t.Errorf("bad token: %v, want ErrTokenRefused with HTTP 401", err)
 	}
 	if strings.Contains(err.Error(), "ghs_wrong") {
 		t.Errorf("error repeats the token: %v", err)
@@ -116,8 +116,8 @@ func TestGitHubCreateCommitErrors(t *testing.T) {
 
 	missing := f.request(files)
 	missing.Repository = "acme/nothing"
-	if _, err = f.client(t, writeToken).CreateCommit(ctx, missing); !errors.Is(err, forge.ErrNotFound) {
-		t.Errorf("missing repository: %v, want ErrNotFound", err)
+	if _, err = f.client(t, writeToken).CreateCommit(ctx, missing); !errors.Is(err, forge.ErrRepoNotFound) {
+		t.Errorf("missing repository: %v, want ErrRepoNotFound", err)
 	}
 	if got := testenv.MustGit(t, f.dir, "rev-parse", "main"); got != f.tip {
 		t.Errorf("a refused commit moved main to %s", got)
@@ -147,7 +147,7 @@ func TestGitHubRateLimit(t *testing.T) {
 
 	f.api.RateLimit(1, time.Now().Add(time.Hour))
 	start := f.api.Requests()
-	_, err := f.client(t, writeToken, forge.WithTimeout(5*time.Second)).CreateCommit(ctx, f.request(files))
+	_, err := f.client(t, writeToken, forge.WithCommitsTimeout(5*time.Second)).CreateCommit(ctx, f.request(files))
 	var rl *forge.RateLimitError
 	if !errors.As(err, &rl) || rl.Secondary || !strings.Contains(err.Error(), "--timeout") {
 		t.Fatalf("rate limit an hour away: %v, want a *RateLimitError naming --timeout", err)
@@ -157,7 +157,7 @@ func TestGitHubRateLimit(t *testing.T) {
 	}
 
 	f.api.RateLimit(1, time.Now()) // resets at once: one retry after it
-	oid, err := f.client(t, writeToken, forge.WithTimeout(30*time.Second)).CreateCommit(ctx, f.request(files))
+	oid, err := f.client(t, writeToken, forge.WithCommitsTimeout(30*time.Second)).CreateCommit(ctx, f.request(files))
 	if err != nil {
 		t.Fatalf("rate limit resetting now: %v", err)
 	}
@@ -165,7 +165,7 @@ func TestGitHubRateLimit(t *testing.T) {
 
 	f.api.SecondaryRateLimit(1, 1)
 	start = f.api.Requests()
-	oid, err = f.client(t, writeToken, forge.WithTimeout(30*time.Second)).CreateCommit(ctx, f.request(map[string]string{"app/values-staging.yaml": "image:\n  tag: 1.2.0\n"}))
+	oid, err = f.client(t, writeToken, forge.WithCommitsTimeout(30*time.Second)).CreateCommit(ctx, f.request(map[string]string{"app/values-staging.yaml": "image:\n  tag: 1.2.0\n"}))
 	if err != nil {
 		t.Fatalf("secondary rate limit with retry-after 1: %v", err)
 	}
@@ -189,7 +189,7 @@ func TestGitHubGraphQLURL(t *testing.T) {
 			t.Errorf("GitHubGraphQLURL(%q, %q) = %q, want %q", tc.api, tc.host, got, tc.want)
 		}
 	}
-	if _, err := forge.NewGitHub("http://api.example.com/graphql", writeToken); !errors.Is(err, forge.ErrBadURL) {
+	if _, err := forge.NewGitHubCommits("http://api.example.com/graphql", writeToken); !errors.Is(err, forge.ErrBadURL) {
 		t.Errorf("token over plain http: %v, want ErrBadURL", err)
 	}
 }
