@@ -217,6 +217,9 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if o.DigestKey != "" && !o.Digest {
 		return bump.Request{}, usageErr(fmt.Errorf("--digest-key needs --digest"))
 	}
+	if err := o.Sign.check(o.Repo, o.Author, o.NoPush); err != nil {
+		return bump.Request{}, err
+	}
 	if fi, err := os.Stat(o.Repo); o.NoPush && (err != nil || !fi.IsDir()) {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-push needs a local --repo: with a URL the commit would be thrown away; use --dry-run to see it"))
 	}
@@ -227,9 +230,6 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	if o.NoVerify && o.PushFrom != "" {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-verify and --push-from conflict: a pushed image is always verified"))
-	}
-	if err := o.Sign.check(o.Repo, o.Author, o.NoPush); err != nil {
-		return bump.Request{}, err
 	}
 	ref, err := parseImage(o.Image)
 	if err != nil {

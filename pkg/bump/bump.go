@@ -340,7 +340,10 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		res.LostPushLanded = lost != ""
 		return nil, nil
 	}
-	if res.Message, err = p.message(req); err != nil || req.DryRun {
+	if res.Message, err = p.message(req); err == nil && req.Signoff {
+		res.Message = withSignoff(res.Message, req.Author)
+	}
+	if err != nil || req.DryRun {
 		return nil, err
 	}
 	now := time.Now()

@@ -324,9 +324,6 @@ func (p *planned) message(req *Request) (string, error) {
 	if req.digest != "" {
 		trailers = append([]Trailer{{"Image-Digest", req.digest}}, trailers...)
 	}
-	if req.Signoff {
-		trailers = append(trailers[:len(trailers):len(trailers)], Trailer{"Signed-off-by", req.Author.Name + " <" + req.Author.Email + ">"})
-	}
 	if len(trailers) > 0 {
 		b.WriteString("\n")
 		for _, tr := range trailers {
