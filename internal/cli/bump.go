@@ -169,6 +169,9 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger(cmd.Context()).With(env.LogFields()...)
+	if err := opts.Sign.check(opts.Repo, opts.Author, opts.NoPush); err != nil {
+		return nil, err
+	}
 	copts, err := opts.Sign.options(env, os.Getenv, opts.Repo, opts.Registry.Timeout, logger)
 	if err != nil {
 		return nil, err
@@ -216,9 +219,6 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	if o.DigestKey != "" && !o.Digest {
 		return bump.Request{}, usageErr(fmt.Errorf("--digest-key needs --digest"))
-	}
-	if err := o.Sign.check(o.Repo, o.Author, o.NoPush); err != nil {
-		return bump.Request{}, err
 	}
 	if fi, err := os.Stat(o.Repo); o.NoPush && (err != nil || !fi.IsDir()) {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-push needs a local --repo: with a URL the commit would be thrown away; use --dry-run to see it"))
