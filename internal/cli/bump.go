@@ -172,6 +172,7 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	if err := opts.Sign.check(opts.Repo, opts.Author, opts.NoPush); err != nil {
 		return nil, err
 	}
+	req.Signoff = opts.Sign.Signoff
 	copts, err := opts.Sign.options(env, os.Getenv, opts.Repo, opts.Registry.Timeout, logger)
 	if err != nil {
 		return nil, err
@@ -247,7 +248,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
 		ValuesFile: o.ValuesFile, Image: ref, Keys: o.Keys,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
-		SkipCI: o.SkipCI, Signoff: o.Sign.Signoff, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
+		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
 		DryRun: o.DryRun, NoPush: o.NoPush,
 	}, nil
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// trailerLine is a "Key: value" line of a commit message's trailer block.
-var trailerLine = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*: `)
+// trailerStart is a "Key: value" line of a commit message's trailer block.
+var trailerStart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*: `)
 
 // withSignoff appends "Signed-off-by: Name <email>" for author as the last
 // trailer of msg, as git commit --signoff does: into the final paragraph
@@ -20,7 +20,7 @@ func withSignoff(msg string, author object.Signature) string {
 	last := paragraphs[len(paragraphs)-1]
 	trailers := len(paragraphs) > 1
 	for _, l := range strings.Split(last, "\n") {
-		trailers = trailers && trailerLine.MatchString(l)
+		trailers = trailers && trailerStart.MatchString(l)
 	}
 	switch {
 	case strings.HasSuffix(msg, "\n"+line) || msg == line:
