@@ -24,7 +24,7 @@ type Result struct {
 	// Changed reports whether a values file changed.
 	Changed bool
 	// Outcome is the bump's outcome in one word (changed, unchanged,
-	// skipped, dry-run).
+	// skipped, dry-run, no-push).
 	Outcome string
 	// Files lists the edits, one per changed value.
 	Files []FileChange
@@ -122,8 +122,8 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 // Annotate shows msg as an error (level "error") or a warning (any other
 // level) on the run's page: ::error title=tagbump::msg on GitHub,
 // ##vso[task.logissue type=error]msg on Azure, written to w (the step's
-// stderr, see WriteOutputs). Other systems have no such command and get nothing; log the
-// message as well.
+// stderr, see WriteOutputs). Other systems have no such command and get
+// nothing; log the message as well.
 func (e Env) Annotate(w io.Writer, level, msg string) {
 	if level != "error" {
 		level = "warning"

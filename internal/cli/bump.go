@@ -67,7 +67,11 @@ in a build number) unless --allow-downgrade: the bump is skipped, exit 0.
 
 Git auth: HTTPS takes a token from TAGBUMP_GIT_TOKEN, else GITHUB_TOKEN,
 SYSTEM_ACCESSTOKEN or CI_JOB_TOKEN, sent as basic auth and never put in a
-URL. SSH uses --ssh-key or an ssh-agent and checks host keys against
+URL. The basic-auth user name is TAGBUMP_GIT_USER, else the CI system's
+(x-access-token on GitHub, build on Azure, oauth2 on GitLab; with
+CI_JOB_TOKEN gitlab-ci-token), else "tagbump". Credentials in the --repo
+URL are used only when no token is configured, with a warning; they are
+never printed. SSH uses --ssh-key or an ssh-agent and checks host keys against
 known_hosts (--known-hosts).
 
 Signed commits: --sign-key FILE (or the key itself in TAGBUMP_SIGN_KEY,
@@ -89,7 +93,7 @@ the token's owner.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.Repo, "repo", "", "charts repository: https or ssh URL, or a local path")
 	f.StringVar(&opts.Branch, "branch", "", "branch to bump (default: the repository's default branch)")
-	f.StringVar(&opts.Chart, "chart", "", "chart directory name")
+	f.StringVar(&opts.Chart, "chart", "", "chart directory name (needed when --values-file has {chart}; names the chart in the commit subject)")
 	f.StringSliceVar(&opts.Envs, "env", nil, "environment; repeat for several (one commit)")
 	f.StringVar(&opts.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
 	f.StringVar(&opts.Image, "image", "", "image to deploy: REGISTRY/REPO:TAG[@sha256:...]")
@@ -102,7 +106,7 @@ the token's owner.`,
 	f.StringVar(&opts.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
 	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try when other pipelines push first")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "do everything but push and registry writes; print the diff and the commit message")
-	f.BoolVar(&opts.NoPush, "no-push", false, "with a local --repo: commit into the clone only (a local bump never pushes its remote)")
+	f.BoolVar(&opts.NoPush, "no-push", false, "do everything but the push, registry writes included; print the diff and the commit message, write nothing to the Git repository")
 	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the image in the registry")
 	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
@@ -193,8 +197,11 @@ func ciResult(r *bump.Result) ci.Result {
 	if r.Pushed {
 		out.Commit = r.Commit
 	}
-	if r.DryRun {
+	switch {
+	case r.DryRun:
 		out.Outcome = "dry-run"
+	case r.NoPush && r.Outcome == bump.Changed:
+		out.Outcome = "no-push"
 	}
 	for _, f := range r.Files {
 		if f.Skipped == "" && f.Old != f.New {
@@ -206,8 +213,8 @@ func ciResult(r *bump.Result) ci.Result {
 
 // request turns flags into a bump.Request, refusing bad combinations.
 func (o *BumpOptions) request() (bump.Request, error) {
-	if o.Repo == "" || o.Chart == "" || len(o.Envs) == 0 || o.Image == "" {
-		return bump.Request{}, usageErr(fmt.Errorf("--repo, --chart, --env and --image are required"))
+	if o.Repo == "" || len(o.Envs) == 0 || o.Image == "" {
+		return bump.Request{}, usageErr(fmt.Errorf("--repo, --env and --image are required (and --chart, unless --values-file has no {chart})"))
 	}
 	if o.MaxAttempts < 1 {
 		return bump.Request{}, usageErr(fmt.Errorf("invalid --max-attempts %d: use 1 or more", o.MaxAttempts))
@@ -220,9 +227,6 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	if o.DigestKey != "" && !o.Digest {
 		return bump.Request{}, usageErr(fmt.Errorf("--digest-key needs --digest"))
-	}
-	if fi, err := os.Stat(o.Repo); o.NoPush && (err != nil || !fi.IsDir()) {
-		return bump.Request{}, usageErr(fmt.Errorf("--no-push needs a local --repo: with a URL the commit would be thrown away; use --dry-run to see it"))
 	}
 	if o.PushFrom != "" {
 		if _, err := os.Stat(o.PushFrom); err != nil {
@@ -277,6 +281,11 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 }
 
 func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *bump.Result) error {
+	for _, c := range res.Files {
+		for _, a := range c.AlsoChanges {
+			lg.Info("anchored value: also changes "+a, "file", c.File, "key", c.Key)
+		}
+	}
 	if opts.Output.Format == "json" {
 		return opts.Output.print(streams.Out, "", res)
 	}
@@ -293,9 +302,10 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
 		lg.Info("dry run: nothing pushed", "branch", res.Branch)
-	case !res.Pushed:
-		fmt.Fprintln(streams.Out, res.Commit)
-		lg.Info("committed, not pushed (--no-push)", "branch", res.Branch, "commit", res.Commit)
+	case opts.NoPush:
+		fmt.Fprint(streams.Out, res.Diff)
+		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
+		lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
 	default:
 		fmt.Fprintln(streams.Out, res.Commit)
 		lg.Info("pushed", "branch", res.Branch, "commit", res.Commit, "attempts", res.Attempts)
@@ -303,6 +313,13 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 	return nil
 }
 
+// indent indents the lines of s by four spaces, leaving blank lines empty.
 func indent(s string) string {
-	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ") + "\n"
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "    " + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

@@ -263,3 +263,31 @@ func TestBumpCredentialsInURL(t *testing.T) {
 		t.Errorf("the URL's password was printed:\n%s\n%s", out, errOut)
 	}
 }
+
+// TestBumpCredentialsOnlyInURL: with no token configured, the URL's
+// credentials push the bump, as git would use them; the log warns to move
+// the token, and the token shows nowhere.
+func TestBumpCredentialsOnlyInURL(t *testing.T) {
+	const secret = "url-only-tok-7731"
+	srv, err := testenv.StartGitServer(testenv.WithBasicAuth("x-access-token", secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := srv.CreateRepo("charts", map[string]string{"app/values-staging.yaml": valuesFile("1.0.0")}); err != nil {
+		t.Fatal(err)
+	}
+	repo := "http://x-access-token:" + secret + "@" + srv.Addr() + "/charts.git"
+	code, out, errOut := tagbump(t, []string{"TAGBUMP_GIT_TOKEN=", "GITHUB_TOKEN="}, "bump", "--no-verify", "--repo", repo,
+		"--chart", "app", "--env", "staging", "--image", "registry.example.com/app:1.0.1", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "carries credentials; they are used") || !strings.Contains(errOut, "TAGBUMP_GIT_TOKEN") ||
+		!strings.Contains(out, `"pushed": true`) {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	if strings.Contains(out+errOut, secret) {
+		t.Errorf("the URL's token was printed:\n%s\n%s", out, errOut)
+	}
+}

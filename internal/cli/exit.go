@@ -43,6 +43,33 @@ Exit codes:
   8  the server rejected the push (hook, protected branch)
   130 interrupted`
 
+// ExitKind names an exit code for machine-readable output: "usage",
+// "not_found", "refused", "auth", "network", "conflict", "rejected",
+// "canceled", or "error".
+func ExitKind(code int) string {
+	switch code {
+	case ExitOK:
+		return "ok"
+	case ExitUsage:
+		return "usage"
+	case ExitNotFound:
+		return "not_found"
+	case ExitRefused:
+		return "refused"
+	case ExitAuth:
+		return "auth"
+	case ExitNetwork:
+		return "network"
+	case ExitConflict:
+		return "conflict"
+	case ExitRejected:
+		return "rejected"
+	case ExitCanceled:
+		return "canceled"
+	}
+	return "error"
+}
+
 // exitError carries an exit code decided where the error was classified.
 type exitError struct {
 	code int

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/log"
 	"github.com/tagbump/tagbump/internal/cli"
@@ -36,13 +35,12 @@ func TestLogColour(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("script", "-qec", tb+" set "+file+" .image.tag v1", "/dev/null")
 		cmd.Env = append(os.Environ(), env...)
-		start := time.Now()
+		// The terminal that script(1) gives does not answer queries: a
+		// query would hang until the test's deadline, and is also
+		// caught by the escape check below.
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("script: %v\n%s", err, out)
-		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("took %s on a terminal that does not answer queries", d)
 		}
 		return string(out)
 	}

@@ -40,7 +40,7 @@ func TestBadInput(t *testing.T) {
 		"values file symlink to outside": true, "empty repository": true, "missing repository": true,
 		"missing branch": true, "missing values file": true, "missing key": true, "no image block": true,
 		"invalid YAML": true, "binary file": true, "file over 64 MiB": true, "wrong token": true,
-		"token without write access": true, "URL with embedded credentials": true,
+		"token without write access": true, "URL with wrong embedded credentials": true,
 	}
 	reg, err := testenv.StartRegistry()
 	if err != nil {
@@ -130,7 +130,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong token", base(), map[string]string{"TAGBUMP_GIT_TOKEN": "wrong-token-0453"}, 5, []string{`authentication`, `TAGBUMP_GIT_TOKEN`}},
 		{"no token", base(), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`authentication`, `TAGBUMP_GIT_TOKEN`}},
 		{"token without write access", base(), map[string]string{"TAGBUMP_GIT_USER": "ro", "TAGBUMP_GIT_TOKEN": roToken}, 5, []string{`push`, `authoriz|permission|write access`}},
-		{"URL with embedded credentials", with("--repo", strings.Replace(url, "http://", "http://bot:"+token+"@", 1)), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`carries credentials; they are not used`, `TAGBUMP_GIT_TOKEN`}},
+		{"URL with wrong embedded credentials", with("--repo", strings.Replace(url, "http://", "http://bot:wrong-url-pw-0453@", 1)), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`carries credentials; they are used`, `authentication`, `TAGBUMP_GIT_TOKEN`}},
 		{"unknown SSH host key", with("--repo", sshd.URL("charts"), "--ssh-key", key.Path, "--known-hosts", emptyKnownHosts), nil, 5, []string{`unknown host key`, `known_hosts`}},
 		{"missing SSH key file", with("--repo", sshd.URL("charts"), "--ssh-key", filepath.Join(t.TempDir(), "nokey"), "--known-hosts", emptyKnownHosts), nil, 3, []string{`ssh key`, `--ssh-key`}},
 		// Flags.
@@ -200,7 +200,7 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("stderr does not match %q", w)
 				}
 			}
-			for _, secret := range []string{token, roToken} {
+			for _, secret := range []string{token, roToken, "wrong-url-pw-0453", "wrong-token-0453"} {
 				if strings.Contains(r.stdout+r.stderr, secret) {
 					t.Errorf("a token appears in the output")
 					counts.SecretsLeaked++

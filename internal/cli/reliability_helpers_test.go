@@ -179,7 +179,7 @@ func imageTarball(t testing.TB, dir string) string {
 	return tar
 }
 
-const appValues = "image:\n  repository: registry.example.com/app\n  tag: 1.0.0\n"
+const appValues = "image:\n  repository: app\n  tag: 1.0.0\n"
 
 // onPath is a test case to run against a git server on one fetch path.
 type onPath[C any] struct {

@@ -5,6 +5,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,7 +41,7 @@ func Main() int {
 func Run(ctx context.Context, args []string, streams IOStreams) int {
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
 		err = commandLineErr(err)
 	}
@@ -52,11 +53,32 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 		// Interrupted: whatever the library made of the cancellation.
 		code = ExitCanceled
 	}
+	if f := cmd.Flags().Lookup("output"); f != nil && f.Value.String() == "json" {
+		writeJSONError(streams.Out, err, code)
+	}
 	fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
 	if wantsHint(err) {
 		fmt.Fprintln(streams.Err, "Run 'tagbump --help' for usage.")
 	}
 	return code
+}
+
+// jsonError is what --output json prints on stdout when a command fails,
+// so that a pipeline parsing stdout gets the reason.
+type jsonError struct {
+	Error struct {
+		Message  string `json:"message"`
+		ExitCode int    `json:"exit_code"`
+		Kind     string `json:"kind"`
+	} `json:"error"`
+}
+
+func writeJSONError(w io.Writer, err error, code int) {
+	var e jsonError
+	e.Error.Message, e.Error.ExitCode, e.Error.Kind = err.Error(), code, ExitKind(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(e)
 }
 
 // globalOptions are the flags every command has.

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/spf13/cobra"
-	"github.com/tagbump/tagbump/internal/diff"
 	"github.com/tagbump/tagbump/pkg/atomicfile"
 	"github.com/tagbump/tagbump/pkg/values"
 )
@@ -69,7 +69,7 @@ func runSet(cmd *cobra.Command, streams IOStreams, opts *SetOptions) error {
 		return nil
 	}
 	if opts.DryRun {
-		_, err := fmt.Fprint(streams.Out, diff.Unified(opts.File, opts.File, src, out))
+		_, err := fmt.Fprint(streams.Out, udiff.Unified(opts.File, opts.File, string(src), string(out)))
 		return err
 	}
 	if err := atomicfile.Replace(name, bytes.NewReader(out), 0o644); err != nil {

@@ -37,7 +37,8 @@ const (
 )
 
 // Request is what a pipeline asks for: set Image's tag for Chart in each of
-// Envs.
+// Envs. Chart may be empty when ValuesFile has no {chart}; the commit
+// subject then names the image's repository.
 type Request struct {
 	Repo   string // URL or local path of the charts repository
 	Branch string // "" means the remote's default branch
@@ -47,8 +48,11 @@ type Request struct {
 	// {env}; DefaultValuesFile when empty.
 	ValuesFile string
 	Image      imageref.Ref
-	// Keys are the paths to set; when empty the image blocks whose
-	// repository equals Image's are found, else .image.tag is used.
+	// Keys are the paths to set. When empty, the image blocks that name
+	// Image's repository are found (reading each file over the chart's
+	// values.yaml next to it, as Helm does), else .image.tag is used when
+	// .image names no repository at all; a block naming another
+	// repository is never set.
 	Keys []string
 	// DigestKey is where WriteDigest writes the digest when the image
 	// block has no digest key of its own.
@@ -79,10 +83,13 @@ type Request struct {
 	// WriteDigest writes the image's digest next to its tag: the verified
 	// or pushed digest, else the one in Image.
 	WriteDigest bool
-	// DryRun does everything but registry writes and the push; NoPush
-	// commits but does not push. A local repository is written in place,
-	// so there NoPush changes nothing.
+	// DryRun does everything but registry writes and the push: the
+	// result has the diff and the commit message, no commit.
 	DryRun bool
+	// NoPush does everything but the push: the image is verified or
+	// pushed to its registry and the commit is made (the result has its
+	// hash, the diff and the message), but nothing is written to the Git
+	// repository, a URL or a local clone alike.
 	NoPush bool
 
 	digest string // the image's digest, when known (set by Run)
@@ -104,6 +111,9 @@ type Result struct {
 	Message  string       `json:"message,omitempty"`
 	Diff     string       `json:"diff,omitempty"`
 	DryRun   bool         `json:"dry_run,omitempty"`
+	// NoPush reports a bump run with Request.NoPush: Commit was made and
+	// not written anywhere.
+	NoPush bool `json:"no_push,omitempty"`
 	// Pushed reports that the commit reached the branch (for a local
 	// repository: was written into it).
 	Pushed bool `json:"pushed"`
@@ -117,12 +127,20 @@ type Result struct {
 
 // FileChange is one value in one file, before and after.
 type FileChange struct {
-	File    string `json:"file"`
-	Env     string `json:"env"`
-	Key     string `json:"key"`
-	Old     string `json:"old"`
-	New     string `json:"new"`
-	Skipped string `json:"skipped,omitempty"` // why the value was left alone
+	File string `json:"file"`
+	Env  string `json:"env"`
+	Key  string `json:"key"`
+	Old  string `json:"old"`
+	// New is the value the bump asked for, also when it was skipped.
+	New string `json:"new"`
+	// Skipped says why the value was left alone, and Kept is the value
+	// left there.
+	Skipped string `json:"skipped,omitempty"`
+	Kept    string `json:"kept,omitempty"`
+	// AlsoChanges lists the paths that read the value through an alias
+	// of the anchored definition that was set (".loki.image.tag via
+	// *image"); they change with it.
+	AlsoChanges []string `json:"also_changes,omitempty"`
 }
 
 // Option configures Run.
@@ -238,7 +256,12 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		publisher = pusher{repo}
 	}
 	var warnings []string
-	if repo.CredentialsStripped() {
+	switch {
+	case repo.CredentialsFromURL():
+		w := "the repository URL carries credentials; they are used, as no token is configured: move the token to TAGBUMP_GIT_TOKEN and remove it from the URL"
+		o.logger.Warn(w, "repo", repo.URL())
+		warnings = append(warnings, w)
+	case repo.CredentialsStripped():
 		w := "the repository URL carries credentials; they are not used: pass the token in TAGBUMP_GIT_TOKEN"
 		o.logger.Warn(w, "repo", repo.URL())
 		warnings = append(warnings, w)
@@ -256,7 +279,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 			}
 		}
 	}
-	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, Image: req.Image.String(), Digest: digest, Warnings: warnings}
+	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: digest, Warnings: warnings}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	// lost is the commit of a push whose answer never arrived: it may or
 	// may not have landed, and the next fetch tells.
@@ -351,7 +374,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	if err != nil {
 		return nil, err
 	}
-	if req.NoPush && !repo.Local() {
+	if req.NoPush {
 		res.Commit = c.Hash.String()
 		return nil, nil
 	}

@@ -138,3 +138,47 @@ func TestRunNoStaleMessage(t *testing.T) {
 		t.Errorf("an unchanged result carries message %q and commit %q from the attempt that lost", res.Message, res.Commit)
 	}
 }
+
+// TestRunNoPush: --no-push makes the commit and reports its diff and
+// message, and writes nothing to the repository, whether it is a URL or a
+// local clone (whose branch, work tree and index stay as they were).
+func TestRunNoPush(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	const before = "image:\n  repository: registry.example.com/app\n  tag: \"1.0.0\"\n"
+	dir := s.MustCreateRepo(t, "charts", map[string]string{"app/values-staging.yaml": before})
+	clone := t.TempDir()
+	testenv.MustGit(t, clone, "clone", "-q", dir, ".")
+	img, err := imageref.Parse("registry.example.com/app:1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "tagbump", Email: "tagbump@example.invalid"}
+	for name, repo := range map[string]string{"url": s.URL("charts"), "local clone": clone} {
+		t.Run(name, func(t *testing.T) {
+			gitDir := dir
+			if repo == clone {
+				gitDir = clone
+			}
+			tip := testenv.MustGit(t, gitDir, "rev-parse", "main")
+			res, err := bump.Run(context.Background(), bump.Request{
+				Repo: repo, Branch: "main", Chart: "app", Envs: []string{"staging"},
+				Image: img, Author: sig, Committer: sig, NoPush: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != bump.Changed || res.Pushed || !res.NoPush || len(res.Commit) != 40 ||
+				!strings.Contains(res.Diff, `+  tag: "1.1.0"`) || !strings.Contains(res.Message, "update app image to 1.1.0") {
+				t.Errorf("result %+v; want changed, not pushed, no_push, a commit hash, the diff and the message", res)
+			}
+			if got := testenv.MustGit(t, gitDir, "rev-parse", "main"); got != tip {
+				t.Errorf("main moved from %s to %s under --no-push", tip, got)
+			}
+			if repo == clone {
+				if st := testenv.MustGit(t, clone, "status", "--porcelain"); st != "" {
+					t.Errorf("the clone's work tree or index changed under --no-push:\n%s", st)
+				}
+			}
+		})
+	}
+}

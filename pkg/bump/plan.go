@@ -1,6 +1,7 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/tagbump/tagbump/internal/diff"
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -26,27 +27,54 @@ func (e *InputError) Error() string {
 	return fmt.Sprintf("invalid %s %q: %s", e.Field, e.Value, e.Problem)
 }
 
-// NoTargetError reports a values file in which no key for the image was
-// found; Images lists the image blocks the file does have.
+// NoTargetError reports a values file in which tagbump found no key it may
+// set for the image: no block names the image's repository (and .image
+// names another one), or the blocks that do cannot be written (Problems).
+// Images lists the image blocks the file has, read over the chart's
+// values.yaml.
 type NoTargetError struct {
 	File       string
 	Repository string
 	Images     []values.Image
+	// Problems says why blocks that name the repository cannot be set,
+	// or that the file is empty.
+	Problems []string
 }
 
 func (e *NoTargetError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: no image block with repository %s and no .image.tag", e.File, e.Repository)
-	if len(e.Images) == 0 {
-		b.WriteString("; the file has no image blocks: name the key with --key")
+	if len(e.Problems) > 0 {
+		fmt.Fprintf(&b, "%s: cannot set the tag of %s: %s", e.File, e.Repository, strings.Join(e.Problems, "; "))
 		return b.String()
 	}
-	b.WriteString("; the file has:")
+	fmt.Fprintf(&b, "%s: no image block with repository %s", e.File, e.Repository)
+	if len(e.Images) == 0 {
+		b.WriteString(" and no .image.tag; the file has no image blocks: name the key with --key")
+		return b.String()
+	}
+	b.WriteString("; tagbump never writes a tag into a block that names another repository (check --image); the file has:")
 	for _, im := range e.Images {
-		fmt.Fprintf(&b, "\n  %s  %s:%s", im.TagPath, imageName(im), im.Tag)
+		if im.TagPath == "" {
+			fmt.Fprintf(&b, "\n  %s  %s (no tag)", im.Path, im.Name())
+		} else {
+			fmt.Fprintf(&b, "\n  %s  %s", im.TagPath, displayImage(im))
+		}
+		if im.TagFromDefaults() {
+			b.WriteString(" (tag in values.yaml)")
+		}
 	}
 	b.WriteString("\nname the key with --key PATH")
 	return b.String()
+}
+
+// displayImage shows an image as NAME:TAG, with "(no repository)" for a
+// block that names none.
+func displayImage(im values.Image) string {
+	name := im.Name()
+	if name == "" {
+		name = "(no repository)"
+	}
+	return name + ":" + im.Tag
 }
 
 // safeName is what a chart or environment name may look like: it becomes
@@ -57,7 +85,11 @@ func (r *Request) validate() error {
 	if r.Repo == "" {
 		return &InputError{"--repo", "", "a charts repository URL or path is required"}
 	}
-	if !safeName.MatchString(r.Chart) {
+	tmpl := cmp.Or(r.ValuesFile, DefaultValuesFile)
+	switch {
+	case r.Chart == "" && strings.Contains(tmpl, "{chart}"):
+		return &InputError{"--chart", "", "the values file template " + tmpl + " has {chart}: name the chart"}
+	case r.Chart != "" && !safeName.MatchString(r.Chart):
 		return &InputError{"--chart", r.Chart, "use letters, digits, '.', '_' and '-' (at most 63, no path separators)"}
 	}
 	if len(r.Envs) == 0 {
@@ -85,10 +117,7 @@ func (r *Request) validate() error {
 // valuesPath expands the values file template for env and checks that the
 // result stays inside the repository.
 func (r *Request) valuesPath(env string) (string, error) {
-	tmpl := r.ValuesFile
-	if tmpl == "" {
-		tmpl = DefaultValuesFile
-	}
+	tmpl := cmp.Or(r.ValuesFile, DefaultValuesFile)
 	p := strings.NewReplacer("{chart}", r.Chart, "{env}", env).Replace(tmpl)
 	clean := path.Clean(p)
 	if p == "" || path.IsAbs(p) || clean != p || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(p, "\\") {
@@ -134,6 +163,18 @@ func (p *planned) diff() string { return strings.Join(p.diffs, "") }
 // patch.
 func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, error) {
 	p := &planned{files: map[string][]byte{}}
+	var files []string
+	for _, env := range req.Envs {
+		file, _ := req.valuesPath(env)
+		files = append(files, file)
+		if len(req.Keys) == 0 {
+			files = append(files, defaultsPath(file))
+		}
+	}
+	// One request for every blob the plan reads.
+	if err := snap.Prefetch(ctx, files...); err != nil {
+		return nil, err
+	}
 	for _, env := range req.Envs {
 		file, _ := req.valuesPath(env)
 		if _, done := p.files[file]; done || slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.File == file }) {
@@ -146,17 +187,32 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if err != nil {
 			return nil, err
 		}
-		out, changes, err := editFile(file, env, src, req)
+		var defaults []byte
+		if len(req.Keys) == 0 && defaultsPath(file) != file {
+			// A chart without values.yaml, or with a symlink there,
+			// has no defaults tagbump can read.
+			defaults, err = snap.ReadFile(ctx, defaultsPath(file))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, gitrepo.ErrNotRegular) {
+				return nil, err
+			}
+		}
+		out, changes, err := editFile(file, env, src, defaults, req)
 		if err != nil {
 			return nil, err
 		}
 		p.changes = append(p.changes, changes...)
 		if string(out) != string(src) {
 			p.files[file] = out
-			p.diffs = append(p.diffs, diff.Unified("a/"+file, "b/"+file, src, out))
+			p.diffs = append(p.diffs, udiff.Unified("a/"+file, "b/"+file, string(src), string(out)))
 		}
 	}
 	return p, nil
+}
+
+// defaultsPath is the chart's values.yaml for a values file: the
+// values.yaml next to it, which Helm reads under it.
+func defaultsPath(file string) string {
+	return path.Join(path.Dir(file), "values.yaml")
 }
 
 // target is one scalar to set and how to compute its new value.
@@ -165,9 +221,14 @@ type target struct {
 	image *values.Image // nil for a plain --key or .image.tag
 }
 
-// editFile sets the image in one file's source.
-func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange, error) {
-	targets, err := targets(file, src, req)
+// editFile sets the image in one file's source; defaults is the chart's
+// values.yaml (nil when there is none), read only to identify blocks.
+func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []FileChange, error) {
+	if empty(src) {
+		return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{
+			"the file is empty (no YAML, only blank lines or comments): add the image's block to it, or check --env and --values-file"}}
+	}
+	targets, err := targets(file, src, defaults, req.Keys, req.Image)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -182,7 +243,7 @@ func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange,
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
 		oldTag, newVal := old, req.Image.Tag
-		if t.image != nil && t.image.Form == "string" {
+		if t.image != nil && t.image.Form == values.FormString {
 			oldTag = t.image.Tag
 			newVal = t.image.Repository + ":" + req.Image.Tag
 			if req.WriteDigest {
@@ -191,15 +252,15 @@ func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange,
 		}
 		c := FileChange{File: file, Env: env, Key: t.key, Old: old, New: newVal}
 		if guard := downgrade(oldTag, req.Image.Tag); guard != "" && !req.AllowDowngrade {
-			c.New, c.Skipped = old, guard
+			c.Kept, c.Skipped = old, guard
 			changes = append(changes, c)
 			continue
 		}
-		if out, err = values.Set(out, t.key, newVal); err != nil {
+		if out, c.AlsoChanges, err = values.SetShared(out, t.key, newVal); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
 		changes = append(changes, c)
-		if req.WriteDigest && (t.image == nil || t.image.Form != "string") {
+		if req.WriteDigest && (t.image == nil || t.image.Form != values.FormString) {
 			dkey := req.DigestKey
 			if t.image != nil && t.image.DigestPath != "" {
 				dkey = t.image.DigestPath
@@ -214,57 +275,89 @@ func editFile(file, env string, src []byte, req *Request) ([]byte, []FileChange,
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", file, err)
 			}
-			if out, err = values.Set(out, dkey, req.digest); err != nil {
+			dc := FileChange{File: file, Env: env, Key: dkey, Old: oldDigest, New: req.digest}
+			if out, dc.AlsoChanges, err = values.SetShared(out, dkey, req.digest); err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", file, err)
 			}
-			changes = append(changes, FileChange{File: file, Env: env, Key: dkey, Old: oldDigest, New: req.digest})
+			changes = append(changes, dc)
 		}
 	}
 	return out, changes, nil
 }
 
-// targets decides which keys of a file to set: --key when given, else the
-// image blocks for the image's repository, else .image.tag.
-func targets(file string, src []byte, req *Request) ([]target, error) {
-	if len(req.Keys) > 0 {
-		ts := make([]target, len(req.Keys))
-		for i, k := range req.Keys {
+// empty reports whether src holds no YAML: nothing, blank lines, comments.
+func empty(src []byte) bool {
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "\uFEFF"))
+		if line != "" && !strings.HasPrefix(line, "#") && line != "---" && line != "..." {
+			return false
+		}
+	}
+	return true
+}
+
+// targets decides which keys of a file to set for image: keys (--key) when
+// given, else the image blocks that name the image's repository (read over the chart's
+// defaults), else .image.tag when .image names no repository at all. It
+// never picks a block that names another repository.
+func targets(file string, src, defaults []byte, keys []string, image imageref.Ref) ([]target, error) {
+	if len(keys) > 0 {
+		ts := make([]target, len(keys))
+		for i, k := range keys {
 			ts[i] = target{key: k}
 		}
 		return ts, nil
 	}
-	images, err := values.FindImages(src)
+	images, err := values.FindImagesWithDefaults(src, defaults)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s (over %s): %w", file, defaultsPath(file), err)
 	}
+	noTarget := &NoTargetError{File: file, Repository: image.Name(), Images: images}
 	var ts []target
 	for i := range images {
-		if sameRepository(images[i], req.Image) {
-			ts = append(ts, target{key: images[i].TagPath, image: &images[i]})
+		im := &images[i]
+		if !image.Matches(im.Name()) {
+			continue
 		}
+		if p := unwritable(file, im); p != "" {
+			noTarget.Problems = append(noTarget.Problems, p)
+			continue
+		}
+		ts = append(ts, target{key: im.TagPath, image: im})
 	}
-	if len(ts) > 0 {
+	switch {
+	case len(noTarget.Problems) > 0:
+		return nil, noTarget
+	case len(ts) > 0:
 		return ts, nil
 	}
-	if _, err := values.Get(src, ".image.tag"); err == nil {
-		return []target{{key: ".image.tag"}}, nil
+	// No block names the repository: .image.tag, when .image names none.
+	for i := range images {
+		im := &images[i]
+		if im.Path != ".image" || im.Form != values.FormMap || im.Name() != "" {
+			continue
+		}
+		if p := unwritable(file, im); p != "" {
+			noTarget.Problems = append(noTarget.Problems, p)
+			return nil, noTarget
+		}
+		return []target{{key: im.TagPath}}, nil
 	}
-	return nil, &NoTargetError{File: file, Repository: req.Image.Registry + "/" + req.Image.Repository, Images: images}
+	return nil, noTarget
 }
 
-// imageName is the repository an image block names, with its registry.
-func imageName(im values.Image) string {
-	if im.Registry != "" {
-		return im.Registry + "/" + im.Repository
+// unwritable says why the tag of image block im cannot be set in file, or
+// returns "".
+func unwritable(file string, im *values.Image) string {
+	switch {
+	case im.TagPath == "":
+		return fmt.Sprintf("%s names %s without a tag, and tagbump does not add one (the chart may add its own): "+
+			"write the tag there (%s:TAG, or a tag key) or name the key with --key", im.Path, im.Name(), im.Name())
+	case im.TagFromDefaults():
+		return fmt.Sprintf("the tag %s is only in the chart's %s, and tagbump writes only %s: add the key %s to %s",
+			im.TagPath, defaultsPath(file), file, im.TagPath, file)
 	}
-	return im.Repository
-}
-
-// sameRepository reports whether an image block names ref's repository:
-// with the registry written out, or as the path alone.
-func sameRepository(im values.Image, ref imageref.Ref) bool {
-	name := imageName(im)
-	return name == ref.Registry+"/"+ref.Repository || (im.Registry == "" && name == ref.Repository)
+	return ""
 }
 
 // downgrade returns why newTag must not replace oldTag, or "".
@@ -292,7 +385,7 @@ func (p *planned) message(req *Request) (string, error) {
 		}
 	}
 	data := map[string]string{
-		"Chart":  req.Chart,
+		"Chart":  cmp.Or(req.Chart, path.Base(req.Image.Repository)),
 		"Env":    strings.Join(p.changedEnvs(), ","),
 		"Image":  req.Image.String(),
 		"Tag":    req.Image.Tag,
@@ -319,6 +412,9 @@ func (p *planned) message(req *Request) (string, error) {
 			continue
 		}
 		fmt.Fprintf(&b, "- %s %s: %s → %s\n", c.File, c.Key, display(c.Old), c.New)
+		for _, a := range c.AlsoChanges {
+			fmt.Fprintf(&b, "  also %s\n", a)
+		}
 	}
 	trailers := req.Trailers
 	if req.digest != "" {

@@ -58,7 +58,7 @@ func TestEditFileAndMessage(t *testing.T) {
 	r.SkipCI = true
 	r.Trailers = []Trailer{{"CI-Run", "https://ci.example.com/1"}}
 	r.digest = "sha256:" + strings.Repeat("a", 64)
-	out, changes, err := editFile("app/values-staging.yaml", "staging", src, &r)
+	out, changes, err := editFile("app/values-staging.yaml", "staging", src, nil, &r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestEditFileAndMessage(t *testing.T) {
 
 	// A downgrade is skipped with the reason, the file untouched.
 	r.Image.Tag = "app-99"
-	out, changes, err = editFile("f", "staging", src, &r)
+	out, changes, err = editFile("f", "staging", src, nil, &r)
 	if err != nil || string(out) != string(src) || changes[0].Skipped == "" {
 		t.Errorf("downgrade: out changed=%v changes=%+v err=%v", string(out) != string(src), changes, err)
 	}

@@ -7,12 +7,14 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"regexp"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
 
 // Sentinel errors. The errors returned by this package wrap them, so callers
@@ -114,6 +116,8 @@ func (notFoundFile) Is(target error) bool {
 
 // classify turns a go-git or network error into one wrapping this
 // package's sentinels. op and subject name what failed ("fetch URL").
+// It decides by type and HTTP status; the few matches on text are
+// pinned by tests (see sshAuthFailed and decodeFailure).
 func (r *Repo) classify(op string, err error) error {
 	if err == nil {
 		return nil
@@ -121,7 +125,7 @@ func (r *Repo) classify(op string, err error) error {
 	if hk := r.hostKeyErr.Swap(nil); hk != nil {
 		return fmt.Errorf("%s %s: %w", op, r.display, hk)
 	}
-	msg := err.Error()
+	cause := exposeCause(err)
 	var sentinel error
 	var nerr net.Error
 	switch {
@@ -129,22 +133,23 @@ func (r *Repo) classify(op string, err error) error {
 		errors.Is(err, ErrNetwork), errors.Is(err, ErrHostKey), errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s %s: %w", op, r.display, err)
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
-		errors.Is(err, transport.ErrInvalidAuthMethod),
-		strings.Contains(msg, "unable to authenticate"), strings.Contains(msg, "no supported methods remain"):
+		errors.Is(err, transport.ErrInvalidAuthMethod), sshAuthFailed(err):
 		sentinel = ErrAuth
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return fmt.Errorf("%s %s: %w: the repository is empty: push a first commit to it, or check --repo", op, r.display, ErrNotFound)
 	case errors.Is(err, transport.ErrRepositoryNotFound):
 		return fmt.Errorf("%s %s: %w: no such repository: check --repo, and that the credentials may read it", op, r.display, ErrNotFound)
-	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "context deadline exceeded"),
-		strings.Contains(msg, "i/o timeout"), errors.As(err, &nerr) && nerr.Timeout():
+	case errors.Is(cause, context.DeadlineExceeded), errors.As(cause, &nerr) && nerr.Timeout(),
+		decodeFailure(err, context.DeadlineExceeded), decodeFailure(err, os.ErrDeadlineExceeded):
 		return &TimeoutError{Op: op, Repo: r.display, Limit: r.o.timeout, Err: err}
-	case errors.As(err, &nerr), strings.Contains(msg, "connection refused"),
-		strings.Contains(msg, "no such host"), strings.Contains(msg, "connection reset"),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), strings.Contains(msg, "unexpected EOF"),
-		strings.Contains(msg, "broken pipe"), serverBusy(msg):
+	case errors.As(cause, &nerr), errors.Is(cause, syscall.ECONNREFUSED), errors.Is(cause, syscall.ECONNRESET),
+		errors.Is(cause, syscall.EPIPE), errors.Is(cause, io.ErrUnexpectedEOF), errors.Is(cause, io.EOF),
+		serverBusy(httpStatus(err)),
+		decodeFailure(err, io.ErrUnexpectedEOF), decodeFailure(err, syscall.ECONNRESET):
 		sentinel = ErrNetwork
-	case isRaceError(err):
+	case errors.Is(err, plumbing.ErrObjectNotFound):
+		// A fetch into a shallow store that lacks an object the server
+		// names: the branch moved meanwhile.
 		sentinel = ErrRace
 	}
 	if sentinel == nil {
@@ -154,6 +159,80 @@ func (r *Repo) classify(op string, err error) error {
 		return fmt.Errorf("%s %s: %w: %s: %s", op, r.display, sentinel, authCause(err), r.authHint(op))
 	}
 	return fmt.Errorf("%s %s: %w: %w", op, r.display, sentinel, err)
+}
+
+// goGitCause joins an error of go-git that has no Unwrap
+// (*plumbing.UnexpectedError, *plumbing.PermanentError) to the error it
+// carries, so that errors.Is and errors.As see the network error or the
+// HTTP answer inside.
+type goGitCause struct {
+	error
+	cause error
+}
+
+func (e goGitCause) Unwrap() []error { return []error{e.error, e.cause} }
+
+// exposeCause returns err with go-git's wrappers opened (see goGitCause).
+func exposeCause(err error) error {
+	var ue *plumbing.UnexpectedError
+	var pe *plumbing.PermanentError
+	switch {
+	case errors.As(err, &ue) && ue.Err != nil:
+		return goGitCause{err, exposeCause(ue.Err)}
+	case errors.As(err, &pe) && pe.Err != nil:
+		return goGitCause{err, exposeCause(pe.Err)}
+	}
+	return err
+}
+
+// httpStatus returns the HTTP status of an unexpected answer that go-git
+// reported as *http.Err (anything but 2xx, 401, 403 and 404), or 0.
+func httpStatus(err error) int {
+	var he *githttp.Err
+	if errors.As(exposeCause(err), &he) && he.Response != nil {
+		return he.StatusCode()
+	}
+	return 0
+}
+
+// serverBusy reports whether an HTTP status says the server is overloaded
+// or failing (5xx, 429), so that a later try may succeed.
+func serverBusy(status int) bool {
+	return status >= 500 && status <= 599 || status == 429
+}
+
+// decodeUploadPackPrefix is how go-git (transport/internal/common,
+// DecodeUploadPackResponse) prefixes any failure to read an upload-pack
+// answer, after turning it into text: the server's ERR line and a
+// connection cut alike lose their type there. Pinned by
+// TestGoGitDecodeFailureWording.
+const decodeUploadPackPrefix = "error decoding upload-pack response: "
+
+// decodeFailure reports whether err is go-git's text-only upload-pack
+// decoding failure (see decodeUploadPackPrefix) caused by target, as told
+// by target's own Error text: a connection cut while the answer's head is
+// read (io.ErrUnexpectedEOF, ECONNRESET) or a deadline there.
+func decodeFailure(err error, target error) bool {
+	return serverSays(err, target.Error())
+}
+
+// serverSays reports whether err is go-git's text-only upload-pack
+// decoding failure whose cause contains what: the text of an ERR packet
+// from the server, or of a local error.
+func serverSays(err error, what string) bool {
+	msg := err.Error()
+	i := strings.Index(msg, decodeUploadPackPrefix)
+	return i >= 0 && strings.Contains(msg[i+len(decodeUploadPackPrefix):], what)
+}
+
+// sshAuthFailed reports whether err is golang.org/x/crypto/ssh's refusal
+// of every authentication method. That package returns it as text only
+// ("ssh: unable to authenticate, attempted methods [...], no supported
+// methods remain"); pinned by TestSSHFetchPush (a key the server does not
+// accept must give ErrAuth).
+func sshAuthFailed(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "ssh: unable to authenticate") && strings.Contains(msg, "no supported methods remain")
 }
 
 // authCause is go-git's text for a refused request without its empty or
@@ -191,27 +270,6 @@ func (r *Repo) authHint(op string) string {
 		return "the token may read but not write: give it write access to the repository"
 	}
 	return "check the token in TAGBUMP_GIT_TOKEN (or the CI system's token) and the user in TAGBUMP_GIT_USER"
-}
-
-// statusCode finds the HTTP status in go-git's error for an unexpected
-// answer ("unexpected requesting URL status code: 503"), which has no
-// Unwrap to reach the status otherwise.
-var statusCode = regexp.MustCompile(`status code: (\d{3})`)
-
-// serverBusy reports whether msg carries a 5xx or 429 answer: the server
-// is overloaded or failing, and a later try may succeed.
-func serverBusy(msg string) bool {
-	m := statusCode.FindStringSubmatch(msg)
-	return m != nil && (m[1][0] == '5' || m[1] == "429")
-}
-
-// isRaceError recognises the three ways go-git reports that a push lost a
-// race, and the server's own compare-and-swap failures.
-func isRaceError(err error) bool {
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return true
-	}
-	return isRaceStatus(err.Error())
 }
 
 // isRaceStatus recognises the statuses git's receive-pack reports when its

@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
@@ -193,7 +194,7 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	r.stats.UploadPacks++
 	resp, err := sess.UploadPack(ctx, req)
 	if err != nil {
-		if strings.Contains(err.Error(), "not our ref") || strings.Contains(err.Error(), "filter") {
+		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}
 		return err
@@ -209,7 +210,7 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	before := len(st.Objects)
 	blobsBefore := len(st.Blobs)
 	if err := packfile.UpdateObjectStorage(st, rd); err != nil {
-		if strings.Contains(err.Error(), "not our ref") {
+		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}
 		return err
@@ -217,6 +218,21 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	r.stats.ObjectsFetched += len(st.Objects) - before
 	r.stats.BlobsFetched += len(st.Blobs) - blobsBefore
 	return nil
+}
+
+// refusedPartial reports whether err is the server's own refusal of a
+// partial request: an ERR packet in which git's upload-pack says it does
+// not serve a want by hash ("not our ref") or the filter. go-git passes an
+// ERR packet on as *pktline.ErrorLine while reading the pack, and as text
+// after decodeUploadPackPrefix while reading the answer's head. Anything
+// else, a network error whose URL says "filter" included, is not: it must
+// not switch the rest of the run to full fetches.
+func refusedPartial(err error) bool {
+	var el *pktline.ErrorLine
+	if errors.As(err, &el) {
+		return strings.Contains(el.Text, "not our ref") || strings.Contains(el.Text, "filter")
+	}
+	return serverSays(err, "not our ref") || serverSays(err, "filter")
 }
 
 // fetchBlobs fetches blobs by hash into the snapshot's memory storage, in

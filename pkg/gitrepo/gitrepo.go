@@ -19,6 +19,7 @@
 package gitrepo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,6 +146,7 @@ type Repo struct {
 	ep         *transport.Endpoint
 	auth       transport.AuthMethod
 	stripped   bool
+	urlCreds   bool // the URL's credentials authenticate (no WithHTTPAuth)
 	local      *git.Repository
 	localPath  string
 	tmp        string
@@ -161,10 +163,13 @@ type Repo struct {
 
 // Open prepares access to repo: an http(s) URL, an ssh:// or scp-like
 // (git@host:path) address, or the path of a local clone. Credentials in a
-// URL are removed and not used (see CredentialsStripped); pass them with
-// WithHTTPAuth. A token is never sent over plain http:// except to loopback
-// (localhost, 127.0.0.0/8, ::1): Open refuses such an address with
-// ErrBadAddress. Open does not contact the server.
+// URL are removed from it (see CredentialsStripped) and never shown. An
+// http(s) URL's credentials authenticate when WithHTTPAuth gives no token,
+// as git uses them (see CredentialsFromURL): a password with its user name,
+// a token in the user part with DefaultHTTPUser. A token is never sent
+// over plain http:// except to loopback (localhost, 127.0.0.0/8, ::1): Open
+// refuses such an address with ErrBadAddress. Open does not contact the
+// server.
 func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 	o := options{timeout: 2 * time.Minute, maxFileSize: DefaultMaxFileSize}
 	for _, opt := range opts {
@@ -182,6 +187,9 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 		return nil, err
 	}
 	r.display, r.stripped = clean, stripped
+	if user, pass, ok := urlCredentials(repo); ok && stripped && o.httpToken == "" {
+		o.httpUser, o.httpToken, r.urlCreds = user, pass, true
+	}
 	ep, err := transport.NewEndpoint(clean)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w: use https://, ssh://, git@host:path or a local path", clean, ErrBadAddress, err)
@@ -226,7 +234,8 @@ func isLocalPath(repo string) bool {
 }
 
 // stripCredentials removes user info that carries a secret: everything for
-// http(s), the password for ssh (the ssh user name is not a secret).
+// http(s), the password for ssh and scp-like addresses (the ssh user name
+// is not a secret).
 // stripped is true when a password was removed, or an http(s) user name
 // that looks like a token (see tokenLike). Any other http(s) user name is
 // dropped silently: Azure DevOps clone URLs carry the organisation there
@@ -234,7 +243,14 @@ func isLocalPath(repo string) bool {
 // user.
 func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	if !strings.Contains(raw, "://") {
-		return raw, false, nil // scp-like: user@host:path has no password part
+		// scp-like: user@host:path has no password part in Git's syntax,
+		// but go-git takes everything before the '@' for the user name,
+		// so "user:secret@host:path" would carry the secret along.
+		user, rest, found := strings.Cut(raw, "@")
+		if name, _, hasPass := strings.Cut(user, ":"); found && hasPass && !strings.Contains(user, "/") {
+			return name + "@" + rest, true, nil
+		}
+		return raw, false, nil
 	}
 	u, err := address.Parse(raw) // its error names the URL redacted
 	if err != nil {
@@ -257,6 +273,22 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	return u.String(), stripped, nil
 }
 
+// urlCredentials returns the user name and token an http(s) URL carries:
+// user and password, or DefaultHTTPUser and a token given as the user.
+func urlCredentials(raw string) (user, token string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Scheme != "http" && u.Scheme != "https" {
+		return "", "", false
+	}
+	if pass, has := u.User.Password(); has && pass != "" {
+		return cmp.Or(u.User.Username(), DefaultHTTPUser), pass, true
+	}
+	if name := u.User.Username(); tokenLike(name) {
+		return DefaultHTTPUser, name, true
+	}
+	return "", "", false
+}
+
 // tokenLike reports whether an http(s) user name is a token rather than a
 // name: a known token prefix (GitHub, GitLab) or 40 characters or more
 // (GitHub's classic tokens, Azure DevOps personal access tokens).
@@ -272,6 +304,10 @@ func tokenLike(user string) bool {
 // CredentialsStripped reports whether the repository URL carried
 // credentials that Open removed; the caller should warn the user.
 func (r *Repo) CredentialsStripped() bool { return r.stripped }
+
+// CredentialsFromURL reports whether the credentials the repository URL
+// carried authenticate the requests, because WithHTTPAuth gave no token.
+func (r *Repo) CredentialsFromURL() bool { return r.urlCreds }
 
 // URL returns the repository address without credentials.
 func (r *Repo) URL() string { return r.display }

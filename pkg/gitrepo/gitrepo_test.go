@@ -284,10 +284,23 @@ func TestCredentialURLStripped(t *testing.T) {
 	if !r.CredentialsStripped() || strings.Contains(r.URL(), "s3cr3t") {
 		t.Fatalf("stripped=%v URL=%q", r.CredentialsStripped(), r.URL())
 	}
-	// the credentials are not used: the fetch is anonymous and refused
-	_, err := r.Fetch(context.Background(), "main")
-	if !errors.Is(err, gitrepo.ErrAuth) || strings.Contains(err.Error(), "s3cr3t") {
-		t.Fatalf("fetch: %v", err)
+	// Without another token the URL's credentials authenticate, as in git.
+	if !r.CredentialsFromURL() {
+		t.Fatal("CredentialsFromURL = false without WithHTTPAuth")
+	}
+	if _, err := r.Fetch(context.Background(), "main"); err != nil {
+		t.Fatalf("fetch with the URL's credentials: %v", err)
+	}
+	// With a token configured they are not used: a wrong one fails.
+	rWrong := open(t, withCreds, gitrepo.WithHTTPAuth("bot", "wrong"))
+	_, err := rWrong.Fetch(context.Background(), "main")
+	if rWrong.CredentialsFromURL() || !errors.Is(err, gitrepo.ErrAuth) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("fetch with another token: fromURL=%v err=%v", rWrong.CredentialsFromURL(), err)
+	}
+	// Wrong credentials in the URL fail without showing them.
+	badURL := strings.Replace(s.URL("charts"), "http://", "http://bot:s3cr3t-bad@", 1)
+	if _, err := open(t, badURL).Fetch(context.Background(), "main"); !errors.Is(err, gitrepo.ErrAuth) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("fetch with wrong URL credentials: %v", err)
 	}
 	// A GitHub-style token in the user part counts as credentials too.
 	const ghToken = "ghp_s3cr3t0123456789abcdefghijklmnopqrs"

@@ -53,3 +53,53 @@ func TestPushEmptyAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestBlobFetchCutIsNotRefusedFilter cuts the connection of the blob read
+// by hash in a repository whose URL says "filter": that is a network
+// error, and must not switch the Repo to full fetches.
+func TestBlobFetchCutIsNotRefusedFilter(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	s.MustCreateRepo(t, "filter-charts", seedFiles())
+	posts := 0
+	p, err := testenv.StartFaultProxy(s.Addr(), testenv.WithFaultRule(&testenv.FaultRule{
+		Match: func(r *http.Request) bool {
+			if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+				return false
+			}
+			posts++
+			return posts == 2 // the blob read, after the partial fetch
+		},
+		Fault: testenv.Fault{Kind: testenv.FaultReset},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	r := open(t, p.URL(s.URL("filter-charts")))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = snap.ReadFile(ctx, "app/values.yaml")
+	if !errors.Is(err, gitrepo.ErrNetwork) {
+		t.Errorf("ReadFile with the connection reset: %v, want ErrNetwork", err)
+	}
+	if st := r.Stats(); st.Fallbacks != 0 {
+		t.Errorf("stats %+v: a network error switched to the full fetch", st)
+	}
+	if p.FaultsOf(testenv.FaultReset) != 1 {
+		t.Fatalf("the proxy injected %d resets, want 1", p.FaultsOf(testenv.FaultReset))
+	}
+	// The next fetch still takes the partial path.
+	snap, err = r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snap.ReadFile(ctx, "app/values.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Fallbacks != 0 || st.BlobsFetched != 1 {
+		t.Errorf("stats %+v: want the partial path, one blob fetched", st)
+	}
+}

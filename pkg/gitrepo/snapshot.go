@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -330,5 +331,40 @@ func (s *Snapshot) fallback(ctx context.Context, cause error) error {
 		return fmt.Errorf("fetch %s: %w: %s moved from %s to %s", r.display, ErrRace, s.branch, short(s.tip), short(full.tip))
 	}
 	s.objects, s.partial, s.gen = full.objects, false, full.gen
+	return nil
+}
+
+// Prefetch fetches, in one request, the blobs of the regular files among
+// paths that the snapshot does not hold yet, so that ReadFile on them
+// needs no request of its own. Paths that do not exist, or are not regular
+// files, are skipped: ReadFile reports them. Errors are those of ReadFile.
+func (s *Snapshot) Prefetch(ctx context.Context, paths ...string) error {
+	if !s.partial {
+		return nil
+	}
+	var want []plumbing.Hash
+	for _, p := range paths {
+		p, err := cleanPath(p)
+		if err != nil {
+			continue
+		}
+		e, err := s.entry(p)
+		regular := e != nil && (e.Mode == filemode.Regular || e.Mode == filemode.Executable || e.Mode == filemode.Deprecated)
+		if err != nil || !regular || slices.Contains(want, e.Hash) {
+			continue
+		}
+		if _, err := s.objects.EncodedObject(plumbing.BlobObject, e.Hash); errors.Is(err, plumbing.ErrObjectNotFound) {
+			want = append(want, e.Hash)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	if err := s.fetchBlobs(ctx, want...); err != nil {
+		if !errors.Is(err, errNoPartial) {
+			return s.repo.classify("read files from", err)
+		}
+		return s.fallback(ctx, err)
+	}
 	return nil
 }

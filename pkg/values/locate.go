@@ -2,6 +2,7 @@ package values
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,12 +19,21 @@ type hit struct {
 	parent *yaml.Node
 }
 
-// locate finds the node at p in the documents. In write mode it refuses
-// targets that an edit of their bytes would not change alone, or would
-// change elsewhere too: aliases, merged keys, anchors used by aliases.
-func locate(docs []*yaml.Node, p Path, op, path string, write bool) (*hit, error) {
+// Modes of locate.
+const (
+	modeRead   = iota // follow aliases and merge keys
+	modeWrite         // refuse aliases, merged keys and anchors used by aliases
+	modeShared        // as modeWrite, but allow anchors used by aliases
+)
+
+// locate finds the node at p in the documents. In the write modes it
+// refuses targets that an edit of their bytes would not change alone:
+// aliases and merged keys; modeWrite also refuses targets whose edit would
+// change other paths too (anchors used by aliases).
+func locate(docs []*yaml.Node, p Path, op, path string, mode int) (*hit, error) {
+	write := mode != modeRead
 	if len(docs) == 0 {
-		return nil, &Error{Op: op, Path: path, Kind: ErrNotFound, Reason: "the file has no YAML document"}
+		return nil, &Error{Op: op, Path: path, Kind: ErrNotFound, Reason: "the file is empty: it has no YAML document, only blank lines or comments"}
 	}
 	var hits []*hit
 	var best *Error
@@ -58,7 +68,7 @@ func locate(docs []*yaml.Node, p Path, op, path string, write bool) (*hit, error
 				"; split the file or make the path unique"}
 	}
 	h := hits[0]
-	if write {
+	if mode == modeWrite {
 		if err := checkAnchors(docs[h.doc], h, op, path); err != nil {
 			return nil, err
 		}
@@ -81,7 +91,7 @@ func walk(doc *yaml.Node, p Path, op, path string, write bool) (*hit, int, *Erro
 		if cur.Kind == yaml.AliasNode {
 			if write {
 				return nil, i, at(cur, ErrRefused, where+" is the alias *"+cur.Value+
-					": edit the anchored value &"+cur.Value+" instead")
+					": edit the anchored value &"+cur.Value+" at "+anchorPath(doc, cur, p[i:])+" instead")
 			}
 			cur = cur.Alias
 		}
@@ -135,7 +145,7 @@ func walk(doc *yaml.Node, p Path, op, path string, write bool) (*hit, int, *Erro
 	if cur.Kind == yaml.AliasNode {
 		if write {
 			return nil, len(p), at(cur, ErrRefused, "the target is the alias *"+cur.Value+
-				": edit the anchored value &"+cur.Value+" instead")
+				": edit the anchored value &"+cur.Value+" at "+anchorPath(doc, cur, nil)+" instead")
 		}
 		cur = cur.Alias
 	}
@@ -246,4 +256,101 @@ func keyList(m *yaml.Node) string {
 		return "none (the mapping is empty)"
 	}
 	return strings.Join(ks, ", ")
+}
+
+// anchorPath is the path of the anchored node alias refers to, followed by
+// rest.
+func anchorPath(doc *yaml.Node, alias *yaml.Node, rest Path) string {
+	ix := indexPaths(doc)
+	ap, ok := ix.paths[alias.Alias]
+	if !ok {
+		return "&" + alias.Value
+	}
+	return append(ap[:len(ap):len(ap)], rest...).String()
+}
+
+// pathIndex knows the path of every node of a document, aliases not
+// followed, and where each alias is used.
+type pathIndex struct {
+	paths   map[*yaml.Node]Path
+	aliases []aliasUse
+}
+
+// aliasUse is an alias node at path; merged is the mapping it is merged
+// into when it is the value (or an item of the value) of a merge key <<.
+type aliasUse struct {
+	node   *yaml.Node
+	path   Path
+	merged *yaml.Node
+}
+
+func indexPaths(doc *yaml.Node) *pathIndex {
+	ix := &pathIndex{paths: map[*yaml.Node]Path{}}
+	var visit func(n *yaml.Node, p Path, merged *yaml.Node)
+	visit = func(n *yaml.Node, p Path, merged *yaml.Node) {
+		ix.paths[n] = p
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				visit(c, p, nil)
+			}
+		case yaml.AliasNode:
+			ix.aliases = append(ix.aliases, aliasUse{node: n, path: p, merged: merged})
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				visit(c, p.child(Segment{Index: i, IsIndex: true}), merged)
+			}
+		case yaml.MappingNode:
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				key, v := n.Content[k], n.Content[k+1]
+				if isMerge(key) {
+					visit(v, p, n)
+					continue
+				}
+				visit(v, p.child(Segment{Key: key.Value}), nil)
+			}
+		}
+	}
+	visit(doc, Path{}, nil)
+	return ix
+}
+
+// sharedBy lists the paths that read the target of h, at p, through an
+// alias of an anchored node on its way: "PATH via *name", or
+// "PATH via <<: *name" for a merge key that does not override the value.
+func sharedBy(doc *yaml.Node, h *hit, p Path) []string {
+	if !aliasInto(doc, h.chain) {
+		return nil // the common case: no path index to build
+	}
+	var out []string
+	ix := indexPaths(doc)
+	for _, u := range ix.aliases {
+		j := slices.Index(h.chain, u.node.Alias)
+		if j < 0 {
+			continue
+		}
+		rel := p[j:]
+		if u.merged == nil {
+			out = append(out, append(u.path[:len(u.path):len(u.path)], rel...).String()+" via *"+u.node.Value)
+			continue
+		}
+		if len(rel) == 0 || rel[0].IsIndex || lookup(u.merged, rel[0].Key) != nil {
+			continue // the merging mapping sets the key itself
+		}
+		out = append(out, append(u.path[:len(u.path):len(u.path)], rel...).String()+" via <<: *"+u.node.Value)
+	}
+	return out
+}
+
+// aliasInto reports whether an alias in n refers to one of nodes.
+func aliasInto(n *yaml.Node, nodes []*yaml.Node) bool {
+	if n.Kind == yaml.AliasNode {
+		return slices.Contains(nodes, n.Alias)
+	}
+	for _, c := range n.Content {
+		if aliasInto(c, nodes) {
+			return true
+		}
+	}
+	return false
 }

@@ -25,7 +25,7 @@ func Get(src []byte, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h, err := locate(docs, p, "get", path, false)
+	h, err := locate(docs, p, "get", path, modeRead)
 	if err != nil {
 		return "", err
 	}
@@ -42,33 +42,50 @@ func Get(src []byte, path string) (string, error) {
 // duplicate keys, paths found in several documents, non-scalar and
 // multi-line targets with an *Error of Kind ErrRefused.
 func Set(src []byte, path, value string) ([]byte, error) {
+	out, _, err := set(src, path, value, modeWrite)
+	return out, err
+}
+
+// SetShared is Set for a value that aliases share. When path reaches an
+// anchored node (&name) that aliases (*name) use, or a value inside one,
+// without passing through an alias, SetShared edits the anchored
+// definition and returns the other paths that read the value through an
+// alias and change with it, each as "PATH via *name" (".loki.image.tag via
+// *image") or "PATH via <<: *name" for a merge key. A path through an
+// alias is refused as by Set, naming the anchor's path. For other values
+// SetShared is Set and returns no paths.
+func SetShared(src []byte, path, value string) ([]byte, []string, error) {
+	return set(src, path, value, modeShared)
+}
+
+func set(src []byte, path, value string, mode int) ([]byte, []string, error) {
 	p, err := ParsePath(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkValue(value); err != nil {
 		err.Path = path
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkLineBreaks(src); err != nil {
 		err.Op, err.Path = "set", path
-		return nil, err
+		return nil, nil, err
 	}
 	docs, err := parse(src, "set", path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	h, err := locate(docs, p, "set", path, true)
+	h, err := locate(docs, p, "set", path, mode)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if alreadySet(h.node, value) {
-		return src, nil
+		return src, nil, nil
 	}
 	start, end, repl, serr := splice(src, h, value)
 	if serr != nil {
 		serr.Op, serr.Path = "set", path
-		return nil, serr
+		return nil, nil, serr
 	}
 	out := make([]byte, 0, len(src)-(end-start)+len(repl))
 	out = append(out, src[:start]...)
@@ -76,9 +93,13 @@ func Set(src []byte, path, value string) ([]byte, error) {
 	out = append(out, src[end:]...)
 	if err := verify(docs, out, h, value); err != nil {
 		err.Op, err.Path = "set", path
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	var also []string
+	if mode == modeShared {
+		also = sharedBy(docs[h.doc], h, p)
+	}
+	return out, also, nil
 }
 
 // alreadySet reports whether n reads as the string value under YAML 1.2 and 1.1.

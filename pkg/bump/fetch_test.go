@@ -1,0 +1,41 @@
+package bump_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/imageref"
+)
+
+// TestDefaultsInTheSameFetch: reading the chart's values.yaml for Helm's
+// merge costs no request of its own: the bump of two environments sends as
+// many requests with values.yaml as without it, and finds the block by the
+// repository values.yaml names.
+func TestDefaultsInTheSameFetch(t *testing.T) {
+	staging, prod := "image:\n  tag: \"1.0.0\" # staging\n", "image:\n  tag: \"1.0.0\" # prod\n"
+	requests := func(files map[string]string) (int64, *bump.Result) {
+		s := testenv.NewGitServer(t)
+		s.MustCreateRepo(t, "charts", files)
+		before := s.Requests()
+		res, err := bump.Run(context.Background(), bump.Request{
+			Repo: s.URL("charts"), Branch: "main", Chart: "app", Envs: []string{"staging", "prod"}, DryRun: true,
+			Image: imageref.Ref{Registry: "registry.example.com", Repository: "team/app", Tag: "1.1.0"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Requests() - before, res
+	}
+	without, _ := requests(map[string]string{"app/values-staging.yaml": staging, "app/values-prod.yaml": prod})
+	with, res := requests(map[string]string{"app/values-staging.yaml": staging, "app/values-prod.yaml": prod,
+		"app/values.yaml": "image:\n  repository: registry.example.com/team/app\n  tag: \"0.9.0\"\n"})
+	if with != without {
+		t.Errorf("%d requests with values.yaml, %d without: want the same", with, without)
+	}
+	if res.Outcome != bump.Changed || len(res.Files) != 2 || res.Files[0].Key != ".image.tag" {
+		t.Errorf("result %+v", res)
+	}
+	t.Logf("%d requests for a two-environment dry run", with)
+}

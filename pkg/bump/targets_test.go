@@ -1,0 +1,264 @@
+package bump
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aymanbagabas/go-udiff"
+	"github.com/google/go-cmp/cmp"
+	"github.com/tagbump/tagbump/pkg/imageref"
+)
+
+func ref(s string) imageref.Ref {
+	r, err := imageref.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// TestEditFileLayouts sets the tag in each layout public charts use, found
+// from the image's repository alone.
+func TestEditFileLayouts(t *testing.T) {
+	for _, tc := range []struct {
+		name, image, src, defaults string
+		want                       string // src with the edit
+		keys                       []string
+	}{
+		{name: "repository, registry split out", image: "quay.io/org/app:1.3.0",
+			src:  "image:\n  registry: quay.io\n  repository: org/app\n  tag: 1.2.0\n",
+			want: "image:\n  registry: quay.io\n  repository: org/app\n  tag: 1.3.0\n", keys: []string{".image.tag"}},
+		{name: "bitnami on docker hub", image: "docker.io/bitnami/redis:7.2.5-debian-12-r0",
+			src:  "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.4-debian-12-r9\n  digest: \"\"\nvolumePermissions:\n  image:\n    registry: docker.io\n    repository: bitnami/os-shell\n    tag: 12-debian-12-r16\n",
+			want: "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.5-debian-12-r0\n  digest: \"\"\nvolumePermissions:\n  image:\n    registry: docker.io\n    repository: bitnami/os-shell\n    tag: 12-debian-12-r16\n",
+			keys: []string{".image.tag"}},
+		{name: "official image, Docker's names", image: "index.docker.io/library/mongo:7.0.12",
+			src: "mongodb:\n  image:\n    repository: mongo\n    tag: 7.0.11\n", want: "mongodb:\n  image:\n    repository: mongo\n    tag: 7.0.12\n",
+			keys: []string{".mongodb.image.tag"}},
+		{name: "repo", image: "quay.io/jetstack/cert-manager-controller:v1.14.5",
+			src: "image:\n  repo: quay.io/jetstack/cert-manager-controller\n  tag: v1.14.4\n", want: "image:\n  repo: quay.io/jetstack/cert-manager-controller\n  tag: v1.14.5\n",
+			keys: []string{".image.tag"}},
+		{name: "name with registry", image: "registry.example.com/team/api:42",
+			src: "image:\n  registry: registry.example.com\n  name: team/api\n  tag: \"41\"\n", want: "image:\n  registry: registry.example.com\n  name: team/api\n  tag: \"42\"\n",
+			keys: []string{".image.tag"}},
+		{name: "string with sibling tag", image: "ghcr.io/oliver006/redis_exporter:v1.76.0",
+			src: "exporter:\n  image: ghcr.io/oliver006/redis_exporter\n  tag: v1.75.0\n", want: "exporter:\n  image: ghcr.io/oliver006/redis_exporter\n  tag: v1.76.0\n",
+			keys: []string{".exporter.tag"}},
+		{name: "string", image: "registry.example.com/team/app:app-124",
+			src: "image: registry.example.com/team/app:app-123 # CI\n", want: "image: registry.example.com/team/app:app-124 # CI\n",
+			keys: []string{".image"}},
+		{name: "subchart", image: "registry.example.com/weaveworksdemos/carts:0.4.9",
+			src:  "carts:\n  image:\n    repository: weaveworksdemos/carts\n    tag: 0.4.8\norders:\n  image:\n    repository: weaveworksdemos/orders\n    tag: 0.4.7\n",
+			want: "carts:\n  image:\n    repository: weaveworksdemos/carts\n    tag: 0.4.9\norders:\n  image:\n    repository: weaveworksdemos/orders\n    tag: 0.4.7\n",
+			keys: []string{".carts.image.tag"}},
+		{name: "list", image: "registry.example.com/team/resizer:13",
+			src:  "workers:\n- name: mailer\n  image:\n    repository: registry.example.com/team/mailer\n    tag: \"7\"\n- name: resizer\n  image:\n    repository: registry.example.com/team/resizer\n    tag: \"12\"\n",
+			want: "workers:\n- name: mailer\n  image:\n    repository: registry.example.com/team/mailer\n    tag: \"7\"\n- name: resizer\n  image:\n    repository: registry.example.com/team/resizer\n    tag: \"13\"\n",
+			keys: []string{".workers[1].image.tag"}},
+		{name: "two databases on one image", image: "docker.io/library/postgres:16.4",
+			src:  "primary:\n  image:\n    repository: postgres\n    tag: \"16.3\"\nreplica:\n  image:\n    repository: postgres\n    tag: \"16.3\"\n",
+			want: "primary:\n  image:\n    repository: postgres\n    tag: \"16.4\"\nreplica:\n  image:\n    repository: postgres\n    tag: \"16.4\"\n",
+			keys: []string{".primary.image.tag", ".replica.image.tag"}},
+		{name: "repository only in values.yaml", image: "registry.example.com/team/app:2.0.0",
+			src: "image:\n  tag: 1.9.0 # per env\n", defaults: "image:\n  repository: registry.example.com/team/app\n  tag: latest\n",
+			want: "image:\n  tag: 2.0.0 # per env\n", keys: []string{".image.tag"}},
+		{name: "registry only in values.yaml", image: "quay.io/org/app:2.0.0",
+			src: "image:\n  repository: org/app\n  tag: 1.9.0\n", defaults: "image:\n  registry: quay.io\n  repository: org/app\n",
+			want: "image:\n  repository: org/app\n  tag: 2.0.0\n", keys: []string{".image.tag"}},
+		{name: "fallback: .image names no repository", image: "registry.example.com/team/app:2.0.0",
+			src: "image:\n  tag: 1.9.0\n", want: "image:\n  tag: 2.0.0\n", keys: []string{".image.tag"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request()
+			r.Image = ref(tc.image)
+			var defaults []byte
+			if tc.defaults != "" {
+				defaults = []byte(tc.defaults)
+			}
+			out, changes, err := editFile("app/values-prod.yaml", "prod", []byte(tc.src), defaults, &r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tc.want {
+				t.Errorf("edited:\n%s\nwant:\n%s", out, tc.want)
+			}
+			var keys []string
+			for _, c := range changes {
+				keys = append(keys, c.Key)
+			}
+			if diff := cmp.Diff(tc.keys, keys); diff != "" {
+				t.Errorf("keys (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEditFileRefuses never writes into a block that names another
+// repository, nor guesses where a tag belongs.
+func TestEditFileRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name, image, src, defaults string
+		want                       []string // in the error
+	}{
+		{name: ".image names another repository", image: "registry.example.com/team/typo:2.0.0",
+			src:  "image:\n  repository: registry.example.com/team/app\n  tag: 1.9.0\n",
+			want: []string{"no image block with repository registry.example.com/team/typo", ".image.tag  registry.example.com/team/app:1.9.0", "--key"}},
+		{name: "values.yaml names another repository", image: "registry.example.com/team/typo:2.0.0",
+			src: "image:\n  tag: 1.9.0\n", defaults: "image:\n  repository: team/app\n",
+			want: []string{"no image block with repository", ".image.tag  team/app:1.9.0"}},
+		{name: "same path, another registry", image: "ghcr.io/team/app:2.0.0",
+			src:  "image:\n  registry: quay.io\n  repository: team/app\n  tag: 1.9.0\n",
+			want: []string{".image.tag  quay.io/team/app:1.9.0"}},
+		{name: "tag only in values.yaml", image: "registry.example.com/team/app:2.0.0",
+			src: "replicaCount: 2\n", defaults: "image:\n  repository: team/app\n  tag: 1.9.0\n",
+			want: []string{"the tag .image.tag is only in the chart's app/values.yaml", "add the key .image.tag to app/values-prod.yaml"}},
+		{name: "string without a tag", image: "registry.example.com/org/app:2.0.0",
+			src:  "image: org/app\n",
+			want: []string{".image names org/app without a tag", "does not add one"}},
+		{name: "empty file", image: "registry.example.com/org/app:2.0.0",
+			src:  "# nothing here yet\n\n",
+			want: []string{"app/values-prod.yaml", "the file is empty"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request()
+			r.Image = ref(tc.image)
+			var defaults []byte
+			if tc.defaults != "" {
+				defaults = []byte(tc.defaults)
+			}
+			_, _, err := editFile("app/values-prod.yaml", "prod", []byte(tc.src), defaults, &r)
+			var nt *NoTargetError
+			if !errors.As(err, &nt) {
+				t.Fatalf("err = %v, want a NoTargetError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%s", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestEditFileAnchor edits Grafana enterprise-logs' anchored image and
+// names the aliased path in the change and the commit body.
+func TestEditFileAnchor(t *testing.T) {
+	src := []byte("image: &image\n  repository: grafana/enterprise-logs\n  tag: v1.4.0\nloki:\n  image: *image\n")
+	r := request()
+	r.Image = ref("docker.io/grafana/enterprise-logs:v1.5.0")
+	out, changes, err := editFile("gel/values-prod.yaml", "prod", src, nil, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "tag: v1.5.0") || len(changes) != 1 {
+		t.Fatalf("out:\n%s\nchanges %+v", out, changes)
+	}
+	if diff := cmp.Diff([]string{".loki.image.tag via *image"}, changes[0].AlsoChanges); diff != "" {
+		t.Errorf("also_changes (-want +got):\n%s", diff)
+	}
+	p := &planned{files: map[string][]byte{"gel/values-prod.yaml": out}, changes: changes}
+	msg, err := p.message(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "\n  also .loki.image.tag via *image\n") {
+		t.Errorf("message lacks the aliased path:\n%s", msg)
+	}
+	// --key through the alias is refused, naming the anchor's path.
+	r.Keys = []string{".loki.image.tag"}
+	_, _, err = editFile("gel/values-prod.yaml", "prod", src, nil, &r)
+	if err == nil || !strings.Contains(err.Error(), ".image.tag") {
+		t.Errorf("through the alias: %v", err)
+	}
+}
+
+// TestSkippedShowsRequestedAndKept: a skipped value's New is the requested
+// value, Kept the value left in place.
+func TestSkippedShowsRequestedAndKept(t *testing.T) {
+	r := request()
+	r.Image.Tag = "app-99"
+	_, changes, err := editFile("f", "staging", []byte("image:\n  repository: team/app\n  tag: app-123\n"), nil, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := changes[0]; c.Skipped == "" || c.New != "app-99" || c.Kept != "app-123" {
+		t.Errorf("skipped change %+v", c)
+	}
+}
+
+// TestChartOptional: without {chart} in the template no chart is needed,
+// and the subject names the image's repository.
+func TestChartOptional(t *testing.T) {
+	r := request()
+	r.Chart = ""
+	if err := r.validate(); err == nil {
+		t.Error("empty chart accepted with {chart} in the template")
+	}
+	r.ValuesFile = "envs/{env}.yaml"
+	if err := r.validate(); err != nil {
+		t.Fatal(err)
+	}
+	p := &planned{files: map[string][]byte{"envs/staging.yaml": nil},
+		changes: []FileChange{{File: "envs/staging.yaml", Env: "staging", Key: ".image.tag", Old: "1", New: "app-124"}}}
+	msg, err := p.message(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject, _, _ := strings.Cut(msg, "\n"); subject != "chore(staging): update app image to app-124" {
+		t.Errorf("subject %q", subject)
+	}
+}
+
+// TestTwoEditsDiff: the preview of two edits far apart in one file has
+// exactly two removed and two added lines, and git applies it.
+func TestTwoEditsDiff(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("primary:\n  image:\n    repository: postgres\n    tag: \"16.3\"\n")
+	for i := 0; i < 60; i++ {
+		b.WriteString("  setting" + string(rune('a'+i%26)) + ": x\n")
+	}
+	b.WriteString("replica:\n  image:\n    repository: postgres\n    tag: \"16.3\"\n")
+	src := b.String()
+	r := request()
+	r.Image = ref("docker.io/library/postgres:16.4")
+	out, _, err := editFile("db/values-prod.yaml", "prod", []byte(src), nil, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := udiff.Unified("a/db/values-prod.yaml", "b/db/values-prod.yaml", src, string(out))
+	var minus, plus int
+	for _, l := range strings.Split(d, "\n") {
+		switch {
+		case strings.HasPrefix(l, "---"), strings.HasPrefix(l, "+++"):
+		case strings.HasPrefix(l, "-"):
+			minus++
+		case strings.HasPrefix(l, "+"):
+			plus++
+		}
+	}
+	if minus != 2 || plus != 2 {
+		t.Fatalf("diff has %d removed and %d added lines, want 2 and 2:\n%s", minus, plus, d)
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git not found")
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "db/values-prod.yaml"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("git", "apply", "-")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(d)
+	if o, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git apply: %v\n%s", err, o)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "db/values-prod.yaml")); string(got) != string(out) {
+		t.Errorf("applied diff gives:\n%s", got)
+	}
+}
