@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,18 @@ func TestBumpSignedSSH(t *testing.T) {
 	}
 	if got := mustGit(t, dir, "rev-parse", "main"); got != res.Commit {
 		t.Errorf("the unsigned commit landed: main = %s", got)
+	}
+
+	// A local clone is written in place, and its commit is signed too.
+	clone := filepath.Join(t.TempDir(), "clone")
+	mustGit(t, filepath.Dir(clone), "clone", "-q", dir, clone)
+	code, out, errOut = tagbump(t, env, "bump", "--no-verify", "--repo", clone, "--chart", "app", "--env", "staging",
+		"--image", "registry.example.com/app:1.3.0", "--sign-key", key.Path)
+	if code != 0 {
+		t.Fatalf("signed bump of a local clone: exit %d\n%s", code, errOut)
+	}
+	if vout, err := v.VerifyCommit(clone, strings.TrimSpace(out)); err != nil {
+		t.Errorf("git verify-commit in the local clone: %v\n%s", err, vout)
 	}
 }
 
