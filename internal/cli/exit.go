@@ -120,6 +120,11 @@ var exitMap = []struct {
 	{isA[*bump.InputError], ExitUsage},
 	{isA[*bump.NoTargetError], ExitNotFound},
 	{isA[*bump.ConflictError], ExitConflict},
+	{isA[*bump.BranchTakenError], ExitRefused},
+	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, forge.ErrUnsupported) }, ExitUsage},
+	{func(err error) bool { return errors.Is(err, forge.ErrServer) }, ExitNetwork},
 	{isA[*gitrepo.RejectedError], ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},
@@ -131,11 +136,6 @@ var exitMap = []struct {
 	}, ExitUsage},
 	{isA[*sign.KeyError], ExitUsage},
 	{isA[*forge.RateLimitError], ExitNetwork},
-	{func(err error) bool {
-		return errors.Is(err, forge.ErrTokenRefused) || errors.Is(err, forge.ErrNoWriteAccess)
-	}, ExitAuth},
-	{func(err error) bool { return errors.Is(err, forge.ErrRepoNotFound) }, ExitNotFound},
-	{func(err error) bool { return errors.Is(err, forge.ErrAnswerLost) }, ExitNetwork},
 	{func(err error) bool { return errors.Is(err, forge.ErrBadURL) }, ExitUsage},
 	{isA[*imageref.Error], ExitUsage},
 	{isA[*registry.InsecureError], ExitUsage},

@@ -117,6 +117,8 @@ func (o *signFlags) check(repo, author string, noPush bool) error {
 		return usageErr(fmt.Errorf("--sign-key (TAGBUMP_SIGN_KEY) does not apply with --commit-via api: GitHub signs API commits itself; drop one of them"))
 	case o.Signoff:
 		return usageErr(fmt.Errorf("--signoff does not apply with --commit-via api: the author is the token's owner, not known before the commit; add a Signed-off-by line with --message if a DCO check needs one"))
+	case o.flagIs("pr", "true"):
+		return usageErr(fmt.Errorf("--pr and --commit-via api cannot be combined yet: the pull request branch is pushed with git; sign its commit with --sign-key instead"))
 	case noPush:
 		return usageErr(fmt.Errorf("--no-push and --commit-via api conflict: an API commit is made on the server"))
 	}
@@ -146,6 +148,16 @@ func (o *signFlags) apiPublisher(env ci.Env, getenv func(string) string, repo st
 		return nil, err
 	}
 	return bump.APICommits(gh, repository), nil
+}
+
+// flagIs reports whether the flag name, registered by any flag set of the
+// command, has the value v.
+func (o *signFlags) flagIs(name, v string) bool {
+	if o.flags == nil {
+		return false
+	}
+	f := o.flags.Lookup(name)
+	return f != nil && f.Value.String() == v
 }
 
 // apiURL is --api-url, wherever it was registered.

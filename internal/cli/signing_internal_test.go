@@ -67,8 +67,8 @@ func TestAPIPublisherEndpoint(t *testing.T) {
 	// The run's token is not sent to another host: without
 	// TAGBUMP_GIT_TOKEN there is no token for it.
 	c.APIURL = srv.URL
-	if _, err := c.apiPublisher(ci.Detect(getenv), getenv, "https://git.example.com/acme/charts.git", time.Minute); !errors.Is(err, forge.ErrTokenRefused) {
-		t.Errorf("--api-url for another host without TAGBUMP_GIT_TOKEN: %v, want forge.ErrTokenRefused", err)
+	if _, err := c.apiPublisher(ci.Detect(getenv), getenv, "https://git.example.com/acme/charts.git", time.Minute); !errors.Is(err, forge.ErrAuth) {
+		t.Errorf("--api-url for another host without TAGBUMP_GIT_TOKEN: %v, want forge.ErrAuth", err)
 	}
 	env["TAGBUMP_GIT_TOKEN"] = "ghp_explicit"
 	hit = ""

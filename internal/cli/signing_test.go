@@ -241,14 +241,40 @@ func TestBumpCommitViaAPI(t *testing.T) {
 		{"--author", "Someone <someone@example.invalid>"},
 		{"--sign-key", "/nonexistent"},
 		{"--signoff"},
+		{"--pr"},
 	} {
 		before := api.Requests()
 		code, _, errOut = tagbump(t, env, append(append(args, "--image", "registry.example.com/app:1.2.0"), extra...)...)
-		if code != 2 || !strings.Contains(errOut, "does not apply with --commit-via api") || api.Requests() != before {
+		if code != 2 || !strings.Contains(errOut, "--commit-via api") || api.Requests() != before {
 			t.Errorf("%v with --commit-via api: exit %d, want 2 before any request\n%s", extra, code, errOut)
 		}
 	}
 	if code, _, errOut = tagbump(t, env, append(args[:len(args)-6], "--commit-via", "api", "--image", "registry.example.com/app:1.2.0")...); code != 2 || !strings.Contains(errOut, "GitHub") {
 		t.Errorf("api without a GitHub host or --api-url: exit %d, want 2\n%s", code, errOut)
+	}
+}
+
+// TestBumpPRSigned checks that the commit on tagbump's pull request branch
+// is signed too, and stays signed when a re-run replaces it.
+func TestBumpPRSigned(t *testing.T) {
+	c := forgeCases[0] // GitHub
+	f := startForge(t, c)
+	key, err := testenv.NewSSHKey(t.TempDir(), "signing", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := testenv.NewVerifier(t, []string{string(key.Authorized)}, nil)
+	for _, tag := range []string{"1.1.0", "1.2.0"} {
+		code, _, errOut := forgeBump(t, c, f, f.Token, tag, "--sign-key", key.Path)
+		if code != 0 {
+			t.Fatalf("bump --pr --sign-key %s: exit %d\n%s", tag, code, errOut)
+		}
+		head := f.BranchSHA(c.repo, "tagbump/app-prod")
+		if head == "" {
+			t.Fatalf("no PR branch after the bump to %s", tag)
+		}
+		if vout, err := v.VerifyCommit(f.Git.Dir(c.repo), head); err != nil {
+			t.Errorf("the PR branch's commit for %s does not verify: %v\n%s", tag, err, vout)
+		}
 	}
 }

@@ -39,7 +39,7 @@ func (p apiPublisher) Publish(ctx context.Context, c *gitrepo.Commit) (string, e
 	switch {
 	case errors.Is(err, forge.ErrBranchMoved):
 		return "", fmt.Errorf("%w: %w", gitrepo.ErrRace, err)
-	case errors.Is(err, forge.ErrAnswerLost):
+	case errors.Is(err, forge.ErrServer):
 		return "", fmt.Errorf("%w: %w", gitrepo.ErrNetwork, err)
 	}
 	return oid, err

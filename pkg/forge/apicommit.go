@@ -1,6 +1,3 @@
-// Package forge talks to the APIs of Git hosts (GitHub, GitLab, Azure
-// DevOps, Bitbucket, Gitea) for what a git push cannot do. It knows nothing
-// of YAML or of tagbump's plans: it takes paths and bytes.
 package forge
 
 import (
@@ -32,23 +29,11 @@ type CommitCreator interface {
 	CreateCommit(ctx context.Context, req CommitRequest) (string, error)
 }
 
-// Sentinel errors of API commits; the errors returned wrap one of them.
-var (
-	// ErrBranchMoved means the branch is no longer at ExpectedHead: another
-	// commit landed first. Fetch again, redo the change and retry.
-	ErrBranchMoved = errors.New("the branch moved since it was read")
-	// ErrNoWriteAccess means the token is valid but may not write the
-	// repository's contents.
-	ErrNoWriteAccess = errors.New("the token may not write to the repository")
-	// ErrTokenRefused means the host refused the token itself.
-	ErrTokenRefused = errors.New("the host refused the token")
-	// ErrRepoNotFound means the repository or the branch does not exist, or
-	// the token cannot see it.
-	ErrRepoNotFound = errors.New("not found")
-	// ErrAnswerLost means the host could not be reached, failed (5xx) or the
-	// answer was lost: the commit may or may not have been made.
-	ErrAnswerLost = errors.New("network or server error")
-)
+// ErrBranchMoved means the branch is no longer at ExpectedHead: another
+// commit landed first. Fetch again, redo the change and retry. The other
+// errors of API commits wrap ErrAuth, ErrPermission, ErrNotFound or
+// ErrServer (the commit may or may not have been made).
+var ErrBranchMoved = errors.New("the branch moved since it was read")
 
 // APIError is an error the host's API answered with.
 type APIError struct {

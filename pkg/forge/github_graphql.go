@@ -88,7 +88,7 @@ func NewGitHubCommits(endpoint, token string, opts ...GitHubCommitsOption) (*Git
 		return nil, fmt.Errorf("github api %s: %w: the token would cross the network in clear text over http://: use https://", endpoint, ErrBadURL)
 	}
 	if token == "" {
-		return nil, fmt.Errorf("github api %s: %w: no token: set GITHUB_TOKEN or TAGBUMP_GIT_TOKEN to a token that may write contents", u.Host, ErrTokenRefused)
+		return nil, fmt.Errorf("github api %s: %w: no token: set GITHUB_TOKEN or TAGBUMP_GIT_TOKEN to a token that may write contents", u.Host, ErrAuth)
 	}
 	g := &GitHubCommits{endpoint: u.String(), host: u.Host, token: token, timeout: 2 * time.Minute, now: time.Now}
 	for _, o := range opts {
@@ -212,12 +212,12 @@ func (g *GitHubCommits) post(ctx context.Context, payload []byte, req CommitRequ
 		if ctx.Err() != nil {
 			return "", 0, ctx.Err()
 		}
-		return "", 0, fmt.Errorf("%s: %w: %w", op, ErrAnswerLost, err)
+		return "", 0, fmt.Errorf("%s: %w: %w", op, ErrServer, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w: reading the answer: %w", op, ErrAnswerLost, err)
+		return "", 0, fmt.Errorf("%s: %w: reading the answer: %w", op, ErrServer, err)
 	}
 	var out gqlResponse
 	jsonErr := json.Unmarshal(raw, &out)
@@ -227,25 +227,25 @@ func (g *GitHubCommits) post(ctx context.Context, payload []byte, req CommitRequ
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, "Bad credentials"), Kind: ErrTokenRefused,
+		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, "Bad credentials"), Kind: ErrAuth,
 			Hint: "the token is invalid or expired: check GITHUB_TOKEN or TAGBUMP_GIT_TOKEN"})
 	case resp.StatusCode >= 500:
-		return "", 0, fmt.Errorf("%s: %w: HTTP %d (the commit may or may not have been made)", op, ErrAnswerLost, resp.StatusCode)
+		return "", 0, fmt.Errorf("%s: %w: HTTP %d (the commit may or may not have been made)", op, ErrServer, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
 		kind := error(nil)
 		hint := ""
 		if resp.StatusCode == http.StatusForbidden {
-			kind, hint = ErrNoWriteAccess, permissionHint
+			kind, hint = ErrPermission, permissionHint
 		}
 		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, http.StatusText(resp.StatusCode)), Kind: kind, Hint: hint})
 	case jsonErr != nil:
-		return "", 0, fmt.Errorf("%s: %w: the answer is not GraphQL JSON: %w", op, ErrAnswerLost, jsonErr)
+		return "", 0, fmt.Errorf("%s: %w: the answer is not GraphQL JSON: %w", op, ErrServer, jsonErr)
 	}
 	if len(out.Errors) > 0 {
 		return "", 0, fmt.Errorf("%s: %w", op, g.graphQLError(out.Errors[0], req))
 	}
 	if out.Data.CreateCommitOnBranch == nil || out.Data.CreateCommitOnBranch.Commit.OID == "" {
-		return "", 0, fmt.Errorf("%s: %w: the answer has no commit", op, ErrAnswerLost)
+		return "", 0, fmt.Errorf("%s: %w: the answer has no commit", op, ErrServer)
 	}
 	return out.Data.CreateCommitOnBranch.Commit.OID, 0, nil
 }
@@ -259,9 +259,9 @@ func (g *GitHubCommits) graphQLError(e gqlError, req CommitRequest) error {
 	case e.Type == "STALE_DATA" || strings.HasPrefix(e.Message, "Expected branch to point to"):
 		ae.Kind = ErrBranchMoved
 	case e.Type == "FORBIDDEN" || strings.Contains(e.Message, "Resource not accessible") || strings.Contains(e.Message, "does not have the correct permissions"):
-		ae.Kind, ae.Hint = ErrNoWriteAccess, permissionHint
+		ae.Kind, ae.Hint = ErrPermission, permissionHint
 	case e.Type == "NOT_FOUND":
-		ae.Kind, ae.Hint = ErrRepoNotFound, fmt.Sprintf("check --repo and --branch (%s, %s) and that the token can see the repository", req.Repository, req.Branch)
+		ae.Kind, ae.Hint = ErrNotFound, fmt.Sprintf("check --repo and --branch (%s, %s) and that the token can see the repository", req.Repository, req.Branch)
 	}
 	return ae
 }

@@ -101,14 +101,14 @@ func TestGitHubCreateCommitErrors(t *testing.T) {
 	}
 
 	_, err = f.client(t, readToken).CreateCommit(ctx, f.request(files))
-	if !errors.Is(err, forge.ErrNoWriteAccess) || !strings.Contains(err.Error(), "contents: write") {
-		t.Errorf("read-only token: %v, want ErrNoWriteAccess naming contents: write", err)
+	if !errors.Is(err, forge.ErrPermission) || !strings.Contains(err.Error(), "contents: write") {
+		t.Errorf("read-only token: %v, want ErrPermission naming contents: write", err)
 	}
 
 	_, err = f.client(t, "ghs_wrong").CreateCommit(ctx, f.request(files))
 	var ae *forge.APIError
-	if !errors.Is(err, forge.ErrTokenRefused) || !errors.As(err, &ae) || ae.Status != 401 {
-		t.Errorf("bad token: %v, want ErrTokenRefused with HTTP 401", err)
+	if !errors.Is(err, forge.ErrAuth) || !errors.As(err, &ae) || ae.Status != 401 {
+		t.Errorf("bad token: %v, want ErrAuth with HTTP 401", err)
 	}
 	if strings.Contains(err.Error(), "ghs_wrong") {
 		t.Errorf("error repeats the token: %v", err)
@@ -116,8 +116,8 @@ func TestGitHubCreateCommitErrors(t *testing.T) {
 
 	missing := f.request(files)
 	missing.Repository = "acme/nothing"
-	if _, err = f.client(t, writeToken).CreateCommit(ctx, missing); !errors.Is(err, forge.ErrRepoNotFound) {
-		t.Errorf("missing repository: %v, want ErrRepoNotFound", err)
+	if _, err = f.client(t, writeToken).CreateCommit(ctx, missing); !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("missing repository: %v, want ErrNotFound", err)
 	}
 	if got := testenv.MustGit(t, f.dir, "rev-parse", "main"); got != f.tip {
 		t.Errorf("a refused commit moved main to %s", got)
