@@ -278,3 +278,43 @@ func TestBumpPRSigned(t *testing.T) {
 		}
 	}
 }
+
+// TestRollbackAndPromoteSigned checks that rollback and promote sign
+// their commits like bump, with the sign-off.
+func TestRollbackAndPromoteSigned(t *testing.T) {
+	srv := testenv.NewGitServer(t)
+	dir := srv.MustCreateRepo(t, "charts", map[string]string{
+		"app/values-staging.yaml": valuesFile("1.0.0"), "app/values-prod.yaml": valuesFile("1.0.0"),
+	})
+	key, err := testenv.NewSSHKey(t.TempDir(), "signing", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := testenv.NewVerifier(t, []string{string(key.Authorized)}, nil)
+	if err := srv.SetHook("charts", "pre-receive", v.RequireSignedHook()); err != nil {
+		t.Fatal(err)
+	}
+	repo := []string{"--repo", srv.URL("charts"), "--chart", "app", "--sign-key", key.Path, "--signoff"}
+	for _, args := range [][]string{
+		append([]string{"bump", "--no-verify", "--env", "staging", "--image", "registry.example.com/app:1.1.0"}, repo...),
+		append([]string{"promote", "--no-verify", "--from", "staging", "--to", "prod"}, repo...),
+		append([]string{"rollback", "--env", "staging"}, repo...),
+	} {
+		code, _, errOut := tagbump(t, nil, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", args[0], code, errOut)
+		}
+		if vout, err := v.VerifyCommit(dir, "main"); err != nil {
+			t.Errorf("%s: the commit does not verify: %v\n%s", args[0], err, vout)
+		}
+		if got := mustGit(t, dir, "log", "-1", "--format=%(trailers:key=Signed-off-by,valueonly)", "main"); got != "tagbump <tagbump@tagbump.invalid>" {
+			t.Errorf("%s: Signed-off-by = %q", args[0], got)
+		}
+	}
+	if got := mustGit(t, dir, "show", "main:app/values-prod.yaml"); !strings.Contains(got, "tag: 1.1.0") {
+		t.Errorf("promote did not land: %q", got)
+	}
+	if got := mustGit(t, dir, "show", "main:app/values-staging.yaml"); !strings.Contains(got, "tag: 1.0.0") {
+		t.Errorf("rollback did not land: %q", got)
+	}
+}
