@@ -128,6 +128,11 @@ func (e Env) Annotate(w io.Writer, level, msg string) {
 	if level != "error" {
 		level = "warning"
 	}
+	// The runners take one command per line, so a command in msg would be
+	// data; escape it anyway, as Guard does.
+	var b strings.Builder
+	_, _ = e.Guard(&b).Write([]byte(msg))
+	msg = b.String()
 	switch e.System {
 	case GitHub:
 		fmt.Fprintf(w, "::%s title=%s::%s\n", level, githubProperty("tagbump"), githubData(msg))

@@ -122,7 +122,7 @@ func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	// commands go to stderr: the GitHub runner and the Azure Pipelines
 	// agent read commands from a step's stderr as from its stdout; GitLab
 	// has no such commands.
-	cmdOut := streams.Err
+	cmdOut := streams.commands()
 	if err != nil {
 		env.Annotate(cmdOut, "error", err.Error())
 		return err
