@@ -228,7 +228,7 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 		return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{
 			"the file is empty (no YAML, only blank lines or comments): add the image's block to it, or check --env and --values-file"}}
 	}
-	targets, err := targets(file, src, defaults, req.Keys, req.Image)
+	targets, err := targets(file, src, defaults, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -300,7 +300,8 @@ func empty(src []byte) bool {
 // given, else the image blocks that name the image's repository (read over the chart's
 // defaults), else .image.tag when .image names no repository at all. It
 // never picks a block that names another repository.
-func targets(file string, src, defaults []byte, keys []string, image imageref.Ref) ([]target, error) {
+func targets(file string, src, defaults []byte, req *Request) ([]target, error) {
+	keys, image := req.Keys, req.Image
 	if len(keys) > 0 {
 		ts := make([]target, len(keys))
 		for i, k := range keys {
@@ -319,7 +320,7 @@ func targets(file string, src, defaults []byte, keys []string, image imageref.Re
 		if !image.Matches(im.Name()) {
 			continue
 		}
-		if p := unwritable(file, im); p != "" {
+		if p := unwritable(file, im, req.WriteDigest); p != "" {
 			noTarget.Problems = append(noTarget.Problems, p)
 			continue
 		}
@@ -337,7 +338,7 @@ func targets(file string, src, defaults []byte, keys []string, image imageref.Re
 		if im.Path != ".image" || im.Form != values.FormMap || im.Name() != "" {
 			continue
 		}
-		if p := unwritable(file, im); p != "" {
+		if p := unwritable(file, im, req.WriteDigest); p != "" {
 			noTarget.Problems = append(noTarget.Problems, p)
 			return nil, noTarget
 		}
@@ -347,9 +348,18 @@ func targets(file string, src, defaults []byte, keys []string, image imageref.Re
 }
 
 // unwritable says why the tag of image block im cannot be set in file, or
-// returns "".
-func unwritable(file string, im *values.Image) string {
+// returns "". writeDigest is Request.WriteDigest.
+func unwritable(file string, im *values.Image, writeDigest bool) string {
 	switch {
+	case im.Form == values.FormMap && im.Digest != "" && !writeDigest:
+		// Charts render repo@digest when the digest is set (Bitnami's
+		// common.images.image), so a new tag alone deploys nothing.
+		where := file
+		if im.DigestPath == "" {
+			where = "the chart's " + defaultsPath(file)
+		}
+		return fmt.Sprintf("%s pins digest %s in %s, which charts deploy instead of the tag: "+
+			"pass --digest to write the new image's digest too, or remove the digest", im.Path, im.Digest, where)
 	case im.TagPath == "":
 		return fmt.Sprintf("%s names %s without a tag, and tagbump does not add one (the chart may add its own): "+
 			"write the tag there (%s:TAG, or a tag key) or name the key with --key", im.Path, im.Name(), im.Name())
