@@ -251,7 +251,12 @@ func parseSignature(s string) (object.Signature, error) {
 
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 	g := []gitrepo.Option{gitrepo.WithTimeout(o.Registry.Timeout)}
-	if user, token, ok := env.Token(os.Getenv, address.Host(o.Repo)); ok {
+	// Credentials in the --repo URL win over the CI system's own token (the
+	// action passes github.token by default, which reaches no other
+	// repository), as git uses them before any other; TAGBUMP_GIT_TOKEN
+	// wins over both.
+	urlWins := os.Getenv("TAGBUMP_GIT_TOKEN") == "" && gitrepo.HasURLCredentials(o.Repo)
+	if user, token, ok := env.Token(os.Getenv, address.Host(o.Repo)); ok && !urlWins {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
 	if o.SSHKey != "" {
