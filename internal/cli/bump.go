@@ -286,14 +286,14 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 	case res.Outcome == bump.Unchanged:
 		lg.Info("unchanged: the branch already has the value", "branch", res.Branch)
 	case res.Outcome != bump.Changed:
-	case opts.DryRun:
+	case opts.DryRun || opts.NoPush:
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		lg.Info("dry run: nothing pushed", "branch", res.Branch)
-	case opts.NoPush:
-		fmt.Fprint(streams.Out, res.Diff)
-		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
+		if opts.DryRun {
+			lg.Info("dry run: nothing pushed", "branch", res.Branch)
+		} else {
+			lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
+		}
 	default:
 		fmt.Fprintln(streams.Out, res.Commit)
 		lg.Info("pushed", "branch", res.Branch, "commit", res.Commit, "attempts", res.Attempts)
