@@ -87,3 +87,19 @@ func TestGuardOnlyInRunners(t *testing.T) {
 		}
 	}
 }
+
+// TestMdCode checks that a value from the repository stays inside its code
+// span in the job summary: the fence is longer than any backtick run in it.
+func TestMdCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"1.2.3":                  "`1.2.3`",
+		"a`b":                    "`` a`b ``",
+		"x `` ![p](http://e) ``": "``` x `` ![p](http://e) `` ```",
+		"a|b\nc":                 "`a\\|b c`",
+		"":                       "",
+	} {
+		if got := mdCode(in); got != want {
+			t.Errorf("mdCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
