@@ -11,3 +11,11 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
+# Gitea, built once from its Go module and cached (5-10 minutes): the forge
+# tests run a real Gitea server. Building needs a C compiler for sqlite.
+if ! command -v gcc >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends gcc libc6-dev
+fi
+bash "$(dirname "$0")/build-gitea.sh"

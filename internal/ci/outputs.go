@@ -30,6 +30,12 @@ type Result struct {
 	Files []FileChange
 	// Repo is the charts repository URL and Branch its branch.
 	Repo, Branch string
+	// PRURL, PRNumber and PRAction (created, updated, unchanged, closed)
+	// describe the pull request of a bump with --pr; PRAction is empty
+	// otherwise, and then the three are not written.
+	PRURL    string
+	PRNumber int
+	PRAction string
 }
 
 // FileChange is one value edited in one file.
@@ -50,13 +56,21 @@ func (r Result) outcome() string {
 
 // outputs returns the step outputs in the order they are written.
 func (r Result) outputs() [][2]string {
-	return [][2]string{
+	out := [][2]string{
 		{"image", r.Image},
 		{"digest", r.Digest},
 		{"commit", r.Commit},
 		{"changed", strconv.FormatBool(r.Changed)},
 		{"outcome", r.outcome()},
 	}
+	if r.PRAction != "" {
+		number := ""
+		if r.PRNumber != 0 {
+			number = strconv.Itoa(r.PRNumber)
+		}
+		out = append(out, [2]string{"pr_url", r.PRURL}, [2]string{"pr_number", number}, [2]string{"pr_action", r.PRAction})
+	}
+	return out
 }
 
 // Option configures WriteOutputs.
@@ -191,7 +205,7 @@ func githubSummary(r Result) []byte {
 	}
 	rows := [][2]string{
 		{"Image", r.Image}, {"Digest", r.Digest}, {"Repository", address.Redact(r.Repo)},
-		{"Branch", r.Branch}, {"Commit", r.Commit},
+		{"Branch", r.Branch}, {"Commit", r.Commit}, {"Pull request", r.PRURL}, {"Pull request action", r.PRAction},
 	}
 	head := false
 	for _, row := range rows {

@@ -16,10 +16,12 @@ import (
 var bumpFlags = []string{
 	"repo", "chart", "env", "image", "branch", "key", "values-file", "digest", "no-verify",
 	"push-from", "dry-run", "output", "skip-ci", "author", "max-attempts", "dotenv", "log-level",
+	"pr", "pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft",
+	"pr-overwrite", "auto-merge", "merge-method", "provider", "api-url",
 }
 
 // outputNames are the step outputs WriteOutputs writes.
-var outputNames = []string{"image", "digest", "commit", "changed", "outcome"}
+var outputNames = []string{"image", "digest", "commit", "changed", "outcome", "pr_url", "pr_number", "pr_action"}
 
 func readYAML(t *testing.T, path string, v any) {
 	t.Helper()
@@ -150,7 +152,7 @@ func TestAzureStepTemplate(t *testing.T) {
 	if bump.Env["SYSTEM_ACCESSTOKEN"] != "$(System.AccessToken)" {
 		t.Errorf("SYSTEM_ACCESSTOKEN = %q, want $(System.AccessToken)", bump.Env["SYSTEM_ACCESSTOKEN"])
 	}
-	bools := []string{"digest", "no-verify", "dry-run", "skip-ci"}
+	bools := []string{"digest", "no-verify", "dry-run", "skip-ci", "pr", "pr-draft", "pr-overwrite", "auto-merge"}
 	for _, f := range bumpFlags {
 		p := azureParam(f)
 		typ, ok := params[p]

@@ -43,6 +43,7 @@ type BumpOptions struct {
 	Dotenv              string
 	Registry            registryFlags
 	Output              outputFlag
+	PR                  prFlags
 }
 
 // NewCmdBump builds `tagbump bump`. runF replaces the command's work in tests.
@@ -64,6 +65,14 @@ the next fetch tells whether it landed, so a commit is never made twice.
 An older tag never replaces a newer one (semver, or a common prefix ending
 in a build number) unless --allow-downgrade: the bump is skipped, exit 0.
 
+With --pr the commit goes to tagbump's own branch (--pr-branch) and a pull
+request (merge request on GitLab) to the base branch is opened, or updated
+on a re-run; when the base already has the value an open tagbump pull
+request is closed. The host (GitHub, GitLab, Azure DevOps, Bitbucket Cloud,
+Gitea/Forgejo) is found from the URL or named with --provider; its API gets
+the token Git uses. Someone else's commit on the branch is refused (exit 4)
+unless --pr-overwrite.
+
 Git auth: HTTPS takes a token from TAGBUMP_GIT_TOKEN, else GITHUB_TOKEN,
 SYSTEM_ACCESSTOKEN or CI_JOB_TOKEN, sent as basic auth and never put in a
 URL. The basic-auth user name is TAGBUMP_GIT_USER, else the CI system's
@@ -76,6 +85,9 @@ known_hosts (--known-hosts).`,
     --env staging --image registry.example.com/app-service:app-service-123`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.PR.check(cmd.Flags()); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -105,6 +117,7 @@ known_hosts (--known-hosts).`,
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
 	opts.Registry.register(f)
 	opts.Output.register(f)
+	opts.PR.register(f)
 	// In a bump --timeout bounds each Git operation too, and a fallback
 	// fetch of a big repository takes longer than a registry request.
 	timeout := f.Lookup("timeout")
@@ -162,6 +175,9 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 		defer pr.done()
 		ropts = append(ropts, registry.WithProgress(pr.report))
 	}
+	if req.PR, err = opts.PR.request(env, opts.Repo, opts.Registry.Timeout); err != nil {
+		return nil, err
+	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger(cmd.Context()).With(env.LogFields()...)
 	return bump.Run(cmd.Context(), req,
@@ -180,6 +196,7 @@ func ciResult(r *bump.Result) ci.Result {
 	if r.Pushed {
 		out.Commit = r.Commit
 	}
+	out.PRURL, out.PRNumber, out.PRAction = r.PRURL, r.PRNumber, r.PRAction
 	switch {
 	case r.DryRun:
 		out.Outcome = "dry-run"
@@ -281,6 +298,9 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 		if c.Skipped != "" {
 			lg.Warn("skipped: "+c.Skipped, "file", c.File, "key", c.Key)
 		}
+	}
+	if writePRResult(lg, streams, res) {
+		return nil
 	}
 	switch {
 	case res.Outcome == bump.Unchanged:

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -118,6 +119,11 @@ var exitMap = []struct {
 	{isA[*bump.InputError], ExitUsage},
 	{isA[*bump.NoTargetError], ExitNotFound},
 	{isA[*bump.ConflictError], ExitConflict},
+	{isA[*bump.BranchTakenError], ExitRefused},
+	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, forge.ErrUnsupported) }, ExitUsage},
+	{func(err error) bool { return errors.Is(err, forge.ErrServer) }, ExitNetwork},
 	{isA[*gitrepo.RejectedError], ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},

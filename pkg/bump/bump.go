@@ -88,6 +88,9 @@ type Request struct {
 	// hash, the diff and the message), but nothing is written to the Git
 	// repository, a URL or a local clone alike.
 	NoPush bool
+	// PR, when set, sends the commit through a pull request (see
+	// PRRequest) instead of pushing it to Branch.
+	PR *PRRequest
 
 	digest string // the image's digest, when known (set by Run)
 }
@@ -120,6 +123,9 @@ type Result struct {
 	// Warnings are things the caller should see that did not stop the
 	// bump (skipped values are in Files).
 	Warnings []string `json:"warnings,omitempty"`
+	// PRResult is filled when Request.PR is set; Commit and Pushed then
+	// describe the PR branch.
+	PRResult
 }
 
 // FileChange is one value in one file, before and after.
@@ -247,6 +253,9 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		}
 	}
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: digest, Warnings: warnings}
+	if req.PR != nil {
+		return runPR(ctx, repo, &req, res, &o)
+	}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	// lost is the commit of a push whose answer never arrived: it may or
 	// may not have landed, and the next fetch tells.

@@ -23,9 +23,14 @@ func (r *Repo) Push(ctx context.Context, c *Commit) error {
 	if r.local != nil {
 		return r.pushLocal(c)
 	}
+	return r.pushRef(ctx, c, c.Branch, c.Parent)
+}
+
+// pushRef pushes c to branch, which must be at old (zero: must not exist).
+func (r *Repo) pushRef(ctx context.Context, c *Commit, branch string, old plumbing.Hash) error {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	err := r.push(ctx, c)
+	err := r.push(ctx, c, branch, old)
 	var rej *RejectedError
 	if errors.As(err, &rej) {
 		return err
@@ -33,7 +38,7 @@ func (r *Repo) Push(ctx context.Context, c *Commit) error {
 	return r.classify("push to", err)
 }
 
-func (r *Repo) push(ctx context.Context, c *Commit) error {
+func (r *Repo) push(ctx context.Context, c *Commit, branch string, old plumbing.Hash) error {
 	t, err := r.transport()
 	if err != nil {
 		return err
@@ -47,16 +52,22 @@ func (r *Repo) push(ctx context.Context, c *Commit) error {
 	if err != nil {
 		return err
 	}
-	ref := plumbing.NewBranchReferenceName(c.Branch)
+	ref := plumbing.NewBranchReferenceName(branch)
 	cur, ok := adv.References[ref.String()]
-	if !ok {
-		return fmt.Errorf("branch %q: %w", c.Branch, ErrNotFound)
-	}
-	if cur != c.Parent {
-		return fmt.Errorf("%w: %s is at %s, the commit was made on %s", ErrRace, ref, short(cur), short(c.Parent))
+	switch {
+	case !ok && !old.IsZero() && branch == c.Branch:
+		return fmt.Errorf("branch %q: %w", branch, ErrNotFound)
+	case !ok && !old.IsZero():
+		return fmt.Errorf("%w: %s was deleted, it was at %s", ErrRace, ref, short(old))
+	case ok && old.IsZero():
+		return fmt.Errorf("%w: %s was created meanwhile, at %s", ErrRace, ref, short(cur))
+	case ok && cur != old && branch == c.Branch:
+		return fmt.Errorf("%w: %s is at %s, the commit was made on %s", ErrRace, ref, short(cur), short(old))
+	case ok && cur != old:
+		return fmt.Errorf("%w: %s is at %s, expected %s", ErrRace, ref, short(cur), short(old))
 	}
 	req := packp.NewReferenceUpdateRequestFromCapabilities(adv.Capabilities)
-	req.Commands = []*packp.Command{{Name: ref, Old: c.Parent, New: c.Hash}}
+	req.Commands = []*packp.Command{{Name: ref, Old: old, New: c.Hash}}
 	var progress bytes.Buffer
 	if adv.Capabilities.Supports(capability.Sideband64k) {
 		_ = req.Capabilities.Set(capability.Sideband64k)

@@ -1,0 +1,211 @@
+package testenv
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// gitlabAPI follows GitLab's REST API v4:
+//   - docs.gitlab.com/api/merge_requests: list (state, source_branch,
+//     target_branch), create (409 "Another open merge request already
+//     exists for this source branch: !N" on a duplicate), update (title,
+//     description, add_labels, state_event), merge with auto_merge;
+//   - docs.gitlab.com/api/notes#create-new-merge-request-note;
+//   - docs.gitlab.com/api/users#list-users (username).
+//
+// The project is addressed by its URL-encoded path. A token without the
+// api scope gets 403 "insufficient_scope".
+func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
+	access := f.auth(r)
+	if access == "" {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+		return
+	}
+	if r.URL.Path == "/api/v4/users" && r.Method == http.MethodGet {
+		users := []map[string]any{}
+		if u := r.URL.Query().Get("username"); u == "alice" || u == "bob" {
+			users = append(users, map[string]any{"id": map[string]int{"alice": 101, "bob": 102}[u], "username": u})
+		}
+		writeJSON(w, http.StatusOK, users)
+		return
+	}
+	m := gitlabRoute.FindStringSubmatch(r.URL.EscapedPath())
+	if m == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
+		return
+	}
+	project, err := url.PathUnescape(m[1])
+	if err != nil || strings.Contains(m[1], "/") {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Project Not Found"})
+		return
+	}
+	if _, err := os.Stat(f.Git.Dir(project)); err != nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Project Not Found"})
+		return
+	}
+	if access != "rw" {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "The request requires higher privileges than provided by the access token.", "scope": "api"})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	num, sub := m[2], m[3]
+	var pr *FakePR
+	if num != "" {
+		n, _ := strconv.Atoi(num)
+		if pr = f.pr(n); pr == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not found"})
+			return
+		}
+	}
+	bad := func(msg string) { writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg}) }
+	switch {
+	case num == "" && r.Method == http.MethodGet:
+		q := r.URL.Query()
+		out := []map[string]any{}
+		for _, p := range f.prs {
+			if s := q.Get("state"); s != "" && s != "all" && s != gitlabState(p) {
+				continue
+			}
+			if s := q.Get("source_branch"); s != "" && s != p.Head {
+				continue
+			}
+			if t := q.Get("target_branch"); t != "" && t != p.Base {
+				continue
+			}
+			out = append(out, f.gitlabMR(project, p))
+		}
+		writeJSON(w, http.StatusOK, out)
+	case num == "" && r.Method == http.MethodPost:
+		var in struct {
+			SourceBranch       string `json:"source_branch"`
+			TargetBranch       string `json:"target_branch"`
+			Title              string `json:"title"`
+			Description        string `json:"description"`
+			Labels             string `json:"labels"`
+			AssigneeIDs        []int  `json:"assignee_ids"`
+			ReviewerIDs        []int  `json:"reviewer_ids"`
+			RemoveSourceBranch bool   `json:"remove_source_branch"`
+			Squash             bool   `json:"squash"`
+		}
+		if err := decode(r, &in); err != nil {
+			bad(err.Error())
+			return
+		}
+		switch {
+		case in.SourceBranch == "":
+			bad("source_branch is missing")
+		case in.TargetBranch == "":
+			bad("target_branch is missing")
+		case in.Title == "":
+			bad("title is missing")
+		case !f.branchExists(project, in.SourceBranch) || !f.branchExists(project, in.TargetBranch):
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Branch Not Found"})
+		case f.openPR(in.SourceBranch, in.TargetBranch) != nil:
+			writeJSON(w, http.StatusConflict, map[string]any{"message": []string{fmt.Sprintf("Another open merge request already exists for this source branch: !%d", f.openPR(in.SourceBranch, in.TargetBranch).Number)}})
+		default:
+			p := f.newPR(project, in.SourceBranch, in.TargetBranch, in.Title, in.Description, strings.HasPrefix(in.Title, "Draft: "))
+			if in.Labels != "" {
+				p.Labels = addLabels(p.Labels, strings.Split(in.Labels, ",")...)
+			}
+			for _, id := range in.ReviewerIDs {
+				p.Reviewers = append(p.Reviewers, strconv.Itoa(id))
+			}
+			for _, id := range in.AssigneeIDs {
+				p.Assignees = append(p.Assignees, strconv.Itoa(id))
+			}
+			writeJSON(w, http.StatusCreated, f.gitlabMR(project, p))
+		}
+	case sub == "" && r.Method == http.MethodPut:
+		var in struct {
+			Title       *string `json:"title"`
+			Description *string `json:"description"`
+			AddLabels   string  `json:"add_labels"`
+			StateEvent  string  `json:"state_event"`
+		}
+		if err := decode(r, &in); err != nil {
+			bad(err.Error())
+			return
+		}
+		if in.Title == nil && in.Description == nil && in.AddLabels == "" && in.StateEvent == "" {
+			bad("title, description, add_labels, state_event are missing, at least one parameter must be provided")
+			return
+		}
+		if in.StateEvent != "" && in.StateEvent != "close" && in.StateEvent != "reopen" {
+			bad("state_event does not have a valid value")
+			return
+		}
+		if in.Title != nil {
+			pr.Title = *in.Title
+		}
+		if in.Description != nil {
+			pr.Body = *in.Description
+		}
+		if in.AddLabels != "" {
+			pr.Labels = addLabels(pr.Labels, strings.Split(in.AddLabels, ",")...)
+		}
+		if in.StateEvent == "close" && pr.State == "open" {
+			pr.State = "closed"
+		}
+		pr.HeadSHA = f.BranchSHA(project, pr.Head)
+		writeJSON(w, http.StatusOK, f.gitlabMR(project, pr))
+	case sub == "notes" && r.Method == http.MethodPost:
+		var in struct {
+			Body string `json:"body"`
+		}
+		if err := decode(r, &in); err != nil || in.Body == "" {
+			bad("body is missing")
+			return
+		}
+		pr.Comments = append(pr.Comments, in.Body)
+		writeJSON(w, http.StatusCreated, map[string]any{"id": len(pr.Comments), "body": in.Body})
+	case sub == "merge" && r.Method == http.MethodPut:
+		var in struct {
+			AutoMerge bool  `json:"auto_merge"`
+			Squash    *bool `json:"squash"`
+		}
+		if err := decode(r, &in); err != nil {
+			bad(err.Error())
+			return
+		}
+		if pr.State != "open" {
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "405 Method Not Allowed"})
+			return
+		}
+		if !in.AutoMerge {
+			bad("this fake merges only with auto_merge")
+			return
+		}
+		pr.AutoMerge = "merge"
+		if in.Squash != nil && *in.Squash {
+			pr.AutoMerge = "squash"
+		}
+		writeJSON(w, http.StatusOK, f.gitlabMR(project, pr))
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
+	}
+}
+
+var gitlabRoute = regexp.MustCompile(`^/api/v4/projects/([^/]+)/merge_requests(?:/(\d+)(?:/(notes|merge))?)?$`)
+
+func gitlabState(p *FakePR) string {
+	if p.State == "open" {
+		return "opened"
+	}
+	return p.State
+}
+
+func (f *FakeForge) gitlabMR(project string, p *FakePR) map[string]any {
+	labels := append([]string{}, p.Labels...)
+	return map[string]any{
+		"id": 1000 + p.Number, "iid": p.Number, "web_url": fmt.Sprintf("%s/%s/-/merge_requests/%d", f.URL, project, p.Number),
+		"title": p.Title, "description": p.Body, "draft": strings.HasPrefix(p.Title, "Draft: "), "labels": labels,
+		"source_branch": p.Head, "target_branch": p.Base, "state": gitlabState(p), "sha": p.HeadSHA,
+		"merge_when_pipeline_succeeds": p.AutoMerge != "",
+	}
+}

@@ -1,0 +1,362 @@
+package bump
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+// DefaultPRBranch is the template of tagbump's own branch when
+// PRRequest.Branch is empty; several environments are joined with "+".
+const DefaultPRBranch = "tagbump/{chart}-{env}"
+
+// PR actions, reported in PRResult.Action.
+const (
+	PRCreated   = "created"
+	PRUpdated   = "updated"
+	PRUnchanged = "unchanged"
+	PRClosed    = "closed"
+)
+
+// PRRequest asks for the bump's commit to arrive through a pull request
+// instead of a direct push.
+type PRRequest struct {
+	// Forge is the host's API for the repository.
+	Forge forge.Forge
+	// Branch is the template of the PR branch, with {chart} and {env};
+	// DefaultPRBranch when empty.
+	Branch string
+	// Title and Body are text/templates over Chart, Env, Image, Tag,
+	// OldTag, Digest, Subject, Table (the changes as a markdown table),
+	// RunURL and Branch; the commit subject and a table of the changes
+	// when empty. A hidden marker that identifies tagbump's PRs is always
+	// appended to the body.
+	Title, Body string
+	Labels      []string
+	Reviewers   []string
+	Assignees   []string
+	Draft       bool
+	// AutoMerge is "", or the merge method (forge.MergeCommit, Squash,
+	// Rebase) of the host's native auto-merge.
+	AutoMerge string
+	// Overwrite replaces the PR branch even when someone else's commit is
+	// on it.
+	Overwrite bool
+	// RunURL links the CI run in the default body.
+	RunURL string
+}
+
+// PRResult is what happened to the pull request; it is part of Result.
+type PRResult struct {
+	PRBranch string `json:"pr_branch,omitempty"`
+	PRURL    string `json:"pr_url,omitempty"`
+	PRNumber int    `json:"pr_number,omitempty"`
+	// PRAction is created, updated, unchanged or closed.
+	PRAction string `json:"pr_action,omitempty"`
+}
+
+// BranchTakenError reports a PR branch whose tip is not tagbump's commit:
+// a human pushed to it. Overwrite (--pr-overwrite) replaces it anyway.
+type BranchTakenError struct {
+	Branch, Commit, Author string
+}
+
+func (e *BranchTakenError) Error() string {
+	return fmt.Sprintf("pull request branch %s: its tip %s is a commit by %s, not tagbump's: merge or move that work, or pass --pr-overwrite to replace it", e.Branch, e.Commit, e.Author)
+}
+
+// prBranch expands the PR branch template.
+func (r *Request) prBranch() (string, error) {
+	tmpl := cmp.Or(r.PR.Branch, DefaultPRBranch)
+	if r.Chart == "" {
+		// No chart (a values file template without {chart}): tagbump/{env}.
+		tmpl = strings.NewReplacer("{chart}-", "", "{chart}", "").Replace(tmpl)
+	}
+	b := strings.NewReplacer("{chart}", r.Chart, "{env}", strings.Join(r.Envs, "+")).Replace(tmpl)
+	if b == "" || strings.ContainsAny(b, " ~^:?*[\\") || strings.Contains(b, "..") || strings.Contains(b, "@{") ||
+		strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".lock") || strings.Contains(b, "//") || strings.HasPrefix(b, "-") {
+		return "", &InputError{"--pr-branch", b, "not a valid branch name"}
+	}
+	return b, nil
+}
+
+func (p *PRRequest) validate() error {
+	if p.Forge == nil {
+		return &InputError{"--pr", "", "no host API for the repository"}
+	}
+	switch p.AutoMerge {
+	case "", forge.MergeCommit, forge.Squash, forge.Rebase:
+	default:
+		return &InputError{"--merge-method", p.AutoMerge, "use merge, squash or rebase"}
+	}
+	for _, t := range []struct{ field, tmpl string }{{"--pr-title", p.Title}, {"--pr-body", p.Body}} {
+		if _, err := template.New(t.field).Option("missingkey=error").Parse(t.tmpl); err != nil {
+			return &InputError{t.field, t.tmpl, err.Error()}
+		}
+	}
+	return p.Forge.Check(forge.Content{Labels: p.Labels, Reviewers: p.Reviewers, Assignees: p.Assignees, Draft: p.Draft}, p.AutoMerge)
+}
+
+// runPR is Run's loop for a PR: the commit is made on the base branch's
+// tip, as for a push, but goes to the PR branch.
+func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o *options) (*Result, error) {
+	head, err := req.prBranch()
+	if err != nil {
+		return nil, err
+	}
+	if head == res.Branch {
+		return nil, &InputError{"--pr-branch", head, "must differ from the base branch"}
+	}
+	if err := req.PR.validate(); err != nil {
+		return nil, err
+	}
+	res.PRBranch = head
+	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
+	var transient int
+	for attempt := 1; ; {
+		res.Attempts = attempt
+		c, err := once(ctx, repo, req, res, "")
+		switch {
+		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
+			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
+				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
+				res.Branch, req.Image.Tag, cmp.Or(req.Chart, req.Image.Repository), strings.Join(req.Envs, ", ")))
+			if err != nil {
+				return nil, err
+			}
+			res.PRResult = *pr
+			return res, nil
+		case err == nil && c == nil:
+			return res, nil
+		case err == nil:
+			var content forge.Content
+			if content, err = req.prContent(res, head); err != nil {
+				return nil, err
+			}
+			var pr *Proposed
+			pr, err = Propose(ctx, repo, c, Proposal{
+				Forge: req.PR.Forge, Head: head, Content: content, AutoMerge: req.PR.AutoMerge,
+				Overwrite: req.PR.Overwrite, Committer: req.Committer,
+			})
+			if err == nil {
+				res.PRResult = pr.PRResult
+				res.Commit, res.Pushed = pr.Commit, pr.Pushed
+				return res, nil
+			}
+		}
+		if !errors.Is(err, gitrepo.ErrRace) {
+			if err = o.pauseTransient(ctx, err, &transient); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if attempt >= maxAttempts {
+			return nil, &ConflictError{Repo: res.Repo, Branch: head, Attempts: attempt}
+		}
+		transient = 0
+		wait := o.backoff(attempt)
+		o.logger.Info("a branch moved, redoing the bump", "branch", head, "attempt", attempt, "wait", wait)
+		attempt++
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Proposal is a commit to propose through a pull request.
+type Proposal struct {
+	Forge forge.Forge
+	// Head is tagbump's PR branch; the base is the commit's branch.
+	Head    string
+	Content forge.Content
+	// AutoMerge is "" or the merge method of the host's auto-merge.
+	AutoMerge string
+	// Overwrite replaces Head even when its tip is not tagbump's commit.
+	Overwrite bool
+	// Committer identifies tagbump's own commits on Head.
+	Committer object.Signature
+}
+
+// Proposed is what Propose did.
+type Proposed struct {
+	PRResult
+	// Commit is the PR branch's commit: the one pushed, or the equal one
+	// already there.
+	Commit string
+	// Pushed reports that the PR branch was written.
+	Pushed bool
+}
+
+// Propose puts c, a commit made on the tip of its branch (the base), on
+// p.Head and opens a pull request from there to the base, or updates the
+// open one. An earlier commit of tagbump's on p.Head is replaced, checked
+// against the tip that was read (an error wrapping gitrepo.ErrRace when
+// it moved: fetch and redo); anyone else's commit there is refused with a
+// *BranchTakenError unless p.Overwrite. When p.Head already holds the same
+// change on the same base tip nothing is pushed. promote and rollback use
+// it as bump does.
+func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Proposal) (*Proposed, error) {
+	out := &Proposed{PRResult: PRResult{PRBranch: p.Head}, Commit: c.Hash.String()}
+	old := plumbing.ZeroHash
+	push := true
+	snap, err := repo.Fetch(ctx, p.Head)
+	switch {
+	case errors.Is(err, gitrepo.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		old = snap.Tip()
+		tip, err := snap.TipCommit()
+		if err != nil {
+			return nil, err
+		}
+		if !p.Overwrite && !ownCommit(tip, p.Committer) {
+			return nil, &BranchTakenError{Branch: p.Head, Commit: old.String(), Author: tip.Author.Name + " <" + tip.Author.Email + ">"}
+		}
+		if len(tip.ParentHashes) == 1 && tip.ParentHashes[0] == c.Parent && tip.TreeHash == c.TreeHash() {
+			push, out.Commit = false, old.String()
+		}
+	}
+	if push {
+		if err := repo.PushBranch(ctx, c, p.Head, old); err != nil {
+			return nil, err
+		}
+		out.Pushed = true
+	}
+	f := p.Forge
+	pr, err := f.FindOpen(ctx, p.Head, c.Branch)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case pr == nil:
+		out.PRAction = PRCreated
+		pr, err = f.Create(ctx, p.Head, c.Branch, p.Content)
+		if errors.Is(err, forge.ErrConflict) {
+			// Another pipeline opened it meanwhile (GitHub 422, GitLab
+			// 409, Azure TF401179): update that one.
+			if found, ferr := f.FindOpen(ctx, p.Head, c.Branch); ferr == nil && found != nil {
+				out.PRAction = PRUpdated
+				pr, err = f.Update(ctx, found, p.Content)
+			}
+		}
+	case forge.Needs(pr, p.Content):
+		out.PRAction = PRUpdated
+		pr, err = f.Update(ctx, pr, p.Content)
+	case out.Pushed:
+		out.PRAction = PRUpdated
+	default:
+		out.PRAction = PRUnchanged
+	}
+	if pr != nil {
+		out.PRURL, out.PRNumber = pr.URL, pr.Number
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.AutoMerge != "" && out.PRAction != PRUnchanged {
+		if err := f.AutoMerge(ctx, pr, p.AutoMerge); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ownCommit reports whether c is tagbump's: one parent and the committer
+// tagbump commits as.
+func ownCommit(c *object.Commit, committer object.Signature) bool {
+	return len(c.ParentHashes) == 1 && c.Committer.Name == committer.Name && c.Committer.Email == committer.Email
+}
+
+// Withdraw closes the open pull request from head to base with comment,
+// when it is tagbump's (its body has the marker): the base already has
+// what it proposed. The action is closed, or unchanged when there was
+// nothing to close.
+func Withdraw(ctx context.Context, f forge.Forge, head, base, comment string) (*PRResult, error) {
+	out := &PRResult{PRBranch: head, PRAction: PRUnchanged}
+	pr, err := f.FindOpen(ctx, head, base)
+	if err != nil || pr == nil || !strings.Contains(pr.Body, marker(head)) {
+		return out, err
+	}
+	if err := f.Close(ctx, pr, comment); err != nil {
+		return nil, err
+	}
+	out.PRURL, out.PRNumber, out.PRAction = pr.URL, pr.Number, PRClosed
+	return out, nil
+}
+
+// marker is the hidden line that identifies tagbump's PR for head.
+func marker(head string) string { return "<!-- tagbump:pr branch=" + head + " -->" }
+
+// prContent renders the PR's title and body.
+func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
+	subject, _, _ := strings.Cut(res.Message, "\n")
+	var oldTag string
+	var table strings.Builder
+	table.WriteString("| File | Key | Old | New |\n| --- | --- | --- | --- |\n")
+	for _, c := range res.Files {
+		if c.Skipped != "" {
+			continue
+		}
+		if oldTag == "" {
+			oldTag = c.Old
+		}
+		fmt.Fprintf(&table, "| `%s` | `%s` | `%s` | `%s` |\n", c.File, c.Key, display(c.Old), c.New)
+	}
+	data := map[string]string{
+		"Chart": r.Chart, "Env": strings.Join(r.Envs, ","), "Image": r.Image.String(), "Tag": r.Image.Tag,
+		"OldTag": oldTag, "Digest": r.digest, "Subject": subject, "Table": table.String(),
+		"RunURL": r.PR.RunURL, "Branch": head,
+	}
+	title, err := render("--pr-title", r.PR.Title, data)
+	if err != nil {
+		return forge.Content{}, err
+	}
+	title = cmp.Or(strings.TrimSpace(title), subject)
+	body, err := render("--pr-body", r.PR.Body, data)
+	if err != nil {
+		return forge.Content{}, err
+	}
+	if strings.TrimSpace(body) == "" {
+		var b strings.Builder
+		fmt.Fprintf(&b, "Sets **%s** to `%s` in %s.\n\n%s", cmp.Or(r.Chart, r.Image.Repository), r.Image.String(), strings.Join(r.Envs, ", "), table.String())
+		if r.digest != "" {
+			fmt.Fprintf(&b, "\nImage digest: `%s`\n", r.digest)
+		}
+		if r.PR.RunURL != "" {
+			fmt.Fprintf(&b, "\nCI run: %s\n", r.PR.RunURL)
+		}
+		body = b.String()
+	}
+	body = strings.TrimRight(body, "\n") + "\n\n" + marker(head) + "\n"
+	return forge.Content{
+		Title: title, Body: body, Labels: r.PR.Labels, Reviewers: r.PR.Reviewers,
+		Assignees: r.PR.Assignees, Draft: r.PR.Draft,
+	}, nil
+}
+
+func render(field, tmpl string, data map[string]string) (string, error) {
+	if tmpl == "" {
+		return "", nil
+	}
+	t, err := template.New(field).Option("missingkey=error").Parse(tmpl)
+	if err != nil {
+		return "", &InputError{field, tmpl, err.Error()}
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", &InputError{field, tmpl, err.Error()}
+	}
+	return b.String(), nil
+}

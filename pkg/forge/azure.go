@@ -1,0 +1,185 @@
+package forge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// azure speaks the Azure DevOps Services REST API 7.1
+// (learn.microsoft.com/en-us/rest/api/azure/devops/git/pull-requests:
+// get-pull-requests, create, update with status abandoned and
+// autoCompleteSetBy; pull-request-labels/create;
+// pull-request-threads/create). Azure's own Go module
+// (github.com/microsoft/azure-devops-go-api) is not used: it covers every
+// service area and would carry far more code than these five requests.
+type azure struct {
+	c       *client
+	api     string // .../_apis/git/repositories/<repo>
+	web     string // the repository's web URL
+	project string
+}
+
+const azureVersion = "api-version=7.1"
+
+func newAzure(c *client, u *url.URL, o Options) (Forge, error) {
+	p := strings.Trim(u.Path, "/")
+	i := strings.Index(p, "/_git/")
+	if i < 0 || strings.Contains(p[i+len("/_git/"):], "/") {
+		return nil, &Error{Op: "pull request for " + u.Redacted(), Kind: ErrUnsupported, Hint: "an Azure DevOps URL looks like https://dev.azure.com/ORG/PROJECT/_git/REPO"}
+	}
+	prefix, repo := p[:i], p[i+len("/_git/"):]
+	a := &azure{c: c, project: prefix}
+	root := u.Scheme + "://" + u.Host
+	a.web = root + "/" + prefix + "/_git/" + repo
+	a.api = root + "/" + prefix + "/_apis/git/repositories/" + url.PathEscape(repo)
+	if o.APIURL != "" {
+		a.api = strings.TrimSuffix(o.APIURL, "/") + "/" + prefix + "/_apis/git/repositories/" + url.PathEscape(repo)
+	}
+	user, token := o.User, o.Token
+	c.auth = func(r *http.Request) {
+		if token != "" {
+			r.SetBasicAuth(user, token) // a PAT or the job's System.AccessToken
+		}
+	}
+	c.hint = func(op string, status int, msg string) string {
+		if status == http.StatusForbidden || strings.Contains(msg, "TF401027") {
+			return "give the pipeline's build identity \"Contribute to pull requests\" on the repository (Project settings > Repositories > Security)"
+		}
+		return ""
+	}
+	return a, nil
+}
+
+func (a *azure) Kind() Kind { return Azure }
+
+var guid = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func (a *azure) Check(c Content, autoMerge string) error {
+	if len(c.Assignees) > 0 {
+		return &Error{Op: "pull request", Kind: ErrUnsupported, Hint: "Azure DevOps pull requests have no assignees: use --pr-reviewer"}
+	}
+	for _, r := range c.Reviewers {
+		if !guid.MatchString(r) {
+			return &Error{Op: "pull request reviewer " + r, Kind: ErrUnsupported, Hint: "Azure DevOps takes reviewers by identity ID (a GUID)"}
+		}
+	}
+	return nil
+}
+
+type azurePR struct {
+	ID            int    `json:"pullRequestId"`
+	Title         string `json:"title"`
+	Description   string `json:"description"`
+	IsDraft       bool   `json:"isDraft"`
+	SourceRefName string `json:"sourceRefName"`
+	TargetRefName string `json:"targetRefName"`
+	Labels        []struct {
+		Name string `json:"name"`
+	} `json:"labels"`
+	CreatedBy struct {
+		ID string `json:"id"`
+	} `json:"createdBy"`
+}
+
+func (a *azure) pr(p *azurePR) *PR {
+	out := &PR{Number: p.ID, URL: fmt.Sprintf("%s/pullrequest/%d", a.web, p.ID), Title: p.Title, Body: p.Description, Draft: p.IsDraft,
+		Head: strings.TrimPrefix(p.SourceRefName, "refs/heads/"), Base: strings.TrimPrefix(p.TargetRefName, "refs/heads/"), id: p.CreatedBy.ID}
+	for _, l := range p.Labels {
+		out.Labels = append(out.Labels, l.Name)
+	}
+	return out
+}
+
+func (a *azure) FindOpen(ctx context.Context, head, base string) (*PR, error) {
+	q := url.Values{
+		"searchCriteria.sourceRefName": {"refs/heads/" + head},
+		"searchCriteria.targetRefName": {"refs/heads/" + base},
+		"searchCriteria.status":        {"active"},
+	}
+	var out struct {
+		Value []azurePR `json:"value"`
+	}
+	if _, err := a.c.call(ctx, "list pull requests", http.MethodGet, a.api+"/pullrequests?"+q.Encode()+"&"+azureVersion, nil, &out); err != nil {
+		return nil, err
+	}
+	for i := range out.Value {
+		p := a.pr(&out.Value[i])
+		if p.Head == head && p.Base == base {
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+func (a *azure) Create(ctx context.Context, head, base string, c Content) (*PR, error) {
+	body := map[string]any{
+		"sourceRefName": "refs/heads/" + head, "targetRefName": "refs/heads/" + base,
+		"title": c.Title, "description": c.Body, "isDraft": c.Draft,
+	}
+	if len(c.Labels) > 0 {
+		var labels []map[string]string
+		for _, l := range c.Labels {
+			labels = append(labels, map[string]string{"name": l})
+		}
+		body["labels"] = labels
+	}
+	if len(c.Reviewers) > 0 {
+		var rs []map[string]string
+		for _, r := range c.Reviewers {
+			rs = append(rs, map[string]string{"id": r})
+		}
+		body["reviewers"] = rs
+	}
+	var p azurePR
+	if _, err := a.c.call(ctx, "create pull request", http.MethodPost, a.api+"/pullrequests?"+azureVersion, body, &p); err != nil {
+		return nil, err
+	}
+	return a.pr(&p), nil
+}
+
+func (a *azure) Update(ctx context.Context, pr *PR, c Content) (*PR, error) {
+	out := pr
+	if pr.Title != c.Title || strings.TrimSpace(pr.Body) != strings.TrimSpace(c.Body) {
+		var p azurePR
+		if _, err := a.c.call(ctx, "update pull request", http.MethodPatch, fmt.Sprintf("%s/pullrequests/%d?%s", a.api, pr.Number, azureVersion),
+			map[string]any{"title": c.Title, "description": c.Body}, &p); err != nil {
+			return nil, err
+		}
+		out = a.pr(&p)
+	}
+	for _, l := range missing(out.Labels, c.Labels) {
+		if _, err := a.c.call(ctx, "add label", http.MethodPost, fmt.Sprintf("%s/pullRequests/%d/labels?%s", a.api, pr.Number, azureVersion), map[string]any{"name": l}, nil); err != nil {
+			return nil, err
+		}
+		out.Labels = append(out.Labels, l)
+	}
+	return out, nil
+}
+
+func (a *azure) Close(ctx context.Context, pr *PR, comment string) error {
+	thread := map[string]any{
+		"comments": []map[string]any{{"parentCommentId": 0, "content": comment, "commentType": 1}},
+		"status":   "closed",
+	}
+	if _, err := a.c.call(ctx, "comment on pull request", http.MethodPost, fmt.Sprintf("%s/pullRequests/%d/threads?%s", a.api, pr.Number, azureVersion), thread, nil); err != nil {
+		return err
+	}
+	_, err := a.c.call(ctx, "abandon pull request", http.MethodPatch, fmt.Sprintf("%s/pullrequests/%d?%s", a.api, pr.Number, azureVersion), map[string]any{"status": "abandoned"}, nil)
+	return err
+}
+
+// AutoMerge sets auto-complete, in the name of the PR's creator (the
+// token's identity: tagbump created it).
+func (a *azure) AutoMerge(ctx context.Context, pr *PR, method string) error {
+	strategy := map[string]string{MergeCommit: "noFastForward", Squash: "squash", Rebase: "rebase"}[method]
+	body := map[string]any{
+		"autoCompleteSetBy": map[string]string{"id": pr.id},
+		"completionOptions": map[string]any{"mergeStrategy": strategy, "deleteSourceBranch": false},
+	}
+	_, err := a.c.call(ctx, "set auto-complete", http.MethodPatch, fmt.Sprintf("%s/pullrequests/%d?%s", a.api, pr.Number, azureVersion), body, nil)
+	return err
+}

@@ -1,0 +1,152 @@
+package forge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// bitbucket speaks the Bitbucket Cloud REST API 2.0
+// (developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests:
+// list, create, update, decline, create a comment). Bitbucket pull
+// requests have no labels, no assignees and no auto-merge; reviewers are
+// account UUIDs.
+type bitbucket struct {
+	c   *client
+	api string // .../2.0/repositories/<workspace>/<repo>
+}
+
+func newBitbucket(c *client, u *url.URL, o Options) (Forge, error) {
+	_, ws, repo, err := ownerRepo(u)
+	if err != nil {
+		return nil, err
+	}
+	base := "https://api.bitbucket.org/2.0"
+	if o.APIURL != "" {
+		base = strings.TrimSuffix(o.APIURL, "/")
+	}
+	b := &bitbucket{c: c, api: base + "/repositories/" + url.PathEscape(ws) + "/" + url.PathEscape(repo)}
+	user, token := o.User, o.Token
+	c.auth = func(r *http.Request) {
+		switch {
+		case token == "":
+		case user == "" || user == "x-token-auth" || user == "x-access-token" || user == "tagbump":
+			r.Header.Set("Authorization", "Bearer "+token) // a repository or workspace access token
+		default:
+			r.SetBasicAuth(user, token) // an app password
+		}
+	}
+	c.hint = func(op string, status int, msg string) string {
+		if status == http.StatusForbidden {
+			return "the token needs the pullrequest:write scope on " + ws + "/" + repo
+		}
+		return ""
+	}
+	return b, nil
+}
+
+func (b *bitbucket) Kind() Kind { return Bitbucket }
+
+func (b *bitbucket) Check(c Content, autoMerge string) error {
+	switch {
+	case autoMerge != "":
+		return &Error{Op: "auto-merge", Kind: ErrUnsupported, Hint: "Bitbucket Cloud has no auto-merge: drop --auto-merge"}
+	case len(c.Labels) > 0:
+		return &Error{Op: "pull request labels", Kind: ErrUnsupported, Hint: "Bitbucket Cloud pull requests have no labels: drop --pr-label"}
+	case len(c.Assignees) > 0:
+		return &Error{Op: "pull request assignees", Kind: ErrUnsupported, Hint: "Bitbucket Cloud pull requests have no assignees: use --pr-reviewer"}
+	}
+	for _, r := range c.Reviewers {
+		if !strings.HasPrefix(r, "{") || !strings.HasSuffix(r, "}") {
+			return &Error{Op: "pull request reviewer " + r, Kind: ErrUnsupported, Hint: "Bitbucket Cloud takes reviewers by account UUID, e.g. {0a1b...}"}
+		}
+	}
+	return nil
+}
+
+type bitbucketPR struct {
+	ID          int    `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Draft       bool   `json:"draft"`
+	Source      struct {
+		Branch struct {
+			Name string `json:"name"`
+		} `json:"branch"`
+	} `json:"source"`
+	Destination struct {
+		Branch struct {
+			Name string `json:"name"`
+		} `json:"branch"`
+	} `json:"destination"`
+	Links struct {
+		HTML struct {
+			Href string `json:"href"`
+		} `json:"html"`
+	} `json:"links"`
+}
+
+func (p *bitbucketPR) pr() *PR {
+	return &PR{Number: p.ID, URL: p.Links.HTML.Href, Title: p.Title, Body: p.Description, Draft: p.Draft, Head: p.Source.Branch.Name, Base: p.Destination.Branch.Name}
+}
+
+func (b *bitbucket) FindOpen(ctx context.Context, head, base string) (*PR, error) {
+	q := url.Values{"state": {"OPEN"}, "q": {fmt.Sprintf("source.branch.name=%q AND destination.branch.name=%q", head, base)}}
+	var out struct {
+		Values []bitbucketPR `json:"values"`
+	}
+	if _, err := b.c.call(ctx, "list pull requests", http.MethodGet, b.api+"/pullrequests?"+q.Encode(), nil, &out); err != nil {
+		return nil, err
+	}
+	for i := range out.Values {
+		if p := out.Values[i].pr(); p.Head == head && p.Base == base {
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+func branchRef(name string) map[string]any {
+	return map[string]any{"branch": map[string]string{"name": name}}
+}
+
+func (b *bitbucket) Create(ctx context.Context, head, base string, c Content) (*PR, error) {
+	body := map[string]any{"title": c.Title, "description": c.Body, "source": branchRef(head), "destination": branchRef(base), "draft": c.Draft}
+	if len(c.Reviewers) > 0 {
+		var rs []map[string]string
+		for _, r := range c.Reviewers {
+			rs = append(rs, map[string]string{"uuid": r})
+		}
+		body["reviewers"] = rs
+	}
+	var p bitbucketPR
+	if _, err := b.c.call(ctx, "create pull request", http.MethodPost, b.api+"/pullrequests", body, &p); err != nil {
+		return nil, err
+	}
+	return p.pr(), nil
+}
+
+func (b *bitbucket) Update(ctx context.Context, pr *PR, c Content) (*PR, error) {
+	if pr.Title == c.Title && strings.TrimSpace(pr.Body) == strings.TrimSpace(c.Body) {
+		return pr, nil
+	}
+	var p bitbucketPR
+	if _, err := b.c.call(ctx, "update pull request", http.MethodPut, fmt.Sprintf("%s/pullrequests/%d", b.api, pr.Number), map[string]any{"title": c.Title, "description": c.Body}, &p); err != nil {
+		return nil, err
+	}
+	return p.pr(), nil
+}
+
+func (b *bitbucket) Close(ctx context.Context, pr *PR, comment string) error {
+	if _, err := b.c.call(ctx, "comment on pull request", http.MethodPost, fmt.Sprintf("%s/pullrequests/%d/comments", b.api, pr.Number), map[string]any{"content": map[string]string{"raw": comment}}, nil); err != nil {
+		return err
+	}
+	_, err := b.c.call(ctx, "decline pull request", http.MethodPost, fmt.Sprintf("%s/pullrequests/%d/decline", b.api, pr.Number), nil, nil)
+	return err
+}
+
+func (b *bitbucket) AutoMerge(ctx context.Context, pr *PR, method string) error {
+	return &Error{Op: "auto-merge", Kind: ErrUnsupported, Hint: "Bitbucket Cloud has no auto-merge"}
+}

@@ -1,0 +1,154 @@
+package forge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// gitea speaks the Gitea (and Forgejo) API v1 as its swagger describes it
+// (docs.gitea.com/api/1.24, sections repository and issue: repoListPullRequests,
+// repoCreatePullRequest, repoEditPullRequest, repoMergePullRequest,
+// issueAddLabel, issueCreateComment).
+type gitea struct {
+	c           *client
+	api         string
+	owner, repo string
+	// pause is the wait between tries of a merge Gitea is not ready for.
+	pause time.Duration
+}
+
+func newGitea(c *client, u *url.URL, o Options) (Forge, error) {
+	prefix, owner, repo, err := ownerRepo(u)
+	if err != nil {
+		return nil, err
+	}
+	g := &gitea{c: c, owner: owner, repo: repo, pause: 500 * time.Millisecond}
+	g.api = u.Scheme + "://" + u.Host + prefix + "/api/v1"
+	if o.APIURL != "" {
+		g.api = strings.TrimSuffix(o.APIURL, "/")
+	}
+	token := o.Token
+	c.auth = func(r *http.Request) {
+		if token != "" {
+			r.Header.Set("Authorization", "token "+token)
+		}
+	}
+	c.hint = func(op string, status int, msg string) string {
+		if status == http.StatusForbidden {
+			return "the token needs the write:repository and write:issue scopes and write access to " + owner + "/" + repo
+		}
+		return ""
+	}
+	return g, nil
+}
+
+func (g *gitea) Kind() Kind { return Gitea }
+
+func (g *gitea) url(format string, a ...any) string {
+	return g.api + "/repos/" + url.PathEscape(g.owner) + "/" + url.PathEscape(g.repo) + fmt.Sprintf(format, a...)
+}
+
+func (g *gitea) Check(c Content, autoMerge string) error { return nil }
+
+func (g *gitea) FindOpen(ctx context.Context, head, base string) (*PR, error) {
+	for page := 1; page <= 20; page++ {
+		q := url.Values{"state": {"open"}, "limit": {"50"}, "page": {fmt.Sprint(page)}}
+		var prs []hubPR
+		if _, err := g.c.call(ctx, "list pull requests", http.MethodGet, g.url("/pulls?%s", q.Encode()), nil, &prs); err != nil {
+			return nil, err
+		}
+		for _, p := range prs {
+			if p.Head.Ref == head && p.Base.Ref == base {
+				pr := p.pr()
+				if t, ok := strings.CutPrefix(pr.Title, giteaDraft); ok {
+					pr.Title, pr.Draft = t, true
+				}
+				return pr, nil
+			}
+		}
+		if len(prs) < 50 {
+			break
+		}
+	}
+	return nil, nil
+}
+
+// Gitea marks drafts with a title prefix ("work in progress").
+const giteaDraft = "WIP: "
+
+func (g *gitea) Create(ctx context.Context, head, base string, c Content) (*PR, error) {
+	title := c.Title
+	if c.Draft {
+		title = giteaDraft + title
+	}
+	body := map[string]any{"head": head, "base": base, "title": title, "body": c.Body}
+	if len(c.Assignees) > 0 {
+		body["assignees"] = c.Assignees
+	}
+	if len(c.Reviewers) > 0 {
+		body["reviewers"] = c.Reviewers
+	}
+	var p hubPR
+	if _, err := g.c.call(ctx, "create pull request", http.MethodPost, g.url("/pulls"), body, &p); err != nil {
+		return nil, err
+	}
+	pr := p.pr()
+	pr.Title = c.Title
+	return pr, g.labels(ctx, pr, c.Labels)
+}
+
+// labels adds labels by name; they must exist in the repository.
+func (g *gitea) labels(ctx context.Context, pr *PR, labels []string) error {
+	err := addHubLabels(ctx, g.c, g.url("/issues/%d/labels", pr.Number), pr, labels)
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusUnprocessableEntity {
+		e.Hint = "create the labels in the repository first"
+	}
+	return err
+}
+
+func (g *gitea) Update(ctx context.Context, pr *PR, c Content) (*PR, error) {
+	title, have := c.Title, *pr
+	if pr.Draft {
+		// A draft stays a draft.
+		title, have.Title = giteaDraft+title, giteaDraft+pr.Title
+	}
+	out, err := updateHub(ctx, g.c, g.url("/pulls/%d", pr.Number), &have, title, c.Body)
+	if err != nil {
+		return nil, err
+	}
+	return out, g.labels(ctx, out, c.Labels)
+}
+
+func (g *gitea) Close(ctx context.Context, pr *PR, comment string) error {
+	return closeHub(ctx, g.c, g.url(""), pr.Number, comment)
+}
+
+// AutoMerge schedules the merge with merge_when_checks_succeed. Right
+// after a push Gitea may still be checking mergeability: the request is
+// then tried again a few times.
+func (g *gitea) AutoMerge(ctx context.Context, pr *PR, method string) error {
+	body := map[string]any{"Do": method, "merge_when_checks_succeed": true}
+	var err error
+	for try := 0; try < 20; try++ {
+		_, err = g.c.call(ctx, "enable auto-merge", http.MethodPost, g.url("/pulls/%d/merge", pr.Number), body, nil, http.StatusConflict)
+		if err == nil {
+			return nil // merged, scheduled, or (409) already scheduled
+		}
+		var e *Error
+		if !errors.As(err, &e) || !(e.Status == http.StatusMethodNotAllowed && strings.Contains(e.Message, "try again later") || e.Status == http.StatusInternalServerError) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(g.pause):
+		}
+	}
+	return err
+}

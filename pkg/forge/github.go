@@ -1,0 +1,226 @@
+package forge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// github speaks GitHub's REST API (docs.github.com/en/rest/pulls/pulls,
+// /rest/issues/labels, /rest/issues/assignees, /rest/issues/comments,
+// /rest/pulls/review-requests) and, for auto-merge, the GraphQL mutation
+// enablePullRequestAutoMerge (docs.github.com/en/graphql/reference/mutations).
+type github struct {
+	c           *client
+	api, gql    string // REST base and GraphQL endpoint
+	owner, repo string
+}
+
+func newGitHub(c *client, u *url.URL, o Options) (Forge, error) {
+	_, owner, repo, err := ownerRepo(u)
+	if err != nil {
+		return nil, err
+	}
+	g := &github{c: c, owner: owner, repo: repo}
+	switch {
+	case o.APIURL != "":
+		g.api = strings.TrimSuffix(o.APIURL, "/")
+	case strings.EqualFold(u.Hostname(), "github.com"):
+		g.api = "https://api.github.com"
+	default: // GitHub Enterprise Server
+		g.api = u.Scheme + "://" + u.Host + "/api/v3"
+	}
+	if base, ok := strings.CutSuffix(g.api, "/v3"); ok {
+		g.gql = base + "/graphql"
+	} else {
+		g.gql = g.api + "/graphql"
+	}
+	c.auth = bearer(o.Token)
+	c.hint = func(op string, status int, msg string) string {
+		if status == http.StatusForbidden || (status == http.StatusNotFound && strings.Contains(op, "pull")) {
+			return "the token needs pull-requests: write and contents: write on " + owner + "/" + repo + " (in a workflow: permissions: pull-requests: write)"
+		}
+		return ""
+	}
+	return g, nil
+}
+
+func (g *github) Kind() Kind { return GitHub }
+
+func (g *github) url(format string, a ...any) string {
+	return g.api + "/repos/" + url.PathEscape(g.owner) + "/" + url.PathEscape(g.repo) + fmt.Sprintf(format, a...)
+}
+
+// hubPR is a pull request as GitHub and Gitea (whose API follows
+// GitHub's) return it.
+type hubPR struct {
+	Number  int    `json:"number"`
+	HTMLURL string `json:"html_url"`
+	NodeID  string `json:"node_id"`
+	Title   string `json:"title"`
+	Body    string `json:"body"`
+	Draft   bool   `json:"draft"`
+	Head    struct {
+		Ref string `json:"ref"`
+	} `json:"head"`
+	Base struct {
+		Ref string `json:"ref"`
+	} `json:"base"`
+	Labels []struct {
+		Name string `json:"name"`
+	} `json:"labels"`
+}
+
+func (p *hubPR) pr() *PR {
+	out := &PR{Number: p.Number, URL: p.HTMLURL, id: p.NodeID, Title: p.Title, Body: p.Body, Draft: p.Draft, Head: p.Head.Ref, Base: p.Base.Ref}
+	for _, l := range p.Labels {
+		out.Labels = append(out.Labels, l.Name)
+	}
+	return out
+}
+
+func (g *github) Check(c Content, autoMerge string) error { return nil }
+
+func (g *github) FindOpen(ctx context.Context, head, base string) (*PR, error) {
+	q := url.Values{"state": {"open"}, "head": {g.owner + ":" + head}, "base": {base}}
+	var prs []hubPR
+	if _, err := g.c.call(ctx, "list pull requests", http.MethodGet, g.url("/pulls?%s", q.Encode()), nil, &prs); err != nil {
+		return nil, err
+	}
+	for _, p := range prs {
+		if p.Head.Ref == head && p.Base.Ref == base {
+			return p.pr(), nil
+		}
+	}
+	return nil, nil
+}
+
+func (g *github) Create(ctx context.Context, head, base string, c Content) (*PR, error) {
+	body := map[string]any{"title": c.Title, "body": c.Body, "head": head, "base": base, "draft": c.Draft}
+	var p hubPR
+	if _, err := g.c.call(ctx, "create pull request", http.MethodPost, g.url("/pulls"), body, &p); err != nil {
+		return nil, err
+	}
+	pr := p.pr()
+	if err := g.labels(ctx, pr, c.Labels); err != nil {
+		return pr, err
+	}
+	if len(c.Reviewers) > 0 {
+		if _, err := g.c.call(ctx, "request reviewers", http.MethodPost, g.url("/pulls/%d/requested_reviewers", pr.Number), map[string]any{"reviewers": c.Reviewers}, nil); err != nil {
+			return pr, err
+		}
+	}
+	if len(c.Assignees) > 0 {
+		if _, err := g.c.call(ctx, "add assignees", http.MethodPost, g.url("/issues/%d/assignees", pr.Number), map[string]any{"assignees": c.Assignees}, nil); err != nil {
+			return pr, err
+		}
+	}
+	return pr, nil
+}
+
+// labels adds labels to pr (GitHub creates missing ones).
+func (g *github) labels(ctx context.Context, pr *PR, labels []string) error {
+	return addHubLabels(ctx, g.c, g.url("/issues/%d/labels", pr.Number), pr, labels)
+}
+
+// addHubLabels adds labels to pr with POST .../issues/N/labels, GitHub's
+// and Gitea's endpoint, and keeps the labels the answer lists.
+func addHubLabels(ctx context.Context, c *client, url string, pr *PR, labels []string) error {
+	if len(missing(pr.Labels, labels)) == 0 {
+		return nil
+	}
+	var out []struct {
+		Name string `json:"name"`
+	}
+	if _, err := c.call(ctx, "add labels", http.MethodPost, url, map[string]any{"labels": labels}, &out); err != nil {
+		return err
+	}
+	pr.Labels = pr.Labels[:0]
+	for _, l := range out {
+		pr.Labels = append(pr.Labels, l.Name)
+	}
+	if m := missing(pr.Labels, labels); len(m) > 0 {
+		// Gitea ignores names it does not know.
+		return &Error{Op: "add labels", Kind: ErrNotFound, Message: "the repository has no label " + strings.Join(m, ", "), Hint: "create the labels in the repository first"}
+	}
+	return nil
+}
+
+// closeHub comments on a pull request and closes it, with GitHub's and
+// Gitea's endpoints: POST .../issues/N/comments, PATCH .../pulls/N.
+func closeHub(ctx context.Context, c *client, repoURL string, n int, comment string) error {
+	if _, err := c.call(ctx, "comment on pull request", http.MethodPost, fmt.Sprintf("%s/issues/%d/comments", repoURL, n), map[string]any{"body": comment}, nil); err != nil {
+		return err
+	}
+	_, err := c.call(ctx, "close pull request", http.MethodPatch, fmt.Sprintf("%s/pulls/%d", repoURL, n), map[string]any{"state": "closed"}, nil)
+	return err
+}
+
+func (g *github) Update(ctx context.Context, pr *PR, c Content) (*PR, error) {
+	out, err := updateHub(ctx, g.c, g.url("/pulls/%d", pr.Number), pr, c.Title, c.Body)
+	if err != nil {
+		return nil, err
+	}
+	return out, g.labels(ctx, out, c.Labels)
+}
+
+// updateHub sets the title and body of pr with PATCH .../pulls/N (GitHub,
+// Gitea) when they differ.
+func updateHub(ctx context.Context, c *client, url string, pr *PR, title, body string) (*PR, error) {
+	if pr.Title == title && strings.TrimSpace(pr.Body) == strings.TrimSpace(body) {
+		return pr, nil
+	}
+	var p hubPR
+	if _, err := c.call(ctx, "update pull request", http.MethodPatch, url, map[string]any{"title": title, "body": body}, &p); err != nil {
+		return nil, err
+	}
+	return p.pr(), nil
+}
+
+func (g *github) Close(ctx context.Context, pr *PR, comment string) error {
+	return closeHub(ctx, g.c, g.url(""), pr.Number, comment)
+}
+
+func (g *github) AutoMerge(ctx context.Context, pr *PR, method string) error {
+	const q = `mutation($id: ID!, $method: PullRequestMergeMethod!) {
+  enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method}) { pullRequest { number } }
+}`
+	body := map[string]any{"query": q, "variables": map[string]any{"id": pr.id, "method": strings.ToUpper(method)}}
+	var out struct {
+		Errors []struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if _, err := g.c.call(ctx, "enable auto-merge", http.MethodPost, g.gql, body, &out); err != nil {
+		return err
+	}
+	if len(out.Errors) > 0 {
+		e := &Error{Op: "enable auto-merge", Message: out.Errors[0].Message, Kind: ErrConflict}
+		switch out.Errors[0].Type {
+		case "FORBIDDEN":
+			e.Kind, e.Hint = ErrPermission, "the token needs pull-requests: write and contents: write"
+		case "UNPROCESSABLE":
+			e.Hint = "allow auto-merge in the repository settings and protect the base branch with required checks"
+		}
+		return e
+	}
+	return nil
+}
+
+// missing returns the entries of want that have does not hold.
+func missing(have, want []string) []string {
+	var out []string
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			found = found || h == w
+		}
+		if !found {
+			out = append(out, w)
+		}
+	}
+	return out
+}

@@ -1,0 +1,176 @@
+package forge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// gitlab speaks GitLab's REST API v4 (docs.gitlab.com/api/merge_requests:
+// list, create, update, merge with auto_merge; docs.gitlab.com/api/notes
+// for the closing comment; docs.gitlab.com/api/users to find reviewer and
+// assignee IDs).
+type gitlab struct {
+	c        *client
+	api      string // .../api/v4/projects/<url-encoded path>
+	base     string // .../api/v4
+	jobToken bool
+}
+
+func newGitLab(c *client, u *url.URL, o Options) (Forge, error) {
+	path := repoPath(u)
+	if !strings.Contains(path, "/") {
+		return nil, &Error{Op: "merge request for " + u.Redacted(), Kind: ErrUnsupported, Hint: "the URL does not end in GROUP/PROJECT"}
+	}
+	g := &gitlab{c: c, base: u.Scheme + "://" + u.Host + "/api/v4", jobToken: o.User == "gitlab-ci-token"}
+	if o.APIURL != "" {
+		g.base = strings.TrimSuffix(o.APIURL, "/")
+	}
+	g.api = g.base + "/projects/" + url.PathEscape(path)
+	token := o.Token
+	c.auth = func(r *http.Request) {
+		if token != "" {
+			r.Header.Set("PRIVATE-TOKEN", token)
+		}
+	}
+	c.hint = func(op string, status int, msg string) string {
+		if status == http.StatusForbidden || status == http.StatusNotFound {
+			return "the token needs the api scope and at least the Developer role on " + path
+		}
+		return ""
+	}
+	return g, nil
+}
+
+func (g *gitlab) Kind() Kind { return GitLab }
+
+func (g *gitlab) Check(c Content, autoMerge string) error {
+	if g.jobToken {
+		return &Error{Op: "merge request", Kind: ErrPermission,
+			Hint: "GitLab's CI_JOB_TOKEN cannot open merge requests: put a project access token with the api scope (role Developer) in TAGBUMP_GIT_TOKEN"}
+	}
+	if autoMerge == Rebase {
+		return &Error{Op: "auto-merge", Kind: ErrUnsupported, Hint: "GitLab sets the merge method per project: use --merge-method merge or squash"}
+	}
+	return nil
+}
+
+const gitlabDraft = "Draft: "
+
+type gitlabMR struct {
+	IID          int      `json:"iid"`
+	WebURL       string   `json:"web_url"`
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Draft        bool     `json:"draft"`
+	Labels       []string `json:"labels"`
+	SourceBranch string   `json:"source_branch"`
+	TargetBranch string   `json:"target_branch"`
+}
+
+func (m *gitlabMR) pr() *PR {
+	title := strings.TrimPrefix(m.Title, gitlabDraft)
+	return &PR{Number: m.IID, URL: m.WebURL, Title: title, Body: m.Description, Draft: m.Draft, Labels: m.Labels, Head: m.SourceBranch, Base: m.TargetBranch}
+}
+
+func (g *gitlab) FindOpen(ctx context.Context, head, base string) (*PR, error) {
+	q := url.Values{"state": {"opened"}, "source_branch": {head}, "target_branch": {base}}
+	var mrs []gitlabMR
+	if _, err := g.c.call(ctx, "list merge requests", http.MethodGet, g.api+"/merge_requests?"+q.Encode(), nil, &mrs); err != nil {
+		return nil, err
+	}
+	for _, m := range mrs {
+		if m.SourceBranch == head && m.TargetBranch == base {
+			return m.pr(), nil
+		}
+	}
+	return nil, nil
+}
+
+// userIDs looks up user names.
+func (g *gitlab) userIDs(ctx context.Context, names []string) ([]int, error) {
+	var ids []int
+	for _, n := range names {
+		var users []struct {
+			ID int `json:"id"`
+		}
+		if _, err := g.c.call(ctx, "find user "+n, http.MethodGet, g.base+"/users?"+url.Values{"username": {n}}.Encode(), nil, &users); err != nil {
+			return nil, err
+		}
+		if len(users) == 0 {
+			return nil, &Error{Op: "find user " + n, Kind: ErrNotFound, Hint: "check --pr-reviewer and --pr-assignee"}
+		}
+		ids = append(ids, users[0].ID)
+	}
+	return ids, nil
+}
+
+func (g *gitlab) Create(ctx context.Context, head, base string, c Content) (*PR, error) {
+	title := c.Title
+	if c.Draft {
+		title = gitlabDraft + title
+	}
+	body := map[string]any{"source_branch": head, "target_branch": base, "title": title, "description": c.Body}
+	if len(c.Labels) > 0 {
+		body["labels"] = strings.Join(c.Labels, ",")
+	}
+	for _, f := range []struct {
+		key   string
+		names []string
+	}{{"reviewer_ids", c.Reviewers}, {"assignee_ids", c.Assignees}} {
+		if len(f.names) == 0 {
+			continue
+		}
+		ids, err := g.userIDs(ctx, f.names)
+		if err != nil {
+			return nil, err
+		}
+		body[f.key] = ids
+	}
+	var m gitlabMR
+	if _, err := g.c.call(ctx, "create merge request", http.MethodPost, g.api+"/merge_requests", body, &m); err != nil {
+		return nil, err
+	}
+	return m.pr(), nil
+}
+
+func (g *gitlab) Update(ctx context.Context, pr *PR, c Content) (*PR, error) {
+	body := map[string]any{}
+	if pr.Title != c.Title || strings.TrimSpace(pr.Body) != strings.TrimSpace(c.Body) {
+		title := c.Title
+		if pr.Draft {
+			title = gitlabDraft + title
+		}
+		body["title"], body["description"] = title, c.Body
+	}
+	if add := missing(pr.Labels, c.Labels); len(add) > 0 {
+		body["add_labels"] = strings.Join(add, ",")
+	}
+	if len(body) == 0 {
+		return pr, nil
+	}
+	var m gitlabMR
+	if _, err := g.c.call(ctx, "update merge request", http.MethodPut, fmt.Sprintf("%s/merge_requests/%d", g.api, pr.Number), body, &m); err != nil {
+		return nil, err
+	}
+	return m.pr(), nil
+}
+
+func (g *gitlab) Close(ctx context.Context, pr *PR, comment string) error {
+	if _, err := g.c.call(ctx, "comment on merge request", http.MethodPost, fmt.Sprintf("%s/merge_requests/%d/notes", g.api, pr.Number), map[string]any{"body": comment}, nil); err != nil {
+		return err
+	}
+	_, err := g.c.call(ctx, "close merge request", http.MethodPut, fmt.Sprintf("%s/merge_requests/%d", g.api, pr.Number), map[string]any{"state_event": "close"}, nil)
+	return err
+}
+
+func (g *gitlab) AutoMerge(ctx context.Context, pr *PR, method string) error {
+	body := map[string]any{"auto_merge": true}
+	if method == Squash {
+		body["squash"] = true
+	}
+	_, err := g.c.call(ctx, "enable auto-merge", http.MethodPut, fmt.Sprintf("%s/merge_requests/%d/merge", g.api, pr.Number), body, nil)
+	return err
+}
