@@ -266,14 +266,21 @@ func parseSignature(s string) (object.Signature, error) {
 	return object.Signature{Name: a.Name, Email: a.Address}, nil
 }
 
+// urlCredentialsWin reports whether the credentials in the repository URL
+// authenticate (Git and the pull request API alike): they win over the CI
+// system's own token, and TAGBUMP_GIT_TOKEN wins over them.
+func urlCredentialsWin(repo string) bool {
+	_, _, ok := gitrepo.URLCredentials(repo)
+	return ok && os.Getenv("TAGBUMP_GIT_TOKEN") == ""
+}
+
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 	g := []gitrepo.Option{gitrepo.WithTimeout(o.Registry.Timeout)}
 	// Credentials in the --repo URL win over the CI system's own token (the
 	// action passes github.token by default, which reaches no other
 	// repository), as git uses them before any other; TAGBUMP_GIT_TOKEN
 	// wins over both.
-	urlWins := os.Getenv("TAGBUMP_GIT_TOKEN") == "" && gitrepo.HasURLCredentials(o.Repo)
-	if user, token, ok := env.Token(os.Getenv, address.Host(o.Repo)); ok && !urlWins {
+	if user, token, ok := env.Token(os.Getenv, address.Host(o.Repo)); ok && !urlCredentialsWin(o.Repo) {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
 	if o.SSHKey != "" {
