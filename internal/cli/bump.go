@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
 )
 
@@ -27,11 +29,12 @@ type BumpOptions struct {
 	Repo, Branch, Chart string
 	Envs                []string
 	ValuesFile          string
-	Image               string
+	Images              []string
 	Keys                []string
 	Digest              bool
 	DigestKey           string
 	AllowDowngrade      bool
+	AllowRolledBack     bool
 	Message             string
 	SkipCI              bool
 	Author              string
@@ -100,11 +103,12 @@ known_hosts (--known-hosts).`,
 	f.StringVar(&opts.Chart, "chart", "", "chart directory name (needed when --values-file has {chart}; names the chart in the commit subject)")
 	f.StringSliceVar(&opts.Envs, "env", nil, "environment; repeat for several (one commit)")
 	f.StringVar(&opts.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
-	f.StringVar(&opts.Image, "image", "", "image to deploy: REGISTRY/REPO:TAG[@sha256:...]")
+	f.StringArrayVar(&opts.Images, "image", nil, "image to deploy: REGISTRY/REPO:TAG[@sha256:...]; repeat to set several in one commit, each found by its repository")
 	f.StringSliceVar(&opts.Keys, "key", nil, "path of the value to set, e.g. .image.tag; repeatable (default: found from the image's repository)")
 	f.BoolVar(&opts.Digest, "digest", false, "also write the image's digest (to the block's digest key, or --digest-key)")
 	f.StringVar(&opts.DigestKey, "digest-key", "", "path where --digest writes the digest when the image block has no digest key")
 	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
+	f.BoolVar(&opts.AllowRolledBack, "allow-rolled-back", false, "deploy a tag even though a rollback in the last 50 commits took it away")
 	f.StringVar(&opts.Message, "message", bump.DefaultMessage, "commit subject template (Go template: .Chart .Env .Image .Tag .OldTag .Digest)")
 	f.BoolVar(&opts.SkipCI, "skip-ci", false, "append [skip ci] to the commit subject")
 	f.StringVar(&opts.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
@@ -131,6 +135,12 @@ known_hosts (--known-hosts).`,
 func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doBump(cmd, streams, env, opts)
+	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+}
+
+// finishCommit tells the CI system and the user what a bump, rollback or
+// promote did: annotations, CI outputs, then the result.
+func finishCommit(lg *log.Logger, streams IOStreams, env ci.Env, output outputFlag, dotenv string, dryRun bool, res *bump.Result, err error) error {
 	// stdout carries data only (commit=$(tagbump bump ...)). Workflow
 	// commands go to stderr: the GitHub runner and the Azure Pipelines
 	// agent read commands from a step's stderr as from its stdout; GitLab
@@ -148,10 +158,10 @@ func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	for _, w := range res.Warnings {
 		env.Annotate(cmdOut, "warning", w)
 	}
-	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(opts.Dotenv)); err != nil {
+	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(dotenv)); err != nil {
 		return fmt.Errorf("write CI outputs: %w", err)
 	}
-	return writeBumpResult(logger(cmd.Context()), streams, opts, res)
+	return writeBumpResult(lg, streams, output, dryRun, res)
 }
 
 func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions) (*bump.Result, error) {
@@ -159,13 +169,19 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := opts.Registry.options(req.Image.Registry)
+	hosts := []string{req.Image.Registry}
+	for _, im := range req.Images {
+		hosts = append(hosts, im.Registry)
+	}
+	ropts, err := opts.Registry.options(hosts...)
 	if err != nil {
 		return nil, err
 	}
 	policy, _ := opts.Registry.policy()
-	if err := policy.Check(req.Image.Tag); err != nil {
-		return nil, err
+	for _, im := range append([]imageref.Ref{req.Image}, req.Images...) {
+		if err := policy.Check(im.Tag); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range env.Trailers() {
 		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})
@@ -213,7 +229,8 @@ func ciResult(r *bump.Result) ci.Result {
 
 // request turns flags into a bump.Request, refusing bad combinations.
 func (o *BumpOptions) request() (bump.Request, error) {
-	if o.Repo == "" || len(o.Envs) == 0 || o.Image == "" {
+	o.Images = slices.DeleteFunc(o.Images, func(s string) bool { return s == "" }) // --image "" is no image
+	if o.Repo == "" || len(o.Envs) == 0 || len(o.Images) == 0 {
 		return bump.Request{}, usageErr(fmt.Errorf("--repo, --env and --image are required (and --chart, unless --values-file has no {chart})"))
 	}
 	if o.MaxAttempts < 1 {
@@ -236,9 +253,19 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if o.NoVerify && o.PushFrom != "" {
 		return bump.Request{}, usageErr(fmt.Errorf("--no-verify and --push-from conflict: a pushed image is always verified"))
 	}
-	ref, err := parseImage(o.Image)
-	if err != nil {
-		return bump.Request{}, err
+	if len(o.Images) > 1 && len(o.Keys) > 0 {
+		return bump.Request{}, usageErr(fmt.Errorf("--key is ambiguous with more than one --image: leave it out, each image's blocks are found by its repository"))
+	}
+	if len(o.Images) > 1 && o.PushFrom != "" {
+		return bump.Request{}, usageErr(fmt.Errorf("--push-from pushes one image: run one bump per pushed image, or push first and bump them together"))
+	}
+	var refs []imageref.Ref
+	for _, im := range o.Images {
+		ref, err := parseImage(im)
+		if err != nil {
+			return bump.Request{}, err
+		}
+		refs = append(refs, ref)
 	}
 	author := o.Author
 	if author == "" {
@@ -250,7 +277,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	return bump.Request{
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
-		ValuesFile: o.ValuesFile, Image: ref, Keys: o.Keys,
+		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, AllowRolledBack: o.AllowRolledBack,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
 		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
 		DryRun: o.DryRun, NoPush: o.NoPush,
@@ -275,31 +302,37 @@ func urlCredentialsWin(repo string) bool {
 }
 
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
-	g := []gitrepo.Option{gitrepo.WithTimeout(o.Registry.Timeout)}
+	return gitOptions(env, o.Repo, o.SSHKey, o.KnownHosts, o.Registry.Timeout)
+}
+
+// gitOptions are the gitrepo options for repo: the CI token for its host,
+// the SSH key and known_hosts, the timeout.
+func gitOptions(env ci.Env, repo, sshKey, knownHosts string, timeout time.Duration) []gitrepo.Option {
+	g := []gitrepo.Option{gitrepo.WithTimeout(timeout)}
 	// Credentials in the --repo URL win over the CI system's own token (the
 	// action passes github.token by default, which reaches no other
 	// repository), as git uses them before any other; TAGBUMP_GIT_TOKEN
 	// wins over both.
-	if user, token, ok := env.Token(os.Getenv, address.Host(o.Repo)); ok && !urlCredentialsWin(o.Repo) {
+	if user, token, ok := env.Token(os.Getenv, address.Host(repo)); ok && !urlCredentialsWin(repo) {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
-	if o.SSHKey != "" {
-		g = append(g, gitrepo.WithSSHKey(o.SSHKey, os.Getenv("TAGBUMP_SSH_KEY_PASSPHRASE")))
+	if sshKey != "" {
+		g = append(g, gitrepo.WithSSHKey(sshKey, os.Getenv("TAGBUMP_SSH_KEY_PASSPHRASE")))
 	}
-	if o.KnownHosts != "" {
-		g = append(g, gitrepo.WithKnownHosts(o.KnownHosts))
+	if knownHosts != "" {
+		g = append(g, gitrepo.WithKnownHosts(knownHosts))
 	}
 	return g
 }
 
-func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *bump.Result) error {
+func writeBumpResult(lg *log.Logger, streams IOStreams, output outputFlag, dryRun bool, res *bump.Result) error {
 	for _, c := range res.Files {
 		for _, a := range c.AlsoChanges {
 			lg.Info("anchored value: also changes "+a, "file", c.File, "key", c.Key)
 		}
 	}
-	if opts.Output.Format == "json" {
-		return opts.Output.print(streams.Out, "", res)
+	if output.Format == "json" {
+		return output.print(streams.Out, "", res)
 	}
 	for _, c := range res.Files {
 		if c.Skipped != "" {
@@ -313,10 +346,10 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, opts *BumpOptions, res *
 	case res.Outcome == bump.Unchanged:
 		lg.Info("unchanged: the branch already has the value", "branch", res.Branch)
 	case res.Outcome != bump.Changed:
-	case opts.DryRun || opts.NoPush:
+	case dryRun || res.NoPush:
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		if opts.DryRun {
+		if dryRun {
 			lg.Info("dry run: nothing pushed", "branch", res.Branch)
 		} else {
 			lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -54,12 +55,12 @@ func (f *registryFlags) policy() (imageref.Policy, error) {
 
 // options returns the pkg/registry options of the flags, with credentials
 // from the environment ahead of docker's and podman's config files.
-func (f *registryFlags) options(host string) ([]registry.Option, error) {
+func (f *registryFlags) options(hosts ...string) ([]registry.Option, error) {
 	p, err := f.policy()
 	if err != nil {
 		return nil, err
 	}
-	kc, err := registryKeychain(host)
+	kc, err := registryKeychain(hosts...)
 	if err != nil {
 		return nil, err
 	}
@@ -88,20 +89,21 @@ func userAgentVersion() string {
 // TAGBUMP_REGISTRY_PASSWORD to the registry of the command's image only: a
 // reference naming another host never receives them.
 type envKeychain struct {
-	cfg  authn.AuthConfig
-	host string
+	cfg   authn.AuthConfig
+	hosts []string
 }
 
 func (k envKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	if r.RegistryStr() != k.host {
+	if !slices.Contains(k.hosts, r.RegistryStr()) {
 		return authn.Anonymous, nil
 	}
 	return authn.FromConfig(k.cfg), nil
 }
 
-// registryKeychain returns the environment's credentials for host, when
-// set, ahead of go-containerregistry's default keychain.
-func registryKeychain(host string) (authn.Keychain, error) {
+// registryKeychain returns the environment's credentials for the hosts of
+// the command's images, when set, ahead of go-containerregistry's default
+// keychain.
+func registryKeychain(hosts ...string) (authn.Keychain, error) {
 	user, pass := os.Getenv(envRegistryUsername), os.Getenv(envRegistryPassword)
 	switch {
 	case user == "" && pass == "":
@@ -109,7 +111,11 @@ func registryKeychain(host string) (authn.Keychain, error) {
 	case user == "" || pass == "":
 		return nil, usageErr(errors.New("registry credentials: set both " + envRegistryUsername + " and " + envRegistryPassword + ", or neither"))
 	}
-	return authn.NewMultiKeychain(envKeychain{cfg: authn.AuthConfig{Username: user, Password: pass}, host: registryName(host)}, authn.DefaultKeychain), nil
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = registryName(h)
+	}
+	return authn.NewMultiKeychain(envKeychain{cfg: authn.AuthConfig{Username: user, Password: pass}, hosts: names}, authn.DefaultKeychain), nil
 }
 
 // registryName is host as go-containerregistry names the registry in the

@@ -63,14 +63,7 @@ func TestBadInput(t *testing.T) {
 		return append([]string{"bump", "--no-verify", "--repo", url, "--chart", "app", "--env", "staging", "--image", img}, extra...)
 	}
 	with := func(flag, value string, extra ...string) []string {
-		args := base(extra...)
-		for i := range args {
-			if args[i] == flag {
-				args[i+1] = value
-				return args
-			}
-		}
-		return append(args, flag, value)
+		return replaceFlag(base(extra...), flag, value)
 	}
 	without := func(flag string) []string {
 		args := base()
@@ -101,7 +94,7 @@ func TestBadInput(t *testing.T) {
 		{"image bad digest", with("--image", "registry.example.com/app:1.0.1@sha256:xyz"), nil, 2, []string{`invalid digest`, `64`}},
 		{"image with scheme", with("--image", "https://registry.example.com/app:1.0.1"), nil, 2, []string{`https`, `remove|without`}},
 		{"image with credentials", with("--image", "user:pw@registry.example.com/app:1.0.1"), nil, 2, []string{`credentials`, `TAGBUMP_REGISTRY_PASSWORD`}},
-		{"image not in registry", append(without("--no-verify"), "--image", reg.Host()+"/app:9.9.9"), nil, 3, []string{`not found`, `push the image first`}},
+		{"image not in registry", replaceFlag(without("--no-verify"), "--image", reg.Host()+"/app:9.9.9"), nil, 3, []string{`not found`, `push the image first`}},
 		{"tag not matching --tag-pattern", base("--tag-pattern", `v[0-9.]+`), nil, 4, []string{`1.0.1`, `v\[0-9.\]\+`}},
 		{"invalid --tag-pattern", base("--tag-pattern", `[`), nil, 2, []string{`--tag-pattern`, `regular expression`}},
 		// Chart, env and values file paths.
@@ -149,7 +142,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", base("--force"), nil, 2, []string{`unknown flag: --force`, `tagbump --help`}},
 		{"positional argument", base("extra"), nil, 2, []string{`extra`, `tagbump --help`}},
 		{"--digest without a digest", base("--digest"), nil, 2, []string{`no digest to write`, `@sha256`}},
-		{"--push-from not an image", append(without("--no-verify"), "--push-from", binFile, "--image", reg.Host()+"/app:1.0.1"), nil, 2, []string{`not-an-image.tar`, `docker save tarball or an OCI image layout`}},
+		{"--push-from not an image", append(replaceFlag(without("--no-verify"), "--image", reg.Host()+"/app:1.0.1"), "--push-from", binFile), nil, 2, []string{`not-an-image.tar`, `docker save tarball or an OCI image layout`}},
 	}
 	counts := &relCounts{}
 	recordReliability(t, counts)
@@ -218,4 +211,16 @@ func TestBadInput(t *testing.T) {
 	if len(rows) < 40 {
 		t.Errorf("%d rows, the issue asks for at least 40", len(rows))
 	}
+}
+
+// replaceFlag sets flag's value in args, or appends the flag: a repeated
+// --image means several images, so an override must replace.
+func replaceFlag(args []string, flag, value string) []string {
+	for i := range args {
+		if args[i] == flag {
+			args[i+1] = value
+			return args
+		}
+	}
+	return append(args, flag, value)
 }

@@ -148,6 +148,9 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdVerify(streams, nil),
 		NewCmdPush(streams, nil),
 		NewCmdTag(streams, nil),
+		NewCmdHistory(streams, nil),
+		NewCmdRollback(streams, nil),
+		NewCmdPromote(streams, nil),
 	)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
@@ -188,8 +191,16 @@ func bindEnv(cmd *cobra.Command) error {
 		if v == "" { // empty counts as unset, so CI templates can pass every input
 			return
 		}
-		if e := cmd.Flags().Set(f.Name, v); e != nil {
-			err = usageErr(fmt.Errorf("invalid value %q in %s: %w", v, name, e))
+		values := []string{v}
+		if f.Value.Type() == "stringArray" {
+			// A repeatable flag takes several values separated by white
+			// space or lines: TAGBUMP_IMAGE="reg/api:1 reg/worker:1".
+			values = strings.Fields(v)
+		}
+		for _, v := range values {
+			if e := cmd.Flags().Set(f.Name, v); e != nil && err == nil {
+				err = usageErr(fmt.Errorf("invalid value %q in %s: %w", v, name, e))
+			}
 		}
 	})
 	return err

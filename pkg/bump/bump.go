@@ -48,6 +48,9 @@ type Request struct {
 	// {env}; DefaultValuesFile when empty.
 	ValuesFile string
 	Image      imageref.Ref
+	// Images are more images set in the same commit, each in the blocks
+	// found by its repository (Keys must then be empty).
+	Images []imageref.Ref
 	// Keys are the paths to set. When empty, the image blocks that name
 	// Image's repository are found (reading each file over the chart's
 	// values.yaml next to it, as Helm does), else .image.tag is used when
@@ -59,6 +62,9 @@ type Request struct {
 	DigestKey string
 	// AllowDowngrade lets an older tag replace a newer one.
 	AllowDowngrade bool
+	// AllowRolledBack lets a tag that a rollback in the last
+	// GuardDepth commits took away be deployed again.
+	AllowRolledBack bool
 	// Message is a text/template for the commit subject over Chart, Env,
 	// Image, Tag, OldTag and Digest; DefaultMessage when empty.
 	Message string
@@ -93,6 +99,10 @@ type Request struct {
 	PR *PRRequest
 
 	digest string // the image's digest, when known (set by Run)
+
+	more    []imageEdit // Images with their digests (set by Run), or the edits of a rollback or promote
+	planner planner     // nil: plan the bump of Image and Images
+	soft    bool        // write digests only where the image block has a digest key
 }
 
 // Trailer is one "Key: value" line at the end of a commit message.
@@ -123,6 +133,9 @@ type Result struct {
 	// Warnings are things the caller should see that did not stop the
 	// bump (skipped values are in Files).
 	Warnings []string `json:"warnings,omitempty"`
+	// Images lists every image when a bump sets several, or a rollback
+	// or promote sets any.
+	Images []string `json:"images,omitempty"`
 	// PRResult is filled when Request.PR is set; Commit and Pushed then
 	// describe the PR branch.
 	PRResult
@@ -214,7 +227,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	digest, err := resolveImage(ctx, &req, &o)
+	digest, err := resolveImages(ctx, &req, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +235,12 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 		return nil, &InputError{"--digest", req.Image.String(), "no digest to write: verify the image or give it as REPO:TAG@sha256:..."}
 	}
 	req.digest = digest
+	return run(ctx, req, o)
+}
+
+// run is the one loop of bump, rollback and promote: fetch the tip, plan,
+// commit, push, and redo it all on the new tip after a lost race.
+func run(ctx context.Context, req Request, o options) (*Result, error) {
 	var transient int // consecutive transient network errors
 	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
 	if err != nil {
@@ -252,7 +271,7 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 			}
 		}
 	}
-	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: digest, Warnings: warnings}
+	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: req.digest, Warnings: warnings}
 	if req.PR != nil {
 		return runPR(ctx, repo, &req, res, &o)
 	}
@@ -326,7 +345,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
 		return nil, nil
 	}
-	p, err := plan(ctx, snap, req)
+	p, err := req.makePlan(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +353,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	// message or commit must not survive into an unchanged result.
 	res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
 	res.Message, res.Commit = "", ""
+	p.report(res)
 	if res.Outcome != Changed {
 		res.LostPushLanded = lost != ""
 		return nil, nil

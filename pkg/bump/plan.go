@@ -82,6 +82,18 @@ func displayImage(im values.Image) string {
 var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 func (r *Request) validate() error {
+	if err := r.validateTarget(); err != nil {
+		return err
+	}
+	if r.Image.Tag == "" {
+		return &InputError{"--image", r.Image.String(), "a tag is required"}
+	}
+	return nil
+}
+
+// validateTarget checks what every command that writes values files needs:
+// repository, chart, environments, values file and attempts.
+func (r *Request) validateTarget() error {
 	if r.Repo == "" {
 		return &InputError{"--repo", "", "a charts repository URL or path is required"}
 	}
@@ -99,9 +111,6 @@ func (r *Request) validate() error {
 		if !safeName.MatchString(e) {
 			return &InputError{"--env", e, "use letters, digits, '.', '_' and '-' (at most 63, no path separators or spaces)"}
 		}
-	}
-	if r.Image.Tag == "" {
-		return &InputError{"--image", r.Image.String(), "a tag is required"}
 	}
 	if r.MaxAttempts < 0 {
 		return &InputError{"--max-attempts", fmt.Sprint(r.MaxAttempts), "use 1 or more"}
@@ -128,9 +137,12 @@ func (r *Request) valuesPath(env string) (string, error) {
 
 // A planned edit: the new content of each file and what changed.
 type planned struct {
-	files   map[string][]byte
-	changes []FileChange
-	diffs   []string
+	files    map[string][]byte
+	changes  []FileChange
+	diffs    []string
+	req      *Request // the request the plan was made for, when not the caller's
+	images   []string // Result.Images
+	warnings []string // added to Result.Warnings
 }
 
 func (p *planned) outcome() string {
@@ -163,16 +175,8 @@ func (p *planned) diff() string { return strings.Join(p.diffs, "") }
 // patch.
 func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, error) {
 	p := &planned{files: map[string][]byte{}}
-	var files []string
-	for _, env := range req.Envs {
-		file, _ := req.valuesPath(env)
-		files = append(files, file)
-		if len(req.Keys) == 0 {
-			files = append(files, defaultsPath(file))
-		}
-	}
 	// One request for every blob the plan reads.
-	if err := snap.Prefetch(ctx, files...); err != nil {
+	if err := snap.Prefetch(ctx, req.readPaths()...); err != nil {
 		return nil, err
 	}
 	for _, env := range req.Envs {
@@ -196,7 +200,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 				return nil, err
 			}
 		}
-		out, changes, err := editFile(file, env, src, defaults, req)
+		out, changes, err := editImages(file, env, src, defaults, req)
 		if err != nil {
 			return nil, err
 		}
@@ -207,6 +211,20 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		}
 	}
 	return p, nil
+}
+
+// readPaths are the files a plan reads: each values file and, when keys
+// are found from the image, the chart's values.yaml next to it.
+func (r *Request) readPaths() []string {
+	var files []string
+	for _, env := range r.Envs {
+		file, _ := r.valuesPath(env)
+		files = append(files, file)
+		if len(r.Keys) == 0 {
+			files = append(files, defaultsPath(file))
+		}
+	}
+	return files
 }
 
 // defaultsPath is the chart's values.yaml for a values file: the
@@ -246,7 +264,7 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 		if t.image != nil && t.image.Form == values.FormString {
 			oldTag = t.image.Tag
 			newVal = t.image.Repository + ":" + req.Image.Tag
-			if req.WriteDigest {
+			if req.WriteDigest && (!req.soft || t.image.Digest != "") {
 				newVal += "@" + req.digest
 			}
 		}
@@ -267,6 +285,9 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 			}
 			if dkey == "" {
 				dkey = siblingDigest(out, t.key)
+			}
+			if dkey == "" && req.soft {
+				continue // a rollback or promote writes digests only where there are some
 			}
 			if dkey == "" {
 				return nil, nil, &InputError{"--digest", file, "the image block at " + t.key + " has no digest key: name one with --digest-key"}
@@ -380,6 +401,9 @@ func downgrade(oldTag, newTag string) string {
 
 // message renders the commit message: subject, body and trailers.
 func (p *planned) message(req *Request) (string, error) {
+	if p.req != nil {
+		req = p.req
+	}
 	tmpl := req.Message
 	if tmpl == "" {
 		tmpl = DefaultMessage
@@ -401,6 +425,7 @@ func (p *planned) message(req *Request) (string, error) {
 		"Tag":    req.Image.Tag,
 		"OldTag": oldTag,
 		"Digest": req.digest,
+		"Tags":   req.tagList(),
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
@@ -426,10 +451,7 @@ func (p *planned) message(req *Request) (string, error) {
 			fmt.Fprintf(&b, "  also %s\n", a)
 		}
 	}
-	trailers := req.Trailers
-	if req.digest != "" {
-		trailers = append([]Trailer{{"Image-Digest", req.digest}}, trailers...)
-	}
+	trailers := append(req.digestTrailers(), req.Trailers...)
 	if len(trailers) > 0 {
 		b.WriteString("\n")
 		for _, tr := range trailers {

@@ -42,8 +42,15 @@ func (r Ref) String() string {
 	return s
 }
 
-// Name returns registry/repository, without tag or digest.
-func (r Ref) Name() string { return r.Registry + "/" + r.Repository }
+// Name returns registry/repository, without tag or digest; the
+// repository alone when Registry is empty (a Ref built from a values file
+// that names no registry, never one from Parse).
+func (r Ref) Name() string {
+	if r.Registry == "" {
+		return r.Repository
+	}
+	return r.Registry + "/" + r.Repository
+}
 
 // WithTag returns a copy of r with its tag set to tag and no digest.
 func (r Ref) WithTag(tag string) Ref {

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/bump"
+)
+
+// HistoryOptions are the inputs of `tagbump history`.
+type HistoryOptions struct {
+	repoFlags
+	Env    string
+	Limit  int
+	Output outputFlag
+}
+
+// NewCmdHistory builds `tagbump history`. runF replaces the command's work
+// in tests.
+func NewCmdHistory(streams IOStreams, runF func(*HistoryOptions) error) *cobra.Command {
+	opts := &HistoryOptions{}
+	cmd := &cobra.Command{
+		Use:   "history --repo URL --chart NAME --env ENV [--limit N]",
+		Short: "List the deployments of a chart's environment, newest first",
+		Long: `history lists the commits that changed an image's tag or digest in
+<chart>/values-<env>.yaml, newest first: commit, date, author, each image's
+old and new tag and digest, and the CI run link. It reads tagbump's
+trailers where present (kind bump, rollback or promote) and compares the
+values for every commit, hand-made ones (kind manual) included.
+
+It fetches commits and trees without blobs, in pages, and then only the
+values file's versions that changed, in one request.`,
+		Example: `  tagbump history --repo https://git.example.com/helm-charts --chart app-service --env prod --limit 10`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runHistory(cmd, streams, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.repoFlags.register(f)
+	f.StringVar(&opts.Env, "env", "", "environment")
+	f.IntVar(&opts.Limit, "limit", bump.DefaultHistoryLimit, "most deployments to list")
+	opts.Output.register(f)
+	return cmd
+}
+
+func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) error {
+	if opts.Repo == "" || opts.Chart == "" || opts.Env == "" {
+		return usageErr(fmt.Errorf("--repo, --chart and --env are required"))
+	}
+	if opts.Limit < 1 {
+		return usageErr(fmt.Errorf("invalid --limit %d: use 1 or more", opts.Limit))
+	}
+	if err := opts.Output.check(); err != nil {
+		return err
+	}
+	env := ci.Detect(os.Getenv)
+	res, err := bump.History(cmd.Context(), bump.HistoryRequest{
+		Repo: opts.Repo, Branch: opts.Branch, Chart: opts.Chart, Env: opts.Env, ValuesFile: opts.ValuesFile, Limit: opts.Limit,
+	}, opts.bumpOptions(cmd.Context(), env)...)
+	if err != nil {
+		return err
+	}
+	if opts.Output.Format == "json" {
+		return opts.Output.print(streams.Out, "", res)
+	}
+	w := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "COMMIT\tDATE\tKIND\tAUTHOR\tIMAGES\tCI RUN")
+	for _, d := range res.Deployments {
+		var images []string
+		for _, c := range d.Images {
+			name := c.Name()
+			if name == "" {
+				name = c.Key
+			}
+			s := fmt.Sprintf("%s %s → %s", name, display(c.Old), display(c.New))
+			if c.NewDigest != "" {
+				s += " @" + shortDigest(c.NewDigest)
+			}
+			images = append(images, s)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Commit[:12], d.Date.Format("2006-01-02 15:04"), d.Kind, d.Author,
+			strings.Join(images, ", "), d.CIRun)
+	}
+	return w.Flush()
+}
+
+func display(v string) string {
+	if v == "" {
+		return `""`
+	}
+	return v
+}
+
+// shortDigest is algorithm:first 12 hex digits.
+func shortDigest(d string) string {
+	if alg, hex, ok := strings.Cut(d, ":"); ok && len(hex) > 12 {
+		return alg + ":" + hex[:12]
+	}
+	return d
+}

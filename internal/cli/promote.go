@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/bump"
+)
+
+// PromoteOptions are the inputs of `tagbump promote`.
+type PromoteOptions struct {
+	repoFlags
+	commitFlags
+	From, To       string
+	NoVerify       bool
+	AllowDowngrade bool
+	AllowRolled    bool
+	RegistryHosts  []string
+	Registry       registryFlags
+}
+
+// NewCmdPromote builds `tagbump promote`. runF replaces the command's work
+// in tests.
+func NewCmdPromote(streams IOStreams, runF func(*PromoteOptions) error) *cobra.Command {
+	opts := &PromoteOptions{}
+	cmd := &cobra.Command{
+		Use:   "promote --repo URL --chart NAME --from ENV --to ENV",
+		Short: "Copy the images one environment runs into another",
+		Long: `promote copies what the --from environment runs into the --to environment:
+for each image block of the source values file whose repository the target
+file also has, the tag, and the digest where the source has one. Each image
+is verified in its registry first (--no-verify skips that); when the source
+has a digest and the tag now points elsewhere, the promote is refused
+(exit 4). The downgrade guard, the rollback guard (--allow-rolled-back),
+--dry-run, --output json, the CI outputs and the commit trailers work as in
+bump, plus Promoted-From: <env>@<commit>.
+
+Registry credentials from TAGBUMP_REGISTRY_USERNAME/PASSWORD go only to the
+hosts named with --registry-host; docker's and podman's config files apply
+as usual.`,
+		Example: `  tagbump promote --repo https://git.example.com/helm-charts --chart app-service --from staging --to prod`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.PR.check(cmd.Flags()); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPromote(cmd, streams, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.Registry.register(f)
+	opts.repoFlags.register(f)
+	f.StringVar(&opts.From, "from", "", "source environment")
+	f.StringVar(&opts.To, "to", "", "target environment")
+	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the images in their registries")
+	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
+	f.BoolVar(&opts.AllowRolled, "allow-rolled-back", false, "promote a tag even though a rollback in the target's last 50 commits took it away")
+	f.StringArrayVar(&opts.RegistryHosts, "registry-host", nil, "registry host that receives TAGBUMP_REGISTRY_USERNAME/PASSWORD (repeatable)")
+	opts.commitFlags.register(f)
+	opts.registerPR(f, "tagbump/promote-{chart}-{env}")
+	// As in bump, --timeout bounds each Git operation too.
+	timeout := f.Lookup("timeout")
+	timeout.Usage = "fail a registry request or Git operation that takes longer than this"
+	_ = timeout.Value.Set("2m")
+	timeout.DefValue = timeout.Value.String()
+	return cmd
+}
+
+func runPromote(cmd *cobra.Command, streams IOStreams, opts *PromoteOptions) error {
+	env := ci.Detect(os.Getenv)
+	res, err := doPromote(cmd, env, opts)
+	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+}
+
+func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Result, error) {
+	if opts.From == "" || opts.To == "" {
+		return nil, usageErr(fmt.Errorf("--from and --to are required"))
+	}
+	opts.repoFlags.Timeout = opts.Registry.Timeout
+	req, err := opts.commitFlags.request(&opts.repoFlags, env, opts.To)
+	if err != nil {
+		return nil, err
+	}
+	req.Verify, req.AllowDowngrade, req.AllowRolledBack = !opts.NoVerify, opts.AllowDowngrade, opts.AllowRolled
+	ropts, err := opts.Registry.options(opts.RegistryHosts...)
+	if err != nil {
+		return nil, err
+	}
+	bopts := append(opts.bumpOptions(cmd.Context(), env), bump.WithRegistryOptions(ropts...))
+	return bump.Promote(cmd.Context(), bump.PromoteRequest{Request: req, From: opts.From}, bopts...)
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/bump"
+)
+
+// RollbackOptions are the inputs of `tagbump rollback`.
+type RollbackOptions struct {
+	repoFlags
+	commitFlags
+	Env   string
+	To    string
+	Steps int
+}
+
+// NewCmdRollback builds `tagbump rollback`. runF replaces the command's
+// work in tests.
+func NewCmdRollback(streams IOStreams, runF func(*RollbackOptions) error) *cobra.Command {
+	opts := &RollbackOptions{}
+	cmd := &cobra.Command{
+		Use:   "rollback --repo URL --chart NAME --env ENV [--steps N | --to TAG]",
+		Short: "Undo the last deployment of a chart's environment with a new commit",
+		Long: `rollback writes back, for every image the last deployment of the
+environment changed, the tag (and digest) it had before: a new commit on the
+branch tip with the same byte-exact edit as bump, races retried, never
+forced. It is not a git revert of the old commit, so it applies whatever
+was committed since. --steps N undoes the last N deployments; --to TAG
+writes TAG instead. The downgrade guard does not apply. Rollbacks and the
+deployments they undid are skipped, so a second rollback goes further back.
+
+The commit is "revert(<env>): roll back <chart> to <tag>" with the trailers
+Rolls-Back: <commit> and Rolled-Back-Tag: <tag>. Afterwards bump refuses to
+deploy a rolled-back tag to that chart and environment again (exit 4)
+unless --allow-rolled-back, so a re-run of the broken pipeline does not
+undo the rollback; a newer tag deploys as usual.`,
+		Example: `  tagbump rollback --repo https://git.example.com/helm-charts --chart app-service --env prod
+  tagbump rollback --repo https://git.example.com/helm-charts --chart app-service --env prod --to app-service-120`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.PR.check(cmd.Flags()); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runRollback(cmd, streams, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.repoFlags.register(f)
+	f.StringVar(&opts.Env, "env", "", "environment to roll back")
+	f.StringVar(&opts.To, "to", "", "tag to roll back to (default: the value before the last deployment)")
+	f.IntVar(&opts.Steps, "steps", 1, "deployments to undo")
+	opts.commitFlags.register(f)
+	opts.registerPR(f, "tagbump/rollback-{chart}-{env}")
+	return cmd
+}
+
+func runRollback(cmd *cobra.Command, streams IOStreams, opts *RollbackOptions) error {
+	env := ci.Detect(os.Getenv)
+	res, err := doRollback(cmd, env, opts)
+	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+}
+
+func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Result, error) {
+	if opts.Env == "" {
+		return nil, usageErr(fmt.Errorf("--env is required"))
+	}
+	if opts.To != "" && cmd.Flags().Changed("steps") {
+		return nil, usageErr(fmt.Errorf("--to and --steps conflict: --to names the tag, --steps counts deployments to undo"))
+	}
+	if opts.Steps < 1 {
+		return nil, usageErr(fmt.Errorf("invalid --steps %d: use 1 or more", opts.Steps))
+	}
+	req, err := opts.commitFlags.request(&opts.repoFlags, env, opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	return bump.Rollback(cmd.Context(), bump.RollbackRequest{Request: req, To: opts.To, Steps: opts.Steps}, opts.bumpOptions(cmd.Context(), env)...)
+}

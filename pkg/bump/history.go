@@ -1,0 +1,272 @@
+package bump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/values"
+)
+
+// DefaultHistoryLimit is how many deployments History lists when
+// HistoryRequest.Limit is 0.
+const DefaultHistoryLimit = 20
+
+// Kinds of deployment in a history.
+const (
+	KindBump     = "bump"     // a tagbump bump
+	KindRollback = "rollback" // a tagbump rollback (Rolls-Back trailer)
+	KindPromote  = "promote"  // a tagbump promote (Promoted-From trailer)
+	KindManual   = "manual"   // any other commit that changed an image
+)
+
+// HistoryRequest asks for the deployments of one chart and environment.
+type HistoryRequest struct {
+	Repo, Branch, Chart, Env string
+	// ValuesFile is the path template of a values file; DefaultValuesFile
+	// when empty.
+	ValuesFile string
+	// Limit is the most deployments listed; DefaultHistoryLimit when 0.
+	Limit int
+}
+
+// HistoryResult is the deployments of one values file, newest first.
+type HistoryResult struct {
+	Repo        string       `json:"repo"`
+	Branch      string       `json:"branch"`
+	File        string       `json:"file"`
+	Deployments []Deployment `json:"deployments"`
+}
+
+// Deployment is a commit that changed an image's tag or digest in a values
+// file.
+type Deployment struct {
+	Commit  string        `json:"commit"`
+	Date    time.Time     `json:"date"`
+	Author  string        `json:"author"`
+	Subject string        `json:"subject"`
+	Kind    string        `json:"kind"`
+	Images  []ImageChange `json:"images"`
+	// CIRun is the CI-Run trailer: the link to the pipeline run.
+	CIRun string `json:"ci_run,omitempty"`
+	// RollsBack and RolledBackTags are a rollback's trailers.
+	RollsBack      []string `json:"rolls_back,omitempty"`
+	RolledBackTags []string `json:"rolled_back_tags,omitempty"`
+	// PromotedFrom is a promote's trailer: env@commit.
+	PromotedFrom string `json:"promoted_from,omitempty"`
+}
+
+// ImageChange is one image's tag and digest before and after a deployment.
+type ImageChange struct {
+	Key        string `json:"key"`
+	Registry   string `json:"registry,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	Old        string `json:"old"`
+	New        string `json:"new"`
+	OldDigest  string `json:"old_digest,omitempty"`
+	NewDigest  string `json:"new_digest,omitempty"`
+}
+
+// Name is the image's registry/repository as the values file writes it.
+func (c ImageChange) Name() string {
+	if c.Registry != "" {
+		return c.Registry + "/" + c.Repository
+	}
+	return c.Repository
+}
+
+func (r *HistoryRequest) request() Request {
+	return Request{Repo: r.Repo, Branch: r.Branch, Chart: r.Chart, Envs: []string{r.Env}, ValuesFile: r.ValuesFile}
+}
+
+// History lists the deployments of a chart's environment, newest first:
+// the commits of the branch's first-parent history that changed an image
+// tag or digest in its values file. It fetches commits and trees without
+// blobs, then only the values file's blobs where they changed.
+func History(ctx context.Context, hr HistoryRequest, opts ...Option) (*HistoryResult, error) {
+	o := newOptions(opts)
+	req := hr.request()
+	if err := req.validateTarget(); err != nil {
+		return nil, err
+	}
+	if hr.Limit < 0 {
+		return nil, &InputError{"--limit", fmt.Sprint(hr.Limit), "use 1 or more"}
+	}
+	limit := hr.Limit
+	if limit == 0 {
+		limit = DefaultHistoryLimit
+	}
+	file, _ := req.valuesPath(hr.Env)
+	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	var transient int
+	for {
+		res, err := history(ctx, repo, req.Branch, file, limit)
+		if err == nil {
+			return res, nil
+		}
+		if err = o.pauseTransient(ctx, err, &transient); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit int) (*HistoryResult, error) {
+	var err error
+	if branch == "" {
+		if branch, err = repo.DefaultBranch(ctx); err != nil {
+			return nil, err
+		}
+	}
+	snap, err := repo.Fetch(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := deployments(ctx, snap, file, limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(deps) == 0 {
+		// No deployments: say so when the file itself is missing.
+		if _, err := snap.ReadFile(ctx, file); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: check --chart, --env and --values-file", err)
+		}
+	}
+	return &HistoryResult{Repo: repo.URL(), Branch: branch, File: file, Deployments: deps}, nil
+}
+
+// deployments reads the newest n deployments of file from the snapshot's
+// history. Commits that changed the file but no image (replicas, comments)
+// are not deployments; when they crowd out deployments, it reads further.
+func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) ([]Deployment, error) {
+	for want := max(2*n, 8); ; want *= 4 {
+		changes, err := snap.FileHistory(ctx, file, want, 0)
+		if err != nil {
+			return nil, err
+		}
+		var hashes []plumbing.Hash
+		for _, c := range changes {
+			hashes = append(hashes, c.Old, c.New)
+		}
+		blobs, err := snap.ReadBlobs(ctx, hashes)
+		if err != nil {
+			return nil, err
+		}
+		var out []Deployment
+		for _, c := range changes {
+			images := imageChanges(blobs[c.Old], blobs[c.New])
+			if len(images) == 0 {
+				continue
+			}
+			out = append(out, deployment(c.Commit, file, images))
+			if len(out) == n {
+				return out, nil
+			}
+		}
+		if len(changes) < want {
+			return out, nil // the whole history was read
+		}
+	}
+}
+
+// deployment describes commit c from its message and its image changes.
+func deployment(c *object.Commit, file string, images []ImageChange) Deployment {
+	subject, _, _ := strings.Cut(c.Message, "\n")
+	d := Deployment{
+		Commit: c.Hash.String(), Date: c.Author.When.UTC(), Author: c.Author.Name + " <" + c.Author.Email + ">",
+		Subject: subject, Kind: KindManual, Images: images,
+	}
+	for _, t := range trailers(c.Message) {
+		switch t.Key {
+		case "CI-Run":
+			d.CIRun = t.Value
+		case "Rolls-Back":
+			d.RollsBack = append(d.RollsBack, t.Value)
+		case "Rolled-Back-Tag":
+			d.RolledBackTags = append(d.RolledBackTags, t.Value)
+		case "Promoted-From":
+			d.PromotedFrom = t.Value
+		}
+	}
+	switch {
+	case len(d.RollsBack) > 0:
+		d.Kind = KindRollback
+	case d.PromotedFrom != "":
+		d.Kind = KindPromote
+	case strings.Contains(c.Message, "\n- "+file+" "):
+		d.Kind = KindBump // the body lines tagbump writes for each value
+	}
+	return d
+}
+
+var trailerLine = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9-]*): (.+)$`)
+
+// trailers returns the "Key: value" lines of a message's last paragraph.
+func trailers(msg string) []Trailer {
+	paras := strings.Split(strings.TrimRight(msg, "\n"), "\n\n")
+	if len(paras) < 2 {
+		return nil
+	}
+	var out []Trailer
+	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
+		m := trailerLine.FindStringSubmatch(strings.TrimRight(line, "\r"))
+		if m == nil {
+			return nil // not a trailer block
+		}
+		out = append(out, Trailer{m[1], m[2]})
+	}
+	return out
+}
+
+// imageChanges compares the images of two versions of a values file, by
+// the path of their tag: each image block, and .image.tag where no block
+// covers it. A version that is missing or not valid YAML has no images.
+func imageChanges(old, new []byte) []ImageChange {
+	before := map[string]values.Image{}
+	for _, im := range fileImages(old) {
+		before[im.TagPath] = im
+	}
+	var out []ImageChange
+	for _, im := range fileImages(new) {
+		prev := before[im.TagPath]
+		if prev.Tag == im.Tag && prev.Digest == im.Digest {
+			continue
+		}
+		out = append(out, ImageChange{
+			Key: im.TagPath, Registry: im.Registry, Repository: im.Repository,
+			Old: prev.Tag, New: im.Tag, OldDigest: prev.Digest, NewDigest: im.Digest,
+		})
+	}
+	return out
+}
+
+// fileImages lists a file's images in document order, with .image.tag as
+// an image without repository when no block covers it.
+func fileImages(src []byte) []values.Image {
+	if src == nil {
+		return nil
+	}
+	images, err := values.FindImages(src)
+	if err != nil {
+		return nil
+	}
+	for _, im := range images {
+		if im.TagPath == ".image.tag" {
+			return images
+		}
+	}
+	if tag, err := values.Get(src, ".image.tag"); err == nil {
+		images = append(images, values.Image{Path: ".image", TagPath: ".image.tag", Tag: tag, Form: "map"})
+	}
+	return images
+}

@@ -1,0 +1,56 @@
+package bump
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestTrailers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  string
+		want []Trailer
+	}{
+		{"rollback", "revert(prod): roll back api to 1.1.0\n\n- api/values-prod.yaml .image.tag: 1.2.0 → 1.1.0\n\nRolls-Back: abc\nRolled-Back-Tag: 1.2.0\nCI-Run: https://ci.example/1\n",
+			[]Trailer{{"Rolls-Back", "abc"}, {"Rolled-Back-Tag", "1.2.0"}, {"CI-Run", "https://ci.example/1"}}},
+		{"subject only", "Rolls-Back: abc\n", nil},
+		{"last paragraph is prose", "fix\n\nRolls-Back: abc\n\nthis is not: a trailer block at all\n", nil},
+		{"prose line among trailers", "fix\n\nRolls-Back: abc\nsome words\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, trailers(tc.msg)); diff != "" {
+				t.Errorf("trailers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestImageChanges(t *testing.T) {
+	old := []byte("image:\n  repository: reg.example/api\n  tag: 1.0.0\nworker:\n  image: reg.example/worker:2.0.0\nreplicas: 1\n")
+	for _, tc := range []struct {
+		name string
+		old  []byte
+		new  string
+		want []ImageChange
+	}{
+		{"tag", old, "image:\n  repository: reg.example/api\n  tag: 1.1.0\nworker:\n  image: reg.example/worker:2.0.0\nreplicas: 1\n",
+			[]ImageChange{{Key: ".image.tag", Repository: "reg.example/api", Old: "1.0.0", New: "1.1.0"}}},
+		{"string form with digest", old, "image:\n  repository: reg.example/api\n  tag: 1.0.0\nworker:\n  image: reg.example/worker:2.1.0@sha256:aa\nreplicas: 1\n",
+			[]ImageChange{{Key: ".worker.image", Repository: "reg.example/worker", Old: "2.0.0", New: "2.1.0", NewDigest: "sha256:aa"}}},
+		{"replicas only", old, "image:\n  repository: reg.example/api\n  tag: 1.0.0\nworker:\n  image: reg.example/worker:2.0.0\nreplicas: 2\n", nil},
+		{"added file", nil, "image:\n  tag: 1.0.0\n", []ImageChange{{Key: ".image.tag", New: "1.0.0"}}},
+		{"invalid YAML before", []byte("image: [\n"), "image:\n  tag: 1.0.0\n", []ImageChange{{Key: ".image.tag", New: "1.0.0"}}},
+		{"deleted file", old, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var newer []byte
+			if tc.new != "" {
+				newer = []byte(tc.new)
+			}
+			if diff := cmp.Diff(tc.want, imageChanges(tc.old, newer)); diff != "" {
+				t.Errorf("imageChanges (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,163 @@
+package bump
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/values"
+)
+
+// PromoteMessage is the commit subject template of a promote; {{.From}}
+// is the source environment.
+const PromoteMessage = "chore({{.Env}}): promote {{.Chart}} from {{.From}} at {{.Tags}}"
+
+// PromoteRequest asks to copy what one environment runs into another.
+type PromoteRequest struct {
+	// Request names the repository, branch, chart, the target
+	// environment (Envs, exactly one), the values file, Verify,
+	// AllowDowngrade, the commit's author and trailers, MaxAttempts,
+	// DryRun and NoPush. Its image fields are not used.
+	Request
+	// From is the source environment.
+	From string
+}
+
+// NothingToPromoteError reports a source file with no image block whose
+// repository the target file has.
+type NothingToPromoteError struct {
+	From, To string // the two values files
+}
+
+func (e *NothingToPromoteError) Error() string {
+	return fmt.Sprintf("promote %s to %s: no image block of the first has its repository in the second: check --from, --to and --chart", e.From, e.To)
+}
+
+// Promote copies into the target environment's values file, for each image
+// block of the source file whose repository the target file also has, the
+// tag and (where the source has one) the digest. With Verify each image is
+// checked in its registry first, and a tag that no longer points at the
+// source's digest is refused (a *registry.RefusedError). The downgrade
+// guard applies as in a bump. The commit carries a Promoted-From trailer,
+// source-env@commit. The rollback guard applies as in a bump: a tag that a
+// rollback took away from the target is refused unless AllowRolledBack.
+func Promote(ctx context.Context, pr PromoteRequest, opts ...Option) (*Result, error) {
+	o := newOptions(opts)
+	if err := pr.validateTarget(); err != nil {
+		return nil, err
+	}
+	if len(pr.Envs) != 1 {
+		return nil, &InputError{"--to", strings.Join(pr.Envs, ","), "a promote takes exactly one target environment"}
+	}
+	if !safeName.MatchString(pr.From) {
+		return nil, &InputError{"--from", pr.From, "use letters, digits, '.', '_' and '-' (at most 63, no path separators or spaces)"}
+	}
+	if pr.From == pr.Envs[0] {
+		return nil, &InputError{"--from", pr.From, "is also the target: promote to another environment"}
+	}
+	if _, err := pr.valuesPath(pr.From); err != nil {
+		return nil, err
+	}
+	req := pr.Request
+	verified := map[string]string{} // image → digest, across attempts
+	req.planner = func(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, error) {
+		return pr.plan(ctx, snap, req, &o, verified)
+	}
+	return run(ctx, req, o)
+}
+
+// plan reads both files at the snapshot, verifies the images to copy and
+// plans setting them in the target file.
+func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, o *options, verified map[string]string) (*planned, error) {
+	srcFile, _ := req.valuesPath(pr.From)
+	dstFile, _ := req.valuesPath(req.Envs[0])
+	srcImages, err := readImages(ctx, snap, srcFile)
+	if err != nil {
+		return nil, err
+	}
+	dstImages, err := readImages(ctx, snap, dstFile)
+	if err != nil {
+		return nil, err
+	}
+	derived := *req
+	derived.planner, derived.soft, derived.Keys, derived.more = nil, true, nil, nil
+	derived.Message = strings.ReplaceAll(PromoteMessage, "{{.From}}", pr.From)
+	derived.Trailers = append([]Trailer{{"Promoted-From", pr.From + "@" + snap.Tip().String()}}, req.Trailers...)
+	var names []string
+	for _, s := range srcImages {
+		i := slices.IndexFunc(dstImages, func(d values.Image) bool { return imageref.SameRepository(d.Name(), s.Name()) })
+		if i < 0 || s.Tag == "" || slices.Contains(names, s.Name()) {
+			continue
+		}
+		names = append(names, s.Name())
+		d := dstImages[i]
+		e := imageEdit{ref: imageref.Ref{Registry: d.Registry, Repository: d.Repository, Tag: s.Tag}, digest: s.Digest}
+		if req.Verify {
+			if e.digest, err = verifyPromoted(ctx, s, verified, o); err != nil {
+				return nil, err
+			}
+		}
+		derived.more = append(derived.more, e)
+	}
+	if len(derived.more) == 0 {
+		return nil, &NothingToPromoteError{From: srcFile, To: dstFile}
+	}
+	derived.Image, derived.digest = derived.more[0].ref, derived.more[0].digest
+	p, err := plan(ctx, snap, &derived)
+	if err != nil {
+		return nil, err
+	}
+	p.req, p.images = &derived, derived.imageNames()
+	if p.outcome() == Changed && !req.AllowRolledBack {
+		// What staging runs may be what a rollback took away from prod.
+		if err := derived.rollbackGuard(ctx, snap, p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// readImages reads a values file at the snapshot and lists its image blocks.
+func readImages(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]values.Image, error) {
+	src, err := snap.ReadFile(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	images, err := values.FindImages(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return images, nil
+}
+
+// verifyPromoted checks the source image in its registry (once per image
+// across attempts) and returns its digest: a source digest the tag no
+// longer points at is refused.
+func verifyPromoted(ctx context.Context, s values.Image, verified map[string]string, o *options) (string, error) {
+	name := s.Name() + ":" + s.Tag
+	if s.Digest != "" {
+		name += "@" + s.Digest
+	}
+	if d, ok := verified[name]; ok {
+		return d, nil
+	}
+	ref, err := imageref.Parse(name)
+	if err != nil {
+		return "", fmt.Errorf("promote %s: %w (or promote with --no-verify)", name, err)
+	}
+	desc, err := registry.Verify(ctx, ref, o.registry...)
+	if err != nil {
+		return "", err
+	}
+	o.logger.Info("image verified", "image", desc.Image)
+	digest := s.Digest
+	if digest == "" {
+		digest = desc.Digest
+	}
+	verified[name] = digest
+	return digest, nil
+}

@@ -1,0 +1,249 @@
+package bump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
+)
+
+// GuardDepth is how many commits of history the rollback guard reads.
+const GuardDepth = 50
+
+// RollbackMessage is the commit subject template of a rollback.
+const RollbackMessage = "revert({{.Env}}): roll back {{.Chart}} to {{.Tag}}"
+
+// RollbackRequest asks to undo the last deployments of one chart and
+// environment with a new commit on the branch tip.
+type RollbackRequest struct {
+	// Request names the repository, branch, chart, the one environment
+	// (Envs), the values file, the commit's author and trailers, and
+	// MaxAttempts, DryRun and NoPush. Its image fields are not used.
+	Request
+	// To is the tag every image of the undone deployments gets; empty
+	// means the value each had before them.
+	To string
+	// Steps is how many deployments to undo (1 when 0).
+	Steps int
+}
+
+// RolledBackError reports a bump of a tag that a rollback took away from
+// the environment.
+type RolledBackError struct {
+	Chart, Env, Tag string
+	// Commit is the rollback commit.
+	Commit string
+}
+
+func (e *RolledBackError) Error() string {
+	return fmt.Sprintf("bump %s in %s to %s: refused: rollback %s took %s away from %s: deploy a newer tag, or pass --allow-rolled-back",
+		e.Chart, e.Env, e.Tag, e.Commit, e.Tag, e.Env)
+}
+
+// NoHistoryError reports a rollback with fewer deployments in the values
+// file's history than it needs.
+type NoHistoryError struct {
+	File  string
+	Found int
+	Steps int
+}
+
+func (e *NoHistoryError) Error() string {
+	return fmt.Sprintf("roll back %s: %d deployment(s) found in its history, %d to undo: lower --steps, or name the tag with --to", e.File, e.Found, e.Steps)
+}
+
+// Rollback writes the value each image of the newest Steps deployments had
+// before them (or To), as a new commit on the tip with the same
+// byte-exact edit as a bump, races retried and never forced. The downgrade
+// guard does not apply: a rollback is an explicit intent.
+func Rollback(ctx context.Context, rr RollbackRequest, opts ...Option) (*Result, error) {
+	o := newOptions(opts)
+	if err := rr.validateTarget(); err != nil {
+		return nil, err
+	}
+	if len(rr.Envs) != 1 {
+		return nil, &InputError{"--env", strings.Join(rr.Envs, ","), "a rollback takes exactly one environment"}
+	}
+	if rr.Steps == 0 {
+		rr.Steps = 1
+	}
+	if rr.Steps < 0 {
+		return nil, &InputError{"--steps", fmt.Sprint(rr.Steps), "use 1 or more"}
+	}
+	if rr.To != "" {
+		if err := imageref.ValidateTag(rr.To); err != nil {
+			return nil, err
+		}
+	}
+	req := rr.Request
+	var first string // the newest deployment the first attempt undid
+	req.planner = func(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, error) {
+		return rr.plan(ctx, snap, req, &first)
+	}
+	return run(ctx, req, o)
+}
+
+// DeployedMeanwhileError reports a deployment that landed while a
+// rollback was retrying a lost race: undoing it too would guess.
+type DeployedMeanwhileError struct {
+	File, Commit string
+}
+
+func (e *DeployedMeanwhileError) Error() string {
+	return fmt.Sprintf("roll back %s: the branch moved and commit %s deployed meanwhile: check the history (tagbump history) and run the rollback again", e.File, e.Commit)
+}
+
+// plan finds the deployments to undo on the snapshot and plans writing the
+// values from before them.
+func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, first *string) (*planned, error) {
+	env := req.Envs[0]
+	file, _ := req.valuesPath(env)
+	all, deps, err := undoable(ctx, snap, file, rr.Steps)
+	if err != nil {
+		return nil, err
+	}
+	if len(deps) < rr.Steps {
+		return nil, &NoHistoryError{File: file, Found: len(deps), Steps: rr.Steps}
+	}
+	switch {
+	case *first == "":
+		*first = all[0].Commit
+	case all[0].Commit != *first:
+		return nil, &DeployedMeanwhileError{File: file, Commit: all[0].Commit}
+	}
+	// restore holds, per tag key, the change of the oldest undone
+	// deployment that touched it: its Old is the value to write back.
+	restore := map[string]ImageChange{}
+	var keys []string
+	derived := *req
+	derived.planner, derived.soft, derived.AllowDowngrade, derived.Keys = nil, true, true, nil
+	derived.Message, derived.more, derived.Trailers = RollbackMessage, nil, nil
+	var badTags []string
+	for _, d := range deps[:rr.Steps] {
+		derived.Trailers = append(derived.Trailers, Trailer{"Rolls-Back", d.Commit})
+		for _, c := range d.Images {
+			if _, ok := restore[c.Key]; !ok {
+				keys = append(keys, c.Key)
+			}
+			restore[c.Key] = c
+			if c.New != "" && !slices.Contains(badTags, c.New) {
+				badTags = append(badTags, c.New)
+			}
+		}
+	}
+	for _, t := range badTags {
+		derived.Trailers = append(derived.Trailers, Trailer{"Rolled-Back-Tag", t})
+	}
+	derived.Trailers = append(derived.Trailers, req.Trailers...)
+	for _, k := range keys {
+		c := restore[k]
+		e := imageEdit{ref: imageref.Ref{Registry: c.Registry, Repository: c.Repository, Tag: c.Old}, digest: c.OldDigest}
+		if c.Repository == "" {
+			e.keys = []string{c.Key}
+		}
+		switch {
+		case rr.To != "" && (c.OldDigest != "" || c.NewDigest != ""):
+			return nil, &InputError{"--to", rr.To, fmt.Sprintf("%s %s has a digest, which --to cannot know: roll back with --steps, or bump the tag with --digest", file, c.Key)}
+		case rr.To != "":
+			e.ref.Tag = rr.To
+		case c.Old == "":
+			return nil, &NoHistoryError{File: file, Found: rr.Steps - 1, Steps: rr.Steps}
+		}
+		derived.more = append(derived.more, e)
+	}
+	derived.Image, derived.digest = derived.more[0].ref, derived.more[0].digest
+	p, err := plan(ctx, snap, &derived)
+	if err != nil {
+		return nil, err
+	}
+	p.req, p.images = &derived, derived.imageNames()
+	return p, nil
+}
+
+// undoable returns the newest deployments of file (all) and, of those, the
+// newest n a rollback may undo: rollbacks and the deployments they undid
+// are skipped, so a second rollback goes further back instead of
+// redeploying what the first took away.
+func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) (all, out []Deployment, err error) {
+	for want := n + 4; ; want *= 4 {
+		all, err = deployments(ctx, snap, file, want)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = out[:0]
+		undone := map[string]bool{}
+		for _, d := range all {
+			switch {
+			case d.Kind == KindRollback:
+				for _, c := range d.RollsBack {
+					undone[c] = true
+				}
+			case !undone[d.Commit]:
+				out = append(out, d)
+			}
+			if len(out) == n {
+				return all, out, nil
+			}
+		}
+		if len(all) < want {
+			return all, out, nil // the whole history was read
+		}
+	}
+}
+
+var rollbackSubject = regexp.MustCompile(`^revert\(([^)]*)\): roll back (\S+) to `)
+
+// rollbackGuard refuses a bump that would deploy again a tag which a
+// rollback in the last GuardDepth commits took away from one of the
+// environments the bump changes. It reads only commits (no trees, no
+// blobs). A server that cannot send them leaves the guard off, with a
+// warning.
+func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *planned) error {
+	commits, err := snap.Log(ctx, GuardDepth)
+	if errors.Is(err, gitrepo.ErrNoHistory) {
+		p.warnings = append(p.warnings, "rollback guard off: "+err.Error())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	envs := p.changedEnvs()
+	tags := map[string]bool{}
+	for _, e := range r.more {
+		tags[e.ref.Tag] = true
+	}
+	tags[r.Image.Tag] = true
+	for _, c := range commits {
+		subject, _, _ := strings.Cut(c.Message, "\n")
+		m := rollbackSubject.FindStringSubmatch(subject)
+		if m == nil || m[2] != r.Chart {
+			continue
+		}
+		for _, env := range strings.Split(m[1], ",") {
+			if !slices.Contains(envs, env) {
+				continue
+			}
+			for _, t := range trailers(c.Message) {
+				if t.Key == "Rolled-Back-Tag" && tags[t.Value] {
+					return &RolledBackError{Chart: r.Chart, Env: env, Tag: t.Value, Commit: c.Hash.String()}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// newOptions applies opts over the defaults.
+func newOptions(opts []Option) options {
+	o := options{logger: slog.New(slog.DiscardHandler), backoff: defaultBackoff, netRetries: DefaultNetworkRetries}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}

@@ -1,0 +1,396 @@
+package gitrepo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// History pages: the first page of FileHistory is small (a deployment is
+// usually recent), later pages grow fourfold up to historyMaxPage commits,
+// which bounds the memory one page's trees take.
+const (
+	historyFirstPage = 64
+	historyMaxPage   = 2048
+)
+
+// ErrNoHistory means the server cannot send history without blobs (it
+// lacks the filter, shallow or want-by-hash capabilities).
+var ErrNoHistory = errors.New("the server cannot send history without blobs (partial fetch)")
+
+// Log returns up to n commits of the branch's first-parent history, newest
+// first, starting with the tip. From a server it fetches them in one
+// upload-pack request of depth n with the tree:0 filter: commits only, no
+// trees and no blobs.
+func (s *Snapshot) Log(ctx context.Context, n int) ([]*object.Commit, error) {
+	if n < 1 {
+		return nil, nil
+	}
+	st := s.objects
+	if !s.holdsCommits(n) {
+		var err error
+		if st, err = s.historyPage(ctx, s.tip, n, packp.FilterTreeDepth(0)); err != nil {
+			return nil, s.repo.classify("read history of", err)
+		}
+	}
+	var out []*object.Commit
+	err := firstParents(st, s.tip, n, func(c *object.Commit) error {
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// PrefetchWithLog is Prefetch that also brings the newest depth commits
+// of history (without trees), all in one upload-pack request, so that
+// ReadFile of those paths and Log of up to depth commits then send no
+// request of their own. It does nothing for a local clone or a snapshot
+// from a full fetch. An error leaves the snapshot as it was: ReadFile and
+// Log fetch as usual.
+func (s *Snapshot) PrefetchWithLog(ctx context.Context, depth int, paths ...string) error {
+	st, ok := s.objects.(*memory.Storage)
+	if s.repo.local != nil || !s.partial || !ok {
+		return nil
+	}
+	wants := []plumbing.Hash{s.tip}
+	for _, p := range paths {
+		p, err := cleanPath(p)
+		if err != nil {
+			continue
+		}
+		e, err := s.entry(p)
+		if err != nil || !e.Mode.IsFile() || slices.Contains(wants, e.Hash) {
+			continue
+		}
+		if _, err := st.EncodedObject(plumbing.BlobObject, e.Hash); err != nil {
+			wants = append(wants, e.Hash)
+		}
+	}
+	tmp := memory.NewStorage()
+	if err := s.fetchInto(ctx, tmp, wants, depth, packp.FilterTreeDepth(0)); err != nil {
+		return s.repo.classify("prefetch from", err)
+	}
+	for _, objs := range []map[plumbing.Hash]plumbing.EncodedObject{tmp.Commits, tmp.Blobs} {
+		for _, obj := range objs {
+			if _, err := st.SetEncodedObject(obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// holdsCommits reports whether the snapshot's storage already has n
+// commits of first-parent history from the tip (or all of it).
+func (s *Snapshot) holdsCommits(n int) bool {
+	if s.repo.local != nil {
+		return true
+	}
+	h := s.tip
+	for i := 0; i < n; i++ {
+		c, err := object.GetCommit(s.objects, h)
+		if err != nil {
+			return false
+		}
+		if len(c.ParentHashes) == 0 {
+			return true
+		}
+		h = c.ParentHashes[0]
+	}
+	return true
+}
+
+// FileChange is a commit of the first-parent history in which the blob at
+// a path differs from the one in the commit's first parent.
+type FileChange struct {
+	Commit *object.Commit
+	// Old and New are the file's blobs before and after the commit; zero
+	// where the file did not exist.
+	Old, New plumbing.Hash
+}
+
+// FileHistory returns the newest n commits of the branch's first-parent
+// history that changed the file at p (added, modified or deleted it),
+// newest first. It stops at the root commit or after max commits (0: no
+// limit). From a server it fetches commits and trees without blobs
+// (blob:none), in pages of growing depth, one upload-pack request each;
+// read the blobs with ReadBlobs.
+func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]FileChange, error) {
+	p, err := cleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []FileChange
+	var newer *object.Commit // the commit after the current one, in walk order
+	var newerBlob plumbing.Hash
+	start, page, walked := s.tip, historyFirstPage, 0
+	done := errors.New("done")
+	for !start.IsZero() {
+		if max > 0 {
+			page = min(page, max-walked)
+		}
+		st, err := s.historyPage(ctx, start, page, packp.FilterBlobNone())
+		if err != nil {
+			return nil, s.repo.classify("read history of", err)
+		}
+		next := plumbing.ZeroHash
+		w := newPathWalker(st, p)
+		err = firstParents(st, start, page, func(c *object.Commit) error {
+			walked++
+			blob, err := w.blobAt(c)
+			if err != nil {
+				return err
+			}
+			if newer != nil && blob != newerBlob {
+				out = append(out, FileChange{Commit: newer, Old: blob, New: newerBlob})
+			}
+			newer, newerBlob = c, blob
+			if len(out) >= n {
+				return done
+			}
+			next = plumbing.ZeroHash
+			if len(c.ParentHashes) > 0 {
+				next = c.ParentHashes[0]
+			}
+			return nil
+		})
+		if errors.Is(err, done) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if max > 0 && walked >= max {
+			return out, nil
+		}
+		start, page = next, min(4*page, historyMaxPage)
+	}
+	// The root commit: it changed the file when it has it.
+	if newer != nil && !newerBlob.IsZero() {
+		out = append(out, FileChange{Commit: newer, New: newerBlob})
+	}
+	return out, nil
+}
+
+// ReadBlobs returns the content of each blob, fetched from a server in one
+// upload-pack request. A zero hash reads as nil.
+func (s *Snapshot) ReadBlobs(ctx context.Context, hashes []plumbing.Hash) (map[plumbing.Hash][]byte, error) {
+	out := map[plumbing.Hash][]byte{}
+	var want []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for _, h := range hashes {
+		if h.IsZero() || seen[h] {
+			continue
+		}
+		seen[h] = true
+		if _, err := s.objects.EncodedObject(plumbing.BlobObject, h); err != nil {
+			want = append(want, h)
+		}
+	}
+	src := s.objects
+	if len(want) > 0 && s.repo.local == nil {
+		st := memory.NewStorage()
+		if err := s.fetchInto(ctx, st, want, 0, ""); err != nil {
+			return nil, s.repo.classify("read history of", err)
+		}
+		src = st
+	}
+	for h := range seen {
+		obj, err := s.objects.EncodedObject(plumbing.BlobObject, h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			obj, err = src.EncodedObject(plumbing.BlobObject, h)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read blob %s from %s: %w", short(h), s.repo.display, err)
+		}
+		if limit := s.repo.o.maxFileSize; limit > 0 && obj.Size() > limit {
+			return nil, fmt.Errorf("read blob %s: %w: %d bytes, the limit is %d", short(h), ErrTooLarge, obj.Size(), limit)
+		}
+		rc, err := obj.Reader()
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		out[h] = b
+	}
+	return out, nil
+}
+
+// historyPage returns storage holding up to depth commits of history from
+// start (and what filter lets through). A local clone's own storage holds
+// it all already.
+func (s *Snapshot) historyPage(ctx context.Context, start plumbing.Hash, depth int, filter packp.Filter) (storer.EncodedObjectStorer, error) {
+	if s.repo.local != nil {
+		return s.objects, nil
+	}
+	st := memory.NewStorage()
+	if err := s.fetchInto(ctx, st, []plumbing.Hash{start}, depth, filter); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// fetchInto sends one upload-pack request for wants (depth 0: no depth
+// limit) with filter ("" for none) and stores the pack in st.
+func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+	r := s.repo
+	caps := s.caps
+	if caps == nil {
+		// A snapshot from the fallback path: ask the server afresh.
+		adv, sess, err := r.advertise(ctx)
+		if err != nil {
+			return err
+		}
+		sess.Close()
+		caps = adv.Capabilities
+	}
+	if !supportsPartial(caps) {
+		return fmt.Errorf("%s: %w", r.display, ErrNoHistory)
+	}
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	t, err := r.transport()
+	if err != nil {
+		return err
+	}
+	sess, err := t.NewUploadPackSession(r.ep, r.auth)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	req := uploadRequest(caps)
+	req.Wants = wants
+	if depth > 0 {
+		req.Depth = packp.DepthCommits(depth)
+		if err := req.Capabilities.Set(capability.Shallow); err != nil {
+			return err
+		}
+	}
+	if filter != "" {
+		req.Filter = filter
+		if err := req.Capabilities.Set(capability.Filter); err != nil {
+			return err
+		}
+	}
+	err = r.uploadPack(ctx, sess, req, st)
+	if errors.Is(err, errNoPartial) {
+		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, err)
+	}
+	return err
+}
+
+// firstParents calls fn for up to n commits of the first-parent chain from
+// start that st holds, newest first; it stops early when fn returns an
+// error or a commit is missing (the page's shallow boundary).
+func firstParents(st storer.EncodedObjectStorer, start plumbing.Hash, n int, fn func(*object.Commit) error) error {
+	h := start
+	for i := 0; i < n && !h.IsZero(); i++ {
+		c, err := object.GetCommit(st, h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		h = plumbing.ZeroHash
+		if len(c.ParentHashes) > 0 {
+			h = c.ParentHashes[0]
+		}
+	}
+	return nil
+}
+
+// pathWalker finds the blob at one path in commit trees, reading each
+// tree's raw entries for just the name it needs and skipping subtrees that
+// did not change since the previous commit it looked at.
+type pathWalker struct {
+	st    storer.EncodedObjectStorer
+	names []string
+	// last holds, per level, the tree hash seen last and what it gave.
+	last []struct{ tree, child plumbing.Hash }
+}
+
+func newPathWalker(st storer.EncodedObjectStorer, p string) *pathWalker {
+	names := strings.Split(p, "/")
+	return &pathWalker{st: st, names: names, last: make([]struct{ tree, child plumbing.Hash }, len(names))}
+}
+
+// blobAt returns the hash of the blob at the walker's path in c's tree,
+// zero when there is none (or the path is not a file there).
+func (w *pathWalker) blobAt(c *object.Commit) (plumbing.Hash, error) {
+	h := c.TreeHash
+	for i, name := range w.names {
+		if w.last[i].tree == h && !h.IsZero() {
+			h = w.last[i].child
+			continue
+		}
+		child, mode, err := w.entry(h, name)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", short(c.Hash), err)
+		}
+		last := i == len(w.names)-1
+		if (!last && mode != filemode.Dir) || (last && !mode.IsFile()) {
+			child = plumbing.ZeroHash
+		}
+		w.last[i].tree, w.last[i].child = h, child
+		h = child
+		if h.IsZero() {
+			return h, nil
+		}
+	}
+	return h, nil
+}
+
+// entry finds name in the raw tree tree: entries are "mode name\0hash".
+func (w *pathWalker) entry(tree plumbing.Hash, name string) (plumbing.Hash, filemode.FileMode, error) {
+	obj, err := w.st.EncodedObject(plumbing.TreeObject, tree)
+	if err != nil {
+		return plumbing.ZeroHash, 0, err
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return plumbing.ZeroHash, 0, err
+	}
+	defer rd.Close()
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return plumbing.ZeroHash, 0, err
+	}
+	for len(b) > 0 {
+		sp := bytes.IndexByte(b, ' ')
+		nul := bytes.IndexByte(b, 0)
+		if sp < 0 || nul < sp || nul+21 > len(b) {
+			return plumbing.ZeroHash, 0, fmt.Errorf("tree %s: malformed entry", short(tree))
+		}
+		if string(b[sp+1:nul]) == name {
+			mode, err := filemode.New(string(b[:sp]))
+			if err != nil {
+				return plumbing.ZeroHash, 0, err
+			}
+			var h plumbing.Hash
+			copy(h[:], b[nul+1:nul+21])
+			return h, mode, nil
+		}
+		b = b[nul+21:]
+	}
+	return plumbing.ZeroHash, 0, nil
+}
