@@ -341,7 +341,7 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 		if !image.Matches(im.Name()) {
 			continue
 		}
-		if p := unwritable(file, im, req.WriteDigest); p != "" {
+		if p := unwritable(file, im); p != "" {
 			noTarget.Problems = append(noTarget.Problems, p)
 			continue
 		}
@@ -359,7 +359,7 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 		if im.Path != ".image" || im.Form != values.FormMap || im.Name() != "" {
 			continue
 		}
-		if p := unwritable(file, im, req.WriteDigest); p != "" {
+		if p := unwritable(file, im); p != "" {
 			noTarget.Problems = append(noTarget.Problems, p)
 			return nil, noTarget
 		}
@@ -369,18 +369,9 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 }
 
 // unwritable says why the tag of image block im cannot be set in file, or
-// returns "". writeDigest is Request.WriteDigest.
-func unwritable(file string, im *values.Image, writeDigest bool) string {
+// returns "".
+func unwritable(file string, im *values.Image) string {
 	switch {
-	case im.Form == values.FormMap && im.Digest != "" && !writeDigest:
-		// Charts render repo@digest when the digest is set (Bitnami's
-		// common.images.image), so a new tag alone deploys nothing.
-		where := file
-		if im.DigestPath == "" {
-			where = "the chart's " + defaultsPath(file)
-		}
-		return fmt.Sprintf("%s pins digest %s in %s, which charts deploy instead of the tag: "+
-			"pass --digest to write the new image's digest too, or remove the digest", im.Path, im.Digest, where)
 	case im.TagPath == "":
 		return fmt.Sprintf("%s names %s without a tag, and tagbump does not add one (the chart may add its own): "+
 			"write the tag there (%s:TAG, or a tag key) or name the key with --key", im.Path, im.Name(), im.Name())
