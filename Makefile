@@ -25,7 +25,7 @@ test: lint
 
 # reliability runs the fault, bad-input and secrets suites (50 concurrent
 # bumps) and the txtar scripts under the secrets check, then prints the table.
-RELTESTS := TestFault.*|TestConcurrentBumpsUnderFaults|TestBadInput|TestSecretsCanary|TestLeakScanner|TestScript
+RELTESTS := TestFault.*|TestConcurrentBumpsUnderFaults|TestBumpContention|TestBadInput|TestSecretsCanary|TestLeakScanner|TestScript
 reliability:
 	@log=$$(mktemp); \
 	TAGBUMP_RELIABILITY_LOG=$$log TAGBUMP_RELIABILITY_FULL=1 $(GO) test -count=1 -run '^($(RELTESTS))$$' ./internal/cli/ ./internal/testenv/; rc=$$?; \

@@ -39,6 +39,7 @@ type BumpOptions struct {
 	SkipCI              bool
 	Author              string
 	MaxAttempts         int
+	RetryFor            time.Duration
 	DryRun, NoPush      bool
 	NoVerify            bool
 	PushFrom            string
@@ -59,8 +60,9 @@ func NewCmdBump(streams IOStreams, runF func(*BumpOptions) error) *cobra.Command
 it with --push-from), fetches the tip of the charts repository's branch,
 sets the tag in <chart>/values-<env>.yaml changing only the tag's bytes,
 commits a conventional commit and pushes it. When another pipeline pushed
-first it fetches the new tip, redoes the edit and pushes again, up to
---max-attempts times. It never force-pushes. A Git request cut by the
+first it fetches the new tip, redoes the edit and pushes again after a
+random pause that grows with the contention, for up to --retry-for and at
+most --max-attempts times. It never force-pushes. A Git request cut by the
 network or answered 5xx or 429 is retried (up to 4 times in a row, with
 backoff); a timeout, 401, 403 or 404 is not. When a push's answer is lost,
 the next fetch tells whether it landed, so a commit is never made twice.
@@ -112,7 +114,8 @@ known_hosts (--known-hosts).`,
 	f.StringVar(&opts.Message, "message", bump.DefaultMessage, "commit subject template (Go template: .Chart .Env .Image .Tag .OldTag .Digest)")
 	f.BoolVar(&opts.SkipCI, "skip-ci", false, "append [skip ci] to the commit subject")
 	f.StringVar(&opts.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
-	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try when other pipelines push first")
+	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try at most when other pipelines push first")
+	f.DurationVar(&opts.RetryFor, "retry-for", bump.DefaultRetryFor, "how long to keep redoing the bump when other pipelines push first")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "do everything but push and registry writes; print the diff and the commit message")
 	f.BoolVar(&opts.NoPush, "no-push", false, "do everything but the push, registry writes included; print the diff and the commit message, write nothing to the Git repository")
 	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the image in the registry")
@@ -236,6 +239,9 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if o.MaxAttempts < 1 {
 		return bump.Request{}, usageErr(fmt.Errorf("invalid --max-attempts %d: use 1 or more", o.MaxAttempts))
 	}
+	if o.RetryFor <= 0 {
+		return bump.Request{}, usageErr(fmt.Errorf("invalid --retry-for %s: use a positive duration, e.g. 10m", o.RetryFor))
+	}
 	if err := o.Output.check(); err != nil {
 		return bump.Request{}, err
 	}
@@ -279,7 +285,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
 		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, AllowRolledBack: o.AllowRolledBack,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
-		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts,
+		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,
 		DryRun: o.DryRun, NoPush: o.NoPush,
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -150,6 +151,59 @@ func TestBumpConcurrent(t *testing.T) {
 		}
 	}
 	t.Logf("%d concurrent bumps: %d attempts in all", n, attempts)
+}
+
+// TestBumpContention: many bumps of different charts on one branch at
+// once, with the default retry settings (no --max-attempts), against a
+// default-settings git server: every bump lands once, history stays
+// linear. 12 bumps in make test, 50 in make reliability
+// (TAGBUMP_RELIABILITY_FULL=1); the 200 of issue 12 are in make bench.
+func TestBumpContention(t *testing.T) {
+	n := 12
+	if os.Getenv("TAGBUMP_RELIABILITY_FULL") != "" {
+		n = 50
+	}
+	srv, err := testenv.StartGitServer(testenv.WithAllowFilter(false), testenv.WithConfig("uploadpack.allowFilter", "true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	files := map[string]string{}
+	for i := range n {
+		files[fmt.Sprintf("chart-%02d/values-staging.yaml", i)] = valuesFile("1.0.0")
+	}
+	if _, err := srv.CreateRepo("charts", files); err != nil {
+		t.Fatal(err)
+	}
+	attempts := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			code, out, errOut := tagbump(t, nil, "bump", "--no-verify", "--output", "json",
+				"--repo", srv.URL("charts"), "--chart", fmt.Sprintf("chart-%02d", i), "--env", "staging",
+				"--image", "registry.example.com/app:2.0.0")
+			var res struct{ Attempts int }
+			if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
+				t.Errorf("bump %d: exit %d\n%s", i, code, errOut)
+			}
+			attempts[i] = res.Attempts
+		})
+	}
+	wg.Wait()
+	dir := srv.Dir("charts")
+	if got := mustGit(t, dir, "rev-list", "--count", "main"); got != fmt.Sprint(n+1) {
+		t.Errorf("main has %s commits, want %d", got, n+1)
+	}
+	if got := mustGit(t, dir, "rev-list", "--merges", "--count", "main"); got != "0" {
+		t.Errorf("main has %s merge commits", got)
+	}
+	for i := range n {
+		if got := mustGit(t, dir, "show", fmt.Sprintf("main:chart-%02d/values-staging.yaml", i)); got+"\n" != valuesFile("2.0.0") {
+			t.Errorf("chart-%02d not bumped:\n%s", i, got)
+		}
+	}
+	slices.Sort(attempts)
+	t.Logf("%d concurrent bumps: attempts min %d, median %d, max %d", n, attempts[0], attempts[n/2], attempts[n-1])
 }
 
 // TestBumpLocalClone bumps a developer's clone in place: the branch moves,

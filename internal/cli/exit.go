@@ -23,7 +23,7 @@ const (
 	ExitRefused  = 4 // refused by policy or immutability (latest, tag pattern, moved tag, alias target)
 	ExitAuth     = 5 // authentication or authorization failed
 	ExitNetwork  = 6 // network, timeout or server error
-	ExitConflict = 7 // the push kept losing races until --max-attempts ran out
+	ExitConflict = 7 // the push kept losing races until --retry-for or --max-attempts ran out
 	ExitRejected = 8 // the server rejected the push (hook, protected branch)
 	ExitCanceled = 130
 )
@@ -38,7 +38,7 @@ Exit codes:
   4  refused by policy or immutability
   5  authentication or authorization failed
   6  network, timeout or server error
-  7  the push lost every race until --max-attempts ran out
+  7  the push lost every race until --retry-for or --max-attempts ran out
   8  the server rejected the push (hook, protected branch)
   130 interrupted`
 

@@ -106,6 +106,8 @@ type FaultProxy struct {
 	rng   *rand.Rand
 	rules []*FaultRule
 
+	latency time.Duration
+
 	requests atomic.Int64
 	faults   atomic.Int64
 	byKind   sync.Map // FaultKind → *atomic.Int64
@@ -118,6 +120,12 @@ type FaultProxyOption func(*FaultProxy)
 // seed is 1, so runs repeat.
 func WithSeed(seed uint64) FaultProxyOption {
 	return func(p *FaultProxy) { p.rng = rand.New(rand.NewPCG(seed, 0x5eed)) }
+}
+
+// WithLatency delays every request by d before the proxy handles it, as a
+// server d away would; faults apply after the delay.
+func WithLatency(d time.Duration) FaultProxyOption {
+	return func(p *FaultProxy) { p.latency = d }
 }
 
 // WithFaultRule adds a rule (see FaultProxy.AddRule).
@@ -221,6 +229,15 @@ func (p *FaultProxy) count(k FaultKind) {
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	n := p.requests.Add(1)
+	if p.latency > 0 {
+		select {
+		case <-time.After(p.latency):
+		case <-r.Context().Done():
+			return
+		case <-p.done:
+			return
+		}
+	}
 	f, ok := p.pick(n, r)
 	if !ok {
 		p.forward(w, r, nil)

@@ -30,18 +30,20 @@ type GitServer struct {
 	// Root is the directory holding the bare repositories (<name>.git).
 	Root string
 
-	opts     gitServerOptions
-	srv      *http.Server
-	ln       net.Listener
-	ownRoot  bool
-	requests atomic.Int64
-	closed   atomic.Bool
+	opts       gitServerOptions
+	srv        *http.Server
+	ln         net.Listener
+	ownRoot    bool
+	requests   atomic.Int64
+	v2Requests atomic.Int64
+	closed     atomic.Bool
 }
 
 type gitServerOptions struct {
 	user, pass     string
 	roUser, roPass string
 	allowFilter    bool
+	noV2           bool
 	root           string
 	stderr         io.Writer
 	config         [][2]string
@@ -68,6 +70,15 @@ func WithReadOnlyUser(user, pass string) GitServerOption {
 // partial fetches and wants by hash work. The default is true.
 func WithAllowFilter(allow bool) GitServerOption {
 	return func(o *gitServerOptions) { o.allowFilter = allow }
+}
+
+// WithProtocolV2 lets clients ask for Git protocol v2 with the
+// Git-Protocol header (the default, as git http-backend does). With false
+// the header is dropped before it reaches http-backend, which then answers
+// in protocol v0, as a server older than git 2.18 or a proxy that strips
+// the header would.
+func WithProtocolV2(allow bool) GitServerOption {
+	return func(o *gitServerOptions) { o.noV2 = !allow }
 }
 
 // WithRoot serves the repositories under dir instead of a new temporary
@@ -151,6 +162,12 @@ func (s *GitServer) handler(backend http.Handler) http.Handler {
 				return
 			}
 		}
+		if s.opts.noV2 {
+			r.Header.Del("Git-Protocol")
+		}
+		if r.Header.Get("Git-Protocol") != "" {
+			s.v2Requests.Add(1)
+		}
 		backend.ServeHTTP(w, r)
 	})
 }
@@ -159,6 +176,10 @@ func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(
 
 // Requests returns how many HTTP requests the server has answered.
 func (s *GitServer) Requests() int64 { return s.requests.Load() }
+
+// V2Requests returns how many of the requests asked for protocol v2 and
+// reached http-backend with that header.
+func (s *GitServer) V2Requests() int64 { return s.v2Requests.Load() }
 
 // Addr returns the server's host:port.
 func (s *GitServer) Addr() string { return s.ln.Addr().String() }

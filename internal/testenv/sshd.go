@@ -40,11 +40,30 @@ type SSHD struct {
 	done    chan struct{}
 }
 
+// SSHDOption configures StartSSHD.
+type SSHDOption func(*sshdOptions)
+
+type sshdOptions struct {
+	acceptEnv []string
+}
+
+// WithAcceptEnv lets clients set the environment variables names in their
+// sessions (sshd's AcceptEnv), e.g. GIT_PROTOCOL, which git's own servers
+// are configured with to speak protocol v2 over SSH. By default sshd
+// accepts none, and git answers in protocol v0.
+func WithAcceptEnv(names ...string) SSHDOption {
+	return func(o *sshdOptions) { o.acceptEnv = append(o.acceptEnv, names...) }
+}
+
 // StartSSHD starts /usr/sbin/sshd -D with a config in dir, a new ed25519
 // host key, authorizedKey (one authorized_keys line or an
 // ssh.PublicKey.Marshal'ed-as-text key) as the only key allowed in, and
 // StrictModes off. URL(repo) points into gitRoot.
-func StartSSHD(dir string, authorizedKey []byte, gitRoot string) (*SSHD, error) {
+func StartSSHD(dir string, authorizedKey []byte, gitRoot string, opts ...SSHDOption) (*SSHD, error) {
+	var o sshdOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	u, err := user.Current()
 	if err != nil {
 		return nil, fmt.Errorf("start sshd: %w", err)
@@ -93,8 +112,10 @@ func StartSSHD(dir string, authorizedKey []byte, gitRoot string) (*SSHD, error) 
 		"PermitRootLogin prohibit-password",
 		"AllowUsers " + u.Username,
 		"LogLevel ERROR",
-		"",
-	}, "\n")
+	}, "\n") + "\n"
+	if len(o.acceptEnv) > 0 {
+		cfg += "AcceptEnv " + strings.Join(o.acceptEnv, " ") + "\n"
+	}
 	cfgPath := filepath.Join(dir, "sshd_config")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("start sshd: %w", err)
@@ -210,11 +231,11 @@ func NewSSHKey(dir, name, passphrase string) (*SSHKey, error) {
 // NewSSHD starts an sshd for a test that lets key in and serves gitRoot; it
 // skips the test when sshd is missing (fails when CI=true) and stops the
 // server in t.Cleanup. It also writes a known_hosts file and returns its path.
-func NewSSHD(t testing.TB, key *SSHKey, gitRoot string) (*SSHD, string) {
+func NewSSHD(t testing.TB, key *SSHKey, gitRoot string, opts ...SSHDOption) (*SSHD, string) {
 	t.Helper()
 	RequireBinary(t, SSHDPath)
 	dir := t.TempDir()
-	s, err := StartSSHD(dir, key.Authorized, gitRoot)
+	s, err := StartSSHD(dir, key.Authorized, gitRoot, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,13 @@ const DefaultValuesFile = "{chart}/values-{env}.yaml"
 // DefaultMessage is the commit subject template when Request.Message is empty.
 const DefaultMessage = "chore({{.Env}}): update {{.Chart}} image to {{.Tag}}"
 
-// DefaultMaxAttempts is how often a push is tried when Request.MaxAttempts is 0.
-const DefaultMaxAttempts = 10
+// DefaultMaxAttempts is how often a push is tried at most when
+// Request.MaxAttempts is 0; DefaultRetryFor usually ends the retries first.
+const DefaultMaxAttempts = 50
+
+// DefaultRetryFor is how long a bump keeps redoing the edit after lost
+// races when Request.RetryFor is 0.
+const DefaultRetryFor = 30 * time.Minute
 
 // Outcomes of a bump.
 const (
@@ -78,6 +83,9 @@ type Request struct {
 	// MaxAttempts bounds how often a push that lost a race is redone;
 	// DefaultMaxAttempts when 0.
 	MaxAttempts int
+	// RetryFor bounds how long lost races are redone, counted from the
+	// first fetch: no retry starts after it; DefaultRetryFor when 0.
+	RetryFor time.Duration
 
 	// Verify checks the image in its registry first, and PushFrom pushes
 	// it there first from a docker-save tarball or an OCI layout.
@@ -185,8 +193,12 @@ func WithRegistryOptions(o ...registry.Option) Option {
 // WithLogger sets where progress is logged; the default discards it.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithBackoff sets the pause before retry number attempt (1-based); the
-// default doubles from 200ms to 5s, each pause drawn between half and all of that.
+// WithBackoff sets the pause before retry number attempt (1-based). The
+// default is full jitter sized to the contention seen: a pause drawn
+// between zero and a window that starts at twice the time the last attempt
+// took (fetch to the push's answer: how long the branch must stay still for
+// a push to land) and doubles with each lost race, up to 5 minutes and the
+// time left (Request.RetryFor).
 func WithBackoff(f func(attempt int) time.Duration) Option {
 	return func(o *options) { o.backoff = f }
 }
@@ -202,25 +214,62 @@ const DefaultNetworkRetries = 4
 // the next fetch shows whether it landed.
 func WithNetworkRetries(n int) Option { return func(o *options) { o.netRetries = n } }
 
-func defaultBackoff(attempt int) time.Duration {
-	d := 200 * time.Millisecond << min(attempt-1, 5)
+// networkBackoff is the pause before network retry n when WithBackoff is
+// not given: doubling from 200ms to 5s, drawn between half and all of that.
+func networkBackoff(n int) time.Duration {
+	d := 200 * time.Millisecond << min(n-1, 5)
 	d = min(d, 5*time.Second)
 	return d/2 + rand.N(d/2+1)
+}
+
+// Bounds of the race backoff's window.
+const (
+	minRaceUnit   = 50 * time.Millisecond
+	maxRaceWindow = 5 * time.Minute
+)
+
+// raceBackoff is the default pause after lost race number losses (1-based)
+// when the last attempt took cycle and left is the time left to retry: full
+// jitter, uniform in [0, window), where the window is cycle × 2^losses,
+// capped at maxRaceWindow and left. Contending pipelines spread their
+// retries over a window that grows until it holds them all, one attempt's
+// time apart: N pipelines need a window of about N cycles, so the cap must
+// not be lower than that (200 bumps that take 1s each under load need
+// 200s).
+func raceBackoff(losses int, cycle, left time.Duration) time.Duration {
+	w := max(cycle, minRaceUnit) << min(losses, 16)
+	w = min(w, maxRaceWindow, left)
+	if w <= 0 {
+		return 0
+	}
+	return rand.N(w)
+}
+
+// racePause is the pause before the retry after lost race number attempt,
+// whose attempt took cycle, with left to go: WithBackoff's, else
+// raceBackoff's.
+func (o *options) racePause(attempt int, cycle, left time.Duration) time.Duration {
+	if o.backoff != nil {
+		return o.backoff(attempt)
+	}
+	return raceBackoff(attempt, cycle, left)
 }
 
 // ConflictError reports that every attempt lost a race with another push.
 type ConflictError struct {
 	Repo, Branch string
 	Attempts     int
+	// Elapsed is the time from the first fetch to giving up.
+	Elapsed time.Duration
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("push %s %s: the branch moved on each of %d attempts; raise --max-attempts or retry the job", e.Repo, e.Branch, e.Attempts)
+	return fmt.Sprintf("push %s %s: the branch moved on each of %d attempts in %s; raise --max-attempts or --retry-for, or retry the job", e.Repo, e.Branch, e.Attempts, e.Elapsed.Round(time.Millisecond))
 }
 
 // Run does the bump that req describes.
 func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
-	o := options{logger: slog.New(slog.DiscardHandler), backoff: defaultBackoff, netRetries: DefaultNetworkRetries}
+	o := options{logger: slog.New(slog.DiscardHandler), netRetries: DefaultNetworkRetries}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -271,16 +320,20 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 			}
 		}
 	}
+	transient = 0 // the count is of consecutive errors: the branch lookup succeeded
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: req.digest, Warnings: warnings}
 	if req.PR != nil {
 		return runPR(ctx, repo, &req, res, &o)
 	}
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
+	start := time.Now()
+	deadline := start.Add(cmp.Or(req.RetryFor, DefaultRetryFor))
 	// lost is the commit of a push whose answer never arrived: it may or
 	// may not have landed, and the next fetch tells.
 	var lost string
 	for attempt := 1; ; {
 		res.Attempts = attempt
+		began := time.Now()
 		c, err := once(ctx, repo, &req, res, lost)
 		answerLost := false
 		switch {
@@ -312,13 +365,20 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 				return nil, err
 			}
 			continue
-		case attempt >= maxAttempts && lost != "":
-			return nil, fmt.Errorf("%w (the last push's answer was lost: run the bump again, it finds the value already set if the push landed)", err)
-		case attempt >= maxAttempts:
-			return nil, &ConflictError{Repo: res.Repo, Branch: branch, Attempts: attempt}
 		}
 		transient = 0
-		wait := o.backoff(attempt)
+		var wait time.Duration
+		outOfTries := attempt >= maxAttempts
+		if !outOfTries {
+			wait = o.racePause(attempt, time.Since(began), time.Until(deadline))
+			outOfTries = time.Now().Add(wait).After(deadline)
+		}
+		switch {
+		case outOfTries && lost != "":
+			return nil, fmt.Errorf("%w (the last push's answer was lost: run the bump again, it finds the value already set if the push landed)", err)
+		case outOfTries:
+			return nil, &ConflictError{Repo: res.Repo, Branch: branch, Attempts: attempt, Elapsed: time.Since(start)}
+		}
 		if answerLost {
 			o.logger.Warn("push answer lost, checking the branch and retrying", "branch", branch, "error", err.Error(), "wait", wait)
 		} else {
@@ -396,7 +456,10 @@ func (o *options) pauseTransient(ctx context.Context, err error, n *int) error {
 		return err
 	}
 	*n++
-	wait := o.backoff(*n)
+	wait := networkBackoff(*n)
+	if o.backoff != nil {
+		wait = o.backoff(*n)
+	}
 	o.logger.Warn("network error, retrying", "error", err.Error(), "retry", *n, "wait", wait)
 	select {
 	case <-ctx.Done():

@@ -124,6 +124,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 	var transient int
 	for attempt := 1; ; {
 		res.Attempts = attempt
+		began := time.Now()
 		c, err := once(ctx, repo, req, res, "")
 		switch {
 		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
@@ -163,7 +164,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 			return nil, &ConflictError{Repo: res.Repo, Branch: head, Attempts: attempt}
 		}
 		transient = 0
-		wait := o.backoff(attempt)
+		wait := o.racePause(attempt, time.Since(began), maxRaceWindow)
 		o.logger.Info("a branch moved, redoing the bump", "branch", head, "attempt", attempt, "wait", wait)
 		attempt++
 		select {

@@ -241,7 +241,7 @@ func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *
 
 // newOptions applies opts over the defaults.
 func newOptions(opts []Option) options {
-	o := options{logger: slog.New(slog.DiscardHandler), backoff: defaultBackoff, netRetries: DefaultNetworkRetries}
+	o := options{logger: slog.New(slog.DiscardHandler), netRetries: DefaultNetworkRetries}
 	for _, f := range opts {
 		f(&o)
 	}

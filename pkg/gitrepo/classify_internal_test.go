@@ -42,7 +42,7 @@ func TestGoGitDecodeFailureWording(t *testing.T) {
 	}
 	defer r.Close()
 	ctx := context.Background()
-	adv, sess, err := r.advertise(ctx)
+	adv, sess, err := r.advertise(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,14 +30,43 @@ var errNoPartial = errors.New("server does not support partial fetch")
 
 // DefaultBranch returns the branch the remote HEAD points at (for a local
 // clone: the checked-out branch). It never returns "" without an error: a
-// HEAD that names no branch is an error wrapping ErrNotFound.
+// HEAD that names no branch is an error wrapping ErrNotFound. Over protocol
+// v2 it also learns the branch's tip, which the next Fetch of that branch
+// uses instead of asking again.
 func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 	if r.local != nil {
 		return r.localDefaultBranch()
 	}
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	adv, sess, err := r.advertise(ctx)
+	s, err := r.v2(ctx)
+	if err == nil {
+		refs, err := s.lsRefs(ctx, "HEAD")
+		if err != nil {
+			r.dropV2()
+			return "", r.classify("default branch of", err)
+		}
+		head, ok := refs["HEAD"]
+		if b, found := strings.CutPrefix(head.target, "refs/heads/"); found && b != "" {
+			r.fresh = &freshTip{branch: b, hash: head.hash}
+			return b, nil
+		}
+		if head.target != "" {
+			return "", fmt.Errorf("default branch of %s: %w: the remote HEAD points at %q, not a branch: pass the branch explicitly", r.display, ErrNotFound, head.target)
+		}
+		if !ok {
+			// No HEAD commit: an empty repository, or HEAD names a
+			// branch that does not exist.
+			if branches, err := s.lsRefs(ctx, "refs/heads/"); err == nil && len(branches) == 0 {
+				return "", r.classify("default branch of", transport.ErrEmptyRemoteRepository)
+			}
+		}
+		return "", fmt.Errorf("default branch of %s: %w: the remote HEAD names no branch: pass the branch explicitly", r.display, ErrNotFound)
+	}
+	if !errors.Is(err, errNoV2) {
+		return "", r.classify("default branch of", err)
+	}
+	adv, sess, err := r.advertise(ctx, true)
 	if err != nil {
 		return "", r.classify("default branch of", err)
 	}
@@ -70,7 +99,10 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 	return "", fmt.Errorf("default branch of %s: %w: the remote HEAD names no branch: pass the branch explicitly", r.display, ErrNotFound)
 }
 
-func (r *Repo) advertise(ctx context.Context) (*packp.AdvRefs, transport.UploadPackSession, error) {
+// advertise returns the protocol v0 advertisement of upload-pack and a
+// session to send the request on: the advertisement the v2 discovery got
+// instead, when it was not used yet, else a new one.
+func (r *Repo) advertise(ctx context.Context, keep bool) (*packp.AdvRefs, transport.UploadPackSession, error) {
 	t, err := r.transport()
 	if err != nil {
 		return nil, nil, err
@@ -78,6 +110,15 @@ func (r *Repo) advertise(ctx context.Context) (*packp.AdvRefs, transport.UploadP
 	sess, err := t.NewUploadPackSession(r.ep, r.auth)
 	if err != nil {
 		return nil, nil, err
+	}
+	if adv := r.v0adv; adv != nil {
+		// Over HTTP the session is stateless: its requests need no
+		// advertisement of their own. DefaultBranch leaves the
+		// advertisement to the Fetch that follows it.
+		if !keep {
+			r.v0adv = nil
+		}
+		return adv, sess, nil
 	}
 	adv, err := sess.AdvertisedReferencesContext(ctx)
 	if err != nil {
@@ -94,23 +135,30 @@ type Snapshot struct {
 	branch  string
 	tip     plumbing.Hash
 	objects storer.EncodedObjectStorer
-	partial bool // blobs are fetched on demand
-	gen     int  // Repo.seq of the full fetch whose directory holds objects (0: memory)
-	caps    *capability.List
+	partial bool             // blobs are fetched on demand
+	gen     int              // Repo.seq of the full fetch whose directory holds objects (0: memory)
+	caps    *capability.List // the v0 capabilities; nil for protocol v2
 }
 
 // Tip returns the commit the branch pointed at when it was fetched.
 func (s *Snapshot) Tip() plumbing.Hash { return s.tip }
 
-// Fetch fetches the tip of branch: one depth-1 upload-pack request with
-// the blob:none filter, so only the commit and its trees arrive. When the
-// server cannot filter, and always for Azure DevOps, it falls back to a full
-// depth-1 fetch of the branch into fresh filesystem storage in the private
-// temporary directory. A full fetch replaces the directory of the previous
-// one: the Snapshot it returned can no longer read files (ReadFile returns
-// an error), so use the newest Snapshot only. An error wrapping ErrRace
-// (e.g. objects the server no longer has: the branch moved mid-fetch) means
-// fetch again, as after a lost push.
+// Fetch fetches the tip of branch: the commit and its trees, in one
+// depth-1 request with the blob:none filter. It speaks protocol v2 where
+// the server does (ls-refs, then fetch), else protocol v0 where the server
+// filters and lets wants name any reachable object. Otherwise, and when the
+// server refuses the filter, it falls back to a full depth-1 fetch of the
+// branch into fresh filesystem storage in the private temporary directory.
+// Stats.Path tells which path it took. A full fetch replaces the directory
+// of the previous one: the Snapshot it returned can no longer read files
+// (ReadFile returns an error), so use the newest Snapshot only. An error
+// wrapping ErrRace (e.g. objects the server no longer has: the branch moved
+// mid-fetch) means fetch again, as after a lost push.
+//
+// Azure DevOps speaks protocol v2 and takes the same path (untested here
+// against the real service); should it answer in v0, the fetch takes the
+// full path with go-git's multi_ack workaround, as Azure refuses v0
+// clients without multi_ack (TF401041).
 func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	if r.local != nil {
 		return r.fetchLocal(branch)
@@ -118,7 +166,23 @@ func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
 	subject := "fetch"
-	adv, sess, err := r.advertise(ctx)
+	s, err := r.v2(ctx)
+	if err == nil {
+		snap, err := r.fetchV2(ctx, s, branch)
+		if err != nil {
+			return nil, r.classify(subject, err)
+		}
+		return snap, nil
+	}
+	if !errors.Is(err, errNoV2) {
+		return nil, r.classify(subject, err)
+	}
+	r.noV2Workarounds()
+	if r.noPartial {
+		// No advertisement needed: the full fetch makes its own.
+		return r.fetchFullClassified(ctx, branch)
+	}
+	adv, sess, err := r.advertise(ctx, false)
 	if err != nil {
 		return nil, r.classify(subject, err)
 	}
@@ -126,24 +190,97 @@ func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	ref := plumbing.NewBranchReferenceName(branch)
 	tip, ok := adv.References[ref.String()]
 	if !ok {
-		return nil, fmt.Errorf("fetch %s: branch %q: %w: check --branch, or create the branch first", r.display, branch, ErrNotFound)
+		return nil, r.classify(subject, r.branchNotFound(branch))
 	}
-	if !r.noPartial {
-		snap, err := r.fetchPartial(ctx, sess, adv, branch, tip)
-		if err == nil {
-			return snap, nil
-		}
-		if !errors.Is(err, errNoPartial) {
-			return nil, r.classify(subject, err)
-		}
-		r.noPartial = true
-		r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", err.Error())
+	snap, err := r.fetchPartial(ctx, sess, adv, branch, tip)
+	if err == nil {
+		r.stats.Path = PathV0
+		return snap, nil
 	}
-	snap, err := r.fetchFull(ctx, branch)
-	if err != nil {
+	if !errors.Is(err, errNoPartial) {
 		return nil, r.classify(subject, err)
 	}
+	r.noPartial = true
+	r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", err.Error())
+	return r.fetchFullClassified(ctx, branch)
+}
+
+func (r *Repo) fetchFullClassified(ctx context.Context, branch string) (*Snapshot, error) {
+	snap, err := r.fetchFull(ctx, branch)
+	if err != nil {
+		return nil, r.classify("fetch", err)
+	}
 	return snap, nil
+}
+
+func (r *Repo) branchNotFound(branch string) error {
+	return fmt.Errorf("branch %q: %w: check --branch, or create the branch first", branch, ErrNotFound)
+}
+
+// noV2Workarounds prepares the v0 path for Azure DevOps, which refuses
+// clients without multi_ack (TF401041): go-git's process-global workaround,
+// and the full path only, as go-git fetches after the workaround are
+// unreliable and the hand-built partial requests do not send multi_ack.
+func (r *Repo) noV2Workarounds() {
+	if isAzureDevOps(r.ep.Host) {
+		enableMultiACKWorkaround()
+		r.noPartial = true
+	}
+}
+
+// v2Tip returns the tip of branch: the one DefaultBranch just learnt, else
+// ls-refs'.
+func (r *Repo) v2Tip(ctx context.Context, s *v2Session, branch string) (plumbing.Hash, error) {
+	if f := r.fresh; f != nil {
+		r.fresh = nil
+		if f.branch == branch {
+			return f.hash, nil
+		}
+	}
+	ref := plumbing.NewBranchReferenceName(branch).String()
+	refs, err := s.lsRefs(ctx, ref, "HEAD")
+	if err != nil {
+		r.dropV2()
+		return plumbing.ZeroHash, err
+	}
+	got, ok := refs[ref]
+	if !ok {
+		if len(refs) == 0 {
+			return plumbing.ZeroHash, transport.ErrEmptyRemoteRepository
+		}
+		return plumbing.ZeroHash, r.branchNotFound(branch)
+	}
+	return got.hash, nil
+}
+
+// fetchV2 is Fetch in protocol v2.
+func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string) (*Snapshot, error) {
+	if !r.noPartial && !s.caps.filter() {
+		r.noPartial = true
+		r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", "protocol v2 without the filter feature")
+	}
+	if r.noPartial {
+		return r.fetchFull(ctx, branch)
+	}
+	tip, err := r.v2Tip(ctx, s, branch)
+	if err != nil {
+		return nil, err
+	}
+	st := memory.NewStorage()
+	err = r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1, filter: true}, st)
+	if err == nil {
+		if _, err := st.EncodedObject(plumbing.CommitObject, tip); err != nil {
+			return nil, fmt.Errorf("%w: tip commit %s missing from the pack", ErrRace, short(tip))
+		}
+		r.stats.Path = PathV2
+		return &Snapshot{repo: r, branch: branch, tip: tip, objects: st, partial: true}, nil
+	}
+	if !errors.Is(err, errNoPartial) {
+		return nil, err
+	}
+	r.noPartial = true
+	r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", err.Error())
+	return r.fetchFull(ctx, branch)
 }
 
 func supportsPartial(caps *capability.List) bool {
@@ -241,6 +378,14 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 	r := s.repo
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
+	st := s.objects.(*memory.Storage)
+	if s.caps == nil {
+		sess, err := r.v2(ctx)
+		if err != nil {
+			return err
+		}
+		return r.fetchInto(ctx, sess, fetchArgs{wants: hashes}, st)
+	}
 	t, err := r.transport()
 	if err != nil {
 		return err
@@ -252,13 +397,15 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 	defer sess.Close()
 	req := uploadRequest(s.caps)
 	req.Wants = hashes
-	return r.uploadPack(ctx, sess, req, s.objects.(*memory.Storage))
+	return r.uploadPack(ctx, sess, req, st)
 }
 
-// fetchFull is the fallback: go-git's own depth-1 single-branch fetch into
-// filesystem storage, no tags, no working tree.
+// fetchFull is the fallback: a depth-1 fetch of the branch into filesystem
+// storage, no tags, no working tree; in protocol v2 where the server
+// speaks it, else go-git's own fetch.
 func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) {
 	r.stats.Fallbacks++
+	r.stats.Path = PathFull
 	tmp, err := r.tempDir()
 	if err != nil {
 		return nil, err
@@ -266,7 +413,15 @@ func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) 
 	r.seq++
 	dir := filepath.Join(tmp, fmt.Sprintf("fetch-%d", r.seq))
 	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
-	snap, err := r.fetchFullInto(ctx, st, branch)
+	var snap *Snapshot
+	s, err := r.v2(ctx)
+	switch {
+	case err == nil:
+		snap, err = r.fetchFullV2Into(ctx, s, st, branch)
+	case errors.Is(err, errNoV2):
+		r.noV2Workarounds()
+		snap, err = r.fetchFullInto(ctx, st, branch)
+	}
 	if err != nil {
 		st.Close()
 		os.RemoveAll(dir)
@@ -305,6 +460,9 @@ func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch
 		Tags:       git.NoTags,
 		Auth:       r.auth,
 	})
+	if nm := (git.NoMatchingRefSpecError{}); errors.As(err, &nm) {
+		return nil, r.branchNotFound(branch)
+	}
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil, err
 	}
@@ -313,4 +471,15 @@ func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch
 		return nil, err
 	}
 	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st, gen: r.seq}, nil
+}
+
+func (r *Repo) fetchFullV2Into(ctx context.Context, s *v2Session, st *filesystem.Storage, branch string) (*Snapshot, error) {
+	tip, err := r.v2Tip(ctx, s, branch)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1}, st); err != nil {
+		return nil, err
+	}
+	return &Snapshot{repo: r, branch: branch, tip: tip, objects: st, gen: r.seq}, nil
 }

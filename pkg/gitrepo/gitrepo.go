@@ -26,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,6 +36,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
@@ -124,6 +127,12 @@ type Stats struct {
 	// Fallbacks counts full fetches made because the server lacked partial
 	// fetch support.
 	Fallbacks int
+	// Path is the path the latest Fetch took: PathV2, PathV0 or PathFull
+	// ("" before the first Fetch, and for a local clone).
+	Path string
+	// PushAdvertisements counts receive-pack advertisements requested; an
+	// HTTP push that trusts the tip just fetched skips it.
+	PushAdvertisements int
 }
 
 // Repo is a remote repository (or a local clone) opened for fetching and
@@ -145,8 +154,25 @@ type Repo struct {
 	fetchStore *filesystem.Storage // its storage
 	stats      Stats
 	hostKeyErr atomic.Pointer[HostKeyError] // recorded by the SSH host key callback
-	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps
+	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps without v2
 	agentConn  net.Conn                     // the ssh-agent connection, closed by Close
+	v2sess     *v2Session                   // the protocol v2 conversation with upload-pack
+	noV2       bool                         // the server answered in protocol v0
+	v0adv      *packp.AdvRefs               // a v0 advertisement not used yet (HTTP discovery)
+	fresh      *freshTip                    // the tip an ls-refs for the default branch just gave
+	hc         *http.Client
+	hcOnce     sync.Once
+	// pushAdvertise asks for the receive-pack advertisement over HTTP too
+	// (the behaviour before it was skipped), for the benchmark comparing
+	// the two.
+	pushAdvertise bool
+}
+
+// freshTip is a branch tip learnt by DefaultBranch, used by the next Fetch
+// of that branch instead of asking again.
+type freshTip struct {
+	branch string
+	hash   plumbing.Hash
 }
 
 // Open prepares access to repo: an http(s) URL, an ssh:// or scp-like
@@ -197,14 +223,6 @@ func Open(ctx context.Context, repo string, opts ...Option) (*Repo, error) {
 		}
 	default:
 		return nil, fmt.Errorf("open %s: %w: unsupported protocol %q: use https://, ssh://, git@host:path or a local path", clean, ErrBadAddress, ep.Protocol)
-	}
-	if isAzureDevOps(ep.Host) {
-		// Azure refuses clients without multi_ack (TF401041), and go-git
-		// fetches after the workaround are unreliable: every fetch, retries
-		// included, takes go-git's full path into fresh storage instead of
-		// the hand-built partial requests.
-		enableMultiACKWorkaround()
-		r.noPartial = true
 	}
 	return r, nil
 }
@@ -330,6 +348,10 @@ func (r *Repo) TempDir() string { return r.tmp }
 // Close removes the private temporary directory and closes the ssh-agent
 // connection. It is safe to call twice.
 func (r *Repo) Close() error {
+	if r.v2sess != nil {
+		r.v2sess.conn.close()
+		r.v2sess = nil
+	}
 	if r.agentConn != nil {
 		r.agentConn.Close()
 		r.agentConn = nil
@@ -350,7 +372,12 @@ func (r *Repo) opContext(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithCancel(ctx)
 }
 
+// transport returns go-git's transport for the repository; over HTTP it
+// shares the Repo's connection pool with the protocol v2 requests.
 func (r *Repo) transport() (transport.Transport, error) {
+	if r.ep.Protocol == "http" || r.ep.Protocol == "https" {
+		return githttp.NewClient(r.httpClient()), nil
+	}
 	return client.NewClient(r.ep)
 }
 

@@ -253,7 +253,7 @@ func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []pl
 	caps := s.caps
 	if caps == nil {
 		// A snapshot from the fallback path: ask the server afresh.
-		adv, sess, err := r.advertise(ctx)
+		adv, sess, err := r.advertise(ctx, false)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tagbump/tagbump/internal/testenv"
@@ -60,15 +61,12 @@ func TestPushEmptyAnswer(t *testing.T) {
 func TestBlobFetchCutIsNotRefusedFilter(t *testing.T) {
 	s := testenv.NewGitServer(t)
 	s.MustCreateRepo(t, "filter-charts", seedFiles())
-	posts := 0
+	var reading atomic.Bool // the first upload-pack request once set is the blob read
 	p, err := testenv.StartFaultProxy(s.Addr(), testenv.WithFaultRule(&testenv.FaultRule{
 		Match: func(r *http.Request) bool {
-			if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
-				return false
-			}
-			posts++
-			return posts == 2 // the blob read, after the partial fetch
+			return reading.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack")
 		},
+		Times: 1,
 		Fault: testenv.Fault{Kind: testenv.FaultReset},
 	}))
 	if err != nil {
@@ -81,6 +79,7 @@ func TestBlobFetchCutIsNotRefusedFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reading.Store(true)
 	_, err = snap.ReadFile(ctx, "app/values.yaml")
 	if !errors.Is(err, gitrepo.ErrNetwork) {
 		t.Errorf("ReadFile with the connection reset: %v, want ErrNetwork", err)

@@ -48,30 +48,42 @@ func (r *Repo) push(ctx context.Context, c *Commit, branch string, old plumbing.
 		return err
 	}
 	defer sess.Close()
-	adv, err := sess.AdvertisedReferencesContext(ctx)
-	if err != nil {
-		return err
-	}
 	ref := plumbing.NewBranchReferenceName(branch)
-	cur, ok := adv.References[ref.String()]
-	switch {
-	case !ok && !old.IsZero() && branch == c.Branch:
-		return fmt.Errorf("branch %q: %w", branch, ErrNotFound)
-	case !ok && !old.IsZero():
-		return fmt.Errorf("%w: %s was deleted, it was at %s", ErrRace, ref, short(old))
-	case ok && old.IsZero():
-		return fmt.Errorf("%w: %s was created meanwhile, at %s", ErrRace, ref, short(cur))
-	case ok && cur != old && branch == c.Branch:
-		return fmt.Errorf("%w: %s is at %s, the commit was made on %s", ErrRace, ref, short(cur), short(old))
-	case ok && cur != old:
-		return fmt.Errorf("%w: %s is at %s, expected %s", ErrRace, ref, short(cur), short(old))
+	var caps *capability.List
+	if (r.ep.Protocol == "http" || r.ep.Protocol == "https") && !r.pushAdvertise && branch == c.Branch && old == c.Parent && !old.IsZero() {
+		// Smart HTTP is stateless: the push needs no advertisement. The
+		// old tip is the one just fetched, and the server's
+		// compare-and-swap on it catches a branch that moved since; the
+		// capabilities are those every smart HTTP receive-pack has had
+		// since git 1.6.6.
+		caps = assumedReceivePackCaps()
+	} else {
+		r.stats.PushAdvertisements++
+		adv, err := sess.AdvertisedReferencesContext(ctx)
+		if err != nil {
+			return err
+		}
+		cur, ok := adv.References[ref.String()]
+		switch {
+		case !ok && !old.IsZero() && branch == c.Branch:
+			return fmt.Errorf("branch %q: %w", branch, ErrNotFound)
+		case !ok && !old.IsZero():
+			return fmt.Errorf("%w: %s was deleted, it was at %s", ErrRace, ref, short(old))
+		case ok && old.IsZero():
+			return fmt.Errorf("%w: %s was created meanwhile, at %s", ErrRace, ref, short(cur))
+		case ok && cur != old && branch == c.Branch:
+			return fmt.Errorf("%w: %s is at %s, the commit was made on %s", ErrRace, ref, short(cur), short(old))
+		case ok && cur != old:
+			return fmt.Errorf("%w: %s is at %s, expected %s", ErrRace, ref, short(cur), short(old))
+		}
+		caps = adv.Capabilities
 	}
-	req := packp.NewReferenceUpdateRequestFromCapabilities(adv.Capabilities)
+	req := packp.NewReferenceUpdateRequestFromCapabilities(caps)
 	req.Commands = []*packp.Command{{Name: ref, Old: old, New: c.Hash}}
 	var progress bytes.Buffer
-	if adv.Capabilities.Supports(capability.Sideband64k) {
+	if caps.Supports(capability.Sideband64k) {
 		_ = req.Capabilities.Set(capability.Sideband64k)
-	} else if adv.Capabilities.Supports(capability.Sideband) {
+	} else if caps.Supports(capability.Sideband) {
 		_ = req.Capabilities.Set(capability.Sideband)
 	}
 	req.Progress = &limitedWriter{w: &progress, n: 64 << 10}
@@ -95,6 +107,17 @@ func (r *Repo) push(ctx context.Context, c *Commit, branch string, old plumbing.
 		return fmt.Errorf("%w: %w", ErrNetwork, errNoReport)
 	}
 	return err
+}
+
+// assumedReceivePackCaps are the receive-pack capabilities an HTTP push
+// relies on without an advertisement: report-status, side-band-64k and
+// agent.
+func assumedReceivePackCaps() *capability.List {
+	caps := capability.NewList()
+	_ = caps.Set(capability.ReportStatus)
+	_ = caps.Set(capability.Sideband64k)
+	_ = caps.Set(capability.Agent, capability.DefaultAgent())
+	return caps
 }
 
 // errNoReport is a push answered without the report-status it asked for.

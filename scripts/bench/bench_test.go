@@ -25,7 +25,8 @@ func TestQuickRun(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.setQuick()
 	cfg.cache, cfg.tagbump = cache, tagbump
-	cfg.concurrent = 5 // make bench runs 20; 5 keep this test short
+	cfg.concurrent = []int{5} // make bench runs 50, 100 and 200; 5 keep this test short
+	cfg.runs = 2              // -quick runs 3; 14 scenarios twice keep this test short
 	var out, log bytes.Buffer
 	if err := run(ctx, cfg, &out, &log); err != nil {
 		t.Fatalf("run: %v\nlog:\n%s", err, log.String())
@@ -33,29 +34,36 @@ func TestQuickRun(t *testing.T) {
 	report := out.String()
 	t.Log("\n" + report)
 
+	const filterOnly = " | http, uploadpack.allowFilter only | "
 	rows := []string{
-		"| (a) clone --depth 1 + yq + commit + push | 200 | 200 | 3 | ",
-		"| (b) partial sparse clone + yq + commit + push | 200 | 200 | 3 | ",
+		"| (a) clone --depth 1 + yq + commit + push" + filterOnly + "200 | 200 | 2 | ",
 		"| charts200-commits200-seed1 | 200 | 200 | ",
 		"| charts200-commits20-seed1 | 200 | 20 | ",
 		"| charts50-commits200-seed1 | 50 | 200 | ",
-		"| c/a | ", "| c/b | ",
 		"| c at 200 commits / c at 20 commits | ",
 		"| c at 200 charts / c at 50 charts | ",
 	}
+	servers := []string{filterOnly, " | http, v0 with want-by-id (no v2) | ", " | http, git defaults (no filter) | ",
+		" | http, allowFilter only, +50ms per request | ", " | ssh, AcceptEnv GIT_PROTOCOL, allowFilter only | "}
+	for _, srv := range servers {
+		rows = append(rows, "| (b) partial sparse clone + yq + commit + push"+srv+"200 | 200 | 2 | ",
+			"| c/b, "+strings.TrimPrefix(srv, " | "))
+	}
 	if hasBump {
+		for _, srv := range servers {
+			rows = append(rows, "| (c) tagbump bump --no-verify"+srv+"200 | 200 | 2 | ")
+		}
 		rows = append(rows,
-			"| (c) tagbump bump --no-verify | 200 | 200 | 3 | ",
-			"| (c) tagbump bump, short history | 200 | 20 | 3 | ",
-			"| (c) tagbump bump, fewer charts | 50 | 200 | 3 | ",
+			"| (c) tagbump bump, short history"+filterOnly+"200 | 20 | 2 | ",
+			"| (c) tagbump bump, fewer charts"+filterOnly+"50 | 200 | 2 | ",
+			"| change of c/b wall from 20 to 200 commits | ",
 			// 5 bumps, 5 commits, no merge, linear, 5 files, no failure.
 			" | 5 | 0 | 5 | 5 | 0 |\n",
 		)
 	} else {
 		rows = append(rows,
-			"| (c) tagbump bump --no-verify | 200 | 200 | 0 | n/a | n/a |",
-			"| c/a | n/a |",
-			"| 5 | n/a |",
+			"| (c) tagbump bump --no-verify"+filterOnly+"200 | 200 | 0 | n/a | n/a |",
+			"| c/a, http, uploadpack.allowFilter only | n/a |",
 		)
 	}
 	for _, row := range rows {

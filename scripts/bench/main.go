@@ -11,6 +11,14 @@
 //	    set CHART, yq -i, git commit -a, git push
 //	(c) tagbump bump --no-verify
 //
+// (b) and (c) run against several servers: git http-backend with
+// uploadpack.allowFilter only (the usual self-hosted set-up), with want-by-id
+// advertised in protocol v0 and protocol v2 off, with git's defaults (no
+// filter at all), the first behind a proxy adding -latency to every request,
+// and sshd with AcceptEnv GIT_PROTOCOL. HTTP requests per run are counted
+// at the server (or the proxy). Last, -concurrent bumps of different charts
+// start at once on one branch with tagbump's default retry settings.
+//
 // Before every run the branch is reset to the generated tip with git
 // update-ref, so every run pushes onto the same commit; the few objects that
 // earlier runs pushed stay unreachable and are never sent again.
@@ -33,7 +41,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -43,7 +54,20 @@ func main() {
 	flag.IntVar(&cfg.smallCharts, "small-charts", cfg.smallCharts, "charts in the repository that (c) is compared on for repo size")
 	flag.IntVar(&cfg.smallCommits, "small-commits", cfg.smallCommits, "commits in the repository that (c) is compared on for history")
 	flag.IntVar(&cfg.runs, "runs", cfg.runs, "runs of each scenario (interleaved)")
-	flag.IntVar(&cfg.concurrent, "concurrent", cfg.concurrent, "concurrent bumps on one branch, each on its own chart (0: skip)")
+	flag.Func("concurrent", "comma-separated counts of concurrent bumps on one branch, each on its own chart, with default settings (0: skip; default 50,100,200)", func(v string) error {
+		cfg.concurrent = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q: want counts like 50,100,200", v)
+			}
+			if n > 0 {
+				cfg.concurrent = append(cfg.concurrent, n)
+			}
+		}
+		return nil
+	})
+	flag.DurationVar(&cfg.latency, "latency", cfg.latency, "delay the latency proxy adds to every HTTP request")
 	flag.Uint64Var(&cfg.seed, "seed", cfg.seed, "genrepo seed")
 	flag.StringVar(&cfg.cache, "cache", cfg.cache, "cache directory for generated repositories (yq goes to .cache/bin)")
 	flag.StringVar(&cfg.tagbump, "tagbump", cfg.tagbump, "tagbump binary to measure (empty: build it with make build)")
@@ -66,7 +90,9 @@ func main() {
 type config struct {
 	charts, commits           int
 	smallCharts, smallCommits int
-	runs, concurrent          int
+	runs                      int
+	concurrent                []int
+	latency                   time.Duration
 	seed                      uint64
 	cache, tagbump            string
 	chart, env                string
@@ -76,7 +102,7 @@ func defaultConfig() config {
 	return config{
 		charts: 2000, commits: 20000,
 		smallCharts: 200, smallCommits: 200,
-		runs: 5, concurrent: 20, seed: 1,
+		runs: 5, concurrent: []int{50, 100, 200}, seed: 1, latency: 50 * time.Millisecond,
 		cache: ".cache/bench",
 		chart: "chart-0042", env: "staging",
 	}
@@ -94,8 +120,10 @@ func (c config) validate() error {
 	if _, err := fmt.Sscanf(c.chart, "chart-%d", &idx); err != nil || idx >= min(c.charts, c.smallCharts) {
 		return fmt.Errorf("flag -chart %q: not in every generated repo: use chart-NNNN below chart-%04d", c.chart, min(c.charts, c.smallCharts))
 	}
-	if c.concurrent > c.charts {
-		return fmt.Errorf("flag -concurrent %d: more than -charts %d: each bump needs its own chart", c.concurrent, c.charts)
+	for _, n := range c.concurrent {
+		if n > c.charts {
+			return fmt.Errorf("flag -concurrent %d: more than -charts %d: each bump needs its own chart", n, c.charts)
+		}
 	}
 	if c.env != "staging" && c.env != "prod" {
 		return fmt.Errorf("flag -env %q: genrepo writes staging and prod only: use one of them", c.env)

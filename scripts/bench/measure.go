@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 type sample struct {
 	wall, cpu, server float64 // seconds
 	rssKB             int64
+	requests          int64 // HTTP requests; -1 over SSH
 }
 
 // scenario is one row of the results table.
@@ -24,6 +26,7 @@ type scenario struct {
 	label   string
 	kind    byte // 'a', 'b' or 'c'
 	repo    *repo
+	srv     *server
 	samples []sample
 }
 
@@ -45,7 +48,7 @@ type results struct {
 	repos     []*repo
 	scenarios []*scenario
 	bumpOK    bool
-	conc      concurrency
+	conc      []concurrency
 	loadStart string
 }
 
@@ -70,12 +73,21 @@ func (h *harness) measure(ctx context.Context) (*results, error) {
 	res := &results{cfg: h.cfg, repos: []*repo{h.main, h.fewCommits, h.fewCharts}, bumpOK: h.bumpOK, loadStart: loadAverage()}
 	m := h.main
 	res.scenarios = []*scenario{
-		{label: "(a) clone --depth 1 + yq + commit + push", kind: 'a', repo: m},
-		{label: "(b) partial sparse clone + yq + commit + push", kind: 'b', repo: m},
-		{label: "(c) tagbump bump --no-verify", kind: 'c', repo: m},
-		{label: "(c) tagbump bump, short history", kind: 'c', repo: h.fewCommits},
-		{label: "(c) tagbump bump, fewer charts", kind: 'c', repo: h.fewCharts},
+		{label: "(a) clone --depth 1 + yq + commit + push", kind: 'a', repo: m, srv: h.filterOnly},
 	}
+	for _, srv := range []*server{h.filterOnly, h.v0caps, h.ssh, h.slow, h.noFilter} {
+		if srv == nil {
+			continue
+		}
+		res.scenarios = append(res.scenarios,
+			&scenario{label: "(b) partial sparse clone + yq + commit + push", kind: 'b', repo: m, srv: srv},
+			&scenario{label: "(c) tagbump bump --no-verify", kind: 'c', repo: m, srv: srv})
+	}
+	res.scenarios = append(res.scenarios,
+		&scenario{label: "(b) partial sparse clone, short history", kind: 'b', repo: h.fewCommits, srv: h.filterOnly},
+		&scenario{label: "(c) tagbump bump, short history", kind: 'c', repo: h.fewCommits, srv: h.filterOnly},
+		&scenario{label: "(c) tagbump bump, fewer charts", kind: 'c', repo: h.fewCharts, srv: h.filterOnly},
+	)
 	for round := range h.cfg.runs {
 		fmt.Fprintf(h.log, "bench: round %d/%d\n", round+1, h.cfg.runs)
 		for i := range res.scenarios {
@@ -92,10 +104,10 @@ func (h *harness) measure(ctx context.Context) (*results, error) {
 			s.samples = append(s.samples, smp)
 		}
 	}
-	if h.cfg.concurrent > 0 && h.bumpOK {
-		res.conc = h.concurrent(ctx)
-	} else {
-		res.conc.skipped = true
+	if h.bumpOK {
+		for _, n := range h.cfg.concurrent {
+			res.conc = append(res.conc, h.concurrent(ctx, n))
+		}
 	}
 	return res, nil
 }
@@ -106,7 +118,7 @@ func (h *harness) reset(ctx context.Context, r *repo) error {
 	return err
 }
 
-func (h *harness) command(ctx context.Context, kind byte, r *repo, chart, tag, dir string) *exec.Cmd {
+func (h *harness) command(ctx context.Context, kind byte, r *repo, srv *server, chart, tag, dir string) *exec.Cmd {
 	var c *exec.Cmd
 	switch kind {
 	case 'a', 'b':
@@ -115,11 +127,13 @@ func (h *harness) command(ctx context.Context, kind byte, r *repo, chart, tag, d
 			script = scriptB
 		}
 		c = exec.CommandContext(ctx, "bash", "-c", script)
-		c.Env = append(h.clientEnv, "URL="+h.srv.URL(r.name), "YQ="+h.yq, "CHART="+chart, "ENV="+h.cfg.env, "TAG="+tag)
+		c.Env = append(slices.Clone(h.clientEnv), "URL="+srv.url(r.name), "YQ="+h.yq, "CHART="+chart, "ENV="+h.cfg.env, "TAG="+tag)
+		c.Env = append(c.Env, srv.gitEnv...)
 	default:
-		c = exec.CommandContext(ctx, h.tagbump, "bump", "--no-verify", "--output", "json",
-			"--repo", h.srv.URL(r.name), "--chart", chart, "--env", h.cfg.env,
-			"--image", "registry.example.com/"+chart+":"+tag)
+		args := []string{"bump", "--no-verify", "--output", "json",
+			"--repo", srv.url(r.name), "--chart", chart, "--env", h.cfg.env,
+			"--image", "registry.example.com/" + chart + ":" + tag}
+		c = exec.CommandContext(ctx, h.tagbump, append(args, srv.tagbumpArgs...)...)
 		c.Env = h.clientEnv
 	}
 	c.Dir = dir
@@ -137,14 +151,21 @@ func (h *harness) runOnce(ctx context.Context, s *scenario, tag string) (sample,
 		return sample{}, err
 	}
 	defer os.RemoveAll(dir)
-	c := h.command(ctx, s.kind, s.repo, h.cfg.chart, tag, dir)
+	c := h.command(ctx, s.kind, s.repo, s.srv, h.cfg.chart, tag, dir)
 	var out bytes.Buffer
 	c.Stdout, c.Stderr = &out, &out
+	requests := int64(-1)
+	if s.srv.requests != nil {
+		requests = s.srv.requests()
+	}
 	before := childrenCPU()
 	start := time.Now()
 	err = c.Run()
 	wall := time.Since(start).Seconds()
 	server := childrenCPU() - before
+	if s.srv.requests != nil {
+		requests = s.srv.requests() - requests
+	}
 	if err != nil {
 		return sample{}, fmt.Errorf("run %s: %w\n%s", s.label, err, out.Bytes())
 	}
@@ -153,7 +174,7 @@ func (h *harness) runOnce(ctx context.Context, s *scenario, tag string) (sample,
 	if err := h.checkBump(ctx, s.repo, h.cfg.chart, tag); err != nil {
 		return sample{}, fmt.Errorf("run %s: %w\n%s", s.label, err, out.Bytes())
 	}
-	return sample{wall: wall, cpu: cpu, server: server - cpu, rssKB: ru.Maxrss}, nil
+	return sample{wall: wall, cpu: cpu, server: server - cpu, rssKB: ru.Maxrss, requests: requests}, nil
 }
 
 // checkBump checks that main is one commit on the generated tip that
@@ -184,10 +205,10 @@ func (h *harness) checkBump(ctx context.Context, r *repo, chart, tag string) err
 	return nil
 }
 
-// concurrent starts cfg.concurrent bumps of different charts at once on
-// the main repository and checks the branch afterwards.
-func (h *harness) concurrent(ctx context.Context) concurrency {
-	n := h.cfg.concurrent
+// concurrent starts n bumps of different charts at once on the main
+// repository, served by the allowFilter-only server, with tagbump's
+// default retry settings, and checks the branch afterwards.
+func (h *harness) concurrent(ctx context.Context, n int) concurrency {
 	res := concurrency{bumps: n}
 	r := h.main
 	if err := h.reset(ctx, r); err != nil {
@@ -211,7 +232,7 @@ func (h *harness) concurrent(ctx context.Context) concurrency {
 			}
 			defer os.RemoveAll(dir)
 			chart := fmt.Sprintf("chart-%04d", i)
-			c := h.command(ctx, 'c', r, chart, fmt.Sprintf("98.0.%d", i), dir)
+			c := h.command(ctx, 'c', r, h.filterOnly, chart, fmt.Sprintf("98.%d.%d", n, i), dir)
 			var stderr bytes.Buffer
 			c.Stderr = &stderr
 			out, err := c.Output()

@@ -37,10 +37,25 @@ type harness struct {
 	main, fewCommits *repo
 	fewCharts        *repo
 	serveDir         string
-	srv              *testenv.GitServer
 	clientEnv        []string
 	genrepoBin       string
 	genrepoHash      string
+	// The servers the scenarios run against, all serving serveDir.
+	filterOnly, v0caps, noFilter *server
+	slow, ssh                    *server
+	closers                      []func()
+}
+
+// server is one way of serving the generated repositories.
+type server struct {
+	label string
+	url   func(repo string) string
+	// requests counts the HTTP requests the server answered; nil for SSH.
+	requests func() int64
+	// gitEnv and tagbumpArgs are what the git CLI and tagbump need to
+	// reach it (SSH keys, known_hosts).
+	gitEnv      []string
+	tagbumpArgs []string
 }
 
 func newHarness(ctx context.Context, cfg config, log io.Writer) (h *harness, err error) {
@@ -90,8 +105,7 @@ func newHarness(ctx context.Context, cfg config, log io.Writer) (h *harness, err
 			return nil, err
 		}
 	}
-	if h.srv, err = testenv.StartGitServer(testenv.WithRoot(h.serveDir), testenv.WithServerStderr(log),
-		testenv.WithConfig("gc.auto", "0"), testenv.WithConfig("receive.autogc", "false")); err != nil {
+	if err := h.startServers(); err != nil {
 		return nil, err
 	}
 	home := filepath.Join(h.serveDir, "home")
@@ -110,12 +124,76 @@ func newHarness(ctx context.Context, cfg config, log io.Writer) (h *harness, err
 }
 
 func (h *harness) close() {
-	if h.srv != nil {
-		h.srv.Close()
+	for i := len(h.closers) - 1; i >= 0; i-- {
+		h.closers[i]()
 	}
 	if h.serveDir != "" {
 		os.RemoveAll(h.serveDir)
 	}
+}
+
+// startServers starts git http-backend three ways (uploadpack.allowFilter
+// only, as most self-hosted servers; want-by-id advertised in protocol v0
+// with protocol v2 off; git's defaults, no filter), a proxy adding
+// cfg.latency to every request of the first, and sshd with AcceptEnv
+// GIT_PROTOCOL.
+func (h *harness) startServers() error {
+	common := []testenv.GitServerOption{testenv.WithRoot(h.serveDir), testenv.WithServerStderr(h.log),
+		testenv.WithConfig("gc.auto", "0"), testenv.WithConfig("receive.autogc", "false")}
+	httpServer := func(label string, opts ...testenv.GitServerOption) (*server, *testenv.GitServer, error) {
+		srv, err := testenv.StartGitServer(append(opts, common...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.closers = append(h.closers, func() { srv.Close() })
+		return &server{label: label, url: srv.URL, requests: srv.Requests}, srv, nil
+	}
+	var err error
+	var filterSrv *testenv.GitServer
+	if h.filterOnly, filterSrv, err = httpServer("http, uploadpack.allowFilter only",
+		testenv.WithAllowFilter(false), testenv.WithConfig("uploadpack.allowFilter", "true")); err != nil {
+		return err
+	}
+	if h.v0caps, _, err = httpServer("http, v0 with want-by-id (no v2)", testenv.WithProtocolV2(false)); err != nil {
+		return err
+	}
+	if h.noFilter, _, err = httpServer("http, git defaults (no filter)", testenv.WithAllowFilter(false)); err != nil {
+		return err
+	}
+	proxy, err := testenv.StartFaultProxy(filterSrv.Addr(), testenv.WithLatency(h.cfg.latency))
+	if err != nil {
+		return err
+	}
+	h.closers = append(h.closers, func() { proxy.Close() })
+	h.slow = &server{label: fmt.Sprintf("http, allowFilter only, +%s per request", h.cfg.latency),
+		url: func(repo string) string { return proxy.URL(filterSrv.URL(repo)) }, requests: proxy.Requests}
+	if _, err := os.Stat(testenv.SSHDPath); err != nil {
+		fmt.Fprintf(h.log, "bench: %s missing: the SSH rows are n/a\n", testenv.SSHDPath)
+		return nil
+	}
+	dir, err := os.MkdirTemp(h.cache, "sshd-")
+	if err != nil {
+		return err
+	}
+	h.closers = append(h.closers, func() { os.RemoveAll(dir) })
+	key, err := testenv.NewSSHKey(dir, "id_ed25519", "")
+	if err != nil {
+		return err
+	}
+	sshd, err := testenv.StartSSHD(dir, key.Authorized, h.serveDir, testenv.WithAcceptEnv("GIT_PROTOCOL"))
+	if err != nil {
+		return err
+	}
+	h.closers = append(h.closers, func() { sshd.Close() })
+	kh := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(kh, []byte(sshd.HostKeyLine()+"\n"), 0o600); err != nil {
+		return err
+	}
+	h.ssh = &server{label: "ssh, AcceptEnv GIT_PROTOCOL, allowFilter only", url: sshd.URL,
+		gitEnv: []string{"GIT_SSH_COMMAND=ssh -i " + key.Path + " -o IdentitiesOnly=yes -o UserKnownHostsFile=" + kh +
+			" -o StrictHostKeyChecking=yes -o BatchMode=yes"},
+		tagbumpArgs: []string{"--ssh-key", key.Path, "--known-hosts", kh}}
+	return nil
 }
 
 // cmd runs name with args in dir, sending its output to the log.
@@ -209,6 +287,15 @@ func (h *harness) repo(ctx context.Context, charts, commits int) (*repo, error) 
 	r.dir = filepath.Join(h.serveDir, r.name+".git")
 	if err := h.cmd(ctx, "", "cp", "-al", cached, r.dir); err != nil {
 		return nil, err
+	}
+	// sshd's git reads the repository's own config: filters on, wants by
+	// id in v0 off, as the allowFilter-only HTTP server (whose settings
+	// come from its environment and override these).
+	for _, kv := range [][2]string{{"uploadpack.allowFilter", "true"}, {"uploadpack.allowAnySHA1InWant", "false"},
+		{"uploadpack.allowReachableSHA1InWant", "false"}, {"uploadpack.allowTipSHA1InWant", "false"}, {"gc.auto", "0"}, {"receive.autogc", "false"}} {
+		if _, err := gitOutput(ctx, r.dir, "config", kv[0], kv[1]); err != nil {
+			return nil, err
+		}
 	}
 	tip, err := gitOutput(ctx, r.dir, "rev-parse", "refs/heads/main")
 	if err != nil {

@@ -1,0 +1,152 @@
+package gitrepo_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+// allowFilterOnly is the usual self-hosted set-up: partial clone on, wants
+// by id in protocol v0 off (git's default).
+var allowFilterOnly = []testenv.GitServerOption{
+	testenv.WithAllowFilter(false), testenv.WithConfig("uploadpack.allowFilter", "true"),
+}
+
+// Each server set-up takes the path it should, asserted from the client's
+// stats and the server's request log, and the bump lands either way.
+func TestProtocolPathsHTTP(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		opts     []testenv.GitServerOption
+		path     string
+		v2       bool  // requests carry Git-Protocol: version=2
+		requests int64 // HTTP requests of DefaultBranch, Fetch, ReadFile, Push
+	}{
+		// info/refs (v2), ls-refs HEAD, fetch trees, fetch blob, push
+		{"allowFilter only", allowFilterOnly, gitrepo.PathV2, true, 5},
+		// info/refs (v2), ls-refs HEAD, fetch (full), push
+		{"defaults", []testenv.GitServerOption{testenv.WithAllowFilter(false)}, gitrepo.PathFull, true, 4},
+		// info/refs (v0, kept for the fetch), fetch trees, fetch blob, push
+		{"v0 with want by id", []testenv.GitServerOption{testenv.WithProtocolV2(false)}, gitrepo.PathV0, false, 4},
+		// info/refs (v0, kept), go-git's full fetch: info/refs, fetch; push
+		{"v0 allowFilter only", append([]testenv.GitServerOption{testenv.WithProtocolV2(false)}, allowFilterOnly...), gitrepo.PathFull, false, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testenv.NewGitServer(t, tc.opts...)
+			dir := s.MustCreateRepo(t, "charts", seedFiles())
+			r := open(t, s.URL("charts"))
+			ctx := context.Background()
+			if b, err := r.DefaultBranch(ctx); err != nil || b != "main" {
+				t.Fatalf("DefaultBranch = %q, %v", b, err)
+			}
+			c := bump(t, r, "api/values-prod.yaml", `"0.9.0"`, `"1.0.0"`)
+			if err := r.Push(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
+				t.Fatalf("server main = %s, want %s", got, c.Hash)
+			}
+			st := r.Stats()
+			if st.Path != tc.path {
+				t.Errorf("path %q, want %q (stats %+v)", st.Path, tc.path, st)
+			}
+			if (s.V2Requests() > 0) != tc.v2 {
+				t.Errorf("%d of %d requests asked for protocol v2, want v2 = %v", s.V2Requests(), s.Requests(), tc.v2)
+			}
+			if s.Requests() != tc.requests {
+				t.Errorf("%d HTTP requests, want %d", s.Requests(), tc.requests)
+			}
+			if st.PushAdvertisements != 0 {
+				t.Errorf("HTTP push asked for %d advertisements, want none", st.PushAdvertisements)
+			}
+			wantBlobs := map[string]int{gitrepo.PathV2: 1, gitrepo.PathV0: 1, gitrepo.PathFull: 0}[tc.path]
+			if st.BlobsFetched != wantBlobs {
+				t.Errorf("blobs fetched %d, want %d", st.BlobsFetched, wantBlobs)
+			}
+			// A retry on the same Repo takes the same path.
+			c2 := bump(t, r, "web/values-prod.yaml", `"0.9.0"`, `"1.0.0"`)
+			if err := r.Push(ctx, c2); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Stats().Path; got != tc.path {
+				t.Errorf("second fetch took path %q, want %q", got, tc.path)
+			}
+			testenv.MustGit(t, dir, "fsck", "--strict")
+
+			_, err := r.Fetch(ctx, "nope")
+			if !errors.Is(err, gitrepo.ErrNotFound) || strings.Count(err.Error(), "fetch ") != 1 || !strings.Contains(err.Error(), `branch "nope"`) {
+				t.Errorf("fetch of a missing branch: %v, want one ErrNotFound naming the branch", err)
+			}
+			// An empty repository says so, whether the branch is given or not.
+			testenv.MustGit(t, s.Root, "init", "-q", "--bare", "-b", "main", "empty.git")
+			e := open(t, s.URL("empty"))
+			if _, err := e.DefaultBranch(ctx); !errors.Is(err, gitrepo.ErrNotFound) || !strings.Contains(err.Error(), "empty") {
+				t.Errorf("default branch of an empty repository: %v", err)
+			}
+			if _, err := e.Fetch(ctx, "main"); !errors.Is(err, gitrepo.ErrNotFound) || !strings.Contains(err.Error(), "empty") {
+				t.Errorf("fetch of an empty repository: %v", err)
+			}
+		})
+	}
+}
+
+// Over SSH the client asks for GIT_PROTOCOL=version=2: an sshd with
+// AcceptEnv GIT_PROTOCOL gets protocol v2 and the partial path on a
+// repository that only allows filters; without it, the server answers in
+// v0 and the path depends on the v0 capabilities.
+func TestProtocolPathsSSH(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		acceptEnv bool
+		anySHA1   bool // uploadpack.allowAnySHA1InWant
+		path      string
+	}{
+		{"AcceptEnv GIT_PROTOCOL, allowFilter only", true, false, gitrepo.PathV2},
+		{"no AcceptEnv, want by id", false, true, gitrepo.PathV0},
+		{"no AcceptEnv, allowFilter only", false, false, gitrepo.PathFull},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.anySHA1 {
+				testenv.MustGit(t, dir, "config", "--unset", "uploadpack.allowAnySHA1InWant")
+			}
+			key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var opts []testenv.SSHDOption
+			if tc.acceptEnv {
+				opts = append(opts, testenv.WithAcceptEnv("GIT_PROTOCOL"))
+			}
+			sshd, knownHosts := testenv.NewSSHD(t, key, root, opts...)
+			r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts), gitrepo.WithTimeout(5*time.Second))
+			ctx := context.Background()
+			if b, err := r.DefaultBranch(ctx); err != nil || b != "main" {
+				t.Fatalf("DefaultBranch = %q, %v", b, err)
+			}
+			for i, file := range []string{"app/values-prod.yaml", "web/values-prod.yaml"} {
+				c := bump(t, r, file, `"0.9.0"`, `"1.0.0"`)
+				if err := r.Push(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+				if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
+					t.Fatalf("server main = %s, want %s", got, c.Hash)
+				}
+				if st := r.Stats(); st.Path != tc.path || st.PushAdvertisements != i+1 {
+					t.Errorf("bump %d: stats %+v, want path %q and one receive-pack advertisement per push", i+1, st, tc.path)
+				}
+			}
+			testenv.MustGit(t, dir, "fsck", "--strict")
+		})
+	}
+}

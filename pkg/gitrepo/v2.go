@@ -1,0 +1,620 @@
+package gitrepo
+
+// A small Git protocol v2 client for upload-pack (gitprotocol-v2), over
+// smart HTTP (the Git-Protocol: version=2 header) and SSH (the
+// GIT_PROTOCOL=version=2 environment variable). go-git v5 has no v2
+// client; its pktline encoder, side-band demultiplexer and packfile
+// parser do the encoding and the pack, this file the conversation:
+// capability advertisement, ls-refs, fetch. go-git v6 has a v2 client, but
+// v6 is a pre-release whose transport, storage and plumbing APIs all
+// changed; moving the whole package (push, commit building, local clones)
+// onto it for the sake of three commands would trade a few hundred lines
+// for an unstable dependency.
+//
+// Why v2: in protocol v0 a want may name only what the server advertises
+// (ref tips) unless it is configured with allow-tip-sha1-in-want or
+// allow-reachable-sha1-in-want, which default git servers are not. In v2 a
+// want may name any object, so the blob of the edited file can be fetched
+// by id from any server that speaks v2 and filters.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/format/pktline"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/go-git/go-git/v5/storage/memory"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/net/proxy"
+)
+
+// Fetch paths, as Stats.Path reports the latest one.
+const (
+	// PathV2 is protocol v2: ls-refs, a depth-1 fetch with the blob:none
+	// filter, then the blobs read by id.
+	PathV2 = "v2"
+	// PathV0 is the same in protocol v0, on servers that filter and
+	// advertise allow-tip-sha1-in-want or allow-reachable-sha1-in-want.
+	PathV0 = "v0"
+	// PathFull is a depth-1 fetch of the whole tip, for servers that
+	// cannot filter or refuse wants by id.
+	PathFull = "full"
+)
+
+// v2Caps is what upload-pack advertised in protocol v2.
+type v2Caps struct {
+	objectFormat string          // object-format=..., "" when not advertised
+	lsRefs       bool            // ls-refs
+	fetch        map[string]bool // the features of fetch=...
+}
+
+// filter reports whether the server filters (fetch=... filter) and
+// shallows (fetch=... shallow): what the partial path needs.
+func (c *v2Caps) filter() bool { return c.fetch["filter"] && c.fetch["shallow"] }
+
+func parseV2Caps(lines []string) (*v2Caps, error) {
+	c := &v2Caps{fetch: map[string]bool{}}
+	hasFetch := false
+	for _, l := range lines {
+		key, val, _ := strings.Cut(l, "=")
+		switch key {
+		case "object-format":
+			c.objectFormat = val
+		case "ls-refs":
+			c.lsRefs = true
+		case "fetch":
+			hasFetch = true
+			for _, f := range strings.Fields(val) {
+				c.fetch[f] = true
+			}
+		}
+	}
+	if !c.lsRefs || !hasFetch {
+		return nil, errors.New("protocol v2: the server offers no ls-refs or fetch command")
+	}
+	if c.objectFormat != "" && c.objectFormat != "sha1" {
+		return nil, fmt.Errorf("protocol v2: object format %s is not supported, only sha1", c.objectFormat)
+	}
+	return c, nil
+}
+
+// requestCaps are the capability lines every command sends.
+func (c *v2Caps) requestCaps() []string {
+	caps := []string{"agent=" + capability.DefaultAgent()}
+	if c.objectFormat != "" {
+		caps = append(caps, "object-format="+c.objectFormat)
+	}
+	return caps
+}
+
+// v2Conn carries protocol v2 commands to upload-pack.
+type v2Conn interface {
+	// do sends one command and returns its answer. The caller reads the
+	// answer to its end (the final flush) and closes it.
+	do(ctx context.Context, req []byte) (io.ReadCloser, error)
+	// stateless reports whether each command is a request of its own
+	// (HTTP), so that the conversation survives a failed command.
+	stateless() bool
+	close()
+}
+
+// v2Session is a protocol v2 conversation: the connection and what the
+// server advertised on it.
+type v2Session struct {
+	conn v2Conn
+	caps *v2Caps
+}
+
+// errNoV2 means the server answered in protocol v0.
+var errNoV2 = errors.New("server does not speak protocol v2")
+
+// v2 returns the protocol v2 session, starting it on first use: for HTTP
+// one GET of info/refs with the Git-Protocol header, for SSH a connection
+// that asks for GIT_PROTOCOL=version=2. It returns errNoV2 when the server
+// answers in v0; for HTTP the v0 advertisement it sent instead is kept in
+// r.v0adv for the v0 path.
+func (r *Repo) v2(ctx context.Context) (*v2Session, error) {
+	if r.v2sess != nil {
+		return r.v2sess, nil
+	}
+	if r.noV2 {
+		return nil, errNoV2
+	}
+	var s *v2Session
+	var err error
+	switch r.ep.Protocol {
+	case "http", "https":
+		s, err = r.discoverHTTP(ctx)
+	case "ssh":
+		s, err = r.discoverSSH(ctx)
+	default:
+		err = errNoV2
+	}
+	if errors.Is(err, errNoV2) {
+		r.noV2 = true
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.v2sess = s
+	return s, nil
+}
+
+// dropV2 ends a conversation that failed mid-command: an SSH stream is in
+// an unknown state after that. HTTP sessions are kept.
+func (r *Repo) dropV2() {
+	if r.v2sess != nil && !r.v2sess.conn.stateless() {
+		r.v2sess.conn.close()
+		r.v2sess = nil
+	}
+}
+
+// remoteRef is one line of an ls-refs answer.
+type remoteRef struct {
+	hash   plumbing.Hash
+	target string // symref-target, for symbolic refs
+}
+
+// lsRefs lists the refs whose names start with one of prefixes, with the
+// targets of symbolic refs.
+func (s *v2Session) lsRefs(ctx context.Context, prefixes ...string) (map[string]remoteRef, error) {
+	args := []string{"symrefs"}
+	for _, p := range prefixes {
+		args = append(args, "ref-prefix "+p)
+	}
+	body, err := s.conn.do(ctx, v2Request("ls-refs", s.caps.requestCaps(), args))
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	p := newPktReader(body)
+	refs := map[string]remoteRef{}
+	for {
+		kind, l, err := p.line()
+		if err != nil {
+			return nil, fmt.Errorf("ls-refs: %w", err)
+		}
+		if kind == pktFlush {
+			return refs, nil
+		}
+		if kind != pktData {
+			return nil, fmt.Errorf("ls-refs: unexpected packet %d", kind)
+		}
+		f := strings.Fields(l)
+		if len(f) < 2 || !plumbing.IsHash(f[0]) {
+			return nil, fmt.Errorf("ls-refs: malformed line %q", l)
+		}
+		ref := remoteRef{hash: plumbing.NewHash(f[0])}
+		for _, attr := range f[2:] {
+			if t, ok := strings.CutPrefix(attr, "symref-target:"); ok {
+				ref.target = t
+			}
+		}
+		refs[f[1]] = ref
+	}
+}
+
+// fetchArgs are the arguments of one fetch command.
+type fetchArgs struct {
+	wants  []plumbing.Hash
+	deepen int  // 0: no deepen
+	filter bool // blob:none
+}
+
+// fetch sends a fetch command with done (no negotiation: the client has
+// nothing) and stores the pack of the answer in st.
+func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) error {
+	var args []string
+	for _, w := range a.wants {
+		args = append(args, "want "+w.String())
+	}
+	if a.deepen > 0 {
+		args = append(args, "deepen "+strconv.Itoa(a.deepen))
+	}
+	if a.filter {
+		args = append(args, "filter "+string(packp.FilterBlobNone()))
+	}
+	args = append(args, "ofs-delta", "no-progress", "done")
+	body, err := s.conn.do(ctx, v2Request("fetch", s.caps.requestCaps(), args))
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	p := newPktReader(body)
+	// Sections (gitprotocol-v2, fetch output): acknowledgments,
+	// shallow-info, wanted-refs and packfile-uris, each ended by a
+	// delimiter, then packfile, ended by a flush. Only packfile matters
+	// here: the shallow boundary is the tip's parents, which no one reads.
+	for {
+		kind, l, err := p.line()
+		if err != nil {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		if kind != pktData {
+			return fmt.Errorf("fetch: unexpected packet %d before the pack", kind)
+		}
+		if l == "packfile" {
+			break
+		}
+		if err := skipSection(p); err != nil {
+			return fmt.Errorf("fetch: section %s: %w", l, err)
+		}
+	}
+	demux := &eofOnce{r: sideband.NewDemuxer(sideband.Sideband64k, p.r)}
+	if err := packfile.UpdateObjectStorage(st, demux); err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	// The pack ends before the section does: read up to the flush, so an
+	// SSH stream is ready for the next command.
+	if _, err := io.Copy(io.Discard, demux); err != nil {
+		return fmt.Errorf("fetch: %w", err)
+	}
+	return nil
+}
+
+// eofOnce keeps the end of a pack section: the demultiplexer reports the
+// section's flush as io.EOF once and would read on into the next answer.
+type eofOnce struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofOnce) Read(b []byte) (int, error) {
+	if e.eof {
+		return 0, io.EOF
+	}
+	n, err := e.r.Read(b)
+	e.eof = err == io.EOF
+	return n, err
+}
+
+// skipSection reads the lines of a section up to its delimiter.
+func skipSection(p *pktReader) error {
+	for {
+		kind, _, err := p.next()
+		switch {
+		case err != nil:
+			return err
+		case kind == pktDelim:
+			return nil
+		case kind != pktData:
+			return fmt.Errorf("unexpected packet %d", kind)
+		}
+	}
+}
+
+// fetchInto runs fetch and, when st is memory storage, counts what arrived.
+func (r *Repo) fetchInto(ctx context.Context, s *v2Session, a fetchArgs, st storer.Storer) error {
+	r.stats.UploadPacks++
+	mem, _ := st.(*memory.Storage)
+	var before, blobs int
+	if mem != nil {
+		before, blobs = len(mem.Objects), len(mem.Blobs)
+	}
+	if err := s.fetch(ctx, a, st); err != nil {
+		r.dropV2()
+		return noPartialIfRefused(err)
+	}
+	if mem != nil {
+		r.stats.ObjectsFetched += len(mem.Objects) - before
+		r.stats.BlobsFetched += len(mem.Blobs) - blobs
+	}
+	return nil
+}
+
+// noPartialIfRefused marks the refusals that a full fetch gets past: an
+// object the server will not send by id, a filter it does not take.
+func noPartialIfRefused(err error) error {
+	var el *pktline.ErrorLine
+	msg := err.Error()
+	if errors.As(err, &el) && (strings.Contains(msg, "not our ref") || strings.Contains(msg, "filter")) {
+		return fmt.Errorf("%w: %w", errNoPartial, err)
+	}
+	return err
+}
+
+// httpV2 sends each command as a POST to git-upload-pack.
+type httpV2 struct {
+	r    *Repo
+	base string
+}
+
+func (h *httpV2) stateless() bool { return true }
+func (h *httpV2) close()          {}
+
+func (h *httpV2) do(ctx context.Context, body []byte) (io.ReadCloser, error) {
+	res, err := h.r.httpDo(ctx, http.MethodPost, h.base+"/git-upload-pack", body, true)
+	if err != nil {
+		return nil, err
+	}
+	return drainCloser{res.Body}, nil
+}
+
+// drainCloser reads what is left of an answer (little: an answer is read
+// to its final flush) before closing it, so that the connection goes back
+// to the pool rather than a new TCP and TLS handshake for the next request.
+type drainCloser struct{ io.ReadCloser }
+
+func (d drainCloser) Close() error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(d.ReadCloser, 64<<10))
+	return d.ReadCloser.Close()
+}
+
+// httpClient returns the HTTP client of the Repo: one connection pool for
+// every request it makes.
+func (r *Repo) httpClient() *http.Client {
+	r.hcOnce.Do(func() {
+		r.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	})
+	return r.hc
+}
+
+// httpDo sends a smart HTTP request with the credentials, and for v2 the
+// Git-Protocol header. An answer other than 2xx becomes go-git's error for
+// it, so classify reads it as it reads go-git's own.
+func (r *Repo) httpDo(ctx context.Context, method, url string, body []byte, v2 bool) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", capability.DefaultAgent())
+	if v2 {
+		req.Header.Set("Git-Protocol", "version=2")
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
+		req.Header.Set("Accept", "application/x-git-upload-pack-result")
+	} else {
+		req.Header.Set("Accept", "*/*")
+		req.Header.Set("Pragma", "no-cache")
+	}
+	if ba, ok := r.auth.(*githttp.BasicAuth); ok {
+		ba.SetAuth(req) // the same credentials as go-git's requests
+	}
+	res, err := r.httpClient().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := githttp.NewErr(res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// maxAdvertisement bounds the info/refs answer read into memory.
+const maxAdvertisement = 64 << 20
+
+// discoverHTTP asks info/refs for protocol v2. A server that answers in v0
+// gets errNoV2, and its advertisement is kept in r.v0adv.
+func (r *Repo) discoverHTTP(ctx context.Context) (*v2Session, error) {
+	base := strings.TrimSuffix(r.ep.String(), "/")
+	res, err := r.httpDo(ctx, http.MethodGet, base+"/info/refs?service=git-upload-pack", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	// Follow a redirect of the first request, as git does: the commands
+	// go where info/refs was found.
+	if u := res.Request.URL; u != nil {
+		if b, ok := strings.CutSuffix(u.Scheme+"://"+u.Host+u.Path, "/info/refs"); ok {
+			base = b
+		}
+	}
+	adv, err := io.ReadAll(io.LimitReader(res.Body, maxAdvertisement))
+	if err != nil {
+		return nil, err
+	}
+	p := newPktReader(bytes.NewReader(adv))
+	kind, l, err := p.line()
+	if err == nil && kind == pktData && strings.HasPrefix(l, "# service=") {
+		if kind, _, err = p.line(); err == nil && kind == pktFlush {
+			kind, l, err = p.line()
+		}
+	}
+	if err != nil || kind != pktData || l != "version 2" {
+		ar := packp.NewAdvRefs()
+		if err := ar.Decode(bytes.NewReader(adv)); err != nil {
+			if errors.Is(err, packp.ErrEmptyAdvRefs) {
+				return nil, transport.ErrEmptyRemoteRepository
+			}
+			return nil, err
+		}
+		if ar.IsEmpty() {
+			return nil, transport.ErrEmptyRemoteRepository
+		}
+		transport.FilterUnsupportedCapabilities(ar.Capabilities)
+		r.v0adv = ar
+		return nil, errNoV2
+	}
+	caps, err := readCaps(p)
+	if err != nil {
+		return nil, err
+	}
+	return &v2Session{conn: &httpV2{r: r, base: base}, caps: caps}, nil
+}
+
+// readCaps reads capability lines up to the flush that ends them.
+func readCaps(p *pktReader) (*v2Caps, error) {
+	var lines []string
+	for {
+		kind, l, err := p.line()
+		if err != nil {
+			return nil, fmt.Errorf("protocol v2 capabilities: %w", err)
+		}
+		if kind == pktFlush {
+			return parseV2Caps(lines)
+		}
+		lines = append(lines, l)
+	}
+}
+
+// sshV2 is an upload-pack process on the SSH server, kept open for every
+// command of a bump.
+type sshV2 struct {
+	client *ssh.Client
+	sess   *ssh.Session
+	stdin  io.WriteCloser
+	out    *bufio.Reader
+	stderr *limitedWriter
+	errBuf *bytes.Buffer
+	once   sync.Once
+}
+
+func (c *sshV2) stateless() bool { return false }
+
+func (c *sshV2) close() {
+	c.once.Do(func() {
+		c.stdin.Close()
+		c.sess.Close()
+		c.client.Close()
+	})
+}
+
+func (c *sshV2) do(ctx context.Context, body []byte) (io.ReadCloser, error) {
+	if _, err := c.stdin.Write(body); err != nil {
+		return nil, c.remoteErr(err)
+	}
+	// Reads block on the stream: end the connection when ctx ends.
+	stop := context.AfterFunc(ctx, c.close)
+	return &sshAnswer{c: c, stop: stop, ctx: ctx}, nil
+}
+
+// remoteErr adds what the remote command wrote to stderr to err, and maps
+// git's "does not appear to be a git repository" to go-git's sentinel.
+func (c *sshV2) remoteErr(err error) error {
+	msg := strings.TrimSpace(c.errBuf.String())
+	if msg == "" {
+		return err
+	}
+	if strings.Contains(msg, "does not appear to be a git repository") || strings.Contains(msg, "not found") {
+		return fmt.Errorf("%w: %s", transport.ErrRepositoryNotFound, msg)
+	}
+	return fmt.Errorf("%w: %s", err, msg)
+}
+
+// sshAnswer reads one command's answer from the shared stream.
+type sshAnswer struct {
+	c    *sshV2
+	stop func() bool
+	ctx  context.Context
+}
+
+func (a *sshAnswer) Read(b []byte) (int, error) {
+	n, err := a.c.out.Read(b)
+	if err != nil && a.ctx.Err() != nil {
+		err = a.ctx.Err()
+	} else if err == io.EOF {
+		err = a.c.remoteErr(io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
+
+func (a *sshAnswer) Close() error { a.stop(); return nil }
+
+// sshHostPort is the address to dial, with the port and host name from
+// ~/.ssh/config as go-git reads them.
+func (r *Repo) sshHostPort() string {
+	host, port := r.ep.Host, r.ep.Port
+	if cfg := gitssh.DefaultSSHConfig; cfg != nil {
+		if h := cfg.Get(r.ep.Host, "Hostname"); h != "" {
+			host = h
+		}
+		if p, err := strconv.Atoi(cfg.Get(r.ep.Host, "Port")); err == nil && p > 0 && r.ep.Port == 0 {
+			port = p
+		}
+	}
+	if port == 0 {
+		port = 22
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// discoverSSH starts git-upload-pack over SSH with GIT_PROTOCOL=version=2.
+// A server that does not pass the variable on (sshd without AcceptEnv
+// GIT_PROTOCOL) or answers in v0 gets errNoV2.
+func (r *Repo) discoverSSH(ctx context.Context) (*v2Session, error) {
+	am, ok := r.auth.(gitssh.AuthMethod)
+	if !ok {
+		return nil, transport.ErrInvalidAuthMethod
+	}
+	cfg, err := am.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	addr := r.sshHostPort()
+	conn, err := proxy.Dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	client := ssh.NewClient(cc, chans, reqs)
+	c := &sshV2{client: client, errBuf: &bytes.Buffer{}}
+	if c.sess, err = client.NewSession(); err != nil {
+		client.Close()
+		return nil, err
+	}
+	if err := c.sess.Setenv("GIT_PROTOCOL", "version=2"); err != nil {
+		c.sess.Close()
+		client.Close()
+		return nil, fmt.Errorf("%w: the ssh server refused GIT_PROTOCOL (no AcceptEnv GIT_PROTOCOL): %w", errNoV2, err)
+	}
+	c.stderr = &limitedWriter{w: c.errBuf, n: 4 << 10}
+	c.sess.Stderr = c.stderr
+	if c.stdin, err = c.sess.StdinPipe(); err != nil {
+		c.close()
+		return nil, err
+	}
+	out, err := c.sess.StdoutPipe()
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	c.out = bufio.NewReaderSize(out, 64<<10)
+	if err := c.sess.Start("git-upload-pack '" + r.ep.Path + "'"); err != nil {
+		c.close()
+		return nil, err
+	}
+	p := newPktReader(c.out)
+	kind, l, err := p.line()
+	if err != nil {
+		c.close()
+		return nil, c.remoteErr(err)
+	}
+	if kind != pktData || l != "version 2" {
+		c.close()
+		return nil, fmt.Errorf("%w: the ssh server answered in protocol v0", errNoV2)
+	}
+	caps, err := readCaps(p)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return &v2Session{conn: c, caps: caps}, nil
+}
