@@ -77,7 +77,7 @@ func TestTokenHosts(t *testing.T) {
 	az := Detect(getenvFrom(map[string]string{"TF_BUILD": "True", "SYSTEM_ACCESSTOKEN": "az", "SYSTEM_COLLECTIONURI": "https://tfs.acme.example/coll/"}))
 	for host, want := range map[string]bool{
 		"dev.azure.com": true, "acme.visualstudio.com": true, "tfs.acme.example": true, "DEV.AZURE.COM": true,
-		"visualstudio.com.evil.example": false, "evil.example": false, "": false,
+		"visualstudio.com.evil.example": false, "evilvisualstudio.com": false, "evil.example": false, "": false,
 	} {
 		if _, _, ok := az.Token(getenvFrom(map[string]string{"SYSTEM_ACCESSTOKEN": "az"}), host); ok != want {
 			t.Errorf("azure token for %q: %v, want %v", host, ok, want)

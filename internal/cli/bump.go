@@ -157,7 +157,7 @@ func finishCommit(lg *log.Logger, streams IOStreams, env ci.Env, output outputFl
 	// commands go to stderr: the GitHub runner and the Azure Pipelines
 	// agent read commands from a step's stderr as from its stdout; GitLab
 	// has no such commands.
-	cmdOut := streams.Err
+	cmdOut := streams.commands()
 	if err != nil {
 		env.Annotate(cmdOut, "error", err.Error())
 		return err
@@ -316,6 +316,14 @@ func parseSignature(s string) (object.Signature, error) {
 	return object.Signature{Name: a.Name, Email: a.Address}, nil
 }
 
+// urlCredentialsWin reports whether the credentials in the repository URL
+// authenticate (Git and the pull request API alike): they win over the CI
+// system's own token, and TAGBUMP_GIT_TOKEN wins over them.
+func urlCredentialsWin(repo string) bool {
+	_, _, ok := gitrepo.URLCredentials(repo)
+	return ok && os.Getenv("TAGBUMP_GIT_TOKEN") == ""
+}
+
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 	return gitOptions(env, o.Repo, o.SSHKey, o.KnownHosts, o.Registry.Timeout)
 }
@@ -324,7 +332,11 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 // the SSH key and known_hosts, the timeout.
 func gitOptions(env ci.Env, repo, sshKey, knownHosts string, timeout time.Duration) []gitrepo.Option {
 	g := []gitrepo.Option{gitrepo.WithTimeout(timeout)}
-	if user, token, ok := env.Token(os.Getenv, address.Host(repo)); ok {
+	// Credentials in the --repo URL win over the CI system's own token (the
+	// action passes github.token by default, which reaches no other
+	// repository), as git uses them before any other; TAGBUMP_GIT_TOKEN
+	// wins over both.
+	if user, token, ok := env.Token(os.Getenv, address.Host(repo)); ok && !urlCredentialsWin(repo) {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
 	if sshKey != "" {
@@ -357,14 +369,14 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, output outputFlag, dryRu
 	case res.Outcome == bump.Unchanged:
 		lg.Info("unchanged: the branch already has the value", "branch", res.Branch)
 	case res.Outcome != bump.Changed:
-	case dryRun:
+	case dryRun || res.NoPush:
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		lg.Info("dry run: nothing pushed", "branch", res.Branch)
-	case res.NoPush:
-		fmt.Fprint(streams.Out, res.Diff)
-		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
+		if dryRun {
+			lg.Info("dry run: nothing pushed", "branch", res.Branch)
+		} else {
+			lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
+		}
 	default:
 		fmt.Fprintln(streams.Out, res.Commit)
 		lg.Info("pushed", "branch", res.Branch, "commit", res.Commit, "attempts", res.Attempts)

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // prFlags are the pull request flags of bump (and of any command that
@@ -87,11 +87,10 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
 	}
 	user, token, ok := env.Token(os.Getenv, address.Host(repo))
-	if u, err := url.Parse(repo); !ok && err == nil && u.User != nil {
-		// No token configured: Git uses the URL's credentials, and so
-		// does the API.
-		user = u.User.Username()
-		token, ok = u.User.Password()
+	if urlCredentialsWin(repo) {
+		// Git uses the URL's credentials (see gitOptions), and so does
+		// the API.
+		user, token, ok = gitrepo.URLCredentials(repo)
 	}
 	if !ok {
 		return nil, &exitError{code: ExitAuth, err: fmt.Errorf("--pr: no token for the %s API of %s: set TAGBUMP_GIT_TOKEN (the CI system's own token is used only for its own host)", kind, address.Redact(repo))}

@@ -86,6 +86,8 @@ func TestSecretsCanary(t *testing.T) {
 		{"bump with credentials in the URL only", append(bump("staging"), "--repo", withCreds), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 0},
 		{"bump with credentials in a URL that does not parse", append(bump("staging"), "--repo", "https://"+gitUser+":"+gitToken+"@git.example.com:80a/charts"),
 			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput}, 2},
+		{"bump with a '/' in the token of a URL that does not parse", append(bump("staging"), "--repo", "https://"+gitUser+":"+gitToken+"/x@git.example.com/charts"),
+			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput}, 2},
 		{"verify with a wrong password", []string{"verify", image}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 		{"push with a wrong password", []string{"push", "--from", tar, reg.Host() + "/app:1.0.9"}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 	}

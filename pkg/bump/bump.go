@@ -332,7 +332,7 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 	var warnings []string
 	switch {
 	case repo.CredentialsFromURL():
-		w := "the repository URL carries credentials; they are used, as no token is configured: move the token to TAGBUMP_GIT_TOKEN and remove it from the URL"
+		w := "the repository URL carries credentials; they are used, as TAGBUMP_GIT_TOKEN is not set: move the token to TAGBUMP_GIT_TOKEN and remove it from the URL"
 		o.logger.Warn(w, "repo", repo.URL())
 		warnings = append(warnings, w)
 	case repo.CredentialsStripped():

@@ -291,6 +291,11 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	return u.String(), stripped, nil
 }
 
+// URLCredentials returns the credentials the http(s) URL raw carries, as
+// Open uses them when WithHTTPAuth gives no token (see CredentialsFromURL):
+// user and password, or DefaultHTTPUser and a token given as the user.
+func URLCredentials(raw string) (user, token string, ok bool) { return urlCredentials(raw) }
+
 // urlCredentials returns the user name and token an http(s) URL carries:
 // user and password, or DefaultHTTPUser and a token given as the user.
 func urlCredentials(raw string) (user, token string, ok bool) {
