@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: git (for
-# git http-backend), OpenSSH's sshd and the distribution registry.
+# git http-backend), OpenSSH's sshd and ssh-keygen, the distribution registry
+# and GnuPG (commit signatures are checked with git verify-commit).
 set -euo pipefail
 need=()
 command -v git >/dev/null || need+=(git)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v gpg >/dev/null || need+=(gnupg)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq

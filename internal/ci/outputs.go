@@ -142,6 +142,11 @@ func (e Env) Annotate(w io.Writer, level, msg string) {
 	if level != "error" {
 		level = "warning"
 	}
+	// The runners take one command per line, so a command in msg would be
+	// data; escape it anyway, as Guard does.
+	var b strings.Builder
+	_, _ = e.Guard(&b).Write([]byte(msg))
+	msg = b.String()
 	switch e.System {
 	case GitHub:
 		fmt.Fprintf(w, "::%s title=%s::%s\n", level, githubProperty("tagbump"), githubData(msg))
@@ -230,10 +235,22 @@ func mdCode(s string) string {
 		return ""
 	}
 	s = strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`).Replace(s)
-	if strings.Contains(s, "`") {
-		return "`` " + s + " ``"
+	// A code span ends at the first backtick run as long as its fence:
+	// make the fence longer than any run in s.
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
 	}
-	return "`" + s + "`"
+	if longest == 0 {
+		return "`" + s + "`"
+	}
+	fence := strings.Repeat("`", longest+1)
+	return fence + " " + s + " " + fence
 }
 
 // appendFile appends data to path in a single write.

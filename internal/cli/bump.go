@@ -44,6 +44,7 @@ type BumpOptions struct {
 	NoVerify            bool
 	PushFrom            string
 	SSHKey, KnownHosts  string
+	Sign                signFlags
 	Dotenv              string
 	Registry            registryFlags
 	Output              outputFlag
@@ -85,7 +86,14 @@ URL. The basic-auth user name is TAGBUMP_GIT_USER, else the CI system's
 CI_JOB_TOKEN gitlab-ci-token), else "tagbump". Credentials in the --repo
 URL are used only when no token is configured, with a warning; they are
 never printed. SSH uses --ssh-key or an ssh-agent and checks host keys against
-known_hosts (--known-hosts).`,
+known_hosts (--known-hosts).
+
+Signed commits: --sign-key FILE (or the key itself in TAGBUMP_SIGN_KEY,
+with TAGBUMP_SIGN_KEY_PASSPHRASE) signs every commit with an SSH key
+(git's gpg.format=ssh) or an armored OpenPGP key. On GitHub,
+--commit-via api has GitHub make the commit instead of pushing it
+(GraphQL createCommitOnBranch): it is signed by GitHub and authored by
+the token's owner.`,
 		Example: `  tagbump bump --repo https://git.example.com/helm-charts --chart app-service \
     --env staging --image registry.example.com/app-service:app-service-123`,
 		Args: cobra.NoArgs,
@@ -132,6 +140,7 @@ known_hosts (--known-hosts).`,
 	_ = timeout.Value.Set("2m")
 	timeout.DefValue = timeout.Value.String()
 	f.StringVar(&opts.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
+	opts.Sign.register(f) // last: it shares --api-url with flag sets registered before it
 	return cmd
 }
 
@@ -148,7 +157,7 @@ func finishCommit(lg *log.Logger, streams IOStreams, env ci.Env, output outputFl
 	// commands go to stderr: the GitHub runner and the Azure Pipelines
 	// agent read commands from a step's stderr as from its stdout; GitLab
 	// has no such commands.
-	cmdOut := streams.Err
+	cmdOut := streams.commands()
 	if err != nil {
 		env.Annotate(cmdOut, "error", err.Error())
 		return err
@@ -194,16 +203,24 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 		defer pr.done()
 		ropts = append(ropts, registry.WithProgress(pr.report))
 	}
+	if err := opts.Sign.check(opts.Repo, opts.Author, opts.NoPush); err != nil {
+		return nil, err
+	}
 	if req.PR, err = opts.PR.request(env, opts.Repo, opts.Registry.Timeout); err != nil {
 		return nil, err
 	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger(cmd.Context()).With(env.LogFields()...)
-	return bump.Run(cmd.Context(), req,
+	req.Signoff = opts.Sign.Signoff
+	copts, err := opts.Sign.options(env, os.Getenv, opts.Repo, opts.Registry.Timeout, logger)
+	if err != nil {
+		return nil, err
+	}
+	return bump.Run(cmd.Context(), req, append(copts,
 		bump.WithGitOptions(append(gopts, gitrepo.WithLogger(logger))...),
 		bump.WithRegistryOptions(ropts...),
 		bump.WithLogger(logger),
-	)
+	)...)
 }
 
 // ciResult is what the CI system is told about a bump.
@@ -299,6 +316,14 @@ func parseSignature(s string) (object.Signature, error) {
 	return object.Signature{Name: a.Name, Email: a.Address}, nil
 }
 
+// urlCredentialsWin reports whether the credentials in the repository URL
+// authenticate (Git and the pull request API alike): they win over the CI
+// system's own token, and TAGBUMP_GIT_TOKEN wins over them.
+func urlCredentialsWin(repo string) bool {
+	_, _, ok := gitrepo.URLCredentials(repo)
+	return ok && os.Getenv("TAGBUMP_GIT_TOKEN") == ""
+}
+
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 	return gitOptions(env, o.Repo, o.SSHKey, o.KnownHosts, o.Registry.Timeout)
 }
@@ -307,7 +332,11 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 // the SSH key and known_hosts, the timeout.
 func gitOptions(env ci.Env, repo, sshKey, knownHosts string, timeout time.Duration) []gitrepo.Option {
 	g := []gitrepo.Option{gitrepo.WithTimeout(timeout)}
-	if user, token, ok := env.Token(os.Getenv, address.Host(repo)); ok {
+	// Credentials in the --repo URL win over the CI system's own token (the
+	// action passes github.token by default, which reaches no other
+	// repository), as git uses them before any other; TAGBUMP_GIT_TOKEN
+	// wins over both.
+	if user, token, ok := env.Token(os.Getenv, address.Host(repo)); ok && !urlCredentialsWin(repo) {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
 	if sshKey != "" {
@@ -340,14 +369,14 @@ func writeBumpResult(lg *log.Logger, streams IOStreams, output outputFlag, dryRu
 	case res.Outcome == bump.Unchanged:
 		lg.Info("unchanged: the branch already has the value", "branch", res.Branch)
 	case res.Outcome != bump.Changed:
-	case dryRun:
+	case dryRun || res.NoPush:
 		fmt.Fprint(streams.Out, res.Diff)
 		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		lg.Info("dry run: nothing pushed", "branch", res.Branch)
-	case res.NoPush:
-		fmt.Fprint(streams.Out, res.Diff)
-		fmt.Fprintf(streams.Out, "\n%s", indent(res.Message))
-		lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
+		if dryRun {
+			lg.Info("dry run: nothing pushed", "branch", res.Branch)
+		} else {
+			lg.Info("not pushed (--no-push): the commit was made and not kept", "branch", res.Branch, "commit", res.Commit)
+		}
 	default:
 		fmt.Fprintln(streams.Out, res.Commit)
 		lg.Info("pushed", "branch", res.Branch, "commit", res.Commit, "attempts", res.Attempts)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -45,6 +46,7 @@ type commitFlags struct {
 	Dotenv         string
 	Output         outputFlag
 	PR             prFlags
+	Sign           signFlags
 }
 
 func (f *commitFlags) register(fs *pflag.FlagSet) {
@@ -61,6 +63,7 @@ func (f *commitFlags) register(fs *pflag.FlagSet) {
 // default: a rollback's or promote's PR does not replace a bump's.
 func (f *commitFlags) registerPR(fs *pflag.FlagSet, prBranch string) {
 	f.PR.register(fs)
+	f.Sign.register(fs) // after the PR flags: it shares their --api-url
 	b := fs.Lookup("pr-branch")
 	_ = b.Value.Set(prBranch)
 	b.DefValue = prBranch
@@ -96,10 +99,20 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 	for _, t := range env.Trailers() {
 		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})
 	}
+	if err := f.Sign.check(r.Repo, f.Author, f.NoPush); err != nil {
+		return bump.Request{}, err
+	}
+	req.Signoff = f.Sign.Signoff
 	if req.PR, err = f.PR.request(env, r.Repo, r.Timeout); err != nil {
 		return bump.Request{}, err
 	}
 	return req, nil
+}
+
+// signOptions are the bump options that sign the command's commits, or
+// have the host make them (--commit-via api).
+func (f *commitFlags) signOptions(ctx context.Context, env ci.Env, r *repoFlags) ([]bump.Option, error) {
+	return f.Sign.options(env, os.Getenv, r.Repo, r.Timeout, slogLogger(ctx).With(env.LogFields()...))
 }
 
 // bumpOptions are the pkg/bump options of a command: Git access and the

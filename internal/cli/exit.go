@@ -10,6 +10,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/sign"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -137,6 +138,9 @@ var exitMap = []struct {
 	{func(err error) bool {
 		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge) || errors.Is(err, gitrepo.ErrBadAddress)
 	}, ExitUsage},
+	{isA[*sign.KeyError], ExitUsage},
+	{isA[*forge.RateLimitError], ExitNetwork},
+	{func(err error) bool { return errors.Is(err, forge.ErrBadURL) }, ExitUsage},
 	{isA[*imageref.Error], ExitUsage},
 	{isA[*registry.InsecureError], ExitUsage},
 	{isA[*registry.SourceError], ExitUsage},

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // prFlags are the pull request flags of bump (and of any command that
@@ -45,7 +45,7 @@ func (p *prFlags) register(f *pflag.FlagSet) {
 
 // check refuses a bad --merge-method, and a PR flag given a value other
 // than its default without --pr (CI templates pass every flag, "false"
-// and "" included).
+// and "" included); --api-url also serves --commit-via api.
 func (p *prFlags) check(f *pflag.FlagSet) error {
 	if p.PR {
 		switch p.MergeMethod {
@@ -56,6 +56,9 @@ func (p *prFlags) check(f *pflag.FlagSet) error {
 		return nil
 	}
 	for _, name := range []string{"pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft", "pr-overwrite", "auto-merge", "merge-method", "provider", "api-url"} {
+		if via := f.Lookup("commit-via"); name == "api-url" && via != nil && via.Value.String() == "api" {
+			continue // --commit-via api uses the API too
+		}
 		if fl := f.Lookup(name); fl != nil && fl.Changed && fl.Value.String() != fl.DefValue && fl.Value.String() != "[]" {
 			return usageErr(fmt.Errorf("--%s needs --pr", name))
 		}
@@ -84,11 +87,10 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
 	}
 	user, token, ok := env.Token(os.Getenv, address.Host(repo))
-	if u, err := url.Parse(repo); !ok && err == nil && u.User != nil {
-		// No token configured: Git uses the URL's credentials, and so
-		// does the API.
-		user = u.User.Username()
-		token, ok = u.User.Password()
+	if urlCredentialsWin(repo) {
+		// Git uses the URL's credentials (see gitOptions), and so does
+		// the API.
+		user, token, ok = gitrepo.URLCredentials(repo)
 	}
 	if !ok {
 		return nil, &exitError{code: ExitAuth, err: fmt.Errorf("--pr: no token for the %s API of %s: set TAGBUMP_GIT_TOKEN (the CI system's own token is used only for its own host)", kind, address.Redact(repo))}

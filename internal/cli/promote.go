@@ -91,6 +91,10 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 	if err != nil {
 		return nil, err
 	}
-	bopts := append(opts.bumpOptions(cmd.Context(), env), bump.WithRegistryOptions(ropts...))
+	sopts, err := opts.signOptions(cmd.Context(), env, &opts.repoFlags)
+	if err != nil {
+		return nil, err
+	}
+	bopts := append(append(sopts, opts.bumpOptions(cmd.Context(), env)...), bump.WithRegistryOptions(ropts...))
 	return bump.Promote(cmd.Context(), bump.PromoteRequest{Request: req, From: opts.From}, bopts...)
 }

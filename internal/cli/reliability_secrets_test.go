@@ -21,12 +21,22 @@ func TestSecretsCanary(t *testing.T) {
 		regUser, regPass    = "ci-canary", "canary-reg-Zk4p-password"
 		wrongTok, wrongPass = "canary-wrong-Jt2m-token", "canary-wrong-Hs8v-password"
 		ghToken             = "canary-gh-Vb3n-token"
+		signPass            = "canary-sign-Wq5r-passphrase"
 	)
+	signKey, err := testenv.NewSSHKey(t.TempDir(), "signing", signPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signKeyText, err := os.ReadFile(signKey.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	counts := &relCounts{}
 	recordReliability(t, counts)
 	srv, dir := chartsServer(t, gitToken, map[string]string{
 		"app/values-staging.yaml": appValues, "app/values-prod.yaml": appValues,
 		"app/values-dev.yaml": appValues, "app/values-qa.yaml": appValues, "app/values-gh.yaml": appValues,
+		"app/values-signed.yaml": appValues,
 	})
 	// A server without partial fetch makes the bump log at debug level.
 	srv2, dir2 := chartsServer(t, gitToken, map[string]string{"app/values-staging.yaml": appValues}, testenv.WithAllowFilter(false))
@@ -76,6 +86,8 @@ func TestSecretsCanary(t *testing.T) {
 		{"bump json logs", bump("prod", "--output", "json", "--log-format", "json"), nil, 0},
 		{"bump without partial fetch", append(bump("staging"), "--repo", srv2.URL("charts")), nil, 0},
 		{"bump dry run", bump("dev", "--dry-run"), nil, 0},
+		{"bump signed", bump("signed", "--signoff"), map[string]string{"TAGBUMP_SIGN_KEY": string(signKeyText), "TAGBUMP_SIGN_KEY_PASSPHRASE": signPass}, 0},
+		{"bump signed with a wrong passphrase", bump("signed"), map[string]string{"TAGBUMP_SIGN_KEY": string(signKeyText), "TAGBUMP_SIGN_KEY_PASSPHRASE": wrongPass}, 2},
 		{"bump with a lost race", bump("dev"), nil, 0},
 		{"bump with credentials in the URL", append(bump("qa"), "--repo", withCreds), nil, 0},
 		{"bump in GitHub Actions", bump("gh"), map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput, "GITHUB_TOKEN": ghToken}, 0},
@@ -84,10 +96,12 @@ func TestSecretsCanary(t *testing.T) {
 		{"bump with credentials in the URL only", append(bump("staging"), "--repo", withCreds), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 0},
 		{"bump with credentials in a URL that does not parse", append(bump("staging"), "--repo", "https://"+gitUser+":"+gitToken+"@git.example.com:80a/charts"),
 			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput}, 2},
+		{"bump with a '/' in the token of a URL that does not parse", append(bump("staging"), "--repo", "https://"+gitUser+":"+gitToken+"/x@git.example.com/charts"),
+			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput}, 2},
 		{"verify with a wrong password", []string{"verify", image}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 		{"push with a wrong password", []string{"push", "--from", tar, regHost + "/app:1.0.9"}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 	}
-	secrets := []string{gitToken, regPass, wrongTok, wrongPass, ghToken}
+	secrets := append([]string{gitToken, regPass, wrongTok, wrongPass, ghToken, signPass}, keyLines(string(signKeyText))...)
 	users := []string{gitUser, regUser, "tagbump", "x-access-token"}
 	leak := func(where, text string) {
 		t.Helper()
@@ -101,6 +115,7 @@ func TestSecretsCanary(t *testing.T) {
 			t.Fatalf("needsRegistry names %q, which is no row", name)
 		}
 	}
+	var signed string // the signed bump's commit
 	for _, run := range runs {
 		t.Run(run.name, func(t *testing.T) {
 			if needsRegistry[run.name] {
@@ -116,6 +131,9 @@ func TestSecretsCanary(t *testing.T) {
 				defer srv.RemoveHook("charts", "pre-receive")
 			}
 			r := runTagbump(t, run.args...)
+			if run.name == "bump signed" {
+				signed = strings.TrimSpace(r.stdout)
+			}
 			counts.Scenarios++
 			if r.code != run.code {
 				t.Errorf("exit %d, want %d\nstderr: %s", r.code, run.code, r.stderr)
@@ -137,6 +155,9 @@ func TestSecretsCanary(t *testing.T) {
 		})
 	}
 	history := testenv.MustGit(t, dir, "log", "--all", "-p", "--format=fuller%n%B")
+	if signed == "" || !strings.Contains(testenv.MustGit(t, dir, "cat-file", "-p", signed), "BEGIN SSH SIGNATURE") {
+		t.Errorf("the signed bump left no signed commit (%q)", signed)
+	}
 	if !strings.Contains(history, "2.0.0") && !strings.Contains(history, "1.0.1") {
 		t.Errorf("the bumps are not in the history: the scan proves nothing")
 	}

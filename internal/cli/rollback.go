@@ -81,5 +81,9 @@ func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Re
 	if err != nil {
 		return nil, err
 	}
-	return bump.Rollback(cmd.Context(), bump.RollbackRequest{Request: req, To: opts.To, Steps: opts.Steps}, opts.bumpOptions(cmd.Context(), env)...)
+	sopts, err := opts.signOptions(cmd.Context(), env, &opts.repoFlags)
+	if err != nil {
+		return nil, err
+	}
+	return bump.Rollback(cmd.Context(), bump.RollbackRequest{Request: req, To: opts.To, Steps: opts.Steps}, append(sopts, opts.bumpOptions(cmd.Context(), env)...)...)
 }

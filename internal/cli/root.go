@@ -19,15 +19,23 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/tagbump/tagbump/internal/ci"
 )
 
 // IOStreams are the streams a command reads and writes: data goes to Out,
-// status and logs to Err.
+// status and logs to Err, and CI workflow commands to Commands.
 type IOStreams struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+	// Commands receives tagbump's own CI workflow commands (annotations,
+	// output variables); nil means Err. Run sets it to the unguarded Err.
+	Commands io.Writer
 }
+
+// commands returns where CI workflow commands go.
+func (s IOStreams) commands() io.Writer { return cmp.Or[io.Writer](s.Commands, s.Err) }
 
 // Main runs tagbump with the process arguments and returns its exit code.
 func Main() int {
@@ -38,7 +46,17 @@ func Main() int {
 
 // Run runs tagbump with args and returns its exit code; errors are reported
 // on streams.Err.
+//
+// In GitHub Actions and Azure Pipelines, whose runners act on workflow
+// commands in a step's output, Out and Err are guarded (ci.Env.Guard) so
+// that text from the charts repository cannot pass for one; tagbump's own
+// commands go to the unguarded Err.
 func Run(ctx context.Context, args []string, streams IOStreams) int {
+	env := ci.Detect(os.Getenv)
+	if streams.Commands == nil {
+		streams.Commands = streams.Err
+	}
+	streams.Out, streams.Err = env.Guard(streams.Out), env.Guard(streams.Err)
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -165,7 +183,7 @@ func wrapArgs(c *cobra.Command) {
 func bindEnv(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed {
+		if _, skip := f.Annotations[noEnvAnnotation]; err != nil || f.Changed || skip {
 			return
 		}
 		name := EnvName(f.Name)

@@ -78,6 +78,7 @@ func cmdGitServer(ts *testscript.TestScript, neg bool, args []string) {
 	st.srv = s
 	st.mu.Unlock()
 	ts.Setenv("GITSERVER", "http://"+s.Addr())
+	ts.Setenv("GITSERVER_ADDR", s.Addr()) // to write credentials into a URL
 }
 
 func cmdGitRepo(ts *testscript.TestScript, neg bool, args []string) {

@@ -40,7 +40,7 @@ import (
 const envLeakDir = "TAGBUMP_TEST_LEAK_DIR"
 
 // secretEnv are the variables holding secrets tagbump reads.
-var secretEnv = []string{"TAGBUMP_GIT_TOKEN", "GITHUB_TOKEN", "SYSTEM_ACCESSTOKEN", "CI_JOB_TOKEN", "TAGBUMP_REGISTRY_PASSWORD", "TAGBUMP_SSH_KEY_PASSPHRASE"}
+var secretEnv = []string{"TAGBUMP_GIT_TOKEN", "GITHUB_TOKEN", "SYSTEM_ACCESSTOKEN", "CI_JOB_TOKEN", "TAGBUMP_REGISTRY_PASSWORD", "TAGBUMP_SSH_KEY_PASSPHRASE", "TAGBUMP_SIGN_KEY_PASSPHRASE"}
 
 func init() {
 	scriptSetups = append(scriptSetups, func(env *testscript.Env) error {
@@ -83,6 +83,7 @@ func runSecrets(getenv func(string) string, args []string) (secrets, users []str
 			secrets = append(secrets, v)
 		}
 	}
+	secrets = append(secrets, keyLines(getenv("TAGBUMP_SIGN_KEY"))...)
 	users = []string{"tagbump", "x-access-token", "build", "oauth2", "gitlab-ci-token"}
 	for _, k := range []string{"TAGBUMP_GIT_USER", "TAGBUMP_REGISTRY_USERNAME"} {
 		if v := getenv(k); v != "" {
@@ -102,6 +103,18 @@ func runSecrets(getenv func(string) string, args []string) (secrets, users []str
 		}
 	}
 	return secrets, users
+}
+
+// keyLines are the lines of a PEM or armored key that carry key material
+// (not the BEGIN/END lines or armor headers).
+func keyLines(key string) []string {
+	var lines []string
+	for _, l := range strings.Split(key, "\n") {
+		if l = strings.TrimSpace(l); len(l) >= 20 && !strings.HasPrefix(l, "-----") && !strings.Contains(l, ": ") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 // findLeaks returns a line for each secret form found in text.

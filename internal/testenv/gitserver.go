@@ -228,6 +228,9 @@ func CreateBareRepo(dir string, files map[string]string, opts ...RepoOption) (st
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil { // owner/name.git
+		return "", err
+	}
 	if _, err := Git(filepath.Dir(dir), "init", "-q", "--bare", "-b", o.branch, dir); err != nil {
 		return "", err
 	}

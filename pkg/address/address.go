@@ -26,6 +26,15 @@ func Parse(raw string) (*url.URL, error) {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	// url.Parse's cause quotes the piece it stumbled on, which is part of
+	// the credentials when they hold a '/', '?' or '#' (invalid port
+	// ":token"): leave such a cause out.
+	for _, piece := range strings.FieldsFunc(userinfo(raw), func(r rune) bool { return strings.ContainsRune(":/?#", r) }) {
+		if len(piece) > 2 && strings.Contains(err.Error(), piece) {
+			err = errors.New("the URL is not valid (details left out, as they would show the credentials): percent-encode '/', '?', '#' and '@' in a password")
+			break
+		}
+	}
 	return nil, fmt.Errorf("parse %q: %w", Redact(raw), err)
 }
 
@@ -44,12 +53,25 @@ func Host(raw string) string {
 }
 
 // Redact returns raw with the user information of a URL (user:password@)
-// replaced by "REDACTED@", also when raw does not parse as a URL. Anything
-// without "://" is returned as it is.
+// replaced by "REDACTED@", also when raw does not parse as a URL: then
+// everything up to its last '@' counts as user information, since a
+// password may hold an unescaped '/'. Anything without "://" is returned as
+// it is.
 func Redact(raw string) string {
+	user := userinfo(raw)
+	if user == "" && !strings.Contains(raw, "://@") {
+		return raw
+	}
+	i := strings.Index(raw, "://") + 3
+	return raw[:i] + Redacted + raw[i+len(user):]
+}
+
+// userinfo returns the user information of the URL raw (what Redact
+// hides), without its '@'; "" when there is none.
+func userinfo(raw string) string {
 	i := strings.Index(raw, "://")
 	if i < 0 {
-		return raw
+		return ""
 	}
 	rest := raw[i+3:]
 	// The authority ends at the first '/', '?' or '#'; an '@' after it is
@@ -59,10 +81,13 @@ func Redact(raw string) string {
 		end = len(rest)
 	}
 	at := strings.LastIndex(rest[:end], "@")
-	if at < 0 {
-		return raw
+	if _, err := url.Parse(raw); err != nil {
+		at = strings.LastIndex(rest, "@")
 	}
-	return raw[:i+3] + Redacted + "@" + rest[at+1:]
+	if at < 0 {
+		return ""
+	}
+	return rest[:at]
 }
 
 // IsLoopback reports whether host (a name or IP address, optionally with

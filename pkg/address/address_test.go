@@ -48,6 +48,8 @@ func TestParseErrorHasNoCredentials(t *testing.T) {
 	for _, raw := range []string{
 		"https://bot:canary-tok@host:80a/charts",
 		"https://canary-tok@host:80a/charts",
+		"https://bot:canary-tok/x@host/charts", // a '/' in the token, not percent-encoded
+		"https://bot:canary-tok?x@host/charts",
 		"https://bot:canary-tok@host/%zz",
 		"ssh://git:canary-tok@[::1/charts",
 	} {

@@ -75,7 +75,10 @@ type Request struct {
 	Message string
 	// Trailers are appended to the commit message as "Key: value" lines.
 	Trailers []Trailer
-	SkipCI   bool
+	// Signoff appends "Signed-off-by: Author" as the last trailer, as
+	// git commit --signoff does.
+	Signoff bool
+	SkipCI  bool
 	// Author and Committer sign the commit; a zero When means the time
 	// of the commit.
 	Author    object.Signature
@@ -171,10 +174,11 @@ type FileChange struct {
 type Option func(*options)
 
 type options struct {
-	git      []gitrepo.Option
-	registry []registry.Option
-	logger   *slog.Logger
-	backoff  func(attempt int) time.Duration
+	publisher Publisher
+	git       []gitrepo.Option
+	registry  []registry.Option
+	logger    *slog.Logger
+	backoff   func(attempt int) time.Duration
 	// netRetries bounds consecutive retries after transient Git errors.
 	netRetries int
 }
@@ -182,6 +186,31 @@ type options struct {
 // WithGitOptions passes options (auth, timeouts) to gitrepo.Open.
 func WithGitOptions(o ...gitrepo.Option) Option {
 	return func(opts *options) { opts.git = append(opts.git, o...) }
+}
+
+// Publisher lands a commit on its branch: c was built on c.Parent, the
+// branch tip the edit was planned on, and must land only if the branch is
+// still there. Publish returns the hash of the commit now at the tip of the
+// branch (c.Hash, or the commit the server made from c). A branch that moved
+// gives an error wrapping gitrepo.ErrRace, and the bump is redone on the
+// new tip; an error wrapping gitrepo.ErrNetwork means the answer was lost
+// and the commit may or may not have landed.
+type Publisher interface {
+	Publish(ctx context.Context, c *gitrepo.Commit) (string, error)
+}
+
+// WithPublisher sets how the commit lands; the default pushes it with the
+// Repo's compare-and-swap (gitrepo.Repo.Push).
+func WithPublisher(p Publisher) Option { return func(o *options) { o.publisher = p } }
+
+// pusher is the default Publisher: a git push.
+type pusher struct{ repo *gitrepo.Repo }
+
+func (p pusher) Publish(ctx context.Context, c *gitrepo.Commit) (string, error) {
+	if err := p.repo.Push(ctx, c); err != nil {
+		return "", err
+	}
+	return c.Hash.String(), nil
 }
 
 // WithRegistryOptions passes options (auth, policy, timeouts) to the
@@ -296,10 +325,14 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 		return nil, err
 	}
 	defer repo.Close()
+	publisher := o.publisher
+	if publisher == nil {
+		publisher = pusher{repo}
+	}
 	var warnings []string
 	switch {
 	case repo.CredentialsFromURL():
-		w := "the repository URL carries credentials; they are used, as no token is configured: move the token to TAGBUMP_GIT_TOKEN and remove it from the URL"
+		w := "the repository URL carries credentials; they are used, as TAGBUMP_GIT_TOKEN is not set: move the token to TAGBUMP_GIT_TOKEN and remove it from the URL"
 		o.logger.Warn(w, "repo", repo.URL())
 		warnings = append(warnings, w)
 	case repo.CredentialsStripped():
@@ -346,8 +379,9 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 			}
 			return res, nil
 		case err == nil:
-			if err = repo.Push(ctx, c); err == nil {
-				res.Commit, res.Pushed = c.Hash.String(), true
+			var landed string
+			if landed, err = publisher.Publish(ctx, c); err == nil {
+				res.Commit, res.Pushed = landed, true
 				return res, nil
 			}
 			answerLost = !errors.Is(err, gitrepo.ErrRace) && transientErr(ctx, err)
@@ -418,7 +452,10 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		res.LostPushLanded = lost != ""
 		return nil, nil
 	}
-	if res.Message, err = p.message(req); err != nil || req.DryRun {
+	if res.Message, err = p.message(req); err == nil && req.Signoff {
+		res.Message = withSignoff(res.Message, req.Author)
+	}
+	if err != nil || req.DryRun {
 		return nil, err
 	}
 	now := time.Now()

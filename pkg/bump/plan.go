@@ -246,7 +246,7 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 		return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{
 			"the file is empty (no YAML, only blank lines or comments): add the image's block to it, or check --env and --values-file"}}
 	}
-	targets, err := targets(file, src, defaults, req.Keys, req.Image)
+	targets, err := targets(file, src, defaults, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -321,7 +321,8 @@ func empty(src []byte) bool {
 // given, else the image blocks that name the image's repository (read over the chart's
 // defaults), else .image.tag when .image names no repository at all. It
 // never picks a block that names another repository.
-func targets(file string, src, defaults []byte, keys []string, image imageref.Ref) ([]target, error) {
+func targets(file string, src, defaults []byte, req *Request) ([]target, error) {
+	keys, image := req.Keys, req.Image
 	if len(keys) > 0 {
 		ts := make([]target, len(keys))
 		for i, k := range keys {

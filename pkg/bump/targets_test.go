@@ -262,3 +262,18 @@ func TestTwoEditsDiff(t *testing.T) {
 		t.Errorf("applied diff gives:\n%s", got)
 	}
 }
+
+// TestDowngradeGuardOnStrings compares the tag inside an image: repo:tag
+// string, not the whole string, with the requested tag.
+func TestDowngradeGuardOnStrings(t *testing.T) {
+	r := request()
+	r.Image.Tag = "app-99"
+	src := []byte("image: registry.example.com/team/app:app-123\n")
+	out, changes, err := editFile("f", "staging", src, nil, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != string(src) || len(changes) != 1 || changes[0].Skipped == "" {
+		t.Errorf("downgrade of a string image not skipped: %q, %+v", out, changes)
+	}
+}

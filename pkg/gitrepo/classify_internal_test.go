@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/tagbump/tagbump/internal/testenv"
@@ -89,5 +91,13 @@ func TestRefusedPartialNotByURL(t *testing.T) {
 	}
 	if !refusedPartial(errors.New(decodeUploadPackPrefix + "upload-pack: not our ref 0123")) {
 		t.Error("refusedPartial of go-git's decoding failure with \"not our ref\" = false")
+	}
+	// An ERR packet while the pack is read is a refusal of the partial
+	// request only when it says so.
+	if !refusedPartial(fmt.Errorf("read pack: %w", &pktline.ErrorLine{Text: "upload-pack: not our ref 0123"})) {
+		t.Error("refusedPartial of an ERR packet \"not our ref\" = false")
+	}
+	if refusedPartial(fmt.Errorf("read pack: %w", &pktline.ErrorLine{Text: "access denied or repository not exported"})) {
+		t.Error("refusedPartial of an ERR packet that refuses access = true, want false")
 	}
 }

@@ -69,6 +69,7 @@ type options struct {
 	logger              *slog.Logger
 	tempParent          string
 	maxFileSize         int64
+	signer              Signer
 }
 
 // WithHTTPAuth sends user and token with HTTP basic auth (never in the
@@ -113,6 +114,17 @@ func WithTempDir(parent string) Option { return func(o *options) { o.tempParent 
 // WithMaxFileSize sets the largest file ReadFile returns; the default is
 // DefaultMaxFileSize (64 MiB).
 func WithMaxFileSize(n int64) Option { return func(o *options) { o.maxFileSize = n } }
+
+// Signer signs commits: Sign gets the commit encoded without its signature
+// and returns the armored signature for its gpgsig header. It is go-git's
+// Signer interface; *sign.Key implements it.
+type Signer interface {
+	Sign(message io.Reader) ([]byte, error)
+}
+
+// WithSigner signs every commit the Repo builds (Snapshot.Commit) with s.
+// By default commits are not signed.
+func WithSigner(s Signer) Option { return func(o *options) { o.signer = s } }
 
 // Stats counts what a Repo exchanged with its server, so tests and
 // benchmarks can check that a bump fetched only what it needed.
@@ -278,6 +290,11 @@ func stripCredentials(raw string) (clean string, stripped bool, err error) {
 	}
 	return u.String(), stripped, nil
 }
+
+// URLCredentials returns the credentials the http(s) URL raw carries, as
+// Open uses them when WithHTTPAuth gives no token (see CredentialsFromURL):
+// user and password, or DefaultHTTPUser and a token given as the user.
+func URLCredentials(raw string) (user, token string, ok bool) { return urlCredentials(raw) }
 
 // urlCredentials returns the user name and token an http(s) URL carries:
 // user and password, or DefaultHTTPUser and a token given as the user.

@@ -117,6 +117,10 @@ type Commit struct {
 	Branch string
 	// Files are the paths the commit changes.
 	Files []string
+	// Message is the commit message.
+	Message string
+	// Signed reports that the commit carries a signature (WithSigner).
+	Signed bool
 
 	objects *memory.Storage // only the new objects
 	hashes  []plumbing.Hash
@@ -159,10 +163,54 @@ func (s *Snapshot) Commit(files map[string][]byte, msg string, author, committer
 		Author: author, Committer: committer, Message: msg,
 		TreeHash: root, ParentHashes: []plumbing.Hash{s.tip},
 	}
+	c.Message = msg
+	if signer := s.repo.o.signer; signer != nil {
+		if err := signCommit(signer, commit); err != nil {
+			return nil, err
+		}
+		c.Signed = true
+	}
 	if c.Hash, err = c.store(commit); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return c, nil
+}
+
+// signCommit puts signer's signature of commit (encoded without one) in its
+// gpgsig header, as git commit -S does.
+func signCommit(signer Signer, commit *object.Commit) error {
+	unsigned := &plumbing.MemoryObject{}
+	if err := commit.EncodeWithoutSignature(unsigned); err != nil {
+		return fmt.Errorf("commit: sign: %w", err)
+	}
+	rd, err := unsigned.Reader()
+	if err != nil {
+		return fmt.Errorf("commit: sign: %w", err)
+	}
+	sig, err := signer.Sign(rd)
+	if err != nil {
+		return fmt.Errorf("commit: sign: %w", err)
+	}
+	commit.PGPSignature = string(sig)
+	return nil
+}
+
+// Content returns the new content the commit gives path p (one of Files).
+func (c *Commit) Content(p string) ([]byte, error) {
+	h, ok := c.blobs[p]
+	if !ok {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
+	}
+	obj, err := c.objects.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
 }
 
 type encoder interface {
