@@ -130,7 +130,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
 			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
-				res.Branch, req.Image.Tag, cmp.Or(req.Chart, req.Image.Repository), strings.Join(req.Envs, ", ")))
+				res.Branch, strings.Join(req.imagesSet(res), ", "), cmp.Or(req.Chart, req.Image.Repository), strings.Join(req.Envs, ", ")))
 			if err != nil {
 				return nil, err
 			}
@@ -297,6 +297,15 @@ func Withdraw(ctx context.Context, f forge.Forge, head, base, comment string) (*
 	return out, nil
 }
 
+// imagesSet names the images a result sets: a rollback or promote, or a
+// bump of several images, has them in the Result, not in Request.Image.
+func (r *Request) imagesSet(res *Result) []string {
+	if len(res.Images) > 0 {
+		return res.Images
+	}
+	return []string{r.Image.String()}
+}
+
 // marker is the hidden line that identifies tagbump's PR for head.
 func marker(head string) string { return "<!-- tagbump:pr branch=" + head + " -->" }
 
@@ -331,7 +340,7 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	}
 	if strings.TrimSpace(body) == "" {
 		var b strings.Builder
-		fmt.Fprintf(&b, "Sets **%s** to `%s` in %s.\n\n%s", cmp.Or(r.Chart, r.Image.Repository), r.Image.String(), strings.Join(r.Envs, ", "), table.String())
+		fmt.Fprintf(&b, "Sets **%s** to `%s` in %s.\n\n%s", cmp.Or(r.Chart, r.Image.Repository), strings.Join(r.imagesSet(res), "`, `"), strings.Join(r.Envs, ", "), table.String())
 		if r.digest != "" {
 			fmt.Fprintf(&b, "\nImage digest: `%s`\n", r.digest)
 		}
