@@ -64,7 +64,7 @@ commits a conventional commit and pushes it. When another pipeline pushed
 first it fetches the new tip, redoes the edit and pushes again after a
 random pause that grows with the contention, for up to --retry-for and at
 most --max-attempts times. It never force-pushes. A Git request cut by the
-network or answered 5xx or 429 is retried (up to 4 times in a row, with
+network or answered 5xx or 429 is retried (up to 10 times in a row, with
 backoff); a timeout, 401, 403 or 404 is not. When a push's answer is lost,
 the next fetch tells whether it landed, so a commit is never made twice.
 

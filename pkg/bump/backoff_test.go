@@ -6,12 +6,12 @@ import (
 )
 
 // TestNetworkBackoff: pause n is drawn between half and all of 200ms
-// doubled n-1 times, at most 5s; the draws spread over that range. It
+// doubled n-1 times, at most 3s; the draws spread over that range. It
 // checks the values returned, it does not sleep.
 func TestNetworkBackoff(t *testing.T) {
 	for attempt, hi := range map[int]time.Duration{
 		1: 200 * time.Millisecond, 2: 400 * time.Millisecond, 3: 800 * time.Millisecond,
-		5: 3200 * time.Millisecond, 6: 5 * time.Second, 20: 5 * time.Second,
+		4: 1600 * time.Millisecond, 5: 3 * time.Second, 6: 3 * time.Second, 20: 3 * time.Second,
 	} {
 		lo := hi / 2
 		lowest, highest := hi, time.Duration(0)

@@ -233,8 +233,12 @@ func WithBackoff(f func(attempt int) time.Duration) Option {
 }
 
 // DefaultNetworkRetries is how many consecutive transient Git errors
-// (connection reset or cut, 5xx, 429) a bump retries by default.
-const DefaultNetworkRetries = 4
+// (connection reset or cut, 5xx, 429) a bump retries by default. A retry
+// redoes the whole try (ref listing, fetch, history, blobs, push: four to
+// six requests), so a network losing one request in ten fails a try about
+// four times in ten; ten failed tries in a row then happen about once in
+// ten thousand.
+const DefaultNetworkRetries = 10
 
 // WithNetworkRetries sets how many consecutive transient Git errors
 // (connection reset or cut, 5xx, 429, but not timeouts, 401, 403 or 404)
@@ -244,10 +248,11 @@ const DefaultNetworkRetries = 4
 func WithNetworkRetries(n int) Option { return func(o *options) { o.netRetries = n } }
 
 // networkBackoff is the pause before network retry n when WithBackoff is
-// not given: doubling from 200ms to 5s, drawn between half and all of that.
+// not given: doubling from 200ms to 3s, drawn between half and all of that
+// (at most about 21s over DefaultNetworkRetries pauses).
 func networkBackoff(n int) time.Duration {
 	d := 200 * time.Millisecond << min(n-1, 5)
-	d = min(d, 5*time.Second)
+	d = min(d, 3*time.Second)
 	return d/2 + rand.N(d/2+1)
 }
 
