@@ -130,7 +130,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
 			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
-				res.Branch, strings.Join(req.imagesSet(res), ", "), cmp.Or(req.Chart, req.Image.Repository), strings.Join(req.Envs, ", ")))
+				res.Branch, cmp.Or(req.Image.Tag, strings.Join(req.imagesSet(res), ", ")), cmp.Or(req.Chart, req.Image.Repository), strings.Join(req.Envs, ", ")))
 			if err != nil {
 				return nil, err
 			}
