@@ -288,9 +288,30 @@ func supportsPartial(caps *capability.List) bool {
 		(caps.Supports(capability.AllowReachableSHA1InWant) || caps.Supports(capability.AllowTipSHA1InWant))
 }
 
+// errTipsOnly says why a v0 server over a stateful connection cannot serve
+// the partial path; see servesByHash.
+var errTipsOnly = fmt.Errorf("%w: the server serves only ref tips by hash on this connection (allow-tip-sha1-in-want without allow-reachable-sha1-in-want), so it would refuse objects asked for by hash", errNoPartial)
+
+// servesByHash reports whether a v0 server advertising caps serves wants
+// of objects that are not ref tips (a file's blob, an older commit). git's
+// upload-pack refuses them with allow-tip-sha1-in-want alone, unless the
+// connection is stateless (smart HTTP), where it serves whatever is
+// reachable from a ref instead. Asking anyway would cost two requests,
+// and over SSH the refusal is often lost: the server closes before go-git
+// reads its ERR line, which then looks like a cut connection.
+func (r *Repo) servesByHash(caps *capability.List) bool {
+	if caps.Supports(capability.AllowReachableSHA1InWant) {
+		return true
+	}
+	return r.ep.Protocol == "http" || r.ep.Protocol == "https"
+}
+
 func (r *Repo) fetchPartial(ctx context.Context, sess transport.UploadPackSession, adv *packp.AdvRefs, branch string, tip plumbing.Hash) (*Snapshot, error) {
 	if !supportsPartial(adv.Capabilities) {
 		return nil, fmt.Errorf("%w: no filter, shallow or want-by-hash capability", errNoPartial)
+	}
+	if !r.servesByHash(adv.Capabilities) {
+		return nil, errTipsOnly
 	}
 	req := uploadRequest(adv.Capabilities)
 	req.Wants = []plumbing.Hash{tip}

@@ -263,6 +263,9 @@ func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []pl
 	if !supportsPartial(caps) {
 		return fmt.Errorf("%s: %w", r.display, ErrNoHistory)
 	}
+	if !r.servesByHash(caps) {
+		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, errTipsOnly)
+	}
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
 	t, err := r.transport()
