@@ -39,3 +39,29 @@ func TestDefaultsInTheSameFetch(t *testing.T) {
 	}
 	t.Logf("%d requests for a two-environment dry run", with)
 }
+
+// TestBumpRequests pins the HTTP requests of a whole bump on a protocol v2
+// server with the filter only: capabilities, ls-refs, the trees, the files
+// with the rollback guard's history (one request), the push. The guard's
+// history used to cost a v0 advertisement of its own.
+func TestBumpRequests(t *testing.T) {
+	s := testenv.NewGitServer(t, testenv.WithAllowFilter(false), testenv.WithConfig("uploadpack.allowFilter", "true"))
+	s.MustCreateRepo(t, "charts", map[string]string{
+		"app/values.yaml":         "image:\n  repository: registry.example.com/team/app\n  tag: \"0.9.0\"\n",
+		"app/values-staging.yaml": "image:\n  tag: \"1.0.0\"\n",
+	})
+	before, v2 := s.Requests(), s.V2Requests()
+	r := req(s.URL("charts"), "1.1.0")
+	r.Branch, r.Image.Repository = "main", "team/app"
+	res, err := bump.Run(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Pushed || len(res.Warnings) != 0 {
+		t.Fatalf("result %+v: want pushed, with the rollback guard on", res)
+	}
+	// the push is the one request without the v2 header
+	if n, nv2 := s.Requests()-before, s.V2Requests()-v2; n != 5 || nv2 != 4 {
+		t.Errorf("%d HTTP requests (%d in v2), want 5 (4)", n, nv2)
+	}
+}

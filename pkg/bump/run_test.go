@@ -333,7 +333,7 @@ func TestRunNetworkRetriesBounded(t *testing.T) {
 	var before, after int
 	var mu sync.Mutex
 	fp := proxy(t, srv, &testenv.FaultRule{Match: func(r *http.Request) bool {
-		if !testenv.GitAdvertise("git-upload-pack")(r) {
+		if !testenv.GitPost("git-upload-pack")(r) {
 			return false
 		}
 		mu.Lock()

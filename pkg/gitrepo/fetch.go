@@ -267,7 +267,7 @@ func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string) (*Snaps
 		return nil, err
 	}
 	st := memory.NewStorage()
-	err = r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1, filter: true}, st)
+	err = r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1, filter: packp.FilterBlobNone()}, st)
 	if err == nil {
 		if _, err := st.EncodedObject(plumbing.CommitObject, tip); err != nil {
 			return nil, fmt.Errorf("%w: tip commit %s missing from the pack", ErrRace, short(tip))

@@ -251,6 +251,10 @@ func (s *Snapshot) historyPage(ctx context.Context, start plumbing.Hash, depth i
 func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
 	r := s.repo
 	caps := s.caps
+	if caps == nil && s.partial {
+		// A snapshot from the v2 path: its session serves the history too.
+		return s.fetchIntoV2(ctx, st, wants, depth, filter)
+	}
 	if caps == nil {
 		// A snapshot from the fallback path: ask the server afresh.
 		adv, sess, err := r.advertise(ctx, false)
@@ -292,6 +296,25 @@ func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []pl
 		}
 	}
 	err = r.uploadPack(ctx, sess, req, st)
+	if errors.Is(err, errNoPartial) {
+		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, err)
+	}
+	return err
+}
+
+// fetchIntoV2 is fetchInto for a snapshot that a protocol v2 fetch made.
+func (s *Snapshot) fetchIntoV2(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+	r := s.repo
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	sess, err := r.v2(ctx)
+	if err != nil {
+		return err
+	}
+	if !sess.caps.filter() {
+		return fmt.Errorf("%s: %w", r.display, ErrNoHistory)
+	}
+	err = r.fetchInto(ctx, sess, fetchArgs{wants: wants, deepen: depth, filter: filter}, st)
 	if errors.Is(err, errNoPartial) {
 		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, err)
 	}

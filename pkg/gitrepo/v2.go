@@ -214,8 +214,8 @@ func (s *v2Session) lsRefs(ctx context.Context, prefixes ...string) (map[string]
 // fetchArgs are the arguments of one fetch command.
 type fetchArgs struct {
 	wants  []plumbing.Hash
-	deepen int  // 0: no deepen
-	filter bool // blob:none
+	deepen int          // 0: no deepen
+	filter packp.Filter // "": none
 }
 
 // fetch sends a fetch command with done (no negotiation: the client has
@@ -228,8 +228,8 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) er
 	if a.deepen > 0 {
 		args = append(args, "deepen "+strconv.Itoa(a.deepen))
 	}
-	if a.filter {
-		args = append(args, "filter "+string(packp.FilterBlobNone()))
+	if a.filter != "" {
+		args = append(args, "filter "+string(a.filter))
 	}
 	args = append(args, "ofs-delta", "no-progress", "done")
 	body, err := s.conn.do(ctx, v2Request("fetch", s.caps.requestCaps(), args))
