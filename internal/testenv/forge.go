@@ -46,6 +46,9 @@ type FakeForge struct {
 	// NoAutoMerge makes auto-merge requests fail as on a repository that
 	// does not allow it.
 	NoAutoMerge bool
+	// GraphQL, when set, answers the GitHub kind's GraphQL requests other
+	// than enablePullRequestAutoMerge (a GitHubGraphQL over Git).
+	GraphQL http.Handler
 }
 
 // FakePR is a pull request as a FakeForge keeps it.

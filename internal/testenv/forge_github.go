@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"regexp"
@@ -28,6 +30,16 @@ func (f *FakeForge) githubAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == "/api/graphql" && r.Method == http.MethodPost {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Problems parsing JSON"})
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if f.GraphQL != nil && !bytes.Contains(body, []byte("enablePullRequestAutoMerge")) {
+			f.GraphQL.ServeHTTP(w, r)
+			return
+		}
 		f.githubGraphQL(w, r, access)
 		return
 	}

@@ -18,7 +18,9 @@ import (
 )
 
 // GitHubGraphQL stands in for GitHub's GraphQL endpoint (POST /graphql),
-// which cannot run here. It serves the mutation createCommitOnBranch over
+// which cannot run here. It serves the mutations createCommitOnBranch and
+// updateRefs and the repository id query (githubrefs.go names the pages of
+// the last two) over
 // the bare repositories of a GitServer ("owner/name" is the repository
 // owner/name.git there) and makes the commit with git itself, so the next
 // fetch from the GitServer sees it. It follows these documentation pages:
@@ -60,6 +62,7 @@ type GitHubGraphQL struct {
 	loseAnswers int
 	requests    atomic.Int64
 	commits     atomic.Int64
+	refUpdates  atomic.Int64
 }
 
 // GitHubIdentity is who a token belongs to.
@@ -138,6 +141,13 @@ func (g *GitHubGraphQL) Requests() int { return int(g.requests.Load()) }
 // Commits returns how many commits the endpoint made.
 func (g *GitHubGraphQL) Commits() int { return int(g.commits.Load()) }
 
+// RefUpdates returns how many updateRefs mutations the endpoint applied.
+func (g *GitHubGraphQL) RefUpdates() int { return int(g.refUpdates.Load()) }
+
+// ServeHTTP answers r as the endpoint does, for a server that routes its
+// GraphQL requests here (FakeForge.GraphQL).
+func (g *GitHubGraphQL) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.serve(w, r) }
+
 // mutationShape is the documented call: a mutation with one variable of
 // type CreateCommitOnBranchInput! passed as createCommitOnBranch's input.
 var mutationShape = regexp.MustCompile(`^\s*mutation\b\s*\w*\s*\(\s*\$(\w+)\s*:\s*CreateCommitOnBranchInput!\s*\)\s*\{\s*createCommitOnBranch\s*\(\s*input\s*:\s*\$(\w+)\s*\)\s*\{([^{}]*\{[^{}]*\}[^{}]*|[^{}]*)\}\s*\}\s*$`)
@@ -177,9 +187,17 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 		writeGraphQLJSON(w, http.StatusBadRequest, map[string]any{"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/graphql"})
 		return
 	}
+	if m := repositoryShape.FindStringSubmatch(req.Query); m != nil {
+		g.serveRepository(w, m, req.Variables)
+		return
+	}
+	if m := updateRefsShape.FindStringSubmatch(req.Query); m != nil {
+		g.serveUpdateRefs(w, r, id, m, req.Variables)
+		return
+	}
 	m := mutationShape.FindStringSubmatch(req.Query)
 	if m == nil || m[1] != m[2] {
-		gqlErrors(w, map[string]any{"message": "this server only answers the documented createCommitOnBranch(input: $input: CreateCommitOnBranchInput!) mutation"})
+		gqlErrors(w, map[string]any{"message": "this server only answers the documented createCommitOnBranch and updateRefs mutations and the repository(owner:, name:) { id } query"})
 		return
 	}
 	for _, f := range regexp.MustCompile(`\w+`).FindAllString(m[3], -1) {

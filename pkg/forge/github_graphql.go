@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tagbump/tagbump/pkg/address"
@@ -35,6 +36,9 @@ type GitHubCommits struct {
 	client   *http.Client
 	timeout  time.Duration
 	now      func() time.Time
+
+	mu  sync.Mutex
+	ids map[string]string // repository node ids, by owner/name
 }
 
 // GitHubCommitsOption configures NewGitHubCommits.
@@ -90,7 +94,7 @@ func NewGitHubCommits(endpoint, token string, opts ...GitHubCommitsOption) (*Git
 	if token == "" {
 		return nil, fmt.Errorf("github api %s: %w: no token: set GITHUB_TOKEN or TAGBUMP_GIT_TOKEN to a token that may write contents", u.Host, ErrAuth)
 	}
-	g := &GitHubCommits{endpoint: u.String(), host: u.Host, token: token, timeout: 2 * time.Minute, now: time.Now}
+	g := &GitHubCommits{endpoint: u.String(), host: u.Host, token: token, timeout: 2 * time.Minute, now: time.Now, ids: map[string]string{}}
 	for _, o := range opts {
 		o(g)
 	}
@@ -109,6 +113,18 @@ const createCommitMutation = `mutation($input: CreateCommitOnBranchInput!) {
   }
 }`
 
+const repositoryIDQuery = `query($owner: String!, $name: String!) {
+  repository(owner: $owner, name: $name) { id }
+}`
+
+const updateRefsMutation = `mutation($input: UpdateRefsInput!) {
+  updateRefs(input: $input) { clientMutationId }
+}`
+
+// updateRefsPreview is the media type that enables updateRefs, a schema
+// preview: https://docs.github.com/en/graphql/overview/schema-previews#update-refs-preview
+const updateRefsPreview = "application/vnd.github.update-refs-preview+json"
+
 type gqlRequest struct {
 	Query     string         `json:"query"`
 	Variables map[string]any `json:"variables"`
@@ -121,14 +137,8 @@ type gqlError struct {
 }
 
 type gqlResponse struct {
-	Data struct {
-		CreateCommitOnBranch *struct {
-			Commit struct {
-				OID string `json:"oid"`
-			} `json:"commit"`
-		} `json:"createCommitOnBranch"`
-	} `json:"data"`
-	Errors []gqlError `json:"errors"`
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
 	// Message is set on REST-style errors (401: "Bad credentials").
 	Message string `json:"message"`
 }
@@ -159,42 +169,134 @@ func (g *GitHubCommits) CreateCommit(ctx context.Context, req CommitRequest) (st
 		"expectedHeadOid": req.ExpectedHead,
 		"fileChanges":     map[string]any{"additions": additions},
 	}
-	payload, err := json.Marshal(gqlRequest{Query: createCommitMutation, Variables: map[string]any{"input": input}})
+	var out struct {
+		CreateCommitOnBranch *struct {
+			Commit struct {
+				OID string `json:"oid"`
+			} `json:"commit"`
+		} `json:"createCommitOnBranch"`
+	}
+	op := fmt.Sprintf("create commit on %s %s through %s", req.Repository, req.Branch, g.host)
+	notFound := fmt.Sprintf("check --repo and --branch (%s, %s) and that the token can see the repository", req.Repository, req.Branch)
+	if err := g.call(ctx, op, notFound, createCommitMutation, map[string]any{"input": input}, "", &out); err != nil {
+		return "", err
+	}
+	if out.CreateCommitOnBranch == nil || out.CreateCommitOnBranch.Commit.OID == "" {
+		return "", fmt.Errorf("%s: %w: the answer has no commit", op, ErrServer)
+	}
+	return out.CreateCommitOnBranch.Commit.OID, nil
+}
+
+// RefUpdate is one change of UpdateRefs: Name (refs/heads/...) goes from
+// Before (ZeroOID: must not exist) to After (ZeroOID: delete). Force
+// allows an update that is not a fast-forward; Before still guards it.
+type RefUpdate struct {
+	Name, Before, After string
+	Force               bool
+}
+
+// ZeroOID names no object: as Before, the ref must not exist; as After,
+// the ref is deleted.
+const ZeroOID = "0000000000000000000000000000000000000000"
+
+// ErrRefUpdate means the host refused a ref update. Its answer does not
+// say why in a documented form: a ref that was not at Before (a race) is
+// the usual reason, so read the ref to tell.
+var ErrRefUpdate = errors.New("the host refused the ref update")
+
+// UpdateRefs applies updates to the refs of repository ("owner/name")
+// atomically, each guarded by its Before, with GraphQL's updateRefs (a
+// schema preview; see updateRefsPreview).
+func (g *GitHubCommits) UpdateRefs(ctx context.Context, repository string, updates ...RefUpdate) error {
+	id, err := g.repositoryID(ctx, repository)
 	if err != nil {
-		return "", fmt.Errorf("create commit on %s: %w", req.Branch, err)
+		return err
+	}
+	refs := make([]map[string]any, len(updates))
+	names := make([]string, len(updates))
+	for i, u := range updates {
+		refs[i] = map[string]any{"name": u.Name, "beforeOid": u.Before, "afterOid": u.After, "force": u.Force}
+		names[i] = u.Name
+	}
+	op := fmt.Sprintf("update %s of %s through %s", strings.Join(names, ", "), repository, g.host)
+	input := map[string]any{"repositoryId": id, "refUpdates": refs}
+	err = g.call(ctx, op, "", updateRefsMutation, map[string]any{"input": input}, updateRefsPreview, nil)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Kind == nil {
+		ae.Kind = ErrRefUpdate
+	}
+	return err
+}
+
+// repositoryID returns the GraphQL node id of repository ("owner/name"),
+// which updateRefs takes; it asks once per repository.
+func (g *GitHubCommits) repositoryID(ctx context.Context, repository string) (string, error) {
+	g.mu.Lock()
+	id, ok := g.ids[repository]
+	g.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	owner, name, _ := strings.Cut(repository, "/")
+	var out struct {
+		Repository *struct {
+			ID string `json:"id"`
+		} `json:"repository"`
+	}
+	op := fmt.Sprintf("look up %s through %s", repository, g.host)
+	notFound := fmt.Sprintf("check --repo (%s) and that the token can see the repository", repository)
+	if err := g.call(ctx, op, notFound, repositoryIDQuery, map[string]any{"owner": owner, "name": name}, "", &out); err != nil {
+		return "", err
+	}
+	if out.Repository == nil || out.Repository.ID == "" {
+		return "", fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: 200, Type: "NOT_FOUND", Message: "no such repository", Kind: ErrNotFound, Hint: notFound})
+	}
+	g.mu.Lock()
+	g.ids[repository] = out.Repository.ID
+	g.mu.Unlock()
+	return out.Repository.ID, nil
+}
+
+// call sends one GraphQL request and decodes its data into out (nil: the
+// data is not read). A rate limit is waited out when its reset comes
+// within the timeout (WithCommitsTimeout), else it is a *RateLimitError.
+// notFound is the hint of a NOT_FOUND error.
+func (g *GitHubCommits) call(ctx context.Context, op, notFound, query string, variables map[string]any, accept string, out any) error {
+	payload, err := json.Marshal(gqlRequest{Query: query, Variables: variables})
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	start := g.now()
 	for {
-		oid, wait, err := g.post(ctx, payload, req)
+		wait, err := g.post(ctx, op, notFound, payload, accept, out)
 		if err == nil {
-			return oid, nil
+			return nil
 		}
 		var rl *RateLimitError
 		if !errors.As(err, &rl) {
-			return "", err
+			return err
 		}
 		if wait < 0 || (g.timeout > 0 && g.now().Add(wait).Sub(start) > g.timeout) {
 			rl.Limit = g.timeout
-			return "", err
+			return err
 		}
 		if dl, ok := ctx.Deadline(); ok && g.now().Add(wait).After(dl) {
 			rl.Limit = g.timeout
-			return "", err
+			return err
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return "", ctx.Err()
+			return ctx.Err()
 		case <-t.C:
 		}
 	}
 }
 
-// post sends the mutation once. On a rate limit it returns a
+// post sends the request once. On a rate limit it returns a
 // *RateLimitError and how long to wait (-1 when unknown).
-func (g *GitHubCommits) post(ctx context.Context, payload []byte, req CommitRequest) (string, time.Duration, error) {
-	op := fmt.Sprintf("create commit on %s %s through %s", req.Repository, req.Branch, g.host)
+func (g *GitHubCommits) post(ctx context.Context, op, notFound string, payload []byte, accept string, data any) (time.Duration, error) {
 	rctx, cancel := ctx, context.CancelFunc(func() {})
 	if g.timeout > 0 {
 		rctx, cancel = context.WithTimeout(ctx, g.timeout)
@@ -202,58 +304,63 @@ func (g *GitHubCommits) post(ctx context.Context, payload []byte, req CommitRequ
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(rctx, http.MethodPost, g.endpoint, bytes.NewReader(payload))
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w", op, err)
+		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	hreq.Header.Set("Authorization", "bearer "+g.token)
 	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("Accept", cmp.Or(accept, "application/json"))
 	resp, err := g.client.Do(hreq)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", 0, ctx.Err()
+			return 0, ctx.Err()
 		}
-		return "", 0, fmt.Errorf("%s: %w: %w", op, ErrServer, err)
+		return 0, fmt.Errorf("%s: %w: %w", op, ErrServer, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w: reading the answer: %w", op, ErrServer, err)
+		return 0, fmt.Errorf("%s: %w: reading the answer: %w", op, ErrServer, err)
 	}
 	var out gqlResponse
 	jsonErr := json.Unmarshal(raw, &out)
 
 	if rl, wait := g.rateLimit(resp, &out); rl != nil {
-		return "", wait, fmt.Errorf("%s: %w", op, rl)
+		return wait, fmt.Errorf("%s: %w", op, rl)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, "Bad credentials"), Kind: ErrAuth,
+		return 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, "Bad credentials"), Kind: ErrAuth,
 			Hint: "the token is invalid or expired: check GITHUB_TOKEN or TAGBUMP_GIT_TOKEN"})
 	case resp.StatusCode >= 500:
-		return "", 0, fmt.Errorf("%s: %w: HTTP %d (the commit may or may not have been made)", op, ErrServer, resp.StatusCode)
+		return 0, fmt.Errorf("%s: %w: HTTP %d (the change may or may not have been made)", op, ErrServer, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:
 		kind := error(nil)
 		hint := ""
 		if resp.StatusCode == http.StatusForbidden {
 			kind, hint = ErrPermission, permissionHint
 		}
-		return "", 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, http.StatusText(resp.StatusCode)), Kind: kind, Hint: hint})
+		return 0, fmt.Errorf("%s: %w", op, &APIError{Host: g.host, Status: resp.StatusCode, Message: cmp.Or(out.Message, http.StatusText(resp.StatusCode)), Kind: kind, Hint: hint})
 	case jsonErr != nil:
-		return "", 0, fmt.Errorf("%s: %w: the answer is not GraphQL JSON: %w", op, ErrServer, jsonErr)
+		return 0, fmt.Errorf("%s: %w: the answer is not GraphQL JSON: %w", op, ErrServer, jsonErr)
 	}
 	if len(out.Errors) > 0 {
-		return "", 0, fmt.Errorf("%s: %w", op, g.graphQLError(out.Errors[0], req))
+		return 0, fmt.Errorf("%s: %w", op, g.graphQLError(out.Errors[0], notFound))
 	}
-	if out.Data.CreateCommitOnBranch == nil || out.Data.CreateCommitOnBranch.Commit.OID == "" {
-		return "", 0, fmt.Errorf("%s: %w: the answer has no commit", op, ErrServer)
+	if data != nil {
+		if len(out.Data) == 0 || string(out.Data) == "null" {
+			return 0, fmt.Errorf("%s: %w: the answer has no data", op, ErrServer)
+		}
+		if err := json.Unmarshal(out.Data, data); err != nil {
+			return 0, fmt.Errorf("%s: %w: the answer's data: %w", op, ErrServer, err)
+		}
 	}
-	return out.Data.CreateCommitOnBranch.Commit.OID, 0, nil
+	return 0, nil
 }
 
 const permissionHint = "give the token write access to contents (GITHUB_TOKEN: `permissions: contents: write` in the workflow; " +
 	"GitHub App: Contents read and write; fine-grained token: Contents read and write), and check that no ruleset blocks the bot"
 
-func (g *GitHubCommits) graphQLError(e gqlError, req CommitRequest) error {
+func (g *GitHubCommits) graphQLError(e gqlError, notFound string) error {
 	ae := &APIError{Host: g.host, Status: 200, Type: e.Type, Message: e.Message}
 	switch {
 	case e.Type == "STALE_DATA" || strings.HasPrefix(e.Message, "Expected branch to point to"):
@@ -261,7 +368,7 @@ func (g *GitHubCommits) graphQLError(e gqlError, req CommitRequest) error {
 	case e.Type == "FORBIDDEN" || strings.Contains(e.Message, "Resource not accessible") || strings.Contains(e.Message, "does not have the correct permissions"):
 		ae.Kind, ae.Hint = ErrPermission, permissionHint
 	case e.Type == "NOT_FOUND":
-		ae.Kind, ae.Hint = ErrNotFound, fmt.Sprintf("check --repo and --branch (%s, %s) and that the token can see the repository", req.Repository, req.Branch)
+		ae.Kind, ae.Hint = ErrNotFound, notFound
 	}
 	return ae
 }
