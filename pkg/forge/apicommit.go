@@ -29,6 +29,14 @@ type CommitCreator interface {
 	CreateCommit(ctx context.Context, req CommitRequest) (string, error)
 }
 
+// RefUpdater moves refs through a host's API, several at once and all or
+// none, each guarded by the value it is expected to have.
+type RefUpdater interface {
+	// UpdateRefs applies updates to the refs of repository ("owner/name")
+	// atomically. A refused update wraps ErrRefUpdate.
+	UpdateRefs(ctx context.Context, repository string, updates ...RefUpdate) error
+}
+
 // ErrBranchMoved means the branch is no longer at ExpectedHead: another
 // commit landed first. Fetch again, redo the change and retry. The other
 // errors of API commits wrap ErrAuth, ErrPermission, ErrNotFound or

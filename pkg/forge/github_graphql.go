@@ -188,8 +188,9 @@ func (g *GitHubCommits) CreateCommit(ctx context.Context, req CommitRequest) (st
 }
 
 // RefUpdate is one change of UpdateRefs: Name (refs/heads/...) goes from
-// Before (ZeroOID: must not exist) to After (ZeroOID: delete). Force
-// allows an update that is not a fast-forward; Before still guards it.
+// Before (ZeroOID: must not exist; "": not checked) to After (ZeroOID:
+// delete). Force allows an update that is not a fast-forward; Before
+// still guards it.
 type RefUpdate struct {
 	Name, Before, After string
 	Force               bool
@@ -215,14 +216,17 @@ func (g *GitHubCommits) UpdateRefs(ctx context.Context, repository string, updat
 	refs := make([]map[string]any, len(updates))
 	names := make([]string, len(updates))
 	for i, u := range updates {
-		refs[i] = map[string]any{"name": u.Name, "beforeOid": u.Before, "afterOid": u.After, "force": u.Force}
+		refs[i] = map[string]any{"name": u.Name, "afterOid": u.After, "force": u.Force}
+		if u.Before != "" {
+			refs[i]["beforeOid"] = u.Before
+		}
 		names[i] = u.Name
 	}
 	op := fmt.Sprintf("update %s of %s through %s", strings.Join(names, ", "), repository, g.host)
 	input := map[string]any{"repositoryId": id, "refUpdates": refs}
 	err = g.call(ctx, op, "", updateRefsMutation, map[string]any{"input": input}, updateRefsPreview, nil)
 	var ae *APIError
-	if errors.As(err, &ae) && ae.Kind == nil {
+	if errors.As(err, &ae) && ae.Kind == nil && ae.Status == http.StatusOK {
 		ae.Kind = ErrRefUpdate
 	}
 	return err

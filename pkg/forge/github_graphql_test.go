@@ -3,6 +3,8 @@ package forge_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +193,120 @@ func TestGitHubGraphQLURL(t *testing.T) {
 	}
 	if _, err := forge.NewGitHubCommits("http://api.example.com/graphql", writeToken); !errors.Is(err, forge.ErrBadURL) {
 		t.Errorf("token over plain http: %v, want ErrBadURL", err)
+	}
+}
+
+// TestGitHubUpdateRefs moves refs with updateRefs through the stand-in and
+// checks each with git in the bare repository: a ref created from nothing,
+// a compare-and-swap refused, two updates of which one is bad applied as
+// none, a non-fast-forward refused without Force and done with it, a
+// delete, a read-only token, and the repository id asked for only once.
+func TestGitHubUpdateRefs(t *testing.T) {
+	f := newGHFixture(t)
+	ctx := context.Background()
+	g := f.client(t, writeToken)
+	ref := func(name string) string {
+		out, _ := testenv.Git(f.dir, "rev-parse", "-q", "--verify", name)
+		return out
+	}
+	start := f.api.Requests()
+
+	if err := g.UpdateRefs(ctx, f.repo, forge.RefUpdate{Name: "refs/heads/tmp", Before: forge.ZeroOID, After: f.tip}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if got := ref("refs/heads/tmp"); got != f.tip {
+		t.Fatalf("tmp = %q after create, want %s", got, f.tip)
+	}
+
+	// The ref exists: a Before of zeros (create) is refused.
+	err := g.UpdateRefs(ctx, f.repo, forge.RefUpdate{Name: "refs/heads/tmp", Before: forge.ZeroOID, After: f.tip})
+	if !errors.Is(err, forge.ErrRefUpdate) {
+		t.Errorf("create over an existing ref: %v, want ErrRefUpdate", err)
+	}
+	if n := f.api.Requests() - start; n != 3 {
+		t.Errorf("%d requests for two UpdateRefs, want 3 (the repository id once)", n)
+	}
+
+	next, err := g.CreateCommit(ctx, f.request(map[string]string{"app/values-staging.yaml": "image:\n  tag: 1.1.0\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two updates, the second guarded by a wrong Before: neither applies.
+	err = g.UpdateRefs(ctx, f.repo,
+		forge.RefUpdate{Name: "refs/heads/tmp", Before: f.tip, After: next},
+		forge.RefUpdate{Name: "refs/heads/main", Before: f.tip, After: f.tip, Force: true})
+	if !errors.Is(err, forge.ErrRefUpdate) {
+		t.Errorf("a stale Before: %v, want ErrRefUpdate", err)
+	}
+	if ref("refs/heads/tmp") != f.tip || ref("refs/heads/main") != next {
+		t.Errorf("a refused update changed refs: tmp %s main %s", ref("refs/heads/tmp"), ref("refs/heads/main"))
+	}
+
+	// main back to its parent is not a fast-forward.
+	err = g.UpdateRefs(ctx, f.repo, forge.RefUpdate{Name: "refs/heads/main", Before: next, After: f.tip})
+	if !errors.Is(err, forge.ErrRefUpdate) || ref("refs/heads/main") != next {
+		t.Errorf("non-fast-forward without Force: %v, main %s", err, ref("refs/heads/main"))
+	}
+	if err := g.UpdateRefs(ctx, f.repo,
+		forge.RefUpdate{Name: "refs/heads/main", Before: next, After: f.tip, Force: true},
+		forge.RefUpdate{Name: "refs/heads/tmp", Before: f.tip, After: next}); err != nil {
+		t.Fatalf("forced update of two refs: %v", err)
+	}
+	if ref("refs/heads/main") != f.tip || ref("refs/heads/tmp") != next {
+		t.Errorf("forced update: main %s tmp %s", ref("refs/heads/main"), ref("refs/heads/tmp"))
+	}
+
+	// A read-only token may not write refs.
+	err = f.client(t, readToken).UpdateRefs(ctx, f.repo, forge.RefUpdate{Name: "refs/heads/tmp", Before: next, After: forge.ZeroOID})
+	if !errors.Is(err, forge.ErrPermission) || !strings.Contains(err.Error(), "contents: write") || ref("refs/heads/tmp") != next {
+		t.Errorf("read-only token: %v, want ErrPermission naming contents: write", err)
+	}
+
+	// Delete, unguarded (Before ""), then again: nothing to delete.
+	if err := g.UpdateRefs(ctx, f.repo, forge.RefUpdate{Name: "refs/heads/tmp", After: forge.ZeroOID}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if got := ref("refs/heads/tmp"); got != "" {
+		t.Errorf("tmp = %s after delete", got)
+	}
+	if err := g.UpdateRefs(ctx, f.repo, forge.RefUpdate{Name: "refs/heads/tmp", After: forge.ZeroOID}); !errors.Is(err, forge.ErrRefUpdate) {
+		t.Errorf("delete of a missing ref: %v, want ErrRefUpdate", err)
+	}
+	if got := f.api.RefUpdates(); got != 3 {
+		t.Errorf("the stand-in applied %d ref updates, want 3", got)
+	}
+
+	if err := g.UpdateRefs(ctx, "acme/nothing", forge.RefUpdate{Name: "refs/heads/x", Before: forge.ZeroOID, After: f.tip}); !errors.Is(err, forge.ErrNotFound) {
+		t.Errorf("missing repository: %v, want ErrNotFound", err)
+	}
+}
+
+// TestGitHubUpdateRefsPreview checks that the stand-in, like GitHub, knows
+// updateRefs only with the schema preview's media type in Accept.
+func TestGitHubUpdateRefsPreview(t *testing.T) {
+	f := newGHFixture(t)
+	body := `{"query": "mutation($input: UpdateRefsInput!) { updateRefs(input: $input) { clientMutationId } }", "variables": {"input": {"repositoryId": "R_x", "refUpdates": []}}}`
+	for _, tc := range []struct{ accept, want string }{
+		{"application/json", "Field 'updateRefs' doesn't exist on type 'Mutation'"},
+		{"application/vnd.github.update-refs-preview+json", "Could not resolve to a node"},
+	} {
+		req, err := http.NewRequest(http.MethodPost, f.api.URL()+"/graphql", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "bearer "+writeToken)
+		req.Header.Set("Accept", tc.accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), tc.want) {
+			t.Errorf("Accept %s: %d %s, want %q", tc.accept, resp.StatusCode, b, tc.want)
+		}
+	}
+	if f.api.RefUpdates() != 0 {
+		t.Errorf("%d ref updates applied", f.api.RefUpdates())
 	}
 }
