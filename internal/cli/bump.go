@@ -209,6 +209,9 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	if req.PR, err = opts.PR.request(env, opts.Repo, opts.Registry.Timeout); err != nil {
 		return nil, err
 	}
+	if err := opts.Sign.checkPR(req.PR); err != nil {
+		return nil, err
+	}
 	gopts := opts.gitOptions(env)
 	logger := slogLogger(cmd.Context()).With(env.LogFields()...)
 	req.Signoff = opts.Sign.Signoff

@@ -106,6 +106,9 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 	if req.PR, err = f.PR.request(env, r.Repo, r.Timeout); err != nil {
 		return bump.Request{}, err
 	}
+	if err := f.Sign.checkPR(req.PR); err != nil {
+		return bump.Request{}, err
+	}
 	return req, nil
 }
 

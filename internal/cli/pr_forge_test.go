@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -211,14 +212,27 @@ var permissionHint = map[string]string{
 // repository dir and returns its hash.
 func humanCommit(t *testing.T, dir, branch string) string {
 	t.Helper()
+	return commitAs(t, dir, branch, "Human", "human@example.com")
+}
+
+// commitAs adds a commit by name <email> (author and committer) on branch
+// of the bare repository dir and returns its hash.
+func commitAs(t *testing.T, dir, branch, name, email string) string {
+	t.Helper()
 	work := t.TempDir()
 	mustGit(t, work, "clone", "-q", "-b", branch, dir, "w")
 	w := filepath.Join(work, "w")
-	if err := os.WriteFile(filepath.Join(w, "NOTES"), []byte("by hand\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(w, "NOTES"), []byte("by "+name+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mustGit(t, w, "add", "NOTES")
-	mustGit(t, w, "-c", "user.name=Human", "-c", "user.email=human@example.com", "commit", "-q", "-m", "fix by hand")
+	commit := exec.Command("git", "commit", "-q", "-m", "fix by hand")
+	commit.Dir = w
+	commit.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+		"GIT_AUTHOR_NAME="+name, "GIT_AUTHOR_EMAIL="+email, "GIT_COMMITTER_NAME="+name, "GIT_COMMITTER_EMAIL="+email)
+	if out, err := commit.CombinedOutput(); err != nil {
+		t.Fatalf("git commit as %s: %v\n%s", name, err, out)
+	}
 	mustGit(t, w, "push", "-q", "origin", branch)
 	return mustGit(t, w, "rev-parse", "HEAD")
 }

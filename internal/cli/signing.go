@@ -117,8 +117,6 @@ func (o *signFlags) check(repo, author string, noPush bool) error {
 		return usageErr(fmt.Errorf("--sign-key (TAGBUMP_SIGN_KEY) does not apply with --commit-via api: GitHub signs API commits itself; drop one of them"))
 	case o.Signoff:
 		return usageErr(fmt.Errorf("--signoff does not apply with --commit-via api: the author is the token's owner, not known before the commit; add a Signed-off-by line with --message if a DCO check needs one"))
-	case o.flagIs("pr", "true"):
-		return usageErr(fmt.Errorf("--pr and --commit-via api cannot be combined yet: the pull request branch is pushed with git; sign its commit with --sign-key instead"))
 	case noPush:
 		return usageErr(fmt.Errorf("--no-push and --commit-via api conflict: an API commit is made on the server"))
 	}
@@ -126,6 +124,15 @@ func (o *signFlags) check(repo, author string, noPush bool) error {
 		return usageErr(fmt.Errorf("--commit-via api needs a GitHub repository URL (https://github.com/OWNER/REPO or git@github.com:OWNER/REPO), not %s", repo))
 	}
 	return nil
+}
+
+// checkPR refuses --pr with --commit-via api on a host other than GitHub:
+// only GitHub's API writes the pull request branch.
+func (o *signFlags) checkPR(pr *bump.PRRequest) error {
+	if o.CommitVia != "api" || pr == nil || pr.Forge == nil || pr.Forge.Kind() == forge.GitHub {
+		return nil
+	}
+	return usageErr(fmt.Errorf("--pr with --commit-via api needs a GitHub repository: the pull request branch is written through GitHub's API, and the host is %s: drop --commit-via api (sign with --sign-key instead) or open the pull request on GitHub", pr.Forge.Kind()))
 }
 
 // apiPublisher builds the GitHub API commit path for the bump's repository.

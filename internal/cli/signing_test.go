@@ -241,7 +241,7 @@ func TestBumpCommitViaAPI(t *testing.T) {
 		{"--author", "Someone <someone@example.invalid>"},
 		{"--sign-key", "/nonexistent"},
 		{"--signoff"},
-		{"--pr"},
+		{"--pr", "--provider", "gitlab"},
 	} {
 		before := api.Requests()
 		code, _, errOut = tagbump(t, env, append(append(args, "--image", "registry.example.com/app:1.2.0"), extra...)...)

@@ -60,6 +60,7 @@ type GitHubGraphQL struct {
 	retryAfter  int
 	before      func()
 	loseAnswers int
+	loseRef     int // 1 + the applied updateRefs to answer before losing one; 0: none
 	requests    atomic.Int64
 	commits     atomic.Int64
 	refUpdates  atomic.Int64
@@ -133,6 +134,22 @@ func (g *GitHubGraphQL) LoseAnswers(n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.loseAnswers = n
+}
+
+// LoseRefUpdateAnswer answers the next skip applied updateRefs mutations
+// as usual, then applies the one after but answers it with 502 Bad
+// Gateway, as a proxy that timed out would.
+func (g *GitHubGraphQL) LoseRefUpdateAnswer(skip int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.loseRef = skip + 1
+}
+
+// badGateway answers as a proxy whose wait for GitHub timed out.
+func badGateway(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(http.StatusBadGateway)
+	fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
 }
 
 // Requests returns how many requests the endpoint answered.
@@ -227,9 +244,7 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Unlock()
 	if lose {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
+		badGateway(w)
 		return
 	}
 	owner, name, _ := strings.Cut(in.Branch.Repo, "/")

@@ -136,6 +136,17 @@ func (g *GitHubGraphQL) serveUpdateRefs(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	g.refUpdates.Add(1)
+	g.mu.Lock()
+	lose := false
+	if g.loseRef > 0 {
+		g.loseRef--
+		lose = g.loseRef == 0
+	}
+	g.mu.Unlock()
+	if lose {
+		badGateway(w)
+		return
+	}
 	writeGraphQLJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"updateRefs": map[string]any{"clientMutationId": nullable(in.ClientMutationID)}}})
 }
 

@@ -144,9 +144,10 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 				return nil, err
 			}
 			var pr *Proposed
+			writer, _ := o.publisher.(BranchWriter) // nil: a git push
 			pr, err = Propose(ctx, repo, c, Proposal{
 				Forge: req.PR.Forge, Head: head, Content: content, AutoMerge: req.PR.AutoMerge,
-				Overwrite: req.PR.Overwrite, Committer: req.Committer,
+				Overwrite: req.PR.Overwrite, Committer: req.Committer, Writer: writer,
 			})
 			if err == nil {
 				res.PRResult = pr.PRResult
@@ -187,6 +188,39 @@ type Proposal struct {
 	Overwrite bool
 	// Committer identifies tagbump's own commits on Head.
 	Committer object.Signature
+	// Writer writes Head; nil pushes the commit with git.
+	Writer BranchWriter
+}
+
+// BranchWriter writes tagbump's pull request branch.
+type BranchWriter interface {
+	// WriteBranch sets branch, read through repo, to a commit with c's
+	// change on c.Parent, provided branch is still at old (zero: absent):
+	// a lease on old, as git push --force-with-lease, never a plain force.
+	// It returns the hash of the commit now at branch's tip. A branch that
+	// moved gives an error wrapping gitrepo.ErrRace; one wrapping
+	// gitrepo.ErrNetwork means the answer was lost.
+	WriteBranch(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, branch string, old plumbing.Hash) (string, error)
+	// Own reports whether tip, the commit at branch's tip, is tagbump's
+	// commit for branch, which a new one may replace.
+	Own(tip *object.Commit, branch string) bool
+}
+
+// gitWriter is the default BranchWriter: a git push of the commit, whose
+// committer identifies tagbump's commits.
+type gitWriter struct{ committer object.Signature }
+
+func (w gitWriter) WriteBranch(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, branch string, old plumbing.Hash) (string, error) {
+	if err := repo.PushBranch(ctx, c, branch, old); err != nil {
+		return "", err
+	}
+	return c.Hash.String(), nil
+}
+
+// Own accepts tagbump's commits and the host's commits that tagbump had
+// made through the API (an earlier run with --commit-via api).
+func (w gitWriter) Own(tip *object.Commit, branch string) bool {
+	return ownCommit(tip, w.committer) || apiOwnCommit(tip, branch)
 }
 
 // Proposed is what Propose did.
@@ -205,10 +239,14 @@ type Proposed struct {
 // against the tip that was read (an error wrapping gitrepo.ErrRace when
 // it moved: fetch and redo); anyone else's commit there is refused with a
 // *BranchTakenError unless p.Overwrite. When p.Head already holds the same
-// change on the same base tip nothing is pushed. promote and rollback use
-// it as bump does.
+// change on the same base tip nothing is written. p.Writer writes p.Head
+// (a git push by default). promote and rollback use it as bump does.
 func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Proposal) (*Proposed, error) {
 	out := &Proposed{PRResult: PRResult{PRBranch: p.Head}, Commit: c.Hash.String()}
+	w := p.Writer
+	if w == nil {
+		w = gitWriter{p.Committer}
+	}
 	old := plumbing.ZeroHash
 	push := true
 	snap, err := repo.Fetch(ctx, p.Head)
@@ -222,7 +260,8 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 		if err != nil {
 			return nil, err
 		}
-		if !p.Overwrite && !ownCommit(tip, p.Committer) {
+		own := w.Own(tip, p.Head) || (p.Committer.Email != "" && ownCommit(tip, p.Committer))
+		if !p.Overwrite && !own {
 			return nil, &BranchTakenError{Branch: p.Head, Commit: old.String(), Author: tip.Author.Name + " <" + tip.Author.Email + ">"}
 		}
 		if len(tip.ParentHashes) == 1 && tip.ParentHashes[0] == c.Parent && tip.TreeHash == c.TreeHash() {
@@ -230,7 +269,7 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 		}
 	}
 	if push {
-		if err := repo.PushBranch(ctx, c, p.Head, old); err != nil {
+		if out.Commit, err = w.WriteBranch(ctx, repo, c, p.Head, old); err != nil {
 			return nil, err
 		}
 		out.Pushed = true

@@ -14,7 +14,13 @@ var trailerStart = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*: `)
 // trailer of msg, as git commit --signoff does: into the final paragraph
 // when that is a trailer block, else as a new paragraph.
 func withSignoff(msg string, author object.Signature) string {
-	line := "Signed-off-by: " + author.Name + " <" + author.Email + ">"
+	return withTrailer(msg, "Signed-off-by: "+author.Name+" <"+author.Email+">")
+}
+
+// withTrailer appends the trailer line ("Key: value") as the last trailer
+// of msg: into the final paragraph when that is a trailer block, else as a
+// new paragraph; msg is left alone when line already ends it.
+func withTrailer(msg, line string) string {
 	msg = strings.TrimRight(msg, "\n")
 	paragraphs := strings.Split(msg, "\n\n")
 	last := paragraphs[len(paragraphs)-1]
@@ -24,7 +30,7 @@ func withSignoff(msg string, author object.Signature) string {
 	}
 	switch {
 	case strings.HasSuffix(msg, "\n"+line) || msg == line:
-		return msg + "\n" // already signed off last
+		return msg + "\n" // already the last trailer
 	case trailers:
 		return msg + "\n" + line + "\n"
 	}
