@@ -93,7 +93,8 @@ with TAGBUMP_SIGN_KEY_PASSPHRASE) signs every commit with an SSH key
 (git's gpg.format=ssh) or an armored OpenPGP key. On GitHub,
 --commit-via api has GitHub make the commit instead of pushing it
 (GraphQL createCommitOnBranch): it is signed by GitHub and authored by
-the token's owner.`,
+the token's owner. With --pr the pull request branch is written through
+the API as well (a temporary branch, then one atomic updateRefs).`,
 		Example: `  tagbump bump --repo https://git.example.com/helm-charts --chart app-service \
     --env staging --image registry.example.com/app-service:app-service-123`,
 		Args: cobra.NoArgs,

@@ -117,9 +117,9 @@ func TestPRCommitViaAPI(t *testing.T) {
 	}
 
 	// The same tag again: nothing is written.
-	commits, updates := f.api.Commits(), f.api.RefUpdates()
-	if r2 := mustBump(t, "1.1.0"); r2.PRAction != "unchanged" || r2.Pushed || r2.Commit != tip || f.api.Commits() != commits || f.api.RefUpdates() != updates {
-		t.Errorf("identical re-run: %+v, %d API commits, %d ref updates (before %d, %d)", r2, f.api.Commits(), f.api.RefUpdates(), commits, updates)
+	commits, updates, gql := f.api.Commits(), f.api.RefUpdates(), f.api.Requests()
+	if r2 := mustBump(t, "1.1.0"); r2.PRAction != "unchanged" || r2.Pushed || r2.Commit != tip || f.api.Commits() != commits || f.api.RefUpdates() != updates || f.api.Requests() != gql {
+		t.Errorf("identical re-run: %+v, %d API commits, %d ref updates, %d GraphQL requests (before %d, %d, %d)", r2, f.api.Commits(), f.api.RefUpdates(), f.api.Requests(), commits, updates, gql)
 	}
 
 	// The base moves: the PR commit is replaced by one on the new tip.
