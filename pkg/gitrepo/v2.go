@@ -120,6 +120,11 @@ type v2Conn interface {
 type v2Session struct {
 	conn v2Conn
 	caps *v2Caps
+	// deepened is set once a fetch with deepen went over a stateful
+	// connection: git's upload-pack keeps the shallow boundary it
+	// computed for the rest of the process, and answers a later deepen
+	// on the same connection with the whole history.
+	deepened bool
 }
 
 // errNoV2 means the server answered in protocol v0.
@@ -164,6 +169,16 @@ func (r *Repo) dropV2() {
 		r.v2sess.conn.close()
 		r.v2sess = nil
 	}
+}
+
+// v2ForDeepen returns a session on which a fetch with deepen gets what it
+// asks: a new one when a deepen already went over the current stateful
+// connection (see v2Session.deepened).
+func (r *Repo) v2ForDeepen(ctx context.Context) (*v2Session, error) {
+	if r.v2sess != nil && r.v2sess.deepened {
+		r.dropV2()
+	}
+	return r.v2(ctx)
 }
 
 // remoteRef is one line of an ls-refs answer.
@@ -227,6 +242,7 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) er
 	}
 	if a.deepen > 0 {
 		args = append(args, "deepen "+strconv.Itoa(a.deepen))
+		s.deepened = !s.conn.stateless()
 	}
 	if a.filter != "" {
 		args = append(args, "filter "+string(a.filter))
