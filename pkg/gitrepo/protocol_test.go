@@ -148,6 +148,15 @@ func TestProtocolPathsSSH(t *testing.T) {
 				}
 			}
 			testenv.MustGit(t, dir, "fsck", "--strict")
+			// One connection carries the v2 conversation (or the attempt
+			// at it) and both pushes. Without v2, go-git's transport
+			// connects for each v0 command: the default branch, then per
+			// bump the advertisement and the blob (v0), or the first
+			// bump's advertisement and each full fetch.
+			want := map[string]int{gitrepo.PathV2: 1, gitrepo.PathV0: 1 + 1 + 2*2, gitrepo.PathFull: 1 + 1 + 1 + 2}[tc.path]
+			if got := sshd.Logins(); got != want {
+				t.Errorf("%d SSH connections, want %d", got, want)
+			}
 		})
 	}
 }

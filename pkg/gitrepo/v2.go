@@ -42,7 +42,6 @@ import (
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/memory"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/net/proxy"
 )
 
 // Fetch paths, as Stats.Path reports the latest one.
@@ -488,7 +487,6 @@ func readCaps(p *pktReader) (*v2Caps, error) {
 // sshV2 is an upload-pack process on the SSH server, kept open for every
 // command of a bump.
 type sshV2 struct {
-	client *ssh.Client
 	sess   *ssh.Session
 	stdin  io.WriteCloser
 	out    *bufio.Reader
@@ -501,9 +499,10 @@ func (c *sshV2) stateless() bool { return false }
 
 func (c *sshV2) close() {
 	c.once.Do(func() {
-		c.stdin.Close()
+		if c.stdin != nil {
+			c.stdin.Close()
+		}
 		c.sess.Close()
-		c.client.Close()
 	})
 }
 
@@ -570,35 +569,13 @@ func (r *Repo) sshHostPort() string {
 // A server that does not pass the variable on (sshd without AcceptEnv
 // GIT_PROTOCOL) or answers in v0 gets errNoV2.
 func (r *Repo) discoverSSH(ctx context.Context) (*v2Session, error) {
-	am, ok := r.auth.(gitssh.AuthMethod)
-	if !ok {
-		return nil, transport.ErrInvalidAuthMethod
-	}
-	cfg, err := am.ClientConfig()
+	sess, err := r.sshSession(ctx)
 	if err != nil {
 		return nil, err
 	}
-	addr := r.sshHostPort()
-	conn, err := proxy.Dial(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	client := ssh.NewClient(cc, chans, reqs)
-	c := &sshV2{client: client, errBuf: &bytes.Buffer{}}
-	if c.sess, err = client.NewSession(); err != nil {
-		client.Close()
-		return nil, err
-	}
+	c := &sshV2{sess: sess, errBuf: &bytes.Buffer{}}
 	if err := c.sess.Setenv("GIT_PROTOCOL", "version=2"); err != nil {
 		c.sess.Close()
-		client.Close()
 		return nil, fmt.Errorf("%w: the ssh server refused GIT_PROTOCOL (no AcceptEnv GIT_PROTOCOL): %w", errNoV2, err)
 	}
 	c.stderr = &limitedWriter{w: c.errBuf, n: 4 << 10}
