@@ -35,7 +35,7 @@ type SSHD struct {
 
 	gitRoot string
 	cmd     *exec.Cmd
-	stderr  *lockedBuffer
+	stderr  *SyncBuffer
 	once    sync.Once
 	done    chan struct{}
 }
@@ -122,7 +122,7 @@ func StartSSHD(dir string, authorizedKey []byte, gitRoot string, opts ...SSHDOpt
 	}
 	s := &SSHD{
 		Addr: fmt.Sprintf("127.0.0.1:%d", port), User: u.Username, HostKey: signer.PublicKey(),
-		gitRoot: gitRoot, stderr: &lockedBuffer{}, done: make(chan struct{}),
+		gitRoot: gitRoot, stderr: &SyncBuffer{}, done: make(chan struct{}),
 	}
 	s.cmd = exec.Command(SSHDPath, "-D", "-e", "-f", cfgPath)
 	s.cmd.Stderr = s.stderr
@@ -142,20 +142,20 @@ func (s *SSHD) Logins() int {
 	return strings.Count(s.stderr.String(), "Accepted publickey for ")
 }
 
-// lockedBuffer is a bytes.Buffer that sshd's output goroutine and a test
-// may use at once.
-type lockedBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent use: a server's output
+// goroutine writes while a test reads, or several writers share it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *SyncBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *SyncBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
