@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -67,25 +66,6 @@ func appendReliability(path string, c *relCounts) error {
 	return err
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers: in-process
-// runs share the process-wide default logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runResult is what one in-process run of tagbump produced.
 type runResult struct {
 	code           int
@@ -100,7 +80,7 @@ func runTagbump(t testing.TB, args ...string) runResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb testenv.SyncBuffer
 	start := time.Now()
 	code := cli.Run(ctx, args, cli.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb})
 	return runResult{code: code, stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}

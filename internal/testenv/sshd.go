@@ -35,7 +35,7 @@ type SSHD struct {
 
 	gitRoot string
 	cmd     *exec.Cmd
-	stderr  *bytes.Buffer
+	stderr  *SyncBuffer
 	once    sync.Once
 	done    chan struct{}
 }
@@ -111,7 +111,7 @@ func StartSSHD(dir string, authorizedKey []byte, gitRoot string, opts ...SSHDOpt
 		"KbdInteractiveAuthentication no",
 		"PermitRootLogin prohibit-password",
 		"AllowUsers " + u.Username,
-		"LogLevel ERROR",
+		"LogLevel INFO", // for Logins; sshd logs each accepted key
 	}, "\n") + "\n"
 	if len(o.acceptEnv) > 0 {
 		cfg += "AcceptEnv " + strings.Join(o.acceptEnv, " ") + "\n"
@@ -122,7 +122,7 @@ func StartSSHD(dir string, authorizedKey []byte, gitRoot string, opts ...SSHDOpt
 	}
 	s := &SSHD{
 		Addr: fmt.Sprintf("127.0.0.1:%d", port), User: u.Username, HostKey: signer.PublicKey(),
-		gitRoot: gitRoot, stderr: &bytes.Buffer{}, done: make(chan struct{}),
+		gitRoot: gitRoot, stderr: &SyncBuffer{}, done: make(chan struct{}),
 	}
 	s.cmd = exec.Command(SSHDPath, "-D", "-e", "-f", cfgPath)
 	s.cmd.Stderr = s.stderr
@@ -135,6 +135,30 @@ func StartSSHD(dir string, authorizedKey []byte, gitRoot string, opts ...SSHDOpt
 		return nil, fmt.Errorf("start sshd: %w: %s", err, strings.TrimSpace(s.stderr.String()))
 	}
 	return s, nil
+}
+
+// Logins returns how many connections the server has authenticated so far.
+func (s *SSHD) Logins() int {
+	return strings.Count(s.stderr.String(), "Accepted publickey for ")
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent use: a server's output
+// goroutine writes while a test reads, or several writers share it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *SyncBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *SyncBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func (s *SSHD) waitReady(max time.Duration) error {

@@ -266,6 +266,9 @@ func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string) (*Snaps
 	if err != nil {
 		return nil, err
 	}
+	if s, err = r.v2ForDeepen(ctx); err != nil {
+		return nil, err
+	}
 	st := memory.NewStorage()
 	err = r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1, filter: packp.FilterBlobNone()}, st)
 	if err == nil {

@@ -169,6 +169,7 @@ type Repo struct {
 	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps without v2
 	agentConn  net.Conn                     // the ssh-agent connection, closed by Close
 	v2sess     *v2Session                   // the protocol v2 conversation with upload-pack
+	sshc       *ssh.Client                  // the SSH connection that v2 and pushes share (sshconn.go)
 	noV2       bool                         // the server answered in protocol v0
 	v0adv      *packp.AdvRefs               // a v0 advertisement not used yet (HTTP discovery)
 	fresh      *freshTip                    // the tip an ls-refs for the default branch just gave
@@ -364,6 +365,7 @@ func (r *Repo) Close() error {
 		r.v2sess.conn.close()
 		r.v2sess = nil
 	}
+	r.closeSSH()
 	if r.agentConn != nil {
 		r.agentConn.Close()
 		r.agentConn = nil

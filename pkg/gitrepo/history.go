@@ -308,6 +308,9 @@ func (s *Snapshot) fetchIntoV2(ctx context.Context, st *memory.Storage, wants []
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
 	sess, err := r.v2(ctx)
+	if err == nil && depth > 0 {
+		sess, err = r.v2ForDeepen(ctx)
+	}
 	if err != nil {
 		return err
 	}

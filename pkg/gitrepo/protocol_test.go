@@ -3,6 +3,7 @@ package gitrepo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,6 +148,67 @@ func TestProtocolPathsSSH(t *testing.T) {
 				}
 			}
 			testenv.MustGit(t, dir, "fsck", "--strict")
+			// One connection carries the v2 conversation (or the attempt
+			// at it) and both pushes. Without v2, go-git's transport
+			// connects for each v0 command: the default branch, then per
+			// bump the advertisement and the blob (v0), or the first
+			// bump's advertisement and each full fetch.
+			want := map[string]int{gitrepo.PathV2: 1, gitrepo.PathV0: 1 + 1 + 2*2, gitrepo.PathFull: 1 + 1 + 1 + 2}[tc.path]
+			if got := sshd.Logins(); got != want {
+				t.Errorf("%d SSH connections, want %d", got, want)
+			}
 		})
+	}
+}
+
+// TestSSHSecondDeepen: git's upload-pack keeps, for the rest of an SSH
+// connection, the shallow boundary of its first deepen, and answers a
+// second deepen there with the whole history. The guard's history (deepen
+// 3 after the fetch's deepen 1) and a retry's fetch must each get only what
+// they ask.
+func TestSSHSecondDeepen(t *testing.T) {
+	root := t.TempDir()
+	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.MustGit(t, dir, "config", "--unset", "uploadpack.allowAnySHA1InWant")
+	s := testenv.NewGitServer(t, testenv.WithRoot(root))
+	for i := range 20 {
+		if _, err := s.CommitFiles("charts", "main", map[string]string{"README.md": fmt.Sprintf("charts %d\n", i)}, fmt.Sprintf("commit %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd, knownHosts := testenv.NewSSHD(t, key, root, testenv.WithAcceptEnv("GIT_PROTOCOL"))
+	r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := r.Stats().ObjectsFetched
+	if err := snap.PrefetchWithLog(ctx, 3, "app/values-prod.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	// 3 commits (the tip again among them) and the blob
+	if got := r.Stats().ObjectsFetched - first; got != 4 {
+		t.Errorf("the history prefetch fetched %d objects, want 4 (3 commits, 1 blob)", got)
+	}
+	if log, err := snap.Log(ctx, 3); err != nil || len(log) != 3 {
+		t.Fatalf("Log = %d commits, %v", len(log), err)
+	}
+	before := r.Stats().ObjectsFetched
+	if _, err := r.Fetch(ctx, "main"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Stats().ObjectsFetched - before; got != first {
+		t.Errorf("the second fetch got %d objects, the first %d: want the same", got, first)
+	}
+	if st := r.Stats(); st.Path != gitrepo.PathV2 {
+		t.Errorf("path %q, want v2", st.Path)
 	}
 }

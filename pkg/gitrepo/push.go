@@ -39,11 +39,7 @@ func (r *Repo) pushRef(ctx context.Context, c *Commit, branch string, old plumbi
 }
 
 func (r *Repo) push(ctx context.Context, c *Commit, branch string, old plumbing.Hash) error {
-	t, err := r.transport()
-	if err != nil {
-		return err
-	}
-	sess, err := t.NewReceivePackSession(r.ep, r.auth)
+	sess, err := r.receivePackSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -107,6 +103,26 @@ func (r *Repo) push(ctx context.Context, c *Commit, branch string, old plumbing.
 		return fmt.Errorf("%w: %w", ErrNetwork, errNoReport)
 	}
 	return err
+}
+
+// receivePackSession is what push needs of a receive-pack session: go-git's
+// (transport.ReceivePackSession) or, over SSH, one on the Repo's shared
+// connection.
+type receivePackSession interface {
+	AdvertisedReferencesContext(ctx context.Context) (*packp.AdvRefs, error)
+	ReceivePack(ctx context.Context, req *packp.ReferenceUpdateRequest) (*packp.ReportStatus, error)
+	Close() error
+}
+
+func (r *Repo) receivePackSession(ctx context.Context) (receivePackSession, error) {
+	if r.ep.Protocol == "ssh" {
+		return r.newSSHReceivePack(ctx)
+	}
+	t, err := r.transport()
+	if err != nil {
+		return nil, err
+	}
+	return t.NewReceivePackSession(r.ep, r.auth)
 }
 
 // assumedReceivePackCaps are the receive-pack capabilities an HTTP push

@@ -42,7 +42,6 @@ import (
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/memory"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/net/proxy"
 )
 
 // Fetch paths, as Stats.Path reports the latest one.
@@ -120,6 +119,11 @@ type v2Conn interface {
 type v2Session struct {
 	conn v2Conn
 	caps *v2Caps
+	// deepened is set once a fetch with deepen went over a stateful
+	// connection: git's upload-pack keeps the shallow boundary it
+	// computed for the rest of the process, and answers a later deepen
+	// on the same connection with the whole history.
+	deepened bool
 }
 
 // errNoV2 means the server answered in protocol v0.
@@ -164,6 +168,16 @@ func (r *Repo) dropV2() {
 		r.v2sess.conn.close()
 		r.v2sess = nil
 	}
+}
+
+// v2ForDeepen returns a session on which a fetch with deepen gets what it
+// asks: a new one when a deepen already went over the current stateful
+// connection (see v2Session.deepened).
+func (r *Repo) v2ForDeepen(ctx context.Context) (*v2Session, error) {
+	if r.v2sess != nil && r.v2sess.deepened {
+		r.dropV2()
+	}
+	return r.v2(ctx)
 }
 
 // remoteRef is one line of an ls-refs answer.
@@ -227,6 +241,7 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) er
 	}
 	if a.deepen > 0 {
 		args = append(args, "deepen "+strconv.Itoa(a.deepen))
+		s.deepened = !s.conn.stateless()
 	}
 	if a.filter != "" {
 		args = append(args, "filter "+string(a.filter))
@@ -472,7 +487,6 @@ func readCaps(p *pktReader) (*v2Caps, error) {
 // sshV2 is an upload-pack process on the SSH server, kept open for every
 // command of a bump.
 type sshV2 struct {
-	client *ssh.Client
 	sess   *ssh.Session
 	stdin  io.WriteCloser
 	out    *bufio.Reader
@@ -485,9 +499,10 @@ func (c *sshV2) stateless() bool { return false }
 
 func (c *sshV2) close() {
 	c.once.Do(func() {
-		c.stdin.Close()
+		if c.stdin != nil {
+			c.stdin.Close()
+		}
 		c.sess.Close()
-		c.client.Close()
 	})
 }
 
@@ -554,35 +569,13 @@ func (r *Repo) sshHostPort() string {
 // A server that does not pass the variable on (sshd without AcceptEnv
 // GIT_PROTOCOL) or answers in v0 gets errNoV2.
 func (r *Repo) discoverSSH(ctx context.Context) (*v2Session, error) {
-	am, ok := r.auth.(gitssh.AuthMethod)
-	if !ok {
-		return nil, transport.ErrInvalidAuthMethod
-	}
-	cfg, err := am.ClientConfig()
+	sess, err := r.sshSession(ctx)
 	if err != nil {
 		return nil, err
 	}
-	addr := r.sshHostPort()
-	conn, err := proxy.Dial(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	client := ssh.NewClient(cc, chans, reqs)
-	c := &sshV2{client: client, errBuf: &bytes.Buffer{}}
-	if c.sess, err = client.NewSession(); err != nil {
-		client.Close()
-		return nil, err
-	}
+	c := &sshV2{sess: sess, errBuf: &bytes.Buffer{}}
 	if err := c.sess.Setenv("GIT_PROTOCOL", "version=2"); err != nil {
 		c.sess.Close()
-		client.Close()
 		return nil, fmt.Errorf("%w: the ssh server refused GIT_PROTOCOL (no AcceptEnv GIT_PROTOCOL): %w", errNoV2, err)
 	}
 	c.stderr = &limitedWriter{w: c.errBuf, n: 4 << 10}
