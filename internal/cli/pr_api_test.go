@@ -98,7 +98,7 @@ func TestPRCommitViaAPI(t *testing.T) {
 	}
 
 	gql := f.api.Requests()
-	r := mustBump(t, "1.1.0")
+	r := mustBump(t, "1.1.0", "--auto-merge", "--merge-method", "squash")
 	t.Logf("first PR write: %d GraphQL requests, %d ref updates, %d commits", f.api.Requests()-gql, f.api.RefUpdates(), f.api.Commits())
 	if n := f.api.Requests() - gql; n != 4 {
 		t.Errorf("%d GraphQL requests for a PR write, want 4 (repository id, temporary branch, commit, move)", n)
@@ -106,7 +106,7 @@ func TestPRCommitViaAPI(t *testing.T) {
 	tip := f.checkAPICommit(t, head, "main")
 	prs := f.PRs()
 	if r.PRAction != "created" || !r.Pushed || r.Commit != tip || r.PRBranch != head || len(prs) != 1 ||
-		prs[0].Number != r.PRNumber || prs[0].Head != head || r.PRURL == "" || f.api.Commits() != 1 || f.api.RefUpdates() != 2 {
+		prs[0].Number != r.PRNumber || prs[0].Head != head || prs[0].AutoMerge != "squash" || r.PRURL == "" || f.api.Commits() != 1 || f.api.RefUpdates() != 2 {
 		t.Fatalf("create: %+v; host has %+v, %d API commits, %d ref updates", r, prs, f.api.Commits(), f.api.RefUpdates())
 	}
 	if got := mustGit(t, f.dir, "show", head+":app/values-prod.yaml"); got+"\n" != prodValues("1.1.0") {

@@ -245,7 +245,7 @@ func TestBumpCommitViaAPI(t *testing.T) {
 	} {
 		before := api.Requests()
 		code, _, errOut = tagbump(t, env, append(append(args, "--image", "registry.example.com/app:1.2.0"), extra...)...)
-		if code != 2 || !strings.Contains(errOut, "--commit-via api") || api.Requests() != before {
+		if code != 2 || !strings.Contains(errOut, "--commit-via api") || !strings.Contains(errOut, extra[0]) || api.Requests() != before {
 			t.Errorf("%v with --commit-via api: exit %d, want 2 before any request\n%s", extra, code, errOut)
 		}
 	}
