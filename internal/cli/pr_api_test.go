@@ -97,9 +97,11 @@ func TestPRCommitViaAPI(t *testing.T) {
 		return decodePR(t, out)
 	}
 
-	gql := f.api.Requests()
+	gql, gitReqs := f.api.Requests(), f.Git.Requests()
+	f.Requests()
 	r := mustBump(t, "1.1.0", "--auto-merge", "--merge-method", "squash")
-	t.Logf("first PR write: %d GraphQL requests, %d ref updates, %d commits", f.api.Requests()-gql, f.api.RefUpdates(), f.api.Commits())
+	t.Logf("create with auto-merge: %d GraphQL requests for the PR write (%d ref updates, %d commits); %d API requests in all, %d Git requests",
+		f.api.Requests()-gql, f.api.RefUpdates(), f.api.Commits(), len(f.Requests()), f.Git.Requests()-gitReqs)
 	if n := f.api.Requests() - gql; n != 4 {
 		t.Errorf("%d GraphQL requests for a PR write, want 4 (repository id, temporary branch, commit, move)", n)
 	}
@@ -126,9 +128,11 @@ func TestPRCommitViaAPI(t *testing.T) {
 	if _, err := f.Git.CommitFiles(f.c.repo, "main", map[string]string{"README.md": "moved\n"}, "docs: other work"); err != nil {
 		t.Fatal(err)
 	}
-	gql = f.api.Requests()
+	gql, gitReqs = f.api.Requests(), f.Git.Requests()
+	f.Requests()
 	r3 := mustBump(t, "1.2.0")
-	t.Logf("PR update after the base moved: %d GraphQL requests", f.api.Requests()-gql)
+	t.Logf("update after the base moved: %d GraphQL requests for the PR write; %d API requests in all, %d Git requests",
+		f.api.Requests()-gql, len(f.Requests()), f.Git.Requests()-gitReqs)
 	tip3 := f.checkAPICommit(t, head, "main")
 	if r3.PRAction != "updated" || r3.PRNumber != r.PRNumber || r3.Commit != tip3 || len(f.PRs()) != 1 {
 		t.Errorf("update: %+v, host has %+v", r3, f.PRs())
