@@ -131,6 +131,9 @@ var exitMap = []struct {
 	{func(err error) bool { return errors.Is(err, forge.ErrServer) }, ExitNetwork},
 	{isA[*gitrepo.RejectedError], ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
+	// A ref update the host refused without a race: a ruleset or branch
+	// protection on the pull request branch, as a rejected push.
+	{func(err error) bool { return errors.Is(err, forge.ErrRefUpdate) }, ExitRejected},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrNotFound) }, ExitNotFound},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrNetwork) }, ExitNetwork},

@@ -1,10 +1,14 @@
 package cli_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/tagbump/tagbump/internal/cli"
 	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // apiForge is the GitHub fake with the GraphQL stand-in behind its
@@ -243,5 +247,18 @@ func TestPRCommitViaAPILostAnswers(t *testing.T) {
 	}
 	if got := mustGit(t, f.dir, "show", head+":app/values-prod.yaml"); got+"\n" != prodValues("1.2.0") {
 		t.Errorf("values on the PR branch = %q", got)
+	}
+}
+
+// TestRefUpdateExitCode checks that a ref update GitHub refused when the
+// branch had not moved (a ruleset, say) exits as a rejected push, and one
+// that lost a race as a conflict.
+func TestRefUpdateExitCode(t *testing.T) {
+	refused := fmt.Errorf("write pull request branch b through the API: %w", &forge.APIError{Host: "api.github.com", Status: 200, Message: "refused", Kind: forge.ErrRefUpdate})
+	if got := cli.ExitCode(refused); got != cli.ExitRejected {
+		t.Errorf("refused ref update: exit %d, want %d", got, cli.ExitRejected)
+	}
+	if got := cli.ExitCode(fmt.Errorf("%w: %w", gitrepo.ErrRace, refused)); got != cli.ExitConflict {
+		t.Errorf("refused ref update after a race: exit %d, want %d", got, cli.ExitConflict)
 	}
 }
