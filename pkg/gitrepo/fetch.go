@@ -39,13 +39,8 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 	}
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	s, err := r.v2(ctx)
+	s, refs, err := r.v2LsRefs(ctx, "HEAD")
 	if err == nil {
-		refs, err := s.lsRefs(ctx, "HEAD")
-		if err != nil {
-			r.dropV2()
-			return "", r.classify("default branch of", err)
-		}
 		head, ok := refs["HEAD"]
 		if b, found := strings.CutPrefix(head.target, "refs/heads/"); found && b != "" {
 			r.fresh = &freshTip{branch: b, hash: head.hash}
@@ -166,7 +161,21 @@ func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
 	subject := "fetch"
-	s, err := r.v2(ctx)
+	var s *v2Session
+	var err error
+	if f := r.fresh; r.v2sess == nil && (f == nil || f.branch != branch) {
+		// The first contact: the branch's tip comes with the
+		// capabilities (v2LsRefs).
+		ref := plumbing.NewBranchReferenceName(branch).String()
+		var refs map[string]remoteRef
+		if s, refs, err = r.v2LsRefs(ctx, ref, "HEAD"); err == nil {
+			if tip, ok := refs[ref]; ok {
+				r.fresh = &freshTip{branch: branch, hash: tip.hash}
+			}
+		}
+	} else {
+		s, err = r.v2(ctx)
+	}
 	if err == nil {
 		snap, err := r.fetchV2(ctx, s, branch)
 		if err != nil {

@@ -145,6 +145,9 @@ type Stats struct {
 	// PushAdvertisements counts receive-pack advertisements requested; an
 	// HTTP push that trusts the tip just fetched skips it.
 	PushAdvertisements int
+	// EarlyLsRefs counts ls-refs answers used that were sent along with
+	// the capabilities request (HTTP, protocol v2).
+	EarlyLsRefs int
 }
 
 // Repo is a remote repository (or a local clone) opened for fetching and

@@ -1,11 +1,19 @@
 package gitrepo_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,10 +41,12 @@ func TestProtocolPathsHTTP(t *testing.T) {
 		{"allowFilter only", allowFilterOnly, gitrepo.PathV2, true, 5},
 		// info/refs (v2), ls-refs HEAD, fetch (full), push
 		{"defaults", []testenv.GitServerOption{testenv.WithAllowFilter(false)}, gitrepo.PathFull, true, 4},
-		// info/refs (v0, kept for the fetch), fetch trees, fetch blob, push
-		{"v0 with want by id", []testenv.GitServerOption{testenv.WithProtocolV2(false)}, gitrepo.PathV0, false, 4},
-		// info/refs (v0, kept), go-git's full fetch: info/refs, fetch; push
-		{"v0 allowFilter only", append([]testenv.GitServerOption{testenv.WithProtocolV2(false)}, allowFilterOnly...), gitrepo.PathFull, false, 4},
+		// info/refs (v0, kept for the fetch) and the early ls-refs that a
+		// v0 server cannot parse, fetch trees, fetch blob, push
+		{"v0 with want by id", []testenv.GitServerOption{testenv.WithProtocolV2(false)}, gitrepo.PathV0, false, 5},
+		// info/refs (v0, kept), the early ls-refs, go-git's full fetch:
+		// info/refs, fetch; push
+		{"v0 allowFilter only", append([]testenv.GitServerOption{testenv.WithProtocolV2(false)}, allowFilterOnly...), gitrepo.PathFull, false, 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testenv.NewGitServer(t, tc.opts...)
@@ -210,5 +220,68 @@ func TestSSHSecondDeepen(t *testing.T) {
 	}
 	if st := r.Stats(); st.Path != gitrepo.PathV2 {
 		t.Errorf("path %q, want v2", st.Path)
+	}
+}
+
+// TestEarlyLsRefs: over HTTP the first ls-refs goes out together with the
+// capabilities request, not after its answer. A proxy holds the GET of
+// info/refs until the ls-refs POST has arrived: a client that waited for
+// the GET's answer first would only get it after the proxy gives up.
+func TestEarlyLsRefs(t *testing.T) {
+	s := testenv.NewGitServer(t, allowFilterOnly...)
+	s.MustCreateRepo(t, "charts", seedFiles())
+	target, err := url.Parse("http://" + s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	lsRefs := make(chan struct{}) // closed by the first ls-refs of a round
+	arrived := func() <-chan struct{} { mu.Lock(); defer mu.Unlock(); return lsRefs }
+	var gaveUp atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/info/refs"):
+			select {
+			case <-arrived():
+			case <-time.After(10 * time.Second):
+				gaveUp.Store(true)
+			}
+		case r.Method == http.MethodPost:
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			mu.Lock()
+			select {
+			case <-lsRefs:
+			default:
+				if bytes.Contains(body, []byte("command=ls-refs")) {
+					close(lsRefs)
+				}
+			}
+			mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	for _, branch := range []string{"", "main"} { // DefaultBranch, then Fetch first
+		r := open(t, proxy.URL+"/charts.git")
+		ctx := context.Background()
+		if branch == "" {
+			if b, err := r.DefaultBranch(ctx); err != nil || b != "main" {
+				t.Fatalf("DefaultBranch = %q, %v", b, err)
+			}
+		}
+		if _, err := r.Fetch(ctx, "main"); err != nil {
+			t.Fatal(err)
+		}
+		if st := r.Stats(); st.EarlyLsRefs != 1 || st.Path != gitrepo.PathV2 {
+			t.Errorf("stats %+v: want the early ls-refs used once, path v2", st)
+		}
+		if gaveUp.Load() {
+			t.Fatal("the client waited for the capabilities before it sent ls-refs")
+		}
+		mu.Lock()
+		lsRefs = make(chan struct{})
+		mu.Unlock()
 	}
 }

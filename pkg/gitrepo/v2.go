@@ -180,6 +180,62 @@ func (r *Repo) v2ForDeepen(ctx context.Context) (*v2Session, error) {
 	return r.v2(ctx)
 }
 
+// v2LsRefs returns the protocol v2 session and the refs whose names start
+// with one of prefixes. When the session is still to be started over HTTP,
+// the ls-refs request goes out together with the GET of the capabilities,
+// on a second connection: both answers arrive after one round trip
+// instead of two. If the server turns out to answer in v0 (git before
+// 2.18, or a proxy that drops the Git-Protocol header), the early answer,
+// an error, is dropped: such a server sees one request it cannot parse.
+func (r *Repo) v2LsRefs(ctx context.Context, prefixes ...string) (*v2Session, map[string]remoteRef, error) {
+	if r.v2sess != nil || r.noV2 || (r.ep.Protocol != "http" && r.ep.Protocol != "https") {
+		s, err := r.v2(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		refs, err := s.lsRefs(ctx, prefixes...)
+		if err != nil {
+			r.dropV2()
+			return nil, nil, err
+		}
+		return s, refs, nil
+	}
+	type answer struct {
+		refs map[string]remoteRef
+		err  error
+	}
+	base := strings.TrimSuffix(r.ep.String(), "/")
+	early := &v2Session{conn: &httpV2{r: r, base: base}, caps: &v2Caps{}}
+	ch := make(chan answer, 1)
+	ectx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		refs, err := early.lsRefs(ectx, prefixes...)
+		ch <- answer{refs, err}
+	}()
+	s, err := r.v2(ctx)
+	if err != nil {
+		cancel()
+		<-ch
+		return nil, nil, err
+	}
+	a := <-ch
+	switch {
+	case s.conn.(*httpV2).base != base:
+		// info/refs was redirected: ask where the commands go now.
+	case a.err != nil:
+		return nil, nil, a.err
+	default:
+		r.stats.EarlyLsRefs++
+		return s, a.refs, nil
+	}
+	refs, err := s.lsRefs(ctx, prefixes...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, refs, nil
+}
+
 // remoteRef is one line of an ls-refs answer.
 type remoteRef struct {
 	hash   plumbing.Hash
