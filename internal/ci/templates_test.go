@@ -81,7 +81,16 @@ func TestGitHubAction(t *testing.T) {
 	if bump.Run != "tagbump bump" {
 		t.Errorf("bump step runs %q, want tagbump bump", bump.Run)
 	}
-	for _, f := range bumpFlags {
+	// GitHub only: API commits and signing (whose key and passphrase are
+	// the variables TAGBUMP_SIGN_KEY and TAGBUMP_SIGN_KEY_PASSPHRASE, the
+	// key's text, not a flag's).
+	secrets := map[string]string{"sign-key": "TAGBUMP_SIGN_KEY", "sign-key-passphrase": "TAGBUMP_SIGN_KEY_PASSPHRASE"}
+	for in, env := range secrets {
+		if action.Inputs[in].Description == "" || bump.Env[env] != "${{ inputs."+in+" }}" {
+			t.Errorf("input %q (described: %v) is not passed as %s", in, action.Inputs[in].Description != "", env)
+		}
+	}
+	for _, f := range append(slices.Clone(bumpFlags), "commit-via", "signoff") {
 		in, ok := action.Inputs[f]
 		if !ok {
 			t.Errorf("action.yml has no input %q for --%s", f, f)
@@ -104,7 +113,8 @@ func TestGitHubAction(t *testing.T) {
 	}
 	// Every TAGBUMP_ variable of the step is a flag's, so none is ignored.
 	for k := range bump.Env {
-		if strings.HasPrefix(k, "TAGBUMP_") && !slices.ContainsFunc(bumpFlags, func(f string) bool { return cli.EnvName(f) == k }) {
+		flag := slices.ContainsFunc(append(slices.Clone(bumpFlags), "commit-via", "signoff"), func(f string) bool { return cli.EnvName(f) == k })
+		if strings.HasPrefix(k, "TAGBUMP_") && !flag && k != secrets["sign-key"] && k != secrets["sign-key-passphrase"] {
 			t.Errorf("bump step sets %s, which is no flag", k)
 		}
 	}
