@@ -274,6 +274,9 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 			changes = append(changes, c)
 			continue
 		}
+		if pinned := pinnedDigest(out, t, req); pinned != "" {
+			return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{pinned}}
+		}
 		if out, c.AlsoChanges, err = values.SetShared(out, t.key, newVal); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
@@ -457,6 +460,29 @@ func display(v string) string {
 		return `""`
 	}
 	return v
+}
+
+// pinnedDigest says why the tag of a block found by its repository cannot
+// be set alone: the block pins a digest, which charts deploy instead of
+// the tag (Bitnami's image.digest "overrides the tag"), so the new tag
+// would deploy nothing new. "" when the block pins none, when --digest
+// writes the new one, or when --key names the tag explicitly.
+func pinnedDigest(src []byte, t target, req *Request) string {
+	if req.WriteDigest || req.soft || len(req.Keys) > 0 || t.image == nil || t.image.Form == values.FormString {
+		return ""
+	}
+	dkey := t.image.DigestPath
+	if dkey == "" {
+		dkey = siblingDigest(src, t.key)
+	}
+	if dkey == "" {
+		return ""
+	}
+	d, err := values.Get(src, dkey)
+	if err != nil || d == "" || d == "null" || d == "~" {
+		return ""
+	}
+	return fmt.Sprintf("the block pins digest %s at %s, which charts deploy instead of the tag, so a new tag alone would change nothing: pass --digest to write the new image's digest too, or --key %s to set only the tag", d, dkey, t.key)
 }
 
 // siblingDigest returns the path of a "digest" key next to the tag at key,

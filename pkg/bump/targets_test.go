@@ -119,6 +119,12 @@ func TestEditFileRefuses(t *testing.T) {
 		{name: "string without a tag", image: "registry.example.com/org/app:2.0.0",
 			src:  "image: org/app\n",
 			want: []string{".image names org/app without a tag", "does not add one"}},
+		{name: "a pinned digest", image: "registry.example.com/team/app:2.0.0",
+			src:  "image:\n  repository: team/app\n  tag: 1.9.0\n  digest: sha256:" + strings.Repeat("a", 64) + "\n",
+			want: []string{"pins digest sha256:aaaa", "at .image.digest", "--digest", "--key .image.tag"}},
+		{name: "a pinned digest, Bitnami", image: "docker.io/bitnami/redis:7.4.1",
+			src:  "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.0\n  digest: \"sha256:" + strings.Repeat("b", 64) + "\"\n",
+			want: []string{"pins digest sha256:bbbb"}},
 		{name: "empty file", image: "registry.example.com/org/app:2.0.0",
 			src:  "# nothing here yet\n\n",
 			want: []string{"app/values-prod.yaml", "the file is empty"}},
@@ -275,5 +281,31 @@ func TestDowngradeGuardOnStrings(t *testing.T) {
 	}
 	if string(out) != string(src) || len(changes) != 1 || changes[0].Skipped == "" {
 		t.Errorf("downgrade of a string image not skipped: %q, %+v", out, changes)
+	}
+}
+
+// TestPinnedDigestWays: the two ways past a pinned digest. --digest writes
+// the new digest next to the new tag; --key names the tag, which is then set
+// alone, as asked.
+func TestPinnedDigestWays(t *testing.T) {
+	old, dg := "sha256:"+strings.Repeat("a", 64), "sha256:"+strings.Repeat("c", 64)
+	src := "image:\n  repository: team/app\n  tag: 1.9.0\n  digest: " + old + " # pinned\n"
+	r := request()
+	r.WriteDigest, r.digest = true, dg
+	out, changes, err := editFile("app/values-prod.yaml", "prod", []byte(src), nil, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "image:\n  repository: team/app\n  tag: app-124\n  digest: " + dg + " # pinned\n"; string(out) != want || len(changes) != 2 {
+		t.Errorf("with --digest: %q (%d changes), want %q", out, len(changes), want)
+	}
+	r = request()
+	r.Keys = []string{".image.tag"}
+	out, _, err = editFile("app/values-prod.yaml", "prod", []byte(src), nil, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(src, "1.9.0", "app-124", 1); string(out) != want {
+		t.Errorf("with --key: %q, want %q", out, want)
 	}
 }
