@@ -35,15 +35,18 @@ func cleanPath(p string) (string, error) {
 
 // entry finds the tree entry at p in the snapshot's tip tree.
 func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
-	c, err := object.GetCommit(s.objects, s.tip)
-	if err != nil {
-		return nil, err
+	if s.root == nil || s.rootOf != s.objects {
+		c, err := object.GetCommit(s.objects, s.tip)
+		if err != nil {
+			return nil, err
+		}
+		t, err := object.GetTree(s.objects, c.TreeHash)
+		if err != nil {
+			return nil, err
+		}
+		s.root, s.rootOf = t, s.objects
 	}
-	t, err := object.GetTree(s.objects, c.TreeHash)
-	if err != nil {
-		return nil, err
-	}
-	e, err := t.FindEntry(p)
+	e, err := s.root.FindEntry(p)
 	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
 	}
