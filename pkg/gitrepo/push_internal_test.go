@@ -1,12 +1,20 @@
 package gitrepo
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/storage/memory"
+	"github.com/tagbump/tagbump/internal/testenv"
 )
 
 // Only the statuses git's receive-pack sends for a failed compare-and-swap
@@ -58,5 +66,57 @@ func TestReportStatusUnpackFailed(t *testing.T) {
 		if err := reportError(rs, ""); err != nil {
 			t.Errorf("unpack %q, command ok: %v", unpack, err)
 		}
+	}
+}
+
+// TestPackReadBack: the pack a commit pushes holds exactly its objects, as
+// go-git's own pack parser and git's index-pack (which checks every
+// object's hash and the pack's checksum) read it. The pushes of every test
+// go to servers with receive.fsckObjects.
+func TestPackReadBack(t *testing.T) {
+	st := memory.NewStorage()
+	snap := &Snapshot{branch: "main", objects: st, repo: &Repo{}}
+	base := &Commit{objects: st, old: map[string]plumbing.Hash{}, blobs: map[string]plumbing.Hash{}}
+	big := strings.Repeat("image:\n  tag: \"1.0.0\"\n", 2000) // several size bytes
+	tree, err := base.writeTree(st, plumbing.ZeroHash, "", map[string][]byte{"app/values.yaml": []byte(big), "README.md": []byte("x\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "ci", Email: "ci@example.com", When: time.Unix(1700000000, 0)}
+	if snap.tip, err = base.store(&object.Commit{Author: sig, Committer: sig, Message: "init\n", TreeHash: tree}); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"app/values.yaml": []byte(big + "# edited\n")}
+	// sizes around each boundary of the pack's size encoding (4 bits, then
+	// 7 per byte), and with each bit of a 7-bit group set
+	for _, n := range []int{1, 15, 16, 127, 128, 2047, 2048, 0x3fff, 0x4000, 1<<20 + 0x55} {
+		files[fmt.Sprintf("sizes/%d", n)] = bytes.Repeat([]byte{'a' + byte(n%26)}, n)
+	}
+	c, err := snap.Commit(files, "chore: edit\n", sig, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack, err := c.pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := memory.NewStorage()
+	if err := packfile.UpdateObjectStorage(got, bytes.NewReader(pack)); err != nil {
+		t.Fatalf("go-git cannot read the pack: %v", err)
+	}
+	if len(got.Objects) != len(c.hashes) || len(c.hashes) != 15 { // 11 blobs, 3 trees, the commit
+		t.Fatalf("the pack has %d objects, the commit %d new ones; want 15", len(got.Objects), len(c.hashes))
+	}
+	for _, h := range c.hashes {
+		if _, err := got.EncodedObject(plumbing.AnyObject, h); err != nil {
+			t.Errorf("object %s: %v", h, err)
+		}
+	}
+	dir := t.TempDir()
+	testenv.MustGit(t, dir, "init", "-q")
+	cmd := exec.Command("git", "index-pack", "--stdin")
+	cmd.Dir, cmd.Stdin = dir, bytes.NewReader(pack)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git index-pack: %v\n%s", err, out)
 	}
 }
