@@ -385,7 +385,12 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	}
 	before := len(st.Objects)
 	blobsBefore := len(st.Blobs)
-	if err := packfile.UpdateObjectStorage(st, rd); err != nil {
+	if depth, _ := req.Depth.(packp.DepthCommits); depth <= 1 || req.Filter == packp.FilterTreeDepth(0) {
+		err = readSmallPack(rd, st) // a small pack, as in protocol v2
+	} else {
+		err = packfile.UpdateObjectStorage(st, rd)
+	}
+	if err != nil {
 		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}
