@@ -148,12 +148,6 @@ func (w apiBranchWriter) WriteBranch(ctx context.Context, repo *gitrepo.Repo, c 
 	return "", w.wrap(op, w.dropTemp(ctx, tmp, oid, err))
 }
 
-// Own reports whether tip is a commit the host made for tagbump on branch
-// (apiOwnCommit).
-func (w apiBranchWriter) Own(tip *object.Commit, branch string) bool {
-	return apiOwnCommit(tip, branch)
-}
-
 // wrap adds op to err, and maps the host's lost answer to
 // gitrepo.ErrNetwork, which the bump loop retries (bounded).
 func (w apiBranchWriter) wrap(op string, err error) error {

@@ -201,26 +201,16 @@ type BranchWriter interface {
 	// moved gives an error wrapping gitrepo.ErrRace; one wrapping
 	// gitrepo.ErrNetwork means the answer was lost.
 	WriteBranch(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, branch string, old plumbing.Hash) (string, error)
-	// Own reports whether tip, the commit at branch's tip, is tagbump's
-	// commit for branch, which a new one may replace.
-	Own(tip *object.Commit, branch string) bool
 }
 
-// gitWriter is the default BranchWriter: a git push of the commit, whose
-// committer identifies tagbump's commits.
-type gitWriter struct{ committer object.Signature }
+// gitWriter is the default BranchWriter: a git push of the commit.
+type gitWriter struct{}
 
 func (w gitWriter) WriteBranch(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, branch string, old plumbing.Hash) (string, error) {
 	if err := repo.PushBranch(ctx, c, branch, old); err != nil {
 		return "", err
 	}
 	return c.Hash.String(), nil
-}
-
-// Own accepts tagbump's commits and the host's commits that tagbump had
-// made through the API (an earlier run with --commit-via api).
-func (w gitWriter) Own(tip *object.Commit, branch string) bool {
-	return ownCommit(tip, w.committer) || apiOwnCommit(tip, branch)
 }
 
 // Proposed is what Propose did.
@@ -245,7 +235,7 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 	out := &Proposed{PRResult: PRResult{PRBranch: p.Head}, Commit: c.Hash.String()}
 	w := p.Writer
 	if w == nil {
-		w = gitWriter{p.Committer}
+		w = gitWriter{}
 	}
 	old := plumbing.ZeroHash
 	push := true
@@ -260,7 +250,9 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 		if err != nil {
 			return nil, err
 		}
-		own := w.Own(tip, p.Head) || (p.Committer.Email != "" && ownCommit(tip, p.Committer))
+		// tagbump's commit, pushed with git or made by the host through
+		// its API (either mode may have written the branch before)
+		own := ownCommit(tip, p.Committer) || apiOwnCommit(tip, p.Head)
 		if !p.Overwrite && !own {
 			return nil, &BranchTakenError{Branch: p.Head, Commit: old.String(), Author: tip.Author.Name + " <" + tip.Author.Email + ">"}
 		}
