@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
@@ -77,26 +78,32 @@ func (r *Repo) closeSSH() {
 	}
 }
 
-// sshReceivePack is a git-receive-pack session on the Repo's SSH
-// connection. It implements the part of transport.ReceivePackSession that
-// push uses.
-type sshReceivePack struct {
+// sshCommand is a git command running in a session on the Repo's SSH
+// connection.
+type sshCommand struct {
 	sess   *ssh.Session
 	stdin  io.WriteCloser
 	out    *bufio.Reader
-	errBuf *bytes.Buffer
-	adv    *packp.AdvRefs
-	done   bool // the request was sent: no flush on Close
+	errBuf *bytes.Buffer // the start of what the command wrote to stderr
 }
 
-func (r *Repo) newSSHReceivePack(ctx context.Context) (*sshReceivePack, error) {
+// startSSH runs git's service (git-upload-pack, git-receive-pack) on the
+// repository in a new session; with v2 it asks for protocol v2 first, and a
+// server that will not pass GIT_PROTOCOL on gets errNoV2.
+func (r *Repo) startSSH(ctx context.Context, service string, v2 bool) (*sshCommand, error) {
 	sess, err := r.sshSession(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s := &sshReceivePack{sess: sess, errBuf: &bytes.Buffer{}}
-	sess.Stderr = &limitedWriter{w: s.errBuf, n: 4 << 10}
-	if s.stdin, err = sess.StdinPipe(); err != nil {
+	if v2 {
+		if err := sess.Setenv("GIT_PROTOCOL", "version=2"); err != nil {
+			sess.Close()
+			return nil, fmt.Errorf("%w: the ssh server refused GIT_PROTOCOL (no AcceptEnv GIT_PROTOCOL): %w", errNoV2, err)
+		}
+	}
+	c := &sshCommand{sess: sess, errBuf: &bytes.Buffer{}}
+	sess.Stderr = &limitedWriter{w: c.errBuf, n: 4 << 10}
+	if c.stdin, err = sess.StdinPipe(); err != nil {
 		sess.Close()
 		return nil, err
 	}
@@ -105,18 +112,41 @@ func (r *Repo) newSSHReceivePack(ctx context.Context) (*sshReceivePack, error) {
 		sess.Close()
 		return nil, err
 	}
-	s.out = bufio.NewReader(out)
-	if err := sess.Start("git-receive-pack '" + r.ep.Path + "'"); err != nil {
+	c.out = bufio.NewReaderSize(out, 64<<10)
+	if err := sess.Start(service + " '" + r.ep.Path + "'"); err != nil {
 		sess.Close()
 		return nil, err
 	}
-	return s, nil
+	return c, nil
 }
 
-// remoteErr adds what git-receive-pack wrote to stderr to err, as sshV2
-// does for upload-pack.
-func (s *sshReceivePack) remoteErr(err error) error {
-	return (&sshV2{errBuf: s.errBuf}).remoteErr(err)
+// remoteErr adds what the remote command wrote to stderr to err, and maps
+// git's "does not appear to be a git repository" to go-git's sentinel.
+func (c *sshCommand) remoteErr(err error) error {
+	msg := strings.TrimSpace(c.errBuf.String())
+	if msg == "" {
+		return err
+	}
+	if strings.Contains(msg, "does not appear to be a git repository") || strings.Contains(msg, "not found") {
+		return fmt.Errorf("%w: %s", transport.ErrRepositoryNotFound, msg)
+	}
+	return fmt.Errorf("%w: %s", err, msg)
+}
+
+// sshReceivePack is git-receive-pack on the Repo's SSH connection. It
+// implements the part of transport.ReceivePackSession that push uses.
+type sshReceivePack struct {
+	*sshCommand
+	adv  *packp.AdvRefs
+	done bool // the request was sent: no flush on Close
+}
+
+func (r *Repo) newSSHReceivePack(ctx context.Context) (*sshReceivePack, error) {
+	c, err := r.startSSH(ctx, "git-receive-pack", false)
+	if err != nil {
+		return nil, err
+	}
+	return &sshReceivePack{sshCommand: c}, nil
 }
 
 // AdvertisedReferencesContext reads receive-pack's advertisement (it has no

@@ -18,7 +18,6 @@ package gitrepo
 // by id from any server that speaks v2 and filters.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -41,7 +40,6 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/memory"
-	"golang.org/x/crypto/ssh"
 )
 
 // Fetch paths, as Stats.Path reports the latest one.
@@ -551,21 +549,15 @@ func readCaps(p *pktReader) (*v2Caps, error) {
 // sshV2 is an upload-pack process on the SSH server, kept open for every
 // command of a bump.
 type sshV2 struct {
-	sess   *ssh.Session
-	stdin  io.WriteCloser
-	out    *bufio.Reader
-	stderr *limitedWriter
-	errBuf *bytes.Buffer
-	once   sync.Once
+	*sshCommand
+	once sync.Once
 }
 
 func (c *sshV2) stateless() bool { return false }
 
 func (c *sshV2) close() {
 	c.once.Do(func() {
-		if c.stdin != nil {
-			c.stdin.Close()
-		}
+		c.stdin.Close()
 		c.sess.Close()
 	})
 }
@@ -577,19 +569,6 @@ func (c *sshV2) do(ctx context.Context, body []byte) (io.ReadCloser, error) {
 	// Reads block on the stream: end the connection when ctx ends.
 	stop := context.AfterFunc(ctx, c.close)
 	return &sshAnswer{c: c, stop: stop, ctx: ctx}, nil
-}
-
-// remoteErr adds what the remote command wrote to stderr to err, and maps
-// git's "does not appear to be a git repository" to go-git's sentinel.
-func (c *sshV2) remoteErr(err error) error {
-	msg := strings.TrimSpace(c.errBuf.String())
-	if msg == "" {
-		return err
-	}
-	if strings.Contains(msg, "does not appear to be a git repository") || strings.Contains(msg, "not found") {
-		return fmt.Errorf("%w: %s", transport.ErrRepositoryNotFound, msg)
-	}
-	return fmt.Errorf("%w: %s", err, msg)
 }
 
 // sshAnswer reads one command's answer from the shared stream.
@@ -633,31 +612,11 @@ func (r *Repo) sshHostPort() string {
 // A server that does not pass the variable on (sshd without AcceptEnv
 // GIT_PROTOCOL) or answers in v0 gets errNoV2.
 func (r *Repo) discoverSSH(ctx context.Context) (*v2Session, error) {
-	sess, err := r.sshSession(ctx)
+	cmd, err := r.startSSH(ctx, "git-upload-pack", true)
 	if err != nil {
 		return nil, err
 	}
-	c := &sshV2{sess: sess, errBuf: &bytes.Buffer{}}
-	if err := c.sess.Setenv("GIT_PROTOCOL", "version=2"); err != nil {
-		c.sess.Close()
-		return nil, fmt.Errorf("%w: the ssh server refused GIT_PROTOCOL (no AcceptEnv GIT_PROTOCOL): %w", errNoV2, err)
-	}
-	c.stderr = &limitedWriter{w: c.errBuf, n: 4 << 10}
-	c.sess.Stderr = c.stderr
-	if c.stdin, err = c.sess.StdinPipe(); err != nil {
-		c.close()
-		return nil, err
-	}
-	out, err := c.sess.StdoutPipe()
-	if err != nil {
-		c.close()
-		return nil, err
-	}
-	c.out = bufio.NewReaderSize(out, 64<<10)
-	if err := c.sess.Start("git-upload-pack '" + r.ep.Path + "'"); err != nil {
-		c.close()
-		return nil, err
-	}
+	c := &sshV2{sshCommand: cmd}
 	p := newPktReader(c.out)
 	kind, l, err := p.line()
 	if err != nil {
