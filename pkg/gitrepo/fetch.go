@@ -14,7 +14,6 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
@@ -385,12 +384,8 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	}
 	before := len(st.Objects)
 	blobsBefore := len(st.Blobs)
-	if depth, _ := req.Depth.(packp.DepthCommits); depth <= 1 || req.Filter == packp.FilterTreeDepth(0) {
-		err = readSmallPack(rd, st) // a small pack, as in protocol v2
-	} else {
-		err = packfile.UpdateObjectStorage(st, rd)
-	}
-	if err != nil {
+	depth, _ := req.Depth.(packp.DepthCommits)
+	if err := storePack(rd, st, int(depth), req.Filter); err != nil {
 		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}

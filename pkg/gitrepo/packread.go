@@ -7,8 +7,20 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
+
+// storePack stores the pack read from r in st: with readSmallPack when
+// the request was for one commit's trees (depth 1), objects by id (depth
+// 0) or commits alone (filter tree:0), else with go-git's parser.
+func storePack(r io.Reader, st storer.Storer, depth int, filter packp.Filter) error {
+	if mem, ok := st.(*memory.Storage); ok && (depth <= 1 || filter == packp.FilterTreeDepth(0)) {
+		return readSmallPack(r, mem)
+	}
+	return packfile.UpdateObjectStorage(st, r)
+}
 
 // readSmallPack stores the objects of the pack read from r in st. It reads
 // the small packs of a bump (the tip's trees, a few blobs, the guard's

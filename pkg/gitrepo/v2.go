@@ -30,7 +30,6 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
@@ -327,15 +326,7 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) er
 		}
 	}
 	demux := &eofOnce{r: sideband.NewDemuxer(sideband.Sideband64k, p.r)}
-	// One commit's trees, blobs by id, or commits alone make a small pack;
-	// history with trees can be large (see readSmallPack).
-	mem, ok := st.(*memory.Storage)
-	if ok && (a.deepen <= 1 || a.filter == packp.FilterTreeDepth(0)) {
-		err = readSmallPack(demux, mem)
-	} else {
-		err = packfile.UpdateObjectStorage(st, demux)
-	}
-	if err != nil {
+	if err := storePack(demux, st, a.deepen, a.filter); err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	// The pack ends before the section does: read up to the flush, so an
