@@ -134,12 +134,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	opts.Registry.register(f)
 	opts.Output.register(f)
 	opts.PR.register(f)
-	// In a bump --timeout bounds each Git operation too, and a fallback
-	// fetch of a big repository takes longer than a registry request.
-	timeout := f.Lookup("timeout")
-	timeout.Usage = "fail a registry request or Git operation that takes longer than this"
-	_ = timeout.Value.Set("2m")
-	timeout.DefValue = timeout.Value.String()
+	gitTimeout(f)
 	f.StringVar(&opts.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
 	opts.Sign.register(f) // last: it shares --api-url with flag sets registered before it
 	return cmd

@@ -32,6 +32,16 @@ func (f *repoFlags) register(fs *pflag.FlagSet) {
 	}
 }
 
+// gitTimeout makes the registry flags' --timeout in fs bound each Git
+// operation too, with a default that fits a fallback fetch of a big
+// repository, which takes longer than a registry request.
+func gitTimeout(fs *pflag.FlagSet) {
+	timeout := fs.Lookup("timeout")
+	timeout.Usage = "fail a registry request or Git operation that takes longer than this"
+	_ = timeout.Value.Set("2m")
+	timeout.DefValue = timeout.Value.String()
+}
+
 func (f *repoFlags) gitOptions(ctx context.Context, env ci.Env) []gitrepo.Option {
 	return append(gitOptions(env, f.Repo, f.SSHKey, f.KnownHosts, f.Timeout), gitrepo.WithLogger(slogLogger(ctx).With(env.LogFields()...)))
 }

@@ -63,11 +63,7 @@ as usual.`,
 	f.StringArrayVar(&opts.RegistryHosts, "registry-host", nil, "registry host that receives TAGBUMP_REGISTRY_USERNAME/PASSWORD (repeatable)")
 	opts.commitFlags.register(f)
 	opts.registerPR(f, "tagbump/promote-{chart}-{env}")
-	// As in bump, --timeout bounds each Git operation too.
-	timeout := f.Lookup("timeout")
-	timeout.Usage = "fail a registry request or Git operation that takes longer than this"
-	_ = timeout.Value.Set("2m")
-	timeout.DefValue = timeout.Value.String()
+	gitTimeout(f)
 	return cmd
 }
 
