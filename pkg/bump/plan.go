@@ -282,12 +282,9 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 		}
 		changes = append(changes, c)
 		if req.WriteDigest && (t.image == nil || t.image.Form != values.FormString) {
-			dkey := req.DigestKey
-			if t.image != nil && t.image.DigestPath != "" {
-				dkey = t.image.DigestPath
-			}
-			if dkey == "" {
-				dkey = siblingDigest(out, t.key)
+			dkey := blockDigest(out, t)
+			if req.DigestKey != "" && (t.image == nil || t.image.DigestPath == "") {
+				dkey = req.DigestKey
 			}
 			if dkey == "" && req.soft {
 				continue // a rollback or promote writes digests only where there are some
@@ -471,10 +468,7 @@ func pinnedDigest(src []byte, t target, req *Request) string {
 	if req.WriteDigest || req.soft || len(req.Keys) > 0 || t.image == nil || t.image.Form == values.FormString {
 		return ""
 	}
-	dkey := t.image.DigestPath
-	if dkey == "" {
-		dkey = siblingDigest(src, t.key)
-	}
+	dkey := blockDigest(src, t)
 	if dkey == "" {
 		return ""
 	}
@@ -483,6 +477,15 @@ func pinnedDigest(src []byte, t target, req *Request) string {
 		return ""
 	}
 	return fmt.Sprintf("the block pins digest %s at %s, which charts deploy instead of the tag, so a new tag alone would change nothing: pass --digest to write the new image's digest too, or --key %s to set only the tag", d, dkey, t.key)
+}
+
+// blockDigest returns the path of the digest of t's block: the one its
+// layout names, else a "digest" key next to the tag; "" when there is none.
+func blockDigest(src []byte, t target) string {
+	if t.image != nil && t.image.DigestPath != "" {
+		return t.image.DigestPath
+	}
+	return siblingDigest(src, t.key)
 }
 
 // siblingDigest returns the path of a "digest" key next to the tag at key,
