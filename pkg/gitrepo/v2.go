@@ -201,7 +201,7 @@ func (r *Repo) v2LsRefs(ctx context.Context, prefixes ...string) (*v2Session, ma
 		refs map[string]remoteRef
 		err  error
 	}
-	base := strings.TrimSuffix(r.ep.String(), "/")
+	base := r.httpBase()
 	early := &v2Session{conn: &httpV2{r: r, base: base}, caps: &v2Caps{}}
 	ch := make(chan answer, 1)
 	ectx, cancel := context.WithCancel(ctx)
@@ -470,13 +470,17 @@ func (r *Repo) httpDo(ctx context.Context, method, url string, body []byte, v2 b
 	return res, nil
 }
 
+// httpBase is the repository's URL that the smart HTTP paths
+// (info/refs, git-upload-pack) go under, before any redirect.
+func (r *Repo) httpBase() string { return strings.TrimSuffix(r.ep.String(), "/") }
+
 // maxAdvertisement bounds the info/refs answer read into memory.
 const maxAdvertisement = 64 << 20
 
 // discoverHTTP asks info/refs for protocol v2. A server that answers in v0
 // gets errNoV2, and its advertisement is kept in r.v0adv.
 func (r *Repo) discoverHTTP(ctx context.Context) (*v2Session, error) {
-	base := strings.TrimSuffix(r.ep.String(), "/")
+	base := r.httpBase()
 	res, err := r.httpDo(ctx, http.MethodGet, base+"/info/refs?service=git-upload-pack", nil, true)
 	if err != nil {
 		return nil, err
