@@ -425,6 +425,13 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 		}
 		return r.fetchInto(ctx, sess, fetchArgs{wants: hashes}, st)
 	}
+	return r.uploadPackV0(ctx, s.caps, hashes, 0, "", st)
+}
+
+// uploadPackV0 sends one protocol v0 upload-pack request on a new session
+// to a server advertising caps, for wants (depth 0: no depth limit) with
+// filter ("": none), and stores the pack in st.
+func (r *Repo) uploadPackV0(ctx context.Context, caps *capability.List, wants []plumbing.Hash, depth int, filter packp.Filter, st *memory.Storage) error {
 	t, err := r.transport()
 	if err != nil {
 		return err
@@ -434,8 +441,20 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 		return err
 	}
 	defer sess.Close()
-	req := uploadRequest(s.caps)
-	req.Wants = hashes
+	req := uploadRequest(caps)
+	req.Wants = wants
+	if depth > 0 {
+		req.Depth = packp.DepthCommits(depth)
+		if err := req.Capabilities.Set(capability.Shallow); err != nil {
+			return err
+		}
+	}
+	if filter != "" {
+		req.Filter = filter
+		if err := req.Capabilities.Set(capability.Filter); err != nil {
+			return err
+		}
+	}
 	return r.uploadPack(ctx, sess, req, st)
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
@@ -272,30 +271,7 @@ func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []pl
 	}
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	t, err := r.transport()
-	if err != nil {
-		return err
-	}
-	sess, err := t.NewUploadPackSession(r.ep, r.auth)
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
-	req := uploadRequest(caps)
-	req.Wants = wants
-	if depth > 0 {
-		req.Depth = packp.DepthCommits(depth)
-		if err := req.Capabilities.Set(capability.Shallow); err != nil {
-			return err
-		}
-	}
-	if filter != "" {
-		req.Filter = filter
-		if err := req.Capabilities.Set(capability.Filter); err != nil {
-			return err
-		}
-	}
-	err = r.uploadPack(ctx, sess, req, st)
+	err := r.uploadPackV0(ctx, caps, wants, depth, filter, st)
 	if errors.Is(err, errNoPartial) {
 		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, err)
 	}
