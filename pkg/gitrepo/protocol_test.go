@@ -285,3 +285,35 @@ func TestEarlyLsRefs(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// TestEarlyLsRefsRedirect: when info/refs is redirected, the fetch commands
+// go where it was found (as git does), and the early ls-refs, sent to the
+// old place, is not used: the branch is listed again at the new one. (The
+// push, through go-git, does not follow the redirect: see the issue note.)
+func TestEarlyLsRefsRedirect(t *testing.T) {
+	s := testenv.NewGitServer(t, allowFilterOnly...)
+	s.MustCreateRepo(t, "charts", seedFiles())
+	target := "http://" + s.Addr()
+	var moved atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/old/"); ok {
+			moved.Add(1)
+			u := target + "/" + rest
+			if r.URL.RawQuery != "" {
+				u += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, u, http.StatusMovedPermanently)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer proxy.Close()
+	r := open(t, proxy.URL+"/old/charts.git")
+	bump(t, r, "app/values-prod.yaml", `"0.9.0"`, `"1.0.0"`) // fetch and read
+	if st := r.Stats(); st.EarlyLsRefs != 0 || st.Path != gitrepo.PathV2 {
+		t.Errorf("stats %+v: want the early ls-refs dropped after the redirect, path v2", st)
+	}
+	if moved.Load() < 1 {
+		t.Error("nothing went through the redirect")
+	}
+}
