@@ -157,8 +157,19 @@ func walk11(v any, p Path) (any, bool) {
 		switch n := v.(type) {
 		case map[any]any:
 			var ok bool
-			if v, ok = n[seg.Key]; !ok || seg.IsIndex {
+			if seg.IsIndex {
 				return nil, false
+			}
+			if v, ok = n[seg.Key]; !ok {
+				// A plain key that YAML 1.1 reads as another type (N is
+				// false, 1 is an int): look it up as yaml.v2 decoded it.
+				var k any
+				if yaml2.Unmarshal([]byte(seg.Key), &k) != nil || k == nil {
+					return nil, false
+				}
+				if v, ok = n[k]; !ok {
+					return nil, false
+				}
 			}
 		case []any:
 			i := seg.Index
