@@ -384,8 +384,7 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	}
 	before := len(st.Objects)
 	blobsBefore := len(st.Blobs)
-	depth, _ := req.Depth.(packp.DepthCommits)
-	if err := storePack(rd, st, int(depth), req.Filter); err != nil {
+	if err := readPack(rd, st); err != nil {
 		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}

@@ -2,12 +2,16 @@ package gitrepo
 
 import (
 	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -15,10 +19,10 @@ import (
 	"github.com/tagbump/tagbump/internal/testenv"
 )
 
-// TestReadSmallPack reads packs that git itself wrote, with deltas against
+// TestReadPack reads packs that git itself wrote, with deltas against
 // an offset (as fetches get them) and against a hash, and stores the same
 // objects as go-git's parser. A pack with a flipped byte is refused.
-func TestReadSmallPack(t *testing.T) {
+func TestReadPack(t *testing.T) {
 	files := map[string]string{}
 	for i := range 40 { // similar trees and blobs: git deltifies them
 		files[fmt.Sprintf("chart-%02d/values.yaml", i)] = strings.Repeat("image:\n  repository: team/app\n  tag: \"1.0.0\"\n", 30) + fmt.Sprintf("# %d\n", i)
@@ -45,7 +49,7 @@ func TestReadSmallPack(t *testing.T) {
 			t.Fatalf("ofs=%v: git wrote no deltas; the test needs some", ofs)
 		}
 		got, want := memory.NewStorage(), memory.NewStorage()
-		if err := readSmallPack(bytes.NewReader(pack), got); err != nil {
+		if err := readPack(bytes.NewReader(pack), got); err != nil {
 			t.Fatalf("ofs=%v: %v", ofs, err)
 		}
 		if err := packfile.UpdateObjectStorage(want, bytes.NewReader(pack)); err != nil {
@@ -62,10 +66,27 @@ func TestReadSmallPack(t *testing.T) {
 		}
 		t.Logf("ofs=%v: %d objects, %d deltas", ofs, len(got.Objects), deltas)
 
+		// The stream's reads may end anywhere: in a header, a zlib
+		// stream or the checksum.
+		oneByte := memory.NewStorage()
+		if err := readPack(iotest.OneByteReader(bytes.NewReader(pack)), oneByte); err != nil || len(oneByte.Objects) != len(want.Objects) {
+			t.Errorf("ofs=%v: read a byte at a time: %d objects, %v", ofs, len(oneByte.Objects), err)
+		}
+
 		bad := bytes.Clone(pack)
 		bad[len(bad)/2] ^= 0x20
-		if err := readSmallPack(bytes.NewReader(bad), memory.NewStorage()); err == nil {
+		if err := readPack(bytes.NewReader(bad), memory.NewStorage()); err == nil {
 			t.Errorf("ofs=%v: a pack with a flipped byte was read", ofs)
+		}
+		sum := bytes.Clone(pack)
+		sum[len(sum)-1] ^= 1
+		if err := readPack(bytes.NewReader(sum), memory.NewStorage()); !errors.Is(err, packfile.ErrMalformedPackFile) {
+			t.Errorf("ofs=%v: a pack with a wrong checksum: %v", ofs, err)
+		}
+		for _, cut := range []int{len(pack) - 1, len(pack) - 20, len(pack) / 2, 12} {
+			if err := readPack(bytes.NewReader(pack[:cut]), memory.NewStorage()); !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("ofs=%v: pack cut at %d of %d: %v, want an unexpected EOF", ofs, cut, len(pack), err)
+			}
 		}
 	}
 }
@@ -105,4 +126,103 @@ func content(t *testing.T, o plumbing.EncodedObject) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// FuzzReadPack feeds readPack damaged packs: it must not panic, and a pack
+// it reads must hold what go-git's parser finds in it.
+func FuzzReadPack(f *testing.F) {
+	files := map[string]string{"a/values.yaml": strings.Repeat("image:\n  tag: \"1.0.0\"\n", 20), "b/values.yaml": strings.Repeat("image:\n  tag: \"1.0.0\"\n", 20) + "x: 1\n", "c": ""}
+	dir, err := testenv.CreateBareRepo(filepath.Join(f.TempDir(), "r.git"), files)
+	if err != nil {
+		f.Fatal(err)
+	}
+	objects := testenv.MustGit(f, dir, "rev-list", "--objects", "--no-walk", "main")
+	for _, args := range [][]string{{"--delta-base-offset"}, {}} {
+		cmd := exec.Command("git", append([]string{"pack-objects", "--stdout", "-q", "--window=10", "--no-reuse-object"}, args...)...)
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(objects+"\n")
+		pack, err := cmd.Output()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(pack)
+	}
+	f.Fuzz(func(t *testing.T, pack []byte) {
+		got := memory.NewStorage()
+		if err := readPack(bytes.NewReader(pack), got); err != nil {
+			return
+		}
+		want := memory.NewStorage()
+		if err := packfile.UpdateObjectStorage(want, bytes.NewReader(pack)); err != nil {
+			t.Fatalf("read a pack go-git refuses (%v)", err)
+		}
+		if len(got.Objects) != len(want.Objects) {
+			t.Fatalf("%d objects, go-git %d", len(got.Objects), len(want.Objects))
+		}
+		for h, w := range want.Objects {
+			g, err := got.EncodedObject(plumbing.AnyObject, h)
+			if err != nil || g.Type() != w.Type() || !bytes.Equal(content(t, g), content(t, w)) {
+				t.Fatalf("object %s differs: %v", h, err)
+			}
+		}
+	})
+}
+
+// TestReadPackSizes refuses an object whose stream holds more or fewer
+// bytes than its header says.
+func TestReadPackSizes(t *testing.T) {
+	blobPack := func(size int, content string) []byte {
+		var b bytes.Buffer
+		b.WriteString("PACK\x00\x00\x00\x02\x00\x00\x00\x01")
+		b.WriteByte(byte(plumbing.BlobObject)<<4 | byte(size)) // size < 16
+		zw := zlib.NewWriter(&b)
+		zw.Write([]byte(content))
+		zw.Close()
+		sum := sha1.Sum(b.Bytes())
+		b.Write(sum[:])
+		return b.Bytes()
+	}
+	st := memory.NewStorage()
+	if err := readPack(bytes.NewReader(blobPack(5, "hello")), st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.EncodedObject(plumbing.BlobObject, plumbing.ComputeHash(plumbing.BlobObject, []byte("hello"))); err != nil {
+		t.Fatalf("the blob is not stored under its id: %v", err)
+	}
+	for _, size := range []int{4, 6, 0} {
+		if err := readPack(bytes.NewReader(blobPack(size, "hello")), memory.NewStorage()); !errors.Is(err, packfile.ErrMalformedPackFile) {
+			t.Errorf("header size %d for 5 bytes: %v, want a malformed pack", size, err)
+		}
+	}
+}
+
+// BenchmarkReadPack reads the pack of one commit's trees (no blobs) of a
+// 2,000-chart repository, as a bump's first fetch gets it, with readPack
+// and with go-git's parser.
+func BenchmarkReadPack(b *testing.B) {
+	dir, err := testenv.CreateBareRepo(filepath.Join(b.TempDir(), "charts.git"), testenv.ChartsFiles(2000, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	objects := testenv.MustGit(b, dir, "rev-list", "--objects", "--no-object-names", "--filter=blob:none", "--max-count=1", "main")
+	cmd := exec.Command("git", "pack-objects", "--stdout", "-q")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(objects+"\n")
+	pack, err := cmd.Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d objects, %d bytes", strings.Count(objects, "\n")+1, len(pack))
+	b.Run("readPack", func(b *testing.B) {
+		for b.Loop() {
+			if err := readPack(bytes.NewReader(pack), memory.NewStorage()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("go-git", func(b *testing.B) {
+		for b.Loop() {
+			if err := packfile.UpdateObjectStorage(memory.NewStorage(), bytes.NewReader(pack)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -326,7 +326,7 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) er
 		}
 	}
 	demux := &eofOnce{r: sideband.NewDemuxer(sideband.Sideband64k, p.r)}
-	if err := storePack(demux, st, a.deepen, a.filter); err != nil {
+	if err := storePack(demux, st); err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	// The pack ends before the section does: read up to the flush, so an
