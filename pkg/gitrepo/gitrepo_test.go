@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -484,5 +485,67 @@ func TestPushIdenticalNewSubtrees(t *testing.T) {
 	}
 	if out, err := testenv.Git(dir, "fsck", "--strict"); err != nil {
 		t.Errorf("git fsck: %v\n%s", err, out)
+	}
+}
+
+// TestCommitTrees: the trees a commit writes in place (existing files) and
+// rebuilt (new ones) are the ones git itself writes for those entries
+// (git mktree), modes kept, and the pushes, sent as thin packs, land on a
+// server that checks every object.
+func TestCommitTrees(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	files := seedFiles()
+	files["run.sh"] = "#!/bin/sh\n"
+	files["link.yaml"] = "app/values.yaml"
+	dir := s.MustCreateRepo(t, "charts", files, testenv.WithMode("run.sh", "100755"), testenv.WithMode("link.yaml", "120000"))
+	r := open(t, s.URL("charts"))
+	ctx := context.Background()
+	for _, change := range []map[string][]byte{
+		{"run.sh": []byte("#!/bin/sh\nexit 0\n"), "app/values-staging.yaml": []byte("image:\n  tag: \"1.1.0\"\n")}, // in place
+		{"app/values-dev.yaml": []byte("image: {}\n"), "new/values.yaml": []byte("{}\n")},                          // rebuilt
+		{"api/values.yaml": []byte("image:\n  tag: \"2.0.0\"\n"), "app/values-dev.yaml": []byte("image:\n  tag: \"3\"\n")},
+	} {
+		snap, err := r.Fetch(ctx, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := snap.Commit(change, "chore: trees", sig, sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Push(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for p, want := range change {
+			if got := testenv.MustGit(t, dir, "show", "main:"+p); got != strings.TrimSuffix(string(want), "\n") {
+				t.Errorf("%s = %q, want %q", p, got, want)
+			}
+		}
+		for _, tree := range []string{"main", "main:app", "main:api"} {
+			entries := testenv.MustGit(t, dir, "ls-tree", tree)
+			mktree := exec.Command("git", "mktree")
+			mktree.Dir, mktree.Stdin = dir, strings.NewReader(entries+"\n")
+			out, err := mktree.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			canonical := strings.TrimSpace(string(out))
+			if got := testenv.MustGit(t, dir, "rev-parse", strings.Replace(tree, "main", "main^{tree}", 1)); got != canonical {
+				t.Errorf("tree %s is %s, git writes %s for its entries:\n%s", tree, got, canonical, entries)
+			}
+		}
+	}
+	if modes := testenv.MustGit(t, dir, "ls-tree", "main", "run.sh", "link.yaml"); !strings.Contains(modes, "100755 blob") || !strings.Contains(modes, "120000 blob") {
+		t.Errorf("modes not kept:\n%s", modes)
+	}
+	testenv.MustGit(t, dir, "fsck", "--strict", "--no-dangling")
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"link.yaml/x", "run.sh/x"} {
+		if _, err := snap.Commit(map[string][]byte{p: []byte("x")}, "m", sig, sig); !errors.Is(err, gitrepo.ErrNotRegular) || !strings.Contains(err.Error(), "not a directory") {
+			t.Errorf("commit of %s: %v, want not a directory", p, err)
+		}
 	}
 }

@@ -76,9 +76,13 @@ func TestReportStatusUnpackFailed(t *testing.T) {
 func TestPackReadBack(t *testing.T) {
 	st := memory.NewStorage()
 	snap := &Snapshot{branch: "main", objects: st, repo: &Repo{}}
-	base := &Commit{objects: st, old: map[string]plumbing.Hash{}, blobs: map[string]plumbing.Hash{}}
+	base := &Commit{objects: st, old: map[string]plumbing.Hash{}, blobs: map[string]plumbing.Hash{}, bases: map[plumbing.Hash]deltaBase{}}
 	big := strings.Repeat("image:\n  tag: \"1.0.0\"\n", 2000) // several size bytes
-	tree, err := base.writeTree(st, plumbing.ZeroHash, "", map[string][]byte{"app/values.yaml": []byte(big), "README.md": []byte("x\n")})
+	baseFiles := map[string][]byte{"app/values.yaml": []byte(big), "app/Chart.yaml": []byte("name: app\n"), "README.md": []byte("x\n")}
+	for i := range 300 {
+		baseFiles[fmt.Sprintf("chart-%03d/values.yaml", i)] = fmt.Appendf(nil, "image:\n  tag: \"1.0.%d\"\n", i)
+	}
+	tree, err := base.writeTree(st, plumbing.ZeroHash, "", baseFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +100,7 @@ func TestPackReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pack, err := c.pack()
+	pack, err := c.pack(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,5 +122,40 @@ func TestPackReadBack(t *testing.T) {
 	cmd.Dir, cmd.Stdin = dir, bytes.NewReader(pack)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git index-pack: %v\n%s", err, out)
+	}
+
+	// Thin: a bump's commit sends the edited file and the trees on its
+	// path as deltas against the parent's, which git completes from the
+	// repository's objects; the root, an entry per chart, shrinks most.
+	bump, err := snap.Commit(map[string][]byte{"app/values.yaml": []byte(strings.Replace(big, "1.0.0", "1.0.1", 1))}, "chore: bump\n", sig, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := bump.pack(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thin, err := bump.pack(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := countDeltas(t, thin); d != 3 || len(thin) > 500 || len(full) < 5000 {
+		t.Errorf("thin pack: %d deltas, want 3 (app/values.yaml, app, the root); %d bytes, without deltas %d", d, len(thin), len(full))
+	}
+	parent := t.TempDir()
+	testenv.MustGit(t, parent, "init", "-q", "--bare")
+	basePack, err := base.pack(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][]byte{basePack, thin} {
+		cmd := exec.Command("git", "index-pack", "--stdin", "--fix-thin", "--strict")
+		cmd.Dir, cmd.Stdin = parent, bytes.NewReader(p)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git index-pack --fix-thin: %v\n%s", err, out)
+		}
+	}
+	for _, h := range bump.hashes {
+		testenv.MustGit(t, parent, "cat-file", "-e", h.String())
 	}
 }

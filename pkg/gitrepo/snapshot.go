@@ -129,6 +129,9 @@ type Commit struct {
 	hashes  []plumbing.Hash
 	old     map[string]plumbing.Hash // previous blob of each changed file (zero: new file)
 	blobs   map[string]plumbing.Hash // new blob of each changed file
+	// bases are the previous versions of new trees and blobs, which the
+	// server has: the push sends the new ones as deltas against them.
+	bases map[plumbing.Hash]deltaBase
 }
 
 // Commit creates a commit whose parent is the tip and whose tree is the
@@ -147,7 +150,7 @@ func (s *Snapshot) Commit(files map[string][]byte, msg string, author, committer
 	if err != nil {
 		return nil, fmt.Errorf("commit: read tip %s: %w", s.tip, err)
 	}
-	c := &Commit{Parent: s.tip, Branch: s.branch, objects: memory.NewStorage(), old: map[string]plumbing.Hash{}, blobs: map[string]plumbing.Hash{}}
+	c := &Commit{Parent: s.tip, Branch: s.branch, objects: memory.NewStorage(), old: map[string]plumbing.Hash{}, blobs: map[string]plumbing.Hash{}, bases: map[plumbing.Hash]deltaBase{}}
 	changes := map[string][]byte{}
 	for p, b := range files {
 		cp, err := cleanPath(p)
@@ -247,50 +250,108 @@ func (c *Commit) add(obj plumbing.EncodedObject) (plumbing.Hash, error) {
 // writeTree returns the hash of the tree at dir (treeHash, zero for a new
 // directory) with changes (paths relative to dir) applied.
 func (c *Commit) writeTree(src storer.EncodedObjectStorer, treeHash plumbing.Hash, dir string, changes map[string][]byte) (plumbing.Hash, error) {
-	var entries []object.TreeEntry
-	if !treeHash.IsZero() {
-		t, err := object.GetTree(src, treeHash)
-		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", dir, err)
+	files := map[string][]byte{}
+	sub := map[string]map[string][]byte{}
+	for p, b := range changes {
+		name, rest, nested := strings.Cut(p, "/")
+		if !nested {
+			files[name] = b
+			continue
 		}
-		entries = append(entries, t.Entries...)
+		if sub[name] == nil {
+			sub[name] = map[string][]byte{}
+		}
+		sub[name][rest] = b
 	}
+	if treeHash.IsZero() {
+		return c.rebuildTree(src, nil, dir, files, sub, nil)
+	}
+	raw, err := objectContent(src, plumbing.TreeObject, treeHash)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", dir, err)
+	}
+	if h, ok, err := c.spliceTree(src, raw, treeHash, dir, files, sub); ok || err != nil {
+		return h, err
+	}
+	t := &object.Tree{}
+	if err := t.Decode(&packObject{typ: plumbing.TreeObject, data: raw}); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", dir, err)
+	}
+	return c.rebuildTree(src, t.Entries, dir, files, sub, &deltaBase{treeHash, raw})
+}
+
+// spliceTree writes the tree whose encoding is raw with each file's blob
+// and each subdirectory's tree replaced in place: a bump changes existing
+// files, and a charts repository's root has an entry per chart, which
+// this neither decodes, sorts nor encodes again. ok is false when a name
+// is not an entry yet: the tree must be rebuilt.
+func (c *Commit) spliceTree(src storer.EncodedObjectStorer, raw []byte, treeHash plumbing.Hash, dir string, files map[string][]byte, sub map[string]map[string][]byte) (plumbing.Hash, bool, error) {
+	found := map[string]rawEntry{}
+	err := rawEntries(raw, func(e rawEntry) {
+		_, file := files[e.name]
+		_, tree := sub[e.name]
+		if file || tree {
+			found[e.name] = e
+		}
+	})
+	if err != nil {
+		return plumbing.ZeroHash, false, fmt.Errorf("read tree %s: %w", dir, err)
+	}
+	if len(found) != len(files)+len(sub) {
+		return plumbing.ZeroHash, false, nil
+	}
+	out := slices.Clone(raw)
+	for name, b := range files {
+		e := found[name]
+		h, err := c.writeFile(src, path.Join(dir, name), e.mode, e.id(raw), b)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		copy(out[e.at:], h[:])
+	}
+	for name, ch := range sub {
+		e := found[name]
+		full := path.Join(dir, name)
+		if e.mode != filemode.Dir {
+			return plumbing.ZeroHash, false, notDir(full)
+		}
+		h, err := c.writeTree(src, e.id(raw), full, ch)
+		if err != nil {
+			return plumbing.ZeroHash, false, err
+		}
+		copy(out[e.at:], h[:])
+	}
+	h, err := c.add(&packObject{typ: plumbing.TreeObject, data: out, hash: plumbing.ComputeHash(plumbing.TreeObject, out)})
+	if err == nil {
+		c.bases[h] = deltaBase{treeHash, raw}
+	}
+	return h, true, err
+}
+
+// rebuildTree writes the tree of entries (nil for a new directory, whose
+// base is nil too) with files and sub written, new names added.
+func (c *Commit) rebuildTree(src storer.EncodedObjectStorer, entries []object.TreeEntry, dir string, files map[string][]byte, sub map[string]map[string][]byte, base *deltaBase) (plumbing.Hash, error) {
 	index := map[string]int{}
 	for i, e := range entries {
 		index[e.Name] = i
 	}
-	sub := map[string]map[string][]byte{}
-	for p, b := range changes {
-		name, rest, nested := strings.Cut(p, "/")
-		if nested {
-			if sub[name] == nil {
-				sub[name] = map[string][]byte{}
+	for name, b := range files {
+		full := path.Join(dir, name)
+		i, ok := index[name]
+		if !ok {
+			h, err := c.writeFile(src, full, filemode.Regular, plumbing.ZeroHash, b)
+			if err != nil {
+				return plumbing.ZeroHash, err
 			}
-			sub[name][rest] = b
+			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
+			index[name] = len(entries) - 1
 			continue
 		}
-		full := path.Join(dir, name)
-		blob := &plumbing.MemoryObject{}
-		blob.SetType(plumbing.BlobObject)
-		if _, err := blob.Write(b); err != nil {
-			return plumbing.ZeroHash, err
-		}
-		h, err := c.add(blob)
+		h, err := c.writeFile(src, full, entries[i].Mode, entries[i].Hash, b)
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		c.blobs[full] = h
-		if i, ok := index[name]; ok {
-			e := &entries[i]
-			if e.Mode != filemode.Regular && e.Mode != filemode.Executable && e.Mode != filemode.Deprecated {
-				return plumbing.ZeroHash, &fs.PathError{Op: "write", Path: full, Err: fmt.Errorf("%w (mode %s)", ErrNotRegular, e.Mode)}
-			}
-			c.old[full] = e.Hash
-			e.Hash = h
-		} else {
-			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
-			index[name] = len(entries) - 1
-		}
+		entries[i].Hash = h
 	}
 	for name, ch := range sub {
 		full := path.Join(dir, name)
@@ -298,7 +359,7 @@ func (c *Commit) writeTree(src storer.EncodedObjectStorer, treeHash plumbing.Has
 		i, ok := index[name]
 		if ok {
 			if entries[i].Mode != filemode.Dir {
-				return plumbing.ZeroHash, &fs.PathError{Op: "write", Path: full, Err: fmt.Errorf("%w: not a directory", ErrNotRegular)}
+				return plumbing.ZeroHash, notDir(full)
 			}
 			old = entries[i].Hash
 		}
@@ -314,7 +375,35 @@ func (c *Commit) writeTree(src storer.EncodedObjectStorer, treeHash plumbing.Has
 		}
 	}
 	sort.Sort(object.TreeEntrySorter(entries))
-	return c.store(&object.Tree{Entries: entries})
+	h, err := c.store(&object.Tree{Entries: entries})
+	if err == nil && base != nil {
+		c.bases[h] = *base
+	}
+	return h, err
+}
+
+// writeFile stores b as the new blob of the file at full, whose entry has
+// mode and blob old (zero: a new file), and returns its hash.
+func (c *Commit) writeFile(src storer.EncodedObjectStorer, full string, mode filemode.FileMode, old plumbing.Hash, b []byte) (plumbing.Hash, error) {
+	if mode != filemode.Regular && mode != filemode.Executable && mode != filemode.Deprecated {
+		return plumbing.ZeroHash, &fs.PathError{Op: "write", Path: full, Err: fmt.Errorf("%w (mode %s)", ErrNotRegular, mode)}
+	}
+	h, err := c.add(&packObject{typ: plumbing.BlobObject, data: b, hash: plumbing.ComputeHash(plumbing.BlobObject, b)})
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	c.blobs[full] = h
+	if !old.IsZero() {
+		c.old[full] = old
+		if base, err := objectContent(src, plumbing.BlobObject, old); err == nil {
+			c.bases[h] = deltaBase{old, base}
+		}
+	}
+	return h, nil
+}
+
+func notDir(full string) error {
+	return &fs.PathError{Op: "write", Path: full, Err: fmt.Errorf("%w: not a directory", ErrNotRegular)}
 }
 
 // fallback replaces a partial snapshot whose blobs the server refuses to

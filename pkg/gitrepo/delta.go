@@ -1,0 +1,84 @@
+package gitrepo
+
+import (
+	"bytes"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// deltaBase is an object's previous version, which the server has.
+type deltaBase struct {
+	id   plumbing.Hash
+	data []byte
+}
+
+// delta encodes target as a git delta (gitformat-pack, "Deltified
+// representation") against base: what they share at the start and at the
+// end is copied, the rest inserted. A bump's change to a tree or a values
+// file is one region, so this is as small as a delta gets, in one pass.
+// It returns nil when the delta would not be smaller than half of target,
+// and for an empty target (git refuses a delta under 4 bytes).
+func delta(base, target []byte) []byte {
+	if len(target) == 0 {
+		return nil
+	}
+	prefix := 0
+	for prefix < len(base) && prefix < len(target) && base[prefix] == target[prefix] {
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(base)-prefix && suffix < len(target)-prefix && base[len(base)-1-suffix] == target[len(target)-1-suffix] {
+		suffix++
+	}
+	middle := target[prefix : len(target)-suffix]
+	if len(middle) > len(target)/2 {
+		return nil
+	}
+	var d bytes.Buffer
+	d.Write(deltaSize(len(base)))
+	d.Write(deltaSize(len(target)))
+	deltaCopy(&d, 0, prefix)
+	for len(middle) > 0 {
+		n := min(len(middle), 0x7f) // an insert carries at most 127 bytes
+		d.WriteByte(byte(n))
+		d.Write(middle[:n])
+		middle = middle[n:]
+	}
+	deltaCopy(&d, len(base)-suffix, suffix)
+	return d.Bytes()
+}
+
+// deltaSize is the little-endian base-128 size of a delta's header.
+func deltaSize(n int) []byte {
+	var b []byte
+	for ; n >= 0x80; n >>= 7 {
+		b = append(b, byte(n)|0x80)
+	}
+	return append(b, byte(n))
+}
+
+// deltaCopy writes instructions copying n bytes of the base from off: at
+// most 0xffffff bytes each, offset and size in little-endian bytes that a
+// bit of the opcode announces, zero bytes left out.
+func deltaCopy(d *bytes.Buffer, off, n int) {
+	for n > 0 {
+		size := min(n, 0xffffff)
+		op := byte(0x80)
+		var args []byte
+		for i := range 4 {
+			if b := byte(off >> (8 * i)); b != 0 {
+				op |= 1 << i
+				args = append(args, b)
+			}
+		}
+		for i := range 3 {
+			if b := byte(size >> (8 * i)); b != 0 {
+				op |= 0x10 << i
+				args = append(args, b)
+			}
+		}
+		d.WriteByte(op)
+		d.Write(args)
+		off, n = off+size, n-size
+	}
+}

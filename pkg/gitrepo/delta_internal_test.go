@@ -1,0 +1,75 @@
+package gitrepo
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+)
+
+// TestDelta applies each delta with go-git's patcher, over the encoding's
+// limits: inserts longer than 127 bytes, copies past 16 MiB, offsets with
+// zero bytes, no common part, no change.
+func TestDelta(t *testing.T) {
+	tree := bytes.Repeat([]byte("100644 values-staging.yaml\x00aaaaaaaaaaaaaaaaaaaa"), 2000)
+	edited := bytes.Clone(tree)
+	copy(edited[0x10000+27:], "bbbbbbbbbbbbbbbbbbbb") // an offset with a zero byte
+	huge := bytes.Repeat([]byte("x"), 0x1000000+300)
+	hugeEdited := bytes.Clone(huge)
+	hugeEdited[len(huge)-100] = 'y'
+	long := strings.Repeat("image:\n  tag: v1\n", 100)
+	for _, tc := range []struct {
+		name         string
+		base, target []byte
+		small        bool // the delta is a few dozen bytes
+	}{
+		{"one hash changed", tree, edited, true},
+		{"no change", tree, tree, true},
+		{"appended", []byte(long), []byte(long + "x: 1\n"), true},
+		{"prepended", []byte(long), []byte("x: 1\n" + long), true},
+		{"insert over 127 bytes", []byte(long), []byte(long[:100] + strings.Repeat("z", 300) + long[100:]), false},
+		{"shorter", []byte(long), []byte(long[:len(long)-40]), true},
+		{"copy past 16 MiB", huge, hugeEdited, true},
+		{"empty base", nil, []byte("abc"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := delta(tc.base, tc.target)
+			if d == nil {
+				if len(tc.target) > 0 && !tc.small {
+					return // more than half inserted: sent whole
+				}
+				t.Fatal("no delta")
+			}
+			got, err := packfile.PatchDelta(tc.base, d)
+			if err != nil || !bytes.Equal(got, tc.target) {
+				t.Fatalf("patched: %d bytes, want %d; %v", len(got), len(tc.target), err)
+			}
+			if tc.small && len(d) > 40 {
+				t.Errorf("delta of %d bytes", len(d))
+			}
+		})
+	}
+	if d := delta([]byte(long), []byte(strings.Repeat("q", len(long)))); d != nil {
+		t.Errorf("a delta for a wholly different target: %d bytes", len(d))
+	}
+	if d := delta([]byte("abc"), nil); d != nil {
+		t.Errorf("a delta of %d bytes for an empty target: git refuses deltas under 4 bytes", len(d))
+	}
+}
+
+// FuzzDelta: a delta, when delta gives one, patches base into target.
+func FuzzDelta(f *testing.F) {
+	f.Add([]byte("100644 a\x00aaaaaaaaaaaaaaaaaaaa100644 b\x00bbbbbbbbbbbbbbbbbbbb"), []byte("100644 a\x00aaaaaaaaaaaaaaaaaaaa100644 b\x00cccccccccccccccccccc"))
+	f.Add([]byte("abc"), []byte(""))
+	f.Fuzz(func(t *testing.T, base, target []byte) {
+		d := delta(base, target)
+		if d == nil {
+			return
+		}
+		got, err := packfile.PatchDelta(base, d)
+		if err != nil || !bytes.Equal(got, target) || len(d) < 4 {
+			t.Fatalf("patched %q, want %q: %v (a delta of %d bytes)", got, target, err, len(d))
+		}
+	})
+}
