@@ -15,7 +15,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
@@ -133,11 +132,6 @@ type Snapshot struct {
 	partial bool             // blobs are fetched on demand
 	gen     int              // Repo.seq of the full fetch whose directory holds objects (0: memory)
 	caps    *capability.List // the v0 capabilities; nil for protocol v2
-	// root is the tip's root tree, decoded once from rootOf (objects when
-	// it was read): a bump looks paths up several times, and the root tree
-	// of a charts repository has an entry per chart.
-	root   *object.Tree
-	rootOf storer.EncodedObjectStorer
 }
 
 // Tip returns the commit the branch pointed at when it was fetched.

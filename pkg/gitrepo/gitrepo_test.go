@@ -543,6 +543,14 @@ func TestCommitTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range []string{"run.sh/x", "app/values.yaml/x", "nope/values.yaml", "app/nope.yaml"} {
+		if _, err := snap.ReadFile(ctx, p); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), p) {
+			t.Errorf("read %s: %v, want not found, naming the path", p, err)
+		}
+	}
+	if b, err := snap.ReadFile(ctx, "new/values.yaml"); err != nil || string(b) != "{}\n" {
+		t.Errorf("read new/values.yaml: %q, %v", b, err)
+	}
 	for _, p := range []string{"link.yaml/x", "run.sh/x"} {
 		if _, err := snap.Commit(map[string][]byte{p: []byte("x")}, "m", sig, sig); !errors.Is(err, gitrepo.ErrNotRegular) || !strings.Contains(err.Error(), "not a directory") {
 			t.Errorf("commit of %s: %v, want not a directory", p, err)

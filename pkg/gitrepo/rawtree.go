@@ -23,23 +23,27 @@ func (e rawEntry) id(raw []byte) plumbing.Hash {
 	return h
 }
 
-// rawEntries calls fn for each entry of the encoded tree raw: "<octal
-// mode> <name>\0" and a 20-byte id, each.
-func rawEntries(raw []byte, fn func(rawEntry)) error {
+// rawEntries returns the entries of the encoded tree raw ("<octal mode>
+// <name>\0" and a 20-byte id, each) whose names match; it decodes
+// nothing else.
+func rawEntries(raw []byte, match func(name []byte) bool) ([]rawEntry, error) {
+	var out []rawEntry
 	for pos := 0; pos < len(raw); {
 		sp := bytes.IndexByte(raw[pos:], ' ')
 		nul := bytes.IndexByte(raw[pos:], 0)
 		if sp < 1 || nul < sp+2 || pos+nul+1+len(plumbing.ZeroHash) > len(raw) {
-			return fmt.Errorf("malformed tree entry at byte %d", pos)
+			return nil, fmt.Errorf("malformed tree entry at byte %d", pos)
 		}
-		mode, err := filemode.New(string(raw[pos : pos+sp]))
-		if err != nil {
-			return fmt.Errorf("tree entry at byte %d: %w", pos, err)
+		if name := raw[pos+sp+1 : pos+nul]; match(name) {
+			mode, err := filemode.New(string(raw[pos : pos+sp]))
+			if err != nil {
+				return nil, fmt.Errorf("tree entry at byte %d: %w", pos, err)
+			}
+			out = append(out, rawEntry{mode: mode, name: string(name), at: pos + nul + 1})
 		}
-		fn(rawEntry{mode: mode, name: string(raw[pos+sp+1 : pos+nul]), at: pos + nul + 1})
 		pos += nul + 1 + len(plumbing.ZeroHash)
 	}
-	return nil
+	return out, nil
 }
 
 // objectContent returns the content of the object h of type typ in st.

@@ -33,24 +33,33 @@ func cleanPath(p string) (string, error) {
 	return p, nil
 }
 
-// entry finds the tree entry at p in the snapshot's tip tree.
+// entry finds the tree entry at p (a clean path) in the snapshot's tip
+// tree. It reads the trees on the path without decoding them: the root of
+// a charts repository has an entry per chart.
 func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
-	if s.root == nil || s.rootOf != s.objects {
-		c, err := object.GetCommit(s.objects, s.tip)
+	c, err := object.GetCommit(s.objects, s.tip)
+	if err != nil {
+		return nil, err
+	}
+	tree, left := c.TreeHash, p
+	for {
+		name, rest, nested := strings.Cut(left, "/")
+		raw, err := objectContent(s.objects, plumbing.TreeObject, tree)
 		if err != nil {
 			return nil, err
 		}
-		t, err := object.GetTree(s.objects, c.TreeHash)
+		found, err := rawEntries(raw, func(n []byte) bool { return string(n) == name })
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read tree %s: %w", tree, err)
 		}
-		s.root, s.rootOf = t, s.objects
+		switch {
+		case len(found) == 0 || nested && found[0].mode != filemode.Dir:
+			return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
+		case !nested:
+			return &object.TreeEntry{Name: name, Mode: found[0].mode, Hash: found[0].id(raw)}, nil
+		}
+		tree, left = found[0].id(raw), rest
 	}
-	e, err := s.root.FindEntry(p)
-	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
-	}
-	return e, err
 }
 
 // ReadFile returns the content of the regular file at path p in the tip
@@ -286,16 +295,17 @@ func (c *Commit) writeTree(src storer.EncodedObjectStorer, treeHash plumbing.Has
 // this neither decodes, sorts nor encodes again. ok is false when a name
 // is not an entry yet: the tree must be rebuilt.
 func (c *Commit) spliceTree(src storer.EncodedObjectStorer, raw []byte, treeHash plumbing.Hash, dir string, files map[string][]byte, sub map[string]map[string][]byte) (plumbing.Hash, bool, error) {
-	found := map[string]rawEntry{}
-	err := rawEntries(raw, func(e rawEntry) {
-		_, file := files[e.name]
-		_, tree := sub[e.name]
-		if file || tree {
-			found[e.name] = e
-		}
+	entries, err := rawEntries(raw, func(name []byte) bool {
+		_, file := files[string(name)]
+		_, tree := sub[string(name)]
+		return file || tree
 	})
 	if err != nil {
 		return plumbing.ZeroHash, false, fmt.Errorf("read tree %s: %w", dir, err)
+	}
+	found := map[string]rawEntry{}
+	for _, e := range entries {
+		found[e.name] = e
 	}
 	if len(found) != len(files)+len(sub) {
 		return plumbing.ZeroHash, false, nil
