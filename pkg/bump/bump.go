@@ -436,7 +436,7 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 // commit to push, or nil when res is final (unchanged, skipped, a dry run,
 // --no-push, or the push whose answer was lost turned out to have landed).
 func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lost string) (*gitrepo.Commit, error) {
-	snap, err := repo.Fetch(ctx, res.Branch)
+	snap, err := req.fetch(ctx, repo, res.Branch)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,21 @@ type imageEdit struct {
 	keys   []string
 }
 
+// fetch fetches the branch's tip for an attempt. A bump knows the files
+// it reads, and the commits the rollback guard reads, before the tip's
+// trees arrive: they are asked for as soon as the trees on their paths
+// are in (FetchFor).
+func (r *Request) fetch(ctx context.Context, repo *gitrepo.Repo, branch string) (*gitrepo.Snapshot, error) {
+	if r.planner != nil {
+		return repo.Fetch(ctx, branch)
+	}
+	depth := GuardDepth
+	if r.AllowRolledBack {
+		depth = 0
+	}
+	return repo.FetchFor(ctx, branch, depth, r.readPaths()...)
+}
+
 // makePlan plans one attempt: a rollback's or promote's planner, or the
 // bump of the request's images checked against the rollback guard.
 func (r *Request) makePlan(ctx context.Context, snap *gitrepo.Snapshot) (*planned, error) {

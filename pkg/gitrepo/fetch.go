@@ -154,6 +154,11 @@ func (s *Snapshot) Tip() plumbing.Hash { return s.tip }
 // full path with go-git's multi_ack workaround, as Azure refuses v0
 // clients without multi_ack (TF401041).
 func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
+	return r.fetch(ctx, branch, nil)
+}
+
+// fetch is Fetch, and FetchFor when want is not nil.
+func (r *Repo) fetch(ctx context.Context, branch string, want *fetchWant) (*Snapshot, error) {
 	if r.local != nil {
 		return r.fetchLocal(branch)
 	}
@@ -176,7 +181,7 @@ func (r *Repo) Fetch(ctx context.Context, branch string) (*Snapshot, error) {
 		s, err = r.v2(ctx)
 	}
 	if err == nil {
-		snap, err := r.fetchV2(ctx, s, branch)
+		snap, err := r.fetchV2(ctx, s, branch, want)
 		if err != nil {
 			return nil, r.classify(subject, err)
 		}
@@ -262,7 +267,7 @@ func (r *Repo) v2Tip(ctx context.Context, s *v2Session, branch string) (plumbing
 }
 
 // fetchV2 is Fetch in protocol v2.
-func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string) (*Snapshot, error) {
+func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string, want *fetchWant) (*Snapshot, error) {
 	if !r.noPartial && !s.caps.filter() {
 		r.noPartial = true
 		r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", "protocol v2 without the filter feature")
@@ -278,7 +283,19 @@ func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string) (*Snaps
 		return nil, err
 	}
 	st := memory.NewStorage()
-	err = r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1, filter: packp.FilterBlobNone()}, st)
+	trees := fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1, filter: packp.FilterBlobNone()}
+	var early *earlyFetch
+	if want != nil && s.conn.stateless() {
+		// A stateless session takes a second request while the first is
+		// still being read.
+		if early = startEarly(ctx, s, st, tip, want); early != nil {
+			trees.observe = early.observe
+		}
+	}
+	err = r.fetchInto(ctx, s, trees, st)
+	if early != nil {
+		early.join(r, err)
+	}
 	if err == nil {
 		if _, err := st.EncodedObject(plumbing.CommitObject, tip); err != nil {
 			return nil, fmt.Errorf("%w: tip commit %s missing from the pack", ErrRace, short(tip))
@@ -378,7 +395,7 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	}
 	before := len(st.Objects)
 	blobsBefore := len(st.Blobs)
-	if err := readPack(rd, st); err != nil {
+	if err := readPack(rd, st, nil); err != nil {
 		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}

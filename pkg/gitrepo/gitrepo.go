@@ -148,6 +148,9 @@ type Stats struct {
 	// EarlyLsRefs counts ls-refs answers used that were sent along with
 	// the capabilities request (HTTP, protocol v2).
 	EarlyLsRefs int
+	// EarlyFetches counts FetchFor requests for files and history sent
+	// while the tip's trees were still being read, and used.
+	EarlyFetches int
 }
 
 // Repo is a remote repository (or a local clone) opened for fetching and

@@ -77,6 +77,13 @@ func (s *Snapshot) PrefetchWithLog(ctx context.Context, depth int, paths ...stri
 			wants = append(wants, e.Hash)
 		}
 	}
+	if s.holdsCommits(depth) {
+		// FetchFor brought the history already.
+		wants, depth = wants[1:], 0
+		if len(wants) == 0 {
+			return nil
+		}
+	}
 	tmp := memory.NewStorage()
 	if err := s.fetchInto(ctx, tmp, wants, depth, packp.FilterTreeDepth(0)); err != nil {
 		return s.repo.classify("prefetch from", err)

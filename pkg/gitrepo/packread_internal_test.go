@@ -49,7 +49,7 @@ func TestReadPack(t *testing.T) {
 			t.Fatalf("ofs=%v: git wrote no deltas; the test needs some", ofs)
 		}
 		got, want := memory.NewStorage(), memory.NewStorage()
-		if err := readPack(bytes.NewReader(pack), got); err != nil {
+		if err := readPack(bytes.NewReader(pack), got, nil); err != nil {
 			t.Fatalf("ofs=%v: %v", ofs, err)
 		}
 		if err := packfile.UpdateObjectStorage(want, bytes.NewReader(pack)); err != nil {
@@ -69,22 +69,22 @@ func TestReadPack(t *testing.T) {
 		// The stream's reads may end anywhere: in a header, a zlib
 		// stream or the checksum.
 		oneByte := memory.NewStorage()
-		if err := readPack(iotest.OneByteReader(bytes.NewReader(pack)), oneByte); err != nil || len(oneByte.Objects) != len(want.Objects) {
+		if err := readPack(iotest.OneByteReader(bytes.NewReader(pack)), oneByte, nil); err != nil || len(oneByte.Objects) != len(want.Objects) {
 			t.Errorf("ofs=%v: read a byte at a time: %d objects, %v", ofs, len(oneByte.Objects), err)
 		}
 
 		bad := bytes.Clone(pack)
 		bad[len(bad)/2] ^= 0x20
-		if err := readPack(bytes.NewReader(bad), memory.NewStorage()); err == nil {
+		if err := readPack(bytes.NewReader(bad), memory.NewStorage(), nil); err == nil {
 			t.Errorf("ofs=%v: a pack with a flipped byte was read", ofs)
 		}
 		sum := bytes.Clone(pack)
 		sum[len(sum)-1] ^= 1
-		if err := readPack(bytes.NewReader(sum), memory.NewStorage()); !errors.Is(err, packfile.ErrMalformedPackFile) {
+		if err := readPack(bytes.NewReader(sum), memory.NewStorage(), nil); !errors.Is(err, packfile.ErrMalformedPackFile) {
 			t.Errorf("ofs=%v: a pack with a wrong checksum: %v", ofs, err)
 		}
 		for _, cut := range []int{len(pack) - 1, len(pack) - 20, len(pack) / 2, 12} {
-			if err := readPack(bytes.NewReader(pack[:cut]), memory.NewStorage()); !errors.Is(err, io.ErrUnexpectedEOF) {
+			if err := readPack(bytes.NewReader(pack[:cut]), memory.NewStorage(), nil); !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Errorf("ofs=%v: pack cut at %d of %d: %v, want an unexpected EOF", ofs, cut, len(pack), err)
 			}
 		}
@@ -148,7 +148,7 @@ func FuzzReadPack(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, pack []byte) {
 		got := memory.NewStorage()
-		if err := readPack(bytes.NewReader(pack), got); err != nil {
+		if err := readPack(bytes.NewReader(pack), got, nil); err != nil {
 			return
 		}
 		want := memory.NewStorage()
@@ -182,14 +182,14 @@ func TestReadPackSizes(t *testing.T) {
 		return b.Bytes()
 	}
 	st := memory.NewStorage()
-	if err := readPack(bytes.NewReader(blobPack(5, "hello")), st); err != nil {
+	if err := readPack(bytes.NewReader(blobPack(5, "hello")), st, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.EncodedObject(plumbing.BlobObject, plumbing.ComputeHash(plumbing.BlobObject, []byte("hello"))); err != nil {
 		t.Fatalf("the blob is not stored under its id: %v", err)
 	}
 	for _, size := range []int{4, 6, 0} {
-		if err := readPack(bytes.NewReader(blobPack(size, "hello")), memory.NewStorage()); !errors.Is(err, packfile.ErrMalformedPackFile) {
+		if err := readPack(bytes.NewReader(blobPack(size, "hello")), memory.NewStorage(), nil); !errors.Is(err, packfile.ErrMalformedPackFile) {
 			t.Errorf("header size %d for 5 bytes: %v, want a malformed pack", size, err)
 		}
 	}
@@ -213,7 +213,7 @@ func BenchmarkReadPack(b *testing.B) {
 	b.Logf("%d objects, %d bytes", strings.Count(objects, "\n")+1, len(pack))
 	b.Run("readPack", func(b *testing.B) {
 		for b.Loop() {
-			if err := readPack(bytes.NewReader(pack), memory.NewStorage()); err != nil {
+			if err := readPack(bytes.NewReader(pack), memory.NewStorage(), nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -283,6 +283,9 @@ type fetchArgs struct {
 	wants  []plumbing.Hash
 	deepen int          // 0: no deepen
 	filter packp.Filter // "": none
+	// observe, when not nil, sees each object of a pack read into memory
+	// as soon as it is stored.
+	observe func(plumbing.EncodedObject)
 }
 
 // fetch sends a fetch command with done (no negotiation: the client has
@@ -326,7 +329,7 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) er
 		}
 	}
 	demux := &eofOnce{r: sideband.NewDemuxer(sideband.Sideband64k, p.r)}
-	if err := storePack(demux, st); err != nil {
+	if err := storePack(demux, st, a.observe); err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	// The pack ends before the section does: read up to the flush, so an
