@@ -130,7 +130,7 @@ func (r *Repo) classify(op string, err error) error {
 	var nerr net.Error
 	switch {
 	case errors.Is(err, ErrRace), errors.Is(err, ErrAuth), errors.Is(err, ErrNotFound),
-		errors.Is(err, ErrNetwork), errors.Is(err, ErrHostKey), errors.Is(err, context.Canceled):
+		errors.Is(err, ErrNetwork), errors.Is(err, ErrHostKey), errors.Is(err, ErrBadAddress), errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s %s: %w", op, r.display, err)
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
 		errors.Is(err, transport.ErrInvalidAuthMethod), sshAuthFailed(err):

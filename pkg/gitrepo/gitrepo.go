@@ -175,6 +175,7 @@ type Repo struct {
 	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps without v2
 	agentConn  net.Conn                     // the ssh-agent connection, closed by Close
 	v2sess     *v2Session                   // the protocol v2 conversation with upload-pack
+	redirected string                       // where info/refs was redirected to (HTTP): the commands and the push go there
 	sshc       *ssh.Client                  // the SSH connection that v2 and pushes share (sshconn.go)
 	noV2       bool                         // the server answered in protocol v0
 	v0adv      *packp.AdvRefs               // a v0 advertisement not used yet (HTTP discovery)

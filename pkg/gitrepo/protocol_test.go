@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -287,33 +288,86 @@ func TestEarlyLsRefs(t *testing.T) {
 }
 
 // TestEarlyLsRefsRedirect: when info/refs is redirected, the fetch commands
-// go where it was found (as git does), and the early ls-refs, sent to the
-// old place, is not used: the branch is listed again at the new one. (The
-// push, through go-git, does not follow the redirect: see the issue note.)
+// and the push go where it was found (as git does), and the early ls-refs,
+// sent to the old place, is not used: the branch is listed again at the new
+// one.
 func TestEarlyLsRefsRedirect(t *testing.T) {
 	s := testenv.NewGitServer(t, allowFilterOnly...)
-	s.MustCreateRepo(t, "charts", seedFiles())
-	target := "http://" + s.Addr()
+	dir := s.MustCreateRepo(t, "charts", seedFiles())
 	var moved atomic.Int64
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rest, ok := strings.CutPrefix(r.URL.Path, "/old/"); ok {
-			moved.Add(1)
-			u := target + "/" + rest
-			if r.URL.RawQuery != "" {
-				u += "?" + r.URL.RawQuery
-			}
-			http.Redirect(w, r, u, http.StatusMovedPermanently)
-			return
-		}
-		http.NotFound(w, r)
-	}))
+	proxy := httptest.NewServer(redirect("/old/", "http://"+s.Addr()+"/", &moved, nil))
 	defer proxy.Close()
 	r := open(t, proxy.URL+"/old/charts.git")
-	bump(t, r, "app/values-prod.yaml", `"0.9.0"`, `"1.0.0"`) // fetch and read
+	c := bump(t, r, "app/values-prod.yaml", `"0.9.0"`, `"1.0.0"`) // fetch and read
 	if st := r.Stats(); st.EarlyLsRefs != 0 || st.Path != gitrepo.PathV2 {
 		t.Errorf("stats %+v: want the early ls-refs dropped after the redirect, path v2", st)
 	}
-	if moved.Load() < 1 {
-		t.Error("nothing went through the redirect")
+	// info/refs and the early ls-refs went to the old place.
+	if moved.Load() != 2 {
+		t.Errorf("%d requests redirected, want 2", moved.Load())
+	}
+	if err := r.Push(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() || moved.Load() != 2 {
+		t.Fatalf("server main = %s, want %s; the push was redirected: %v", got, c.Hash, moved.Load() != 2)
+	}
+}
+
+// redirect answers requests under from with a 301 to the same path under
+// to; anything else goes to next (404 when nil). moved counts redirects.
+func redirect(from, to string, moved *atomic.Int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, from)
+		if !ok {
+			if next == nil {
+				http.NotFound(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		moved.Add(1)
+		u := to + rest
+		if r.URL.RawQuery != "" {
+			u += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, u, http.StatusMovedPermanently)
+	})
+}
+
+// TestRedirectCredentials: with credentials, a redirect within the origin
+// is followed by the fetch and the push; one to another origin is refused
+// before anything is sent there.
+func TestRedirectCredentials(t *testing.T) {
+	s := testenv.NewGitServer(t, append(slices.Clone(allowFilterOnly), testenv.WithBasicAuth("bot", "tok3n"))...)
+	dir := s.MustCreateRepo(t, "charts", seedFiles())
+	target, err := url.Parse("http://" + s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved atomic.Int64
+	same := httptest.NewServer(redirect("/old/", "/", &moved, httputil.NewSingleHostReverseProxy(target)))
+	defer same.Close()
+	r := open(t, same.URL+"/old/charts.git", gitrepo.WithHTTPAuth("bot", "tok3n"))
+	c := bump(t, r, "app/values-prod.yaml", `"0.9.0"`, `"1.0.0"`)
+	if err := r.Push(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() || moved.Load() != 2 {
+		t.Fatalf("server main = %s, want %s; %d redirected", got, c.Hash, moved.Load())
+	}
+
+	// 127.0.0.1 to localhost: another origin.
+	other := httptest.NewServer(redirect("/old/", "http://localhost:"+target.Port()+"/", &moved, nil))
+	defer other.Close()
+	before := s.Requests()
+	r = open(t, other.URL+"/old/charts.git", gitrepo.WithHTTPAuth("bot", "tok3n"))
+	_, err = r.Fetch(context.Background(), "main")
+	if !errors.Is(err, gitrepo.ErrBadAddress) || !strings.Contains(err.Error(), "redirects to http://localhost:"+target.Port()) || strings.Contains(err.Error(), "tok3n") {
+		t.Fatalf("Fetch after a redirect to another origin: %v, want ErrBadAddress naming the new place", err)
+	}
+	if n := s.Requests() - before; n != 0 {
+		t.Errorf("%d requests reached the other origin", n)
 	}
 }

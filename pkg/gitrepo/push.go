@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
 // Push sends c's new objects and asks the server to move c.Branch from
@@ -126,7 +127,14 @@ func (r *Repo) receivePackSession(ctx context.Context) (receivePackSession, erro
 	if err != nil {
 		return nil, err
 	}
-	return t.NewReceivePackSession(r.ep, r.auth)
+	ep := r.ep
+	if r.redirected != "" {
+		// Where the fetch found the repository (followRedirect).
+		if ep, err = transport.NewEndpoint(r.redirected); err != nil {
+			return nil, err
+		}
+	}
+	return t.NewReceivePackSession(ep, r.auth)
 }
 
 // assumedReceivePackCaps are the receive-pack capabilities an HTTP push

@@ -25,6 +25,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -432,7 +433,7 @@ func (d drainCloser) Close() error {
 // every request it makes.
 func (r *Repo) httpClient() *http.Client {
 	r.hcOnce.Do(func() {
-		r.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		r.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: r.checkRedirect}
 	})
 	return r.hc
 }
@@ -477,6 +478,34 @@ func (r *Repo) httpDo(ctx context.Context, method, url string, body []byte, v2 b
 // (info/refs, git-upload-pack) go under, before any redirect.
 func (r *Repo) httpBase() string { return strings.TrimSuffix(r.ep.String(), "/") }
 
+// checkRedirect is the HTTP client's redirect policy. Credentials go only
+// to the origin they were given for, or to the same host upgraded from
+// http to https: a redirect elsewhere is refused rather than followed
+// without them, which would fail with a confusing 401.
+func (r *Repo) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	u := req.URL
+	from, err := url.Parse(r.httpBase())
+	if err != nil || r.auth == nil || origin(u) == origin(from) {
+		return err
+	}
+	if from.Scheme == "http" && u.Scheme == "https" && u.Hostname() == from.Hostname() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s redirects to %s://%s, and tagbump sends credentials only to the host they are for: use the new URL", ErrBadAddress, r.display, u.Scheme, u.Host)
+}
+
+// origin is u's scheme, host and port, the default port spelled out.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
 // maxAdvertisement bounds the info/refs answer read into memory.
 const maxAdvertisement = 64 << 20
 
@@ -490,10 +519,10 @@ func (r *Repo) discoverHTTP(ctx context.Context) (*v2Session, error) {
 	}
 	defer res.Body.Close()
 	// Follow a redirect of the first request, as git does: the commands
-	// go where info/refs was found.
+	// and the push go where info/refs was found.
 	if u := res.Request.URL; u != nil {
-		if b, ok := strings.CutSuffix(u.Scheme+"://"+u.Host+u.Path, "/info/refs"); ok {
-			base = b
+		if b, ok := strings.CutSuffix(u.Scheme+"://"+u.Host+u.Path, "/info/refs"); ok && b != base {
+			base, r.redirected = b, b
 		}
 	}
 	adv, err := io.ReadAll(io.LimitReader(res.Body, maxAdvertisement))
