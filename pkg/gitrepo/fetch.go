@@ -142,7 +142,7 @@ func (s *Snapshot) Tip() plumbing.Hash { return s.tip }
 // the server does (ls-refs, then fetch), else protocol v0 where the server
 // filters and lets wants name any reachable object. Otherwise, and when the
 // server refuses the filter, it falls back to a full depth-1 fetch of the
-// branch into fresh filesystem storage in the private temporary directory.
+// branch into a fresh directory in the private temporary directory.
 // Stats.Path tells which path it took. A full fetch replaces the directory
 // of the previous one: the Snapshot it returned can no longer read files
 // (ReadFile returns an error), so use the newest Snapshot only. An error
@@ -468,9 +468,9 @@ func (r *Repo) uploadPackV0(ctx context.Context, caps *capability.List, wants []
 	return r.uploadPack(ctx, sess, req, st)
 }
 
-// fetchFull is the fallback: a depth-1 fetch of the branch into filesystem
-// storage, no tags, no working tree; in protocol v2 where the server
-// speaks it, else go-git's own fetch.
+// fetchFull is the fallback: a depth-1 fetch of the branch, no tags, no
+// working tree; in protocol v2 where the server speaks it, into a spooled
+// pack, else go-git's own fetch into filesystem storage.
 func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) {
 	r.stats.Fallbacks++
 	r.stats.Path = PathFull
@@ -480,18 +480,29 @@ func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) 
 	}
 	r.seq++
 	dir := filepath.Join(tmp, fmt.Sprintf("fetch-%d", r.seq))
-	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	var st io.Closer
 	var snap *Snapshot
 	s, err := r.v2(ctx)
 	switch {
 	case err == nil:
-		snap, err = r.fetchFullV2Into(ctx, s, st, branch)
+		if err = os.Mkdir(dir, 0o700); err != nil {
+			return nil, err
+		}
+		var sp *spooledPack
+		if sp, err = newSpooledPack(filepath.Join(dir, "pack")); err == nil {
+			st = sp
+			snap, err = r.fetchFullV2Into(ctx, s, sp, branch)
+		}
 	case errors.Is(err, errNoV2):
 		r.noV2Workarounds()
-		snap, err = r.fetchFullInto(ctx, st, branch)
+		fs := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+		st = fs
+		snap, err = r.fetchFullInto(ctx, fs, branch)
 	}
 	if err != nil {
-		st.Close()
+		if st != nil {
+			st.Close()
+		}
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -541,7 +552,7 @@ func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch
 	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st, gen: r.seq}, nil
 }
 
-func (r *Repo) fetchFullV2Into(ctx context.Context, s *v2Session, st *filesystem.Storage, branch string) (*Snapshot, error) {
+func (r *Repo) fetchFullV2Into(ctx context.Context, s *v2Session, st *spooledPack, branch string) (*Snapshot, error) {
 	tip, err := r.v2Tip(ctx, s, branch)
 	if err != nil {
 		return nil, err

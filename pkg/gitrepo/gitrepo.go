@@ -43,7 +43,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/tagbump/tagbump/pkg/address"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -168,8 +167,8 @@ type Repo struct {
 	tmpOnce    sync.Once
 	tmpErr     error
 	seq        int
-	fetchDir   string              // the newest full fetch's directory, removed by the next one
-	fetchStore *filesystem.Storage // its storage
+	fetchDir   string    // the newest full fetch's directory, removed by the next one
+	fetchStore io.Closer // its storage
 	stats      Stats
 	hostKeyErr atomic.Pointer[HostKeyError] // recorded by the SSH host key callback
 	noPartial  bool                         // the server refused a partial fetch once, or is Azure DevOps without v2

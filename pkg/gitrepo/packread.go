@@ -21,14 +21,17 @@ import (
 )
 
 // storePack stores the pack read from r in st: with readPack in memory (a
-// bump's packs and history pages), with go-git's parser on disk (the full
-// fetch, which indexes the pack where it lies). observe, when not nil, is
-// called with each object once it is stored in memory.
-func storePack(r io.Reader, st storer.Storer, observe func(plumbing.EncodedObject)) error {
-	if mem, ok := st.(*memory.Storage); ok {
-		return readPack(r, mem, observe)
+// bump's packs and history pages), in a spooled pack for the full fetch.
+// observe, when not nil, is called with each object once it is stored in
+// memory.
+func storePack(r io.Reader, st storer.EncodedObjectStorer, observe func(plumbing.EncodedObject)) error {
+	switch st := st.(type) {
+	case *memory.Storage:
+		return readPack(r, st, observe)
+	case *spooledPack:
+		return st.read(r)
 	}
-	return packfile.UpdateObjectStorage(st, r)
+	return fmt.Errorf("read pack: no reader for storage %T", st)
 }
 
 // readPack stores the objects of the pack read from r in st, resolving
@@ -43,6 +46,25 @@ func storePack(r io.Reader, st storer.Storer, observe func(plumbing.EncodedObjec
 // where go-git's parser takes 20-26 ms (8 ms with the standard library's
 // inflater instead of klauspost/compress's).
 func readPack(r io.Reader, st *memory.Storage, observe func(plumbing.EncodedObject)) error {
+	return scanPack(r, &memSink{st: st, observe: observe})
+}
+
+// packSink is where scanPack puts a pack's objects.
+type packSink interface {
+	// base returns the type and content of a delta's base: the object
+	// at h.baseOffset (OFS_DELTA) or with id h.baseID (REF_DELTA), read
+	// before it.
+	base(h entryHeader) (plumbing.ObjectType, []byte, error)
+	// add takes the next object: its entry's pack offset, where its
+	// zlib stream starts, its header, and the object, deltas resolved.
+	add(off, stream int64, h entryHeader, o *packObject) error
+}
+
+// errOutside is a delta whose base is not among the objects before it.
+var errOutside = fmt.Errorf("%w: a delta of an object outside the pack", packfile.ErrMalformedPackFile)
+
+// scanPack reads the pack from r and gives each object to sink.
+func scanPack(r io.Reader, sink packSink) error {
 	p := &packStream{r: r, buf: make([]byte, 64<<10), sum: sha1.New()}
 	var hdr [12]byte
 	if err := p.readFull(hdr[:]); err != nil {
@@ -55,10 +77,6 @@ func readPack(r io.Reader, st *memory.Storage, observe func(plumbing.EncodedObje
 		return fmt.Errorf("read pack: %w: version %d", packfile.ErrMalformedPackFile, v)
 	}
 	n := binary.BigEndian.Uint32(hdr[8:])
-	// Every object in pack order, for delta bases; offsets only grow.
-	offsets := make([]int64, 0, min(n, 1<<16))
-	objects := make([]*packObject, 0, min(n, 1<<16))
-	var byHash map[plumbing.Hash]*packObject // built at the first REF_DELTA
 	var zr io.ReadCloser
 	hasher := newObjectHasher()
 	for i := range n {
@@ -68,6 +86,7 @@ func readPack(r io.Reader, st *memory.Storage, observe func(plumbing.EncodedObje
 		if err != nil {
 			return fail(err)
 		}
+		stream := p.offset()
 		if zr == nil {
 			zr, err = zlib.NewReader(p)
 		} else {
@@ -81,44 +100,66 @@ func readPack(r io.Reader, st *memory.Storage, observe func(plumbing.EncodedObje
 			return fail(err)
 		}
 		typ := h.typ
-		switch typ {
-		case plumbing.OFSDeltaObject, plumbing.REFDeltaObject:
-			var base *packObject
-			if typ == plumbing.OFSDeltaObject {
-				if k, ok := slices.BinarySearch(offsets, h.baseOffset); ok {
-					base = objects[k]
-				}
-			} else {
-				if byHash == nil {
-					byHash = make(map[plumbing.Hash]*packObject, len(objects))
-					for _, o := range objects {
-						byHash[o.hash] = o
-					}
-				}
-				base = byHash[h.baseID]
-			}
-			if base == nil {
-				return fail(fmt.Errorf("%w: a delta of an object outside the pack", packfile.ErrMalformedPackFile))
-			}
-			if data, err = packfile.PatchDelta(base.data, data); err != nil {
+		if typ == plumbing.OFSDeltaObject || typ == plumbing.REFDeltaObject {
+			var base []byte
+			if typ, base, err = sink.base(h); err != nil {
 				return fail(err)
 			}
-			typ = base.typ
+			if data, err = packfile.PatchDelta(base, data); err != nil {
+				return fail(err)
+			}
 		}
-		o := &packObject{typ: typ, data: data, hash: hasher.id(typ, data)}
-		if _, err := st.SetEncodedObject(o); err != nil {
+		if err := sink.add(off, stream, h, &packObject{typ: typ, data: data, hash: hasher.id(typ, data)}); err != nil {
 			return fail(err)
-		}
-		offsets, objects = append(offsets, off), append(objects, o)
-		if byHash != nil {
-			byHash[o.hash] = o
-		}
-		if observe != nil {
-			observe(o)
 		}
 	}
 	if err := p.checksum(); err != nil {
 		return fmt.Errorf("read pack: %w", err)
+	}
+	return nil
+}
+
+// memSink stores every object in memory.
+type memSink struct {
+	st      *memory.Storage
+	observe func(plumbing.EncodedObject)
+	// Every object in pack order, for delta bases; offsets only grow.
+	offsets []int64
+	objects []*packObject
+	byHash  map[plumbing.Hash]*packObject // built at the first REF_DELTA
+}
+
+func (m *memSink) base(h entryHeader) (plumbing.ObjectType, []byte, error) {
+	var base *packObject
+	if h.typ == plumbing.OFSDeltaObject {
+		if k, ok := slices.BinarySearch(m.offsets, h.baseOffset); ok {
+			base = m.objects[k]
+		}
+	} else {
+		if m.byHash == nil {
+			m.byHash = make(map[plumbing.Hash]*packObject, len(m.objects))
+			for _, o := range m.objects {
+				m.byHash[o.hash] = o
+			}
+		}
+		base = m.byHash[h.baseID]
+	}
+	if base == nil {
+		return 0, nil, errOutside
+	}
+	return base.typ, base.data, nil
+}
+
+func (m *memSink) add(off, _ int64, _ entryHeader, o *packObject) error {
+	if _, err := m.st.SetEncodedObject(o); err != nil {
+		return err
+	}
+	m.offsets, m.objects = append(m.offsets, off), append(m.objects, o)
+	if m.byHash != nil {
+		m.byHash[o.hash] = o
+	}
+	if m.observe != nil {
+		m.observe(o)
 	}
 	return nil
 }

@@ -19,10 +19,11 @@ import (
 	"github.com/tagbump/tagbump/internal/testenv"
 )
 
-// TestReadPack reads packs that git itself wrote, with deltas against
-// an offset (as fetches get them) and against a hash, and stores the same
-// objects as go-git's parser. A pack with a flipped byte is refused.
-func TestReadPack(t *testing.T) {
+// gitDeltaPack returns a pack that git wrote of a tip with similar trees
+// and blobs, with deltas against an offset (ofs, as fetches get them) or
+// against a hash, and git's list of its objects.
+func gitDeltaPack(t *testing.T, ofs bool) ([]byte, string) {
+	t.Helper()
 	files := map[string]string{}
 	for i := range 40 { // similar trees and blobs: git deltifies them
 		files[fmt.Sprintf("chart-%02d/values.yaml", i)] = strings.Repeat("image:\n  repository: team/app\n  tag: \"1.0.0\"\n", 30) + fmt.Sprintf("# %d\n", i)
@@ -33,21 +34,29 @@ func TestReadPack(t *testing.T) {
 		t.Fatal(err)
 	}
 	objects := testenv.MustGit(t, dir, "rev-list", "--objects", "--no-walk", "main")
+	args := []string{"pack-objects", "--stdout", "-q", "--window=50", "--no-reuse-object"}
+	if ofs {
+		args = append(args, "--delta-base-offset")
+	}
+	cmd := exec.Command("git", args...)
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(objects+"\n")
+	pack, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if countDeltas(t, pack) == 0 {
+		t.Fatalf("ofs=%v: git wrote no deltas; the test needs some", ofs)
+	}
+	return pack, objects
+}
+
+// TestReadPack reads packs that git itself wrote, with deltas against
+// an offset (as fetches get them) and against a hash, and stores the same
+// objects as go-git's parser. A pack with a flipped byte is refused.
+func TestReadPack(t *testing.T) {
 	for _, ofs := range []bool{true, false} {
-		args := []string{"pack-objects", "--stdout", "-q", "--window=50", "--no-reuse-object"}
-		if ofs {
-			args = append(args, "--delta-base-offset")
-		}
-		cmd := exec.Command("git", args...)
-		cmd.Dir, cmd.Stdin = dir, strings.NewReader(objects+"\n")
-		pack, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
-		}
+		pack, objects := gitDeltaPack(t, ofs)
 		deltas := countDeltas(t, pack)
-		if deltas == 0 {
-			t.Fatalf("ofs=%v: git wrote no deltas; the test needs some", ofs)
-		}
 		got, want := memory.NewStorage(), memory.NewStorage()
 		if err := readPack(bytes.NewReader(pack), got, nil); err != nil {
 			t.Fatalf("ofs=%v: %v", ofs, err)

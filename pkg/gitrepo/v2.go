@@ -291,7 +291,7 @@ type fetchArgs struct {
 
 // fetch sends a fetch command with done (no negotiation: the client has
 // nothing) and stores the pack of the answer in st.
-func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.Storer) error {
+func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.EncodedObjectStorer) error {
 	var args []string
 	for _, w := range a.wants {
 		args = append(args, "want "+w.String())
@@ -373,7 +373,7 @@ func skipSection(p *pktReader) error {
 }
 
 // fetchInto runs fetch and, when st is memory storage, counts what arrived.
-func (r *Repo) fetchInto(ctx context.Context, s *v2Session, a fetchArgs, st storer.Storer) error {
+func (r *Repo) fetchInto(ctx context.Context, s *v2Session, a fetchArgs, st storer.EncodedObjectStorer) error {
 	r.stats.UploadPacks++
 	mem, _ := st.(*memory.Storage)
 	var before, blobs int

@@ -1,0 +1,249 @@
+package gitrepo
+
+import (
+	"bufio"
+	"container/list"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/memory"
+	"github.com/klauspost/compress/zlib"
+)
+
+// spooledPack holds the objects of a full fetch: the pack, written to a
+// file as it is read from the network, and an index of it. Commits, trees
+// and tags stay in memory (the snapshot walks them); blobs are read back
+// from the file when asked for, a delta applied to its base, through a
+// cache bounded in bytes. A fetch of a whole tip reads its pack once,
+// hashing each object as it arrives, and holds the blobs in neither memory
+// nor an index file; go-git's parser, which this replaces, inflated every
+// object twice and wrote an index.
+type spooledPack struct {
+	f       *os.File
+	w       *bufio.Writer // while the pack is being read
+	mem     *memory.Storage
+	entries []spoolEntry // pack order: offsets only grow
+	byHash  map[plumbing.Hash]int
+	cache   *byteLRU
+	zr      io.ReadCloser
+	last    int // the entry base returned last, for add
+}
+
+// spoolEntry is one object of the pack.
+type spoolEntry struct {
+	off, stream int64 // the entry's offset, and its zlib stream's
+	streamSize  int64 // the stream's inflated size (a delta's, for a delta)
+	base        int   // the entry of a delta's base; -1 for a whole object
+	typ         plumbing.ObjectType
+	size        int64
+	hash        plumbing.Hash
+}
+
+// spoolCache is the most blob content a spooledPack keeps for delta bases
+// and repeated reads.
+const spoolCache = 8 << 20
+
+// newSpooledPack creates the pack file at path.
+func newSpooledPack(path string) (*spooledPack, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &spooledPack{f: f, mem: memory.NewStorage(), byHash: map[plumbing.Hash]int{}, cache: newByteLRU(spoolCache)}, nil
+}
+
+// read reads a pack from r into the file and the index. It is called once.
+func (s *spooledPack) read(r io.Reader) error {
+	s.w = bufio.NewWriterSize(s.f, 64<<10)
+	err := scanPack(io.TeeReader(r, s.w), s)
+	if ferr := s.w.Flush(); err == nil {
+		err = ferr
+	}
+	s.w = nil
+	return err
+}
+
+func (s *spooledPack) base(h entryHeader) (plumbing.ObjectType, []byte, error) {
+	i, ok := -1, false
+	if h.typ == plumbing.OFSDeltaObject {
+		i, ok = slices.BinarySearchFunc(s.entries, h.baseOffset, func(e spoolEntry, off int64) int {
+			switch {
+			case e.off < off:
+				return -1
+			case e.off > off:
+				return 1
+			}
+			return 0
+		})
+	} else {
+		i, ok = s.byHash[h.baseID]
+	}
+	if !ok {
+		return 0, nil, errOutside
+	}
+	data, err := s.content(i)
+	s.last = i
+	return s.entries[i].typ, data, err
+}
+
+func (s *spooledPack) add(off, stream int64, h entryHeader, o *packObject) error {
+	e := spoolEntry{off: off, stream: stream, streamSize: h.size, base: -1, typ: o.typ, size: int64(len(o.data)), hash: o.hash}
+	if h.typ == plumbing.OFSDeltaObject || h.typ == plumbing.REFDeltaObject {
+		e.base = s.last
+	}
+	if _, dup := s.byHash[o.hash]; !dup {
+		s.byHash[o.hash] = len(s.entries)
+	}
+	s.entries = append(s.entries, e)
+	if o.typ != plumbing.BlobObject {
+		_, err := s.mem.SetEncodedObject(o)
+		return err
+	}
+	return nil
+}
+
+// content returns the content of entry i: from memory, the cache, or the
+// file.
+func (s *spooledPack) content(i int) ([]byte, error) {
+	e := &s.entries[i]
+	if e.typ != plumbing.BlobObject {
+		return objectContent(s.mem, e.typ, e.hash)
+	}
+	if data, ok := s.cache.get(i); ok {
+		return data, nil
+	}
+	if s.w != nil {
+		// The pack is still being read: what is buffered goes to the
+		// file first.
+		if err := s.w.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	rd := bufio.NewReader(io.NewSectionReader(s.f, e.stream, math.MaxInt64-e.stream))
+	var err error
+	if s.zr == nil {
+		s.zr, err = zlib.NewReader(rd)
+	} else {
+		err = s.zr.(zlib.Resetter).Reset(rd, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read back object %s: %w", e.hash, err)
+	}
+	data, err := inflate(s.zr, e.streamSize)
+	if err != nil {
+		return nil, fmt.Errorf("read back object %s: %w", e.hash, err)
+	}
+	if e.base >= 0 {
+		base, err := s.content(e.base)
+		if err != nil {
+			return nil, err
+		}
+		if data, err = packfile.PatchDelta(base, data); err != nil {
+			return nil, fmt.Errorf("read back object %s: %w", e.hash, err)
+		}
+	}
+	s.cache.put(i, data)
+	return data, nil
+}
+
+// Close closes the file; the caller removes it.
+func (s *spooledPack) Close() error { return s.f.Close() }
+
+// The storer.EncodedObjectStorer of a snapshot: reads only, and new
+// objects in memory.
+
+func (s *spooledPack) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	i, ok := s.byHash[h]
+	if !ok || t != plumbing.AnyObject && t != s.entries[i].typ {
+		return nil, plumbing.ErrObjectNotFound
+	}
+	if s.entries[i].typ != plumbing.BlobObject {
+		return s.mem.EncodedObject(t, h)
+	}
+	data, err := s.content(i)
+	if err != nil {
+		return nil, err
+	}
+	return &packObject{typ: plumbing.BlobObject, data: data, hash: h}, nil
+}
+
+func (s *spooledPack) HasEncodedObject(h plumbing.Hash) error {
+	if _, ok := s.byHash[h]; !ok {
+		return plumbing.ErrObjectNotFound
+	}
+	return nil
+}
+
+func (s *spooledPack) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	i, ok := s.byHash[h]
+	if !ok {
+		return 0, plumbing.ErrObjectNotFound
+	}
+	return s.entries[i].size, nil
+}
+
+func (s *spooledPack) NewEncodedObject() plumbing.EncodedObject { return s.mem.NewEncodedObject() }
+
+// errSpooled is a write to, or a listing of, a spooled pack.
+var errSpooled = errors.New("a fetched pack is read-only and not listed")
+
+func (s *spooledPack) SetEncodedObject(plumbing.EncodedObject) (plumbing.Hash, error) {
+	return plumbing.ZeroHash, errSpooled
+}
+
+func (s *spooledPack) IterEncodedObjects(plumbing.ObjectType) (storer.EncodedObjectIter, error) {
+	return nil, errSpooled
+}
+
+func (s *spooledPack) AddAlternate(string) error { return errSpooled }
+
+// byteLRU keeps the most recently used contents by entry, up to a total
+// size; one larger than the limit is not kept.
+type byteLRU struct {
+	limit, size int
+	order       *list.List // of *lruItem, most recent first
+	items       map[int]*list.Element
+}
+
+type lruItem struct {
+	key  int
+	data []byte
+}
+
+func newByteLRU(limit int) *byteLRU {
+	return &byteLRU{limit: limit, order: list.New(), items: map[int]*list.Element{}}
+}
+
+func (c *byteLRU) get(k int) ([]byte, bool) {
+	el, ok := c.items[k]
+	if !ok {
+		return nil, false
+	}
+	c.order.MoveToFront(el)
+	return el.Value.(*lruItem).data, true
+}
+
+func (c *byteLRU) put(k int, data []byte) {
+	if len(data) > c.limit {
+		return
+	}
+	if _, ok := c.items[k]; ok {
+		return
+	}
+	c.items[k] = c.order.PushFront(&lruItem{key: k, data: data})
+	c.size += len(data)
+	for c.size > c.limit {
+		el := c.order.Back()
+		it := el.Value.(*lruItem)
+		c.order.Remove(el)
+		delete(c.items, it.key)
+		c.size -= len(it.data)
+	}
+}

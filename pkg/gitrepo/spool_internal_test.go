@@ -1,0 +1,109 @@
+package gitrepo
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+// TestSpooledPack reads git-written packs into a spooled pack and finds
+// every object as go-git's parser does: commits and trees from memory,
+// blobs read back from the file, with a cache and with none (every delta
+// base read back too). The file holds the pack as it came.
+func TestSpooledPack(t *testing.T) {
+	for _, ofs := range []bool{true, false} {
+		pack, _ := gitDeltaPack(t, ofs)
+		want := memory.NewStorage()
+		if err := packfile.UpdateObjectStorage(want, bytes.NewReader(pack)); err != nil {
+			t.Fatal(err)
+		}
+		for _, limit := range []int{spoolCache, 0} {
+			path := filepath.Join(t.TempDir(), "pack")
+			sp, err := newSpooledPack(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp.cache = newByteLRU(limit)
+			if err := sp.read(bytes.NewReader(pack)); err != nil {
+				t.Fatalf("ofs=%v: %v", ofs, err)
+			}
+			var blobDeltas, chained int
+			for _, e := range sp.entries {
+				if e.base >= 0 && e.typ == plumbing.BlobObject {
+					blobDeltas++
+					if sp.entries[e.base].base >= 0 {
+						chained++
+					}
+				}
+			}
+			if blobDeltas == 0 || chained == 0 || len(sp.mem.Blobs) != 0 || len(sp.entries) != len(want.Objects) {
+				t.Fatalf("ofs=%v: %d entries (go-git %d), %d blob deltas, %d on a delta, %d blobs in memory: the test needs blob deltas on deltas, and no blob in memory",
+					ofs, len(sp.entries), len(want.Objects), blobDeltas, chained, len(sp.mem.Blobs))
+			}
+			for h, w := range want.Objects {
+				g, err := sp.EncodedObject(plumbing.AnyObject, h)
+				if err != nil || g.Type() != w.Type() || !bytes.Equal(content(t, g), content(t, w)) {
+					t.Fatalf("ofs=%v, cache %d: object %s differs: %v", ofs, limit, h, err)
+				}
+				if _, err := sp.EncodedObject(w.Type(), h); err != nil {
+					t.Fatalf("object %s as a %s: %v", h, w.Type(), err)
+				}
+				other := plumbing.BlobObject
+				if w.Type() == plumbing.BlobObject {
+					other = plumbing.TreeObject
+				}
+				if _, err := sp.EncodedObject(other, h); !errors.Is(err, plumbing.ErrObjectNotFound) {
+					t.Fatalf("object %s (a %s) as a %s: %v", h, w.Type(), other, err)
+				}
+				if size, err := sp.EncodedObjectSize(h); err != nil || size != w.Size() || sp.HasEncodedObject(h) != nil {
+					t.Fatalf("object %s: size %d, %v; want %d", h, size, err, w.Size())
+				}
+			}
+			missing := plumbing.NewHash("0123456789012345678901234567890123456789")
+			if _, err := sp.EncodedObject(plumbing.AnyObject, missing); !errors.Is(err, plumbing.ErrObjectNotFound) || !errors.Is(sp.HasEncodedObject(missing), plumbing.ErrObjectNotFound) {
+				t.Fatalf("a missing object: %v", err)
+			}
+			if _, err := sp.SetEncodedObject(want.NewEncodedObject()); err == nil {
+				t.Fatal("a spooled pack took a new object")
+			}
+			if limit == 0 && sp.cache.size != 0 {
+				t.Fatalf("a cache of 0 bytes holds %d", sp.cache.size)
+			}
+			if err := sp.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, pack) {
+				t.Fatalf("ofs=%v: the file holds %d bytes, not the pack's %d: %v", ofs, len(got), len(pack), err)
+			}
+		}
+	}
+}
+
+// TestByteLRU keeps the newest contents within the limit.
+func TestByteLRU(t *testing.T) {
+	c := newByteLRU(10)
+	c.put(1, []byte("aaaa"))
+	c.put(2, []byte("bbbb"))
+	if _, ok := c.get(1); !ok { // 1 is now the newest
+		t.Fatal("1 was dropped")
+	}
+	c.put(3, []byte("cccc")) // 12 bytes: the oldest, 2, goes
+	if _, ok := c.get(2); ok {
+		t.Error("2 was kept over the limit")
+	}
+	for _, k := range []int{1, 3} {
+		if _, ok := c.get(k); !ok {
+			t.Errorf("%d was dropped", k)
+		}
+	}
+	c.put(4, []byte("01234567890")) // larger than the limit: not kept
+	if _, ok := c.get(4); ok || c.size != 8 {
+		t.Errorf("an 11-byte content in a 10-byte cache: kept %v, size %d", ok, c.size)
+	}
+}
