@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -139,7 +140,11 @@ type Result struct {
 	// repository: was written into it).
 	Pushed bool `json:"pushed"`
 	// LostPushLanded reports an unchanged outcome after a push whose
-	// answer was lost: that push, or another pipeline's, set the value.
+	// answer was lost: another pipeline's push set the value, or that
+	// push did and the history that would tell is out of reach (a server
+	// without partial fetch, or more than GuardDepth commits on top).
+	// When the history shows that push, the outcome is changed, with its
+	// commit.
 	LostPushLanded bool `json:"lost_push_landed,omitempty"`
 	// Warnings are things the caller should see that did not stop the
 	// bump (skipped values are in Files).
@@ -448,6 +453,11 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	if err != nil {
 		return nil, err
 	}
+	if lost != "" && p.outcome() == Unchanged && inHistory(ctx, snap, lost) {
+		// The push landed, and another pipeline pushed on top since.
+		res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
+		return nil, nil
+	}
 	// Everything below describes this attempt only: an earlier attempt's
 	// message or commit must not survive into an unchanged result.
 	res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
@@ -473,6 +483,15 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		return nil, nil
 	}
 	return c, nil
+}
+
+// inHistory reports whether commit is among the newest GuardDepth commits
+// of the snapshot's first-parent history (the rollback guard's, fetched
+// already unless --allow-rolled-back). A server that cannot send history
+// gives false.
+func inHistory(ctx context.Context, snap *gitrepo.Snapshot, commit string) bool {
+	log, err := snap.Log(ctx, GuardDepth)
+	return err == nil && slices.ContainsFunc(log, func(c *object.Commit) bool { return c.Hash.String() == commit })
 }
 
 // stamp returns sig dated now unless it has a date.

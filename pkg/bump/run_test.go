@@ -227,8 +227,9 @@ func TestRunLostAnswer(t *testing.T) {
 }
 
 // TestRunLostAnswerLandedThenRival: the lost push landed and another
-// pipeline pushed on top before the check; the value is set, so the bump
-// reports unchanged with LostPushLanded, and pushes nothing more.
+// pipeline pushed on top before the check. The history shows the push: the
+// bump reports it changed, with that commit, on attempt 1, and pushes
+// nothing more.
 func TestRunLostAnswerLandedThenRival(t *testing.T) {
 	t.Parallel()
 	srv, dir, ctx, p := loop(t)
@@ -245,13 +246,40 @@ func TestRunLostAnswerLandedThenRival(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mine := testenv.MustGit(t, dir, "rev-parse", "main^")
+	if !res.Pushed || res.Outcome != bump.Changed || res.Commit != mine || res.LostPushLanded || res.Attempts != 1 || len(res.Files) != 1 || res.Files[0].New != "1.1.0" {
+		t.Errorf("result %+v, want changed and pushed as %s (under the rival) on attempt 1", res, mine)
+	}
+	p.logged(t, "the branch now has the value", 0)
+	p.logged(t, "had landed", 1)
+	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
+		t.Errorf("history %q, want the bump and the rival commit only", got)
+	}
+}
+
+// TestRunLostAnswerRivalSetIt: the lost push did not land, and another
+// pipeline's commit set the same value meanwhile: unchanged, with
+// LostPushLanded, and nothing more pushed.
+func TestRunLostAnswerRivalSetIt(t *testing.T) {
+	t.Parallel()
+	srv, dir, ctx, p := loop(t)
+	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}})
+	rival := func(attempt int) time.Duration {
+		if _, err := srv.CommitFiles("charts", "main", map[string]string{"app/values-staging.yaml": "image:\n  repository: registry.example.com/app\n  tag: \"1.1.0\"\n"}, "rival"); err != nil {
+			t.Error(err)
+		}
+		return p.backoff(attempt)
+	}
+	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival), p.log())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res.Pushed || res.Outcome != bump.Unchanged || !res.LostPushLanded || res.Attempts != 2 {
 		t.Errorf("result %+v, want unchanged with LostPushLanded on attempt 2", res)
 	}
 	p.logged(t, "the branch now has the value", 1)
-	p.logged(t, "had landed", 0)
-	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
-		t.Errorf("history %q, want the bump and the rival commit only", got)
+	if got := subjects(t, dir); len(got) != 2 || got[0] != "rival" {
+		t.Errorf("history %q, want the rival commit only", got)
 	}
 }
 
