@@ -261,6 +261,11 @@ func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []pl
 		// A snapshot from the v2 path: its session serves the history too.
 		return s.fetchIntoV2(ctx, st, wants, depth, filter)
 	}
+	if caps == nil && r.noPartial {
+		// The fallback path, taken because the server refused a
+		// filter or a want by id: a history page needs both.
+		return fmt.Errorf("%s: %w", r.display, ErrNoHistory)
+	}
 	if caps == nil {
 		// A snapshot from the fallback path: ask the server afresh.
 		adv, sess, err := r.advertise(ctx, false)

@@ -160,8 +160,13 @@ func testHistoryLocal(t *testing.T, s *testenv.GitServer, changed []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := nf.Requests()
 	if _, err := snap.Log(ctx, 5); !errors.Is(err, gitrepo.ErrNoHistory) {
 		t.Fatalf("Log without filter support: %v, want ErrNoHistory", err)
+	}
+	// The fetch learnt that the server cannot filter: nothing to ask.
+	if n := nf.Requests() - before; n != 0 {
+		t.Errorf("Log on a server without filter sent %d requests, want 0", n)
 	}
 }
 
