@@ -22,7 +22,7 @@ import (
 // which bounds the memory one page's trees take.
 const (
 	historyFirstPage = 64
-	historyMaxPage   = 2048
+	historyMaxPage   = 512
 )
 
 // ErrNoHistory means the server cannot send history without blobs (it
@@ -160,7 +160,11 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 				return err
 			}
 			if newer != nil && blob != newerBlob {
-				out = append(out, FileChange{Commit: newer, Old: blob, New: newerBlob})
+				kept, err := detached(st, newer)
+				if err != nil {
+					return err
+				}
+				out = append(out, FileChange{Commit: kept, Old: blob, New: newerBlob})
 			}
 			newer, newerBlob = c, blob
 			if len(out) >= n {
@@ -181,6 +185,9 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 		if max > 0 && walked >= max {
 			return out, nil
 		}
+		if newer, err = detached(st, newer); err != nil {
+			return nil, err
+		}
 		start, page = next, min(4*page, historyMaxPage)
 	}
 	// The root commit: it changed the file when it has it.
@@ -188,6 +195,25 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 		out = append(out, FileChange{Commit: newer, New: newerBlob})
 	}
 	return out, nil
+}
+
+// detached returns c, read from st, decoded again on storage that holds
+// it alone: a commit decoded from a history page keeps the whole page,
+// every tree of up to historyMaxPage commits, from the garbage collector.
+// Its tree and parents are out of its reach; nothing reads them.
+func detached(st storer.EncodedObjectStorer, c *object.Commit) (*object.Commit, error) {
+	if c == nil {
+		return nil, nil
+	}
+	o, err := st.EncodedObject(plumbing.CommitObject, c.Hash)
+	if err != nil {
+		return nil, err
+	}
+	own := memory.NewStorage()
+	if _, err := own.SetEncodedObject(o); err != nil {
+		return nil, err
+	}
+	return object.DecodeCommit(own, o)
 }
 
 // ReadBlobs returns the content of each blob, fetched from a server in one
