@@ -32,7 +32,8 @@ type fetchWant struct {
 
 // earlyFetch follows the tip's trees as they are stored and, once the
 // paths it walks have reached their blobs, sends the request for those
-// blobs and the history, on a session of its own.
+// blobs and the history, on the same stateless session (over HTTP: a
+// connection of its own).
 type earlyFetch struct {
 	sess  *v2Session
 	st    *memory.Storage // where the trees are stored
