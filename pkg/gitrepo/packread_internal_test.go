@@ -138,7 +138,8 @@ func content(t *testing.T, o plumbing.EncodedObject) []byte {
 }
 
 // FuzzReadPack feeds readPack damaged packs: it must not panic, and a pack
-// it reads must hold what go-git's parser finds in it.
+// it reads must hold what go-git's parser finds in it, in memory and
+// spooled.
 func FuzzReadPack(f *testing.F) {
 	files := map[string]string{"a/values.yaml": strings.Repeat("image:\n  tag: \"1.0.0\"\n", 20), "b/values.yaml": strings.Repeat("image:\n  tag: \"1.0.0\"\n", 20) + "x: 1\n", "c": ""}
 	dir, err := testenv.CreateBareRepo(filepath.Join(f.TempDir(), "r.git"), files)
@@ -167,10 +168,24 @@ func FuzzReadPack(f *testing.F) {
 		if len(got.Objects) != len(want.Objects) {
 			t.Fatalf("%d objects, go-git %d", len(got.Objects), len(want.Objects))
 		}
+		// The full fetch's spooled pack reads it as well, blobs read
+		// back from its file.
+		sp, err := newSpooledPack(filepath.Join(t.TempDir(), "pack"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sp.Close()
+		if err := sp.read(bytes.NewReader(pack)); err != nil {
+			t.Fatalf("spooled: %v", err)
+		}
 		for h, w := range want.Objects {
 			g, err := got.EncodedObject(plumbing.AnyObject, h)
 			if err != nil || g.Type() != w.Type() || !bytes.Equal(content(t, g), content(t, w)) {
 				t.Fatalf("object %s differs: %v", h, err)
+			}
+			g, err = sp.EncodedObject(plumbing.AnyObject, h)
+			if err != nil || g.Type() != w.Type() || !bytes.Equal(content(t, g), content(t, w)) {
+				t.Fatalf("spooled: object %s differs: %v", h, err)
 			}
 		}
 	})
