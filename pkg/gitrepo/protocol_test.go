@@ -117,11 +117,13 @@ func TestProtocolPathsSSH(t *testing.T) {
 		name      string
 		acceptEnv bool
 		anySHA1   bool // uploadpack.allowAnySHA1InWant
+		noFilter  bool // uploadpack.allowFilter off too
 		path      string
 	}{
-		{"AcceptEnv GIT_PROTOCOL, allowFilter only", true, false, gitrepo.PathV2},
-		{"no AcceptEnv, want by id", false, true, gitrepo.PathV0},
-		{"no AcceptEnv, allowFilter only", false, false, gitrepo.PathFull},
+		{"AcceptEnv GIT_PROTOCOL, allowFilter only", true, false, false, gitrepo.PathV2},
+		{"AcceptEnv GIT_PROTOCOL, git defaults", true, false, true, gitrepo.PathFull},
+		{"no AcceptEnv, want by id", false, true, false, gitrepo.PathV0},
+		{"no AcceptEnv, allowFilter only", false, false, false, gitrepo.PathFull},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -131,6 +133,9 @@ func TestProtocolPathsSSH(t *testing.T) {
 			}
 			if !tc.anySHA1 {
 				testenv.MustGit(t, dir, "config", "--unset", "uploadpack.allowAnySHA1InWant")
+			}
+			if tc.noFilter {
+				testenv.MustGit(t, dir, "config", "--unset", "uploadpack.allowFilter")
 			}
 			key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
 			if err != nil {
@@ -165,6 +170,9 @@ func TestProtocolPathsSSH(t *testing.T) {
 			// bump the advertisement and the blob (v0), or the first
 			// bump's advertisement and each full fetch.
 			want := map[string]int{gitrepo.PathV2: 1, gitrepo.PathV0: 1 + 1 + 2*2, gitrepo.PathFull: 1 + 1 + 1 + 2}[tc.path]
+			if tc.acceptEnv {
+				want = 1 // the full fetch too, in v2
+			}
 			if got := sshd.Logins(); got != want {
 				t.Errorf("%d SSH connections, want %d", got, want)
 			}
