@@ -141,6 +141,7 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 	var out []FileChange
 	var newer *object.Commit // the commit after the current one, in walk order
 	var newerBlob plumbing.Hash
+	onPage := false // newer is decoded from the current page, not detached yet
 	start, page, walked := s.tip, historyFirstPage, 0
 	done := errors.New("done")
 	for !start.IsZero() {
@@ -160,13 +161,15 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 				return err
 			}
 			if newer != nil && blob != newerBlob {
-				kept, err := detached(st, newer)
-				if err != nil {
-					return err
+				kept := newer
+				if onPage {
+					if kept, err = detached(st, newer); err != nil {
+						return err
+					}
 				}
 				out = append(out, FileChange{Commit: kept, Old: blob, New: newerBlob})
 			}
-			newer, newerBlob = c, blob
+			newer, newerBlob, onPage = c, blob, true
 			if len(out) >= n {
 				return done
 			}
@@ -185,8 +188,11 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 		if max > 0 && walked >= max {
 			return out, nil
 		}
-		if newer, err = detached(st, newer); err != nil {
-			return nil, err
+		if onPage {
+			if newer, err = detached(st, newer); err != nil {
+				return nil, err
+			}
+			onPage = false
 		}
 		start, page = next, min(4*page, historyMaxPage)
 	}

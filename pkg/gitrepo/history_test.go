@@ -202,3 +202,44 @@ func TestPrefetchWithLog(t *testing.T) {
 		t.Errorf("ReadFile and Log after Prefetch sent %d requests, want 0", n)
 	}
 }
+
+// TestFileHistoryPageBoundaries changes the file in every commit, so that
+// a change sits on each side of every page boundary (64, then 64+256):
+// each is found once, with the right blobs, and the commits read as before.
+func TestFileHistoryPageBoundaries(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	s.MustCreateRepo(t, "charts", seedFiles())
+	content := func(i int) string { return fmt.Sprintf("image:\n  tag: \"1.0.%d\"\n", i) }
+	const commits = 330
+	for i := range commits {
+		if _, err := s.CommitFiles("charts", "main", map[string]string{"app/values-prod.yaml": content(i)}, fmt.Sprintf("commit %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := open(t, s.URL("charts"))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := snap.FileHistory(ctx, "app/values-prod.yaml", commits, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != commits {
+		t.Fatalf("%d changes, want %d", len(got), commits)
+	}
+	for k, c := range got {
+		i := commits - 1 - k // newest first
+		if c.Commit.Message != fmt.Sprintf("commit %d", i) {
+			t.Fatalf("change %d: commit %q, want commit %d", k, c.Commit.Message, i)
+		}
+		old := "image:\n  tag: \"0.9.0\"\n" // the seed's
+		if i > 0 {
+			old = content(i - 1)
+		}
+		if c.New != plumbing.ComputeHash(plumbing.BlobObject, []byte(content(i))) || c.Old != plumbing.ComputeHash(plumbing.BlobObject, []byte(old)) {
+			t.Fatalf("change %d (commit %d): blobs %s → %s", k, i, c.Old, c.New)
+		}
+	}
+}
