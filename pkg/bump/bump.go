@@ -445,18 +445,15 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	if err != nil {
 		return nil, err
 	}
-	if lost != "" && snap.Tip().String() == lost {
+	if lost != "" && (snap.Tip().String() == lost || inHistory(ctx, snap, lost)) {
+		// The push landed, maybe with others' pushes on top since: it is
+		// not redone, which would undo theirs.
 		res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
 		return nil, nil
 	}
 	p, err := req.makePlan(ctx, snap)
 	if err != nil {
 		return nil, err
-	}
-	if lost != "" && p.outcome() == Unchanged && inHistory(ctx, snap, lost) {
-		// The push landed, and another pipeline pushed on top since.
-		res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
-		return nil, nil
 	}
 	// Everything below describes this attempt only: an earlier attempt's
 	// message or commit must not survive into an unchanged result.

@@ -257,6 +257,36 @@ func TestRunLostAnswerLandedThenRival(t *testing.T) {
 	}
 }
 
+// TestRunLostAnswerLandedThenRivalChangedIt: the lost push landed, and
+// another pipeline then deployed another tag (one the downgrade guard
+// cannot compare). The bump is done with its landed commit; it does not
+// push its tag again over the rival's.
+func TestRunLostAnswerLandedThenRivalChangedIt(t *testing.T) {
+	t.Parallel()
+	srv, dir, ctx, p := loop(t)
+	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
+	rival := func(attempt int) time.Duration {
+		if _, err := srv.CommitFiles("charts", "main", map[string]string{"app/values-staging.yaml": "image:\n  repository: registry.example.com/app\n  tag: hotfix-7\n"}, "rival"); err != nil {
+			t.Error(err)
+		}
+		return p.backoff(attempt)
+	}
+	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival), p.log())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := testenv.MustGit(t, dir, "rev-parse", "main^")
+	if !res.Pushed || res.Outcome != bump.Changed || res.Commit != mine || res.Attempts != 1 {
+		t.Errorf("result %+v, want changed and pushed as %s (under the rival) on attempt 1", res, mine)
+	}
+	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
+		t.Errorf("history %q, want the bump and the rival commit only", got)
+	}
+	if got := testenv.MustGit(t, dir, "show", "main:app/values-staging.yaml"); !strings.Contains(got, "hotfix-7") {
+		t.Errorf("the rival's tag was overwritten: %q", got)
+	}
+}
+
 // TestRunLostAnswerRivalSetIt: the lost push did not land, and another
 // pipeline's commit set the same value meanwhile: unchanged, with
 // LostPushLanded, and nothing more pushed.
