@@ -164,10 +164,14 @@ func (e *earlyFetch) join(r *Repo, treesErr error) {
 	if treesErr != nil {
 		e.cancel()
 	}
-	if err := <-e.done; err != nil || treesErr != nil {
+	err := <-e.done
+	r.stats.UploadPacks++
+	if err != nil && treesErr == nil {
+		r.debug("the early request for files and history failed: the reads fetch them", "error", err.Error())
+	}
+	if err != nil || treesErr != nil {
 		return
 	}
-	r.stats.UploadPacks++
 	r.stats.EarlyFetches++
 	r.stats.ObjectsFetched += len(e.got.Objects)
 	r.stats.BlobsFetched += len(e.got.Blobs)

@@ -3,6 +3,7 @@ package gitrepo_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -105,14 +106,18 @@ func TestFetchForEarlyFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	r := open(t, p.URL(s.URL("charts")))
+	var logs testenv.SyncBuffer
+	r := open(t, p.URL(s.URL("charts")), gitrepo.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx := context.Background()
 	snap, err := r.FetchFor(ctx, "main", 3, "app/values-prod.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := r.Stats(); p.FaultsOf(testenv.FaultStatus) != 1 || st.EarlyFetches != 0 || st.BlobsFetched != 0 {
-		t.Fatalf("stats %+v after %d faults: want the early request failed and nothing of it kept", st, p.FaultsOf(testenv.FaultStatus))
+	if st := r.Stats(); p.FaultsOf(testenv.FaultStatus) != 1 || st.EarlyFetches != 0 || st.BlobsFetched != 0 || st.UploadPacks != 2 {
+		t.Fatalf("stats %+v after %d faults: want the early request failed, counted, and nothing of it kept", st, p.FaultsOf(testenv.FaultStatus))
+	}
+	if !strings.Contains(logs.String(), "early request for files and history failed") || !strings.Contains(logs.String(), "500") {
+		t.Errorf("the failure is not logged:\n%s", logs.String())
 	}
 	if b, err := snap.ReadFile(ctx, "app/values-prod.yaml"); err != nil || string(b) != "image:\n  tag: \"0.9.0\"\n" {
 		t.Fatalf("ReadFile = %q, %v", b, err)

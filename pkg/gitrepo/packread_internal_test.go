@@ -100,7 +100,7 @@ func TestReadPack(t *testing.T) {
 	}
 }
 
-func countDeltas(t *testing.T, pack []byte) int {
+func countDeltas(t testing.TB, pack []byte) int {
 	t.Helper()
 	sc := packfile.NewScanner(bytes.NewReader(pack))
 	_, n, err := sc.Header()

@@ -3,13 +3,17 @@ package gitrepo
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/storage/memory"
+	"github.com/tagbump/tagbump/internal/testenv"
 )
 
 // TestSpooledPack reads git-written packs into a spooled pack and finds
@@ -105,5 +109,39 @@ func TestByteLRU(t *testing.T) {
 	c.put(4, []byte("01234567890")) // larger than the limit: not kept
 	if _, ok := c.get(4); ok || c.size != 8 {
 		t.Errorf("an 11-byte content in a 10-byte cache: kept %v, size %d", ok, c.size)
+	}
+}
+
+// BenchmarkSpooledPack reads a whole tip of 2,000 charts whose values files
+// git stored as deltas of one another (4,000 deltas), as a full fetch
+// spools it.
+func BenchmarkSpooledPack(b *testing.B) {
+	files := map[string]string{}
+	common := strings.Repeat("# -- a comment line, as charts have many\nkey: value\n", 150)
+	for i := range 2000 {
+		files[fmt.Sprintf("chart-%04d/values.yaml", i)] = common + fmt.Sprintf("image:\n  repository: team/app-%d\n  tag: \"1.%d.0\"\n", i, i)
+		files[fmt.Sprintf("chart-%04d/values-prod.yaml", i)] = common[:len(common)/3] + fmt.Sprintf("image:\n  tag: \"1.%d.0\"\n", i)
+	}
+	dir, err := testenv.CreateBareRepo(filepath.Join(b.TempDir(), "charts.git"), files)
+	if err != nil {
+		b.Fatal(err)
+	}
+	objects := testenv.MustGit(b, dir, "rev-list", "--objects", "--no-walk", "main")
+	cmd := exec.Command("git", "pack-objects", "--stdout", "-q", "--delta-base-offset", "--no-reuse-object")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(objects+"\n")
+	pack, err := cmd.Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("pack of %d bytes, %d deltas", len(pack), countDeltas(b, pack))
+	for b.Loop() {
+		sp, err := newSpooledPack(filepath.Join(b.TempDir(), "pack"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := sp.read(bytes.NewReader(pack)); err != nil {
+			b.Fatal(err)
+		}
+		sp.Close()
 	}
 }

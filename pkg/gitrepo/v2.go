@@ -521,7 +521,7 @@ func (r *Repo) discoverHTTP(ctx context.Context) (*v2Session, error) {
 	// Follow a redirect of the first request, as git does: the commands
 	// and the push go where info/refs was found.
 	if u := res.Request.URL; u != nil {
-		if b, ok := strings.CutSuffix(u.Scheme+"://"+u.Host+u.Path, "/info/refs"); ok && b != base {
+		if b, ok := strings.CutSuffix(u.Scheme+"://"+u.Host+u.EscapedPath(), "/info/refs"); ok && b != base {
 			base, r.redirected = b, b
 		}
 	}
