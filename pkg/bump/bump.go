@@ -445,11 +445,17 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	if err != nil {
 		return nil, err
 	}
-	if lost != "" && (snap.Tip().String() == lost || inHistory(ctx, snap, lost)) {
-		// The push landed, maybe with others' pushes on top since: it is
-		// not redone, which would undo theirs.
-		res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
-		return nil, nil
+	if lost != "" {
+		ok, err := landed(ctx, snap, lost)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			// The push landed, maybe with others' pushes on top since:
+			// it is not redone, which would undo theirs.
+			res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
+			return nil, nil
+		}
 	}
 	p, err := req.makePlan(ctx, snap)
 	if err != nil {
@@ -482,13 +488,19 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	return c, nil
 }
 
-// inHistory reports whether commit is among the newest GuardDepth commits
-// of the snapshot's first-parent history (the rollback guard's, fetched
-// already unless --allow-rolled-back). A server that cannot send history
-// gives false.
-func inHistory(ctx context.Context, snap *gitrepo.Snapshot, commit string) bool {
+// landed reports whether commit is the snapshot's tip or among the newest
+// GuardDepth commits of its first-parent history (the rollback guard's,
+// fetched already unless --allow-rolled-back). A server that cannot send
+// history gives false.
+func landed(ctx context.Context, snap *gitrepo.Snapshot, commit string) (bool, error) {
+	if snap.Tip().String() == commit {
+		return true, nil
+	}
 	log, err := snap.Log(ctx, GuardDepth)
-	return err == nil && slices.ContainsFunc(log, func(c *object.Commit) bool { return c.Hash.String() == commit })
+	if errors.Is(err, gitrepo.ErrNoHistory) {
+		return false, nil
+	}
+	return slices.ContainsFunc(log, func(c *object.Commit) bool { return c.Hash.String() == commit }), err
 }
 
 // stamp returns sig dated now unless it has a date.

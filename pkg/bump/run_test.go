@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -284,6 +285,49 @@ func TestRunLostAnswerLandedThenRivalChangedIt(t *testing.T) {
 	}
 	if got := testenv.MustGit(t, dir, "show", "main:app/values-staging.yaml"); !strings.Contains(got, "hotfix-7") {
 		t.Errorf("the rival's tag was overwritten: %q", got)
+	}
+}
+
+// TestRunLostAnswerHistoryFails: after a lost push that landed under a
+// rival's commit, the request for the history that would show it fails
+// (--allow-rolled-back: the history is not fetched with the files). That is
+// a network error, retried, not a "not landed": the next attempt finds the
+// push.
+func TestRunLostAnswerHistoryFails(t *testing.T) {
+	t.Parallel()
+	srv, dir, ctx, p := loop(t)
+	history := func(r *http.Request) bool {
+		if !testenv.GitPost("git-upload-pack")(r) {
+			return false
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		return bytes.Contains(b, []byte("deepen 50"))
+	}
+	fp := proxy(t, srv,
+		&testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}},
+		&testenv.FaultRule{Match: history, Times: 1, Fault: testenv.Fault{Kind: testenv.FaultReset}})
+	var once sync.Once
+	rival := func(attempt int) time.Duration {
+		once.Do(func() {
+			if _, err := srv.CommitFiles("charts", "main", map[string]string{"README.md": "rival\n"}, "rival"); err != nil {
+				t.Error(err)
+			}
+		})
+		return p.backoff(attempt)
+	}
+	r := req(fp.URL(srv.URL("charts")), "1.1.0")
+	r.AllowRolledBack = true
+	res, err := bump.Run(ctx, r, bump.WithBackoff(rival), p.log())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := testenv.MustGit(t, dir, "rev-parse", "main^")
+	if fp.FaultsOf(testenv.FaultReset) != 1 || !res.Pushed || res.Outcome != bump.Changed || res.Commit != mine || res.LostPushLanded {
+		t.Errorf("result %+v after %d history faults, want changed and pushed as %s", res, fp.FaultsOf(testenv.FaultReset), mine)
+	}
+	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
+		t.Errorf("history %q, want the bump and the rival commit only", got)
 	}
 }
 
