@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"bufio"
+	"cmp"
 	"container/list"
 	"errors"
 	"fmt"
@@ -73,15 +74,7 @@ func (s *spooledPack) read(r io.Reader) error {
 func (s *spooledPack) base(h entryHeader) (plumbing.ObjectType, []byte, error) {
 	i, ok := -1, false
 	if h.typ == plumbing.OFSDeltaObject {
-		i, ok = slices.BinarySearchFunc(s.entries, h.baseOffset, func(e spoolEntry, off int64) int {
-			switch {
-			case e.off < off:
-				return -1
-			case e.off > off:
-				return 1
-			}
-			return 0
-		})
+		i, ok = slices.BinarySearchFunc(s.entries, h.baseOffset, func(e spoolEntry, off int64) int { return cmp.Compare(e.off, off) })
 	} else {
 		i, ok = s.byHash[h.baseID]
 	}
