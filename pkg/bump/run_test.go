@@ -228,63 +228,47 @@ func TestRunLostAnswer(t *testing.T) {
 }
 
 // TestRunLostAnswerLandedThenRival: the lost push landed and another
-// pipeline pushed on top before the check. The history shows the push: the
-// bump reports it changed, with that commit, on attempt 1, and pushes
-// nothing more.
+// pipeline pushed on top before the check, touching another file or
+// deploying another tag (one the downgrade guard cannot compare). The
+// history shows the push: the bump reports it changed, with that commit,
+// on attempt 1, and pushes nothing more, so the rival's tag stays.
 func TestRunLostAnswerLandedThenRival(t *testing.T) {
 	t.Parallel()
-	srv, dir, ctx, p := loop(t)
-	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
-	// The hook runs after the lost push landed, when the loop fetches
-	// again: a rival commit on top.
-	rival := func(attempt int) time.Duration {
-		if _, err := srv.CommitFiles("charts", "main", map[string]string{"README.md": "rival\n"}, "rival"); err != nil {
-			t.Error(err)
-		}
-		return p.backoff(attempt)
-	}
-	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival), p.log())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mine := testenv.MustGit(t, dir, "rev-parse", "main^")
-	if !res.Pushed || res.Outcome != bump.Changed || res.Commit != mine || res.LostPushLanded || res.Attempts != 1 || len(res.Files) != 1 || res.Files[0].New != "1.1.0" {
-		t.Errorf("result %+v, want changed and pushed as %s (under the rival) on attempt 1", res, mine)
-	}
-	p.logged(t, "the branch now has the value", 0)
-	p.logged(t, "had landed", 1)
-	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
-		t.Errorf("history %q, want the bump and the rival commit only", got)
-	}
-}
-
-// TestRunLostAnswerLandedThenRivalChangedIt: the lost push landed, and
-// another pipeline then deployed another tag (one the downgrade guard
-// cannot compare). The bump is done with its landed commit; it does not
-// push its tag again over the rival's.
-func TestRunLostAnswerLandedThenRivalChangedIt(t *testing.T) {
-	t.Parallel()
-	srv, dir, ctx, p := loop(t)
-	fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
-	rival := func(attempt int) time.Duration {
-		if _, err := srv.CommitFiles("charts", "main", map[string]string{"app/values-staging.yaml": "image:\n  repository: registry.example.com/app\n  tag: hotfix-7\n"}, "rival"); err != nil {
-			t.Error(err)
-		}
-		return p.backoff(attempt)
-	}
-	res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival), p.log())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mine := testenv.MustGit(t, dir, "rev-parse", "main^")
-	if !res.Pushed || res.Outcome != bump.Changed || res.Commit != mine || res.Attempts != 1 {
-		t.Errorf("result %+v, want changed and pushed as %s (under the rival) on attempt 1", res, mine)
-	}
-	if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
-		t.Errorf("history %q, want the bump and the rival commit only", got)
-	}
-	if got := testenv.MustGit(t, dir, "show", "main:app/values-staging.yaml"); !strings.Contains(got, "hotfix-7") {
-		t.Errorf("the rival's tag was overwritten: %q", got)
+	for _, tc := range []struct {
+		name, file, content string
+	}{
+		{"another file", "README.md", "rival\n"},
+		{"another tag", "app/values-staging.yaml", "image:\n  repository: registry.example.com/app\n  tag: hotfix-7\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, dir, ctx, p := loop(t)
+			fp := proxy(t, srv, &testenv.FaultRule{Match: testenv.GitPost("git-receive-pack"), Times: 1, Fault: testenv.Fault{Kind: testenv.FaultResetAfter}})
+			// The hook runs after the lost push landed, when the loop
+			// fetches again: a rival commit on top.
+			rival := func(attempt int) time.Duration {
+				if _, err := srv.CommitFiles("charts", "main", map[string]string{tc.file: tc.content}, "rival"); err != nil {
+					t.Error(err)
+				}
+				return p.backoff(attempt)
+			}
+			res, err := bump.Run(ctx, req(fp.URL(srv.URL("charts")), "1.1.0"), bump.WithBackoff(rival), p.log())
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine := testenv.MustGit(t, dir, "rev-parse", "main^")
+			if !res.Pushed || res.Outcome != bump.Changed || res.Commit != mine || res.LostPushLanded || res.Attempts != 1 || len(res.Files) != 1 || res.Files[0].New != "1.1.0" {
+				t.Errorf("result %+v, want changed and pushed as %s (under the rival) on attempt 1", res, mine)
+			}
+			p.logged(t, "the branch now has the value", 0)
+			p.logged(t, "had landed", 1)
+			if got := subjects(t, dir); len(got) != 3 || got[0] != "rival" {
+				t.Errorf("history %q, want the bump and the rival commit only", got)
+			}
+			if got := testenv.MustGit(t, dir, "show", "main:"+tc.file); got != strings.TrimSuffix(tc.content, "\n") {
+				t.Errorf("the rival's %s was overwritten: %q", tc.file, got)
+			}
+		})
 	}
 }
 

@@ -2,7 +2,6 @@ package gitrepo_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -14,19 +13,6 @@ import (
 	"github.com/tagbump/tagbump/internal/testenv"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
-
-// earlyServer serves seedFiles with 5 more commits: 6 in all.
-func earlyServer(t *testing.T, opts ...testenv.GitServerOption) *testenv.GitServer {
-	t.Helper()
-	s := testenv.NewGitServer(t, opts...)
-	s.MustCreateRepo(t, "charts", seedFiles())
-	for i := range 5 {
-		if _, err := s.CommitFiles("charts", "main", map[string]string{"web/values-prod.yaml": fmt.Sprintf("image:\n  tag: \"1.0.%d\"\n", i)}, "commit"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return s
-}
 
 // TestFetchFor checks, on each protocol path, that FetchFor gives a
 // snapshot whose files and history read as Fetch's do, and that only a
@@ -40,13 +26,13 @@ func TestFetchFor(t *testing.T) {
 		open  func(t *testing.T) *gitrepo.Repo
 	}{
 		{"http v2", gitrepo.PathV2, 1, func(t *testing.T) *gitrepo.Repo {
-			return open(t, earlyServer(t).URL("charts"))
+			return open(t, sixCommits(t).URL("charts"))
 		}},
 		{"http v0", gitrepo.PathV0, 0, func(t *testing.T) *gitrepo.Repo {
-			return open(t, earlyServer(t, testenv.WithProtocolV2(false)).URL("charts"))
+			return open(t, sixCommits(t, testenv.WithProtocolV2(false)).URL("charts"))
 		}},
 		{"ssh v2", gitrepo.PathV2, 0, func(t *testing.T) *gitrepo.Repo {
-			root := filepath.Dir(earlyServer(t).Dir("charts"))
+			root := filepath.Dir(sixCommits(t).Dir("charts"))
 			key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +80,7 @@ func TestFetchFor(t *testing.T) {
 // TestFetchForEarlyFails fails the early request: the snapshot is the
 // trees', and its reads fetch the files and history themselves.
 func TestFetchForEarlyFails(t *testing.T) {
-	s := earlyServer(t)
+	s := sixCommits(t)
 	var posts atomic.Int64 // ls-refs, trees, then the early request
 	p, err := testenv.StartFaultProxy(s.Addr(), testenv.WithFaultRule(&testenv.FaultRule{
 		Match: func(r *http.Request) bool {

@@ -170,17 +170,24 @@ func testHistoryLocal(t *testing.T, s *testenv.GitServer, changed []string) {
 	}
 }
 
-// TestPrefetchWithLog checks that one request brings the values file and the
-// last commits: ReadFile and Log then send nothing.
-func TestPrefetchWithLog(t *testing.T) {
-	s := testenv.NewGitServer(t)
+// sixCommits serves seedFiles with 5 more commits, each of
+// web/values-prod.yaml: 6 in all.
+func sixCommits(t *testing.T, opts ...testenv.GitServerOption) *testenv.GitServer {
+	t.Helper()
+	s := testenv.NewGitServer(t, opts...)
 	s.MustCreateRepo(t, "charts", seedFiles())
 	for i := range 5 {
 		if _, err := s.CommitFiles("charts", "main", map[string]string{"web/values-prod.yaml": fmt.Sprintf("image:\n  tag: \"1.0.%d\"\n", i)}, "commit"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r := open(t, s.URL("charts"))
+	return s
+}
+
+// TestPrefetchWithLog checks that one request brings the values file and the
+// last commits: ReadFile and Log then send nothing.
+func TestPrefetchWithLog(t *testing.T) {
+	r := open(t, sixCommits(t).URL("charts"))
 	ctx := context.Background()
 	snap, err := r.Fetch(ctx, "main")
 	if err != nil {
