@@ -42,6 +42,13 @@ const (
 	// it in full) and answers with the upstream's status and headers but an
 	// empty body.
 	FaultEmptyAfter
+	// FaultBody answers 200 with Fault.Body without contacting the
+	// upstream server.
+	FaultBody
+	// FaultBodyAfter forwards the request (the upstream server processes
+	// it in full) and answers with the upstream's status and headers but
+	// Fault.Body as the body: a server that misreports what it did.
+	FaultBodyAfter
 )
 
 func (k FaultKind) String() string {
@@ -60,6 +67,10 @@ func (k FaultKind) String() string {
 		return "empty"
 	case FaultEmptyAfter:
 		return "empty-after"
+	case FaultBody:
+		return "body"
+	case FaultBodyAfter:
+		return "body-after"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -71,6 +82,8 @@ type Fault struct {
 	Status int
 	// Bytes is how much of the upstream body FaultCut passes on.
 	Bytes int
+	// Body is the answer of FaultBody and FaultBodyAfter.
+	Body []byte
 }
 
 // FaultRule decides which requests get a fault. A request gets the fault
@@ -267,7 +280,11 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	case FaultEmpty:
 		io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusOK)
-	case FaultCut, FaultResetAfter, FaultEmptyAfter:
+	case FaultBody:
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+		w.Write(f.Body)
+	case FaultCut, FaultResetAfter, FaultEmptyAfter, FaultBodyAfter:
 		p.forward(w, r, &f)
 	}
 }
@@ -300,10 +317,11 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, cut *Fault)
 			w.Header().Add(k, v)
 		}
 	}
-	if cut != nil && cut.Kind == FaultEmptyAfter {
+	if cut != nil && (cut.Kind == FaultEmptyAfter || cut.Kind == FaultBodyAfter) {
 		w.Header().Del("Content-Length")
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(io.Discard, resp.Body) // the server finishes its work
+		w.Write(cut.Body)              // nil for FaultEmptyAfter
 		return
 	}
 	w.WriteHeader(resp.StatusCode)
@@ -354,4 +372,18 @@ func GitAdvertise(service string) func(*http.Request) bool {
 	return func(r *http.Request) bool {
 		return r.Method == http.MethodGet && r.URL.Query().Get("service") == service
 	}
+}
+
+// GitReportStatus is a receive-pack answer carrying the report-status lines
+// (e.g. "unpack ok", "ok refs/heads/main") on side-band channel 1, as git
+// sends it to a client that asked for side-band-64k: a Fault.Body for a
+// server that misreports a push.
+func GitReportStatus(lines ...string) []byte {
+	pkt := func(s string) string { return fmt.Sprintf("%04x%s", len(s)+4, s) }
+	var inner strings.Builder
+	for _, l := range lines {
+		inner.WriteString(pkt(l + "\n"))
+	}
+	inner.WriteString("0000")
+	return []byte(pkt("\x01"+inner.String()) + "0000")
 }

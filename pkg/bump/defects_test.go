@@ -16,17 +16,22 @@ import (
 )
 
 // TestRunEmptyPushAnswer runs a bump whose first push is answered with
-// HTTP 200 and an empty body: once after the server took the push, once
-// without forwarding it. The bump must report the commit that is on the
-// branch afterwards, never one that did not land.
+// HTTP 200 and an empty body, or with a report that has no status for the
+// branch ("unpack ok" and a flush): once after the server took the push,
+// once without forwarding it. The bump must report the commit that is on
+// the branch afterwards, never one that did not land.
 func TestRunEmptyPushAnswer(t *testing.T) {
 	sig := object.Signature{Name: "tagbump", Email: "tagbump@example.invalid"}
+	noRefStatus := testenv.GitReportStatus("unpack ok")
 	for _, tc := range []struct {
 		kind     testenv.FaultKind
+		body     []byte
 		attempts int
 	}{
-		{testenv.FaultEmptyAfter, 1}, // landed: the next fetch finds it
-		{testenv.FaultEmpty, 2},      // lost: the second attempt pushes
+		{testenv.FaultEmptyAfter, nil, 1},        // landed: the next fetch finds it
+		{testenv.FaultEmpty, nil, 2},             // lost: the second attempt pushes
+		{testenv.FaultBodyAfter, noRefStatus, 1}, // landed
+		{testenv.FaultBody, noRefStatus, 2},      // lost
 	} {
 		t.Run(tc.kind.String(), func(t *testing.T) {
 			s := testenv.NewGitServer(t)
@@ -36,7 +41,7 @@ func TestRunEmptyPushAnswer(t *testing.T) {
 					return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack")
 				},
 				Times: 1,
-				Fault: testenv.Fault{Kind: tc.kind},
+				Fault: testenv.Fault{Kind: tc.kind, Body: tc.body},
 			}))
 			if err != nil {
 				t.Fatal(err)

@@ -13,12 +13,26 @@ import (
 )
 
 // TestPushEmptyAnswer answers a push that asked for report-status with
-// HTTP 200 and an empty body, once after the server took the push and once
-// without forwarding it: either way Push must not report success, but an
-// error wrapping ErrNetwork (the answer was lost: the next fetch decides).
+// HTTP 200 and an empty body, or with a report that has no status for the
+// pushed branch (git's "remote failed to report status"), once after the
+// server took the push and once without forwarding it: either way Push must
+// not report success, but an error wrapping ErrNetwork (the answer was
+// lost: the next fetch decides).
 func TestPushEmptyAnswer(t *testing.T) {
-	for _, kind := range []testenv.FaultKind{testenv.FaultEmptyAfter, testenv.FaultEmpty} {
-		t.Run(kind.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kind testenv.FaultKind
+		body []byte
+	}{
+		{"empty-after", testenv.FaultEmptyAfter, nil},
+		{"empty", testenv.FaultEmpty, nil},
+		{"unpack-ok-only-after", testenv.FaultBodyAfter, testenv.GitReportStatus("unpack ok")},
+		{"unpack-ok-only", testenv.FaultBody, testenv.GitReportStatus("unpack ok")},
+		{"other-ref-ok-after", testenv.FaultBodyAfter, testenv.GitReportStatus("unpack ok", "ok refs/heads/other")},
+		{"other-ref-ok", testenv.FaultBody, testenv.GitReportStatus("unpack ok", "ok refs/heads/other")},
+	} {
+		kind := tc.kind
+		t.Run(tc.name, func(t *testing.T) {
 			s := testenv.NewGitServer(t)
 			dir := s.MustCreateRepo(t, "charts", seedFiles())
 			before := testenv.MustGit(t, dir, "rev-parse", "main")
@@ -26,7 +40,7 @@ func TestPushEmptyAnswer(t *testing.T) {
 				Match: func(r *http.Request) bool {
 					return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack")
 				},
-				Fault: testenv.Fault{Kind: kind},
+				Fault: testenv.Fault{Kind: kind, Body: tc.body},
 			}))
 			if err != nil {
 				t.Fatal(err)
@@ -45,7 +59,7 @@ func TestPushEmptyAnswer(t *testing.T) {
 				t.Fatalf("the proxy injected %d faults, want 1", p.FaultsOf(kind))
 			}
 			want := before
-			if kind == testenv.FaultEmptyAfter {
+			if kind == testenv.FaultEmptyAfter || kind == testenv.FaultBodyAfter {
 				want = c.Hash.String()
 			}
 			if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != want {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -97,7 +98,7 @@ func (r *Repo) push(ctx context.Context, c *Commit, branch string, old plumbing.
 	r.stats.ObjectsPushed += len(c.hashes)
 	report, err := sess.ReceivePack(ctx, req)
 	if report != nil {
-		if rerr := reportError(report, progress.String()); rerr != nil {
+		if rerr := reportError(report, ref, progress.String()); rerr != nil {
 			return rerr
 		}
 	}
@@ -151,6 +152,12 @@ func assumedReceivePackCaps() *capability.List {
 // errNoReport is a push answered without the report-status it asked for.
 var errNoReport = errors.New("the server's answer to the push carried no report-status: it may or may not have landed")
 
+// errNoRefStatus is a report-status without a status for the pushed ref:
+// "unpack ok" and a flush, or statuses for other refs only. git push says
+// "remote failed to report status" here; the push may or may not have
+// landed, as with no report at all.
+var errNoRefStatus = errors.New("the server's report-status has no status for the pushed branch: it may or may not have landed")
+
 // pack encodes exactly the commit's new objects as a version 2 pack
 // (gitformat-pack), zlib at its fastest level. When thin, each new tree
 // and blob that has a previous version is sent as a delta against it
@@ -203,26 +210,30 @@ func (c *Commit) pack(thin bool) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// reportError maps the server's report-status to ErrRace or a
-// *RejectedError; hookOutput is what the hooks wrote to the sideband.
-func reportError(rs *packp.ReportStatus, hookOutput string) error {
+// reportError maps the server's report-status for ref to ErrRace or a
+// *RejectedError; hookOutput is what the hooks wrote to the sideband. A
+// report without a status for ref is a lost answer (ErrNetwork): only the
+// next fetch can tell whether the push landed.
+func reportError(rs *packp.ReportStatus, ref plumbing.ReferenceName, hookOutput string) error {
 	if rs.UnpackStatus != "ok" && rs.UnpackStatus != "" {
 		return fmt.Errorf("server could not unpack the pushed objects: %s", rs.UnpackStatus)
 	}
-	for _, cs := range rs.CommandStatuses {
-		if cs.Status == "ok" {
-			continue
-		}
-		if isRaceStatus(cs.Status) {
-			return fmt.Errorf("%w: %s %s", ErrRace, cs.ReferenceName, cs.Status)
-		}
-		reason := cs.Status
-		if lines := hookLines(hookOutput); lines != "" {
-			reason += ": " + lines
-		}
-		return &RejectedError{Ref: cs.ReferenceName.String(), Reason: reason}
+	i := slices.IndexFunc(rs.CommandStatuses, func(cs *packp.CommandStatus) bool { return cs.ReferenceName == ref })
+	if i < 0 {
+		return fmt.Errorf("%w: %w", ErrNetwork, errNoRefStatus)
 	}
-	return nil
+	cs := rs.CommandStatuses[i]
+	switch {
+	case cs.Status == "ok":
+		return nil
+	case isRaceStatus(cs.Status):
+		return fmt.Errorf("%w: %s %s", ErrRace, cs.ReferenceName, cs.Status)
+	}
+	reason := cs.Status
+	if lines := hookLines(hookOutput); lines != "" {
+		reason += ": " + lines
+	}
+	return &RejectedError{Ref: cs.ReferenceName.String(), Reason: reason}
 }
 
 // hookLines joins the non-empty lines of the hook output.

@@ -38,7 +38,7 @@ func TestReportStatusRace(t *testing.T) {
 		rs := &packp.ReportStatus{UnpackStatus: "ok", CommandStatuses: []*packp.CommandStatus{
 			{ReferenceName: plumbing.NewBranchReferenceName("main"), Status: tc.status},
 		}}
-		err := reportError(rs, "")
+		err := reportError(rs, plumbing.NewBranchReferenceName("main"), "")
 		var rej *RejectedError
 		if got := errors.Is(err, ErrRace); got != tc.race || got == errors.As(err, &rej) {
 			t.Errorf("status %q: %v, want race=%v (else a RejectedError)", tc.status, err, tc.race)
@@ -56,16 +56,47 @@ func TestReportStatusUnpackFailed(t *testing.T) {
 		{{ReferenceName: main, Status: "unpacker error"}},
 	} {
 		rs := &packp.ReportStatus{UnpackStatus: "index-pack abnormal exit", CommandStatuses: cs}
-		err := reportError(rs, "")
+		err := reportError(rs, main, "")
 		if err == nil || errors.Is(err, ErrRace) || !strings.Contains(err.Error(), "could not unpack") || !strings.Contains(err.Error(), "index-pack abnormal exit") {
 			t.Errorf("unpack failed, %d command statuses: %v", len(cs), err)
 		}
 	}
 	for _, unpack := range []string{"ok", ""} {
 		rs := &packp.ReportStatus{UnpackStatus: unpack, CommandStatuses: []*packp.CommandStatus{{ReferenceName: main, Status: "ok"}}}
-		if err := reportError(rs, ""); err != nil {
+		if err := reportError(rs, main, ""); err != nil {
 			t.Errorf("unpack %q, command ok: %v", unpack, err)
 		}
+	}
+}
+
+// TestReportStatusNoRefStatus: a report without a status for the pushed
+// ref ("unpack ok" and a flush, or statuses of other refs only, whatever
+// they say) is a lost answer, ErrNetwork, as git's "remote failed to
+// report status": not a push that landed, nor a race or a refusal.
+func TestReportStatusNoRefStatus(t *testing.T) {
+	main := plumbing.NewBranchReferenceName("main")
+	other := plumbing.NewBranchReferenceName("other")
+	for _, cs := range [][]*packp.CommandStatus{
+		nil,
+		{{ReferenceName: other, Status: "ok"}},
+		{{ReferenceName: other, Status: "failed to update ref"}},
+		{{ReferenceName: other, Status: "pre-receive hook declined"}},
+	} {
+		for _, unpack := range []string{"ok", ""} {
+			rs := &packp.ReportStatus{UnpackStatus: unpack, CommandStatuses: cs}
+			err := reportError(rs, main, "")
+			var rej *RejectedError
+			if !errors.Is(err, ErrNetwork) || !errors.Is(err, errNoRefStatus) || errors.Is(err, ErrRace) || errors.As(err, &rej) {
+				t.Errorf("unpack %q, statuses %v: %v, want a lost answer (ErrNetwork)", unpack, cs, err)
+			}
+		}
+	}
+	// our status among others decides
+	rs := &packp.ReportStatus{UnpackStatus: "ok", CommandStatuses: []*packp.CommandStatus{
+		{ReferenceName: other, Status: "pre-receive hook declined"}, {ReferenceName: main, Status: "ok"},
+	}}
+	if err := reportError(rs, main, ""); err != nil {
+		t.Errorf("our ref ok after another's refusal: %v", err)
 	}
 }
 
