@@ -59,7 +59,10 @@ type GitHubGraphQL struct {
 	secondary   int
 	retryAfter  int
 	before      func()
+	after       func(oid string)
 	loseAnswers int
+	dropAnswers int
+	failCommits int
 	loseRef     int // 1 + the applied updateRefs to answer before losing one; 0: none
 	requests    atomic.Int64
 	commits     atomic.Int64
@@ -136,6 +139,32 @@ func (g *GitHubGraphQL) LoseAnswers(n int) {
 	g.loseAnswers = n
 }
 
+// AfterCommit runs f once, in the next commit that lands, after the branch
+// moved to it and before it is answered: f may commit on top, as a rival
+// pipeline that deployed in the meantime would.
+func (g *GitHubGraphQL) AfterCommit(f func(oid string)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.after = f
+}
+
+// DropAnswers makes the next n commits land but closes the connection
+// without an answer, as a network that cut it would.
+func (g *GitHubGraphQL) DropAnswers(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.dropAnswers = n
+}
+
+// FailCommits answers the next n commits with 502 Bad Gateway without
+// making them, as a proxy that timed out before GitHub got the request
+// would: the client cannot know that the commit was not made.
+func (g *GitHubGraphQL) FailCommits(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failCommits = n
+}
+
 // LoseRefUpdateAnswer answers the next skip applied updateRefs mutations
 // as usual, then applies the one after but answers it with 502 Bad
 // Gateway, as a proxy that timed out would.
@@ -150,6 +179,15 @@ func badGateway(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html")
 	w.WriteHeader(http.StatusBadGateway)
 	fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
+}
+
+// dropConnection closes the connection of w without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler) // the server closes the connection
 }
 
 // Requests returns how many requests the endpoint answered.
@@ -231,6 +269,16 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	g.mu.Lock()
+	fail := g.failCommits > 0
+	if fail {
+		g.failCommits--
+	}
+	g.mu.Unlock()
+	if fail {
+		badGateway(w)
+		return
+	}
 	oid, etype, msg := g.commit(id, in)
 	if etype != "" {
 		gqlErrors(w, map[string]any{"type": etype, "path": []string{"createCommitOnBranch"}, "locations": []any{map[string]int{"line": 2, "column": 3}}, "message": msg},
@@ -238,13 +286,25 @@ func (g *GitHubGraphQL) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.mu.Lock()
-	lose := g.loseAnswers > 0
+	after := g.after
+	g.after = nil
+	lose, drop := g.loseAnswers > 0, g.loseAnswers == 0 && g.dropAnswers > 0
 	if lose {
 		g.loseAnswers--
 	}
+	if drop {
+		g.dropAnswers--
+	}
 	g.mu.Unlock()
-	if lose {
+	if after != nil {
+		after(oid)
+	}
+	switch {
+	case lose:
 		badGateway(w)
+		return
+	case drop:
+		dropConnection(w)
 		return
 	}
 	owner, name, _ := strings.Cut(in.Branch.Repo, "/")
