@@ -213,14 +213,34 @@ func TestBumpCommitViaAPI(t *testing.T) {
 	noSecret(t, "the token", out+errOut, ghToken)
 
 	// The commit lands but its answer is lost (502): the next fetch finds
-	// the value set, and no second commit is made.
+	// the host's commit by its parent and tree, reports it changed, and no
+	// second commit is made.
 	api.LoseAnswers(1)
 	code, out, errOut = tagbump(t, env, append(args, "--image", "registry.example.com/app:1.1.1")...)
-	if code != 0 || !strings.Contains(out, `"lost_push_landed": true`) || api.Commits() != 2 {
-		t.Errorf("lost answer: exit %d, %d API commits, want exit 0, lost_push_landed and exactly one more commit\n%s\n%s", code, api.Commits(), out, errOut)
+	res = decodeBump(t, out)
+	if code != 0 || res.Outcome != "changed" || !res.Pushed || res.Commit != mustGit(t, dir, "rev-parse", "main") || api.Commits() != 2 {
+		t.Errorf("lost answer: exit %d, %+v, %d API commits, want exit 0, changed as main's commit and exactly one more commit\n%s\n%s", code, res, api.Commits(), out, errOut)
 	}
 	if got := mustGit(t, dir, "show", "main:app/values-staging.yaml"); got+"\n" != valuesFile("1.1.1") {
 		t.Errorf("values file = %q", got)
+	}
+
+	// Again, with a rival's deploy of a tag the downgrade guard cannot
+	// compare landing on top before the lost answer: the rival's deploy
+	// stays.
+	api.AfterCommit(func(string) {
+		if _, err := srv.CommitFiles("acme/charts", "main", map[string]string{"app/values-staging.yaml": valuesFile("c0ffeeb")}, "rival deploy"); err != nil {
+			t.Error(err)
+		}
+	})
+	api.LoseAnswers(1)
+	code, out, errOut = tagbump(t, env, append(args, "--image", "registry.example.com/app:1.1.2")...)
+	res = decodeBump(t, out)
+	if code != 0 || res.Outcome != "changed" || res.Commit != mustGit(t, dir, "rev-parse", "main^") || api.Commits() != 3 {
+		t.Errorf("lost answer under a rival: exit %d, %+v, %d API commits, want exit 0, changed as main^ and exactly one more commit\n%s\n%s", code, res, api.Commits(), out, errOut)
+	}
+	if got := mustGit(t, dir, "show", "main:app/values-staging.yaml"); got+"\n" != valuesFile("c0ffeeb") {
+		t.Errorf("the rival's deploy was overwritten: values file = %q", got)
 	}
 
 	// A token that may read but not write contents: exit 5, saying so.

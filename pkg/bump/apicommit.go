@@ -37,6 +37,21 @@ type apiPublisher struct {
 	repository string
 }
 
+// hostCommitter is a Publisher whose host makes its own commit from the
+// one built here: same parent (the expected head) and same tree, but its
+// own committer, date and signature, so another hash. After a lost answer
+// the bump loop looks for that commit by parent and tree (lostPush), not by
+// hash, or it would make the change a second time, over whatever landed
+// on top meanwhile.
+//
+// Parent and tree, rather than a trailer that names the attempt: they need
+// nothing added to the message of every deployment, and createCommitOnBranch
+// guarantees both (expectedHeadOid is the parent; the tree is the parent's
+// with the same files written, and trees are content-addressed).
+type hostCommitter interface{ hostMakesCommits() }
+
+func (apiPublisher) hostMakesCommits() {}
+
 func (p apiPublisher) Publish(ctx context.Context, c *gitrepo.Commit) (string, error) {
 	files, err := commitFiles(c)
 	if err != nil {

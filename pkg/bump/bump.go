@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
@@ -63,6 +64,10 @@ type Request struct {
 	// .image names no repository at all; a block naming another
 	// repository is never set.
 	Keys []string
+	// KeyOtherRepository lets a key of Keys that is in, or holds, an
+	// image naming another repository than Image be set: its repository
+	// is kept and only the tag (and digest) change.
+	KeyOtherRepository bool
 	// DigestKey is where WriteDigest writes the digest when the image
 	// block has no digest key of its own.
 	DigestKey string
@@ -114,7 +119,13 @@ type Request struct {
 
 	more    []imageEdit // Images with their digests (set by Run), or the edits of a rollback or promote
 	planner planner     // nil: plan the bump of Image and Images
-	soft    bool        // write digests only where the image block has a digest key
+	soft    bool        // write digests only where the image block has a digest key, clear them where the edit has none
+	// exactDigest writes a string reference's digest as the edit has it,
+	// also where the string has none now (a rollback restores the form).
+	exactDigest bool
+	// setRepository writes Image's repository into a string reference
+	// named by Keys (a rollback across a repository change).
+	setRepository bool
 }
 
 // Trailer is one "Key: value" line at the end of a commit message.
@@ -371,9 +382,9 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	start := time.Now()
 	deadline := start.Add(cmp.Or(req.RetryFor, DefaultRetryFor))
-	// lost is the commit of a push whose answer never arrived: it may or
-	// may not have landed, and the next fetch tells.
-	var lost string
+	// lost is the push whose answer never arrived: it may or may not have
+	// landed, and the next fetch tells.
+	var lost *lostPush
 	for attempt := 1; ; {
 		res.Attempts = attempt
 		began := time.Now()
@@ -382,8 +393,8 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 		switch {
 		case err == nil && c == nil: // done: nothing (more) to push
 			switch {
-			case lost != "" && res.Pushed:
-				o.logger.Info("the push whose answer was lost had landed", "branch", branch, "commit", lost)
+			case lost != nil && res.Pushed:
+				o.logger.Info("the push whose answer was lost had landed", "branch", branch, "commit", res.Commit)
 			case res.LostPushLanded:
 				o.logger.Warn("a push's answer was lost and the branch now has the value: that push or another pipeline's set it", "branch", branch)
 			}
@@ -395,9 +406,9 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 				return res, nil
 			}
 			answerLost = !errors.Is(err, gitrepo.ErrRace) && transientErr(ctx, err)
-			lost = ""
+			lost = nil
 			if answerLost {
-				lost = c.Hash.String()
+				lost = newLostPush(publisher, c)
 			}
 		}
 		switch {
@@ -418,7 +429,7 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 			outOfTries = time.Now().Add(wait).After(deadline)
 		}
 		switch {
-		case outOfTries && lost != "":
+		case outOfTries && lost != nil:
 			return nil, fmt.Errorf("%w (the last push's answer was lost: run the bump again, it finds the value already set if the push landed)", err)
 		case outOfTries:
 			return nil, &ConflictError{Repo: res.Repo, Branch: branch, Attempts: attempt, Elapsed: time.Since(start)}
@@ -440,20 +451,20 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 // once fetches the branch tip, redoes the edit on it and returns the
 // commit to push, or nil when res is final (unchanged, skipped, a dry run,
 // --no-push, or the push whose answer was lost turned out to have landed).
-func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lost string) (*gitrepo.Commit, error) {
+func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lost *lostPush) (*gitrepo.Commit, error) {
 	snap, err := req.fetch(ctx, repo, res.Branch)
 	if err != nil {
 		return nil, err
 	}
-	if lost != "" {
-		ok, err := landed(ctx, snap, lost)
+	if lost != nil {
+		commit, err := lost.landed(ctx, snap)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
+		if commit != "" {
 			// The push landed, maybe with others' pushes on top since:
 			// it is not redone, which would undo theirs.
-			res.Commit, res.Outcome, res.Pushed, res.Attempts = lost, Changed, true, res.Attempts-1
+			res.Commit, res.Outcome, res.Pushed, res.Attempts = commit, Changed, true, res.Attempts-1
 			return nil, nil
 		}
 	}
@@ -467,7 +478,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	res.Message, res.Commit = "", ""
 	p.report(res)
 	if res.Outcome != Changed {
-		res.LostPushLanded = lost != ""
+		res.LostPushLanded = lost != nil
 		return nil, nil
 	}
 	if res.Message, err = p.message(req); err == nil && req.Signoff {
@@ -488,19 +499,63 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	return c, nil
 }
 
-// landed reports whether commit is the snapshot's tip or among the newest
-// GuardDepth commits of its first-parent history (the rollback guard's,
-// fetched already unless --allow-rolled-back). A server that cannot send
-// history gives false.
-func landed(ctx context.Context, snap *gitrepo.Snapshot, commit string) (bool, error) {
-	if snap.Tip().String() == commit {
-		return true, nil
+// lostPush is a commit whose publishing answer was lost: it may or may not
+// have landed.
+type lostPush struct {
+	c *gitrepo.Commit
+	// tree is c's root tree, set when the publisher has the host make
+	// its own commit from c (a hostCommitter): that commit has another
+	// hash, and is recognised by c's parent and tree instead.
+	tree plumbing.Hash
+}
+
+// newLostPush records c, whose answer from p was lost.
+func newLostPush(p Publisher, c *gitrepo.Commit) *lostPush {
+	l := &lostPush{c: c}
+	if _, ok := p.(hostCommitter); ok {
+		l.tree = c.TreeHash()
+	}
+	return l
+}
+
+// is reports whether commit is the lost push as it landed: c itself, or,
+// when the host made the commit, one with c's parent, only that parent, and
+// c's tree: the same change made on the same tip. A rival's commit that
+// made the very same change on the same tip also matches; it deploys
+// exactly what c would, and only one of the two can have landed there.
+func (l *lostPush) is(commit *object.Commit) bool {
+	if l.tree.IsZero() {
+		return commit.Hash == l.c.Hash
+	}
+	return len(commit.ParentHashes) == 1 && commit.ParentHashes[0] == l.c.Parent && commit.TreeHash == l.tree
+}
+
+// landed returns the commit in which the lost push landed when that is the
+// snapshot's tip or among the newest GuardDepth commits of its first-parent
+// history (the rollback guard's, fetched already unless
+// --allow-rolled-back), else "". A server that cannot send history gives
+// "" unless the tip is the push.
+func (l *lostPush) landed(ctx context.Context, snap *gitrepo.Snapshot) (string, error) {
+	if snap.Tip() == l.c.Hash {
+		return l.c.Hash.String(), nil
+	}
+	if !l.tree.IsZero() {
+		// The tip is in the snapshot even where history is out of reach.
+		if tip, err := snap.TipCommit(); err == nil && l.is(tip) {
+			return tip.Hash.String(), nil
+		}
 	}
 	log, err := snap.Log(ctx, GuardDepth)
 	if errors.Is(err, gitrepo.ErrNoHistory) {
-		return false, nil
+		return "", nil
 	}
-	return slices.ContainsFunc(log, func(c *object.Commit) bool { return c.Hash.String() == commit }), err
+	if err != nil {
+		return "", err
+	}
+	if i := slices.IndexFunc(log, l.is); i >= 0 {
+		return log[i].Hash.String(), nil
+	}
+	return "", nil
 }
 
 // stamp returns sig dated now unless it has a date.

@@ -125,7 +125,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 	for attempt := 1; ; {
 		res.Attempts = attempt
 		began := time.Now()
-		c, err := once(ctx, repo, req, res, "")
+		c, err := once(ctx, repo, req, res, nil)
 		switch {
 		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
 			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
