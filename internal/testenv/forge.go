@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,13 @@ type FakePR struct {
 	Comments  []string
 	// AutoMerge is the merge method auto-merge was enabled with.
 	AutoMerge string
+	// MergeMessage is the message the host's merge is to give the commit
+	// it writes on the base (the merge commit, or the squash commit when
+	// squashing), as the client set it; "" for the host's default.
+	MergeMessage string
+	// DeleteBranch reports that the host is to delete the head branch once
+	// the pull request is merged.
+	DeleteBranch bool
 	// HeadSHA is the head branch's commit when the PR was last touched.
 	HeadSHA string
 }
@@ -325,4 +333,24 @@ func addLabels(have []string, add ...string) []string {
 		}
 	}
 	return have
+}
+
+// pageOf returns the page'th run (from 1) of size items, empty past the
+// end, as a host's paginated list answers.
+func pageOf[T any](items []T, page, size int) []T {
+	start := (max(page, 1) - 1) * size
+	if start >= len(items) {
+		return items[:0]
+	}
+	return items[start:min(start+size, len(items))]
+}
+
+// intParam reads the whole number q[key]: def when absent, capped at most
+// (a host caps the page size it is asked for).
+func intParam(q url.Values, key string, def, most int) int {
+	n, err := strconv.Atoi(q.Get(key))
+	if err != nil || n < 1 {
+		n = def
+	}
+	return min(n, most)
 }

@@ -14,11 +14,15 @@ const azureCreator = "6a2f0c3e-1b4d-4e8f-9a7b-0c1d2e3f4a5b"
 
 // azureAPI follows the Azure DevOps Services REST API 7.1:
 //   - learn.microsoft.com/en-us/rest/api/azure/devops/git/pull-requests/get-pull-requests
-//     (searchCriteria.sourceRefName, targetRefName, status);
+//     (searchCriteria.sourceRefName, targetRefName, status; $top pull
+//     requests after the first $skip: the page names no default for $top,
+//     the fake answers at most 100 without it);
 //   - .../git/pull-requests/create (409 TF401179 "An active pull request
 //     for the source and target branch already exists." on a duplicate);
 //   - .../git/pull-requests/update (title, description, status abandoned,
-//     autoCompleteSetBy with completionOptions.mergeStrategy);
+//     autoCompleteSetBy with completionOptions: mergeStrategy,
+//     mergeCommitMessage, deleteSourceBranch and the other fields of
+//     GitPullRequestCompletionOptions on that page);
 //   - .../git/pull-request-labels/create;
 //   - .../git/pull-request-threads/create.
 //
@@ -79,6 +83,9 @@ func (f *FakeForge) azureAPI(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, f.azurePR(p))
 		}
+		skip, _ := strconv.Atoi(q.Get("$skip"))
+		top := intParam(q, "$top", 100, 1<<30)
+		out = pageOf(out[min(max(skip, 0), len(out)):], 1, top)
 		writeJSON(w, http.StatusOK, map[string]any{"value": out, "count": len(out)})
 	case num == "" && r.Method == http.MethodPost:
 		var in struct {
@@ -126,8 +133,15 @@ func (f *FakeForge) azureAPI(w http.ResponseWriter, r *http.Request) {
 				ID string `json:"id"`
 			} `json:"autoCompleteSetBy"`
 			CompletionOptions *struct {
-				MergeStrategy      string `json:"mergeStrategy"`
-				DeleteSourceBranch bool   `json:"deleteSourceBranch"`
+				AutoCompleteIgnoreConfigIDs []int   `json:"autoCompleteIgnoreConfigIds"`
+				BypassPolicy                bool    `json:"bypassPolicy"`
+				BypassReason                string  `json:"bypassReason"`
+				DeleteSourceBranch          bool    `json:"deleteSourceBranch"`
+				MergeCommitMessage          *string `json:"mergeCommitMessage"`
+				MergeStrategy               string  `json:"mergeStrategy"`
+				SquashMerge                 bool    `json:"squashMerge"`
+				TransitionWorkItems         bool    `json:"transitionWorkItems"`
+				TriggeredByAutoComplete     bool    `json:"triggeredByAutoComplete"`
 			} `json:"completionOptions"`
 		}
 		if err := decode(r, &in); err != nil {
@@ -141,6 +155,10 @@ func (f *FakeForge) azureAPI(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			pr.AutoMerge = strategies[in.CompletionOptions.MergeStrategy]
+			pr.DeleteBranch, pr.MergeMessage = in.CompletionOptions.DeleteSourceBranch, ""
+			if m := in.CompletionOptions.MergeCommitMessage; m != nil {
+				pr.MergeMessage = *m
+			}
 		}
 		if in.Status != nil {
 			if *in.Status != "abandoned" && *in.Status != "active" {
@@ -215,6 +233,7 @@ func (f *FakeForge) azurePR(p *FakePR) map[string]any {
 	}
 	if p.AutoMerge != "" {
 		out["autoCompleteSetBy"] = map[string]string{"id": azureCreator}
+		out["completionOptions"] = map[string]any{"deleteSourceBranch": p.DeleteBranch, "mergeCommitMessage": p.MergeMessage}
 	}
 	return out
 }

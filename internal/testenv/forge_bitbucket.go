@@ -15,7 +15,11 @@ import (
 // create, update, decline, and create a comment. Errors have the
 // documented {"type": "error", "error": {"message": ...}} shape; a token
 // without the pullrequest:write scope gets 403 with the required scope.
-// The API lives under /2.0.
+// Lists answer pagelen values (default 10, at most 50) of page (from 1),
+// with a next link while there are more
+// (developer.atlassian.com/cloud/bitbucket/rest/intro/#pagination).
+// close_source_branch on create is kept (FakePR.DeleteBranch). The API
+// lives under /2.0.
 func (f *FakeForge) bitbucketAPI(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, msg string, detail any) {
 		e := map[string]any{"message": msg}
@@ -77,7 +81,16 @@ func (f *FakeForge) bitbucketAPI(w http.ResponseWriter, r *http.Request) {
 			}
 			values = append(values, f.bitbucketPR(repo, p))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"values": values, "pagelen": 50, "size": len(values), "page": 1})
+		page, size := intParam(q, "page", 1, 1<<30), intParam(q, "pagelen", 10, 50)
+		out := map[string]any{"values": pageOf(values, page, size), "pagelen": size, "size": len(values), "page": page}
+		if page*size < len(values) {
+			next := *r.URL
+			v := next.Query()
+			v.Set("page", strconv.Itoa(page+1))
+			next.RawQuery = v.Encode()
+			out["next"] = f.URL + next.RequestURI()
+		}
+		writeJSON(w, http.StatusOK, out)
 	case num == "" && r.Method == http.MethodPost:
 		type branch struct {
 			Branch struct {
@@ -113,6 +126,7 @@ func (f *FakeForge) bitbucketAPI(w http.ResponseWriter, r *http.Request) {
 			for _, rv := range in.Reviewers {
 				p.Reviewers = append(p.Reviewers, rv.UUID)
 			}
+			p.DeleteBranch = in.CloseSourceBranch
 			writeJSON(w, http.StatusCreated, f.bitbucketPR(repo, p))
 		}
 	case sub == "" && r.Method == http.MethodPut:
@@ -167,7 +181,7 @@ func bitbucketState(p *FakePR) string {
 
 func (f *FakeForge) bitbucketPR(repo string, p *FakePR) map[string]any {
 	return map[string]any{
-		"id": p.Number, "title": p.Title, "description": p.Body, "state": bitbucketState(p), "draft": p.Draft,
+		"id": p.Number, "title": p.Title, "description": p.Body, "state": bitbucketState(p), "draft": p.Draft, "close_source_branch": p.DeleteBranch,
 		"source":      map[string]any{"branch": map[string]string{"name": p.Head}, "commit": map[string]string{"hash": p.HeadSHA}},
 		"destination": map[string]any{"branch": map[string]string{"name": p.Base}},
 		"links":       map[string]any{"html": map[string]string{"href": fmt.Sprintf("%s/%s/pull-requests/%d", f.URL, repo, p.Number)}},

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +20,12 @@ import (
 //   - docs.github.com/en/rest/issues/comments#create-an-issue-comment;
 //   - docs.github.com/en/rest/issues/assignees#add-assignees-to-an-issue;
 //   - docs.github.com/en/rest/pulls/review-requests#request-reviewers-for-a-pull-request;
-//   - docs.github.com/en/graphql/reference/mutations#enablepullrequestautomerge.
+//   - docs.github.com/en/graphql/reference/mutations#enablepullrequestautomerge
+//     with docs.github.com/en/graphql/reference/input-objects#enablepullrequestautomergeinput
+//     (commitHeadline and commitBody: the merge or squash commit's message);
+//   - docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api:
+//     lists answer per_page items (default 30, at most 100) of page (from 1),
+//     with a Link header naming the next page while there is one.
 //
 // A token without pull-requests: write gets 403 "Resource not accessible
 // by integration", as a workflow's GITHUB_TOKEN does.
@@ -91,7 +97,15 @@ func (f *FakeForge) githubAPI(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, f.githubPR(owner, repo, p))
 		}
-		writeJSON(w, http.StatusOK, out)
+		page, size := intParam(q, "page", 1, 1<<30), intParam(q, "per_page", 30, 100)
+		if page*size < len(out) {
+			next := *r.URL
+			v := next.Query()
+			v.Set("page", strconv.Itoa(page+1))
+			next.RawQuery = v.Encode()
+			w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, f.URL, next.RequestURI()))
+		}
+		writeJSON(w, http.StatusOK, pageOf(out, page, size))
 	case kind == "pulls" && num == "" && r.Method == http.MethodPost:
 		var in struct {
 			Title               *string `json:"title"`
@@ -247,8 +261,25 @@ func (f *FakeForge) githubGraphQL(w http.ResponseWriter, r *http.Request, access
 		gqlErr("INTERNAL", "this fake knows only enablePullRequestAutoMerge")
 		return
 	}
-	id, _ := in.Variables["id"].(string)
-	method, _ := in.Variables["method"].(string)
+	// One variable, the input object, decoded strictly: its documented
+	// fields only.
+	var input struct {
+		PullRequestID    string  `json:"pullRequestId"`
+		MergeMethod      string  `json:"mergeMethod"`
+		CommitHeadline   *string `json:"commitHeadline"`
+		CommitBody       *string `json:"commitBody"`
+		AuthorEmail      *string `json:"authorEmail"`
+		ExpectedHeadOid  *string `json:"expectedHeadOid"`
+		ClientMutationID *string `json:"clientMutationId"`
+	}
+	raw, _ := json.Marshal(in.Variables["input"])
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if !strings.Contains(in.Query, "$input: EnablePullRequestAutoMergeInput!") || len(in.Variables) != 1 || dec.Decode(&input) != nil {
+		gqlErr("INTERNAL", "Variable $input of type EnablePullRequestAutoMergeInput! was provided invalid value")
+		return
+	}
+	id, method := input.PullRequestID, input.MergeMethod
 	n, err := strconv.Atoi(strings.TrimPrefix(id, "PR_node"))
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -263,7 +294,14 @@ func (f *FakeForge) githubGraphQL(w http.ResponseWriter, r *http.Request, access
 	case f.NoAutoMerge:
 		gqlErr("UNPROCESSABLE", "Pull request Auto merge is not allowed for this repository")
 	default:
-		pr.AutoMerge = strings.ToLower(method)
+		pr.AutoMerge, pr.MergeMessage = strings.ToLower(method), ""
+		// GitHub writes the headline, a blank line and the body.
+		if input.CommitHeadline != nil {
+			pr.MergeMessage = *input.CommitHeadline
+			if input.CommitBody != nil && *input.CommitBody != "" {
+				pr.MergeMessage += "\n\n" + *input.CommitBody
+			}
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"enablePullRequestAutoMerge": map[string]any{"pullRequest": map[string]any{"number": n}}}})
 	}
 }

@@ -14,9 +14,15 @@ import (
 //   - docs.gitlab.com/api/merge_requests: list (state, source_branch,
 //     target_branch), create (409 "Another open merge request already
 //     exists for this source branch: !N" on a duplicate), update (title,
-//     description, add_labels, state_event), merge with auto_merge;
+//     description, add_labels, state_event), create with
+//     remove_source_branch, merge with auto_merge (merge_commit_message,
+//     squash_commit_message, squash, should_remove_source_branch, sha;
+//     docs.gitlab.com/api/merge_requests#merge-a-merge-request);
 //   - docs.gitlab.com/api/notes#create-new-merge-request-note;
-//   - docs.gitlab.com/api/users#list-users (username).
+//   - docs.gitlab.com/api/users#list-users (username);
+//   - docs.gitlab.com/api/rest/#pagination: lists answer per_page items
+//     (default 20, at most 100) of page (from 1), with X-Next-Page empty on
+//     the last page, X-Total and X-Per-Page.
 //
 // The project is addressed by its URL-encoded path. A token without the
 // api scope gets 403 "insufficient_scope".
@@ -80,7 +86,16 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 			}
 			out = append(out, f.gitlabMR(project, p))
 		}
-		writeJSON(w, http.StatusOK, out)
+		page, size := intParam(q, "page", 1, 1<<30), intParam(q, "per_page", 20, 100)
+		next := ""
+		if page*size < len(out) {
+			next = strconv.Itoa(page + 1)
+		}
+		w.Header().Set("X-Next-Page", next)
+		w.Header().Set("X-Page", strconv.Itoa(page))
+		w.Header().Set("X-Per-Page", strconv.Itoa(size))
+		w.Header().Set("X-Total", strconv.Itoa(len(out)))
+		writeJSON(w, http.StatusOK, pageOf(out, page, size))
 	case num == "" && r.Method == http.MethodPost:
 		var in struct {
 			SourceBranch       string `json:"source_branch"`
@@ -110,6 +125,7 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusConflict, map[string]any{"message": []string{fmt.Sprintf("Another open merge request already exists for this source branch: !%d", f.openPR(in.SourceBranch, in.TargetBranch).Number)}})
 		default:
 			p := f.newPR(project, in.SourceBranch, in.TargetBranch, in.Title, in.Description, strings.HasPrefix(in.Title, "Draft: "))
+			p.DeleteBranch = in.RemoveSourceBranch
 			if in.Labels != "" {
 				p.Labels = addLabels(p.Labels, strings.Split(in.Labels, ",")...)
 			}
@@ -166,8 +182,13 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, map[string]any{"id": len(pr.Comments), "body": in.Body})
 	case sub == "merge" && r.Method == http.MethodPut:
 		var in struct {
-			AutoMerge bool  `json:"auto_merge"`
-			Squash    *bool `json:"squash"`
+			AutoMerge                 bool    `json:"auto_merge"`
+			MergeWhenPipelineSucceeds bool    `json:"merge_when_pipeline_succeeds"`
+			Squash                    *bool   `json:"squash"`
+			MergeCommitMessage        *string `json:"merge_commit_message"`
+			SquashCommitMessage       *string `json:"squash_commit_message"`
+			ShouldRemoveSourceBranch  *bool   `json:"should_remove_source_branch"`
+			SHA                       string  `json:"sha"`
 		}
 		if err := decode(r, &in); err != nil {
 			bad(err.Error())
@@ -177,13 +198,29 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "405 Method Not Allowed"})
 			return
 		}
-		if !in.AutoMerge {
+		if !in.AutoMerge && !in.MergeWhenPipelineSucceeds {
 			bad("this fake merges only with auto_merge")
 			return
 		}
-		pr.AutoMerge = "merge"
+		if in.SHA != "" && in.SHA != f.BranchSHA(project, pr.Head) {
+			writeJSON(w, http.StatusConflict, map[string]string{"message": "SHA does not match HEAD of source branch"})
+			return
+		}
+		pr.AutoMerge, pr.MergeMessage = "merge", ""
+		if in.MergeCommitMessage != nil {
+			pr.MergeMessage = *in.MergeCommitMessage
+		}
 		if in.Squash != nil && *in.Squash {
-			pr.AutoMerge = "squash"
+			// The squash commit gets squash_commit_message; the merge
+			// commit after it (merge method "merge commit with squash")
+			// merge_commit_message. The fake keeps the squash commit's.
+			pr.AutoMerge, pr.MergeMessage = "squash", ""
+			if in.SquashCommitMessage != nil {
+				pr.MergeMessage = *in.SquashCommitMessage
+			}
+		}
+		if in.ShouldRemoveSourceBranch != nil {
+			pr.DeleteBranch = *in.ShouldRemoveSourceBranch
 		}
 		writeJSON(w, http.StatusOK, f.gitlabMR(project, pr))
 	default:
@@ -206,6 +243,6 @@ func (f *FakeForge) gitlabMR(project string, p *FakePR) map[string]any {
 		"id": 1000 + p.Number, "iid": p.Number, "web_url": fmt.Sprintf("%s/%s/-/merge_requests/%d", f.URL, project, p.Number),
 		"title": p.Title, "description": p.Body, "draft": strings.HasPrefix(p.Title, "Draft: "), "labels": labels,
 		"source_branch": p.Head, "target_branch": p.Base, "state": gitlabState(p), "sha": p.HeadSHA,
-		"merge_when_pipeline_succeeds": p.AutoMerge != "",
+		"merge_when_pipeline_succeeds": p.AutoMerge != "", "force_remove_source_branch": p.DeleteBranch,
 	}
 }

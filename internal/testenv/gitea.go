@@ -87,10 +87,25 @@ func ready(bin, src string) bool {
 	return err == nil
 }
 
+// GiteaOption configures StartGitea.
+type GiteaOption func(*giteaOptions)
+
+type giteaOptions struct{ ini string }
+
+// WithGiteaINI appends text to the server's app.ini: sections the base
+// configuration does not have, e.g. "[api]\nMAX_RESPONSE_ITEMS = 2\n".
+func WithGiteaINI(text string) GiteaOption {
+	return func(o *giteaOptions) { o.ini += "\n" + text }
+}
+
 // StartGitea starts Gitea from bin (its source tree at src serves the
 // locale files) with sqlite in a new temporary directory, creates the admin
 // user and its token, and waits until the API answers.
-func StartGitea(bin, src string) (*Gitea, error) {
+func StartGitea(bin, src string, opts ...GiteaOption) (*Gitea, error) {
+	var o giteaOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dir, err := os.MkdirTemp("", "testenv-gitea-")
 	if err != nil {
 		return nil, fmt.Errorf("start gitea: %w", err)
@@ -106,7 +121,7 @@ func StartGitea(bin, src string) (*Gitea, error) {
 	}
 	g.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
 	ini := filepath.Join(dir, "app.ini")
-	if err := os.WriteFile(ini, []byte(giteaConfig(dir, src, port)), 0o600); err != nil {
+	if err := os.WriteFile(ini, []byte(giteaConfig(dir, src, port)+o.ini), 0o600); err != nil {
 		return fail(err)
 	}
 	env := append(os.Environ(),

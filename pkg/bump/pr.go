@@ -298,7 +298,9 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 		return nil, err
 	}
 	if p.AutoMerge != "" && out.PRAction != PRUnchanged {
-		if err := f.AutoMerge(ctx, pr, p.AutoMerge); err != nil {
+		// The merge or squash commit carries tagbump's commit message, so
+		// the base reads as after a direct push.
+		if err := f.AutoMerge(ctx, pr, forge.Merge{Method: p.AutoMerge, Message: c.Message}); err != nil {
 			return nil, err
 		}
 	}

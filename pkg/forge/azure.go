@@ -173,13 +173,16 @@ func (a *azure) Close(ctx context.Context, pr *PR, comment string) error {
 }
 
 // AutoMerge sets auto-complete, in the name of the PR's creator (the
-// token's identity: tagbump created it).
-func (a *azure) AutoMerge(ctx context.Context, pr *PR, method string) error {
-	strategy := map[string]string{MergeCommit: "noFastForward", Squash: "squash", Rebase: "rebase"}[method]
-	body := map[string]any{
-		"autoCompleteSetBy": map[string]string{"id": pr.id},
-		"completionOptions": map[string]any{"mergeStrategy": strategy, "deleteSourceBranch": false},
+// token's identity: tagbump created it), with m.Message as the merge or
+// squash commit's message, deleting the source branch (tagbump's) on
+// completion.
+func (a *azure) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
+	strategy := map[string]string{MergeCommit: "noFastForward", Squash: "squash", Rebase: "rebase"}[m.Method]
+	options := map[string]any{"mergeStrategy": strategy, "deleteSourceBranch": true}
+	if msg := strings.TrimSpace(m.Message); msg != "" && m.Method != Rebase {
+		options["mergeCommitMessage"] = msg
 	}
+	body := map[string]any{"autoCompleteSetBy": map[string]string{"id": pr.id}, "completionOptions": options}
 	_, err := a.c.call(ctx, "set auto-complete", http.MethodPatch, fmt.Sprintf("%s/pullrequests/%d?%s", a.api, pr.Number, azureVersion), body, nil)
 	return err
 }

@@ -113,7 +113,9 @@ func branchRef(name string) map[string]any {
 }
 
 func (b *bitbucket) Create(ctx context.Context, head, base string, c Content) (*PR, error) {
-	body := map[string]any{"title": c.Title, "description": c.Body, "source": branchRef(head), "destination": branchRef(base), "draft": c.Draft}
+	// close_source_branch: the source branch is tagbump's, Bitbucket
+	// deletes it once the pull request is merged.
+	body := map[string]any{"title": c.Title, "description": c.Body, "source": branchRef(head), "destination": branchRef(base), "draft": c.Draft, "close_source_branch": true}
 	if len(c.Reviewers) > 0 {
 		var rs []map[string]string
 		for _, r := range c.Reviewers {
@@ -147,6 +149,6 @@ func (b *bitbucket) Close(ctx context.Context, pr *PR, comment string) error {
 	return err
 }
 
-func (b *bitbucket) AutoMerge(ctx context.Context, pr *PR, method string) error {
+func (b *bitbucket) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 	return &Error{Op: "auto-merge", Kind: ErrUnsupported, Hint: "Bitbucket Cloud has no auto-merge"}
 }

@@ -91,9 +91,39 @@ type Forge interface {
 	// Check refuses, before anything is changed, what the host cannot do
 	// (ErrUnsupported) or what the token cannot do (ErrPermission).
 	Check(c Content, autoMerge string) error
-	// AutoMerge asks the host to merge pr with method once its checks and
-	// approvals allow; ErrUnsupported where the host has no such feature.
-	AutoMerge(ctx context.Context, pr *PR, method string) error
+	// AutoMerge asks the host to merge pr with m.Method once its checks
+	// and approvals allow, with m.Message as the message of the merge or
+	// squash commit where the host's API takes one, and to delete pr's
+	// head branch (tagbump's own) once it is merged where the host offers
+	// that; ErrUnsupported where the host has no such feature.
+	AutoMerge(ctx context.Context, pr *PR, m Merge) error
+}
+
+// Merge is how a pull request is to be merged.
+type Merge struct {
+	// Method is MergeCommit, Squash or Rebase.
+	Method string
+	// Message is the message of the commit the merge writes on the base
+	// (the merge commit, or the squash commit): tagbump's own commit
+	// message, subject, body and trailers, so that the base's history
+	// reads as if tagbump had pushed there. "" leaves the host's default
+	// message. A rebase keeps tagbump's commit, message included, and
+	// needs none.
+	//
+	// GitHub takes it as commitHeadline and commitBody of
+	// enablePullRequestAutoMerge, GitLab as merge_commit_message and
+	// squash_commit_message, Azure DevOps as completionOptions.mergeCommitMessage,
+	// Gitea and Forgejo as MergeTitleField and MergeMessageField. Bitbucket
+	// Cloud has no auto-merge: its merge message is whatever the person who
+	// merges writes.
+	Message string
+}
+
+// headline splits a commit message into its subject and the rest (body
+// and trailers), without the blank line between them.
+func headline(msg string) (subject, rest string) {
+	subject, rest, _ = strings.Cut(strings.TrimSpace(msg), "\n")
+	return strings.TrimSpace(subject), strings.TrimSpace(rest)
 }
 
 // Needs reports whether pr differs from c in what Update changes: title,
@@ -258,4 +288,13 @@ func ownerRepo(u *url.URL) (prefix, owner, repo string, err error) {
 		prefix = "/" + prefix
 	}
 	return prefix, parts[n-2], parts[n-1], nil
+}
+
+// maxPages bounds the pages a lookup of the open pull request reads.
+const maxPages = 1000
+
+// tooManyPages reports a list that did not end within maxPages.
+func tooManyPages(op string) error {
+	return &Error{Op: op, Kind: ErrServer, Message: fmt.Sprintf("the list did not end within %d pages", maxPages),
+		Hint: "close stale pull requests, or raise the host's page size"}
 }

@@ -55,12 +55,25 @@ func (g *gitea) url(format string, a ...any) string {
 
 func (g *gitea) Check(c Content, autoMerge string) error { return nil }
 
+// FindOpen pages through the open pull requests into base until a page
+// comes back empty: the server's [api] MAX_RESPONSE_ITEMS caps limit
+// (Gitea's default is 50, an administrator may set less), so a page
+// shorter than the limit asked for is not the last one. base_branch
+// narrows the list where the server knows the filter; older servers ignore
+// it and list every open pull request. The lookup by base and head (GET
+// .../pulls/{base}/{head}, repoGetPullRequestByBaseHead) is not used: Gitea
+// answers it with any pull request of the pair, a merged one as readily as
+// the open one (1.24, models/issues.GetPullRequestByBaseHeadInfo), and
+// tagbump's branch has a merged pull request after each deploy.
 func (g *gitea) FindOpen(ctx context.Context, head, base string) (*PR, error) {
-	for page := 1; page <= 20; page++ {
-		q := url.Values{"state": {"open"}, "limit": {"50"}, "page": {fmt.Sprint(page)}}
+	for page := 1; page <= maxPages; page++ {
+		q := url.Values{"state": {"open"}, "base_branch": {base}, "limit": {"50"}, "page": {fmt.Sprint(page)}}
 		var prs []hubPR
 		if _, err := g.c.call(ctx, "list pull requests", http.MethodGet, g.url("/pulls?%s", q.Encode()), nil, &prs); err != nil {
 			return nil, err
+		}
+		if len(prs) == 0 {
+			return nil, nil
 		}
 		for _, p := range prs {
 			if p.Head.Ref == head && p.Base.Ref == base {
@@ -71,11 +84,8 @@ func (g *gitea) FindOpen(ctx context.Context, head, base string) (*PR, error) {
 				return pr, nil
 			}
 		}
-		if len(prs) < 50 {
-			break
-		}
 	}
-	return nil, nil
+	return nil, tooManyPages("list pull requests")
 }
 
 // Gitea marks drafts with a title prefix ("work in progress").
@@ -129,11 +139,17 @@ func (g *gitea) Close(ctx context.Context, pr *PR, comment string) error {
 	return closeHub(ctx, g.c, g.url(""), pr.Number, comment)
 }
 
-// AutoMerge schedules the merge with merge_when_checks_succeed. Right
-// after a push Gitea may still be checking mergeability: the request is
-// then tried again a few times.
-func (g *gitea) AutoMerge(ctx context.Context, pr *PR, method string) error {
-	body := map[string]any{"Do": method, "merge_when_checks_succeed": true}
+// AutoMerge schedules the merge with merge_when_checks_succeed (Gitea
+// merges at once when nothing is pending), with m.Message's subject as
+// MergeTitleField and the rest as MergeMessageField (Gitea joins them with
+// a blank line), and delete_branch_after_merge. Right after a push Gitea
+// may still be checking mergeability: the request is then tried again a
+// few times.
+func (g *gitea) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
+	body := map[string]any{"Do": m.Method, "merge_when_checks_succeed": true, "delete_branch_after_merge": true}
+	if subject, rest := headline(m.Message); subject != "" && m.Method != Rebase {
+		body["MergeTitleField"], body["MergeMessageField"] = subject, rest
+	}
 	var err error
 	for try := 0; try < 20; try++ {
 		_, err = g.c.call(ctx, "enable auto-merge", http.MethodPost, g.url("/pulls/%d/merge", pr.Number), body, nil, http.StatusConflict)

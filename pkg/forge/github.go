@@ -183,11 +183,19 @@ func (g *github) Close(ctx context.Context, pr *PR, comment string) error {
 	return closeHub(ctx, g.c, g.url(""), pr.Number, comment)
 }
 
-func (g *github) AutoMerge(ctx context.Context, pr *PR, method string) error {
-	const q = `mutation($id: ID!, $method: PullRequestMergeMethod!) {
-  enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method}) { pullRequest { number } }
+// AutoMerge enables auto-merge with m.Message as the merge or squash
+// commit's commitHeadline (its subject) and commitBody. GitHub offers no
+// per pull request deletion of the head branch: the repository setting
+// "Automatically delete head branches" (delete_branch_on_merge) does it.
+func (g *github) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
+	const q = `mutation($input: EnablePullRequestAutoMergeInput!) {
+  enablePullRequestAutoMerge(input: $input) { pullRequest { number } }
 }`
-	body := map[string]any{"query": q, "variables": map[string]any{"id": pr.id, "method": strings.ToUpper(method)}}
+	input := map[string]any{"pullRequestId": pr.id, "mergeMethod": strings.ToUpper(m.Method)}
+	if subject, rest := headline(m.Message); subject != "" && m.Method != Rebase {
+		input["commitHeadline"], input["commitBody"] = subject, rest
+	}
+	body := map[string]any{"query": q, "variables": map[string]any{"input": input}}
 	var out struct {
 		Errors []struct {
 			Type    string `json:"type"`

@@ -112,7 +112,9 @@ func (g *gitlab) Create(ctx context.Context, head, base string, c Content) (*PR,
 	if c.Draft {
 		title = gitlabDraft + title
 	}
-	body := map[string]any{"source_branch": head, "target_branch": base, "title": title, "description": c.Body}
+	// The source branch is tagbump's: GitLab removes it once merged,
+	// however the merge request is merged.
+	body := map[string]any{"source_branch": head, "target_branch": base, "title": title, "description": c.Body, "remove_source_branch": true}
 	if len(c.Labels) > 0 {
 		body["labels"] = strings.Join(c.Labels, ",")
 	}
@@ -166,9 +168,18 @@ func (g *gitlab) Close(ctx context.Context, pr *PR, comment string) error {
 	return err
 }
 
-func (g *gitlab) AutoMerge(ctx context.Context, pr *PR, method string) error {
-	body := map[string]any{"auto_merge": true}
-	if method == Squash {
+// AutoMerge sets auto-merge with m.Message as the merge commit's message
+// and, when squashing, the squash commit's, and has GitLab remove the
+// source branch once merged.
+func (g *gitlab) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
+	body := map[string]any{"auto_merge": true, "should_remove_source_branch": true}
+	if msg := strings.TrimSpace(m.Message); msg != "" {
+		body["merge_commit_message"] = msg
+		if m.Method == Squash {
+			body["squash_commit_message"] = msg
+		}
+	}
+	if m.Method == Squash {
 		body["squash"] = true
 	}
 	_, err := g.c.call(ctx, "enable auto-merge", http.MethodPut, fmt.Sprintf("%s/merge_requests/%d/merge", g.api, pr.Number), body, nil)
