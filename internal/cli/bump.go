@@ -31,6 +31,7 @@ type BumpOptions struct {
 	ValuesFile          string
 	Images              []string
 	Keys                []string
+	KeyOtherRepository  bool
 	Digest              bool
 	DigestKey           string
 	AllowDowngrade      bool
@@ -116,6 +117,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.StringVar(&opts.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
 	f.StringArrayVar(&opts.Images, "image", nil, "image to deploy: REGISTRY/REPO:TAG[@sha256:...]; repeat to set several in one commit, each found by its repository")
 	f.StringSliceVar(&opts.Keys, "key", nil, "path of the value to set, e.g. .image.tag; repeatable (default: found from the image's repository)")
+	f.BoolVar(&opts.KeyOtherRepository, "key-other-repository", false, "let --key set the tag of an image that names another repository than --image (a mirror); its repository is kept")
 	f.BoolVar(&opts.Digest, "digest", false, "also write the image's digest (to the block's digest key, or --digest-key)")
 	f.StringVar(&opts.DigestKey, "digest-key", "", "path where --digest writes the digest when the image block has no digest key")
 	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
@@ -299,7 +301,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	return bump.Request{
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
-		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, AllowRolledBack: o.AllowRolledBack,
+		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
 		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,
 		DryRun: o.DryRun, NoPush: o.NoPush,

@@ -121,6 +121,8 @@ var exitMap = []struct {
 	{isA[*bump.NoTargetError], ExitNotFound},
 	{isA[*bump.ConflictError], ExitConflict},
 	{isA[*bump.RolledBackError], ExitRefused},
+	{isA[*bump.KeyRepositoryError], ExitRefused},
+	{isA[*bump.RepositoryChangedError], ExitRefused},
 	{isA[*bump.DeployedMeanwhileError], ExitConflict},
 	{isA[*bump.NoHistoryError], ExitNotFound},
 	{isA[*bump.NothingToPromoteError], ExitNotFound},

@@ -60,9 +60,15 @@ func runSet(cmd *cobra.Command, streams IOStreams, opts *SetOptions) error {
 	if err != nil {
 		return fmt.Errorf("set %s: %w", opts.File, err)
 	}
-	out, err := values.Set(src, opts.Path, opts.Value)
+	// As bump does: an anchored definition is edited, and the paths that
+	// read it through an alias are named; a path through an alias is
+	// refused.
+	out, also, err := values.SetShared(src, opts.Path, opts.Value)
 	if err != nil {
 		return fmt.Errorf("%s: %w", opts.File, err)
+	}
+	for _, a := range also {
+		lg.Warn("also changes", "file", opts.File, "path", a)
 	}
 	if bytes.Equal(out, src) {
 		lg.Info("unchanged", "file", opts.File, "path", opts.Path, "value", opts.Value)

@@ -72,6 +72,11 @@ type ImageChange struct {
 	New        string `json:"new"`
 	OldDigest  string `json:"old_digest,omitempty"`
 	NewDigest  string `json:"new_digest,omitempty"`
+	// OldRegistry and OldRepository are set when the deployment changed
+	// the image's registry or repository: what the file named before.
+	OldRegistry   string `json:"old_registry,omitempty"`
+	OldRepository string `json:"old_repository,omitempty"`
+	form          string // the image's values.Form*
 }
 
 // Name is the image's registry/repository as the values file writes it.
@@ -242,10 +247,14 @@ func imageChanges(old, new []byte) []ImageChange {
 		if prev.Tag == im.Tag && prev.Digest == im.Digest {
 			continue
 		}
-		out = append(out, ImageChange{
+		c := ImageChange{
 			Key: im.TagPath, Registry: im.Registry, Repository: im.Repository,
-			Old: prev.Tag, New: im.Tag, OldDigest: prev.Digest, NewDigest: im.Digest,
-		})
+			Old: prev.Tag, New: im.Tag, OldDigest: prev.Digest, NewDigest: im.Digest, form: im.Form,
+		}
+		if prev.Repository != "" && prev.Name() != im.Name() {
+			c.OldRegistry, c.OldRepository = prev.Registry, prev.Repository
+		}
+		out = append(out, c)
 	}
 	return out
 }
@@ -269,4 +278,15 @@ func fileImages(src []byte) []values.Image {
 		images = append(images, values.Image{Path: ".image", TagPath: ".image.tag", Tag: tag, Form: "map"})
 	}
 	return images
+}
+
+// oldName is the image's registry/repository before the deployment.
+func (c ImageChange) oldName() string {
+	if c.OldRepository == "" {
+		return c.Name()
+	}
+	if c.OldRegistry != "" {
+		return c.OldRegistry + "/" + c.OldRepository
+	}
+	return c.OldRepository
 }

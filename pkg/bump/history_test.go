@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestTrailers(t *testing.T) {
@@ -48,7 +49,7 @@ func TestImageChanges(t *testing.T) {
 			if tc.new != "" {
 				newer = []byte(tc.new)
 			}
-			if diff := cmp.Diff(tc.want, imageChanges(tc.old, newer)); diff != "" {
+			if diff := cmp.Diff(tc.want, imageChanges(tc.old, newer), cmpopts.IgnoreUnexported(ImageChange{})); diff != "" {
 				t.Errorf("imageChanges (-want +got):\n%s", diff)
 			}
 		})

@@ -25,6 +25,10 @@ type imageEdit struct {
 	ref    imageref.Ref
 	digest string
 	keys   []string
+	// repository writes ref's repository into a string reference at
+	// keys instead of keeping the file's: a rollback restoring an image
+	// whose repository the undone deployment changed.
+	repository bool
 }
 
 // fetch fetches the branch's tip for an attempt. A bump knows the files
@@ -129,8 +133,12 @@ func editImages(file, env string, src, defaults []byte, req *Request) ([]byte, [
 	for _, e := range req.more {
 		one := *req
 		one.Image, one.digest, one.Keys, one.more = e.ref, e.digest, e.keys, nil
+		one.KeyOtherRepository, one.setRepository = e.repository, e.repository
 		if req.soft {
-			one.WriteDigest = e.digest != ""
+			// The digest goes wherever the image has one: written, or
+			// cleared when the edit has none, so that a pinned digest
+			// never keeps deploying the image being replaced.
+			one.WriteDigest = true
 		}
 		if len(e.keys) == 0 {
 			if err := hasBlock(file, out, e.ref); err != nil {

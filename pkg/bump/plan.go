@@ -63,7 +63,7 @@ func (e *NoTargetError) Error() string {
 			b.WriteString(" (tag in values.yaml)")
 		}
 	}
-	b.WriteString("\nname the key with --key PATH")
+	b.WriteString("\ncheck --image against these repositories")
 	return b.String()
 }
 
@@ -192,7 +192,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 			return nil, err
 		}
 		var defaults []byte
-		if len(req.Keys) == 0 && defaultsPath(file) != file {
+		if defaultsPath(file) != file {
 			// A chart without values.yaml, or with a symlink there,
 			// has no defaults tagbump can read.
 			defaults, err = snap.ReadFile(ctx, defaultsPath(file))
@@ -213,16 +213,13 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 	return p, nil
 }
 
-// readPaths are the files a plan reads: each values file and, when keys
-// are found from the image, the chart's values.yaml next to it.
+// readPaths are the files a plan reads: each values file and the chart's
+// values.yaml next to it.
 func (r *Request) readPaths() []string {
 	var files []string
 	for _, env := range r.Envs {
 		file, _ := r.valuesPath(env)
-		files = append(files, file)
-		if len(r.Keys) == 0 {
-			files = append(files, defaultsPath(file))
-		}
+		files = append(files, file, defaultsPath(file))
 	}
 	return files
 }
@@ -263,8 +260,12 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 		oldTag, newVal := old, req.Image.Tag
 		if t.image != nil && t.image.Form == values.FormString {
 			oldTag = t.image.Tag
-			newVal = t.image.Repository + ":" + req.Image.Tag
-			if req.WriteDigest && (!req.soft || t.image.Digest != "") {
+			repo := t.image.Repository
+			if req.setRepository {
+				repo = req.Image.Name()
+			}
+			newVal = repo + ":" + req.Image.Tag
+			if req.WriteDigest && req.digest != "" && (!req.soft || req.exactDigest || t.image.Digest != "") {
 				newVal += "@" + req.digest
 			}
 		}
@@ -296,6 +297,9 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", file, err)
 			}
+			if req.digest == "" && (!req.soft || unset(oldDigest)) {
+				continue // nothing pinned, nothing to clear
+			}
 			dc := FileChange{File: file, Env: env, Key: dkey, Old: oldDigest, New: req.digest}
 			if out, dc.AlsoChanges, err = values.SetShared(out, dkey, req.digest); err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", file, err)
@@ -305,6 +309,9 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 	}
 	return out, changes, nil
 }
+
+// unset reports whether a scalar as values.Get returns it holds no value.
+func unset(v string) bool { return v == "" || v == "null" || v == "~" }
 
 // empty reports whether src holds no YAML: nothing, blank lines, comments.
 func empty(src []byte) bool {
@@ -323,16 +330,12 @@ func empty(src []byte) bool {
 // never picks a block that names another repository.
 func targets(file string, src, defaults []byte, req *Request) ([]target, error) {
 	keys, image := req.Keys, req.Image
-	if len(keys) > 0 {
-		ts := make([]target, len(keys))
-		for i, k := range keys {
-			ts[i] = target{key: k}
-		}
-		return ts, nil
-	}
 	images, err := values.FindImagesWithDefaults(src, defaults)
 	if err != nil {
 		return nil, fmt.Errorf("%s (over %s): %w", file, defaultsPath(file), err)
+	}
+	if len(keys) > 0 {
+		return keyTargets(file, src, images, req)
 	}
 	noTarget := &NoTargetError{File: file, Repository: image.Name(), Images: images}
 	var ts []target
@@ -366,6 +369,73 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 		return []target{{key: im.TagPath}}, nil
 	}
 	return nil, noTarget
+}
+
+// KeyRepositoryError reports a --key whose value, or the image block it
+// sits in, names another repository than the image being set.
+type KeyRepositoryError struct {
+	File, Key string
+	// Repository is the one the file names there, Image the one asked
+	// for.
+	Repository, Image string
+}
+
+func (e *KeyRepositoryError) Error() string {
+	return fmt.Sprintf("%s: refused: --key %s is in an image that names %s, not %s: tagbump never writes a tag into another repository's image; "+
+		"check --key and --image, or pass --key-other-repository if that key deploys %s under another name (a mirror), which keeps %s and sets only the tag",
+		e.File, e.Key, e.Repository, e.Image, e.Image, e.Repository)
+}
+
+// keyTargets returns the targets of the keys a request names (--key). A key
+// that holds a whole reference ("repo:tag", "repo@digest", with a registry
+// port or not) keeps its form, and only its tag (and digest) change; a key
+// in, or holding, an image that names another repository than req.Image is
+// refused unless req.KeyOtherRepository. images are the file's images read
+// over the chart's defaults, as Helm merges them.
+func keyTargets(file string, src []byte, images []values.Image, req *Request) ([]target, error) {
+	ts := make([]target, len(req.Keys))
+	for i, k := range req.Keys {
+		ts[i] = target{key: k}
+		for j := range images {
+			if im := &images[j]; im.TagPath == k || im.Path == k && im.Form == values.FormString {
+				ts[i].image = im
+				break
+			}
+		}
+		if ts[i].image == nil {
+			// A reference under a key detection does not know: a tag
+			// never holds ':', '/' or '@', so such a value is one.
+			if v, err := values.Get(src, k); err == nil && strings.ContainsAny(v, ":/@") {
+				im := values.Image{Path: k, TagPath: k, Form: values.FormString}
+				im.Repository, im.Tag, im.Digest = splitReference(v)
+				ts[i].image = &im
+			}
+		}
+		im := ts[i].image
+		if im == nil {
+			continue
+		}
+		if im.Form == values.FormString && im.Tag == "" && im.Digest == "" {
+			return nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{
+				fmt.Sprintf("--key %s holds %s, a repository without a tag, and tagbump does not add one: name the key that holds the tag", k, im.Repository)}}
+		}
+		if name := im.Name(); name != "" && req.Image.Repository != "" && !req.Image.Matches(name) && !req.KeyOtherRepository {
+			return nil, &KeyRepositoryError{File: file, Key: k, Repository: name, Image: req.Image.Name()}
+		}
+	}
+	return ts, nil
+}
+
+// splitReference splits "repo:tag@digest" (tag and digest optional, the
+// repository possibly with a registry port) into its parts.
+func splitReference(s string) (repo, tag, digest string) {
+	if i := strings.Index(s, "@"); i >= 0 {
+		s, digest = s[:i], s[i+1:]
+	}
+	if i := strings.LastIndex(s, ":"); i > strings.LastIndex(s, "/") {
+		s, tag = s[:i], s[i+1:]
+	}
+	return s, tag, digest
 }
 
 // unwritable says why the tag of image block im cannot be set in file, or

@@ -165,7 +165,7 @@ func TestTargets(t *testing.T) {
 		{"block without registry", "image:\n  repository: team/app\n  tag: app-1\n", nil,
 			"image:\n  repository: team/app\n  tag: app-124\n", ""},
 		{"block of another registry", "worker:\n  image:\n    registry: other.example.com\n    repository: team/app\n    tag: app-1\n", nil,
-			"", "the file has:\n  .worker.image.tag  other.example.com/team/app:app-1\nname the key"},
+			"", "the file has:\n  .worker.image.tag  other.example.com/team/app:app-1\ncheck --image against these repositories"},
 		{"plain .image.tag", "image:\n  tag: app-1\n", nil, "image:\n  tag: app-124\n", ""},
 		{"no target", "replicas: 1\n", nil, "", "the file has no image blocks"},
 		{"--key missing", "image:\n  tag: app-1\n", func(r *Request) { r.Keys = []string{".nope.tag"} }, "", "check --key"},

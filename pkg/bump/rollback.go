@@ -11,6 +11,7 @@ import (
 
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/values"
 )
 
 // GuardDepth is how many commits of history the rollback guard reads.
@@ -89,6 +90,20 @@ func Rollback(ctx context.Context, rr RollbackRequest, opts ...Option) (*Result,
 	return run(ctx, req, o)
 }
 
+// RepositoryChangedError reports a rollback of a deployment that changed
+// an image block's registry or repository: tagbump restores a string
+// reference whole, but does not rewrite a block's repository keys.
+type RepositoryChangedError struct {
+	File, Key string
+	Old, New  string // the repository before and after the deployment
+}
+
+func (e *RepositoryChangedError) Error() string {
+	return fmt.Sprintf("roll back %s: refused: the deployment to undo moved %s from %s to %s, and the old tag exists only in %s; "+
+		"writing the old tag alone would deploy an image that never existed: set the repository back by hand (tagbump set), or revert that commit",
+		e.File, e.Key, e.Old, e.New, e.Old)
+}
+
 // DeployedMeanwhileError reports a deployment that landed while a
 // rollback was retrying a lost race: undoing it too would guess.
 type DeployedMeanwhileError struct {
@@ -122,7 +137,7 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 	restore := map[string]ImageChange{}
 	var keys []string
 	derived := *req
-	derived.planner, derived.soft, derived.AllowDowngrade, derived.Keys = nil, true, true, nil
+	derived.planner, derived.soft, derived.exactDigest, derived.AllowDowngrade, derived.Keys = nil, true, true, true, nil
 	derived.Message, derived.more, derived.Trailers = RollbackMessage, nil, nil
 	var badTags []string
 	for _, d := range deps[:rr.Steps] {
@@ -146,6 +161,15 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 		e := imageEdit{ref: imageref.Ref{Registry: c.Registry, Repository: c.Repository, Tag: c.Old}, digest: c.OldDigest}
 		if c.Repository == "" {
 			e.keys = []string{c.Key}
+		}
+		if c.OldRepository != "" {
+			// The deployment changed the repository: the old tag
+			// exists only in the old one.
+			if c.form != values.FormString || rr.To != "" {
+				return nil, &RepositoryChangedError{File: file, Key: c.Key, Old: c.oldName(), New: c.Name()}
+			}
+			e.ref = imageref.Ref{Registry: c.OldRegistry, Repository: c.OldRepository, Tag: c.Old}
+			e.keys, e.repository = []string{c.Key}, true
 		}
 		switch {
 		case rr.To != "" && (c.OldDigest != "" || c.NewDigest != ""):

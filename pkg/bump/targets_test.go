@@ -106,7 +106,7 @@ func TestEditFileRefuses(t *testing.T) {
 	}{
 		{name: ".image names another repository", image: "registry.example.com/team/typo:2.0.0",
 			src:  "image:\n  repository: registry.example.com/team/app\n  tag: 1.9.0\n",
-			want: []string{"no image block with repository registry.example.com/team/typo", ".image.tag  registry.example.com/team/app:1.9.0", "--key"}},
+			want: []string{"no image block with repository registry.example.com/team/typo", ".image.tag  registry.example.com/team/app:1.9.0", "check --image"}},
 		{name: "values.yaml names another repository", image: "registry.example.com/team/typo:2.0.0",
 			src: "image:\n  tag: 1.9.0\n", defaults: "image:\n  repository: team/app\n",
 			want: []string{"no image block with repository", ".image.tag  team/app:1.9.0"}},
@@ -307,5 +307,63 @@ func TestPinnedDigestWays(t *testing.T) {
 	}
 	if want := strings.Replace(src, "1.9.0", "app-124", 1); string(out) != want {
 		t.Errorf("with --key: %q, want %q", out, want)
+	}
+}
+
+// TestEditFileKey sets keys named by --key: a whole reference keeps its
+// form, a key in another repository's image is refused unless
+// KeyOtherRepository, and a plain key stays a raw scalar.
+func TestEditFileKey(t *testing.T) {
+	d := "sha256:" + strings.Repeat("c", 64)
+	for _, tc := range []struct {
+		name, image, src, defaults, key string
+		other, digest                   bool
+		want                            string // the new src, or a text of the error
+		refused                         bool
+	}{
+		{name: "repo:tag", image: "ghcr.io/acme/web:1.1.0", key: ".web.image",
+			src: "web: {image: ghcr.io/acme/web:1.0.0}\n", want: "web: {image: \"ghcr.io/acme/web:1.1.0\"}\n"},
+		{name: "registry port, repo@digest", image: "localhost:5000/acme/web:2@" + d, key: ".web.image", digest: true,
+			src: "web:\n  image: localhost:5000/acme/web@sha256:" + strings.Repeat("a", 64) + "\n", want: "web:\n  image: localhost:5000/acme/web:2@" + d + "\n"},
+		{name: "repo:tag@digest without --digest drops the old digest", image: "ghcr.io/acme/web:1.1.0", key: ".web.image",
+			src: "web:\n  image: ghcr.io/acme/web:1.0.0@sha256:" + strings.Repeat("a", 64) + "\n", want: "web:\n  image: ghcr.io/acme/web:1.1.0\n"},
+		{name: "reference under an unknown key", image: "ghcr.io/acme/web:1.1.0", key: ".deploy.ref",
+			src: "deploy:\n  ref: ghcr.io/acme/web:1.0.0\n", want: "deploy:\n  ref: ghcr.io/acme/web:1.1.0\n"},
+		{name: "another repository", image: "ghcr.io/acme/api:1.1.0", key: ".web.image",
+			src: "web: {image: ghcr.io/acme/web:1.0.0}\n", want: "names ghcr.io/acme/web, not ghcr.io/acme/api", refused: true},
+		{name: "another repository, said so", image: "mirror.local/acme/web:1.1.0", key: ".web.image", other: true,
+			src: "web: {image: ghcr.io/acme/web:1.0.0}\n", want: "web: {image: \"ghcr.io/acme/web:1.1.0\"}\n"},
+		{name: "a block's tag, repository in values.yaml", image: "ghcr.io/acme/api:1.1.0", key: ".image.tag",
+			src: "image:\n  tag: 1.0.0\n", defaults: "image:\n  repository: ghcr.io/acme/worker\n", want: "names ghcr.io/acme/worker", refused: true},
+		{name: "a block's tag, same repository", image: "ghcr.io/acme/worker:1.1.0", key: ".image.tag",
+			src: "image:\n  tag: 1.0.0\n", defaults: "image:\n  repository: ghcr.io/acme/worker\n", want: "image:\n  tag: 1.1.0\n"},
+		{name: "a plain key", image: "ghcr.io/acme/api:1.1.0", key: ".version",
+			src: "version: 1.0.0\n", want: "version: 1.1.0\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request()
+			r.Image, r.Keys, r.KeyOtherRepository, r.WriteDigest = ref(tc.image), []string{tc.key}, tc.other, tc.digest
+			if tc.digest {
+				r.digest = r.Image.Digest
+			}
+			var defaults []byte
+			if tc.defaults != "" {
+				defaults = []byte(tc.defaults)
+			}
+			out, _, err := editFile("app/values-prod.yaml", "prod", []byte(tc.src), defaults, &r)
+			if tc.refused {
+				var kr *KeyRepositoryError
+				if !errors.As(err, &kr) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want a KeyRepositoryError with %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tc.want {
+				t.Fatalf("got\n%s\nwant\n%s", out, tc.want)
+			}
+		})
 	}
 }

@@ -220,6 +220,15 @@ func (f *finder) mapping(es []entry, p Path, key string) {
 	case imageKey(key) && m.get("name") != nil:
 		repo = m.get("name")
 	}
+	// A full reference in the repository key of a block without a tag
+	// key ("name: registry:5000/org/app:1.0", rendered as the whole
+	// image) is a string image at that key.
+	var refEntry *entry
+	if repo != nil && imageKey(key) && m.get("tag") == nil && m.get("registry") == nil {
+		if img, ok := imageString(repo.val, ""); ok && (img.Tag != "" || img.Digest != "") {
+			refEntry, repo = repo, nil
+		}
+	}
 	if repo != nil && (m.get("tag") != nil || imageKey(key)) {
 		f.add(m.image(p.String(), FormMap, m.get("registry"), repo, "tag"))
 		used["tag"] = true
@@ -229,7 +238,7 @@ func (f *finder) mapping(es []entry, p Path, key string) {
 	strs := map[int]Image{}
 	for i := range es {
 		e := &es[i]
-		if e.val.Kind != yaml.ScalarNode || !imageKey(e.key) {
+		if e.val.Kind != yaml.ScalarNode || !imageKey(e.key) && e != refEntry {
 			continue
 		}
 		cp := p.child(Segment{Key: e.key}).String()
@@ -241,7 +250,7 @@ func (f *finder) mapping(es []entry, p Path, key string) {
 			img.Defaults = img.parts()
 			img.DigestPath = ""
 		}
-		if img.TagPath == "" {
+		if img.TagPath == "" && e != refEntry {
 			for _, tk := range []string{e.key + "Tag", "tag"} {
 				if !used[tk] && m.get(tk) != nil {
 					var reg *entry

@@ -129,6 +129,32 @@ haproxy:
   tag: app-123
 `, []Image{{Path: ".image", Tag: "app-123", TagPath: ".image.tag", Form: FormMap}}},
 
+		{"full reference under name, registry with a port", `backend:
+  image:
+    name: image-registry.openshift-image-registry.svc:5000/project/backend:2024-10-24-1
+    pullPolicy: Always
+`, []Image{{Path: ".backend.image.name", Repository: "image-registry.openshift-image-registry.svc:5000/project/backend", Tag: "2024-10-24-1", TagPath: ".backend.image.name", Form: FormString}}},
+
+		{"full reference under repository, with a digest", `image:
+  repository: "ghcr.io/acme/web:1.0.0@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+`, []Image{{Path: ".image.repository", Repository: "ghcr.io/acme/web", Tag: "1.0.0", TagPath: ".image.repository",
+			Digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111", DigestPath: ".image.repository", Form: FormString}}},
+
+		{"image.image and *Image strings", `worker:
+  image:
+    image: localhost:5000/team/worker:7
+  sidecarImage: registry.local:443/team/proxy@sha256:2222222222222222222222222222222222222222222222222222222222222222
+`, []Image{
+			{Path: ".worker.image.image", Repository: "localhost:5000/team/worker", Tag: "7", TagPath: ".worker.image.image", Form: FormString},
+			{Path: ".worker.sidecarImage", Repository: "registry.local:443/team/proxy", TagPath: ".worker.sidecarImage",
+				Digest: "sha256:2222222222222222222222222222222222222222222222222222222222222222", DigestPath: ".worker.sidecarImage", Form: FormString},
+		}},
+
+		{"name without a tag is still a repository", `image:
+  name: localhost:5000/team/app
+  tag: "3"
+`, []Image{{Path: ".image", Repository: "localhost:5000/team/app", Tag: "3", TagPath: ".image.tag", Form: FormMap}}},
+
 		{"not images", `imagePullPolicy: IfNotPresent
 image:
   distroless: true
