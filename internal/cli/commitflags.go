@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -82,8 +83,8 @@ func (f *commitFlags) registerPR(fs *pflag.FlagSet, prBranch string) {
 // request fills the repository and commit fields of a bump.Request, with
 // the CI run's trailers, refusing bad combinations.
 func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Request, error) {
-	if r.Repo == "" || r.Chart == "" {
-		return bump.Request{}, usageErr(fmt.Errorf("--repo and --chart are required"))
+	if r.Repo == "" || r.Chart == "" && strings.Contains(r.ValuesFile, "{chart}") {
+		return bump.Request{}, usageErr(fmt.Errorf("--repo and --chart are required (--chart unless --values-file has no {chart})"))
 	}
 	if f.MaxAttempts < 1 {
 		return bump.Request{}, usageErr(fmt.Errorf("invalid --max-attempts %d: use 1 or more", f.MaxAttempts))

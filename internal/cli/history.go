@@ -52,8 +52,8 @@ values file's versions that changed, in one request.`,
 }
 
 func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) error {
-	if opts.Repo == "" || opts.Chart == "" || opts.Env == "" {
-		return usageErr(fmt.Errorf("--repo, --chart and --env are required"))
+	if opts.Repo == "" || opts.Env == "" || opts.Chart == "" && strings.Contains(opts.ValuesFile, "{chart}") {
+		return usageErr(fmt.Errorf("--repo, --chart and --env are required (--chart unless --values-file has no {chart})"))
 	}
 	if opts.Limit < 1 {
 		return usageErr(fmt.Errorf("invalid --limit %d: use 1 or more", opts.Limit))

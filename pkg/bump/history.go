@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,8 +155,16 @@ func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit
 // history. Commits that changed the file but no image (replicas, comments)
 // are not deployments; when they crowd out deployments, it reads further.
 func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) ([]Deployment, error) {
+	return deploymentsWithin(ctx, snap, file, n, 0)
+}
+
+// deploymentsWithin is deployments over at most maxCommits commits of
+// history (0: all of it). A commit that moved an image back to a tag it
+// had before, without saying so, is read as the rollback it is (see
+// inferRollbacks).
+func deploymentsWithin(ctx context.Context, snap *gitrepo.Snapshot, file string, n, maxCommits int) ([]Deployment, error) {
 	for want := max(2*n, 8); ; want *= 4 {
-		changes, err := snap.FileHistory(ctx, file, want, 0)
+		changes, err := snap.FileHistory(ctx, file, want, maxCommits)
 		if err != nil {
 			return nil, err
 		}
@@ -175,11 +184,11 @@ func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int
 			}
 			out = append(out, deployment(c.Commit, file, images))
 			if len(out) == n {
-				return out, nil
+				return inferRollbacks(out), nil
 			}
 		}
 		if len(changes) < want {
-			return out, nil // the whole history was read
+			return inferRollbacks(out), nil // the whole history, or maxCommits, was read
 		}
 	}
 }
@@ -289,4 +298,54 @@ func (c ImageChange) oldName() string {
 		return c.OldRegistry + "/" + c.OldRepository
 	}
 	return c.OldRepository
+}
+
+// inferRollbacks marks as rollbacks the deployments of deps (newest first)
+// that no message calls one but that moved an image back to the tag it
+// had before newer deployments of it: a rollback merged through a pull
+// request whose host wrote its own message, or one made by hand. The
+// deployments between are what it rolled back, and their tags are its
+// rolled-back tags, as the trailers of tagbump's rollbacks say. tagbump's
+// own bumps and promotes are deployments forward, whatever their tag.
+func inferRollbacks(deps []Deployment) []Deployment {
+	for i := range deps {
+		d := &deps[i]
+		if d.Kind != KindManual {
+			continue
+		}
+		for _, c := range d.Images {
+			if c.New == "" || c.New == c.Old {
+				continue
+			}
+			var undone, tags []string
+			for _, older := range deps[i+1:] {
+				j := slices.IndexFunc(older.Images, func(o ImageChange) bool { return o.Key == c.Key })
+				if j < 0 {
+					continue
+				}
+				o := older.Images[j]
+				undone = append(undone, older.Commit)
+				if o.New != "" && o.New != c.New && !slices.Contains(tags, o.New) {
+					tags = append(tags, o.New)
+				}
+				if o.Old == c.New {
+					d.Kind = KindRollback
+					d.RollsBack = appendNew(d.RollsBack, undone...)
+					d.RolledBackTags = appendNew(d.RolledBackTags, tags...)
+					break
+				}
+			}
+		}
+	}
+	return deps
+}
+
+// appendNew appends the values of vs that s lacks.
+func appendNew(s []string, vs ...string) []string {
+	for _, v := range vs {
+		if !slices.Contains(s, v) {
+			s = append(s, v)
+		}
+	}
+	return s
 }

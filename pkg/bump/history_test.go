@@ -1,6 +1,7 @@
 package bump
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,6 +52,37 @@ func TestImageChanges(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, imageChanges(tc.old, newer), cmpopts.IgnoreUnexported(ImageChange{})); diff != "" {
 				t.Errorf("imageChanges (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestInferRollbacks reads a commit that moves a key back to an earlier tag
+// as a rollback of the deployments between, whatever its message; tagbump's
+// own bumps and moves to a new tag stay what they are.
+func TestInferRollbacks(t *testing.T) {
+	dep := func(commit, kind, old, new string) Deployment {
+		return Deployment{Commit: commit, Kind: kind, Images: []ImageChange{{Key: ".image.tag", Old: old, New: new}}}
+	}
+	other := Deployment{Commit: "o", Kind: KindBump, Images: []ImageChange{{Key: ".worker.tag", Old: "1.0", New: "1.1"}}}
+	for _, tc := range []struct {
+		name           string
+		deps           []Deployment // newest first
+		kind           string       // of deps[0] after
+		undone, rolled []string
+	}{
+		{"one step", []Deployment{dep("c", KindManual, "1.2", "1.1"), dep("b", KindBump, "1.1", "1.2"), dep("a", KindBump, "1.0", "1.1")},
+			KindRollback, []string{"b"}, []string{"1.2"}},
+		{"two steps, another key between", []Deployment{dep("d", KindManual, "1.3", "1.1"), other, dep("c", KindBump, "1.2", "1.3"), dep("b", KindBump, "1.1", "1.2")},
+			KindRollback, []string{"c", "b"}, []string{"1.3", "1.2"}},
+		{"a new tag", []Deployment{dep("c", KindManual, "1.2", "1.3"), dep("b", KindBump, "1.1", "1.2")}, KindManual, nil, nil},
+		{"a tagbump bump back is a bump", []Deployment{dep("c", KindBump, "1.2", "1.1"), dep("b", KindBump, "1.1", "1.2")}, KindBump, nil, nil},
+		{"the earlier tag out of reach", []Deployment{dep("c", KindManual, "1.2", "1.1"), dep("b", KindBump, "1.0", "1.2")}, KindManual, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := inferRollbacks(tc.deps)[0]
+			if got.Kind != tc.kind || !slices.Equal(got.RollsBack, tc.undone) || !slices.Equal(got.RolledBackTags, tc.rolled) {
+				t.Errorf("got %s rolls back %v tags %v; want %s %v %v", got.Kind, got.RollsBack, got.RolledBackTags, tc.kind, tc.undone, tc.rolled)
 			}
 		})
 	}

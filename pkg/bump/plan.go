@@ -480,7 +480,7 @@ func (p *planned) message(req *Request) (string, error) {
 		}
 	}
 	data := map[string]string{
-		"Chart":  cmp.Or(req.Chart, path.Base(req.Image.Repository)),
+		"Chart":  req.chartName(),
 		"Env":    strings.Join(p.changedEnvs(), ","),
 		"Image":  req.Image.String(),
 		"Tag":    req.Image.Tag,

@@ -1,10 +1,12 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -221,13 +223,17 @@ func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) (
 	}
 }
 
-var rollbackSubject = regexp.MustCompile(`^revert\(([^)]*)\): roll back (\S+) to `)
-
 // rollbackGuard refuses a bump that would deploy again a tag which a
-// rollback in the last GuardDepth commits took away from one of the
-// environments the bump changes. It reads only commits (no trees, no
-// blobs). A server that cannot send them leaves the guard off, with a
-// warning.
+// rollback in the last GuardDepth commits took away from a key the bump
+// changes. A rollback is known by what it did, as the rollback wrote it:
+// the values file and key of its change lines ("- FILE KEY: old → new")
+// and its Rolled-Back-Tag trailers, whether or not the layout has a chart.
+// Commits only are read for that (no trees, no blobs). When the window
+// holds a commit that is not tagbump's (made by hand, or a merge the host
+// wrote its own message for), the changed files' histories are read too,
+// and a commit that moved a key back to an earlier tag counts as the
+// rollback it is. A server that cannot send history leaves the guard off,
+// with a warning.
 func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *planned) error {
 	commits, err := snap.Log(ctx, GuardDepth)
 	if errors.Is(err, gitrepo.ErrNoHistory) {
@@ -237,30 +243,97 @@ func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *
 	if err != nil {
 		return err
 	}
-	envs := p.changedEnvs()
-	tags := map[string]bool{}
+	tags := map[string]bool{r.Image.Tag: true}
 	for _, e := range r.more {
 		tags[e.ref.Tag] = true
 	}
-	tags[r.Image.Tag] = true
-	for _, c := range commits {
-		subject, _, _ := strings.Cut(c.Message, "\n")
-		m := rollbackSubject.FindStringSubmatch(subject)
-		if m == nil || m[2] != r.Chart {
+	type fileKey struct{ file, key string }
+	set := map[fileKey]string{} // the planned changes, with their env
+	var files []string
+	for _, c := range p.changes {
+		if _, changed := p.files[c.File]; !changed || c.Skipped != "" {
 			continue
 		}
-		for _, env := range strings.Split(m[1], ",") {
-			if !slices.Contains(envs, env) {
+		set[fileKey{c.File, c.Key}] = c.Env
+		if !slices.Contains(files, c.File) {
+			files = append(files, c.File)
+		}
+	}
+	foreign := false
+	for _, c := range commits {
+		lines := changeLines(c.Message)
+		if len(lines) == 0 && len(c.ParentHashes) > 0 {
+			foreign = true // a root commit undoes nothing
+		}
+		ts := trailers(c.Message)
+		if !slices.ContainsFunc(ts, func(t Trailer) bool { return t.Key == "Rolls-Back" }) {
+			continue
+		}
+		for _, l := range lines {
+			env, ok := set[fileKey{l.file, l.key}]
+			if !ok {
 				continue
 			}
-			for _, t := range trailers(c.Message) {
+			for _, t := range ts {
 				if t.Key == "Rolled-Back-Tag" && tags[t.Value] {
-					return &RolledBackError{Chart: r.Chart, Env: env, Tag: t.Value, Commit: c.Hash.String()}
+					return &RolledBackError{Chart: r.chartName(), Env: env, Tag: t.Value, Commit: c.Hash.String()}
+				}
+			}
+		}
+	}
+	if !foreign {
+		return nil
+	}
+	for _, file := range files {
+		deps, err := deploymentsWithin(ctx, snap, file, GuardDepth, GuardDepth)
+		if errors.Is(err, gitrepo.ErrNoHistory) {
+			p.warnings = append(p.warnings, "rollback guard reads only tagbump's messages: "+err.Error())
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, d := range deps {
+			if d.Kind != KindRollback {
+				continue
+			}
+			for _, c := range d.Images {
+				env, ok := set[fileKey{file, c.Key}]
+				if !ok {
+					continue
+				}
+				for _, t := range d.RolledBackTags {
+					if tags[t] {
+						return &RolledBackError{Chart: r.chartName(), Env: env, Tag: t, Commit: d.Commit}
+					}
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// chartName names the chart in messages: the chart, or the image's
+// repository where the layout has none (as the commit subject does).
+func (r *Request) chartName() string {
+	return cmp.Or(r.Chart, path.Base(r.Image.Repository))
+}
+
+// changeLine is one "- FILE KEY: old → new" line tagbump writes in a
+// commit body for each value it set.
+type changeLine struct{ file, key string }
+
+var changeLineRE = regexp.MustCompile(`^- (\S+) (\S+): .* → `)
+
+// changeLines returns the change lines of a commit message.
+func changeLines(msg string) []changeLine {
+	var out []changeLine
+	for _, line := range strings.Split(msg, "\n") {
+		if m := changeLineRE.FindStringSubmatch(line); m != nil {
+			out = append(out, changeLine{m[1], m[2]})
+		}
+	}
+	return out
 }
 
 // newOptions applies opts over the defaults.
