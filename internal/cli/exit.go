@@ -24,7 +24,7 @@ const (
 	ExitRefused  = 4 // refused by policy or immutability (latest, tag pattern, moved tag, alias target)
 	ExitAuth     = 5 // authentication or authorization failed
 	ExitNetwork  = 6 // network, timeout or server error
-	ExitConflict = 7 // the push kept losing races until --retry-for or --max-attempts ran out
+	ExitConflict = 7 // the push kept losing races until --retry-for or --max-attempts ran out, or the host refused for the state of a branch or pull request
 	ExitRejected = 8 // the server rejected the push (hook, protected branch)
 	ExitCanceled = 130
 )
@@ -39,7 +39,8 @@ Exit codes:
   4  refused by policy or immutability
   5  authentication or authorization failed
   6  network, timeout or server error
-  7  the push lost every race until --retry-for or --max-attempts ran out
+  7  the push lost every race until --retry-for or --max-attempts ran out,
+     or the host refused a request for the state of a branch or pull request
   8  the server rejected the push (hook, protected branch)
   130 interrupted`
 
@@ -91,7 +92,8 @@ func wantsHint(err error) bool {
 }
 
 // ExitCode maps an error returned by a command to the process exit code.
-// It is the only place where that decision is made.
+// It is the only place where that decision is made: an interruption, then
+// the first row of exitMap that matches.
 func ExitCode(err error) int {
 	var ee *exitError
 	switch {
@@ -101,8 +103,6 @@ func ExitCode(err error) int {
 		return ee.code
 	case errors.Is(err, context.Canceled):
 		return ExitCanceled
-	case errors.Is(err, context.DeadlineExceeded):
-		return ExitNetwork
 	}
 	for _, m := range exitMap {
 		if m.match(err) {
@@ -112,11 +112,32 @@ func ExitCode(err error) int {
 	return ExitError
 }
 
-// exitMap classifies the typed errors of the pkg/ libraries.
+// exitMap classifies the typed errors of the pkg/ libraries. One error may
+// wrap several causes: the API branch writer wraps a lost answer found to be
+// a race as "%w: %w" (gitrepo.ErrRace and forge.ErrServer), a bump that
+// gave up wraps the error of its last attempt. The first row that matches
+// decides, so the rows go from the most specific cause to the least:
+//
+//  1. pkg/bump's verdicts: they were reached knowing the causes below.
+//  2. What became of the write: a race (the branch moved), a rejection
+//     (hook, protected branch, ruleset). A server error or a lost answer
+//     that turned out to be a race is a race.
+//  3. A cause the user must fix: credentials, something missing, a refusal
+//     by policy, bad input. Their order among themselves is the order in
+//     which each package's errors were written; they do not mix.
+//  4. The host refused a request because of the state of a branch or pull
+//     request (forge.ErrConflict: HTTP 409 or 422, e.g. a pull request
+//     opened for the same branch meanwhile, and the other 4xx answers
+//     without a kind of their own): as after a lost race, the state moved
+//     under tagbump and a new run reads it again, so ExitConflict. Not
+//     ExitRejected: that says the same push will never be taken.
+//  5. Network, timeouts, server errors and rate limits: last, since any
+//     other cause in the chain says more about what to do.
 var exitMap = []struct {
 	match func(error) bool
 	code  int
 }{
+	// 1. pkg/bump's verdicts
 	{isA[*bump.InputError], ExitUsage},
 	{isA[*bump.NoTargetError], ExitNotFound},
 	{isA[*bump.ConflictError], ExitConflict},
@@ -127,24 +148,25 @@ var exitMap = []struct {
 	{isA[*bump.NoHistoryError], ExitNotFound},
 	{isA[*bump.NothingToPromoteError], ExitNotFound},
 	{isA[*bump.BranchTakenError], ExitRefused},
-	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
-	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
-	{func(err error) bool { return errors.Is(err, forge.ErrUnsupported) }, ExitUsage},
-	{func(err error) bool { return errors.Is(err, forge.ErrServer) }, ExitNetwork},
+
+	// 2. what became of the write
+	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) || errors.Is(err, forge.ErrBranchMoved) }, ExitConflict},
 	{isA[*gitrepo.RejectedError], ExitRejected},
-	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) }, ExitConflict},
 	// A ref update the host refused without a race: a ruleset or branch
 	// protection on the pull request branch, as a rejected push.
 	{func(err error) bool { return errors.Is(err, forge.ErrRefUpdate) }, ExitRejected},
+
+	// 3. causes the user must fix
+	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, forge.ErrUnsupported) }, ExitUsage},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrNotFound) }, ExitNotFound},
-	{func(err error) bool { return errors.Is(err, gitrepo.ErrNetwork) }, ExitNetwork},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrDirty) }, ExitRefused},
 	{func(err error) bool {
 		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge) || errors.Is(err, gitrepo.ErrBadAddress)
 	}, ExitUsage},
 	{isA[*sign.KeyError], ExitUsage},
-	{isA[*forge.RateLimitError], ExitNetwork},
 	{func(err error) bool { return errors.Is(err, forge.ErrBadURL) }, ExitUsage},
 	{isA[*imageref.Error], ExitUsage},
 	{isA[*registry.InsecureError], ExitUsage},
@@ -153,11 +175,20 @@ var exitMap = []struct {
 	{isA[*imageref.PolicyError], ExitRefused},
 	{isA[*registry.RefusedError], ExitRefused},
 	{isA[*registry.AuthError], ExitAuth},
-	{isA[*registry.NetworkError], ExitNetwork},
 	{func(err error) bool { return errors.Is(err, values.ErrNotFound) }, ExitNotFound},
 	{func(err error) bool { return errors.Is(err, values.ErrRefused) }, ExitRefused},
 	{func(err error) bool { return errors.Is(err, values.ErrInvalid) }, ExitUsage},
 	{func(err error) bool { return errors.Is(err, fs.ErrNotExist) }, ExitNotFound},
+
+	// 4. the state of a branch or pull request
+	{func(err error) bool { return errors.Is(err, forge.ErrConflict) }, ExitConflict},
+
+	// 5. network, timeouts, server errors
+	{func(err error) bool {
+		return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, gitrepo.ErrNetwork) || errors.Is(err, forge.ErrServer)
+	}, ExitNetwork},
+	{isA[*forge.RateLimitError], ExitNetwork},
+	{isA[*registry.NetworkError], ExitNetwork},
 }
 
 // isA reports whether err wraps an error of type T.
