@@ -19,8 +19,10 @@ import (
 // of a dry run, values in error messages and logs). The Azure Pipelines
 // agent acts on "##vso[" anywhere in a line; the GitHub runner on a line
 // that starts with "::" after leading white space, and on its older "##["
-// form anywhere in a line. Both match with .NET's culture-aware string
-// search, which skips ignorable characters such as U+200B. Guard writes
+// form anywhere in a line; it ends a line at a carriage return as well as
+// at a newline, so a line starts after either. Both match with .NET's
+// culture-aware string search, which skips ignorable characters such as
+// U+200B. Guard writes
 // the '[' of "##[" and "##vso[", the first ':' of a line that starts with
 // "::", and every format and control character other than tab, carriage
 // return and newline, as \uXXXX escapes. The escapes keep JSON output
@@ -39,7 +41,7 @@ func (e Env) Guard(w io.Writer) io.Writer {
 type guard struct {
 	w io.Writer
 	// lineStart is true while only white space has been written since the
-	// last newline.
+	// last newline or carriage return.
 	lineStart bool
 	// tail holds the last bytes written, to catch "##" + "[" across writes.
 	tail string
@@ -51,9 +53,11 @@ func (g *guard) Write(p []byte) (int, error) {
 	for i := 0; i < len(p); {
 		r, n := utf8.DecodeRune(p[i:])
 		switch {
-		case r == '\n':
+		case r == '\n' || r == '\r':
+			// The GitHub runner reads a step's output with .NET's
+			// StreamReader.ReadLine, which ends a line at CR as at LF.
 			g.lineStart = true
-			b.WriteByte('\n')
+			b.WriteByte(byte(r))
 		case g.lineStart && r != utf8.RuneError && unicode.IsSpace(r):
 			b.Write(p[i : i+n])
 		case g.lineStart && r == ':' && (i+1 == len(p) || p[i+1] == ':'):

@@ -13,6 +13,7 @@ func TestGuard(t *testing.T) {
 		{"github v1 command in a line", "x ##[add-mask]y\n", `x ##\u005badd-mask]y` + "\n"},
 		{"github command at line start", "ok\n  ::warning::x\n", "ok\n  \\u003a:warning::x\n"},
 		{"github command after carriage return", "\r::error::x", "\r\\u003a:error::x"},
+		{"github command after a carriage return in a line", "tag: v1\r::error title=PWN::x\r  ::add-mask::v1\n", "tag: v1\r\\u003a:error title=PWN::x\r  \\u003a:add-mask::v1\n"},
 		{"colons inside a line", "image: a::b\n", "image: a::b\n"},
 		{"ignorable character inside", "#\u200b#vso[x.y]z", `#\u200b#vso[x.y]z`},
 		{"ignorable character before colons", "\u200b::error::x", `\u200b::error::x`},
@@ -44,6 +45,8 @@ func TestGuardAcrossWrites(t *testing.T) {
 		{"a ##vso", "[task.complete]x\n"},
 		{"line\n", "::error::x\n"},
 		{"line\n  :", ":error::x\n"},
+		{"v1\r", "::error::x\n"},
+		{"v1\r :", ":error::x\n"},
 	} {
 		var b bytes.Buffer
 		w := Env{System: Azure}.Guard(&b)
@@ -51,7 +54,7 @@ func TestGuardAcrossWrites(t *testing.T) {
 			_, _ = w.Write([]byte(p))
 		}
 		got := b.String()
-		if strings.Contains(got, "##[") || strings.Contains(got, "##vso[") || strings.Contains(got, "\n::") || strings.Contains(got, "  ::") {
+		if strings.Contains(got, "##[") || strings.Contains(got, "##vso[") || strings.Contains(got, "\n::") || strings.Contains(got, "\r::") || strings.Contains(got, "  ::") || strings.Contains(got, "\r ::") {
 			t.Errorf("writes %q came out as %q, a workflow command", parts, got)
 		}
 	}

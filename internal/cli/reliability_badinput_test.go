@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/tagbump/tagbump/internal/testenv"
 )
@@ -23,6 +24,8 @@ func TestBadInput(t *testing.T) {
 		"app/values-binary.yaml":  "\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe binary \x00\x00",
 		"app/values-link.yaml":    "../../../../etc/passwd", // a symlink to outside the clone
 		"app/values-big.yaml":     "# big\n" + strings.Repeat("#234567890123456789012345678901234567890123456789012345678901234\n", (64<<20)/64+1),
+		// The GitHub runner ends a line at CR: each CR here starts a line.
+		"app/values-crinject.yaml": "image:\n  repository: registry.example.com/app\n  tag: \"v1\\r::error title=PWN::x\\r::add-mask::v1.0.1\"\n",
 	}
 	newServer := func(opts ...testenv.GitServerOption) (*testenv.GitServer, string) {
 		srv := testenv.NewGitServer(t, append([]testenv.GitServerOption{testenv.WithBasicAuth("bot", token), testenv.WithReadOnlyUser("ro", roToken)}, opts...)...)
@@ -127,6 +130,10 @@ func TestBadInput(t *testing.T) {
 		{"file over 64 MiB", with("--env", "big"), nil, 2, []string{`app/values-big.yaml`, `too large`, `limit`}},
 		{"local path that is no repository", with("--repo", t.TempDir()), nil, 3, []string{`no git repository`, `pass a clone`}},
 		{"unsupported URL scheme", with("--repo", "ftp://127.0.0.1/charts.git"), nil, 2, []string{`ftp`, `use https://`}},
+		// Workflow commands after a CR, in GitHub Actions: see workflowCommandLines.
+		{"tag with CR and workflow commands, dry run", with("--env", "crinject", "--dry-run"), map[string]string{"GITHUB_ACTIONS": "true"}, 0, []string{`dry run`}},
+		{"tag with CR and workflow commands, refused", replaceFlag(with("--env", "crinject"), "--image", "registry.example.com/other:1.0.1"), map[string]string{"GITHUB_ACTIONS": "true"}, 3, []string{`the file has:`, `check --image`}},
+		{"values file with CR and workflow commands", base("--values-file", "app/x\r::error title=PWN::y\r::add-mask::v1.0.1"), map[string]string{"GITHUB_ACTIONS": "true"}, 3, []string{`app/x`, `does not exist`, `--values-file`}},
 		// Credentials.
 		{"wrong token", base(), map[string]string{"TAGBUMP_GIT_TOKEN": "wrong-token-0453"}, 5, []string{`authentication`, `TAGBUMP_GIT_TOKEN`}},
 		{"no token", base(), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`authentication`, `TAGBUMP_GIT_TOKEN`}},
@@ -209,6 +216,9 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("stderr does not match %q", w)
 				}
 			}
+			for _, l := range workflowCommandLines(r.stdout, r.stderr) {
+				t.Errorf("a line of the output is a workflow command: %q", l)
+			}
 			for _, secret := range []string{token, roToken, "wrong-url-pw-0453", "wrong-token-0453"} {
 				if strings.Contains(r.stdout+r.stderr, secret) {
 					t.Errorf("a token appears in the output")
@@ -239,4 +249,23 @@ func replaceFlag(args []string, flag, value string) []string {
 		}
 	}
 	return append(args, flag, value)
+}
+
+// workflowCommandLines returns the lines of stdout and stderr that the GitHub
+// runner would take for a workflow command, other than tagbump's own
+// annotations on stderr. The runner ends a line at CR as at LF and skips
+// leading white space.
+func workflowCommandLines(stdout, stderr string) []string {
+	var bad []string
+	split := func(r rune) bool { return r == '\r' || r == '\n' }
+	for i, text := range []string{stdout, stderr} {
+		for _, l := range strings.FieldsFunc(text, split) {
+			l = strings.TrimLeftFunc(l, unicode.IsSpace)
+			own := i == 1 && (strings.HasPrefix(l, "::error title=tagbump::") || strings.HasPrefix(l, "::warning title=tagbump::"))
+			if strings.HasPrefix(l, "::") && !own {
+				bad = append(bad, l)
+			}
+		}
+	}
+	return bad
 }
