@@ -96,7 +96,7 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		return nil, &exitError{code: ExitAuth, err: fmt.Errorf("--pr: no token for the %s API of %s: set TAGBUMP_GIT_TOKEN (the CI system's own token is used only for its own host)", kind, address.Redact(repo))}
 	}
 	client := &http.Client{Timeout: timeout}
-	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: p.APIURL, User: user, Token: token, Do: client.Do})
+	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: p.APIURL, User: user, Token: token, HTTPClient: client})
 	if err != nil {
 		return nil, err
 	}

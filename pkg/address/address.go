@@ -103,3 +103,26 @@ func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// MayFollow reports whether a request that carries credentials for the URL
+// from may follow a redirect to the URL to: only to the same origin
+// (scheme, host and port, a default port spelled out or not), or from
+// http:// to https:// on the same host. A redirect to another scheme, host
+// or port would hand the credentials to whoever answers there (net/http
+// forwards Authorization to any port of the same host name, and from
+// https:// to http://).
+func MayFollow(from, to *url.URL) bool {
+	if origin(from) == origin(to) {
+		return true
+	}
+	return from.Scheme == "http" && to.Scheme == "https" && strings.EqualFold(from.Hostname(), to.Hostname())
+}
+
+// origin is u's scheme, host and port, the default port spelled out.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}

@@ -1,6 +1,7 @@
 package address_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -81,6 +82,28 @@ func TestIsLoopback(t *testing.T) {
 	} {
 		if got := address.IsLoopback(host); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestMayFollow(t *testing.T) {
+	for _, c := range []struct {
+		from, to string
+		want     bool
+	}{
+		{"https://api.example.com/a", "https://api.example.com/b", true},
+		{"https://api.example.com/a", "https://API.example.com:443/b", true},
+		{"http://127.0.0.1:3000/a", "https://127.0.0.1:3443/a", true},
+		{"https://api.example.com/a", "http://api.example.com/a", false},
+		{"https://api.example.com/a", "https://api.example.com:8443/a", false},
+		{"http://127.0.0.1:3000/a", "http://127.0.0.1:3001/a", false},
+		{"https://api.example.com/a", "https://evil.example/a", false},
+		{"http://api.example.com/a", "https://evil.example/a", false},
+	} {
+		from, _ := url.Parse(c.from)
+		to, _ := url.Parse(c.to)
+		if got := address.MayFollow(from, to); got != c.want {
+			t.Errorf("MayFollow(%s, %s) = %v, want %v", c.from, c.to, got, c.want)
 		}
 	}
 }

@@ -10,25 +10,67 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
-)
 
-// Doer sends an HTTP request (http.Client's Do).
-type Doer func(*http.Request) (*http.Response, error)
+	"github.com/tagbump/tagbump/pkg/address"
+)
 
 // client sends JSON requests to one API with one set of credentials.
 type client struct {
-	do   Doer
-	auth func(*http.Request)
+	hc *http.Client
+	// token reports that auth adds credentials.
+	token bool
+	auth  func(*http.Request)
 	// hint maps a refused request to the permission it needed.
 	hint func(op string, status int, msg string) string
 }
 
 func newClient(o Options) *client {
-	do := o.Do
-	if do == nil {
-		do = http.DefaultClient.Do
+	return &client{hc: guarded(o.HTTPClient), token: o.Token != ""}
+}
+
+// guarded returns a copy of hc (nil: a client on http.DefaultTransport)
+// whose redirect policy is checkRedirect.
+func guarded(hc *http.Client) *http.Client {
+	c := &http.Client{}
+	if hc != nil {
+		*c = *hc
 	}
-	return &client{do: do}
+	c.CheckRedirect = checkRedirect
+	return c
+}
+
+// checkRedirect is the redirect policy of every API client of the package,
+// the same as Git's (pkg/gitrepo): a redirect is followed only to the same
+// scheme, host and port, or from http:// to https:// on the same host (see
+// address.MayFollow). Any other is refused, ErrBadURL, rather than followed
+// without the token: net/http would forward Authorization to another port
+// of the same host and from https:// to http://, and GitLab's
+// PRIVATE-TOKEN header anywhere.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	from := via[0].URL
+	if address.MayFollow(from, req.URL) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s://%s redirects to %s://%s, and tagbump sends the token only to the host, scheme and port it was given: use the new URL as --api-url if it is the API's",
+		ErrBadURL, from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+}
+
+// clearText refuses to send a token to the URL raw over http:// to a host
+// other than this machine, where it would cross the network in clear text;
+// op names what was attempted. The error names raw without its
+// credentials.
+func clearText(op, raw string) error {
+	u, err := address.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w: %w", op, ErrBadURL, err)
+	}
+	if strings.EqualFold(u.Scheme, "http") && !address.IsLoopback(u.Hostname()) {
+		return fmt.Errorf("%s %s: %w: the token would cross the network in clear text over http://: use https://", op, address.Redact(raw), ErrBadURL)
+	}
+	return nil
 }
 
 // call sends method url with body (marshalled to JSON unless nil) and
@@ -53,15 +95,24 @@ func (c *client) call(ctx context.Context, op, method, url string, body, out any
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if c.token {
+		if err := clearText(op, url); err != nil {
+			return 0, err
+		}
+	}
 	if c.auth != nil {
 		c.auth(req)
 	}
-	resp, err := c.do(req)
+	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("%s: %w", op, ctx.Err())
 		}
-		return 0, &Error{Op: op, Message: stripURL(err), Kind: ErrServer}
+		kind := ErrServer
+		if errors.Is(err, ErrBadURL) {
+			kind = ErrBadURL // a redirect refused by checkRedirect
+		}
+		return 0, &Error{Op: op, Message: stripURL(err), Kind: kind}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))

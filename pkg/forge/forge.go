@@ -14,9 +14,11 @@
 package forge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -200,10 +202,12 @@ type Options struct {
 	// APIURL overrides the API base derived from RepoURL.
 	APIURL string
 	// User and Token are the credentials used for Git; the token is sent
-	// only to the API base.
+	// only to the API base, never over http:// to a host other than this
+	// machine, and never along a redirect to another scheme, host or port.
 	User, Token string
-	// Do sends requests; http.DefaultClient.Do when nil.
-	Do Doer
+	// HTTPClient sends requests (nil: a client on http.DefaultTransport);
+	// the package uses a copy with its own redirect policy.
+	HTTPClient *http.Client
 }
 
 // New returns the Forge for o.Kind.
@@ -213,6 +217,13 @@ func New(o Options) (Forge, error) {
 		return nil, &Error{Op: "pull request for " + o.RepoURL, Kind: ErrUnsupported, Hint: "--pr needs an https:// repository URL"}
 	}
 	u.User = nil
+	if o.Token != "" {
+		// The API URL, or the repository URL the host's API is found
+		// from; call checks each request's URL again.
+		if err := clearText("pull request API", cmp.Or(o.APIURL, o.RepoURL)); err != nil {
+			return nil, err
+		}
+	}
 	c := newClient(o)
 	switch o.Kind {
 	case GitHub:

@@ -44,8 +44,9 @@ type GitHubCommits struct {
 // GitHubCommitsOption configures NewGitHubCommits.
 type GitHubCommitsOption func(*GitHubCommits)
 
-// WithCommitsHTTPClient sends requests with c instead of a client built on
-// http.DefaultTransport.
+// WithCommitsHTTPClient sends requests with a copy of c instead of a client
+// built on http.DefaultTransport; the copy follows the package's redirect
+// policy (see Options.Token).
 func WithCommitsHTTPClient(c *http.Client) GitHubCommitsOption {
 	return func(g *GitHubCommits) { g.client = c }
 }
@@ -86,10 +87,10 @@ func GitHubGraphQLURL(apiURL, host string) string {
 func NewGitHubCommits(endpoint, token string, opts ...GitHubCommitsOption) (*GitHubCommits, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("github api %q: %w: use an https:// URL such as https://api.github.com", endpoint, ErrBadURL)
+		return nil, fmt.Errorf("github api %q: %w: use an https:// URL such as https://api.github.com", address.Redact(endpoint), ErrBadURL)
 	}
-	if u.Scheme == "http" && !address.IsLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("github api %s: %w: the token would cross the network in clear text over http://: use https://", endpoint, ErrBadURL)
+	if err := clearText("github api", endpoint); err != nil {
+		return nil, err
 	}
 	if token == "" {
 		return nil, fmt.Errorf("github api %s: %w: no token: set GITHUB_TOKEN or TAGBUMP_GIT_TOKEN to a token that may write contents", u.Host, ErrAuth)
@@ -101,6 +102,7 @@ func NewGitHubCommits(endpoint, token string, opts ...GitHubCommitsOption) (*Git
 	if g.client == nil {
 		g.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
+	g.client = guarded(g.client)
 	return g, nil
 }
 
@@ -317,6 +319,9 @@ func (g *GitHubCommits) post(ctx context.Context, op, notFound string, payload [
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
+		}
+		if errors.Is(err, ErrBadURL) {
+			return 0, fmt.Errorf("%s: %w", op, err) // a redirect refused by checkRedirect
 		}
 		return 0, fmt.Errorf("%s: %w: %w", op, ErrServer, err)
 	}
