@@ -15,7 +15,7 @@ import (
 // bumpFlags are the `tagbump bump` flags the CI templates pass on.
 var bumpFlags = []string{
 	"repo", "chart", "env", "image", "branch", "key", "values-file", "digest", "no-verify",
-	"push-from", "dry-run", "output", "skip-ci", "author", "max-attempts", "dotenv", "log-level",
+	"push-from", "dry-run", "output", "skip-ci", "author", "committer", "max-attempts", "dotenv", "log-level",
 	"pr", "pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft",
 	"pr-overwrite", "auto-merge", "merge-method", "provider", "api-url",
 }

@@ -20,8 +20,8 @@ import (
 	"github.com/tagbump/tagbump/pkg/registry"
 )
 
-// DefaultAuthor is the commit identity when neither --author nor
-// TAGBUMP_AUTHOR is set.
+// DefaultAuthor is the committer when --committer (TAGBUMP_COMMITTER) is
+// not set, and the author when neither --author nor --committer is.
 const DefaultAuthor = "tagbump <tagbump@tagbump.invalid>"
 
 // BumpOptions are the inputs of `tagbump bump`.
@@ -39,6 +39,7 @@ type BumpOptions struct {
 	Message             string
 	SkipCI              bool
 	Author              string
+	Committer           string
 	MaxAttempts         int
 	RetryFor            time.Duration
 	DryRun, NoPush      bool
@@ -124,7 +125,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.BoolVar(&opts.AllowRolledBack, "allow-rolled-back", false, "deploy a tag even though a rollback in the last 50 commits took it away")
 	f.StringVar(&opts.Message, "message", bump.DefaultMessage, "commit subject template (Go template: .Chart .Env .Image .Tag .OldTag .Digest)")
 	f.BoolVar(&opts.SkipCI, "skip-ci", false, "append [skip ci] to the commit subject")
-	f.StringVar(&opts.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
+	registerIdentity(f, &opts.Author, &opts.Committer)
 	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try at most when other pipelines push first")
 	f.DurationVar(&opts.RetryFor, "retry-for", bump.DefaultRetryFor, "how long to keep redoing the bump when other pipelines push first")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "do everything but push and registry writes; print the diff and the commit message")
@@ -201,7 +202,7 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 		defer pr.done()
 		ropts = append(ropts, registry.WithProgress(pr.report))
 	}
-	if err := opts.Sign.check(opts.Repo, opts.Author, opts.NoPush); err != nil {
+	if err := opts.Sign.check(opts.Repo, opts.Author, opts.Committer, opts.NoPush); err != nil {
 		return nil, err
 	}
 	if req.PR, err = opts.PR.request(env, opts.Repo, opts.Registry.Timeout); err != nil {
@@ -291,11 +292,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		}
 		refs = append(refs, ref)
 	}
-	author := o.Author
-	if author == "" {
-		author = DefaultAuthor
-	}
-	sig, err := parseSignature(author)
+	author, committer, err := identities(o.Author, o.Committer, o.Sign.signing())
 	if err != nil {
 		return bump.Request{}, err
 	}
@@ -303,16 +300,17 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
 		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
-		SkipCI: o.SkipCI, Author: sig, Committer: sig, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,
+		SkipCI: o.SkipCI, Author: author, Committer: committer, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,
 		DryRun: o.DryRun, NoPush: o.NoPush,
 	}, nil
 }
 
-// parseSignature parses "Name <email>"; the time is set at commit.
-func parseSignature(s string) (object.Signature, error) {
+// parseSignature parses "Name <email>", the value of flag; the time is
+// set at commit.
+func parseSignature(flag, s string) (object.Signature, error) {
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name == "" {
-		return object.Signature{}, usageErr(fmt.Errorf(`invalid --author %q: use "Name <email>"`, s))
+		return object.Signature{}, usageErr(fmt.Errorf(`invalid --%s %q: use "Name <email>"`, flag, s))
 	}
 	return object.Signature{Name: a.Name, Email: a.Address}, nil
 }

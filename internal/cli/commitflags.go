@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/pflag"
 	"github.com/tagbump/tagbump/internal/ci"
 	"github.com/tagbump/tagbump/pkg/bump"
@@ -51,6 +53,7 @@ func (f *repoFlags) gitOptions(ctx context.Context, env ci.Env) []gitrepo.Option
 // and its report, as in bump.
 type commitFlags struct {
 	Author         string
+	Committer      string
 	SkipCI         bool
 	MaxAttempts    int
 	DryRun, NoPush bool
@@ -62,7 +65,7 @@ type commitFlags struct {
 
 func (f *commitFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.SkipCI, "skip-ci", false, "append [skip ci] to the commit subject")
-	fs.StringVar(&f.Author, "author", "", `commit author and committer "Name <email>" (default "`+DefaultAuthor+`")`)
+	registerIdentity(fs, &f.Author, &f.Committer)
 	fs.IntVar(&f.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try when other pipelines push first")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "do everything but push; print the diff and the commit message")
 	fs.BoolVar(&f.NoPush, "no-push", false, "do everything but the push; print the diff and the commit message, write nothing to the Git repository")
@@ -95,22 +98,18 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 	if f.DryRun && f.NoPush {
 		return bump.Request{}, usageErr(fmt.Errorf("--dry-run and --no-push conflict: --dry-run already pushes nothing"))
 	}
-	author := f.Author
-	if author == "" {
-		author = DefaultAuthor
-	}
-	sig, err := parseSignature(author)
+	author, committer, err := identities(f.Author, f.Committer, f.Sign.signing())
 	if err != nil {
 		return bump.Request{}, err
 	}
 	req := bump.Request{
 		Repo: r.Repo, Branch: r.Branch, Chart: r.Chart, Envs: envs, ValuesFile: r.ValuesFile,
-		SkipCI: f.SkipCI, Author: sig, Committer: sig, MaxAttempts: f.MaxAttempts, DryRun: f.DryRun, NoPush: f.NoPush,
+		SkipCI: f.SkipCI, Author: author, Committer: committer, MaxAttempts: f.MaxAttempts, DryRun: f.DryRun, NoPush: f.NoPush,
 	}
 	for _, t := range env.Trailers() {
 		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})
 	}
-	if err := f.Sign.check(r.Repo, f.Author, f.NoPush); err != nil {
+	if err := f.Sign.check(r.Repo, f.Author, f.Committer, f.NoPush); err != nil {
 		return bump.Request{}, err
 	}
 	req.Signoff = f.Sign.Signoff
@@ -134,4 +133,39 @@ func (f *commitFlags) signOptions(ctx context.Context, env ci.Env, r *repoFlags)
 func (r *repoFlags) bumpOptions(ctx context.Context, env ci.Env) []bump.Option {
 	logger := slogLogger(ctx).With(env.LogFields()...)
 	return []bump.Option{bump.WithGitOptions(r.gitOptions(ctx, env)...), bump.WithLogger(logger)}
+}
+
+// registerIdentity adds --author and --committer.
+func registerIdentity(fs *pflag.FlagSet, author, committer *string) {
+	fs.StringVar(author, "author", "", `commit author "Name <email>": the person or bot the change is for (default: the committer)`)
+	fs.StringVar(committer, "committer", "", `commit committer "Name <email>": tagbump's own identity, by which it knows its commits on the --pr branch (default "`+DefaultAuthor+`"; when signing, --author)`)
+}
+
+// identities returns the commit's author and committer from --author and
+// --committer. The committer is tagbump's identity, not the author's: with
+// the Tagbump-Branch trailer it is how tagbump tells its own commit on a
+// pull request branch from a person's, and a pipeline that passes the
+// developer who triggered it as --author must not make that developer's
+// commits there look like tagbump's. The author defaults to the committer.
+// When signing, the committer defaults to --author instead: hosts verify a
+// signature against the committer's email, and before --committer existed
+// --author named the signing account.
+func identities(author, committer string, signing bool) (a, c object.Signature, err error) {
+	if signing && committer == "" {
+		committer = author
+	}
+	if c, err = parseSignature("committer", cmp.Or(committer, DefaultAuthor)); err != nil {
+		return a, c, err
+	}
+	if author == "" {
+		return c, c, nil
+	}
+	a, err = parseSignature("author", author)
+	return a, c, err
+}
+
+// signing reports whether commits are to be signed: --sign-key or
+// TAGBUMP_SIGN_KEY is set.
+func (o *signFlags) signing() bool {
+	return o.SignKey != "" || os.Getenv("TAGBUMP_SIGN_KEY") != ""
 }

@@ -102,7 +102,7 @@ func unwrapPath(err error) error {
 }
 
 // checkCommitVia refuses what --commit-via api cannot honour.
-func (o *signFlags) check(repo, author string, noPush bool) error {
+func (o *signFlags) check(repo, author, committer string, noPush bool) error {
 	switch o.CommitVia {
 	case "push":
 		return nil
@@ -113,6 +113,8 @@ func (o *signFlags) check(repo, author string, noPush bool) error {
 	switch {
 	case author != "":
 		return usageErr(fmt.Errorf("--author does not apply with --commit-via api: GitHub authors API commits as the token's owner; drop --author"))
+	case committer != "":
+		return usageErr(fmt.Errorf("--committer does not apply with --commit-via api: GitHub commits API commits itself; drop --committer"))
 	case o.SignKey != "" || os.Getenv("TAGBUMP_SIGN_KEY") != "":
 		return usageErr(fmt.Errorf("--sign-key (TAGBUMP_SIGN_KEY) does not apply with --commit-via api: GitHub signs API commits itself; drop one of them"))
 	case o.Signoff:

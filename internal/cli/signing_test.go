@@ -259,6 +259,7 @@ func TestBumpCommitViaAPI(t *testing.T) {
 	// Combinations that cannot apply are refused before anything is done.
 	for _, extra := range [][]string{
 		{"--author", "Someone <someone@example.invalid>"},
+		{"--committer", "Someone <someone@example.invalid>"},
 		{"--sign-key", "/nonexistent"},
 		{"--signoff"},
 		{"--pr", "--provider", "gitlab"},

@@ -86,7 +86,9 @@ type Request struct {
 	Signoff bool
 	SkipCI  bool
 	// Author and Committer sign the commit; a zero When means the time
-	// of the commit.
+	// of the commit. Committer is tagbump's own identity: on a pull
+	// request branch, a commit by it with the BranchTrailer naming the
+	// branch is tagbump's to replace, whoever the Author.
 	Author    object.Signature
 	Committer object.Signature
 	// MaxAttempts bounds how often a push that lost a race is redone;
@@ -483,6 +485,11 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	}
 	if res.Message, err = p.message(req); err == nil && req.Signoff {
 		res.Message = withSignoff(res.Message, req.Author)
+	}
+	if err == nil && res.PRBranch != "" {
+		// tagbump's mark on its pull request branch (ownCommit), last, as
+		// the API branch writer puts it
+		res.Message = withTrailer(res.Message, BranchTrailer+": "+res.PRBranch)
 	}
 	if err != nil || req.DryRun {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -186,7 +187,8 @@ type Proposal struct {
 	AutoMerge string
 	// Overwrite replaces Head even when its tip is not tagbump's commit.
 	Overwrite bool
-	// Committer identifies tagbump's own commits on Head.
+	// Committer identifies tagbump's own commits on Head, with the
+	// BranchTrailer naming Head (see ownCommit).
 	Committer object.Signature
 	// Writer writes Head; nil pushes the commit with git.
 	Writer BranchWriter
@@ -252,7 +254,7 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 		}
 		// tagbump's commit, pushed with git or made by the host through
 		// its API (either mode may have written the branch before)
-		own := ownCommit(tip, p.Committer) || apiOwnCommit(tip, p.Head)
+		own := ownCommit(tip, p.Committer, p.Head) || apiOwnCommit(tip, p.Head)
 		if !p.Overwrite && !own {
 			return nil, &BranchTakenError{Branch: p.Head, Commit: old.String(), Author: tip.Author.Name + " <" + tip.Author.Email + ">"}
 		}
@@ -307,10 +309,16 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 	return out, nil
 }
 
-// ownCommit reports whether c is tagbump's: one parent and the committer
-// tagbump commits as.
-func ownCommit(c *object.Commit, committer object.Signature) bool {
-	return len(c.ParentHashes) == 1 && c.Committer.Name == committer.Name && c.Committer.Email == committer.Email
+// ownCommit reports whether c, the tip of the pull request branch head, is
+// tagbump's: one parent, the committer tagbump commits as (--committer),
+// and the BranchTrailer naming head, which tagbump writes on every commit
+// for a pull request branch. Neither is enough alone: the committer is
+// whatever identity a pipeline gives tagbump, which someone may commit as
+// too, and a developer's amend or cherry-pick of tagbump's commit keeps the
+// trailer (but makes them the committer).
+func ownCommit(c *object.Commit, committer object.Signature, head string) bool {
+	return len(c.ParentHashes) == 1 && c.Committer.Name == committer.Name && c.Committer.Email == committer.Email &&
+		slices.Contains(trailers(c.Message), Trailer{BranchTrailer, head})
 }
 
 // Withdraw closes the open pull request from head to base with comment,
