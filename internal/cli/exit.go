@@ -164,7 +164,8 @@ var exitMap = []struct {
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrNotFound) }, ExitNotFound},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrDirty) }, ExitRefused},
 	{func(err error) bool {
-		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge) || errors.Is(err, gitrepo.ErrBadAddress)
+		return errors.Is(err, gitrepo.ErrNotRegular) || errors.Is(err, gitrepo.ErrTooLarge) || errors.Is(err, gitrepo.ErrBadAddress) ||
+			errors.Is(err, gitrepo.ErrBadName)
 	}, ExitUsage},
 	{isA[*sign.KeyError], ExitUsage},
 	{func(err error) bool { return errors.Is(err, forge.ErrBadURL) }, ExitUsage},

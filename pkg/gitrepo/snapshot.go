@@ -18,17 +18,12 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
-// cleanPath validates a repository path: relative, slash-separated, no
-// empty, "." or ".." elements.
+// cleanPath validates a repository path with CheckPath: relative,
+// slash-separated, no empty, "." or ".." elements, nothing git reads as
+// .git.
 func cleanPath(p string) (string, error) {
-	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "." ||
-		strings.HasPrefix(p, "../") || p == ".." || strings.Contains(p, "\\") || strings.Contains(p, "/../") {
-		return "", fmt.Errorf("path %q: must be relative and slash-separated without . or .. elements, e.g. app/values-staging.yaml", p)
-	}
-	for _, el := range strings.Split(p, "/") {
-		if el == ".git" {
-			return "", fmt.Errorf("path %q: must not name .git", p)
-		}
+	if err := CheckPath(p); err != nil {
+		return "", err
 	}
 	return p, nil
 }
