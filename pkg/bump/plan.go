@@ -115,6 +115,10 @@ func (r *Request) validateTarget() error {
 	if r.MaxAttempts < 0 {
 		return &InputError{"--max-attempts", fmt.Sprint(r.MaxAttempts), "use 1 or more"}
 	}
+	var bad *gitrepo.NameError
+	if r.Branch != "" && errors.As(gitrepo.CheckBranch(r.Branch), &bad) {
+		return &InputError{"--branch", r.Branch, bad.Reason}
+	}
 	for _, env := range r.Envs {
 		if _, err := r.valuesPath(env); err != nil {
 			return err
@@ -131,6 +135,10 @@ func (r *Request) valuesPath(env string) (string, error) {
 	clean := path.Clean(p)
 	if p == "" || path.IsAbs(p) || clean != p || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(p, "\\") {
 		return "", &InputError{"--values-file", p, "must be a clean relative path inside the repository"}
+	}
+	var bad *gitrepo.NameError
+	if errors.As(gitrepo.CheckPath(p), &bad) {
+		return "", &InputError{"--values-file", p, bad.Reason}
 	}
 	return p, nil
 }

@@ -83,9 +83,9 @@ func (r *Request) prBranch() (string, error) {
 		tmpl = strings.NewReplacer("{chart}-", "", "{chart}", "").Replace(tmpl)
 	}
 	b := strings.NewReplacer("{chart}", r.Chart, "{env}", strings.Join(r.Envs, "+")).Replace(tmpl)
-	if b == "" || strings.ContainsAny(b, " ~^:?*[\\") || strings.Contains(b, "..") || strings.Contains(b, "@{") ||
-		strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".lock") || strings.Contains(b, "//") || strings.HasPrefix(b, "-") {
-		return "", &InputError{"--pr-branch", b, "not a valid branch name"}
+	var bad *gitrepo.NameError
+	if errors.As(gitrepo.CheckBranch(b), &bad) {
+		return "", &InputError{"--pr-branch", b, bad.Reason}
 	}
 	return b, nil
 }
