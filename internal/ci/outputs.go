@@ -10,6 +10,7 @@ import (
 
 	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/atomicfile"
+	"github.com/tagbump/tagbump/pkg/markdown"
 )
 
 // Result is what a bump reports to the CI system.
@@ -224,34 +225,13 @@ func githubSummary(r Result) []byte {
 	return b.Bytes()
 }
 
-// mdText makes s safe as plain text on one markdown line.
-func mdText(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`, "<", "&lt;", "*", `\*`, "_", `\_`, "`", "\\`").Replace(s)
-}
-
-// mdCode renders s as a code span that is safe inside a table cell.
-func mdCode(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = strings.NewReplacer("\r", " ", "\n", " ", "|", `\|`).Replace(s)
-	// A code span ends at the first backtick run as long as its fence:
-	// make the fence longer than any run in s.
-	longest, run := 0, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	if longest == 0 {
-		return "`" + s + "`"
-	}
-	fence := strings.Repeat("`", longest+1)
-	return fence + " " + s + " " + fence
-}
+// mdText and mdCode write values into the job summary as the pull request
+// body does (see pkg/markdown): as plain text, or as a code span that stays
+// in its table cell.
+var (
+	mdText = markdown.Text
+	mdCode = markdown.Code
+)
 
 // appendFile appends data to path in a single write.
 func appendFile(path string, data []byte) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/markdown"
 )
 
 // DefaultPRBranch is the template of tagbump's own branch when
@@ -131,7 +132,8 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
 			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
-				res.Branch, cmp.Or(req.Image.Tag, strings.Join(req.imagesSet(res), ", ")), cmp.Or(req.Chart, req.Image.Repository), strings.Join(req.Envs, ", ")))
+				markdown.Text(res.Branch), markdown.Text(cmp.Or(req.Image.Tag, strings.Join(req.imagesSet(res), ", "))),
+				markdown.Text(cmp.Or(req.Chart, req.Image.Repository)), markdown.Text(strings.Join(req.Envs, ", "))))
 			if err != nil {
 				return nil, err
 			}
@@ -348,7 +350,11 @@ func (r *Request) imagesSet(res *Result) []string {
 }
 
 // marker is the hidden line that identifies tagbump's PR for head.
-func marker(head string) string { return "<!-- tagbump:pr branch=" + head + " -->" }
+// A '>' in head (--pr-branch may hold one) is written as "&gt;", so that
+// "-->" in it cannot end the comment.
+func marker(head string) string {
+	return "<!-- tagbump:pr branch=" + strings.ReplaceAll(head, ">", "&gt;") + " -->"
+}
 
 // prContent renders the PR's title and body.
 func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
@@ -363,30 +369,41 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 		if oldTag == "" {
 			oldTag = c.Old
 		}
-		fmt.Fprintf(&table, "| `%s` | `%s` | `%s` | `%s` |\n", c.File, c.Key, display(c.Old), c.New)
+		fmt.Fprintf(&table, "| %s | %s | %s | %s |\n", markdown.Code(c.File), markdown.Code(c.Key), markdown.Code(display(c.Old)), markdown.Code(c.New))
 	}
+	// Every value comes from a file, a flag or the environment (a values
+	// file may hold any old tag): the templates get them escaped, as
+	// markdown text for the body and one plain line for the title.
 	data := map[string]string{
 		"Chart": r.Chart, "Env": strings.Join(r.Envs, ","), "Image": r.Image.String(), "Tag": r.Image.Tag,
-		"OldTag": oldTag, "Digest": r.digest, "Subject": subject, "Table": table.String(),
-		"RunURL": r.PR.RunURL, "Branch": head,
+		"OldTag": oldTag, "Digest": r.digest, "Subject": subject, "RunURL": r.PR.RunURL, "Branch": head,
 	}
-	title, err := render("--pr-title", r.PR.Title, data)
+	titleData := map[string]string{"Table": markdown.Line(table.String())}
+	bodyData := map[string]string{"Table": table.String()}
+	for k, v := range data {
+		titleData[k], bodyData[k] = markdown.Line(v), markdown.Text(v)
+	}
+	title, err := render("--pr-title", r.PR.Title, titleData)
 	if err != nil {
 		return forge.Content{}, err
 	}
-	title = cmp.Or(strings.TrimSpace(title), subject)
-	body, err := render("--pr-body", r.PR.Body, data)
+	title = cmp.Or(strings.TrimSpace(title), markdown.Line(subject))
+	body, err := render("--pr-body", r.PR.Body, bodyData)
 	if err != nil {
 		return forge.Content{}, err
 	}
 	if strings.TrimSpace(body) == "" {
 		var b strings.Builder
-		fmt.Fprintf(&b, "Sets **%s** to `%s` in %s.\n\n%s", cmp.Or(r.Chart, r.Image.Repository), strings.Join(r.imagesSet(res), "`, `"), strings.Join(r.Envs, ", "), table.String())
+		var images []string
+		for _, im := range r.imagesSet(res) {
+			images = append(images, markdown.Code(im))
+		}
+		fmt.Fprintf(&b, "Sets **%s** to %s in %s.\n\n%s", markdown.Text(cmp.Or(r.Chart, r.Image.Repository)), strings.Join(images, ", "), markdown.Text(strings.Join(r.Envs, ", ")), table.String())
 		if r.digest != "" {
-			fmt.Fprintf(&b, "\nImage digest: `%s`\n", r.digest)
+			fmt.Fprintf(&b, "\nImage digest: %s\n", markdown.Code(r.digest))
 		}
 		if r.PR.RunURL != "" {
-			fmt.Fprintf(&b, "\nCI run: %s\n", r.PR.RunURL)
+			fmt.Fprintf(&b, "\nCI run: %s\n", markdown.URL(r.PR.RunURL))
 		}
 		body = b.String()
 	}
