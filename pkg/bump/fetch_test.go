@@ -65,3 +65,37 @@ func TestBumpRequests(t *testing.T) {
 		t.Errorf("%d HTTP requests (%d in v2), want 5 (4)", n, nv2)
 	}
 }
+
+// TestBumpRequestsHumanCommit pins what the rollback guard costs when the
+// last 50 commits hold one that is not tagbump's (a README edit): the
+// values files' history over those commits, for every environment in one
+// walk (one request), and the versions of them the bump has not read yet
+// (one more, none here: they are the tip's); however many environments the
+// bump changes.
+func TestBumpRequestsHumanCommit(t *testing.T) {
+	for _, envs := range [][]string{{"staging"}, {"dev", "staging", "prod"}} {
+		s := testenv.NewGitServer(t, testenv.WithAllowFilter(false), testenv.WithConfig("uploadpack.allowFilter", "true"))
+		s.MustCreateRepo(t, "charts", map[string]string{
+			"app/values.yaml":         "image:\n  repository: registry.example.com/team/app\n  tag: \"0.9.0\"\n",
+			"app/values-dev.yaml":     "image:\n  tag: \"1.0.0\"\n",
+			"app/values-staging.yaml": "image:\n  tag: \"1.0.0\"\n",
+			"app/values-prod.yaml":    "image:\n  tag: \"1.0.0\"\n",
+		})
+		if _, err := s.CommitFiles("charts", "main", map[string]string{"README.md": "charts\n"}, "docs: readme"); err != nil {
+			t.Fatal(err)
+		}
+		before := s.Requests()
+		r := req(s.URL("charts"), "1.1.0")
+		r.Branch, r.Image.Repository, r.Envs = "main", "team/app", envs
+		res, err := bump.Run(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Pushed || len(res.Warnings) != 0 {
+			t.Fatalf("result %+v: want pushed, with the rollback guard on", res)
+		}
+		if n := s.Requests() - before; n != 6 {
+			t.Errorf("%d environments: %d HTTP requests, want 6", len(envs), n)
+		}
+	}
+}

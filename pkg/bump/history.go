@@ -193,6 +193,37 @@ func deploymentsWithin(ctx context.Context, snap *gitrepo.Snapshot, file string,
 	}
 }
 
+// recentDeployments reads the deployments of each file within the newest
+// maxCommits commits, for all files in one walk of the history and one
+// request for their blobs; rollbacks are inferred as in deploymentsWithin.
+func recentDeployments(ctx context.Context, snap *gitrepo.Snapshot, files []string, maxCommits int) (map[string][]Deployment, error) {
+	hist, err := snap.FileHistories(ctx, files, maxCommits, maxCommits)
+	if err != nil {
+		return nil, err
+	}
+	var hashes []plumbing.Hash
+	for _, changes := range hist {
+		for _, c := range changes {
+			hashes = append(hashes, c.Old, c.New)
+		}
+	}
+	blobs, err := snap.ReadBlobs(ctx, hashes)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Deployment{}
+	for file, changes := range hist {
+		var deps []Deployment
+		for _, c := range changes {
+			if images := imageChanges(blobs[c.Old], blobs[c.New]); len(images) > 0 {
+				deps = append(deps, deployment(c.Commit, file, images))
+			}
+		}
+		out[file] = inferRollbacks(deps)
+	}
+	return out, nil
+}
+
 // deployment describes commit c from its message and its image changes.
 func deployment(c *object.Commit, file string, images []ImageChange) Deployment {
 	subject, _, _ := strings.Cut(c.Message, "\n")
@@ -303,12 +334,15 @@ func (c ImageChange) oldName() string {
 // inferRollbacks marks as rollbacks the deployments of deps (newest first)
 // that no message calls one but that moved an image back to the tag it
 // had before newer deployments of it: a rollback merged through a pull
-// request whose host wrote its own message, or one made by hand. The
-// deployments between are what it rolled back, and their tags are its
-// rolled-back tags, as the trailers of tagbump's rollbacks say. tagbump's
-// own bumps and promotes are deployments forward, whatever their tag.
+// request whose host wrote its own message, or one made by hand; tag and
+// digest both must match. The deployments between are what it rolled
+// back, and their tags are its rolled-back tags, as the trailers of
+// tagbump's rollbacks say. tagbump's own bumps and promotes, and a commit
+// that undoes a rollback, are deployments forward, whatever their tag.
 func inferRollbacks(deps []Deployment) []Deployment {
-	for i := range deps {
+	// Oldest first: whether an older deployment is a rollback is known
+	// before a newer one is read against it.
+	for i := len(deps) - 1; i >= 0; i-- {
 		d := &deps[i]
 		if d.Kind != KindManual {
 			continue
@@ -328,7 +362,12 @@ func inferRollbacks(deps []Deployment) []Deployment {
 				if o.New != "" && o.New != c.New && !slices.Contains(tags, o.New) {
 					tags = append(tags, o.New)
 				}
-				if o.Old == c.New {
+				if o.Old == c.New && o.OldDigest == c.NewDigest {
+					if older.Kind == KindRollback {
+						// Undoing a rollback deploys again what
+						// it took away: a deployment forward.
+						break
+					}
 					d.Kind = KindRollback
 					d.RollsBack = appendNew(d.RollsBack, undone...)
 					d.RolledBackTags = appendNew(d.RolledBackTags, tags...)

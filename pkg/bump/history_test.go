@@ -77,6 +77,12 @@ func TestInferRollbacks(t *testing.T) {
 			KindRollback, []string{"c", "b"}, []string{"1.3", "1.2"}},
 		{"a new tag", []Deployment{dep("c", KindManual, "1.2", "1.3"), dep("b", KindBump, "1.1", "1.2")}, KindManual, nil, nil},
 		{"a tagbump bump back is a bump", []Deployment{dep("c", KindBump, "1.2", "1.1"), dep("b", KindBump, "1.1", "1.2")}, KindBump, nil, nil},
+		{"undoing a rollback deploys forward", []Deployment{dep("m", KindManual, "1.1", "1.2"), dep("r", KindRollback, "1.2", "1.1"), dep("b", KindBump, "1.1", "1.2"), dep("a", KindBump, "1.0", "1.1")},
+			KindManual, nil, nil},
+		{"same tag, another digest: a new build", []Deployment{
+			{Commit: "m", Kind: KindManual, Images: []ImageChange{{Key: ".image.tag", Old: "v2", OldDigest: "sha256:x", New: "main", NewDigest: "sha256:c"}}},
+			{Commit: "b", Kind: KindBump, Images: []ImageChange{{Key: ".image.tag", Old: "main", OldDigest: "sha256:b", New: "v2", NewDigest: "sha256:x"}}}},
+			KindManual, nil, nil},
 		{"the earlier tag out of reach", []Deployment{dep("c", KindManual, "1.2", "1.1"), dep("b", KindBump, "1.0", "1.2")}, KindManual, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -215,7 +214,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		p.changes = append(p.changes, changes...)
 		if string(out) != string(src) {
 			p.files[file] = out
-			p.diffs = append(p.diffs, udiff.Unified("a/"+file, "b/"+file, string(src), string(out)))
+			p.diffs = append(p.diffs, values.Diff("a/"+file, "b/"+file, src, out))
 		}
 	}
 	return p, nil
@@ -339,6 +338,11 @@ func empty(src []byte) bool {
 func targets(file string, src, defaults []byte, req *Request) ([]target, error) {
 	keys, image := req.Keys, req.Image
 	images, err := values.FindImagesWithDefaults(src, defaults)
+	if err != nil && len(keys) > 0 {
+		// A values.yaml tagbump cannot read does not stop a key the
+		// user named: the file alone says what is there.
+		images, err = values.FindImages(src)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s (over %s): %w", file, defaultsPath(file), err)
 	}
@@ -403,6 +407,11 @@ func (e *KeyRepositoryError) Error() string {
 func keyTargets(file string, src []byte, images []values.Image, req *Request) ([]target, error) {
 	ts := make([]target, len(req.Keys))
 	for i, k := range req.Keys {
+		// One spelling of a path (".a.b" for "a.b" or `.["a"].b`), as
+		// detection, history and the rollback guard write it.
+		if p, err := values.ParsePath(k); err == nil {
+			k = p.String()
+		}
 		ts[i] = target{key: k}
 		for j := range images {
 			if im := &images[j]; im.TagPath == k || im.Path == k && im.Form == values.FormString {

@@ -136,7 +136,7 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 	}
 	// restore holds, per tag key, the change of the oldest undone
 	// deployment that touched it: its Old is the value to write back.
-	restore := map[string]ImageChange{}
+	restore, newest := map[string]ImageChange{}, map[string]ImageChange{}
 	var keys []string
 	derived := *req
 	derived.planner, derived.soft, derived.exactDigest, derived.AllowDowngrade, derived.Keys = nil, true, true, true, nil
@@ -147,6 +147,7 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 		for _, c := range d.Images {
 			if _, ok := restore[c.Key]; !ok {
 				keys = append(keys, c.Key)
+				newest[c.Key] = c
 			}
 			restore[c.Key] = c
 			if c.New != "" && !slices.Contains(badTags, c.New) {
@@ -159,19 +160,21 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 	}
 	derived.Trailers = append(derived.Trailers, req.Trailers...)
 	for _, k := range keys {
-		c := restore[k]
-		e := imageEdit{ref: imageref.Ref{Registry: c.Registry, Repository: c.Repository, Tag: c.Old}, digest: c.OldDigest}
-		if c.Repository == "" {
-			e.keys = []string{c.Key}
-		}
-		if c.OldRepository != "" {
-			// The deployment changed the repository: the old tag
-			// exists only in the old one.
-			if c.form != values.FormString || rr.To != "" {
-				return nil, &RepositoryChangedError{File: file, Key: c.Key, Old: c.oldName(), New: c.Name()}
+		// The image is restored at the key the deployments changed, and
+		// only there: other blocks of the same repository keep theirs.
+		c, now := restore[k], newest[k]
+		e := imageEdit{ref: imageref.Ref{Registry: now.Registry, Repository: now.Repository, Tag: c.Old}, digest: c.OldDigest, keys: []string{k}}
+		if old := c.oldName(); old != now.Name() {
+			// An undone deployment moved the image to another
+			// repository: the old tag exists only in the old one.
+			if now.form != values.FormString || rr.To != "" {
+				return nil, &RepositoryChangedError{File: file, Key: k, Old: old, New: now.Name()}
 			}
-			e.ref = imageref.Ref{Registry: c.OldRegistry, Repository: c.OldRepository, Tag: c.Old}
-			e.keys, e.repository = []string{c.Key}, true
+			e.ref.Registry, e.ref.Repository = c.Registry, c.Repository
+			if c.OldRepository != "" {
+				e.ref.Registry, e.ref.Repository = c.OldRegistry, c.OldRepository
+			}
+			e.repository = true
 		}
 		switch {
 		case rr.To != "" && (c.OldDigest != "" || c.NewDigest != ""):
@@ -284,16 +287,16 @@ func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *
 	if !foreign {
 		return nil
 	}
+	hist, err := recentDeployments(ctx, snap, files, GuardDepth)
+	if errors.Is(err, gitrepo.ErrNoHistory) {
+		p.warnings = append(p.warnings, "rollback guard reads only tagbump's messages: "+err.Error())
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	for _, file := range files {
-		deps, err := deploymentsWithin(ctx, snap, file, GuardDepth, GuardDepth)
-		if errors.Is(err, gitrepo.ErrNoHistory) {
-			p.warnings = append(p.warnings, "rollback guard reads only tagbump's messages: "+err.Error())
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, d := range deps {
+		for _, d := range hist[file] {
 			if d.Kind != KindRollback {
 				continue
 			}
@@ -316,7 +319,10 @@ func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *
 // chartName names the chart in messages: the chart, or the image's
 // repository where the layout has none (as the commit subject does).
 func (r *Request) chartName() string {
-	return cmp.Or(r.Chart, path.Base(r.Image.Repository))
+	if r.Chart != "" || r.Image.Repository == "" {
+		return cmp.Or(r.Chart, "image")
+	}
+	return path.Base(r.Image.Repository)
 }
 
 // changeLine is one "- FILE KEY: old → new" line tagbump writes in a

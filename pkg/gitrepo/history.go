@@ -134,17 +134,50 @@ type FileChange struct {
 // (blob:none), in pages of growing depth, one upload-pack request each;
 // read the blobs with ReadBlobs.
 func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]FileChange, error) {
-	p, err := cleanPath(p)
+	h, err := s.FileHistories(ctx, []string{p}, n, max)
 	if err != nil {
 		return nil, err
 	}
-	var out []FileChange
-	var newer *object.Commit // the commit after the current one, in walk order
-	var newerBlob plumbing.Hash
-	onPage := false // newer is decoded from the current page, not detached yet
+	p, _ = cleanPath(p)
+	return h[p], nil
+}
+
+// FileHistories is FileHistory for several files in one walk of the
+// history: the pages are fetched once for all of them, and the walk goes
+// on until each file has n changes (or the root, or max commits). The
+// result is keyed by each path as cleanPath writes it.
+func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int) (map[string][]FileChange, error) {
+	// fileWalk is one file's state: the commit after the current one,
+	// in walk order, and the file's blob there.
+	type fileWalk struct {
+		p         string
+		w         *pathWalker
+		out       []FileChange
+		newer     *object.Commit
+		newerBlob plumbing.Hash
+		onPage    bool // newer is decoded from the current page, not detached yet
+	}
+	var files []*fileWalk
+	for _, p := range paths {
+		p, err := cleanPath(p)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(files, func(f *fileWalk) bool { return f.p == p }) {
+			files = append(files, &fileWalk{p: p})
+		}
+	}
+	done := func() bool {
+		for _, f := range files {
+			if len(f.out) < n {
+				return false
+			}
+		}
+		return true
+	}
 	start, page, walked := s.tip, historyFirstPage, 0
-	done := errors.New("done")
-	for !start.IsZero() {
+	stop := errors.New("done")
+	for !start.IsZero() && len(files) > 0 {
 		if max > 0 {
 			page = min(page, max-walked)
 		}
@@ -152,26 +185,33 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 		if err != nil {
 			return nil, s.repo.classify("read history of", err)
 		}
+		for _, f := range files {
+			f.w = newPathWalker(st, f.p)
+		}
 		next := plumbing.ZeroHash
-		w := newPathWalker(st, p)
 		err = firstParents(st, start, page, func(c *object.Commit) error {
 			walked++
-			blob, err := w.blobAt(c)
-			if err != nil {
-				return err
-			}
-			if newer != nil && blob != newerBlob {
-				kept := newer
-				if onPage {
-					if kept, err = detached(st, newer); err != nil {
-						return err
-					}
+			for _, f := range files {
+				if len(f.out) >= n {
+					continue
 				}
-				out = append(out, FileChange{Commit: kept, Old: blob, New: newerBlob})
+				blob, err := f.w.blobAt(c)
+				if err != nil {
+					return err
+				}
+				if f.newer != nil && blob != f.newerBlob {
+					kept := f.newer
+					if f.onPage {
+						if kept, err = detached(st, f.newer); err != nil {
+							return err
+						}
+					}
+					f.out = append(f.out, FileChange{Commit: kept, Old: blob, New: f.newerBlob})
+				}
+				f.newer, f.newerBlob, f.onPage = c, blob, true
 			}
-			newer, newerBlob, onPage = c, blob, true
-			if len(out) >= n {
-				return done
+			if done() {
+				return stop
 			}
 			next = plumbing.ZeroHash
 			if len(c.ParentHashes) > 0 {
@@ -179,26 +219,36 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 			}
 			return nil
 		})
-		if errors.Is(err, done) {
-			return out, nil
+		if errors.Is(err, stop) {
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
 		if max > 0 && walked >= max {
-			return out, nil
+			break
 		}
-		if onPage {
-			if newer, err = detached(st, newer); err != nil {
-				return nil, err
+		for _, f := range files {
+			if f.onPage {
+				if f.newer, err = detached(st, f.newer); err != nil {
+					return nil, err
+				}
+				f.onPage = false
 			}
-			onPage = false
 		}
 		start, page = next, min(4*page, historyMaxPage)
+		if start.IsZero() {
+			// The root commit: it changed a file when it has it.
+			for _, f := range files {
+				if f.newer != nil && !f.newerBlob.IsZero() && len(f.out) < n {
+					f.out = append(f.out, FileChange{Commit: f.newer, New: f.newerBlob})
+				}
+			}
+		}
 	}
-	// The root commit: it changed the file when it has it.
-	if newer != nil && !newerBlob.IsZero() {
-		out = append(out, FileChange{Commit: newer, New: newerBlob})
+	out := make(map[string][]FileChange, len(files))
+	for _, f := range files {
+		out[f.p] = f.out
 	}
 	return out, nil
 }
