@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test lint actionlint mutate fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image reliability
+.PHONY: build demo test deps lint actionlint mutate fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image reliability
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -20,8 +20,15 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: lint actionlint
-	$(GO) test -count=1 -timeout 30m ./...
+# test installs what the tests need first (scripts/ci-deps.sh: git, sshd,
+# the distribution registry, GnuPG, a Gitea build; quick when all are
+# there), then runs every test CI runs: with TAGBUMP_TEST_STRICT=1 a
+# missing server fails its tests instead of skipping them.
+test: deps lint actionlint
+	TAGBUMP_TEST_STRICT=1 $(GO) test -count=1 -timeout 30m ./...
+
+deps:
+	@bash scripts/ci-deps.sh
 
 # actionlint checks action.yml's steps and the example workflows in
 # ci-templates/github (their tagbump inputs against action.yml).

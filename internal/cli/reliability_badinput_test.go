@@ -85,6 +85,30 @@ func TestBadInput(t *testing.T) {
 		}
 		return args
 	}
+	// A local clone whose tracked app/ was replaced by a symlink to a
+	// directory outside, which holds the same file: nothing may be
+	// written there, and the clone's branch may not move.
+	symClone, outside := filepath.Join(t.TempDir(), "clone"), t.TempDir()
+	testenv.MustGit(t, "", "init", "-q", "-b", "main", symClone)
+	for _, d := range []string{filepath.Join(symClone, "app"), outside} {
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "values-staging.yaml"), []byte(appValues), 0o644)
+	}
+	testenv.MustGit(t, symClone, "add", ".")
+	testenv.MustGit(t, symClone, "commit", "-q", "-m", "seed")
+	symTip := testenv.MustGit(t, symClone, "rev-parse", "main")
+	os.RemoveAll(filepath.Join(symClone, "app"))
+	if err := os.Symlink(outside, filepath.Join(symClone, "app")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if b, _ := os.ReadFile(filepath.Join(outside, "values-staging.yaml")); string(b) != appValues {
+			t.Errorf("the file outside the clone was written through its symlink:\n%s", b)
+		}
+		if got := testenv.MustGit(t, symClone, "rev-parse", "main"); got != symTip {
+			t.Errorf("the local clone's branch moved to %s", got)
+		}
+	})
 	long := strings.Repeat("a", 129)
 	rows := []struct {
 		name string
@@ -142,6 +166,7 @@ func TestBadInput(t *testing.T) {
 		{"binary file", with("--env", "binary"), nil, 2, []string{`app/values-binary.yaml`, `binary|not text|NUL`}},
 		{"file over 64 MiB", with("--env", "big"), nil, 2, []string{`app/values-big.yaml`, `too large`, `limit`}},
 		{"local path that is no repository", with("--repo", t.TempDir()), nil, 3, []string{`no git repository`, `pass a clone`}},
+		{"local clone with a symlinked directory", with("--repo", symClone), nil, 4, []string{`app is a symlink in the work tree`, `git checkout -- app`}},
 		{"unsupported URL scheme", with("--repo", "ftp://127.0.0.1/charts.git"), nil, 2, []string{`ftp`, `use https://`}},
 		// Workflow commands after a CR, in GitHub Actions: see workflowCommandLines.
 		{"tag with CR and workflow commands, dry run", with("--env", "crinject", "--dry-run"), map[string]string{"GITHUB_ACTIONS": "true"}, 0, []string{`dry run`}},

@@ -12,7 +12,8 @@
 // written in place: Push moves the local branch with a compare-and-swap,
 // and when that branch is checked out it also updates the changed files in
 // the work tree and the index, refusing (ErrDirty) when those files have
-// uncommitted changes.
+// uncommitted changes or a symlink on their path. The files are written
+// before the branch moves, and put back when it cannot.
 //
 // The package never prints, never force-pushes and never puts credentials
 // in URLs, errors or logs.
