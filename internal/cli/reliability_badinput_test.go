@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -109,6 +110,23 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("the local clone's branch moved to %s", got)
 		}
 	})
+	// The pull request API: one that redirects to another port of this
+	// host, where a server records what it gets, and a host whose values
+	// file holds an old tag that writes markdown into the pull request.
+	farEnd := testenv.StartHeaderRecorder()
+	t.Cleanup(farEnd.Close)
+	redirector := testenv.StartRedirector(farEnd.URL, false)
+	t.Cleanup(redirector.Close)
+	testenv.RequireBinary(t, "git")
+	prHost, err := testenv.StartFakeForge("gitlab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(prHost.Close)
+	injected := "image:\n  repository: registry.example.com/app\n  tag: " + strconv.Quote(testenv.MarkdownInjection) + "\n"
+	if err := prHost.CreateRepo("group/charts", map[string]string{"app/values-staging.yaml": injected}); err != nil {
+		t.Fatal(err)
+	}
 	long := strings.Repeat("a", 129)
 	rows := []struct {
 		name string
@@ -168,6 +186,14 @@ func TestBadInput(t *testing.T) {
 		{"local path that is no repository", with("--repo", t.TempDir()), nil, 3, []string{`no git repository`, `pass a clone`}},
 		{"local clone with a symlinked directory", with("--repo", symClone), nil, 4, []string{`app is a symlink in the work tree`, `git checkout -- app`}},
 		{"unsupported URL scheme", with("--repo", "ftp://127.0.0.1/charts.git"), nil, 2, []string{`ftp`, `use https://`}},
+		// Pull requests.
+		{"--api-url over http:// to another host", with("--repo", prHost.URL+"/group/charts.git", "--pr", "--provider", "gitlab", "--api-url", "http://192.0.2.2:3000/api/v4", "--timeout", "20s"),
+			map[string]string{"TAGBUMP_GIT_TOKEN": prHost.Token}, 2, []string{`http://192\.0\.2\.2:3000/api/v4`, `clear text`, `use https://`}},
+		{"--api-url redirecting to another port", with("--repo", prHost.URL+"/group/charts.git", "--pr", "--provider", "gitlab", "--api-url", redirector.URL+"/api/v4"),
+			map[string]string{"TAGBUMP_GIT_TOKEN": prHost.Token}, 2,
+			[]string{`redirects to http://127\.0\.0\.1:\d+`, `--api-url`}},
+		{"old tag that writes markdown, --pr", with("--repo", prHost.URL+"/group/charts.git", "--pr", "--provider", "gitlab"),
+			map[string]string{"TAGBUMP_GIT_TOKEN": prHost.Token}, 0, []string{`pull request created`}},
 		// Workflow commands after a CR, in GitHub Actions: see workflowCommandLines.
 		{"tag with CR and workflow commands, dry run", with("--env", "crinject", "--dry-run"), map[string]string{"GITHUB_ACTIONS": "true"}, 0, []string{`dry run`}},
 		{"tag with CR and workflow commands, refused", replaceFlag(with("--env", "crinject"), "--image", "registry.example.com/other:1.0.1"), map[string]string{"GITHUB_ACTIONS": "true"}, 3, []string{`the file has:`, `check --image`}},
@@ -271,6 +297,18 @@ func TestBadInput(t *testing.T) {
 			}
 			emptyDir(t, tmp)
 		})
+	}
+	if dump := farEnd.Dump(); strings.Contains(dump, prHost.Token) {
+		t.Errorf("the token crossed the API's redirect:\n%s", dump)
+		counts.SecretsLeaked++
+	}
+	for _, pr := range prHost.PRs() {
+		if err := testenv.CheckInertMarkdown(pr.Body); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(prHost.PRs()) == 0 {
+		t.Errorf("no pull request to check for markdown injection")
 	}
 	if len(rows) < 40 {
 		t.Errorf("%d rows, the issue asks for at least 40", len(rows))

@@ -79,6 +79,14 @@ func TestSecretsCanary(t *testing.T) {
 		env  map[string]string
 		code int
 	}
+	// A pull request API that redirects to another port of this host,
+	// where a server records what it gets; the repository has the
+	// OWNER/REPO path the API needs.
+	srv.MustCreateRepo(t, "team/charts", map[string]string{"app/values-staging.yaml": appValues})
+	farEnd := testenv.StartHeaderRecorder()
+	t.Cleanup(farEnd.Close)
+	redirector := testenv.StartRedirector(farEnd.URL, false)
+	t.Cleanup(redirector.Close)
 	runs := []run{
 		{"push", []string{"push", "--from", tar, image}, nil, 0},
 		{"verify json", []string{"verify", "--output", "json", image}, nil, 0},
@@ -100,6 +108,10 @@ func TestSecretsCanary(t *testing.T) {
 			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ghOutput}, 2},
 		{"verify with a wrong password", []string{"verify", image}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
 		{"push with a wrong password", []string{"push", "--from", tar, regHost + "/app:1.0.9"}, map[string]string{"TAGBUMP_REGISTRY_PASSWORD": wrongPass}, 5},
+		{"bump --pr with the API over http:// to another host", append(bump("staging", "--no-verify"), "--repo", srv.URL("team/charts"), "--pr", "--provider", "gitea",
+			"--api-url", "http://"+gitUser+":"+gitToken+"@192.0.2.2:3000/api/v1", "--timeout", "20s"), nil, 2},
+		{"bump --pr with the API redirecting to another port", append(bump("staging", "--no-verify"), "--repo", srv.URL("team/charts"), "--pr", "--provider", "gitea",
+			"--api-url", redirector.URL+"/api/v1"), nil, 2},
 	}
 	secrets := append([]string{gitToken, regPass, wrongTok, wrongPass, ghToken, signPass}, keyLines(string(signKeyText))...)
 	users := []string{gitUser, regUser, "tagbump", "x-access-token"}
@@ -171,6 +183,7 @@ func TestSecretsCanary(t *testing.T) {
 		leak(f, string(b))
 	}
 	leak("local clone history", testenv.MustGit(t, clone, "log", "--all", "-p", "--format=fuller%n%B"))
+	leak("the far end of the API's redirect", farEnd.Dump())
 }
 
 // raceHook moves main once, as a rival pipeline would.
