@@ -68,6 +68,10 @@ func TestBadInput(t *testing.T) {
 	os.WriteFile(emptyKnownHosts, nil, 0o600)
 	binFile := filepath.Join(t.TempDir(), "not-an-image.tar")
 	os.WriteFile(binFile, []byte("not a tarball"), 0o600)
+	// A pull request API that answers 401 with the request's token.
+	echo := testenv.StartEchoServer(401, testenv.EchoText())
+	t.Cleanup(echo.Close)
+	srv.MustCreateRepo(t, "acme/charts", map[string]string{"app/values-staging.yaml": appValues})
 
 	url := srv.URL("charts")
 	img := "registry.example.com/app:1.0.1"
@@ -203,6 +207,7 @@ func TestBadInput(t *testing.T) {
 		{"no token", base(), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`authentication`, `TAGBUMP_GIT_TOKEN`}},
 		{"token without write access", base(), map[string]string{"TAGBUMP_GIT_USER": "ro", "TAGBUMP_GIT_TOKEN": roToken}, 5, []string{`push`, `authoriz|permission|write access`}},
 		{"URL with wrong embedded credentials", with("--repo", strings.Replace(url, "http://", "http://bot:wrong-url-pw-0453@", 1)), map[string]string{"TAGBUMP_GIT_TOKEN": ""}, 5, []string{`carries credentials; they are used`, `authentication`, `TAGBUMP_GIT_TOKEN`}},
+		{"API answer that repeats the token", replaceFlag(base("--pr", "--provider", "github", "--api-url", echo.URL), "--repo", srv.URL("acme/charts")), nil, 5, []string{`HTTP 401: denied: Authorization: Bearer \*\*\*`, `check that it is valid`}},
 		{"unknown SSH host key", with("--repo", sshURL, "--ssh-key", key.Path, "--known-hosts", emptyKnownHosts), nil, 5, []string{`unknown host key`, `known_hosts`}},
 		{"missing SSH key file", with("--repo", sshURL, "--ssh-key", filepath.Join(t.TempDir(), "nokey"), "--known-hosts", emptyKnownHosts), nil, 3, []string{`ssh key`, `--ssh-key`}},
 		// Flags.

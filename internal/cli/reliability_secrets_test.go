@@ -14,7 +14,9 @@ import (
 // credentials, at debug level, on success and error paths, and fails if
 // a canary (or user:canary in base64) appears in stdout, stderr, the JSON
 // output, the CI output files, any commit of the charts repository or its
-// config, or the config of a local clone that was bumped.
+// config, or the config of a local clone that was bumped. Servers that
+// repeat the request's credentials in their error answers (Git, every
+// forge's API, a registry) prove that the output hides what they say.
 func TestSecretsCanary(t *testing.T) {
 	const (
 		gitUser, gitToken   = "bot", "canary-git-7Qx9-token"
@@ -113,6 +115,44 @@ func TestSecretsCanary(t *testing.T) {
 		{"bump --pr with the API redirecting to another port", append(bump("staging", "--no-verify"), "--repo", srv.URL("team/charts"), "--pr", "--provider", "gitea",
 			"--api-url", redirector.URL+"/api/v1"), nil, 2},
 	}
+	// Servers that repeat the request's credentials in their error answer:
+	// a Git server (one that echoes every request, and one in front of a
+	// real server that echoes the push), every forge's API (for --pr, and
+	// GitHub's GraphQL API for --commit-via api) and a registry, answering
+	// 401 with a short line and 500 with JSON that repeats the whole
+	// request. The echo reaches stderr, the ::error annotation and
+	// --output json; no secret may.
+	srv.MustCreateRepo(t, "acme/charts", map[string]string{"app/values-staging.yaml": appValues})
+	srv.MustCreateRepo(t, "acme/charts/_git/charts", map[string]string{"app/values-staging.yaml": appValues}) // Azure's path form
+	echo401 := testenv.StartEchoServer(401, testenv.EchoText())
+	t.Cleanup(echo401.Close)
+	echo500 := testenv.StartEchoServer(500)
+	t.Cleanup(echo500.Close)
+	gitEcho := testenv.StartEchoServer(401, testenv.EchoText(), testenv.EchoOnly("http://"+srv.Addr(), "git-receive-pack"))
+	t.Cleanup(gitEcho.Close)
+	echoed := map[string]bool{} // rows whose output must show the echo
+	echoRow := func(name string, code int, shows bool, args ...string) {
+		name = "server echoing the request: " + name
+		echoed[name] = shows
+		runs = append(runs, run{name, append(args, "--output", "json"), map[string]string{"GITHUB_ACTIONS": "true"}, code})
+	}
+	acme := func(kind string) string {
+		if kind == "azure" {
+			return srv.URL("acme/charts/_git/charts")
+		}
+		return srv.URL("acme/charts")
+	}
+	// A tag no other row sets, so that there is something to push.
+	echoRow("git push 401", 5, true, replaceFlag(replaceFlag(bump("staging", "--no-verify"), "--repo", gitEcho.URL+"/charts.git"), "--image", strings.Replace(image, ":1.0.1", ":1.0.7", 1))...)
+	echoRow("git fetch 401", 5, true, replaceFlag(bump("staging", "--no-verify"), "--repo", echo401.URL+"/charts.git")...)
+	for _, kind := range []string{"github", "gitlab", "azure", "bitbucket", "gitea"} {
+		echoRow(kind+" API 401", 5, true, replaceFlag(bump("staging", "--no-verify", "--pr", "--provider", kind, "--api-url", echo401.URL), "--repo", acme(kind))...)
+		echoRow(kind+" API 500", 6, true, replaceFlag(bump("staging", "--no-verify", "--pr", "--provider", kind, "--api-url", echo500.URL), "--repo", acme(kind))...)
+	}
+	echoRow("github graphql API 401", 5, false, replaceFlag(bump("staging", "--no-verify", "--commit-via", "api", "--api-url", echo401.URL), "--repo", acme("github"))...)
+	echoRow("registry verify 401", 3, false, "verify", echo401.Host()+"/app:1.0.1")
+	echoRow("registry push 401", 5, false, "push", "--from", tar, echo401.Host()+"/app:1.0.1")
+	echoRow("registry push 500", 6, true, "push", "--from", tar, echo500.Host()+"/app:1.0.1")
 	secrets := append([]string{gitToken, regPass, wrongTok, wrongPass, ghToken, signPass}, keyLines(string(signKeyText))...)
 	users := []string{gitUser, regUser, "tagbump", "x-access-token"}
 	leak := func(where, text string) {
@@ -162,6 +202,9 @@ func TestSecretsCanary(t *testing.T) {
 			if run.name == "bump without partial fetch" && !strings.Contains(r.stderr, "DEBU") {
 				t.Errorf("no debug log line: the scan would miss debug-only leaks\n%s", r.stderr)
 			}
+			if echoed[run.name] && !strings.Contains(r.stdout+r.stderr, "Authorization: ") && !strings.Contains(r.stdout+r.stderr, "Private-Token: ") {
+				t.Errorf("the echo is not in the output: the scan proves nothing\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+			}
 			leak(run.name+": stdout", r.stdout)
 			leak(run.name+": stderr", r.stderr)
 		})
@@ -206,7 +249,7 @@ func TestLeakScanner(t *testing.T) {
 	if len(secrets) != 2 || secrets[1] != "url-pass-789" {
 		t.Fatalf("secrets %q, want the token and the URL's password", secrets)
 	}
-	for _, text := range []string{"x tok-123456 y", "Authorization: Basic Ym90OnRvay0xMjM0NTY=", "pw url-pass-789"} {
+	for _, text := range []string{"x tok-123456 y", "Authorization: Basic Ym90OnRvay0xMjM0NTY=", "Authorization: Basic OnRvay0xMjM0NTY=", "pw url-pass-789"} {
 		if len(findLeaks("out", text, secrets, users)) != 1 {
 			t.Errorf("no leak found in %q", text)
 		}

@@ -50,13 +50,23 @@ func Main() int {
 // In GitHub Actions and Azure Pipelines, whose runners act on workflow
 // commands in a step's output, Out and Err are guarded (ci.Env.Guard) so
 // that text from the charts repository cannot pass for one; tagbump's own
-// commands go to the unguarded Err.
+// commands go to the unguarded Err. Everywhere, the secrets the run was
+// given (givenSecrets) are hidden in all three (ci.Redactor).
 func Run(ctx context.Context, args []string, streams IOStreams) int {
 	env := ci.Detect(os.Getenv)
 	if streams.Commands == nil {
 		streams.Commands = streams.Err
 	}
 	streams.Out, streams.Err = env.Guard(streams.Out), env.Guard(streams.Err)
+	// Every byte tagbump writes passes here: no secret it was given
+	// leaves the process, whatever a server put into an error.
+	red := ci.NewRedactor(givenSecrets(os.Getenv, os.Environ(), args)...)
+	streams.Out, streams.Err, streams.Commands = red.Writer(streams.Out), red.Writer(streams.Err), red.Writer(streams.Commands)
+	defer func() {
+		for _, w := range []io.Writer{streams.Out, streams.Err, streams.Commands} {
+			_ = ci.Flush(w)
+		}
+	}()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)

@@ -66,10 +66,11 @@ func init() {
 }
 
 // secretForms returns the strings whose presence means secret leaked:
-// itself and the base64 of user:secret for each user.
+// itself, URL-escaped, and the base64 of user:secret for each user and
+// for the empty user (Azure DevOps sends :token).
 func secretForms(secret string, users []string) []string {
-	forms := []string{secret}
-	for _, u := range users {
+	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret)}
+	for _, u := range append(users[:len(users):len(users)], "") {
 		forms = append(forms, base64.StdEncoding.EncodeToString([]byte(u+":"+secret)))
 	}
 	return forms
