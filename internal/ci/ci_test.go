@@ -341,3 +341,28 @@ func TestTrailersAndLogFields(t *testing.T) {
 		t.Errorf("generic LogFields (-want +got):\n%s", diff)
 	}
 }
+
+// TestWriteOutputsRedacted: a value a server returned (the pull request's
+// URL) that holds a secret tagbump was given reaches none of the files
+// written for the CI system.
+func TestWriteOutputsRedacted(t *testing.T) {
+	const secret = "s3cr3t-t0ken-value"
+	dir := t.TempDir()
+	e := Env{System: GitHub, OutputFile: filepath.Join(dir, "out"), SummaryFile: filepath.Join(dir, "sum")}
+	r := sample
+	r.PRURL, r.PRNumber, r.PRAction = "https://git.example/pr/7?t="+secret, 7, "created"
+	dotenv := filepath.Join(dir, "dotenv")
+	var stderr bytes.Buffer
+	if err := e.WriteOutputs(r, &stderr, WithDotenv(dotenv), WithRedactor(NewRedactor(secret))); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{e.OutputFile, e.SummaryFile, dotenv} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), secret) || !strings.Contains(string(b), Redacted) {
+			t.Errorf("%s:\n%s\nwant the secret hidden", filepath.Base(f), b)
+		}
+	}
+}

@@ -79,6 +79,14 @@ type Option func(*options)
 
 type options struct {
 	dotenv string
+	red    *Redactor
+}
+
+// WithRedactor hides r's secrets in the files WriteOutputs writes, as the
+// streams hide them: a value a server returned (a pull request's URL) may
+// carry one.
+func WithRedactor(r *Redactor) Option {
+	return func(o *options) { o.red = r }
 }
 
 // WithDotenv also writes the outputs to the dotenv file path, as
@@ -107,12 +115,12 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 	switch e.System {
 	case GitHub:
 		if e.OutputFile != "" {
-			if err := appendFile(e.OutputFile, githubOutputs(r)); err != nil {
+			if err := appendFile(e.OutputFile, o.red.Bytes(githubOutputs(r))); err != nil {
 				return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
 			}
 		}
 		if e.SummaryFile != "" {
-			if err := appendFile(e.SummaryFile, githubSummary(r)); err != nil {
+			if err := appendFile(e.SummaryFile, o.red.Bytes(githubSummary(r))); err != nil {
 				return fmt.Errorf("write GITHUB_STEP_SUMMARY: %w", err)
 			}
 		}
@@ -127,7 +135,7 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 		}
 	}
 	if o.dotenv != "" {
-		if err := writeDotenv(o.dotenv, r); err != nil {
+		if err := writeDotenv(o.dotenv, r, o.red); err != nil {
 			return err
 		}
 	}
@@ -248,13 +256,13 @@ func appendFile(path string, data []byte) error {
 
 // writeDotenv replaces path with r's outputs as TAGBUMP_RESULT_NAME=value
 // lines.
-func writeDotenv(path string, r Result) error {
+func writeDotenv(path string, r Result, red *Redactor) error {
 	var b bytes.Buffer
 	for _, kv := range r.outputs() {
 		if strings.ContainsAny(kv[1], "\r\n") {
 			return fmt.Errorf("write dotenv %s: value of %s has a line break, which dotenv cannot hold", path, kv[0])
 		}
-		fmt.Fprintf(&b, "TAGBUMP_RESULT_%s=%s\n", strings.ToUpper(kv[0]), kv[1])
+		fmt.Fprintf(&b, "TAGBUMP_RESULT_%s=%s\n", strings.ToUpper(kv[0]), red.String(kv[1]))
 	}
 	if err := atomicfile.Write(path, &b, 0o644); err != nil {
 		return fmt.Errorf("write dotenv: %w", err)

@@ -84,6 +84,9 @@ func base64Core(enc *base64.Encoding, secret string, k int) string {
 	return s[from:to]
 }
 
+// Bytes is String for a byte slice.
+func (r *Redactor) Bytes(b []byte) []byte { return []byte(r.String(string(b))) }
+
 // String returns s with every secret hidden.
 func (r *Redactor) String(s string) string {
 	if r == nil || r.r == nil {

@@ -169,7 +169,7 @@ func finishCommit(lg *log.Logger, streams IOStreams, env ci.Env, output outputFl
 	for _, w := range res.Warnings {
 		env.Annotate(cmdOut, "warning", w)
 	}
-	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(dotenv)); err != nil {
+	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(dotenv), ci.WithRedactor(streams.Redactor)); err != nil {
 		return fmt.Errorf("write CI outputs: %w", err)
 	}
 	return writeBumpResult(lg, streams, output, dryRun, res)

@@ -32,6 +32,10 @@ type IOStreams struct {
 	// Commands receives tagbump's own CI workflow commands (annotations,
 	// output variables); nil means Err. Run sets it to the unguarded Err.
 	Commands io.Writer
+	// Redactor hides the secrets tagbump was given in the files it
+	// writes for the CI system (outputs, job summary, dotenv); Run sets
+	// it, nil hides nothing.
+	Redactor *ci.Redactor
 }
 
 // commands returns where CI workflow commands go.
@@ -62,6 +66,7 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 	// leaves the process, whatever a server put into an error.
 	red := ci.NewRedactor(givenSecrets(os.Getenv, os.Environ(), args)...)
 	streams.Out, streams.Err, streams.Commands = red.Writer(streams.Out), red.Writer(streams.Err), red.Writer(streams.Commands)
+	streams.Redactor = red // and the files written for the CI system
 	defer func() {
 		for _, w := range []io.Writer{streams.Out, streams.Err, streams.Commands} {
 			_ = ci.Flush(w)
