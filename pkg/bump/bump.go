@@ -128,6 +128,10 @@ type Request struct {
 	// setRepository writes Image's repository into a string reference
 	// named by Keys (a rollback across a repository change).
 	setRepository bool
+	// pending is what tagbump's pull request branch proposes beyond the
+	// base, read on each attempt of a bump with PR; the plan reads the
+	// values files with its edits.
+	pending *pending
 }
 
 // Trailer is one "Key: value" line at the end of a commit message.
@@ -168,6 +172,10 @@ type Result struct {
 	// PRResult is filled when Request.PR is set; Commit and Pushed then
 	// describe the PR branch.
 	PRResult
+	// Pending lists the values that earlier runs' deployments, still
+	// waiting on tagbump's pull request branch, set beyond the base: the
+	// branch keeps them with this run's (Old is the base's value).
+	Pending []FileChange `json:"pending,omitempty"`
 }
 
 // FileChange is one value in one file, before and after.
@@ -470,6 +478,14 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 			return nil, nil
 		}
 	}
+	req.pending = nil
+	if res.PRBranch != "" {
+		// The pull request branch keeps every pending deployment: the
+		// plan is made over them, and the guards see what it proposes.
+		if req.pending, err = readPending(ctx, repo, snap, res.PRBranch, req.Committer); err != nil {
+			return nil, err
+		}
+	}
 	p, err := req.makePlan(ctx, snap)
 	if err != nil {
 		return nil, err
@@ -479,11 +495,20 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 	res.Files, res.Outcome, res.Diff = p.changes, p.outcome(), p.diff()
 	res.Message, res.Commit = "", ""
 	p.report(res)
+	files := p.files
+	if req.pending != nil {
+		if files = req.pending.settle(p, res, res.PRBranch); len(files) == 0 && res.Outcome == Changed {
+			res.Outcome = Unchanged // this run sets back what the base has
+		}
+	}
 	if res.Outcome != Changed {
 		res.LostPushLanded = lost != nil
 		return nil, nil
 	}
-	if res.Message, err = p.message(req); err == nil && req.Signoff {
+	if res.Message, err = p.message(req); err == nil && req.pending != nil {
+		res.Message = req.pending.message(res.Message)
+	}
+	if err == nil && req.Signoff {
 		res.Message = withSignoff(res.Message, req.Author)
 	}
 	if err == nil && res.PRBranch != "" {
@@ -495,7 +520,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		return nil, err
 	}
 	now := time.Now()
-	c, err := snap.Commit(p.files, res.Message, stamp(req.Author, now), stamp(req.Committer, now))
+	c, err := snap.Commit(files, res.Message, stamp(req.Author, now), stamp(req.Committer, now))
 	if err != nil {
 		return nil, err
 	}

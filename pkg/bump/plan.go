@@ -191,7 +191,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if _, done := p.files[file]; done || slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.File == file }) {
 			continue // two envs mapped to one file
 		}
-		src, err := snap.ReadFile(ctx, file)
+		src, err := req.readValues(ctx, snap, file)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: check --chart, --env and --values-file", err)
 		}

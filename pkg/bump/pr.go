@@ -129,7 +129,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		began := time.Now()
 		c, err := once(ctx, repo, req, res, nil)
 		switch {
-		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush:
+		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush && !req.pending.holds():
 			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
 				markdown.Text(res.Branch), markdown.Text(cmp.Or(req.Image.Tag, strings.Join(req.imagesSet(res), ", "))),
@@ -138,6 +138,13 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 				return nil, err
 			}
 			res.PRResult = *pr
+			return res, nil
+		case err == nil && c == nil && req.pending.holds() && !req.DryRun && !req.NoPush:
+			// The branch already proposes this run's value, or a newer
+			// one: name the pull request that holds it.
+			if err := pendingPR(ctx, req.PR.Forge, head, res); err != nil {
+				return nil, err
+			}
 			return res, nil
 		case err == nil && c == nil:
 			return res, nil
@@ -151,6 +158,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 			pr, err = Propose(ctx, repo, c, Proposal{
 				Forge: req.PR.Forge, Head: head, Content: content, AutoMerge: req.PR.AutoMerge,
 				Overwrite: req.PR.Overwrite, Committer: req.Committer, Writer: writer,
+				Read: &req.pending.tip,
 			})
 			if err == nil {
 				res.PRResult = pr.PRResult
@@ -194,6 +202,11 @@ type Proposal struct {
 	Committer object.Signature
 	// Writer writes Head; nil pushes the commit with git.
 	Writer BranchWriter
+	// Read, when set, is Head's tip that the commit's pending edits were
+	// read from (zero: no branch): Head at another tip is a race (an
+	// error wrapping gitrepo.ErrRace), so an edit pushed meanwhile is
+	// read again instead of lost.
+	Read *plumbing.Hash
 }
 
 // BranchWriter writes tagbump's pull request branch.
@@ -246,8 +259,13 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 	snap, err := repo.Fetch(ctx, p.Head)
 	switch {
 	case errors.Is(err, gitrepo.ErrNotFound):
+		if p.Read != nil && !p.Read.IsZero() {
+			return nil, fmt.Errorf("pull request branch %s: %w: it was deleted after it was read", p.Head, gitrepo.ErrRace)
+		}
 	case err != nil:
 		return nil, err
+	case p.Read != nil && snap.Tip() != *p.Read:
+		return nil, fmt.Errorf("pull request branch %s: %w: it moved after it was read", p.Head, gitrepo.ErrRace)
 	default:
 		old = snap.Tip()
 		tip, err := snap.TipCommit()
@@ -371,6 +389,9 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 		}
 		fmt.Fprintf(&table, "| %s | %s | %s | %s |\n", markdown.Code(c.File), markdown.Code(c.Key), markdown.Code(display(c.Old)), markdown.Code(c.New))
 	}
+	for _, c := range res.Pending { // earlier runs' deployments, still pending here
+		fmt.Fprintf(&table, "| %s | %s | %s | %s |\n", markdown.Code(c.File), markdown.Code(c.Key), markdown.Code(display(c.Old)), markdown.Code(c.New))
+	}
 	// Every value comes from a file, a flag or the environment (a values
 	// file may hold any old tag): the templates get them escaped, as
 	// markdown text for the body and one plain line for the title.
@@ -406,6 +427,11 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 			fmt.Fprintf(&b, "\nCI run: %s\n", markdown.URL(r.PR.RunURL))
 		}
 		body = b.String()
+	}
+	for _, w := range res.Warnings {
+		if strings.HasPrefix(w, pendingDropped) {
+			body = strings.TrimRight(body, "\n") + "\n\n**Warning:** " + markdown.Text(w)
+		}
 	}
 	body = strings.TrimRight(body, "\n") + "\n\n" + marker(head) + "\n"
 	return forge.Content{

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -245,6 +246,11 @@ func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *
 	}
 	if err != nil {
 		return err
+	}
+	if r.pending != nil && r.pending.commit != nil {
+		// A rollback still pending on the pull request branch took its
+		// tags away too.
+		commits = append([]*object.Commit{r.pending.commit}, commits...)
 	}
 	tags := map[string]bool{r.Image.Tag: true}
 	for _, e := range r.more {

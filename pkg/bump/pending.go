@@ -1,0 +1,288 @@
+package bump
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/values"
+)
+
+// pendingDeploy is one deployment waiting on tagbump's pull request
+// branch: its commit subject and the values it sets.
+type pendingDeploy struct {
+	subject string
+	// changes hold, per value, the base's value (Old) and the one the
+	// branch proposes (New).
+	changes []FileChange
+}
+
+// pending is what tagbump's pull request branch proposes beyond the base:
+// the deployments of earlier runs that the base does not have yet, each
+// replayed onto the base's current tip.
+type pending struct {
+	// tip is the branch's tip when it was read (zero: no branch); the
+	// update is leased on it.
+	tip plumbing.Hash
+	// commit is the tip when it is tagbump's commit, else nil: then
+	// nothing on the branch is pending.
+	commit  *object.Commit
+	deploys []pendingDeploy
+	// files are the base's files with the pending edits, base the
+	// base's own content of every file a pending edit touched.
+	files, base map[string][]byte
+	// trailers are the tip's trailers but tagbump's branch mark and
+	// sign-offs: the trailers of the pending deployments.
+	trailers []Trailer
+	// dropped says which pending edits no longer apply.
+	dropped []string
+}
+
+// holds reports whether a deployment is pending on the branch.
+func (pd *pending) holds() bool { return pd != nil && len(pd.deploys) > 0 }
+
+// readPending reads the pull request branch head and replays the
+// deployments its tip (when tagbump's own) proposes onto base: an edit the
+// base already has is dropped, and one whose key the base no longer has is
+// dropped with a warning. The value each edit writes is the one the
+// branch's file holds, set with the same byte-exact editor.
+func readPending(ctx context.Context, repo *gitrepo.Repo, base *gitrepo.Snapshot, head string, committer object.Signature) (*pending, error) {
+	pd := &pending{files: map[string][]byte{}, base: map[string][]byte{}}
+	snap, err := repo.Fetch(ctx, head)
+	if errors.Is(err, gitrepo.ErrNotFound) {
+		return pd, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	pd.tip = snap.Tip()
+	tip, err := snap.TipCommit()
+	if err != nil {
+		return nil, err
+	}
+	if !ownCommit(tip, committer, head) && !apiOwnCommit(tip, head) {
+		return pd, nil // Propose refuses or, with --pr-overwrite, replaces it
+	}
+	pd.commit = tip
+	for _, t := range trailers(tip.Message) {
+		if t.Key != BranchTrailer && t.Key != "Signed-off-by" && !slices.Contains(pd.trailers, t) {
+			pd.trailers = append(pd.trailers, t)
+		}
+	}
+	for _, d := range parseDeploys(tip.Message) {
+		kept := pendingDeploy{subject: d.subject}
+		for _, c := range d.changes {
+			drop := func(why string) {
+				pd.dropped = append(pd.dropped, fmt.Sprintf(pendingDropped+"%s %s → %s (%s): %s", c.File, c.Key, c.New, d.subject, why))
+			}
+			branchSrc, err := snap.ReadFile(ctx, c.File)
+			if errors.Is(err, fs.ErrNotExist) {
+				drop("the pull request branch has no such file")
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			want, err := values.Get(branchSrc, c.Key)
+			if err != nil {
+				drop("the pull request branch has no such key")
+				continue
+			}
+			src, ok := pd.files[c.File]
+			if !ok {
+				if src, ok = pd.base[c.File]; !ok {
+					src, err = base.ReadFile(ctx, c.File)
+					if errors.Is(err, fs.ErrNotExist) {
+						drop("the base branch no longer has the file")
+						continue
+					}
+					if err != nil {
+						return nil, err
+					}
+					pd.base[c.File] = src
+				}
+			}
+			now, err := values.Get(src, c.Key)
+			if err != nil {
+				drop("the base branch no longer has the key")
+				continue
+			}
+			if now == want {
+				continue // the base has it: merged, or deployed directly
+			}
+			out, _, err := values.SetShared(src, c.Key, want)
+			if err != nil {
+				drop(err.Error())
+				continue
+			}
+			pd.files[c.File] = out
+			kept.changes = append(kept.changes, FileChange{File: c.File, Key: c.Key, Old: now, New: want})
+		}
+		if len(kept.changes) > 0 {
+			pd.deploys = append(pd.deploys, kept)
+		}
+	}
+	return pd, nil
+}
+
+// pendingDropped starts the warning about a pending edit that no longer
+// applies; the pull request body shows it.
+const pendingDropped = "pending change dropped: "
+
+// changeLineFull is a change line with its old and new value.
+var changeLineFull = regexp.MustCompile(`^- (\S+) (\S+): (.*) → (.*)$`)
+
+// parseDeploys reads the deployments of a commit message tagbump wrote for
+// a pull request branch: one (the subject, then the change lines), or
+// several (a paragraph each: its subject, then its change lines).
+func parseDeploys(msg string) []pendingDeploy {
+	paras := strings.Split(strings.ReplaceAll(strings.TrimRight(msg, "\n"), "\r\n", "\n"), "\n\n")
+	subject, _, _ := strings.Cut(paras[0], "\n")
+	var out []pendingDeploy
+	for _, p := range paras[1:] {
+		lines := strings.Split(p, "\n")
+		d := pendingDeploy{subject: subject}
+		if !strings.HasPrefix(lines[0], "- ") {
+			d.subject, lines = lines[0], lines[1:]
+		}
+		ok := len(lines) > 0
+		for _, l := range lines {
+			if m := changeLineFull.FindStringSubmatch(l); m != nil {
+				d.changes = append(d.changes, FileChange{File: m[1], Key: m[2], Old: m[3], New: m[4]})
+				continue
+			}
+			// "  also PATH" under a change, "- FILE KEY: kept ..."
+			ok = ok && (strings.HasPrefix(l, "  also ") || strings.HasPrefix(l, "- "))
+		}
+		if ok && len(d.changes) > 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// settle fits this attempt's plan p to the pending deployments: a pending
+// value the plan sets again is replaced by it (its Old becomes the base's
+// value), a value the downgrade guard kept because the branch proposes a
+// newer one says so, and the files to commit are the pending ones with
+// the plan's. A file that ends as the base has it is not committed.
+func (pd *pending) settle(p *planned, res *Result, head string) map[string][]byte {
+	files := maps.Clone(pd.files)
+	maps.Copy(files, p.files)
+	for i := range res.Files {
+		c := &res.Files[i]
+		for d := range pd.deploys {
+			j := slices.IndexFunc(pd.deploys[d].changes, func(o FileChange) bool { return o.File == c.File && o.Key == c.Key })
+			if j < 0 {
+				continue
+			}
+			o := pd.deploys[d].changes[j]
+			if c.Skipped != "" {
+				c.Skipped = fmt.Sprintf("pull request branch %s proposes %s, newer than %s", head, o.New, c.New)
+				continue
+			}
+			c.Old = o.Old
+			pd.deploys[d].changes = slices.Delete(pd.deploys[d].changes, j, j+1)
+		}
+	}
+	pd.deploys = slices.DeleteFunc(pd.deploys, func(d pendingDeploy) bool { return len(d.changes) == 0 })
+	for f, b := range pd.base {
+		if out, ok := files[f]; ok && bytes.Equal(out, b) {
+			delete(files, f)
+		}
+	}
+	for _, w := range pd.dropped {
+		if !slices.Contains(res.Warnings, w) {
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
+	res.Pending = nil
+	for _, d := range pd.deploys {
+		res.Pending = append(res.Pending, d.changes...)
+	}
+	return files
+}
+
+// message combines msg, this attempt's commit message, with the pending
+// deployments into the one commit of the pull request branch: the subject
+// of msg with the count of the others, then a paragraph per deployment
+// (its subject and change lines, pending ones first), then every
+// deployment's trailers.
+func (pd *pending) message(msg string) string {
+	if !pd.holds() {
+		return msg
+	}
+	paras := strings.Split(strings.TrimRight(msg, "\n"), "\n\n")
+	subject := paras[0]
+	own := trailers(msg)
+	body := paras[1:]
+	if len(own) > 0 {
+		body = body[:len(body)-1]
+	}
+	skip := ""
+	if s, ok := strings.CutSuffix(subject, " [skip ci]"); ok {
+		subject, skip = s, " [skip ci]"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (+%d more in this pull request)%s\n\n", subject, len(pd.deploys), skip)
+	for _, d := range pd.deploys {
+		b.WriteString(d.subject + "\n")
+		for _, c := range d.changes {
+			fmt.Fprintf(&b, "- %s %s: %s → %s\n", c.File, c.Key, display(c.Old), c.New)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(paras[0] + "\n" + strings.Join(body, "\n\n") + "\n")
+	all := slices.Clone(own)
+	for _, t := range pd.trailers {
+		if !slices.Contains(all, t) {
+			all = append(all, t)
+		}
+	}
+	if len(all) > 0 {
+		b.WriteString("\n")
+		for _, t := range all {
+			fmt.Fprintf(&b, "%s: %s\n", t.Key, t.Value)
+		}
+	}
+	return b.String()
+}
+
+// readValues reads a values file at the snapshot, with the pending edits
+// of the pull request branch when there are some.
+func (r *Request) readValues(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]byte, error) {
+	if r.pending != nil {
+		if b, ok := r.pending.files[file]; ok {
+			return b, nil
+		}
+	}
+	return snap.ReadFile(ctx, file)
+}
+
+// pendingPR fills res's pull request fields with the open pull request
+// from head, which holds this run's value or a newer one, and names it in
+// the reason of each value kept.
+func pendingPR(ctx context.Context, f forge.Forge, head string, res *Result) error {
+	res.PRAction = PRUnchanged
+	pr, err := f.FindOpen(ctx, head, res.Branch)
+	if err != nil || pr == nil {
+		return err
+	}
+	res.PRURL, res.PRNumber = pr.URL, pr.Number
+	for i := range res.Files {
+		if c := &res.Files[i]; c.Skipped != "" {
+			c.Skipped = strings.Replace(c.Skipped, "pull request branch "+head, fmt.Sprintf("pull request #%d (%s)", pr.Number, head), 1)
+		}
+	}
+	return nil
+}
