@@ -179,6 +179,7 @@ var exitMap = []struct {
 	{func(err error) bool { return errors.Is(err, values.ErrNotFound) }, ExitNotFound},
 	{func(err error) bool { return errors.Is(err, values.ErrRefused) }, ExitRefused},
 	{func(err error) bool { return errors.Is(err, values.ErrInvalid) }, ExitUsage},
+	{func(err error) bool { return errors.Is(err, values.ErrTooLarge) }, ExitUsage},
 	{func(err error) bool { return errors.Is(err, fs.ErrNotExist) }, ExitNotFound},
 
 	// 4. the state of a branch or pull request

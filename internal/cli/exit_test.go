@@ -75,6 +75,7 @@ var exitCases = []struct {
 	{"dirty", wrapped(gitrepo.ErrDirty), ExitRefused},
 	{"not regular", wrapped(gitrepo.ErrNotRegular), ExitUsage},
 	{"too large", wrapped(gitrepo.ErrTooLarge), ExitUsage},
+	{"too many YAML nodes", wrapped(&values.Error{Op: "set", Kind: values.ErrTooLarge, Reason: "r"}), ExitUsage},
 	{"bad address", wrapped(gitrepo.ErrBadAddress), ExitUsage},
 	{"signing key", wrapped(&sign.KeyError{}), ExitUsage},
 	{"bad api url", wrapped(forge.ErrBadURL), ExitUsage},

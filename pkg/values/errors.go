@@ -15,6 +15,9 @@ var (
 	ErrRefused = errors.New("refused")
 	// ErrInvalid means the input is not valid YAML or the path is not valid.
 	ErrInvalid = errors.New("invalid")
+	// ErrTooLarge means the file has more YAML nodes than MaxNodes: it is
+	// refused before it is parsed.
+	ErrTooLarge = errors.New("too large")
 )
 
 // Error is the error of Get, Set, FindImages and ParsePath. It names the
@@ -24,7 +27,7 @@ type Error struct {
 	Path   string // the path as given, or "" when there is none
 	Line   int    // 1-based line of the offending node, or 0
 	Column int    // 1-based column (in characters) of that node, or 0
-	Kind   error  // ErrNotFound, ErrRefused or ErrInvalid
+	Kind   error  // ErrNotFound, ErrRefused, ErrInvalid or ErrTooLarge
 	Reason string // what is wrong and, where possible, how to fix it
 	Err    error  // the underlying error, e.g. from the YAML parser, or nil
 }

@@ -58,7 +58,7 @@ func FuzzSet(f *testing.F) {
 			if !errors.As(err, &e) {
 				t.Fatalf("error is not a *values.Error: %v", err)
 			}
-			if e.Kind != ErrNotFound && e.Kind != ErrRefused && e.Kind != ErrInvalid || e.Reason == "" {
+			if e.Kind != ErrNotFound && e.Kind != ErrRefused && e.Kind != ErrInvalid && e.Kind != ErrTooLarge || e.Reason == "" {
 				t.Fatalf("error without a kind or reason: %#v", e)
 			}
 			return

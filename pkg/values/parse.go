@@ -14,11 +14,15 @@ import (
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
-// parse decodes every document of src. An empty src has no documents.
+// parse decodes every document of src. An empty src has no documents. A
+// src with more nodes than MaxNodes is refused before it is decoded.
 func parse(src []byte, op, path string) (docs []*yaml.Node, err error) {
 	if !utf8.Valid(src) {
 		return nil, &Error{Op: op, Path: path, Kind: ErrInvalid,
 			Reason: "the file is not valid UTF-8: save it as UTF-8"}
+	}
+	if err := budget(src, op, path); err != nil {
+		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
