@@ -126,6 +126,8 @@ type entry struct {
 
 // walk visits the node at p of the file (n) over the defaults (d); either
 // may be nil. key is the mapping key p ends with, "" for a list item.
+// The finder builds paths on one stack (p.push): a Path it passes down is
+// valid only during the call, and what outlives it is a string.
 func (f *finder) walk(n, d *yaml.Node, p Path, key string) {
 	if n == nil {
 		if d != nil {
@@ -136,7 +138,7 @@ func (f *finder) walk(n, d *yaml.Node, p Path, key string) {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			f.walk(c, nil, p.child(Segment{Index: i, IsIndex: true}), key)
+			f.walk(c, nil, p.push(Segment{Index: i, IsIndex: true}), key)
 		}
 	case yaml.MappingNode:
 		if d != nil && d.Kind != yaml.MappingNode {
@@ -151,7 +153,7 @@ func (f *finder) walkDefaults(n *yaml.Node, p Path, key string) {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			f.walkDefaults(c, p.child(Segment{Index: i, IsIndex: true}), key)
+			f.walkDefaults(c, p.push(Segment{Index: i, IsIndex: true}), key)
 		}
 	case yaml.MappingNode:
 		es := merge(n, nil)
@@ -168,6 +170,7 @@ func (f *finder) walkDefaults(n *yaml.Node, p Path, key string) {
 func merge(n, d *yaml.Node) []entry {
 	var es []entry
 	seen := map[string]bool{}
+	under := keys(d)
 	for _, m := range []*yaml.Node{n, d} {
 		if m == nil {
 			continue
@@ -180,12 +183,29 @@ func merge(n, d *yaml.Node) []entry {
 			seen[kn.Value] = true
 			e := entry{key: kn.Value, val: m.Content[k+1], def: m == d}
 			if m == n {
-				e.under = lookup(d, kn.Value)
+				e.under = under[kn.Value]
 			}
 			es = append(es, e)
 		}
 	}
 	return es
+}
+
+// keys maps each key of the mapping d to its value (the first, for a
+// duplicate key), as lookup finds it; nil when d is not a mapping.
+func keys(d *yaml.Node) map[string]*yaml.Node {
+	if d == nil || d.Kind != yaml.MappingNode {
+		return nil
+	}
+	ks := make(map[string]*yaml.Node, len(d.Content)/2)
+	for k := 0; k+1 < len(d.Content); k += 2 {
+		if kn := d.Content[k]; kn.Kind == yaml.ScalarNode && !isMerge(kn) {
+			if _, dup := ks[kn.Value]; !dup {
+				ks[kn.Value] = d.Content[k+1]
+			}
+		}
+	}
+	return ks
 }
 
 // lookup returns the value at key in d's mapping, or nil.
@@ -208,7 +228,10 @@ func imageKey(k string) bool { return strings.HasSuffix(strings.ToLower(k), "ima
 // mapping looks for images in the merged mapping es at p, whose key is key,
 // then walks its values.
 func (f *finder) mapping(es []entry, p Path, key string) {
-	m := merged{es: es, p: p}
+	m := merged{es: es, p: p, at: make(map[string]int, len(es))}
+	for i := range es {
+		m.at[es[i].key] = i
+	}
 	used := map[string]bool{}
 	// A block: repository (repo, name) and tag, registry, digest.
 	var repo *entry
@@ -271,7 +294,7 @@ func (f *finder) mapping(es []entry, p Path, key string) {
 		f.add(m.image(p.String(), FormMap, m.get("registry"), nil, "tag"))
 	}
 	for i, e := range es {
-		cp := p.child(Segment{Key: e.key})
+		cp := p.push(Segment{Key: e.key})
 		switch img, ok := strs[i]; {
 		case ok:
 			f.add(img)
@@ -292,17 +315,13 @@ func (f *finder) add(img Image) { f.out = append(f.out, img) }
 type merged struct {
 	es []entry
 	p  Path
+	at map[string]int // the index in es of each key
 }
 
 // get returns the scalar entry named k, or nil.
 func (m merged) get(k string) *entry {
-	for i := range m.es {
-		if m.es[i].key == k {
-			if m.es[i].val.Kind == yaml.ScalarNode {
-				return &m.es[i]
-			}
-			return nil
-		}
+	if i, ok := m.at[k]; ok && m.es[i].val.Kind == yaml.ScalarNode {
+		return &m.es[i]
 	}
 	return nil
 }

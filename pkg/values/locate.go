@@ -166,8 +166,17 @@ func isMerge(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Value == "<<" && n.ShortTag() == "!!merge"
 }
 
-// fromMerge looks key up in the mappings merged into m with <<.
+// fromMerge looks key up in the mappings merged into m with <<, depth
+// first, as Helm does. Each merged mapping is searched once: a mapping that
+// merges another ten times over ten levels (the billion laughs through
+// merge keys) costs ten lookups a level, not 10^10.
 func fromMerge(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	return searchMerges(m, key, map[*yaml.Node]bool{})
+}
+
+// searchMerges is fromMerge over the mappings not in seen, which holds
+// those already searched without finding key.
+func searchMerges(m *yaml.Node, key string, seen map[*yaml.Node]bool) (*yaml.Node, *yaml.Node) {
 	for k := 0; k+1 < len(m.Content); k += 2 {
 		if !isMerge(m.Content[k]) {
 			continue
@@ -180,15 +189,16 @@ func fromMerge(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
 			for s.Kind == yaml.AliasNode && s.Alias != nil {
 				s = s.Alias
 			}
-			if s.Kind != yaml.MappingNode {
+			if s.Kind != yaml.MappingNode || seen[s] {
 				continue
 			}
+			seen[s] = true
 			for j := 0; j+1 < len(s.Content); j += 2 {
 				if s.Content[j].Kind == yaml.ScalarNode && s.Content[j].Value == key {
 					return m.Content[k], s.Content[j+1]
 				}
 			}
-			if _, v := fromMerge(s, key); v != nil {
+			if _, v := searchMerges(s, key, seen); v != nil {
 				return m.Content[k], v
 			}
 		}
@@ -262,67 +272,96 @@ func keyList(m *yaml.Node) string {
 // rest.
 func anchorPath(doc *yaml.Node, alias *yaml.Node, rest Path) string {
 	ix := indexPaths(doc)
-	ap, ok := ix.paths[alias.Alias]
-	if !ok {
+	if _, ok := ix.up[alias.Alias]; !ok {
 		return "&" + alias.Value
 	}
-	return append(ap[:len(ap):len(ap)], rest...).String()
+	return append(ix.path(alias.Alias), rest...).String()
 }
 
-// pathIndex knows the path of every node of a document, aliases not
-// followed, and where each alias is used.
+// pathIndex knows the parent of every node of a document, aliases not
+// followed, and where each alias is used. It keeps one step per node, not
+// one path: paths of deep nodes would take memory of the order of the
+// number of nodes times their depth.
 type pathIndex struct {
-	paths   map[*yaml.Node]Path
+	up      map[*yaml.Node]step
 	aliases []aliasUse
 }
 
-// aliasUse is an alias node at path; merged is the mapping it is merged
-// into when it is the value (or an item of the value) of a merge key <<.
+// step leads from a node's parent to the node: seg, or no segment at all
+// (none) for a document's root and a value merged with <<.
+type step struct {
+	parent *yaml.Node
+	seg    Segment
+	none   bool
+}
+
+// aliasUse is an alias node; merged is the mapping it is merged into when
+// it is the value (or an item of the value) of a merge key <<.
 type aliasUse struct {
 	node   *yaml.Node
-	path   Path
 	merged *yaml.Node
 }
 
 func indexPaths(doc *yaml.Node) *pathIndex {
-	ix := &pathIndex{paths: map[*yaml.Node]Path{}}
-	var visit func(n *yaml.Node, p Path, merged *yaml.Node)
-	visit = func(n *yaml.Node, p Path, merged *yaml.Node) {
-		ix.paths[n] = p
+	ix := &pathIndex{up: map[*yaml.Node]step{doc: {none: true}}}
+	var visit func(n *yaml.Node, merged *yaml.Node)
+	visit = func(n *yaml.Node, merged *yaml.Node) {
 		switch n.Kind {
 		case yaml.DocumentNode:
 			for _, c := range n.Content {
-				visit(c, p, nil)
+				ix.up[c] = step{parent: n, none: true}
+				visit(c, nil)
 			}
 		case yaml.AliasNode:
-			ix.aliases = append(ix.aliases, aliasUse{node: n, path: p, merged: merged})
+			ix.aliases = append(ix.aliases, aliasUse{node: n, merged: merged})
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
-				visit(c, p.child(Segment{Index: i, IsIndex: true}), merged)
+				ix.up[c] = step{parent: n, seg: Segment{Index: i, IsIndex: true}}
+				visit(c, merged)
 			}
 		case yaml.MappingNode:
 			for k := 0; k+1 < len(n.Content); k += 2 {
 				key, v := n.Content[k], n.Content[k+1]
 				if isMerge(key) {
-					visit(v, p, n)
+					ix.up[v] = step{parent: n, none: true}
+					visit(v, n)
 					continue
 				}
-				visit(v, p.child(Segment{Key: key.Value}), nil)
+				ix.up[v] = step{parent: n, seg: Segment{Key: key.Value}}
+				visit(v, nil)
 			}
 		}
 	}
-	visit(doc, Path{}, nil)
+	visit(doc, nil)
 	return ix
 }
+
+// path returns the path of n, a node of the index.
+func (ix *pathIndex) path(n *yaml.Node) Path {
+	var p Path
+	for st, ok := ix.up[n]; ok && st.parent != nil; st, ok = ix.up[st.parent] {
+		if !st.none {
+			p = append(p, st.seg)
+		}
+	}
+	slices.Reverse(p)
+	return p
+}
+
+// maxShared is the most paths sharedBy lists; it says how many more there
+// are after them.
+const maxShared = 20
 
 // sharedBy lists the paths that read the target of h, at p, through an
 // alias of an anchored node on its way: "PATH via *name", or
 // "PATH via <<: *name" for a merge key that does not override the value.
+// After maxShared paths, one more entry says how many more there are.
 func sharedBy(doc *yaml.Node, h *hit, p Path) []string {
 	if !aliasInto(doc, h.chain) {
 		return nil // the common case: no path index to build
 	}
 	var out []string
+	more := 0
 	ix := indexPaths(doc)
 	for _, u := range ix.aliases {
 		j := slices.Index(h.chain, u.node.Alias)
@@ -330,14 +369,21 @@ func sharedBy(doc *yaml.Node, h *hit, p Path) []string {
 			continue
 		}
 		rel := p[j:]
-		if u.merged == nil {
-			out = append(out, append(u.path[:len(u.path):len(u.path)], rel...).String()+" via *"+u.node.Value)
+		via := " via *" + u.node.Value
+		if u.merged != nil {
+			if len(rel) == 0 || rel[0].IsIndex || lookup(u.merged, rel[0].Key) != nil {
+				continue // the merging mapping sets the key itself
+			}
+			via = " via <<: *" + u.node.Value
+		}
+		if len(out) == maxShared {
+			more++
 			continue
 		}
-		if len(rel) == 0 || rel[0].IsIndex || lookup(u.merged, rel[0].Key) != nil {
-			continue // the merging mapping sets the key itself
-		}
-		out = append(out, append(u.path[:len(u.path):len(u.path)], rel...).String()+" via <<: *"+u.node.Value)
+		out = append(out, append(ix.path(u.node), rel...).String()+via)
+	}
+	if more > 0 {
+		out = append(out, fmt.Sprintf("and %d more", more))
 	}
 	return out
 }

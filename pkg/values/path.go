@@ -168,3 +168,9 @@ func (p Path) child(seg Segment) Path {
 	copy(q, p)
 	return append(q, seg)
 }
+
+// push returns p with seg appended, in p's own array when it has room: a
+// walk that passes push's result down builds its paths on one stack, in
+// memory of the order of the depth instead of the number of nodes times
+// the depth. A pushed Path is valid until the next push on p.
+func (p Path) push(seg Segment) Path { return append(p, seg) }
