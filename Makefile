@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/tagbump/tagbump/internal/cli.version=$(VERSION) \
            -X github.com/tagbump/tagbump/internal/cli.date=$(DATE)
 FUZZTIME ?= 20s
 
-.PHONY: build demo test deps lint actionlint mutate fuzz fuzz-short bench bench-go bench-e2e bench-set clean docs check-docs image reliability
+.PHONY: build demo test deps lint actionlint mutate fuzz fuzz-short bench bench-go bench-e2e bench-set bench-memory clean docs check-docs image reliability
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tagbump ./cmd/tagbump
@@ -80,7 +80,12 @@ check-docs:
 image:
 	$(GO) run ./scripts/image -out bin/image -version $(VERSION) -commit $(COMMIT) -date $(DATE)
 
-# bench-set times `tagbump set` against `yq -i` on a 10 MB file (whole processes).
+# bench-memory reports peak RSS and time of `tagbump set` and `bump --dry-run`
+# on the worst values files the size and node limits let through (issue 29).
+bench-memory:
+	$(GO) run ./scripts/bench-memory
+
+# bench-set times `tagbump set` against `yq -i` on a 2 MB file (whole processes).
 bench-set:
 	@bash scripts/bench-set.sh
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Times whole processes on a 10 MB values file: `tagbump set` against
+# Times whole processes on a 2 MB values file (just under tagbump's size
+# limit, gitrepo.DefaultMaxFileSize): `tagbump set` against
 # mikefarah/yq v4.54.3 `yq -i` doing the same edit (the step tagbump
 # replaces). Each run starts from a fresh copy; runs alternate between the
 # two tools. Prints both medians (ms) and the ratio tagbump/yq.
@@ -16,7 +17,7 @@ fi
 CGO_ENABLED=0 go build -trimpath -o "$bin/tagbump" ./cmd/tagbump
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go run ./scripts/genvalues testdata/corpus $((10 << 20)) "$tmp/values.yaml"
+go run ./scripts/genvalues testdata/corpus $(((2 << 20) - (64 << 10))) "$tmp/values.yaml"
 path=.app.image.tag # benchdata.TagPath
 
 # Both tools make the edit; tagbump changes one line, yq many.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -29,7 +28,7 @@ null). PATH is yq's simple path syntax, as for tagbump set.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			src, err := os.ReadFile(opts.File)
+			src, err := readValues(opts.File)
 			if err != nil {
 				return fmt.Errorf("get %s: %w", opts.File, err)
 			}

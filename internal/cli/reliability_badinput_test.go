@@ -10,7 +10,9 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/tagbump/tagbump/internal/benchdata"
 	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // TestBadInput runs tagbump bump with one bad input per row. Each row
@@ -18,13 +20,21 @@ import (
 // the branch did not move and that no temporary directory is left.
 func TestBadInput(t *testing.T) {
 	const token, roToken = "tok-bad-input-0451", "tok-read-only-0452"
+	// The billion laughs through merge keys: a key looked up through
+	// them without a memory of the mappings searched visits 10^10.
+	mergeLaughs, err := benchdata.Hostile(benchdata.MergeLaughs, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
 		"app/values-staging.yaml": appValues,
 		"app/values-invalid.yaml": "image:\n  tag: [1.0.0\n  repository: x\n",
 		"app/values-noimage.yaml": "replicaCount: 1\nresources: {}\n",
 		"app/values-binary.yaml":  "\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe binary \x00\x00",
 		"app/values-link.yaml":    "../../../../etc/passwd", // a symlink to outside the clone
-		"app/values-big.yaml":     "# big\n" + strings.Repeat("#234567890123456789012345678901234567890123456789012345678901234\n", (64<<20)/64+1),
+		"app/values-big.yaml":     "# big\n" + strings.Repeat("#234567890123456789012345678901234567890123456789012345678901234\n", gitrepo.DefaultMaxFileSize/64+1),
+		"app/values-nodes.yaml":   appValues + "list: [a" + strings.Repeat(",a", 110_000) + "]\n",
+		"app/values-laughs.yaml":  string(mergeLaughs),
 		// The GitHub runner ends a line at CR: each CR here starts a line.
 		"app/values-crinject.yaml": "image:\n  repository: registry.example.com/app\n  tag: \"v1\\r::error title=PWN::x\\r::add-mask::v1.0.1\"\n",
 	}
@@ -44,7 +54,7 @@ func TestBadInput(t *testing.T) {
 	onFallback := map[string]bool{
 		"values file symlink to outside": true, "empty repository": true, "missing repository": true,
 		"missing branch": true, "missing values file": true, "missing key": true, "no image block": true,
-		"invalid YAML": true, "binary file": true, "file over 64 MiB": true, "wrong token": true,
+		"invalid YAML": true, "binary file": true, "file over 2 MiB": true, "too many YAML nodes": true, "wrong token": true,
 		"token without write access": true, "URL with wrong embedded credentials": true,
 	}
 	reg, err := testenv.StartRegistry()
@@ -186,7 +196,9 @@ func TestBadInput(t *testing.T) {
 		{"invalid key path", base("--key", ".image[tag"), nil, 2, []string{`\.image\[tag`, `path`}},
 		{"invalid YAML", with("--env", "invalid"), nil, 2, []string{`app/values-invalid.yaml`, `YAML`, `line`}},
 		{"binary file", with("--env", "binary"), nil, 2, []string{`app/values-binary.yaml`, `binary|not text|NUL`}},
-		{"file over 64 MiB", with("--env", "big"), nil, 2, []string{`app/values-big.yaml`, `too large`, `limit`}},
+		{"file over 2 MiB", with("--env", "big"), nil, 2, []string{`app/values-big.yaml`, `too large`, `limit`}},
+		{"too many YAML nodes", with("--env", "nodes"), nil, 2, []string{`app/values-nodes.yaml`, `2\d{5} YAML nodes`, `limit of 200000`, `split it`}},
+		{"billion laughs through merge keys", with("--env", "laughs", "--key", ".app.image.nope"), nil, 3, []string{`\.app\.image\.nope`, `not found`, `--key`}},
 		{"local path that is no repository", with("--repo", t.TempDir()), nil, 3, []string{`no git repository`, `pass a clone`}},
 		{"local clone with a symlinked directory", with("--repo", symClone), nil, 4, []string{`app is a symlink in the work tree`, `git checkout -- app`}},
 		{"unsupported URL scheme", with("--repo", "ftp://127.0.0.1/charts.git"), nil, 2, []string{`ftp`, `use https://`}},

@@ -3,12 +3,13 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/spf13/cobra"
 	"github.com/tagbump/tagbump/pkg/atomicfile"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -49,6 +50,26 @@ PATH is yq's simple path syntax: .image.tag, .workers[1].image.tag,
 	return cmd
 }
 
+// readValues reads a local values file of at most
+// gitrepo.DefaultMaxFileSize bytes, the limit bump applies to the files it
+// reads from Git: a larger file is refused before it is read whole.
+func readValues(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	const limit = gitrepo.DefaultMaxFileSize
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes, the limit for a values file (real ones are under 250 KB): split it into several values files", gitrepo.ErrTooLarge, limit)
+	}
+	return b, nil
+}
+
 func runSet(cmd *cobra.Command, streams IOStreams, opts *SetOptions) error {
 	lg := logger(cmd.Context())
 	// Edit the file a symlink points to, not the link.
@@ -56,7 +77,7 @@ func runSet(cmd *cobra.Command, streams IOStreams, opts *SetOptions) error {
 	if err != nil {
 		return fmt.Errorf("set %s: %w", opts.File, err)
 	}
-	src, err := os.ReadFile(name)
+	src, err := readValues(name)
 	if err != nil {
 		return fmt.Errorf("set %s: %w", opts.File, err)
 	}
@@ -75,7 +96,7 @@ func runSet(cmd *cobra.Command, streams IOStreams, opts *SetOptions) error {
 		return nil
 	}
 	if opts.DryRun {
-		_, err := fmt.Fprint(streams.Out, udiff.Unified(opts.File, opts.File, string(src), string(out)))
+		_, err := fmt.Fprint(streams.Out, values.Diff(opts.File, opts.File, src, out))
 		return err
 	}
 	if err := atomicfile.Replace(name, bytes.NewReader(out), 0o644); err != nil {

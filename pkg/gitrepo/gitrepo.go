@@ -55,8 +55,10 @@ import (
 // not be empty.
 const DefaultHTTPUser = "x-access-token"
 
-// DefaultMaxFileSize is the largest file ReadFile returns by default.
-const DefaultMaxFileSize = 64 << 20
+// DefaultMaxFileSize is the largest file ReadFile returns by default:
+// 2 MiB, ten times the largest public values files (kube-prometheus-stack's
+// values.yaml, 207 KB; argo-cd's, 179 KB; loki's, 145 KB).
+const DefaultMaxFileSize = 2 << 20
 
 // Option configures Open.
 type Option func(*options)
@@ -112,7 +114,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithTempDir(parent string) Option { return func(o *options) { o.tempParent = parent } }
 
 // WithMaxFileSize sets the largest file ReadFile returns; the default is
-// DefaultMaxFileSize (64 MiB).
+// DefaultMaxFileSize (2 MiB).
 func WithMaxFileSize(n int64) Option { return func(o *options) { o.maxFileSize = n } }
 
 // Signer signs commits: Sign gets the commit encoded without its signature
