@@ -29,7 +29,7 @@ type prFlags struct {
 
 func (p *prFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&p.PR, "pr", false, "open or update a pull/merge request instead of pushing to --branch")
-	f.StringVar(&p.Branch, "pr-branch", bump.DefaultPRBranch, "branch of the pull request, a template with {chart} and {env} (several envs joined with +)")
+	f.StringVar(&p.Branch, "pr-branch", bump.DefaultPRBranch, "branch of the pull request, a template with {chart}, {env} (several envs joined with +) and, for bump, {image} (the image repository's last path element: a pull request per image)")
 	f.StringVar(&p.Title, "pr-title", "", "pull request title template (default: the commit subject)")
 	f.StringVar(&p.Body, "pr-body", "", "pull request body template: .Chart .Env .Image .Tag .OldTag .Digest .Subject .Table .RunURL .Branch (default: a table of the changes)")
 	f.StringSliceVar(&p.Labels, "pr-label", nil, "label to add to the pull request; repeatable")

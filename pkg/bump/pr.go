@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"text/template"
@@ -34,8 +35,9 @@ const (
 type PRRequest struct {
 	// Forge is the host's API for the repository.
 	Forge forge.Forge
-	// Branch is the template of the PR branch, with {chart} and {env};
-	// DefaultPRBranch when empty.
+	// Branch is the template of the PR branch, with {chart}, {env} and
+	// {image} (the last path element of the image's repository, for a
+	// pull request per image); DefaultPRBranch when empty.
 	Branch string
 	// Title and Body are text/templates over Chart, Env, Image, Tag,
 	// OldTag, Digest, Subject, Table (the changes as a markdown table),
@@ -83,7 +85,17 @@ func (r *Request) prBranch() (string, error) {
 		// No chart (a values file template without {chart}): tagbump/{env}.
 		tmpl = strings.NewReplacer("{chart}-", "", "{chart}", "").Replace(tmpl)
 	}
-	b := strings.NewReplacer("{chart}", r.Chart, "{env}", strings.Join(r.Envs, "+")).Replace(tmpl)
+	var image string
+	if strings.Contains(tmpl, "{image}") {
+		switch {
+		case len(r.more) > 1 || len(r.Images) > 0:
+			return "", &InputError{"--pr-branch", tmpl, "{image} names one image, and this sets several: run one bump per image, or drop {image} to share one pull request"}
+		case r.Image.Repository == "":
+			return "", &InputError{"--pr-branch", tmpl, "{image} needs the image: it is for bump --pr (--image); drop it here"}
+		}
+		image = path.Base(r.Image.Repository)
+	}
+	b := strings.NewReplacer("{chart}", r.Chart, "{env}", strings.Join(r.Envs, "+"), "{image}", image).Replace(tmpl)
 	var bad *gitrepo.NameError
 	if errors.As(gitrepo.CheckBranch(b), &bad) {
 		return "", &InputError{"--pr-branch", b, bad.Reason}
