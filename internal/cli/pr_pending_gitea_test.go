@@ -252,4 +252,52 @@ func TestPRPendingGitea(t *testing.T) {
 			t.Errorf("PR body does not warn of web's dropped change:\n%s", body)
 		}
 	})
+	t.Run("promote and rollback keep the pending deploys", func(t *testing.T) {
+		const repo = "pending-promote"
+		url, err := g.CreateRepo(repo, map[string]string{
+			"shop/values-prod.yaml":    shopValues("1.0.0", "backend", "frontend"),
+			"shop/values-staging.yaml": strings.Replace(shopValues("1.0.0", "backend", "frontend"), "shop-backend\n    tag: 1.0.0", "shop-backend\n    tag: 1.2.0", 1),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shop := func(t *testing.T, want int, args ...string) string {
+			t.Helper()
+			args = append(args, "--repo", url, "--chart", "shop")
+			if slices.Contains(args, "--pr") {
+				args = append(args, "--provider", "gitea")
+			}
+			code, out, errOut := tagbump(t, env(4), args...)
+			if code != want {
+				t.Fatalf("tagbump %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out, errOut)
+			}
+			return out + errOut
+		}
+		// frontend 1.1.0 deployed directly; backend 1.1.0 pending.
+		shop(t, 0, "bump", "--no-verify", "--env", "prod", "--image", "registry.example.com/shop-frontend:1.1.0")
+		mustBump(t, url, 1, "backend:1.1.0")
+		// The rollback of frontend goes to the same pull request.
+		shop(t, 0, "rollback", "--env", "prod", "--pr", "--pr-branch", branch)
+		got := file(t, repo, branch)
+		if !strings.Contains(got, "shop-backend\n    tag: 1.1.0") || !strings.Contains(got, "shop-frontend\n    tag: 1.0.0") {
+			t.Fatalf("PR branch after the rollback:\n%s", got)
+		}
+		// The rollback pending there took 1.1.0 away: its bump is refused.
+		if out := shop(t, 4, "bump", "--no-verify", "--env", "prod", "--image", "registry.example.com/shop-frontend:1.1.0", "--pr"); !strings.Contains(out, "took 1.1.0 away from prod") {
+			t.Errorf("bump of the tag the pending rollback took away:\n%s", out)
+		}
+		// A promote from staging replaces backend's pending value and
+		// keeps the rollback.
+		shop(t, 0, "promote", "--no-verify", "--from", "staging", "--to", "prod", "--pr", "--pr-branch", branch)
+		got = file(t, repo, branch)
+		if !strings.Contains(got, "shop-backend\n    tag: 1.2.0") || !strings.Contains(got, "shop-frontend\n    tag: 1.0.0") {
+			t.Fatalf("PR branch after the promote:\n%s", got)
+		}
+		msg, _ := head(t, repo, branch)
+		for _, want := range []string{".backend.image.tag: 1.0.0 → 1.2.0", ".frontend.image.tag: 1.1.0 → 1.0.0", "Promoted-From: staging@", "Rolls-Back: ", "Rolled-Back-Tag: 1.1.0"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("PR branch commit lacks %q:\n%s", want, msg)
+			}
+		}
+	})
 }

@@ -172,8 +172,8 @@ func parseDeploys(msg string) []pendingDeploy {
 }
 
 // settle fits this attempt's plan p to the pending deployments: a pending
-// value the plan sets again is replaced by it (its Old becomes the base's
-// value), a value the downgrade guard kept because the branch proposes a
+// value the plan sets to another value is replaced by it (its Old becomes
+// the base's value), a value the downgrade guard kept because the branch proposes a
 // newer one says so, and the files to commit are the pending ones with
 // the plan's. A file that ends as the base has it is not committed.
 func (pd *pending) settle(p *planned, res *Result, head string) map[string][]byte {
@@ -187,8 +187,14 @@ func (pd *pending) settle(p *planned, res *Result, head string) map[string][]byt
 				continue
 			}
 			o := pd.deploys[d].changes[j]
-			if c.Skipped != "" {
+			switch {
+			case c.Skipped != "":
 				c.Skipped = fmt.Sprintf("pull request branch %s proposes %s, newer than %s", head, o.New, c.New)
+				continue
+			case c.New == o.New:
+				// The pending deploy already sets it: it stays, with
+				// its subject and trailers (a rollback's say what it
+				// took away).
 				continue
 			}
 			c.Old = o.Old
