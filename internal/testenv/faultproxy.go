@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -49,6 +51,16 @@ const (
 	// it in full) and answers with the upstream's status and headers but
 	// Fault.Body as the body: a server that misreports what it did.
 	FaultBodyAfter
+	// FaultZipBomb answers a protocol v2 fetch with a pack of one blob
+	// that claims and inflates to Fault.Size bytes of zeros (1 TiB when
+	// 0), generated as it is sent, and cut after Fault.Bytes bytes of the
+	// pack (256 KiB when 0), without contacting the upstream server.
+	FaultZipBomb
+	// FaultEndlessAdvertisement answers with a protocol v2 capability
+	// advertisement (a GET of info/refs) or an ls-refs answer (a POST)
+	// that does not end, cut after Fault.Bytes bytes (128 MiB when 0),
+	// without contacting the upstream server.
+	FaultEndlessAdvertisement
 )
 
 func (k FaultKind) String() string {
@@ -71,6 +83,10 @@ func (k FaultKind) String() string {
 		return "body"
 	case FaultBodyAfter:
 		return "body-after"
+	case FaultZipBomb:
+		return "zip-bomb"
+	case FaultEndlessAdvertisement:
+		return "endless-advertisement"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -84,6 +100,8 @@ type Fault struct {
 	Bytes int
 	// Body is the answer of FaultBody and FaultBodyAfter.
 	Body []byte
+	// Size is what FaultZipBomb's blob claims and inflates to.
+	Size int64
 }
 
 // FaultRule decides which requests get a fault. A request gets the fault
@@ -123,7 +141,8 @@ type FaultProxy struct {
 
 	requests atomic.Int64
 	faults   atomic.Int64
-	byKind   sync.Map // FaultKind → *atomic.Int64
+	written  atomic.Int64 // bytes of generated answers sent
+	byKind   sync.Map     // FaultKind → *atomic.Int64
 }
 
 // FaultProxyOption configures StartFaultProxy.
@@ -199,6 +218,11 @@ func (p *FaultProxy) FaultsOf(k FaultKind) int64 {
 	}
 	return 0
 }
+
+// Written returns how many bytes of generated answers (FaultZipBomb's
+// pack, FaultEndlessAdvertisement's lines) the proxy sent: what a client
+// read before it gave up, give or take the buffers between.
+func (p *FaultProxy) Written() int64 { return p.written.Load() }
 
 // Close stops the proxy, ending stalled requests. It is safe to call twice.
 func (p *FaultProxy) Close() error {
@@ -286,7 +310,34 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write(f.Body)
 	case FaultCut, FaultResetAfter, FaultEmptyAfter, FaultBodyAfter:
 		p.forward(w, r, &f)
+	case FaultZipBomb, FaultEndlessAdvertisement:
+		io.Copy(io.Discard, r.Body)
+		ct := "application/x-git-upload-pack-result"
+		if r.Method == http.MethodGet {
+			ct = "application/x-git-upload-pack-advertisement"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(http.StatusOK)
+		out := &countingWriter{w: flushWriter{w}, n: &p.written}
+		if f.Kind == FaultZipBomb {
+			size, max := cmp.Or(f.Size, 1<<40), cmp.Or(int64(f.Bytes), 256<<10)
+			ZipBombFetchAnswer(out, size, max)
+			return
+		}
+		EndlessAdvertisement(out, r.Method != http.MethodGet, cmp.Or(int64(f.Bytes), 128<<20))
 	}
+}
+
+// countingWriter adds what it writes to n.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // forward sends r upstream and copies the answer back; with a cut fault it
@@ -386,4 +437,19 @@ func GitReportStatus(lines ...string) []byte {
 	}
 	inner.WriteString("0000")
 	return []byte(pkt("\x01"+inner.String()) + "0000")
+}
+
+// GitV2Command returns a FaultRule.Match for a protocol v2 command
+// (command=fetch, command=ls-refs) posted to git-upload-pack. It reads the
+// request's body and puts it back for the upstream server.
+func GitV2Command(command string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			return false
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		return err == nil && bytes.Contains(b, []byte("command="+command+"\n"))
+	}
 }

@@ -39,6 +39,12 @@ var (
 	ErrNotRegular = errors.New("not a regular file")
 	// ErrTooLarge means a file exceeds the maximum size (WithMaxFileSize).
 	ErrTooLarge = errors.New("file too large")
+	// ErrLimit means a server's answer went past a bound on what tagbump
+	// reads from it: a pack that inflates to more than WithMaxFetchBytes
+	// (a zip bomb), an advertisement or ref listing larger than any real
+	// one. Retrying does not help: the server or what stands between is
+	// broken or hostile.
+	ErrLimit = errors.New("the server's answer exceeds a limit")
 	// ErrBadAddress means the repository address cannot be used: an
 	// unsupported protocol or a malformed URL.
 	ErrBadAddress = errors.New("invalid repository address")

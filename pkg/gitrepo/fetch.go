@@ -377,6 +377,12 @@ func uploadRequest(caps *capability.List) *packp.UploadPackRequest {
 // uploadPack sends req and stores the pack it gets back in st, read
 // through the side-band demultiplexer when req asked for side-band.
 func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st *memory.Storage) error {
+	return r.uploadPackMax(ctx, sess, req, st, 0)
+}
+
+// uploadPackMax is uploadPack for a pack whose blobs may be at most
+// maxBlob bytes (0: any size).
+func (r *Repo) uploadPackMax(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st *memory.Storage, maxBlob int64) error {
 	r.stats.UploadPacks++
 	resp, err := sess.UploadPack(ctx, req)
 	if err != nil {
@@ -395,7 +401,7 @@ func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession,
 	}
 	before := len(st.Objects)
 	blobsBefore := len(st.Blobs)
-	if err := readPack(rd, st, nil); err != nil {
+	if err := scanPack(rd, &memSink{st: st}, packLimits{total: r.o.maxFetchBytes, blob: maxBlob}); err != nil {
 		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}
@@ -433,15 +439,21 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 		if err != nil {
 			return err
 		}
-		return r.fetchInto(ctx, sess, fetchArgs{wants: hashes}, st)
+		return r.fetchInto(ctx, sess, fetchArgs{wants: hashes, maxBlob: r.o.maxFileSize}, st)
 	}
-	return r.uploadPackV0(ctx, s.caps, hashes, 0, "", st)
+	return r.uploadPackV0Max(ctx, s.caps, hashes, 0, "", st, r.o.maxFileSize)
 }
 
 // uploadPackV0 sends one protocol v0 upload-pack request on a new session
 // to a server advertising caps, for wants (depth 0: no depth limit) with
 // filter ("": none), and stores the pack in st.
 func (r *Repo) uploadPackV0(ctx context.Context, caps *capability.List, wants []plumbing.Hash, depth int, filter packp.Filter, st *memory.Storage) error {
+	return r.uploadPackV0Max(ctx, caps, wants, depth, filter, st, 0)
+}
+
+// uploadPackV0Max is uploadPackV0 for a pack whose blobs may be at most
+// maxBlob bytes (0: any size).
+func (r *Repo) uploadPackV0Max(ctx context.Context, caps *capability.List, wants []plumbing.Hash, depth int, filter packp.Filter, st *memory.Storage, maxBlob int64) error {
 	t, err := r.transport()
 	if err != nil {
 		return err
@@ -465,7 +477,7 @@ func (r *Repo) uploadPackV0(ctx context.Context, caps *capability.List, wants []
 			return err
 		}
 	}
-	return r.uploadPack(ctx, sess, req, st)
+	return r.uploadPackMax(ctx, sess, req, st, maxBlob)
 }
 
 // fetchFull is the fallback: a depth-1 fetch of the branch, no tags, no
@@ -559,6 +571,9 @@ func (r *Repo) fetchFullV2Into(ctx context.Context, s *v2Session, st *spooledPac
 	}
 	if err := r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1}, st); err != nil {
 		return nil, err
+	}
+	if _, err := st.EncodedObject(plumbing.CommitObject, tip); err != nil {
+		return nil, fmt.Errorf("%w: tip commit %s missing from the pack", ErrRace, short(tip))
 	}
 	return &Snapshot{repo: r, branch: branch, tip: tip, objects: st, gen: r.seq}, nil
 }

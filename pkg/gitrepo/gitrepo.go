@@ -71,6 +71,7 @@ type options struct {
 	logger              *slog.Logger
 	tempParent          string
 	maxFileSize         int64
+	maxFetchBytes       int64 // WithMaxFetchBytes (packread.go)
 	signer              Signer
 }
 
@@ -178,7 +179,7 @@ type Repo struct {
 	agentConn  net.Conn                     // the ssh-agent connection, closed by Close
 	v2sess     *v2Session                   // the protocol v2 conversation with upload-pack
 	redirected string                       // where info/refs was redirected to (HTTP): the commands and the push go there
-	sshc       *ssh.Client                  // the SSH connection that v2 and pushes share (sshconn.go)
+	sshc       *sshLink                     // the SSH connection that v2 and pushes share (sshconn.go)
 	noV2       bool                         // the server answered in protocol v0
 	v0adv      *packp.AdvRefs               // a v0 advertisement not used yet (HTTP discovery)
 	fresh      *freshTip                    // the tip an ls-refs for the default branch just gave

@@ -23,12 +23,14 @@ import (
 // storePack stores the pack read from r in st: with readPack in memory (a
 // bump's packs and history pages), in a spooled pack for the full fetch.
 // observe, when not nil, is called with each object once it is stored in
-// memory.
-func storePack(r io.Reader, st storer.EncodedObjectStorer, observe func(plumbing.EncodedObject)) error {
+// memory;
+// lim bounds what it inflates.
+func storePack(r io.Reader, st storer.EncodedObjectStorer, observe func(plumbing.EncodedObject), lim packLimits) error {
 	switch st := st.(type) {
 	case *memory.Storage:
-		return readPack(r, st, observe)
+		return scanPack(r, &memSink{st: st, observe: observe}, lim)
 	case *spooledPack:
+		st.limits = lim
 		return st.read(r)
 	}
 	return fmt.Errorf("read pack: no reader for storage %T", st)
@@ -45,8 +47,94 @@ func storePack(r io.Reader, st storer.EncodedObjectStorer, observe func(plumbing
 // tree pack of a 2,000-chart repository (BenchmarkReadPack) it takes 6 ms
 // where go-git's parser takes 20-26 ms (8 ms with the standard library's
 // inflater instead of klauspost/compress's).
+//
+// It inflates at most DefaultMaxFetchBytes (see packLimits).
 func readPack(r io.Reader, st *memory.Storage, observe func(plumbing.EncodedObject)) error {
-	return scanPack(r, &memSink{st: st, observe: observe})
+	return scanPack(r, &memSink{st: st, observe: observe}, packLimits{})
+}
+
+// DefaultMaxFetchBytes is the most a fetched pack may inflate to by
+// default: 512 MiB. The whole tip of bitnami/charts, the largest public
+// charts repository (about 110 charts; 4,200 files and 543 trees at its
+// July 2026 tip), inflates to 62 MiB, prometheus-community/helm-charts's to
+// 12 MiB: the default leaves eight times the largest room, and a pack that
+// inflates to gigabytes, a zip bomb, fails after reading a few hundred
+// kilobytes.
+const DefaultMaxFetchBytes = 512 << 20
+
+// WithMaxFetchBytes sets the most bytes the objects of one fetched pack
+// may inflate to (each object counts its size plus objectCost, a delta
+// also the object it makes); a larger pack fails with ErrLimit. The
+// default is DefaultMaxFetchBytes (512 MiB); n <= 0 keeps it.
+func WithMaxFetchBytes(n int64) Option { return func(o *options) { o.maxFetchBytes = n } }
+
+// objectCost is what each object of a pack counts against the limit on
+// top of its size: about what storing an empty object costs, so that a
+// pack of millions of empty objects is bounded too.
+const objectCost = 256
+
+// packLimits bounds what scanPack inflates from one pack. Sizes are
+// checked against the entry headers before anything is inflated, and
+// inflate never reads past a header's size.
+type packLimits struct {
+	// total is the most the pack's objects may inflate to, as
+	// WithMaxFetchBytes counts; 0 means DefaultMaxFetchBytes.
+	total int64
+	// blob, when above 0, is the largest blob the pack may hold: a
+	// fetch of files (WithMaxFileSize).
+	blob int64
+}
+
+// budget is what is left of a packLimits' total while a pack is read.
+type budget struct {
+	packLimits
+	left int64
+}
+
+func (l packLimits) budget() *budget {
+	if l.total <= 0 {
+		l.total = DefaultMaxFetchBytes
+	}
+	return &budget{packLimits: l, left: l.total}
+}
+
+// take counts n more bytes, and fails once the total is exceeded.
+func (b *budget) take(n int64) error {
+	if n < 0 || n > b.left {
+		b.left = -1
+		return fmt.Errorf("%w: the pack inflates to more than %d bytes (--max-fetch-bytes, TAGBUMP_MAX_FETCH_BYTES): the server sent far more than a charts repository holds; check the server, or raise the limit", ErrLimit, b.total)
+	}
+	b.left -= n
+	return nil
+}
+
+// blobSize fails when a blob of size bytes is larger than the limit.
+func (b *budget) blobSize(size int64) error {
+	if b.blob > 0 && size > b.blob {
+		return fmt.Errorf("%w: the server sends a blob of %d bytes, the limit is %d (--max-file-size)", ErrTooLarge, size, b.blob)
+	}
+	return nil
+}
+
+// deltaTargetSize returns the size of the object that delta makes: the
+// second of the two varints that start it (gitformat-pack, deltified
+// representation), or -1 when they are malformed.
+func deltaTargetSize(delta []byte) int64 {
+	var size [2]int64
+	for i := range size {
+		for shift := 0; ; shift += 7 {
+			if len(delta) == 0 || shift > 56 {
+				return -1
+			}
+			b := delta[0]
+			delta = delta[1:]
+			size[i] |= int64(b&0x7f) << shift
+			if b&0x80 == 0 {
+				break
+			}
+		}
+	}
+	return size[1]
 }
 
 // packSink is where scanPack puts a pack's objects.
@@ -63,8 +151,10 @@ type packSink interface {
 // errOutside is a delta whose base is not among the objects before it.
 var errOutside = fmt.Errorf("%w: a delta of an object outside the pack", packfile.ErrMalformedPackFile)
 
-// scanPack reads the pack from r and gives each object to sink.
-func scanPack(r io.Reader, sink packSink) error {
+// scanPack reads the pack from r and gives each object to sink, within
+// lim.
+func scanPack(r io.Reader, sink packSink, lim packLimits) error {
+	bud := lim.budget()
 	p := &packStream{r: r, buf: make([]byte, 64<<10), sum: sha1.New()}
 	var hdr [12]byte
 	if err := p.readFull(hdr[:]); err != nil {
@@ -86,6 +176,15 @@ func scanPack(r io.Reader, sink packSink) error {
 		if err != nil {
 			return fail(err)
 		}
+		// Sizes first: nothing is inflated past the limits.
+		if err := bud.take(h.size + objectCost); err != nil {
+			return fail(err)
+		}
+		if h.typ == plumbing.BlobObject {
+			if err := bud.blobSize(h.size); err != nil {
+				return fail(err)
+			}
+		}
 		stream := p.offset()
 		if zr == nil {
 			zr, err = zlib.NewReader(p)
@@ -104,6 +203,15 @@ func scanPack(r io.Reader, sink packSink) error {
 			var base []byte
 			if typ, base, err = sink.base(h); err != nil {
 				return fail(err)
+			}
+			size := deltaTargetSize(data)
+			if err := bud.take(size); err != nil {
+				return fail(err)
+			}
+			if typ == plumbing.BlobObject {
+				if err := bud.blobSize(size); err != nil {
+					return fail(err)
+				}
 			}
 			if data, err = packfile.PatchDelta(base, data); err != nil {
 				return fail(err)

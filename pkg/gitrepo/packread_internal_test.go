@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -156,6 +157,14 @@ func FuzzReadPack(f *testing.F) {
 		}
 		f.Add(pack)
 	}
+	// Hostile packs: a zip bomb (one blob that claims a terabyte of
+	// zeros, cut after 4 KiB), and millions of empty objects claimed.
+	var bomb bytes.Buffer
+	testenv.ZipBombPack(&bomb, 1<<40, 4<<10)
+	f.Add(bomb.Bytes())
+	many := rawBlobPack("", "")
+	copy(many[8:12], []byte{0x7f, 0xff, 0xff, 0xff})
+	f.Add(many)
 	f.Fuzz(func(t *testing.T, pack []byte) {
 		got := memory.NewStorage()
 		if err := readPack(bytes.NewReader(pack), got, nil); err != nil {
@@ -249,4 +258,91 @@ func BenchmarkReadPack(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestReadPackZipBomb reads a pack whose one blob claims a terabyte (and
+// would inflate to it): readPack fails on the header, with ErrLimit,
+// having read a few bytes of it.
+func TestReadPackZipBomb(t *testing.T) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := testenv.ZipBombPack(pw, 1<<40, 0)
+		pw.CloseWithError(err)
+	}()
+	cr := &countReader{r: pr}
+	done := make(chan error, 1)
+	go func() { done <- readPack(cr, memory.NewStorage(), nil) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("still inflating after 30s")
+	}
+	pr.Close()
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("readPack of a zip bomb: %v, want ErrLimit", err)
+	}
+	if cr.n > 64<<10 {
+		t.Errorf("read %d bytes of the bomb", cr.n)
+	}
+}
+
+// TestReadPackLimits: the total counts every object, and a fetch of
+// files refuses a blob larger than the file limit by its header.
+func TestReadPackLimits(t *testing.T) {
+	blobs := make([]string, 8)
+	for i := range blobs {
+		blobs[i] = strings.Repeat(string(rune('a'+i)), 200<<10)
+	}
+	pack := rawBlobPack(blobs...)
+	if err := scanPack(bytes.NewReader(pack), &memSink{st: memory.NewStorage()}, packLimits{total: 4 << 20}); err != nil {
+		t.Fatalf("8 blobs of 200 KiB within 4 MiB: %v", err)
+	}
+	err := scanPack(bytes.NewReader(pack), &memSink{st: memory.NewStorage()}, packLimits{total: 1 << 20})
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "object 6 of 8") {
+		t.Errorf("8 blobs of 200 KiB within 1 MiB: %v, want ErrLimit at the 6th", err)
+	}
+	err = scanPack(bytes.NewReader(pack), &memSink{st: memory.NewStorage()}, packLimits{blob: 100 << 10})
+	if !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrLimit) {
+		t.Errorf("a blob of 200 KiB with a limit of 100 KiB: %v, want ErrTooLarge", err)
+	}
+	if got := deltaTargetSize([]byte{0x80 | 5, 1, 0x80 | 0x10, 0x80, 1}); got != 0x10|0<<7|1<<14 {
+		t.Errorf("deltaTargetSize = %d", got)
+	}
+	if got := deltaTargetSize([]byte{0x80}); got != -1 {
+		t.Errorf("deltaTargetSize of a cut header = %d, want -1", got)
+	}
+}
+
+// rawBlobPack is a pack of the given blobs, whole.
+func rawBlobPack(blobs ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("PACK\x00\x00\x00\x02")
+	b.Write([]byte{0, 0, 0, byte(len(blobs))})
+	for _, s := range blobs {
+		size := len(s)
+		h := []byte{byte(plumbing.BlobObject)<<4 | byte(size&0x0f)}
+		for size >>= 4; size > 0; size >>= 7 {
+			h[len(h)-1] |= 0x80
+			h = append(h, byte(size&0x7f))
+		}
+		b.Write(h)
+		zw := zlib.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+	}
+	sum := sha1.Sum(b.Bytes())
+	b.Write(sum[:])
+	return b.Bytes()
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
 }

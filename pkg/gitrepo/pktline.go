@@ -26,7 +26,14 @@ const (
 type pktReader struct {
 	r   *bufio.Reader
 	buf []byte
+	// what, max and left, when what is set, bound the bytes next reads.
+	what      string
+	max, left int64
 }
+
+// limit makes next fail with ErrLimit once more than n bytes of what
+// were read.
+func (p *pktReader) limit(what string, n int64) { p.what, p.max, p.left = what, n, n }
 
 func newPktReader(r io.Reader) *pktReader {
 	br, ok := r.(*bufio.Reader)
@@ -62,6 +69,11 @@ func (p *pktReader) next() (int, []byte, error) {
 		return 0, nil, fmt.Errorf("%w: %q", pktline.ErrInvalidPktLen, hdr[:])
 	}
 	n -= 4
+	if p.what != "" {
+		if p.left -= int64(n) + 4; p.left < 0 {
+			return 0, nil, fmt.Errorf("%w: the %s holds more than its limit of %d bytes", ErrLimit, p.what, p.max)
+		}
+	}
 	if cap(p.buf) < int(n) {
 		p.buf = make([]byte, n)
 	}

@@ -34,7 +34,8 @@ type spooledPack struct {
 	byHash  map[plumbing.Hash]int
 	cache   *byteLRU
 	zr      io.ReadCloser
-	last    int // the entry base returned last, for add
+	last    int        // the entry base returned last, for add
+	limits  packLimits // bound what read inflates
 }
 
 // spoolEntry is one object of the pack.
@@ -63,7 +64,7 @@ func newSpooledPack(path string) (*spooledPack, error) {
 // read reads a pack from r into the file and the index. It is called once.
 func (s *spooledPack) read(r io.Reader) error {
 	s.w = bufio.NewWriterSize(s.f, 64<<10)
-	err := scanPack(io.TeeReader(r, s.w), s)
+	err := scanPack(io.TeeReader(r, s.w), s, s.limits)
 	if ferr := s.w.Flush(); err == nil {
 		err = ferr
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,14 +45,14 @@ func TestSSHConnectionLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.sshc.Close() // the connection dies; the Repo does not know yet
+	r.sshc.close() // the connection dies; the Repo does not know yet
 	if err := r.Push(ctx, c); err != nil {
 		t.Fatalf("push after the connection died: %v, want a new connection", err)
 	}
 	if got := testenv.MustGit(t, dir, "rev-parse", "main"); got != c.Hash.String() {
 		t.Fatalf("server main = %s, want %s", got, c.Hash)
 	}
-	r.sshc.Close()
+	r.sshc.close()
 	_, err = r.Fetch(ctx, "main")
 	if err != nil && !errors.Is(err, ErrNetwork) {
 		t.Fatalf("fetch on the dead connection: %v, want a network error", err)
@@ -61,5 +62,52 @@ func TestSSHConnectionLost(t *testing.T) {
 	}
 	if got := sshd.Logins(); got != 3 {
 		t.Errorf("%d SSH logins, want 3 (the first connection and one per loss)", got)
+	}
+}
+
+// TestSSHReconnectSilent: the shared connection goes silent while idle,
+// as behind a NAT that forgot it, and new connections get through: the
+// next fetch finds it dead (a keepalive gets no answer) and gets through
+// on a new connection, well before its context ends.
+func TestSSHReconnectSilent(t *testing.T) {
+	defer func(k, p time.Duration) { sshKeepalive, sshProbeTimeout = k, p }(sshKeepalive, sshProbeTimeout)
+	sshKeepalive, sshProbeTimeout = 300*time.Millisecond, 500*time.Millisecond
+	root := t.TempDir()
+	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), map[string]string{"app/values.yaml": "image:\n  tag: \"1.0.0\"\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := testenv.NewSSHServer(t, key)
+	proxy := testenv.NewSilentProxy(t, srv.Addr)
+	knownHosts := srv.KnownHosts(t, proxy.Addr())
+	url := strings.Replace(srv.URL(dir), srv.Addr, proxy.Addr(), 1)
+	ctx := context.Background()
+	r, err := Open(ctx, url, WithSSHKey(key.Path, ""), WithKnownHosts(knownHosts), WithTimeout(20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Fetch(ctx, "main"); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Silence(false)
+	time.Sleep(2 * sshKeepalive)
+	start := time.Now()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatalf("fetch after the connection went silent: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the fetch took %s: it waited on the dead connection", d)
+	}
+	if _, err := snap.ReadFile(ctx, "app/values.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Logins(); got != 2 {
+		t.Errorf("%d SSH logins, want 2 (the first connection and one after it went silent)", got)
 	}
 }

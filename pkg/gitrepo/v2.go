@@ -122,6 +122,9 @@ type v2Session struct {
 	// computed for the rest of the process, and answers a later deepen
 	// on the same connection with the whole history.
 	deepened bool
+	// maxFetch bounds what each fetched pack inflates to
+	// (WithMaxFetchBytes; 0: the default).
+	maxFetch int64
 }
 
 // errNoV2 means the server answered in protocol v0.
@@ -133,6 +136,10 @@ var errNoV2 = errors.New("server does not speak protocol v2")
 // answers in v0; for HTTP the v0 advertisement it sent instead is kept in
 // r.v0adv for the v0 path.
 func (r *Repo) v2(ctx context.Context) (*v2Session, error) {
+	if r.v2sess != nil && !r.v2sess.conn.stateless() && !r.sshAlive(ctx) {
+		// The SSH connection died while idle: start again on a new one.
+		r.dropV2()
+	}
 	if r.v2sess != nil {
 		return r.v2sess, nil
 	}
@@ -155,6 +162,7 @@ func (r *Repo) v2(ctx context.Context) (*v2Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.maxFetch = r.o.maxFetchBytes
 	r.v2sess = s
 	return s, nil
 }
@@ -253,6 +261,7 @@ func (s *v2Session) lsRefs(ctx context.Context, prefixes ...string) (map[string]
 	}
 	defer body.Close()
 	p := newPktReader(body)
+	p.limit("ls-refs answer", maxAdvertisement)
 	refs := map[string]remoteRef{}
 	for {
 		kind, l, err := p.line()
@@ -287,6 +296,9 @@ type fetchArgs struct {
 	// observe, when not nil, sees each object of a pack read into memory
 	// as soon as it is stored.
 	observe func(plumbing.EncodedObject)
+	// maxBlob, when above 0, is the largest blob the pack may hold: a
+	// fetch of files, each at most WithMaxFileSize.
+	maxBlob int64
 }
 
 // fetch sends a fetch command with done (no negotiation: the client has
@@ -310,6 +322,7 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.EncodedObj
 	}
 	defer body.Close()
 	p := newPktReader(body)
+	p.limit("fetch answer before the pack", maxAdvertisement)
 	// Sections (gitprotocol-v2, fetch output): acknowledgments,
 	// shallow-info, wanted-refs and packfile-uris, each ended by a
 	// delimiter, then packfile, ended by a flush. Only packfile matters
@@ -330,16 +343,22 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.EncodedObj
 		}
 	}
 	demux := &eofOnce{r: sideband.NewDemuxer(sideband.Sideband64k, p.r)}
-	if err := storePack(demux, st, a.observe); err != nil {
+	if err := storePack(demux, st, a.observe, packLimits{total: s.maxFetch, blob: a.maxBlob}); err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	// The pack ends before the section does: read up to the flush, so an
-	// SSH stream is ready for the next command.
-	if _, err := io.Copy(io.Discard, demux); err != nil {
+	// SSH stream is ready for the next command. Nothing but the flush
+	// should follow; a server that goes on is cut short.
+	if n, err := io.Copy(io.Discard, io.LimitReader(demux, maxAfterPack+1)); err != nil {
 		return fmt.Errorf("fetch: %w", err)
+	} else if n > maxAfterPack {
+		return fmt.Errorf("fetch: %w: more than %d bytes follow the pack", ErrLimit, maxAfterPack)
 	}
 	return nil
 }
+
+// maxAfterPack is the most a fetch answer may hold after its pack.
+const maxAfterPack = 64 << 10
 
 // eofOnce keeps the end of a pack section: the demultiplexer reports the
 // section's flush as io.EOF once and would read on into the next answer.
@@ -506,7 +525,11 @@ func origin(u *url.URL) string {
 	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-// maxAdvertisement bounds the info/refs answer read into memory.
+// maxAdvertisement bounds the info/refs answer read into memory, and over
+// every transport the capabilities, an ls-refs answer and the sections of
+// a fetch answer before its pack: 64 MiB, where the refs of the largest
+// public repositories (hundreds of thousands of tags and pull request
+// refs) take a few tens.
 const maxAdvertisement = 64 << 20
 
 // discoverHTTP asks info/refs for protocol v2. A server that answers in v0
@@ -525,9 +548,12 @@ func (r *Repo) discoverHTTP(ctx context.Context) (*v2Session, error) {
 			base, r.redirected = b, b
 		}
 	}
-	adv, err := io.ReadAll(io.LimitReader(res.Body, maxAdvertisement))
+	adv, err := io.ReadAll(io.LimitReader(res.Body, maxAdvertisement+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(adv) > maxAdvertisement {
+		return nil, fmt.Errorf("%w: the info/refs answer holds more than %d bytes", ErrLimit, maxAdvertisement)
 	}
 	p := newPktReader(bytes.NewReader(adv))
 	kind, l, err := p.line()
@@ -593,8 +619,9 @@ func (c *sshV2) do(ctx context.Context, body []byte) (io.ReadCloser, error) {
 	if _, err := c.stdin.Write(body); err != nil {
 		return nil, c.remoteErr(err)
 	}
-	// Reads block on the stream: end the connection when ctx ends.
-	stop := context.AfterFunc(ctx, c.close)
+	// Reads block on the stream: end the connection when ctx ends (a
+	// session's close waits for the server, which may never answer).
+	stop := context.AfterFunc(ctx, c.abort)
 	return &sshAnswer{c: c, stop: stop, ctx: ctx}, nil
 }
 
@@ -615,7 +642,12 @@ func (a *sshAnswer) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (a *sshAnswer) Close() error { a.stop(); return nil }
+func (a *sshAnswer) Close() error {
+	if a.stop() {
+		a.c.link.alive()
+	}
+	return nil
+}
 
 // sshHostPort is the address to dial, with the port and host name from
 // ~/.ssh/config as go-git reads them.
@@ -644,10 +676,17 @@ func (r *Repo) discoverSSH(ctx context.Context) (*v2Session, error) {
 		return nil, err
 	}
 	c := &sshV2{sshCommand: cmd}
+	// Reads block on the stream: end the connection when ctx ends.
+	stop := context.AfterFunc(ctx, c.abort)
+	defer stop()
 	p := newPktReader(c.out)
+	p.limit("capability advertisement", maxAdvertisement)
 	kind, l, err := p.line()
 	if err != nil {
 		c.close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, c.remoteErr(err)
 	}
 	if kind != pktData || l != "version 2" {
@@ -657,6 +696,9 @@ func (r *Repo) discoverSSH(ctx context.Context) (*v2Session, error) {
 	caps, err := readCaps(p)
 	if err != nil {
 		c.close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	return &v2Session{conn: c, caps: caps}, nil
