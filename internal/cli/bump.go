@@ -46,6 +46,7 @@ type BumpOptions struct {
 	NoVerify            bool
 	PushFrom            string
 	SSHKey, KnownHosts  string
+	MaxFetchBytes       int64
 	Sign                signFlags
 	Dotenv              string
 	Registry            registryFlags
@@ -134,6 +135,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.StringVar(&opts.PushFrom, "push-from", "", "push the image first from a docker-save tarball or an OCI layout directory")
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
+	registerMaxFetchBytes(f, &opts.MaxFetchBytes)
 	opts.Registry.register(f)
 	opts.Output.register(f)
 	opts.PR.register(f)
@@ -324,7 +326,7 @@ func urlCredentialsWin(repo string) bool {
 }
 
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
-	return gitOptions(env, o.Repo, o.SSHKey, o.KnownHosts, o.Registry.Timeout)
+	return append(gitOptions(env, o.Repo, o.SSHKey, o.KnownHosts, o.Registry.Timeout), gitrepo.WithMaxFetchBytes(o.MaxFetchBytes))
 }
 
 // gitOptions are the gitrepo options for repo: the CI token for its host,

@@ -187,7 +187,8 @@ var exitMap = []struct {
 
 	// 5. network, timeouts, server errors
 	{func(err error) bool {
-		return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, gitrepo.ErrNetwork) || errors.Is(err, forge.ErrServer)
+		return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, gitrepo.ErrNetwork) || errors.Is(err, gitrepo.ErrLimit) ||
+			errors.Is(err, forge.ErrServer)
 	}, ExitNetwork},
 	{isA[*forge.RateLimitError], ExitNetwork},
 	{isA[*registry.NetworkError], ExitNetwork},
