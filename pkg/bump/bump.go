@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -392,9 +391,11 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
 	start := time.Now()
 	deadline := start.Add(cmp.Or(req.RetryFor, DefaultRetryFor))
-	// lost is the push whose answer never arrived: it may or may not have
-	// landed, and the next fetch tells.
-	var lost *lostPush
+	// lost are the pushes whose answer never arrived: each may or may not
+	// have landed, and the next fetch tells. A race met later does not
+	// clear them: a host may make a commit after answering 502, while the
+	// next attempt is under way.
+	var lost lostPushes
 	for attempt := 1; ; {
 		res.Attempts = attempt
 		began := time.Now()
@@ -403,7 +404,7 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 		switch {
 		case err == nil && c == nil: // done: nothing (more) to push
 			switch {
-			case lost != nil && res.Pushed:
+			case len(lost) > 0 && res.Pushed:
 				o.logger.Info("the push whose answer was lost had landed", "branch", branch, "commit", res.Commit)
 			case res.LostPushLanded:
 				o.logger.Warn("a push's answer was lost and the branch now has the value: that push or another pipeline's set it", "branch", branch)
@@ -416,9 +417,8 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 				return res, nil
 			}
 			answerLost = !errors.Is(err, gitrepo.ErrRace) && transientErr(ctx, err)
-			lost = nil
 			if answerLost {
-				lost = newLostPush(publisher, c)
+				lost = append(lost, newLostPush(publisher, c))
 			}
 		}
 		switch {
@@ -439,7 +439,7 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 			outOfTries = time.Now().Add(wait).After(deadline)
 		}
 		switch {
-		case outOfTries && lost != nil:
+		case outOfTries && len(lost) > 0:
 			return nil, fmt.Errorf("%w (the last push's answer was lost: run the bump again, it finds the value already set if the push landed)", err)
 		case outOfTries:
 			return nil, &ConflictError{Repo: res.Repo, Branch: branch, Attempts: attempt, Elapsed: time.Since(start)}
@@ -461,12 +461,12 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 // once fetches the branch tip, redoes the edit on it and returns the
 // commit to push, or nil when res is final (unchanged, skipped, a dry run,
 // --no-push, or the push whose answer was lost turned out to have landed).
-func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lost *lostPush) (*gitrepo.Commit, error) {
+func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lost lostPushes) (*gitrepo.Commit, error) {
 	snap, err := req.fetch(ctx, repo, res.Branch)
 	if err != nil {
 		return nil, err
 	}
-	if lost != nil {
+	if len(lost) > 0 {
 		commit, err := lost.landed(ctx, snap)
 		if err != nil {
 			return nil, err
@@ -502,7 +502,7 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		}
 	}
 	if res.Outcome != Changed {
-		res.LostPushLanded = lost != nil
+		res.LostPushLanded = len(lost) > 0
 		return nil, nil
 	}
 	if res.Message, err = p.message(req); err == nil && req.pending != nil {
@@ -562,19 +562,27 @@ func (l *lostPush) is(commit *object.Commit) bool {
 	return len(commit.ParentHashes) == 1 && commit.ParentHashes[0] == l.c.Parent && commit.TreeHash == l.tree
 }
 
-// landed returns the commit in which the lost push landed when that is the
-// snapshot's tip or among the newest GuardDepth commits of its first-parent
-// history (the rollback guard's, fetched already unless
+// lostPushes are the pushes of a run whose answers were lost; at most one
+// of them can have landed (each was planned on the tip its attempt read).
+type lostPushes []*lostPush
+
+// landed returns the commit in which one of the lost pushes landed when
+// that is the snapshot's tip or among the newest GuardDepth commits of its
+// first-parent history (the rollback guard's, fetched already unless
 // --allow-rolled-back), else "". A server that cannot send history gives
-// "" unless the tip is the push.
-func (l *lostPush) landed(ctx context.Context, snap *gitrepo.Snapshot) (string, error) {
-	if snap.Tip() == l.c.Hash {
-		return l.c.Hash.String(), nil
+// "" unless the tip is one of the pushes.
+func (ls lostPushes) landed(ctx context.Context, snap *gitrepo.Snapshot) (string, error) {
+	for _, l := range ls {
+		if snap.Tip() == l.c.Hash {
+			return l.c.Hash.String(), nil
+		}
 	}
-	if !l.tree.IsZero() {
-		// The tip is in the snapshot even where history is out of reach.
-		if tip, err := snap.TipCommit(); err == nil && l.is(tip) {
-			return tip.Hash.String(), nil
+	for _, l := range ls {
+		if !l.tree.IsZero() {
+			// The tip is in the snapshot even where history is out of reach.
+			if tip, err := snap.TipCommit(); err == nil && l.is(tip) {
+				return tip.Hash.String(), nil
+			}
 		}
 	}
 	log, err := snap.Log(ctx, GuardDepth)
@@ -584,8 +592,12 @@ func (l *lostPush) landed(ctx context.Context, snap *gitrepo.Snapshot) (string, 
 	if err != nil {
 		return "", err
 	}
-	if i := slices.IndexFunc(log, l.is); i >= 0 {
-		return log[i].Hash.String(), nil
+	for _, c := range log {
+		for _, l := range ls {
+			if l.is(c) {
+				return c.Hash.String(), nil
+			}
+		}
 	}
 	return "", nil
 }
