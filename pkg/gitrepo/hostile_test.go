@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -166,52 +165,6 @@ func TestEndlessAdvertisement(t *testing.T) {
 				t.Fatalf("fetch: %v, want ErrLimit", err)
 			}
 		})
-	}
-}
-
-// TestSSHSilentConnection: the shared SSH connection goes silent (a NAT
-// that forgot it drops every packet, no reset). A fetch on it returns when
-// its context ends, not when the kernel gives up a quarter of an hour
-// later; and so does one that must open a new session (a push).
-func TestSSHSilentConnection(t *testing.T) {
-	root := t.TempDir()
-	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), seedFiles())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, _ := testenv.NewSSHServer(t, key)
-	proxy := testenv.NewSilentProxy(t, srv.Addr)
-	knownHosts := srv.KnownHosts(t, proxy.Addr())
-	url := strings.Replace(srv.URL(dir), srv.Addr, proxy.Addr(), 1)
-	// No operation timeout: the context alone bounds the calls.
-	r := open(t, url, gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts), gitrepo.WithTimeout(0))
-	ctx := context.Background()
-	c := bump(t, r, "app/values-prod.yaml", `"0.9.0"`, `"1.0.0"`)
-	proxy.Silence(true)
-
-	for _, op := range []struct {
-		name string
-		f    func(context.Context) error
-	}{
-		{"fetch", func(ctx context.Context) error { _, err := r.Fetch(ctx, "main"); return err }},
-		{"push", func(ctx context.Context) error { return r.Push(ctx, c) }},
-	} {
-		start := time.Now()
-		err := callWithin(t, hostileDeadline, func() error {
-			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
-			return op.f(ctx)
-		})
-		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("%s on a silent connection: %v, want the context's deadline", op.name, err)
-		}
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("%s returned %s after its context ended", op.name, d-2*time.Second)
-		}
 	}
 }
 

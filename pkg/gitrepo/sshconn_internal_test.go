@@ -16,15 +16,7 @@ import (
 // commands, the next command fails once as a network error (the bump loop
 // retries it), and the retry dials a new connection and gets through.
 func TestSSHConnectionLost(t *testing.T) {
-	root := t.TempDir()
-	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), map[string]string{"app/values.yaml": "image:\n  tag: \"1.0.0\"\n"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, dir, key := sshRepo(t)
 	sshd, knownHosts := testenv.NewSSHD(t, key, root, testenv.WithAcceptEnv("GIT_PROTOCOL"))
 	ctx := context.Background()
 	r, err := Open(ctx, sshd.URL("charts"), WithSSHKey(key.Path, ""), WithKnownHosts(knownHosts), WithTimeout(10*time.Second))
@@ -72,25 +64,8 @@ func TestSSHConnectionLost(t *testing.T) {
 func TestSSHReconnectSilent(t *testing.T) {
 	defer func(k, p time.Duration) { sshKeepalive, sshProbeTimeout = k, p }(sshKeepalive, sshProbeTimeout)
 	sshKeepalive, sshProbeTimeout = 300*time.Millisecond, 500*time.Millisecond
-	root := t.TempDir()
-	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), map[string]string{"app/values.yaml": "image:\n  tag: \"1.0.0\"\n"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := testenv.NewSSHKey(t.TempDir(), "id", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, _ := testenv.NewSSHServer(t, key)
-	proxy := testenv.NewSilentProxy(t, srv.Addr)
-	knownHosts := srv.KnownHosts(t, proxy.Addr())
-	url := strings.Replace(srv.URL(dir), srv.Addr, proxy.Addr(), 1)
+	r, srv, proxy := silentSSH(t, WithTimeout(20*time.Second))
 	ctx := context.Background()
-	r, err := Open(ctx, url, WithSSHKey(key.Path, ""), WithKnownHosts(knownHosts), WithTimeout(20*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	if _, err := r.Fetch(ctx, "main"); err != nil {
 		t.Fatal(err)
 	}
@@ -110,4 +85,81 @@ func TestSSHReconnectSilent(t *testing.T) {
 	if got := srv.Logins(); got != 2 {
 		t.Errorf("%d SSH logins, want 2 (the first connection and one after it went silent)", got)
 	}
+}
+
+// TestSSHSilentConnection: the shared SSH connection goes silent (a NAT
+// that forgot it drops every packet, no reset) and so do new ones. A fetch
+// on it returns when its context ends, not when the kernel gives up a
+// quarter of an hour later; and so does a push, which opens a session.
+func TestSSHSilentConnection(t *testing.T) {
+	// No operation timeout: the context alone bounds the calls.
+	r, _, proxy := silentSSH(t, WithTimeout(0))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "ci", Email: "ci@example.com", When: time.Now()}
+	c, err := snap.Commit(map[string][]byte{"app/values.yaml": []byte("image:\n  tag: \"1.1.0\"\n")}, "chore: edit", sig, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.Silence(true)
+	for _, op := range []struct {
+		name string
+		f    func(context.Context) error
+	}{
+		{"fetch", func(ctx context.Context) error { _, err := r.Fetch(ctx, "main"); return err }},
+		{"push", func(ctx context.Context) error { return r.Push(ctx, c) }},
+	} {
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			done <- op.f(ctx)
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%s on a silent connection: %v, want the context's deadline", op.name, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s on a silent connection still waits 30s after it started, its context ended after 2s", op.name)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s returned %s after its context ended", op.name, d-2*time.Second)
+		}
+	}
+}
+
+// sshRepo creates a bare repository of one values file under a new root,
+// and a client key.
+func sshRepo(t *testing.T) (root, dir string, key *testenv.SSHKey) {
+	t.Helper()
+	root = t.TempDir()
+	dir, err := testenv.CreateBareRepo(filepath.Join(root, "charts.git"), map[string]string{"app/values.yaml": "image:\n  tag: \"1.0.0\"\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key, err = testenv.NewSSHKey(t.TempDir(), "id", ""); err != nil {
+		t.Fatal(err)
+	}
+	return root, dir, key
+}
+
+// silentSSH opens, with opts, a repository that an in-process SSH server
+// serves behind a proxy that can go silent.
+func silentSSH(t *testing.T, opts ...Option) (*Repo, *testenv.SSHServer, *testenv.SilentProxy) {
+	t.Helper()
+	_, dir, key := sshRepo(t)
+	srv, _ := testenv.NewSSHServer(t, key)
+	proxy := testenv.NewSilentProxy(t, srv.Addr)
+	url := strings.Replace(srv.URL(dir), srv.Addr, proxy.Addr(), 1)
+	r, err := Open(context.Background(), url, append([]Option{WithSSHKey(key.Path, ""), WithKnownHosts(srv.KnownHosts(t, proxy.Addr()))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r, srv, proxy
 }
