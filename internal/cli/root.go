@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -67,6 +68,11 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 	red := ci.NewRedactor(givenSecrets(os.Getenv, os.Environ(), args)...)
 	streams.Out, streams.Err, streams.Commands = red.Writer(streams.Out), red.Writer(streams.Err), red.Writer(streams.Commands)
 	streams.Redactor = red // and the files written for the CI system
+	// Go's own logger (net/http logs what a server sends unasked) writes
+	// through the same guard and redactor.
+	prev := stdlog.Writer()
+	stdlog.SetOutput(streams.Err)
+	defer stdlog.SetOutput(prev)
 	defer func() {
 		for _, w := range []io.Writer{streams.Out, streams.Err, streams.Commands} {
 			_ = ci.Flush(w)

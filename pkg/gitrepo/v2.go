@@ -452,9 +452,32 @@ func (d drainCloser) Close() error {
 // every request it makes.
 func (r *Repo) httpClient() *http.Client {
 	r.hcOnce.Do(func() {
-		r.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), CheckRedirect: r.checkRedirect}
+		t := boundedErrors{http.DefaultTransport.(*http.Transport).Clone()}
+		r.hc = &http.Client{Transport: t, CheckRedirect: r.checkRedirect}
 	})
 	return r.hc
+}
+
+// errorBodyLimit bounds what is read of an answer other than 2xx: its text
+// goes only into an error message, and go-git reads such a body whole.
+const errorBodyLimit = 64 << 10
+
+// boundedErrors is a transport whose answers other than 2xx have their
+// body cut at errorBodyLimit: a server cannot fill memory with an error.
+type boundedErrors struct{ http.RoundTripper }
+
+func (b boundedErrors) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := b.RoundTripper.RoundTrip(req)
+	if err == nil && res.Body != nil && (res.StatusCode < 200 || res.StatusCode > 299) {
+		res.Body = limitedBody{io.LimitReader(res.Body, errorBodyLimit), res.Body}
+	}
+	return res, err
+}
+
+// limitedBody reads through a limit and closes the whole body.
+type limitedBody struct {
+	io.Reader
+	io.Closer
 }
 
 // httpDo sends a smart HTTP request with the credentials, and for v2 the
