@@ -292,3 +292,50 @@ func pendingPR(ctx context.Context, f forge.Forge, head string, res *Result) err
 	}
 	return nil
 }
+
+// syncRounds bounds how often syncContent rereads a branch that keeps
+// moving; the run that moved it syncs after its own write.
+const syncRounds = 8
+
+// syncContent makes the open pull request from head list what the branch
+// proposes now, when it moved on from written, the commit this run wrote:
+// the run that wrote after it may have updated the title and body before
+// this run did, with this run's older list. It rereads until the branch
+// holds still after an update.
+func (r *Request) syncContent(ctx context.Context, repo *gitrepo.Repo, res *Result, head, written string) error {
+	for range syncRounds {
+		tip, err := branchTip(ctx, repo, head)
+		if err != nil || tip.String() == written {
+			return err
+		}
+		base, err := repo.Fetch(ctx, res.Branch)
+		if err != nil {
+			return err
+		}
+		pd, err := readPending(ctx, repo, base, head, r.Committer)
+		if err != nil || pd.commit == nil {
+			return err // no longer tagbump's branch: not this run's to describe
+		}
+		now := *res
+		now.Files, now.Message, now.Pending = nil, pd.commit.Message, nil
+		now.Warnings = slices.Clone(pd.dropped)
+		for _, d := range pd.deploys {
+			now.Pending = append(now.Pending, d.changes...)
+		}
+		content, err := r.prContent(&now, head)
+		if err != nil {
+			return err
+		}
+		pr, err := r.PR.Forge.FindOpen(ctx, head, res.Branch)
+		if err != nil || pr == nil {
+			return err
+		}
+		if forge.Needs(pr, content) {
+			if _, err := r.PR.Forge.Update(ctx, pr, content); err != nil {
+				return err
+			}
+		}
+		written = pd.tip.String()
+	}
+	return nil
+}

@@ -154,6 +154,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		case err == nil && c == nil && req.pending.holds() && !req.DryRun && !req.NoPush:
 			// The branch already proposes this run's value, or a newer
 			// one: name the pull request that holds it.
+			res.Commit = req.pending.tip.String() // the PR branch's, as Result says
 			if err := pendingPR(ctx, req.PR.Forge, head, res); err != nil {
 				return nil, err
 			}
@@ -175,6 +176,13 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 			if err == nil {
 				res.PRResult = pr.PRResult
 				res.Commit, res.Pushed = pr.Commit, pr.Pushed
+				if pr.Pushed {
+					// Another run may have added to the branch since:
+					// the title and body then list its deploys too.
+					if err := req.syncContent(ctx, repo, res, head, pr.Commit); err != nil {
+						return nil, err
+					}
+				}
 				return res, nil
 			}
 		}
