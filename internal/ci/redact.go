@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Redacted is what a Redactor writes in place of a secret.
@@ -25,6 +26,7 @@ const MinSecretLen = 6
 //
 // The zero Redactor, and one given no secret, hides nothing.
 type Redactor struct {
+	mu    sync.RWMutex
 	forms []string // longest first
 	r     *strings.Replacer
 }
@@ -32,12 +34,31 @@ type Redactor struct {
 // NewRedactor returns a Redactor for secrets; those shorter than
 // MinSecretLen are ignored.
 func NewRedactor(secrets ...string) *Redactor {
+	red := &Redactor{}
+	red.Add(secrets...)
+	return red
+}
+
+// Add hides more secrets from now on, in text and in the writers made
+// before: credentials found while a command runs (a registry's, from
+// Docker's config). Those shorter than MinSecretLen are ignored.
+func (red *Redactor) Add(secrets ...string) {
+	if red == nil {
+		return
+	}
+	red.mu.Lock()
+	defer red.mu.Unlock()
+	forms := red.forms
 	seen := map[string]bool{}
-	var forms []string
+	for _, f := range forms {
+		seen[f] = true
+	}
+	added := false
 	add := func(f string) {
 		if len(f) >= MinSecretLen && !seen[f] {
 			seen[f] = true
 			forms = append(forms, f)
+			added = true
 		}
 	}
 	for _, s := range secrets {
@@ -58,18 +79,17 @@ func NewRedactor(secrets ...string) *Redactor {
 			}
 		}
 	}
+	if !added {
+		return
+	}
 	// The longest form first, so that a secret inside a longer one
 	// (its escaped form) does not leave the rest behind.
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
-	red := &Redactor{forms: forms}
-	if len(forms) > 0 {
-		pairs := make([]string, 0, 2*len(forms))
-		for _, f := range forms {
-			pairs = append(pairs, f, Redacted)
-		}
-		red.r = strings.NewReplacer(pairs...)
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, Redacted)
 	}
-	return red
+	red.forms, red.r = forms, strings.NewReplacer(pairs...)
 }
 
 // base64Core returns the characters of the base64 of secret, written
@@ -89,7 +109,12 @@ func (r *Redactor) Bytes(b []byte) []byte { return []byte(r.String(string(b))) }
 
 // String returns s with every secret hidden.
 func (r *Redactor) String(s string) string {
-	if r == nil || r.r == nil {
+	if r == nil {
+		return s
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.r == nil {
 		return s
 	}
 	s = r.r.Replace(s)
@@ -126,7 +151,7 @@ func (r *Redactor) prefixAtEnd(s string, least int) int {
 // is caught too: the writer holds back an end of a write that could start
 // a secret until the next write or Flush, so call Flush when done.
 func (r *Redactor) Writer(w io.Writer) io.Writer {
-	if r == nil || r.r == nil {
+	if r == nil {
 		return w
 	}
 	return &redactWriter{r: r, w: w}
@@ -149,7 +174,9 @@ type redactWriter struct {
 
 func (rw *redactWriter) Write(p []byte) (int, error) {
 	s := rw.r.String(rw.pending + string(p))
+	rw.r.mu.RLock()
 	hold := rw.r.prefixAtEnd(s, 1)
+	rw.r.mu.RUnlock()
 	rw.pending = s[len(s)-hold:]
 	if out := s[:len(s)-hold]; out != "" {
 		if _, err := io.WriteString(rw.w, out); err != nil {

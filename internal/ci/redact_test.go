@@ -2,6 +2,7 @@ package ci
 
 import (
 	"bytes"
+	"io"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -59,8 +60,19 @@ func TestRedactorWriter(t *testing.T) {
 	if got, want := b.String(), "token=*** done\nlast c"; got != want {
 		t.Errorf("wrote %q, want %q", got, want)
 	}
-	var plain bytes.Buffer
-	if NewRedactor().Writer(&plain) != &plain {
-		t.Errorf("a Redactor without secrets wrapped the writer")
+	// A secret learnt after the writer was made (a registry credential
+	// from Docker's config) is hidden by it too.
+	var later bytes.Buffer
+	red := NewRedactor()
+	lw := red.Writer(&later)
+	red.Add("learnt-later-secret")
+	if _, err := io.WriteString(lw, "auth learnt-later-secret end\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Flush(lw); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := later.String(), "auth *** end\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
 	}
 }

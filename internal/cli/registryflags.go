@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/pflag"
+	"github.com/tagbump/tagbump/internal/ci"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
 )
@@ -31,6 +32,9 @@ type registryFlags struct {
 	Insecure   []string
 	Timeout    time.Duration
 	Retries    int
+	// redactor learns the credentials the keychain gives out (set from
+	// IOStreams.Redactor by each command).
+	redactor *ci.Redactor
 }
 
 // register adds the registry flags to fs.
@@ -64,6 +68,7 @@ func (f *registryFlags) options(hosts ...string) ([]registry.Option, error) {
 	if err != nil {
 		return nil, err
 	}
+	kc = redactingKeychain{kc, f.redactor}
 	if f.Timeout <= 0 {
 		return nil, usageErr(fmt.Errorf("invalid --timeout %s: give a positive duration such as 30s", f.Timeout))
 	}
@@ -83,6 +88,28 @@ func (f *registryFlags) options(hosts ...string) ([]registry.Option, error) {
 func userAgentVersion() string {
 	v, _, _ := buildInfo()
 	return v
+}
+
+// redactingKeychain hides every credential kc gives out (from Docker's or
+// podman's config, a credential helper, or the environment) in what
+// tagbump writes from then on: a registry may echo them in an error.
+type redactingKeychain struct {
+	kc  authn.Keychain
+	red *ci.Redactor
+}
+
+func (k redactingKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	a, err := k.kc.Resolve(r)
+	if err != nil || k.red == nil {
+		return a, err
+	}
+	if cfg, err := a.Authorization(); err == nil && cfg != nil {
+		k.red.Add(cfg.Password, cfg.Auth, cfg.IdentityToken, cfg.RegistryToken)
+		if cfg.Password != "" {
+			k.red.Add(cfg.Username + ":" + cfg.Password)
+		}
+	}
+	return a, nil
 }
 
 // envKeychain gives the credentials of TAGBUMP_REGISTRY_USERNAME and
