@@ -47,6 +47,7 @@ type BumpOptions struct {
 	PushFrom            string
 	SSHKey, KnownHosts  string
 	MaxFetchBytes       int64
+	MaxFileSize         int64
 	Sign                signFlags
 	Dotenv              string
 	Registry            registryFlags
@@ -137,6 +138,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
 	registerMaxFetchBytes(f, &opts.MaxFetchBytes)
+	registerMaxFileSize(f, &opts.MaxFileSize)
 	opts.Registry.register(f)
 	opts.Output.register(f)
 	opts.PR.register(f)
@@ -327,7 +329,7 @@ func urlCredentialsWin(repo string) bool {
 }
 
 func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
-	return append(gitOptions(env, o.Repo, o.SSHKey, o.KnownHosts, o.Registry.Timeout), gitrepo.WithMaxFetchBytes(o.MaxFetchBytes))
+	return append(gitOptions(env, o.Repo, o.SSHKey, o.KnownHosts, o.Registry.Timeout), gitrepo.WithMaxFetchBytes(o.MaxFetchBytes), gitrepo.WithMaxFileSize(o.MaxFileSize))
 }
 
 // gitOptions are the gitrepo options for repo: the CI token for its host,

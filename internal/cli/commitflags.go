@@ -21,7 +21,7 @@ type repoFlags struct {
 	Repo, Branch, Chart, ValuesFile string
 	SSHKey, KnownHosts              string
 	Timeout                         time.Duration
-	MaxFetchBytes                   int64
+	MaxFetchBytes, MaxFileSize      int64
 }
 
 func (f *repoFlags) register(fs *pflag.FlagSet) {
@@ -32,6 +32,7 @@ func (f *repoFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	fs.StringVar(&f.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
 	registerMaxFetchBytes(fs, &f.MaxFetchBytes)
+	registerMaxFileSize(fs, &f.MaxFileSize)
 	if fs.Lookup("timeout") == nil { // promote's comes with the registry flags
 		fs.DurationVar(&f.Timeout, "timeout", 2*time.Minute, "fail a Git operation that takes longer than this")
 	}
@@ -48,13 +49,19 @@ func gitTimeout(fs *pflag.FlagSet) {
 }
 
 func (f *repoFlags) gitOptions(ctx context.Context, env ci.Env) []gitrepo.Option {
-	return append(gitOptions(env, f.Repo, f.SSHKey, f.KnownHosts, f.Timeout), gitrepo.WithMaxFetchBytes(f.MaxFetchBytes), gitrepo.WithLogger(slogLogger(ctx).With(env.LogFields()...)))
+	return append(gitOptions(env, f.Repo, f.SSHKey, f.KnownHosts, f.Timeout), gitrepo.WithMaxFetchBytes(f.MaxFetchBytes), gitrepo.WithMaxFileSize(f.MaxFileSize), gitrepo.WithLogger(slogLogger(ctx).With(env.LogFields()...)))
 }
 
 // registerMaxFetchBytes adds --max-fetch-bytes, the bound on what a
 // fetch's pack may inflate to.
 func registerMaxFetchBytes(fs *pflag.FlagSet, n *int64) {
 	fs.Int64Var(n, "max-fetch-bytes", gitrepo.DefaultMaxFetchBytes, "fail a fetch whose pack inflates to more than this many bytes (a broken or hostile server; the largest public charts repository takes 62 MiB)")
+}
+
+// registerMaxFileSize adds --max-file-size, the largest values file (or
+// chart values.yaml) tagbump reads.
+func registerMaxFileSize(fs *pflag.FlagSet, n *int64) {
+	fs.Int64Var(n, "max-file-size", gitrepo.DefaultMaxFileSize, "refuse a values file larger than this many bytes (the largest public values files are about 200 KB)")
 }
 
 // commitFlags are the flags of rollback and promote that shape the commit
