@@ -76,6 +76,9 @@ type FakePR struct {
 	DeleteBranch bool
 	// HeadSHA is the head branch's commit when the PR was last touched.
 	HeadSHA string
+	// Fork is "" for a pull request from a branch of the repository
+	// itself, or the OWNER/NAME of the fork its head branch is in.
+	Fork string
 }
 
 // StartFakeForge starts the fake for kind: "github", "gitlab", "azure" or
@@ -304,11 +307,31 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // branchExists reports whether branch exists in the bare repository repo.
 func (f *FakeForge) branchExists(repo, branch string) bool { return f.BranchSHA(repo, branch) != "" }
 
-// openPR returns the open pull request from head to base; the caller
-// holds mu.
+// OpenForkPR records an open pull request from branch head of the
+// repository fork (OWNER/NAME, not served) into base, as another user
+// opens one from their fork, and returns its number.
+func (f *FakeForge) OpenForkPR(fork, head, base, title string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := &FakePR{Number: len(f.prs) + 1, Head: head, Base: base, Title: title, State: "open", Fork: fork}
+	f.prs = append(f.prs, p)
+	return p.Number
+}
+
+// forkOwner returns the owner of p's head repository: owner, or the
+// fork's.
+func forkOwner(p *FakePR, owner string) string {
+	if p.Fork != "" {
+		owner, _, _ = strings.Cut(p.Fork, "/")
+	}
+	return owner
+}
+
+// openPR returns the open pull request from the repository's branch head
+// to base; the caller holds mu.
 func (f *FakeForge) openPR(head, base string) *FakePR {
 	for _, p := range f.prs {
-		if p.State == "open" && p.Head == head && p.Base == base {
+		if p.State == "open" && p.Head == head && p.Base == base && p.Fork == "" {
 			return p
 		}
 	}

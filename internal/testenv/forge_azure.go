@@ -231,6 +231,12 @@ func (f *FakeForge) azurePR(p *FakePR) map[string]any {
 		"lastMergeSourceCommit": map[string]string{"commitId": p.HeadSHA},
 		"url":                   fmt.Sprintf("%s/_apis/git/pullRequests/%d", f.URL, p.Number),
 	}
+	if p.Fork != "" {
+		// A fork's pull request names its source in forkSource, a
+		// GitForkRef (learn.microsoft.com/en-us/rest/api/azure/devops/git/pull-requests/get-pull-requests#gitforkref);
+		// sourceRefName is the branch's name in the fork.
+		out["forkSource"] = map[string]any{"name": "refs/heads/" + p.Head, "repository": map[string]any{"name": p.Fork}}
+	}
 	if p.AutoMerge != "" {
 		out["autoCompleteSetBy"] = map[string]string{"id": azureCreator}
 		out["completionOptions"] = map[string]any{"deleteSourceBranch": p.DeleteBranch, "mergeCommitMessage": p.MergeMessage}

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -182,8 +183,12 @@ func bitbucketState(p *FakePR) string {
 func (f *FakeForge) bitbucketPR(repo string, p *FakePR) map[string]any {
 	return map[string]any{
 		"id": p.Number, "title": p.Title, "description": p.Body, "state": bitbucketState(p), "draft": p.Draft, "close_source_branch": p.DeleteBranch,
-		"source":      map[string]any{"branch": map[string]string{"name": p.Head}, "commit": map[string]string{"hash": p.HeadSHA}},
-		"destination": map[string]any{"branch": map[string]string{"name": p.Base}},
+		// source.repository is the fork for a fork's pull request
+		// (developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests,
+		// the pullrequest object's source and destination: branch, commit,
+		// repository).
+		"source":      map[string]any{"branch": map[string]string{"name": p.Head}, "commit": map[string]string{"hash": p.HeadSHA}, "repository": map[string]string{"full_name": cmp.Or(p.Fork, repo)}},
+		"destination": map[string]any{"branch": map[string]string{"name": p.Base}, "repository": map[string]string{"full_name": repo}},
 		"links":       map[string]any{"html": map[string]string{"href": fmt.Sprintf("%s/%s/pull-requests/%d", f.URL, repo, p.Number)}},
 	}
 }

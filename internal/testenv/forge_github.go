@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -86,7 +87,7 @@ func (f *FakeForge) githubAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		out := []map[string]any{}
 		for _, p := range f.prs {
-			if h := q.Get("head"); h != "" && h != owner+":"+p.Head {
+			if h := q.Get("head"); h != "" && h != forkOwner(p, owner)+":"+p.Head {
 				continue
 			}
 			if b := q.Get("base"); b != "" && b != p.Base {
@@ -238,8 +239,10 @@ func (f *FakeForge) githubPR(owner, repo string, p *FakePR) map[string]any {
 		"body":     p.Body,
 		"draft":    p.Draft,
 		"labels":   labels,
-		"head":     map[string]any{"ref": p.Head, "sha": p.HeadSHA, "label": owner + ":" + p.Head},
-		"base":     map[string]any{"ref": p.Base},
+		// A fork's pull request has the fork as head.repo and its owner
+		// in head.label (docs.github.com/en/rest/pulls/pulls#get-a-pull-request).
+		"head": map[string]any{"ref": p.Head, "sha": p.HeadSHA, "label": forkOwner(p, owner) + ":" + p.Head, "repo": map[string]any{"full_name": cmp.Or(p.Fork, owner+"/"+repo)}},
+		"base": map[string]any{"ref": p.Base, "repo": map[string]any{"full_name": owner + "/" + repo}},
 	}
 }
 

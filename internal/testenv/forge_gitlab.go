@@ -244,5 +244,17 @@ func (f *FakeForge) gitlabMR(project string, p *FakePR) map[string]any {
 		"title": p.Title, "description": p.Body, "draft": strings.HasPrefix(p.Title, "Draft: "), "labels": labels,
 		"source_branch": p.Head, "target_branch": p.Base, "state": gitlabState(p), "sha": p.HeadSHA,
 		"merge_when_pipeline_succeeds": p.AutoMerge != "", "force_remove_source_branch": p.DeleteBranch,
+		// A fork's merge request has the fork's project as its source
+		// (docs.gitlab.com/api/merge_requests#list-project-merge-requests:
+		// source_project_id, target_project_id); the fake numbers the
+		// project 1 and a fork 2.
+		"source_project_id": gitlabProjectID(p), "target_project_id": 1,
 	}
+}
+
+func gitlabProjectID(p *FakePR) int {
+	if p.Fork != "" {
+		return 2
+	}
+	return 1
 }

@@ -83,6 +83,10 @@ type azurePR struct {
 	CreatedBy struct {
 		ID string `json:"id"`
 	} `json:"createdBy"`
+	// ForkSource is set on a fork's pull request.
+	ForkSource *struct {
+		Name string `json:"name"`
+	} `json:"forkSource"`
 }
 
 func (a *azure) pr(p *azurePR) *PR {
@@ -94,6 +98,9 @@ func (a *azure) pr(p *azurePR) *PR {
 	return out
 }
 
+// FindOpen lists the active pull requests from head to base and returns
+// one that is not from a fork (forkSource): a fork's branch may have any
+// name, tagbump's included.
 func (a *azure) FindOpen(ctx context.Context, head, base string) (*PR, error) {
 	q := url.Values{
 		"searchCriteria.sourceRefName": {"refs/heads/" + head},
@@ -108,7 +115,7 @@ func (a *azure) FindOpen(ctx context.Context, head, base string) (*PR, error) {
 	}
 	for i := range out.Value {
 		p := a.pr(&out.Value[i])
-		if p.Head == head && p.Base == base {
+		if p.Head == head && p.Base == base && out.Value[i].ForkSource == nil {
 			return p, nil
 		}
 	}

@@ -67,31 +67,37 @@ func (b *bitbucket) Check(c Content, autoMerge string) error {
 }
 
 type bitbucketPR struct {
-	ID          int    `json:"id"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	Draft       bool   `json:"draft"`
-	Source      struct {
-		Branch struct {
-			Name string `json:"name"`
-		} `json:"branch"`
-	} `json:"source"`
-	Destination struct {
-		Branch struct {
-			Name string `json:"name"`
-		} `json:"branch"`
-	} `json:"destination"`
-	Links struct {
+	ID          int          `json:"id"`
+	Title       string       `json:"title"`
+	Description string       `json:"description"`
+	Draft       bool         `json:"draft"`
+	Source      bitbucketEnd `json:"source"`
+	Destination bitbucketEnd `json:"destination"`
+	Links       struct {
 		HTML struct {
 			Href string `json:"href"`
 		} `json:"html"`
 	} `json:"links"`
 }
 
+// bitbucketEnd is a pull request's source or destination: a branch of a
+// repository (the fork's, for a fork's pull request).
+type bitbucketEnd struct {
+	Branch struct {
+		Name string `json:"name"`
+	} `json:"branch"`
+	Repository struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+}
+
 func (p *bitbucketPR) pr() *PR {
 	return &PR{Number: p.ID, URL: p.Links.HTML.Href, Title: p.Title, Body: p.Description, Draft: p.Draft, Head: p.Source.Branch.Name, Base: p.Destination.Branch.Name}
 }
 
+// FindOpen lists the open pull requests from head to base and returns the
+// one whose source repository is the destination's: a fork's pull request
+// is not tagbump's, whatever its branch's name.
 func (b *bitbucket) FindOpen(ctx context.Context, head, base string) (*PR, error) {
 	q := url.Values{"state": {"OPEN"}, "q": {fmt.Sprintf("source.branch.name=%q AND destination.branch.name=%q", head, base)}}
 	var out struct {
@@ -101,7 +107,8 @@ func (b *bitbucket) FindOpen(ctx context.Context, head, base string) (*PR, error
 		return nil, err
 	}
 	for i := range out.Values {
-		if p := out.Values[i].pr(); p.Head == head && p.Base == base {
+		v := &out.Values[i]
+		if p := v.pr(); p.Head == head && p.Base == base && strings.EqualFold(v.Source.Repository.FullName, v.Destination.Repository.FullName) {
 			return p, nil
 		}
 	}

@@ -302,7 +302,7 @@ func ownerRepo(u *url.URL) (prefix, owner, repo string, err error) {
 }
 
 // maxPages bounds the pages a lookup of the open pull request reads.
-const maxPages = 1000
+const maxPages = 100
 
 // tooManyPages reports a list that did not end within maxPages.
 func tooManyPages(op string) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -65,18 +66,28 @@ func (g *gitea) Check(c Content, autoMerge string) error { return nil }
 // answers it with any pull request of the pair, a merged one as readily as
 // the open one (1.24, models/issues.GetPullRequestByBaseHeadInfo), and
 // tagbump's branch has a merged pull request after each deploy.
+//
+// A pull request from a fork is not tagbump's, whatever its branch's name:
+// its head.repo is the fork, not the base repository. A server (or a proxy)
+// that ignores page answers the same page again: the list ends there.
 func (g *gitea) FindOpen(ctx context.Context, head, base string) (*PR, error) {
+	var last []int
 	for page := 1; page <= maxPages; page++ {
 		q := url.Values{"state": {"open"}, "base_branch": {base}, "limit": {"50"}, "page": {fmt.Sprint(page)}}
 		var prs []hubPR
 		if _, err := g.c.call(ctx, "list pull requests", http.MethodGet, g.url("/pulls?%s", q.Encode()), nil, &prs); err != nil {
 			return nil, err
 		}
-		if len(prs) == 0 {
+		numbers := make([]int, len(prs))
+		for i, p := range prs {
+			numbers[i] = p.Number
+		}
+		if len(prs) == 0 || slices.Equal(numbers, last) {
 			return nil, nil
 		}
+		last = numbers
 		for _, p := range prs {
-			if p.Head.Ref == head && p.Base.Ref == base {
+			if p.Head.Ref == head && p.Base.Ref == base && p.sameRepo() {
 				pr := p.pr()
 				if t, ok := strings.CutPrefix(pr.Title, giteaDraft); ok {
 					pr.Title, pr.Draft = t, true

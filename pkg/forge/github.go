@@ -56,21 +56,38 @@ func (g *github) url(format string, a ...any) string {
 // hubPR is a pull request as GitHub and Gitea (whose API follows
 // GitHub's) return it.
 type hubPR struct {
-	Number  int    `json:"number"`
-	HTMLURL string `json:"html_url"`
-	NodeID  string `json:"node_id"`
-	Title   string `json:"title"`
-	Body    string `json:"body"`
-	Draft   bool   `json:"draft"`
-	Head    struct {
-		Ref string `json:"ref"`
-	} `json:"head"`
-	Base struct {
-		Ref string `json:"ref"`
-	} `json:"base"`
-	Labels []struct {
+	Number  int       `json:"number"`
+	HTMLURL string    `json:"html_url"`
+	NodeID  string    `json:"node_id"`
+	Title   string    `json:"title"`
+	Body    string    `json:"body"`
+	Draft   bool      `json:"draft"`
+	Head    hubBranch `json:"head"`
+	Base    hubBranch `json:"base"`
+	Labels  []struct {
 		Name string `json:"name"`
 	} `json:"labels"`
+}
+
+// hubBranch is a pull request's head or base: the branch and the
+// repository it is in (a fork's, for a fork's pull request).
+type hubBranch struct {
+	Ref  string `json:"ref"`
+	Repo *struct {
+		FullName string `json:"full_name"`
+	} `json:"repo"`
+}
+
+// sameRepo reports whether p's head branch is in the base repository, not
+// in a fork: a fork's branch may have any name, tagbump's included.
+func (p *hubPR) sameRepo() bool {
+	name := func(b hubBranch) string {
+		if b.Repo == nil {
+			return ""
+		}
+		return b.Repo.FullName
+	}
+	return strings.EqualFold(name(p.Head), name(p.Base))
 }
 
 func (p *hubPR) pr() *PR {

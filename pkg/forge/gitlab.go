@@ -68,6 +68,10 @@ type gitlabMR struct {
 	Labels       []string `json:"labels"`
 	SourceBranch string   `json:"source_branch"`
 	TargetBranch string   `json:"target_branch"`
+	// SourceProjectID differs from TargetProjectID for a fork's merge
+	// request.
+	SourceProjectID int `json:"source_project_id"`
+	TargetProjectID int `json:"target_project_id"`
 }
 
 func (m *gitlabMR) pr() *PR {
@@ -75,6 +79,9 @@ func (m *gitlabMR) pr() *PR {
 	return &PR{Number: m.IID, URL: m.WebURL, Title: title, Body: m.Description, Draft: m.Draft, Labels: m.Labels, Head: m.SourceBranch, Base: m.TargetBranch}
 }
 
+// FindOpen lists the open merge requests from head to base and returns the
+// one whose source project is the target project: a fork's merge request
+// is not tagbump's, whatever its branch's name.
 func (g *gitlab) FindOpen(ctx context.Context, head, base string) (*PR, error) {
 	q := url.Values{"state": {"opened"}, "source_branch": {head}, "target_branch": {base}}
 	var mrs []gitlabMR
@@ -82,7 +89,7 @@ func (g *gitlab) FindOpen(ctx context.Context, head, base string) (*PR, error) {
 		return nil, err
 	}
 	for _, m := range mrs {
-		if m.SourceBranch == head && m.TargetBranch == base {
+		if m.SourceBranch == head && m.TargetBranch == base && m.SourceProjectID == m.TargetProjectID {
 			return m.pr(), nil
 		}
 	}
