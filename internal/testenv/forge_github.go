@@ -43,7 +43,7 @@ func (f *FakeForge) githubAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if f.GraphQL != nil && !bytes.Contains(body, []byte("enablePullRequestAutoMerge")) {
+		if f.GraphQL != nil && !bytes.Contains(body, []byte("PullRequestAutoMerge")) {
 			f.GraphQL.ServeHTTP(w, r)
 			return
 		}
@@ -257,11 +257,19 @@ func (f *FakeForge) githubGraphQL(w http.ResponseWriter, r *http.Request, access
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "Problems parsing JSON"})
 		return
 	}
-	gqlErr := func(typ, msg string) {
-		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"enablePullRequestAutoMerge": nil}, "errors": []map[string]string{{"type": typ, "message": msg}}})
+	mutation := "enablePullRequestAutoMerge"
+	if strings.Contains(in.Query, "disablePullRequestAutoMerge") {
+		mutation = "disablePullRequestAutoMerge"
 	}
-	if !strings.Contains(in.Query, "enablePullRequestAutoMerge") {
-		gqlErr("INTERNAL", "this fake knows only enablePullRequestAutoMerge")
+	gqlErr := func(typ, msg string) {
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{mutation: nil}, "errors": []map[string]string{{"type": typ, "message": msg}}})
+	}
+	if !strings.Contains(in.Query, mutation) {
+		gqlErr("INTERNAL", "this fake knows only enablePullRequestAutoMerge and disablePullRequestAutoMerge")
+		return
+	}
+	if mutation == "disablePullRequestAutoMerge" {
+		f.githubDisableAutoMerge(w, in.Variables, access, gqlErr)
 		return
 	}
 	// One variable, the input object, decoded strictly: its documented
@@ -296,6 +304,12 @@ func (f *FakeForge) githubGraphQL(w http.ResponseWriter, r *http.Request, access
 		gqlErr("FORBIDDEN", "Resource not accessible by integration")
 	case f.NoAutoMerge:
 		gqlErr("UNPROCESSABLE", "Pull request Auto merge is not allowed for this repository")
+	case pr.AutoMerge != "":
+		// Auto-merge is already enabled: GitHub keeps the request as it
+		// was first made, headline and body included, and answers with it
+		// (the pull request's autoMergeRequest, AutoMergeRequest in
+		// docs.github.com/en/graphql/reference/objects#automergerequest).
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"enablePullRequestAutoMerge": map[string]any{"pullRequest": githubAutoMergeRequest(n, pr)}}})
 	default:
 		pr.AutoMerge, pr.MergeMessage = strings.ToLower(method), ""
 		// GitHub writes the headline, a blank line and the body.
@@ -305,6 +319,48 @@ func (f *FakeForge) githubGraphQL(w http.ResponseWriter, r *http.Request, access
 				pr.MergeMessage += "\n\n" + *input.CommitBody
 			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"enablePullRequestAutoMerge": map[string]any{"pullRequest": map[string]any{"number": n}}}})
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"enablePullRequestAutoMerge": map[string]any{"pullRequest": githubAutoMergeRequest(n, pr)}}})
+	}
+}
+
+// githubAutoMergeRequest is the pull request with its autoMergeRequest
+// (commitHeadline, commitBody, mergeMethod) as a mutation answers it.
+func githubAutoMergeRequest(n int, pr *FakePR) map[string]any {
+	out := map[string]any{"number": n, "autoMergeRequest": nil}
+	if pr.AutoMerge != "" {
+		headline, body, _ := strings.Cut(pr.MergeMessage, "\n\n")
+		out["autoMergeRequest"] = map[string]any{"commitHeadline": headline, "commitBody": body, "mergeMethod": strings.ToUpper(pr.AutoMerge)}
+	}
+	return out
+}
+
+// githubDisableAutoMerge answers disablePullRequestAutoMerge
+// (docs.github.com/en/graphql/reference/mutations#disablepullrequestautomerge,
+// input pullRequestId and clientMutationId): the pull request no longer
+// merges itself.
+func (f *FakeForge) githubDisableAutoMerge(w http.ResponseWriter, vars map[string]any, access string, gqlErr func(typ, msg string)) {
+	var input struct {
+		PullRequestID    string  `json:"pullRequestId"`
+		ClientMutationID *string `json:"clientMutationId"`
+	}
+	raw, _ := json.Marshal(vars["input"])
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if len(vars) != 1 || dec.Decode(&input) != nil {
+		gqlErr("INTERNAL", "Variable $input of type DisablePullRequestAutoMergeInput! was provided invalid value")
+		return
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(input.PullRequestID, "PR_node"))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pr := f.pr(n)
+	switch {
+	case err != nil || pr == nil:
+		gqlErr("NOT_FOUND", fmt.Sprintf("Could not resolve to a node with the global id of '%s'", input.PullRequestID))
+	case access != "rw":
+		gqlErr("FORBIDDEN", "Resource not accessible by integration")
+	default:
+		pr.AutoMerge, pr.MergeMessage = "", ""
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"disablePullRequestAutoMerge": map[string]any{"pullRequest": githubAutoMergeRequest(n, pr)}}})
 	}
 }

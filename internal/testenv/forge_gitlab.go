@@ -206,6 +206,14 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusConflict, map[string]string{"message": "SHA does not match HEAD of source branch"})
 			return
 		}
+		if pr.AutoMerge != "" {
+			// Auto-merge is already set: the fake keeps the merge
+			// parameters it was first set with, messages included, as
+			// GitLab keeps an MR's auto-merge until it is cancelled
+			// (docs.gitlab.com/api/merge_requests#cancel-merge-when-pipeline-succeeds).
+			writeJSON(w, http.StatusOK, f.gitlabMR(project, pr))
+			return
+		}
 		pr.AutoMerge, pr.MergeMessage = "merge", ""
 		if in.MergeCommitMessage != nil {
 			pr.MergeMessage = *in.MergeCommitMessage
@@ -223,12 +231,24 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 			pr.DeleteBranch = *in.ShouldRemoveSourceBranch
 		}
 		writeJSON(w, http.StatusOK, f.gitlabMR(project, pr))
+	case sub == "cancel_merge_when_pipeline_succeeds" && r.Method == http.MethodPost:
+		// docs.gitlab.com/api/merge_requests#cancel-merge-when-pipeline-succeeds:
+		// 405 on a merged or closed MR, 406 when auto-merge is not set.
+		switch {
+		case pr.State != "open":
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "405 Method Not Allowed"})
+		case pr.AutoMerge == "":
+			writeJSON(w, http.StatusNotAcceptable, map[string]string{"message": "406 Not Acceptable"})
+		default:
+			pr.AutoMerge, pr.MergeMessage = "", ""
+			writeJSON(w, http.StatusCreated, f.gitlabMR(project, pr))
+		}
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	}
 }
 
-var gitlabRoute = regexp.MustCompile(`^/api/v4/projects/([^/]+)/merge_requests(?:/(\d+)(?:/(notes|merge))?)?$`)
+var gitlabRoute = regexp.MustCompile(`^/api/v4/projects/([^/]+)/merge_requests(?:/(\d+)(?:/(notes|merge|cancel_merge_when_pipeline_succeeds))?)?$`)
 
 func gitlabState(p *FakePR) string {
 	if p.State == "open" {

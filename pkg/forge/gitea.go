@@ -155,17 +155,32 @@ func (g *gitea) Close(ctx context.Context, pr *PR, comment string) error {
 // MergeTitleField and the rest as MergeMessageField (Gitea joins them with
 // a blank line), and delete_branch_after_merge. Right after a push Gitea
 // may still be checking mergeability: the request is then tried again a
-// few times.
+// few times. A merge already scheduled (409) keeps the message it was
+// scheduled with, though the pull request now proposes something else: it
+// is cancelled (DELETE .../pulls/N/merge, repoCancelScheduledAutoMerge)
+// and scheduled again with m.Message.
 func (g *gitea) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 	body := map[string]any{"Do": m.Method, "merge_when_checks_succeed": true, "delete_branch_after_merge": true}
 	if subject, rest := headline(m.Message); subject != "" && m.Method != Rebase {
 		body["MergeTitleField"], body["MergeMessageField"] = subject, rest
 	}
 	var err error
+	cancelled := false
 	for try := 0; try < 20; try++ {
-		_, err = g.c.call(ctx, "enable auto-merge", http.MethodPost, g.url("/pulls/%d/merge", pr.Number), body, nil, http.StatusConflict)
+		var status int
+		status, err = g.c.call(ctx, "enable auto-merge", http.MethodPost, g.url("/pulls/%d/merge", pr.Number), body, nil, http.StatusConflict)
+		if err == nil && status == http.StatusConflict && !cancelled {
+			// Already scheduled: cancel (404 if it was merged or
+			// cancelled meanwhile) and schedule again.
+			if _, err = g.c.call(ctx, "cancel auto-merge", http.MethodDelete, g.url("/pulls/%d/merge", pr.Number), nil, nil, http.StatusNotFound); err != nil {
+				return err
+			}
+			cancelled = true
+			try--
+			continue
+		}
 		if err == nil {
-			return nil // merged, scheduled, or (409) already scheduled
+			return nil // merged, scheduled, or (409) scheduled by someone else meanwhile
 		}
 		var e *Error
 		if !errors.As(err, &e) || !(e.Status == http.StatusMethodNotAllowed && strings.Contains(e.Message, "try again later") || e.Status == http.StatusInternalServerError) {

@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -204,33 +205,87 @@ func (g *github) Close(ctx context.Context, pr *PR, comment string) error {
 // commit's commitHeadline (its subject) and commitBody. GitHub offers no
 // per pull request deletion of the head branch: the repository setting
 // "Automatically delete head branches" (delete_branch_on_merge) does it.
+// On a pull request whose auto-merge is already enabled GitHub keeps the
+// first request, message and method included, and answers with it: one
+// that differs from m is disabled (disablePullRequestAutoMerge) and
+// enabled again.
 func (g *github) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
-	const q = `mutation($input: EnablePullRequestAutoMergeInput!) {
-  enablePullRequestAutoMerge(input: $input) { pullRequest { number } }
+	const enable = `mutation($input: EnablePullRequestAutoMergeInput!) {
+  enablePullRequestAutoMerge(input: $input) { pullRequest { number autoMergeRequest { commitHeadline commitBody mergeMethod } } }
+}`
+	const disable = `mutation($input: DisablePullRequestAutoMergeInput!) {
+  disablePullRequestAutoMerge(input: $input) { pullRequest { number } }
 }`
 	input := map[string]any{"pullRequestId": pr.id, "mergeMethod": strings.ToUpper(m.Method)}
-	if subject, rest := headline(m.Message); subject != "" && m.Method != Rebase {
+	subject, rest := headline(m.Message)
+	if subject != "" && m.Method != Rebase {
 		input["commitHeadline"], input["commitBody"] = subject, rest
 	}
-	body := map[string]any{"query": q, "variables": map[string]any{"input": input}}
 	var out struct {
+		Data struct {
+			Enable *struct {
+				PullRequest struct {
+					AutoMergeRequest *struct {
+						CommitHeadline *string `json:"commitHeadline"`
+						CommitBody     *string `json:"commitBody"`
+						MergeMethod    string  `json:"mergeMethod"`
+					} `json:"autoMergeRequest"`
+				} `json:"pullRequest"`
+			} `json:"enablePullRequestAutoMerge"`
+		} `json:"data"`
+	}
+	if err := g.graphQL(ctx, "enable auto-merge", enable, input, &out); err != nil {
+		return err
+	}
+	if out.Data.Enable == nil || out.Data.Enable.PullRequest.AutoMergeRequest == nil {
+		return nil
+	}
+	a := out.Data.Enable.PullRequest.AutoMergeRequest
+	same := strings.EqualFold(a.MergeMethod, m.Method)
+	if _, ok := input["commitHeadline"]; ok {
+		same = same && a.CommitHeadline != nil && strings.TrimSpace(*a.CommitHeadline) == subject &&
+			a.CommitBody != nil && strings.TrimSpace(*a.CommitBody) == rest
+	}
+	if same {
+		return nil
+	}
+	if err := g.graphQL(ctx, "disable auto-merge", disable, map[string]any{"pullRequestId": pr.id}, nil); err != nil {
+		return err
+	}
+	return g.graphQL(ctx, "enable auto-merge", enable, input, nil)
+}
+
+// graphQL runs a mutation with one variable, $input, and decodes the
+// answer into out (unless nil); GraphQL's errors list becomes an *Error.
+func (g *github) graphQL(ctx context.Context, op, query string, input map[string]any, out any) error {
+	body := map[string]any{"query": query, "variables": map[string]any{"input": input}}
+	var raw json.RawMessage
+	if _, err := g.c.call(ctx, op, http.MethodPost, g.gql, body, &raw); err != nil {
+		return err
+	}
+	var errs struct {
 		Errors []struct {
 			Type    string `json:"type"`
 			Message string `json:"message"`
 		} `json:"errors"`
 	}
-	if _, err := g.c.call(ctx, "enable auto-merge", http.MethodPost, g.gql, body, &out); err != nil {
-		return err
+	if err := json.Unmarshal(raw, &errs); err != nil {
+		return &Error{Op: op, Message: "unexpected answer: " + err.Error(), Kind: ErrServer}
 	}
-	if len(out.Errors) > 0 {
-		e := &Error{Op: "enable auto-merge", Message: out.Errors[0].Message, Kind: ErrConflict}
-		switch out.Errors[0].Type {
+	if len(errs.Errors) > 0 {
+		e := &Error{Op: op, Message: errs.Errors[0].Message, Kind: ErrConflict}
+		switch errs.Errors[0].Type {
 		case "FORBIDDEN":
 			e.Kind, e.Hint = ErrPermission, "the token needs pull-requests: write and contents: write"
 		case "UNPROCESSABLE":
 			e.Hint = "allow auto-merge in the repository settings and protect the base branch with required checks"
 		}
 		return e
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return &Error{Op: op, Message: "unexpected answer: " + err.Error(), Kind: ErrServer}
+		}
 	}
 	return nil
 }

@@ -177,8 +177,14 @@ func (g *gitlab) Close(ctx context.Context, pr *PR, comment string) error {
 
 // AutoMerge sets auto-merge with m.Message as the merge commit's message
 // and, when squashing, the squash commit's, and has GitLab remove the
-// source branch once merged.
+// source branch once merged. GitLab keeps an auto-merge that is already
+// set as it was set, messages included, though the merge request now
+// proposes something else: it is cancelled first
+// (POST .../cancel_merge_when_pipeline_succeeds; 406 when none is set).
 func (g *gitlab) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
+	if _, err := g.c.call(ctx, "cancel auto-merge", http.MethodPost, fmt.Sprintf("%s/merge_requests/%d/cancel_merge_when_pipeline_succeeds", g.api, pr.Number), nil, nil, http.StatusNotAcceptable); err != nil {
+		return err
+	}
 	body := map[string]any{"auto_merge": true, "should_remove_source_branch": true}
 	if msg := strings.TrimSpace(m.Message); msg != "" {
 		body["merge_commit_message"] = msg
