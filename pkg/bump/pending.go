@@ -120,6 +120,13 @@ func readPending(ctx context.Context, repo *gitrepo.Repo, base *gitrepo.Snapshot
 			if now == want {
 				continue // the base has it: merged, or deployed directly
 			}
+			if display(now) != c.Old {
+				// The base moved this value since the deploy was
+				// proposed (a direct deploy, a rollback, another
+				// repository): replaying it would undo that.
+				drop(fmt.Sprintf("the base branch changed it since, from %s to %s", c.Old, display(now)))
+				continue
+			}
 			out, _, err := values.SetShared(src, c.Key, want)
 			if err != nil {
 				drop(err.Error())
