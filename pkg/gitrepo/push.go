@@ -102,6 +102,12 @@ func (r *Repo) push(ctx context.Context, c *Commit, branch string, old plumbing.
 			return rerr
 		}
 	}
+	if err != nil && report == nil && reportCut(err) {
+		// The pack went out and the report broke off before a status
+		// for our ref (go-git says "missing flush" or EOF): a lost
+		// answer, as for an empty one.
+		return fmt.Errorf("%w: %w (%v)", ErrNetwork, errNoRefStatus, err)
+	}
 	if err == nil && report == nil && req.Capabilities.Supports(capability.ReportStatus) {
 		// go-git returns neither report nor error when the answer's body is
 		// empty (a proxy, a server cut short): the push may or may not
@@ -151,6 +157,16 @@ func assumedReceivePackCaps() *capability.List {
 
 // errNoReport is a push answered without the report-status it asked for.
 var errNoReport = errors.New("the server's answer to the push carried no report-status: it may or may not have landed")
+
+// reportCut reports whether err is go-git's failure to decode a
+// report-status that ended early: cut mid-line or before its flush.
+func reportCut(err error) bool {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "missing flush") || strings.Contains(msg, "malformed unpack status") || strings.Contains(msg, "malformed command status")
+}
 
 // errNoRefStatus is a report-status without a status for the pushed ref:
 // "unpack ok" and a flush, or statuses for other refs only. git push says
