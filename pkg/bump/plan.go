@@ -9,8 +9,10 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
+	"unicode"
 
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
@@ -501,7 +503,7 @@ func (p *planned) message(req *Request) (string, error) {
 		"Env":    strings.Join(p.changedEnvs(), ","),
 		"Image":  req.Image.String(),
 		"Tag":    req.Image.Tag,
-		"OldTag": oldTag,
+		"OldTag": inert(oldTag),
 		"Digest": req.digest,
 		"Tags":   req.tagList(),
 	}
@@ -521,7 +523,7 @@ func (p *planned) message(req *Request) (string, error) {
 	b.WriteString("\n\n")
 	for _, c := range p.changes {
 		if c.Skipped != "" {
-			fmt.Fprintf(&b, "- %s %s: kept %s (%s)\n", c.File, c.Key, c.Old, c.Skipped)
+			fmt.Fprintf(&b, "- %s %s: kept %s (%s)\n", c.File, c.Key, display(c.Old), c.Skipped)
 			continue
 		}
 		fmt.Fprintf(&b, "- %s %s: %s → %s\n", c.File, c.Key, display(c.Old), c.New)
@@ -542,6 +544,16 @@ func (p *planned) message(req *Request) (string, error) {
 func display(v string) string {
 	if v == "" {
 		return `""`
+	}
+	return inert(v)
+}
+
+// inert returns v, quoted when it holds a control character: a value
+// from a file may hold line breaks, which would add lines (a trailer,
+// "Closes #12") to the commit message.
+func inert(v string) string {
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return strconv.Quote(v)
 	}
 	return v
 }

@@ -236,3 +236,22 @@ func TestMessageOldTag(t *testing.T) {
 		t.Errorf("message:\n%s\nwant:\n%s", msg, want)
 	}
 }
+
+// TestMessageInert: an old value from the file that holds line breaks
+// cannot add lines to the commit message (a trailer, "Closes #12").
+func TestMessageInert(t *testing.T) {
+	r := request()
+	r.Message = "chore({{.Env}}): {{.OldTag}} to {{.Tag}}"
+	p := &planned{files: map[string][]byte{"app/values-prod.yaml": nil}, changes: []FileChange{
+		{File: "app/values-prod.yaml", Env: "prod", Key: ".image.tag", Old: "v1\nCloses #12\nRolls-Back: abc", New: "v2"},
+	}}
+	msg, err := p.message(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(line, "Closes") || strings.HasPrefix(line, "Rolls-Back") {
+			t.Errorf("the old value added a line %q to the message:\n%s", line, msg)
+		}
+	}
+}
