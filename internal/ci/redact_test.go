@@ -2,9 +2,9 @@ package ci
 
 import (
 	"bytes"
-	"io"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
