@@ -58,7 +58,7 @@ type BumpOptions struct {
 // NewCmdBump builds `tagbump bump`. runF replaces the command's work in tests.
 func NewCmdBump(streams IOStreams, runF func(*BumpOptions) error) *cobra.Command {
 	opts := &BumpOptions{}
-	opts.Registry.redactor = streams.Redactor
+	opts.Registry.Redactor = streams.Redactor
 	cmd := &cobra.Command{
 		Use:   "bump --repo URL --chart NAME --env ENV --image REGISTRY/REPO:TAG",
 		Short: "Verify an image, set its tag in the charts repo, commit and push",

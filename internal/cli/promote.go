@@ -25,7 +25,7 @@ type PromoteOptions struct {
 // in tests.
 func NewCmdPromote(streams IOStreams, runF func(*PromoteOptions) error) *cobra.Command {
 	opts := &PromoteOptions{}
-	opts.Registry.redactor = streams.Redactor
+	opts.Registry.Redactor = streams.Redactor
 	cmd := &cobra.Command{
 		Use:   "promote --repo URL --chart NAME --from ENV --to ENV",
 		Short: "Copy the images one environment runs into another",

@@ -26,7 +26,7 @@ type PushOptions struct {
 // tests.
 func NewCmdPush(streams IOStreams, runF func(*PushOptions) error) *cobra.Command {
 	opts := &PushOptions{}
-	opts.Registry.redactor = streams.Redactor
+	opts.Registry.Redactor = streams.Redactor
 	cmd := &cobra.Command{
 		Use:   "push --from PATH IMAGE",
 		Short: "Push a built image under an immutable tag",

@@ -32,9 +32,9 @@ type registryFlags struct {
 	Insecure   []string
 	Timeout    time.Duration
 	Retries    int
-	// redactor learns the credentials the keychain gives out (set from
+	// Redactor learns the credentials the keychain gives out (set from
 	// IOStreams.Redactor by each command).
-	redactor *ci.Redactor
+	Redactor *ci.Redactor
 }
 
 // register adds the registry flags to fs.
@@ -68,7 +68,7 @@ func (f *registryFlags) options(hosts ...string) ([]registry.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	kc = redactingKeychain{kc, f.redactor}
+	kc = redactingKeychain{kc, f.Redactor}
 	if f.Timeout <= 0 {
 		return nil, usageErr(fmt.Errorf("invalid --timeout %s: give a positive duration such as 30s", f.Timeout))
 	}

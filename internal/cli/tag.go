@@ -18,7 +18,7 @@ type TagOptions struct {
 // tests.
 func NewCmdTag(streams IOStreams, runF func(*TagOptions) error) *cobra.Command {
 	opts := &TagOptions{}
-	opts.Registry.redactor = streams.Redactor
+	opts.Registry.Redactor = streams.Redactor
 	cmd := &cobra.Command{
 		Use:   "tag SOURCE NEW_TAG",
 		Short: "Add an immutable tag to an image already in the registry",

@@ -21,7 +21,7 @@ type VerifyOptions struct {
 // in tests.
 func NewCmdVerify(streams IOStreams, runF func(*VerifyOptions) error) *cobra.Command {
 	opts := &VerifyOptions{}
-	opts.Registry.redactor = streams.Redactor
+	opts.Registry.Redactor = streams.Redactor
 	cmd := &cobra.Command{
 		Use:   "verify IMAGE",
 		Short: "Check that an immutable image tag exists in its registry",
