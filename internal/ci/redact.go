@@ -157,6 +157,15 @@ func (r *Redactor) Writer(w io.Writer) io.Writer {
 	return &redactWriter{r: r, w: w}
 }
 
+// Underlying returns the writer a Redactor's writer writes to, else w:
+// whether output goes to a terminal is a property of that one.
+func Underlying(w io.Writer) io.Writer {
+	if rw, ok := w.(*redactWriter); ok {
+		return rw.w
+	}
+	return w
+}
+
 // Flush writes what w holds back, if it is a Redactor's writer.
 func Flush(w io.Writer) error {
 	if rw, ok := w.(*redactWriter); ok {

@@ -129,7 +129,7 @@ func writePRResult(lg *log.Logger, streams IOStreams, res *bump.Result) bool {
 	if res.PRURL != "" {
 		fmt.Fprintln(streams.Out, res.PRURL)
 	}
-	if res.Outcome == bump.Unchanged {
+	if res.Outcome == bump.Unchanged && res.PRAction != bump.PRCreated {
 		lg.Info("unchanged: the base branch already has the value", "branch", res.Branch, "pr_action", res.PRAction)
 		return true
 	}

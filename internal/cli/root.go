@@ -277,7 +277,7 @@ func logger(ctx context.Context) *log.Logger {
 // colorProfile is ANSI colour for a terminal, none for anything else or
 // when NO_COLOR is set (https://no-color.org).
 func colorProfile(w io.Writer, getenv func(string) string) termenv.Profile {
-	f, ok := w.(*os.File)
+	f, ok := ci.Underlying(w).(*os.File)
 	if !ok || getenv("NO_COLOR") != "" || !isatty.IsTerminal(f.Fd()) {
 		return termenv.Ascii
 	}

@@ -158,6 +158,13 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 			if err := pendingPR(ctx, req.PR.Forge, head, res); err != nil {
 				return nil, err
 			}
+			if res.PRNumber == 0 {
+				// No open pull request from the branch: a run pushed it
+				// and stopped before opening one. Open it now.
+				if err := req.openPending(ctx, head, res); err != nil {
+					return nil, err
+				}
+			}
 			return res, nil
 		case err == nil && c == nil:
 			return res, nil
@@ -395,6 +402,31 @@ func marker(head string) string {
 }
 
 // prContent renders the PR's title and body.
+// openPending opens the pull request from head, whose branch holds
+// pending deployments but has none open, with auto-merge as asked.
+func (r *Request) openPending(ctx context.Context, head string, res *Result) error {
+	// The branch's commit says what it proposes: its subject names the
+	// pull request, as when a run opens it after its push.
+	view := *res
+	if r.pending.commit != nil {
+		view.Message = r.pending.commit.Message
+	}
+	content, err := r.prContent(&view, head)
+	if err != nil {
+		return err
+	}
+	f := r.PR.Forge
+	pr, err := f.Create(ctx, head, res.Branch, content)
+	if err != nil {
+		return err
+	}
+	res.PRURL, res.PRNumber, res.PRAction = pr.URL, pr.Number, PRCreated
+	if r.PR.AutoMerge != "" && r.pending.commit != nil {
+		return f.AutoMerge(ctx, pr, forge.Merge{Method: r.PR.AutoMerge, Message: r.pending.commit.Message})
+	}
+	return nil
+}
+
 func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	subject, _, _ := strings.Cut(res.Message, "\n")
 	var oldTag string
