@@ -135,7 +135,7 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 	}
 	res.PRBranch = head
 	maxAttempts := cmp.Or(req.MaxAttempts, DefaultMaxAttempts)
-	var transient int
+	var transient, conflicts int
 	for attempt := 1; ; {
 		res.Attempts = attempt
 		began := time.Now()
@@ -192,6 +192,13 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 				}
 				return res, nil
 			}
+		}
+		if errors.Is(err, forge.ErrConflict) && conflicts < maxHostConflicts {
+			// The host refused for the state of the pull request, which
+			// another run changed meanwhile (Gitea: "the issue is
+			// already changed"): read it again, as after a race.
+			conflicts++
+			err = fmt.Errorf("%w: %w", gitrepo.ErrRace, err)
 		}
 		if !errors.Is(err, gitrepo.ErrRace) {
 			if err = o.pauseTransient(ctx, err, &transient); err != nil {
@@ -426,6 +433,11 @@ func (r *Request) openPending(ctx context.Context, head string, res *Result) err
 	}
 	return nil
 }
+
+// maxHostConflicts bounds how often a run reads the pull request again
+// after the host refused a change for its state: a refusal that persists
+// is not a race.
+const maxHostConflicts = 3
 
 func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	subject, _, _ := strings.Cut(res.Message, "\n")
