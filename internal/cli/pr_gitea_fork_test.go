@@ -20,23 +20,8 @@ import (
 //     1.1.0 and run 2 moves the pull request to 1.2.0: once the check
 //     passes, main gets run 2's message, not the one run 1 scheduled.
 func TestPRGiteaForkAndReschedule(t *testing.T) {
-	bin, src := testenv.RequireGitea(t)
-	g, err := testenv.StartGitea(bin, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	env := append([]string{"TAGBUMP_GIT_TOKEN=" + g.Token, "TAGBUMP_GIT_USER=" + g.Owner}, ciEnv...)
-	bump := func(t *testing.T, url, tag string, extra ...string) prResult {
-		t.Helper()
-		args := append([]string{"bump", "--no-verify", "--repo", url, "--chart", "app", "--env", "prod",
-			"--image", "registry.example.com/app:" + tag, "--pr", "--provider", "gitea", "-o", "json"}, extra...)
-		code, out, errOut := tagbump(t, env, args...)
-		if code != 0 {
-			t.Fatalf("bump %s: exit %d\n%s", tag, code, errOut)
-		}
-		return decodePR(t, out)
-	}
+	g, env := startGitea(t)
+	bump := giteaBump(env)
 
 	t.Run("fork", func(t *testing.T) {
 		const repo = "forked"

@@ -28,22 +28,23 @@ func withoutCoAuthors(msg string) string {
 	return strings.Join(keep, "\n")
 }
 
-// TestPRGiteaMergeMessage merges tagbump's pull requests on a real Gitea,
-// with a merge commit and with a squash, through --auto-merge (Gitea's
-// merge endpoint, merge_when_checks_succeed: with no checks pending it
-// merges at once): the commit the base gets carries the subject, body and
-// trailers of tagbump's commit, and tagbump's branch is deleted. The
-// server caps pages at 2 (MAX_RESPONSE_ITEMS), and a re-run with more open
-// pull requests than a page finds its own.
-func TestPRGiteaMergeMessage(t *testing.T) {
+// startGitea starts a real Gitea for t and returns it with the environment
+// of a GitLab CI job whose token is the Gitea owner's.
+func startGitea(t *testing.T, opts ...testenv.GiteaOption) (*testenv.Gitea, []string) {
+	t.Helper()
 	bin, src := testenv.RequireGitea(t)
-	g, err := testenv.StartGitea(bin, src, testenv.WithGiteaINI("[api]\nMAX_RESPONSE_ITEMS = 2\nDEFAULT_PAGING_NUM = 2\n"))
+	g, err := testenv.StartGitea(bin, src, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Close)
-	env := append([]string{"TAGBUMP_GIT_TOKEN=" + g.Token, "TAGBUMP_GIT_USER=" + g.Owner}, ciEnv...)
-	bump := func(t *testing.T, url, tag string, extra ...string) prResult {
+	return g, append([]string{"TAGBUMP_GIT_TOKEN=" + g.Token, "TAGBUMP_GIT_USER=" + g.Owner}, ciEnv...)
+}
+
+// giteaBump returns a function that runs bump --pr of app's prod image to
+// tag on Gitea's repository at url, in env, and fails t unless it exits 0.
+func giteaBump(env []string) func(t *testing.T, url, tag string, extra ...string) prResult {
+	return func(t *testing.T, url, tag string, extra ...string) prResult {
 		t.Helper()
 		args := append([]string{"bump", "--no-verify", "--repo", url, "--chart", "app", "--env", "prod",
 			"--image", "registry.example.com/app:" + tag, "--pr", "--provider", "gitea", "-o", "json"}, extra...)
@@ -53,6 +54,18 @@ func TestPRGiteaMergeMessage(t *testing.T) {
 		}
 		return decodePR(t, out)
 	}
+}
+
+// TestPRGiteaMergeMessage merges tagbump's pull requests on a real Gitea,
+// with a merge commit and with a squash, through --auto-merge (Gitea's
+// merge endpoint, merge_when_checks_succeed: with no checks pending it
+// merges at once): the commit the base gets carries the subject, body and
+// trailers of tagbump's commit, and tagbump's branch is deleted. The
+// server caps pages at 2 (MAX_RESPONSE_ITEMS), and a re-run with more open
+// pull requests than a page finds its own.
+func TestPRGiteaMergeMessage(t *testing.T) {
+	g, env := startGitea(t, testenv.WithGiteaINI("[api]\nMAX_RESPONSE_ITEMS = 2\nDEFAULT_PAGING_NUM = 2\n"))
+	bump := giteaBump(env)
 	type commit struct {
 		SHA    string `json:"sha"`
 		Commit struct {

@@ -19,13 +19,7 @@ import (
 // first parent with tagbump's message, and a squash that moved the tag
 // back is a rollback whatever it says.
 func TestPRMergedHistory(t *testing.T) {
-	bin, src := testenv.RequireGitea(t)
-	g, err := testenv.StartGitea(bin, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.Close)
-	env := append([]string{"TAGBUMP_GIT_TOKEN=" + g.Token, "TAGBUMP_GIT_USER=" + g.Owner}, ciEnv...)
+	g, env := startGitea(t)
 	const repo = "merged-history"
 	cloneURL, err := g.CreateRepo(repo, map[string]string{"app/values-prod.yaml": prodValues("1.0.0")})
 	if err != nil {
