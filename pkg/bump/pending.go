@@ -310,6 +310,7 @@ const syncRounds = 8
 // this run did, with this run's older list. It rereads until the branch
 // holds still after an update.
 func (r *Request) syncContent(ctx context.Context, repo *gitrepo.Repo, res *Result, head, written string) error {
+	var refused error // the host's last refusal for the pull request's state
 	for range syncRounds {
 		tip, err := branchTip(ctx, repo, head)
 		if err != nil || tip.String() == written {
@@ -338,11 +339,24 @@ func (r *Request) syncContent(ctx context.Context, repo *gitrepo.Repo, res *Resu
 			return err
 		}
 		if forge.Needs(pr, content) {
-			if _, err := r.PR.Forge.Update(ctx, pr, content); err != nil {
+			_, err := r.PR.Forge.Update(ctx, pr, content)
+			if errors.Is(err, forge.ErrConflict) {
+				// Another run changed the pull request meanwhile (Gitea:
+				// "the issue is already changed"): read both again.
+				refused = err
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}
+		refused = nil
 		written = pd.tip.String()
+	}
+	if refused != nil {
+		// This run's commit is on the branch; only the description lags,
+		// and the run that keeps changing it describes what it read.
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the pull request's title and body may not list every pending deploy: %v", refused))
 	}
 	return nil
 }

@@ -142,30 +142,32 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		c, err := once(ctx, repo, req, res, nil)
 		switch {
 		case err == nil && c == nil && res.Outcome == Unchanged && !req.DryRun && !req.NoPush && !req.pending.holds():
-			pr, err := Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
+			var pr *PRResult
+			pr, err = Withdraw(ctx, req.PR.Forge, head, res.Branch, fmt.Sprintf(
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
 				markdown.Text(res.Branch), markdown.Text(cmp.Or(req.Image.Tag, strings.Join(req.imagesSet(res), ", "))),
 				markdown.Text(cmp.Or(req.Chart, req.Image.Repository)), markdown.Text(strings.Join(req.Envs, ", "))))
-			if err != nil {
-				return nil, err
+			if err == nil {
+				res.PRResult = *pr
+				return res, nil
 			}
-			res.PRResult = *pr
-			return res, nil
 		case err == nil && c == nil && req.pending.holds() && !req.DryRun && !req.NoPush:
 			// The branch already proposes this run's value, or a newer
 			// one: name the pull request that holds it.
 			res.Commit = req.pending.tip.String() // the PR branch's, as Result says
-			if err := pendingPR(ctx, req.PR.Forge, head, res); err != nil {
-				return nil, err
+			done := res.PRAction                  // set when an earlier attempt pushed
+			err = pendingPR(ctx, req.PR.Forge, head, res)
+			if res.Pushed && done != "" {
+				res.PRAction = done
 			}
-			if res.PRNumber == 0 {
+			if err == nil && res.PRNumber == 0 {
 				// No open pull request from the branch: a run pushed it
 				// and stopped before opening one. Open it now.
-				if err := req.openPending(ctx, head, res); err != nil {
-					return nil, err
-				}
+				err = req.openPending(ctx, head, res)
 			}
-			return res, nil
+			if err == nil {
+				return res, nil
+			}
 		case err == nil && c == nil:
 			return res, nil
 		case err == nil:
@@ -186,13 +188,16 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 				if pr.Pushed {
 					// Another run may have added to the branch since:
 					// the title and body then list its deploys too.
-					if err := req.syncContent(ctx, repo, res, head, pr.Commit); err != nil {
-						return nil, err
-					}
+					err = req.syncContent(ctx, repo, res, head, pr.Commit)
 				}
-				return res, nil
+				if err == nil {
+					return res, nil
+				}
 			}
 		}
+		// An error from the host after the push is read again as the
+		// rest: the next attempt finds the branch holding this run's
+		// value and only names its pull request.
 		if errors.Is(err, forge.ErrConflict) && conflicts < maxHostConflicts {
 			// The host refused for the state of the pull request, which
 			// another run changed meanwhile (Gitea: "the issue is
@@ -408,7 +413,6 @@ func marker(head string) string {
 	return "<!-- tagbump:pr branch=" + strings.ReplaceAll(head, ">", "&gt;") + " -->"
 }
 
-// prContent renders the PR's title and body.
 // openPending opens the pull request from head, whose branch holds
 // pending deployments but has none open, with auto-merge as asked.
 func (r *Request) openPending(ctx context.Context, head string, res *Result) error {
@@ -439,6 +443,7 @@ func (r *Request) openPending(ctx context.Context, head string, res *Result) err
 // is not a race.
 const maxHostConflicts = 3
 
+// prContent renders the PR's title and body.
 func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	subject, _, _ := strings.Cut(res.Message, "\n")
 	var oldTag string

@@ -1,0 +1,87 @@
+package bump_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/forge"
+)
+
+// crashAfterPush is a run that pushed its commit to the PR branch and died
+// before describing it in the pull request.
+type crashAfterPush struct{ forge.Forge }
+
+func (crashAfterPush) Update(context.Context, *forge.PR, forge.Content) (*forge.PR, error) {
+	return nil, errors.New("the runner was stopped")
+}
+
+// refuseOnce lets fn run inside the first Create, then refuses the first
+// Update for the pull request's state, as Gitea does ("the issue is
+// already changed") when another run changed it meanwhile.
+type refuseOnce struct {
+	forge.Forge
+	fn      func()
+	refused bool
+}
+
+func (r *refuseOnce) Create(ctx context.Context, head, base string, c forge.Content) (*forge.PR, error) {
+	pr, err := r.Forge.Create(ctx, head, base, c)
+	if r.fn != nil {
+		fn := r.fn
+		r.fn = nil
+		fn()
+	}
+	return pr, err
+}
+
+func (r *refuseOnce) Update(ctx context.Context, pr *forge.PR, c forge.Content) (*forge.PR, error) {
+	if !r.refused {
+		r.refused = true
+		return nil, &forge.Error{Op: "update pull request", Message: "the issue is already changed", Kind: forge.ErrConflict}
+	}
+	return r.Forge.Update(ctx, pr, c)
+}
+
+// After its push, a run finds the branch moved on (another run added a
+// deploy and did not describe it) and the host refuses its first update of
+// the title: it reads again and describes both, instead of failing a
+// deploy that is already on the branch.
+func TestPRSyncRefusedOnce(t *testing.T) {
+	r := newR30(t, nil)
+	fg := &refuseOnce{Forge: r.fg}
+	fg.fn = func() {
+		q := r.req("shop-frontend:1.1.0", true)
+		q.PR.Forge = crashAfterPush{r.fg}
+		if _, err := bump.Run(r.ctx, q, r.opts()...); err == nil {
+			t.Error("the interleaved run was to stop after its push")
+		}
+	}
+	q := r.req("shop-backend:1.1.0", true)
+	q.PR.Forge = fg
+	res, err := bump.Run(r.ctx, q, r.opts()...)
+	if err != nil {
+		t.Fatalf("bump after a refused update: %v", err)
+	}
+	if !fg.refused {
+		t.Fatal("the host was never asked to update the pull request")
+	}
+	got := r.show("tagbump/shop-prod:shop/values-prod.yaml")
+	if tagOf(got, "backend") != "1.1.0" || tagOf(got, "frontend") != "1.1.0" {
+		t.Fatalf("branch proposes:\n%s", got)
+	}
+	prs := r.f.PRs()
+	if len(prs) != 1 || res.PRNumber != prs[0].Number {
+		t.Fatalf("host has %+v, run names #%d", prs, res.PRNumber)
+	}
+	for _, key := range []string{".backend.image.tag", ".frontend.image.tag"} {
+		if !strings.Contains(prs[0].Body, key) {
+			t.Errorf("the pull request's body misses %s:\n%s", key, prs[0].Body)
+		}
+	}
+	if len(res.Warnings) != 0 {
+		t.Errorf("warnings: %q", res.Warnings)
+	}
+}
