@@ -182,9 +182,9 @@ func deploymentsWithin(ctx context.Context, snap *gitrepo.Snapshot, file string,
 			if len(images) == 0 {
 				continue
 			}
-			out = append(out, deployment(c.Commit, file, images))
-			if len(out) == n {
-				return inferRollbacks(out), nil
+			out = append(out, commitDeployments(c.Commit, file, images)...)
+			if len(out) >= n {
+				return inferRollbacks(out)[:n], nil
 			}
 		}
 		if len(changes) < want {
@@ -216,7 +216,7 @@ func recentDeployments(ctx context.Context, snap *gitrepo.Snapshot, files []stri
 		var deps []Deployment
 		for _, c := range changes {
 			if images := imageChanges(blobs[c.Old], blobs[c.New]); len(images) > 0 {
-				deps = append(deps, deployment(c.Commit, file, images))
+				deps = append(deps, commitDeployments(c.Commit, file, images)...)
 			}
 		}
 		out[file] = inferRollbacks(deps)
@@ -224,14 +224,52 @@ func recentDeployments(ctx context.Context, snap *gitrepo.Snapshot, files []stri
 	return out, nil
 }
 
-// deployment describes commit c from its message and its image changes.
-func deployment(c *object.Commit, file string, images []ImageChange) Deployment {
+// commitDeployments describes commit c from its message and its image changes
+// in file: one deployment, or one per deployment of the message when
+// tagbump's pull request carried several (each with its subject and its
+// own trailers: a rollback of one service merged with a bump of another is
+// a rollback and a bump).
+func commitDeployments(c *object.Commit, file string, images []ImageChange) []Deployment {
+	deploys, _ := parseDeploys(c.Message)
+	var common, shared []Trailer // the run's trailers; the block's scoped ones
+	for _, t := range trailers(c.Message) {
+		if scoped(t) {
+			shared = append(shared, t)
+		} else {
+			common = append(common, t)
+		}
+	}
 	subject, _, _ := strings.Cut(c.Message, "\n")
+	var out []Deployment
+	group := map[int]int{} // the message's deployment → its index in out
+	for _, im := range images {
+		g := slices.IndexFunc(deploys, func(d pendingDeploy) bool {
+			return slices.ContainsFunc(d.changes, func(fc FileChange) bool { return fc.File == file && fc.Key == im.Key })
+		})
+		if len(deploys) < 2 {
+			g = -1 // one deployment: the commit's subject and trailers
+		}
+		i, ok := group[g]
+		if !ok {
+			d := deploymentOf(c, file, subject, append(slices.Clone(common), shared...))
+			if g >= 0 {
+				d = deploymentOf(c, file, deploys[g].subject, append(slices.Clone(common), deploys[g].trailers...))
+			}
+			i, group[g] = len(out), len(out)
+			out = append(out, d)
+		}
+		out[i].Images = append(out[i].Images, im)
+	}
+	return out
+}
+
+// deploymentOf describes one deployment of commit c in file.
+func deploymentOf(c *object.Commit, file, subject string, ts []Trailer) Deployment {
 	d := Deployment{
 		Commit: c.Hash.String(), Date: c.Author.When.UTC(), Author: c.Author.Name + " <" + c.Author.Email + ">",
-		Subject: subject, Kind: KindManual, Images: images,
+		Subject: subject, Kind: KindManual,
 	}
-	for _, t := range trailers(c.Message) {
+	for _, t := range ts {
 		switch t.Key {
 		case "CI-Run":
 			d.CIRun = t.Value
@@ -347,7 +385,8 @@ func inferRollbacks(deps []Deployment) []Deployment {
 		if d.Kind != KindManual {
 			continue
 		}
-		for _, c := range d.Images {
+		var back []int // the images d moved back
+		for k, c := range d.Images {
 			if c.New == "" || c.New == c.Old {
 				continue
 			}
@@ -368,13 +407,35 @@ func inferRollbacks(deps []Deployment) []Deployment {
 						// it took away: a deployment forward.
 						break
 					}
-					d.Kind = KindRollback
+					back = append(back, k)
 					d.RollsBack = appendNew(d.RollsBack, undone...)
 					d.RolledBackTags = appendNew(d.RolledBackTags, tags...)
 					break
 				}
 			}
 		}
+		if len(back) == 0 {
+			continue
+		}
+		if len(back) < len(d.Images) {
+			// A commit that moved one image back and another forward
+			// (a merged pull request with a rollback and a bump) is a
+			// rollback of the first and a deployment of the second.
+			fwd := *d
+			fwd.Images, fwd.RollsBack, fwd.RolledBackTags = nil, nil, nil
+			var rb []ImageChange
+			for k, c := range d.Images {
+				if slices.Contains(back, k) {
+					rb = append(rb, c)
+				} else {
+					fwd.Images = append(fwd.Images, c)
+				}
+			}
+			d.Images = rb
+			deps = slices.Insert(deps, i+1, fwd)
+			d = &deps[i]
+		}
+		d.Kind = KindRollback
 	}
 	return deps
 }

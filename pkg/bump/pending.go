@@ -25,6 +25,9 @@ type pendingDeploy struct {
 	// changes hold, per value, the base's value (Old) and the one the
 	// branch proposes (New).
 	changes []FileChange
+	// trailers are the deployment's own (see scoped): a rollback's
+	// or a promote's, which say nothing of the other deployments.
+	trailers []Trailer
 }
 
 // pending is what tagbump's pull request branch proposes beyond the base:
@@ -75,12 +78,16 @@ func readPending(ctx context.Context, repo *gitrepo.Repo, base *gitrepo.Snapshot
 	}
 	pd.commit = tip
 	for _, t := range trailers(tip.Message) {
-		if t.Key != BranchTrailer && t.Key != "Signed-off-by" && !slices.Contains(pd.trailers, t) {
+		if t.Key != BranchTrailer && t.Key != "Signed-off-by" && !scoped(t) && !slices.Contains(pd.trailers, t) {
 			pd.trailers = append(pd.trailers, t)
 		}
 	}
-	for _, d := range parseDeploys(tip.Message) {
-		kept := pendingDeploy{subject: d.subject}
+	deploys, unread := parseDeploys(tip.Message)
+	for _, l := range unread {
+		pd.dropped = append(pd.dropped, fmt.Sprintf(pendingDropped+"%q: tagbump cannot read this change line back", l))
+	}
+	for _, d := range deploys {
+		kept := pendingDeploy{subject: d.subject, trailers: d.trailers}
 		for _, c := range d.changes {
 			drop := func(why string) {
 				pd.dropped = append(pd.dropped, fmt.Sprintf(pendingDropped+"%s %s → %s (%s): %s", c.File, c.Key, c.New, d.subject, why))
@@ -146,16 +153,59 @@ func readPending(ctx context.Context, repo *gitrepo.Repo, base *gitrepo.Snapshot
 // applies; the pull request body shows it.
 const pendingDropped = "pending change dropped: "
 
-// changeLineFull is a change line with its old and new value.
-var changeLineFull = regexp.MustCompile(`^- (\S+) (\S+): (.*) → (.*)$`)
+// changeLineRE is a change line: "- FILE KEY: old → new". A key starts
+// with a dot and may hold spaces in its quoted parts.
+var changeLineRE = regexp.MustCompile(`^- (.+?) (\..*?): (.*) → (.*)$`)
 
-// parseDeploys reads the deployments of a commit message tagbump wrote for
-// a pull request branch: one (the subject, then the change lines), or
-// several (a paragraph each: its subject, then its change lines).
-func parseDeploys(msg string) []pendingDeploy {
+// parseChangeLine reads one change line.
+func parseChangeLine(l string) (FileChange, bool) {
+	m := changeLineRE.FindStringSubmatch(strings.TrimRight(l, "\r"))
+	if m == nil {
+		return FileChange{}, false
+	}
+	return FileChange{File: m[1], Key: m[2], Old: m[3], New: m[4]}, true
+}
+
+// scoped reports whether a trailer belongs to one deployment rather than
+// to the run: a rollback's and a promote's. In a commit that carries
+// several deployments, such a trailer is written indented under its
+// deployment's change lines ("  Rolls-Back: …"), so that it labels only
+// those values; in the trailer block it labels every change of the commit.
+func scoped(t Trailer) bool {
+	switch t.Key {
+	case "Rolls-Back", "Rolled-Back-Tag", "Promoted-From":
+		return true
+	}
+	return false
+}
+
+// scopedLine reads a scoped trailer written under a deployment.
+func scopedLine(l string) (Trailer, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimRight(l, "\r"), "  ")
+	if !ok {
+		return Trailer{}, false
+	}
+	m := trailerLine.FindStringSubmatch(rest)
+	if m == nil || !scoped(Trailer{m[1], m[2]}) {
+		return Trailer{}, false
+	}
+	return Trailer{m[1], m[2]}, true
+}
+
+// parseDeploys reads the deployments of a commit message tagbump wrote:
+// one (the subject, then the change lines), or several (a paragraph each:
+// its subject, its change lines and its scoped trailers). The scoped
+// trailers of the trailer block belong to every deployment. unread are
+// the lines that look like a change ("- … → …") but do not parse.
+func parseDeploys(msg string) (out []pendingDeploy, unread []string) {
 	paras := strings.Split(strings.ReplaceAll(strings.TrimRight(msg, "\n"), "\r\n", "\n"), "\n\n")
 	subject, _, _ := strings.Cut(paras[0], "\n")
-	var out []pendingDeploy
+	var common []Trailer
+	for _, t := range trailers(msg) {
+		if scoped(t) {
+			common = append(common, t)
+		}
+	}
 	for _, p := range paras[1:] {
 		lines := strings.Split(p, "\n")
 		d := pendingDeploy{subject: subject}
@@ -163,19 +213,35 @@ func parseDeploys(msg string) []pendingDeploy {
 			d.subject, lines = lines[0], lines[1:]
 		}
 		ok := len(lines) > 0
+		var bad []string
 		for _, l := range lines {
-			if m := changeLineFull.FindStringSubmatch(l); m != nil {
-				d.changes = append(d.changes, FileChange{File: m[1], Key: m[2], Old: m[3], New: m[4]})
+			if c, isChange := parseChangeLine(l); isChange {
+				d.changes = append(d.changes, c)
 				continue
+			}
+			if t, isTrailer := scopedLine(l); isTrailer {
+				d.trailers = append(d.trailers, t)
+				continue
+			}
+			if strings.HasPrefix(l, "- ") && strings.Contains(l, " → ") {
+				bad = append(bad, l)
 			}
 			// "  also PATH" under a change, "- FILE KEY: kept ..."
 			ok = ok && (strings.HasPrefix(l, "  also ") || strings.HasPrefix(l, "- "))
 		}
-		if ok && len(d.changes) > 0 {
-			out = append(out, d)
+		if ok && len(d.changes)+len(bad) > 0 {
+			unread = append(unread, bad...)
+			if len(d.changes) > 0 {
+				for _, t := range common {
+					if !slices.Contains(d.trailers, t) {
+						d.trailers = append(d.trailers, t)
+					}
+				}
+				out = append(out, d)
+			}
 		}
 	}
-	return out
+	return out, unread
 }
 
 // settle fits this attempt's plan p to the pending deployments: a pending
@@ -242,6 +308,21 @@ func (pd *pending) message(msg string) string {
 	if len(own) > 0 {
 		body = body[:len(body)-1]
 	}
+	var ownScoped []string
+	own = slices.DeleteFunc(own, func(t Trailer) bool {
+		if scoped(t) {
+			ownScoped = append(ownScoped, fmt.Sprintf("  %s: %s", t.Key, t.Value))
+		}
+		return scoped(t)
+	})
+	if len(ownScoped) > 0 {
+		// under this run's change lines: they label only its values
+		body = slices.Clone(body)
+		if len(body) == 0 {
+			body = []string{""}
+		}
+		body[0] = strings.TrimPrefix(body[0]+"\n"+strings.Join(ownScoped, "\n"), "\n")
+	}
 	skip := ""
 	if s, ok := strings.CutSuffix(subject, " [skip ci]"); ok {
 		subject, skip = s, " [skip ci]"
@@ -252,6 +333,9 @@ func (pd *pending) message(msg string) string {
 		b.WriteString(d.subject + "\n")
 		for _, c := range d.changes {
 			fmt.Fprintf(&b, "- %s %s: %s → %s\n", c.File, c.Key, display(c.Old), c.New)
+		}
+		for _, t := range d.trailers {
+			fmt.Fprintf(&b, "  %s: %s\n", t.Key, t.Value)
 		}
 		b.WriteString("\n")
 	}

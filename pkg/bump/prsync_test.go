@@ -85,3 +85,45 @@ func TestPRSyncRefusedOnce(t *testing.T) {
 		t.Errorf("warnings: %q", res.Warnings)
 	}
 }
+
+// A rollback of backend pending on the pull request branch and a bump of
+// frontend make one commit. Merged, the rollback's trailers label only
+// backend: frontend may deploy the tag backend's rollback took away, and
+// backend still may not.
+func TestPendingRollbackLabelsOnlyItsValues(t *testing.T) {
+	r := newR30(t, nil)
+	r.run(r.req("shop-backend:1.1.0", false))
+	r.run(r.req("shop-backend:1.2.0", false))
+	if _, err := bump.Rollback(r.ctx, bump.RollbackRequest{Request: r.req("shop-backend:1.2.0", true)}, r.opts()...); err != nil {
+		t.Fatalf("rollback --pr: %v", err)
+	}
+	res := r.run(r.req("shop-frontend:1.1.0", true))
+	if err := r.f.Merge("acme/charts", res.PRNumber); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.show("main:shop/values-prod.yaml"); tagOf(got, "backend") != "1.1.0" || tagOf(got, "frontend") != "1.1.0" {
+		t.Fatalf("merged:\n%s", got)
+	}
+	if res := r.run(r.req("shop-frontend:1.2.0", false)); res.Outcome != bump.Changed {
+		t.Errorf("frontend 1.2.0 after backend's rollback of 1.2.0: %s", res.Outcome)
+	}
+	var rb *bump.RolledBackError
+	if _, err := bump.Run(r.ctx, r.req("shop-backend:1.2.0", false), r.opts()...); !errors.As(err, &rb) {
+		t.Errorf("backend 1.2.0 again after its rollback: %v, want a RolledBackError", err)
+	}
+	h, err := bump.History(r.ctx, bump.HistoryRequest{Repo: r.f.URL + "/acme/charts.git", Branch: "main", Chart: "shop", Env: "prod"}, r.opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]string{}
+	for _, d := range h.Deployments {
+		for _, im := range d.Images {
+			if _, seen := kinds[im.Key+" "+im.New]; !seen {
+				kinds[im.Key+" "+im.New] = d.Kind
+			}
+		}
+	}
+	if kinds[".backend.image.tag 1.1.0"] != bump.KindRollback || kinds[".frontend.image.tag 1.1.0"] == bump.KindRollback {
+		t.Errorf("history reads the merged pull request as %v", kinds)
+	}
+}

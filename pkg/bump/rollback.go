@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -231,7 +230,8 @@ func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) (
 // rollback in the last GuardDepth commits took away from a key the bump
 // changes. A rollback is known by what it did, as the rollback wrote it:
 // the values file and key of its change lines ("- FILE KEY: old → new")
-// and its Rolled-Back-Tag trailers, whether or not the layout has a chart.
+// and its Rolled-Back-Tag trailers, whether or not the layout has a chart;
+// in a commit of several deployments, only the rollback's own change lines.
 // Commits only are read for that (no trees, no blobs). When the window
 // holds a commit that is not tagbump's (made by hand, or a merge the host
 // wrote its own message for), the changed files' histories are read too,
@@ -274,18 +274,20 @@ func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *
 		if len(lines) == 0 && len(c.ParentHashes) > 0 {
 			foreign = true // a root commit undoes nothing
 		}
-		ts := trailers(c.Message)
-		if !slices.ContainsFunc(ts, func(t Trailer) bool { return t.Key == "Rolls-Back" }) {
-			continue
-		}
-		for _, l := range lines {
-			env, ok := set[fileKey{l.file, l.key}]
-			if !ok {
+		deploys, _ := parseDeploys(c.Message)
+		for _, d := range deploys {
+			if !slices.ContainsFunc(d.trailers, func(t Trailer) bool { return t.Key == "Rolls-Back" }) {
 				continue
 			}
-			for _, t := range ts {
-				if t.Key == "Rolled-Back-Tag" && tags[t.Value] {
-					return &RolledBackError{Chart: r.chartName(), Env: env, Tag: t.Value, Commit: c.Hash.String()}
+			for _, l := range d.changes {
+				env, ok := set[fileKey{l.File, l.Key}]
+				if !ok {
+					continue
+				}
+				for _, t := range d.trailers {
+					if t.Key == "Rolled-Back-Tag" && tags[t.Value] {
+						return &RolledBackError{Chart: r.chartName(), Env: env, Tag: t.Value, Commit: c.Hash.String()}
+					}
 				}
 			}
 		}
@@ -331,18 +333,12 @@ func (r *Request) chartName() string {
 	return path.Base(r.Image.Repository)
 }
 
-// changeLine is one "- FILE KEY: old → new" line tagbump writes in a
-// commit body for each value it set.
-type changeLine struct{ file, key string }
-
-var changeLineRE = regexp.MustCompile(`^- (\S+) (\S+): .* → `)
-
-// changeLines returns the change lines of a commit message.
-func changeLines(msg string) []changeLine {
-	var out []changeLine
+// changeLines returns the values of a commit message's change lines.
+func changeLines(msg string) []FileChange {
+	var out []FileChange
 	for _, line := range strings.Split(msg, "\n") {
-		if m := changeLineRE.FindStringSubmatch(line); m != nil {
-			out = append(out, changeLine{m[1], m[2]})
+		if c, ok := parseChangeLine(line); ok {
+			out = append(out, c)
 		}
 	}
 	return out
