@@ -147,16 +147,6 @@ func TestPendingReplayOntoOtherRepository(t *testing.T) {
 	}
 }
 
-// The PR is closed by a human (or its first run died between pushing the
-// branch and opening the PR); the same bump re-run must open a PR, not
-// report "unchanged" with none.
-// A key with a space: its pending edit is parsed from the change line.
-// A rollback pending on the PR branch and another service's bump become
-// one commit with the rollback's trailers: once merged (rebase: the
-// commit itself), history calls the bump a rollback, and the next
-// rollback of that service undoes an older deployment.
-// A pending rollback superseded by a newer bump of the same key leaves its
-// Rolls-Back / Rolled-Back-Tag trailers on a commit that is now only a bump.
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // interleave runs fn once, inside the first FindOpen, before looking.

@@ -147,6 +147,9 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 				"tagbump: closing this pull request: %s already has %s for %s in %s, so there is nothing left to merge.",
 				markdown.Text(res.Branch), markdown.Text(cmp.Or(req.Image.Tag, strings.Join(req.imagesSet(res), ", "))),
 				markdown.Text(cmp.Or(req.Chart, req.Image.Repository)), markdown.Text(strings.Join(req.Envs, ", "))))
+			if err == nil && pr.PRAction == PRClosed {
+				err = req.closedRead(ctx, repo, head)
+			}
 			if err == nil {
 				res.PRResult = *pr
 				return res, nil
@@ -224,6 +227,23 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		case <-time.After(wait):
 		}
 	}
+}
+
+// closedRead is the lease of a withdrawal: the pull request was closed
+// for the branch as this run read it. When another run pushed a deploy to
+// the branch meanwhile, the close took that deploy's pull request away: a
+// race, and the next attempt finds the deploy pending with no pull request
+// open and opens one.
+func (r *Request) closedRead(ctx context.Context, repo *gitrepo.Repo, head string) error {
+	var read plumbing.Hash
+	if r.pending != nil {
+		read = r.pending.tip
+	}
+	tip, err := branchTip(ctx, repo, head)
+	if err == nil && tip != read {
+		err = fmt.Errorf("%w: pull request branch %s moved while its pull request was closed", gitrepo.ErrRace, head)
+	}
+	return err
 }
 
 // Proposal is a commit to propose through a pull request.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tagbump/tagbump/internal/testenv"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 )
@@ -125,5 +126,48 @@ func TestPendingRollbackLabelsOnlyItsValues(t *testing.T) {
 	}
 	if kinds[".backend.image.tag 1.1.0"] != bump.KindRollback || kinds[".frontend.image.tag 1.1.0"] == bump.KindRollback {
 		t.Errorf("history reads the merged pull request as %v", kinds)
+	}
+}
+
+// closeAfter runs fn inside the first Close, before closing.
+type closeAfter struct {
+	forge.Forge
+	fn func()
+}
+
+func (c *closeAfter) Close(ctx context.Context, pr *forge.PR, comment string) error {
+	if c.fn != nil {
+		fn := c.fn
+		c.fn = nil
+		fn()
+	}
+	return c.Forge.Close(ctx, pr, comment)
+}
+
+// A run withdraws the pull request (the base already has its value) while
+// another run adds its deploy to the branch: the withdrawal is read again,
+// and the other deploy gets an open pull request.
+func TestWithdrawLeased(t *testing.T) {
+	r := newR30(t, nil)
+	r.run(r.req("shop-backend:1.1.0", true))
+	r.run(r.req("shop-backend:1.1.0", false)) // deployed directly meanwhile
+	fg := &closeAfter{Forge: r.fg, fn: func() { r.run(r.req("shop-frontend:1.1.0", true)) }}
+	q := r.req("shop-backend:1.1.0", true)
+	q.PR.Forge = fg
+	res := r.run(q)
+	if fg.fn != nil {
+		t.Fatalf("the run closed nothing: %+v", res)
+	}
+	var open []testenv.FakePR
+	for _, p := range r.f.PRs() {
+		if p.State == "open" {
+			open = append(open, p)
+		}
+	}
+	if len(open) != 1 || !strings.Contains(open[0].Body, ".frontend.image.tag") {
+		t.Fatalf("open pull requests %+v: frontend's pending deploy has none", open)
+	}
+	if got := r.show("tagbump/shop-prod:shop/values-prod.yaml"); tagOf(got, "frontend") != "1.1.0" {
+		t.Errorf("branch proposes:\n%s", got)
 	}
 }
