@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/tagbump/tagbump/internal/testenv"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // crashAfterPush is a run that pushed its commit to the PR branch and died
@@ -169,5 +171,49 @@ func TestWithdrawLeased(t *testing.T) {
 	}
 	if got := r.show("tagbump/shop-prod:shop/values-prod.yaml"); tagOf(got, "frontend") != "1.1.0" {
 		t.Errorf("branch proposes:\n%s", got)
+	}
+}
+
+// rivalWriter pushes the PR branch with git, after fn ran once: another
+// pipeline's deploy lands on the branch between this run's read and its
+// push.
+type rivalWriter struct {
+	fn     func()
+	writes int
+}
+
+func (w *rivalWriter) Publish(context.Context, *gitrepo.Commit) (string, error) {
+	return "", errors.New("a --pr run pushes only its branch")
+}
+
+func (w *rivalWriter) WriteBranch(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, branch string, old plumbing.Hash) (string, error) {
+	w.writes++
+	if w.fn != nil {
+		fn := w.fn
+		w.fn = nil
+		fn()
+	}
+	if err := repo.PushBranch(ctx, c, branch, old); err != nil {
+		return "", err
+	}
+	return c.Hash.String(), nil
+}
+
+// The push of the PR branch is leased on the tip read: a rival's deploy
+// pushed in between is refused as a race, read again, and kept.
+func TestPRBranchPushLeased(t *testing.T) {
+	r := newR30(t, nil)
+	r.run(r.req("shop-backend:1.1.0", true))
+	w := &rivalWriter{fn: func() { r.run(r.req("shop-frontend:1.1.0", true)) }}
+	res, err := bump.Run(r.ctx, r.req("shop-backend:1.2.0", true), append(r.opts(), bump.WithPublisher(w))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.writes != 2 || res.Attempts != 2 {
+		t.Errorf("%d writes in %d attempts, want the leased push refused once and redone", w.writes, res.Attempts)
+	}
+	got := r.show("tagbump/shop-prod:shop/values-prod.yaml")
+	if tagOf(got, "backend") != "1.2.0" || tagOf(got, "frontend") != "1.1.0" {
+		t.Errorf("branch proposes (the rival's deploy lost?):\n%s", got)
 	}
 }
