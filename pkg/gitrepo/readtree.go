@@ -1,0 +1,85 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// maxTreeFiles bounds the files ReadTree returns: a chart has tens.
+const maxTreeFiles = 5000
+
+// ReadTree returns the regular files under directory dir of the tip
+// commit, by their path in the repository: a chart's directory, for a
+// renderer. Symlinks and submodules are left out. On the partial path the
+// missing blobs come in one request. Each file is bounded as ReadFile's
+// are, and the whole by maxTreeFiles; a missing dir is fs.ErrNotExist.
+func (s *Snapshot) ReadTree(ctx context.Context, dir string) (map[string][]byte, error) {
+	dir, err := cleanPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.entry(dir)
+	if err != nil {
+		return nil, err
+	}
+	if e.Mode != filemode.Dir {
+		return nil, &fs.PathError{Op: "read", Path: dir, Err: fmt.Errorf("%w: not a directory", ErrNotRegular)}
+	}
+	var paths []string
+	var missing []plumbing.Hash
+	var walk func(tree plumbing.Hash, at string) error
+	walk = func(tree plumbing.Hash, at string) error {
+		raw, err := objectContent(s.objects, plumbing.TreeObject, tree)
+		if err != nil {
+			return err
+		}
+		entries, err := rawEntries(raw, func([]byte) bool { return true })
+		if err != nil {
+			return fmt.Errorf("read tree %s: %w", tree, err)
+		}
+		for _, en := range entries {
+			p := path.Join(at, en.name)
+			if CheckPath(p) != nil {
+				continue // a name git itself would refuse to check out
+			}
+			switch en.mode {
+			case filemode.Dir:
+				if err := walk(en.id(raw), p); err != nil {
+					return err
+				}
+			case filemode.Regular, filemode.Executable, filemode.Deprecated:
+				if len(paths) == maxTreeFiles {
+					return fmt.Errorf("read %s: %w: more than %d files", dir, ErrTooLarge, maxTreeFiles)
+				}
+				paths = append(paths, p)
+				if _, err := s.objects.EncodedObject(plumbing.BlobObject, en.id(raw)); errors.Is(err, plumbing.ErrObjectNotFound) {
+					missing = append(missing, en.id(raw))
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(e.Hash, dir); err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 && s.partial {
+		// One request for all; ReadFile falls back per file when the
+		// server refuses wants by id.
+		if err := s.fetchBlobs(ctx, missing...); err != nil && !errors.Is(err, errNoPartial) {
+			return nil, s.repo.classify("read "+dir+" from", err)
+		}
+	}
+	out := make(map[string][]byte, len(paths))
+	for _, p := range paths {
+		if out[p], err = s.ReadFile(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

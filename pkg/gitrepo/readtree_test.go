@@ -1,0 +1,54 @@
+package gitrepo_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+)
+
+// ReadTree returns a directory's files, in one blob request on the
+// partial path and from the full fetch on a server that cannot filter.
+func TestReadTree(t *testing.T) {
+	files := seedFiles()
+	files["app/templates/deployment.yaml"] = "kind: Deployment\n"
+	files["app/charts/sub/values.yaml"] = "x: 1\n"
+	for _, filter := range []bool{true, false} {
+		s := testenv.NewGitServer(t, testenv.WithAllowFilter(filter))
+		s.MustCreateRepo(t, "charts", files)
+		r := open(t, s.URL("charts"))
+		ctx := context.Background()
+		snap, err := r.Fetch(ctx, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := r.Stats().UploadPacks
+		got, err := snap.ReadTree(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"app/charts/sub/values.yaml", "app/templates/deployment.yaml", "app/values-prod.yaml", "app/values-staging.yaml", "app/values.yaml"}
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, want) {
+			t.Fatalf("filter %v: files %q, want %q", filter, keys, want)
+		}
+		for p, b := range got {
+			if string(b) != files[p] {
+				t.Errorf("%s = %q, want %q", p, b, files[p])
+			}
+		}
+		if n := r.Stats().UploadPacks - before; filter && n != 1 {
+			t.Errorf("%d requests for 5 blobs, want 1", n)
+		}
+		if _, err := snap.ReadTree(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("missing dir: %v", err)
+		}
+		if _, err := snap.ReadTree(ctx, "app/values.yaml"); !errors.Is(err, gitrepo.ErrNotRegular) {
+			t.Errorf("a file: %v", err)
+		}
+	}
+}
