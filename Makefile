@@ -25,7 +25,7 @@ lint:
 # there), then runs every test CI runs: with TAGBUMP_TEST_STRICT=1 a
 # missing server fails its tests instead of skipping them.
 test: deps lint actionlint
-	TAGBUMP_TEST_STRICT=1 $(GO) test -count=1 -timeout 30m ./...
+	TAGBUMP_TEST_STRICT=1 $(GO) test -count=1 -timeout 45m ./...
 
 deps:
 	@bash scripts/ci-deps.sh
@@ -48,7 +48,7 @@ mutate:
 RELTESTS := TestFault.*|TestConcurrentBumpsUnderFaults|TestBumpContention|TestBadInput|TestSecretsCanary|TestLeakScanner|TestScript
 reliability:
 	@log=$$(mktemp); \
-	TAGBUMP_RELIABILITY_LOG=$$log TAGBUMP_RELIABILITY_FULL=1 $(GO) test -count=1 -run '^($(RELTESTS))$$' ./internal/cli/ ./internal/testenv/; rc=$$?; \
+	TAGBUMP_RELIABILITY_LOG=$$log TAGBUMP_RELIABILITY_FULL=1 $(GO) test -count=1 -timeout 30m -run '^($(RELTESTS))$$' ./internal/cli/ ./internal/testenv/; rc=$$?; \
 	$(GO) run ./scripts/reliability $$log; rc2=$$?; rm -f $$log; exit $$((rc | rc2))
 
 # fuzz-short runs every fuzz target briefly (CI); fuzz runs them until stopped.
