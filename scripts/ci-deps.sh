@@ -22,3 +22,4 @@ if ! command -v gcc >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends gcc libc6-dev
 fi
 bash "$(dirname "$0")/build-gitea.sh"
+bash "$(dirname "$0")/build-helm.sh"

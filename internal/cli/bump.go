@@ -47,6 +47,7 @@ type BumpOptions struct {
 	PushFrom            string
 	SSHKey, KnownHosts  string
 	MaxFetchBytes       int64
+	Render              renderFlags
 	MaxFileSize         int64
 	Sign                signFlags
 	Dotenv              string
@@ -138,6 +139,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
 	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
 	registerMaxFetchBytes(f, &opts.MaxFetchBytes)
+	opts.Render.register(f)
 	registerMaxFileSize(f, &opts.MaxFileSize)
 	opts.Registry.register(f)
 	opts.Output.register(f)
@@ -306,7 +308,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
 		SkipCI: o.SkipCI, Author: author, Committer: committer, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,
-		DryRun: o.DryRun, NoPush: o.NoPush,
+		DryRun: o.DryRun, NoPush: o.NoPush, Render: o.Render.request(o.Registry.Timeout),
 	}, nil
 }
 

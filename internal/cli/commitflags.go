@@ -76,6 +76,7 @@ type commitFlags struct {
 	Output         outputFlag
 	PR             prFlags
 	Sign           signFlags
+	Render         renderFlags
 }
 
 func (f *commitFlags) register(fs *pflag.FlagSet) {
@@ -86,6 +87,7 @@ func (f *commitFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.NoPush, "no-push", false, "do everything but the push; print the diff and the commit message, write nothing to the Git repository")
 	fs.StringVar(&f.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
 	f.Output.register(fs)
+	f.Render.register(fs)
 }
 
 // registerPR adds the pull request flags, with prBranch as --pr-branch's
@@ -120,6 +122,7 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 	req := bump.Request{
 		Repo: r.Repo, Branch: r.Branch, Chart: r.Chart, Envs: envs, ValuesFile: r.ValuesFile,
 		SkipCI: f.SkipCI, Author: author, Committer: committer, MaxAttempts: f.MaxAttempts, DryRun: f.DryRun, NoPush: f.NoPush,
+		Render: f.Render.request(r.Timeout),
 	}
 	for _, t := range env.Trailers() {
 		req.Trailers = append(req.Trailers, bump.Trailer{Key: t[0], Value: t[1]})

@@ -10,6 +10,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/render"
 	"github.com/tagbump/tagbump/pkg/sign"
 	"github.com/tagbump/tagbump/pkg/values"
 )
@@ -148,6 +149,8 @@ var exitMap = []struct {
 	{isA[*bump.NoHistoryError], ExitNotFound},
 	{isA[*bump.NothingToPromoteError], ExitNotFound},
 	{isA[*bump.BranchTakenError], ExitRefused},
+	{isA[*bump.RenderRefusedError], ExitRefused},
+	{isA[*render.ToolError], ExitNetwork},
 
 	// 2. what became of the write
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) || errors.Is(err, forge.ErrBranchMoved) }, ExitConflict},

@@ -18,6 +18,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/render"
 )
 
 // DefaultValuesFile is the layout of values files when Request.ValuesFile is
@@ -131,6 +132,8 @@ type Request struct {
 	// base, read on each attempt of a bump with PR; the plan reads the
 	// values files with its edits.
 	pending *pending
+	// Render proves each commit with the real renderer (--render-check).
+	Render *RenderCheck
 }
 
 // Trailer is one "Key: value" line at the end of a commit message.
@@ -175,6 +178,8 @@ type Result struct {
 	// waiting on tagbump's pull request branch, set beyond the base: the
 	// branch keeps them with this run's (Old is the base's value).
 	Pending []FileChange `json:"pending,omitempty"`
+	// RenderChecks are the proofs of --render-check, a chart each.
+	RenderChecks []render.Proof `json:"render_check,omitempty"`
 }
 
 // FileChange is one value in one file, before and after.
@@ -505,7 +510,17 @@ func once(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, lo
 		res.LostPushLanded = len(lost) > 0
 		return nil, nil
 	}
-	if res.Message, err = p.message(req); err == nil && req.pending != nil {
+	if req.Render != nil {
+		if err := req.renderCheck(ctx, snap, cmp.Or(p.req, req), files, res); err != nil {
+			return nil, err
+		}
+	}
+	if res.Message, err = p.message(req); err == nil && len(res.RenderChecks) > 0 {
+		for _, t := range renderTrailer(res.RenderChecks) {
+			res.Message = withTrailer(res.Message, t.Key+": "+t.Value)
+		}
+	}
+	if err == nil && req.pending != nil {
 		res.Message = req.pending.message(res.Message)
 	}
 	if err == nil && req.Signoff {

@@ -493,12 +493,12 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	for k, v := range data {
 		titleData[k], bodyData[k] = markdown.Line(v), markdown.Text(v)
 	}
-	title, err := render("--pr-title", r.PR.Title, titleData)
+	title, err := renderTemplate("--pr-title", r.PR.Title, titleData)
 	if err != nil {
 		return forge.Content{}, err
 	}
 	title = cmp.Or(strings.TrimSpace(title), markdown.Line(subject))
-	body, err := render("--pr-body", r.PR.Body, bodyData)
+	body, err := renderTemplate("--pr-body", r.PR.Body, bodyData)
 	if err != nil {
 		return forge.Content{}, err
 	}
@@ -522,6 +522,14 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 			body = strings.TrimRight(body, "\n") + "\n\n**Warning:** " + markdown.Text(w)
 		}
 	}
+	for _, p := range res.RenderChecks {
+		var b strings.Builder
+		fmt.Fprintf(&b, "**Render check** (%s %s, chart %s): the commit changes these containers' images and nothing else:\n", markdown.Text(p.Tool), markdown.Text(p.Version), markdown.Code(p.Chart))
+		for _, c := range p.Containers {
+			fmt.Fprintf(&b, "- %s %s, container %s: %s → %s\n", markdown.Text(c.Kind), markdown.Code(c.Name), markdown.Code(c.Container), markdown.Code(c.Old), markdown.Code(c.New))
+		}
+		body = strings.TrimRight(body, "\n") + "\n\n" + b.String()
+	}
 	body = strings.TrimRight(body, "\n") + "\n\n" + marker(head) + "\n"
 	return forge.Content{
 		Title: title, Body: body, Labels: r.PR.Labels, Reviewers: r.PR.Reviewers,
@@ -529,7 +537,7 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	}, nil
 }
 
-func render(field, tmpl string, data map[string]string) (string, error) {
+func renderTemplate(field, tmpl string, data map[string]string) (string, error) {
 	if tmpl == "" {
 		return "", nil
 	}

@@ -1,0 +1,574 @@
+// Package render proves an image edit with the real renderer: it runs
+// `helm template` on a chart before and after the edit and checks that
+// every container that ran the image now runs the new reference and that
+// nothing else in the render changed, apart from values derived from the
+// tag (version labels, checksum annotations) and what changes between two
+// renders of the same input (random or time-dependent output).
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Image is one image the edit changes: its name (registry/repository, as
+// the values name it) and the references before and after.
+type Image struct {
+	Name string
+	// Old and New are tag, digest or tag@digest as written ("1.0.0",
+	// "1.0.0@sha256:…"); Old is empty when unknown.
+	Old, New string
+}
+
+// Input is a chart and the values files the edit changes.
+type Input struct {
+	// Chart is the chart's directory in the repository; Files hold its
+	// files by repository path.
+	Chart string
+	Files map[string][]byte
+	// ValueFiles are the values files Helm gets, in order (after the
+	// chart's values.yaml), by repository path; Before and After hold
+	// their content without and with the edit.
+	ValueFiles    []string
+	Before, After map[string][]byte
+	Images        []Image
+	// Release and Namespace name the release rendered.
+	Release, Namespace string
+}
+
+// Proof is what the check proved.
+type Proof struct {
+	Tool       string      `json:"tool"`
+	Version    string      `json:"version"`
+	Chart      string      `json:"chart"`
+	Containers []Container `json:"containers"`
+}
+
+// Container is one container of the render whose image the edit changed.
+type Container struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Container string `json:"container"`
+	Old       string `json:"old"`
+	New       string `json:"new"`
+}
+
+func (p *Proof) String() string {
+	return fmt.Sprintf("%s %s: %d container(s) of %s", p.Tool, p.Version, len(p.Containers), p.Chart)
+}
+
+// RefusedError is a render that does not prove the edit: Diff says what
+// differs beyond the image.
+type RefusedError struct {
+	Chart  string
+	Reason string
+	Diff   []string
+}
+
+func (e *RefusedError) Error() string {
+	msg := fmt.Sprintf("render check of %s: %s", e.Chart, e.Reason)
+	const most = 20
+	for i, d := range e.Diff {
+		if i == most {
+			msg += fmt.Sprintf("\n  … and %d more", len(e.Diff)-most)
+			break
+		}
+		msg += "\n  " + d
+	}
+	return msg
+}
+
+// ToolError is a renderer that could not run or failed: missing, a
+// chart it cannot render, dependencies it cannot fetch.
+type ToolError struct {
+	Tool, Op string
+	Err      error
+	Output   string
+}
+
+func (e *ToolError) Error() string {
+	out := strings.TrimSpace(e.Output)
+	if len(out) > 2000 {
+		out = out[:2000] + " …"
+	}
+	if out != "" {
+		return fmt.Sprintf("render check: %s %s: %v: %s", e.Tool, e.Op, e.Err, out)
+	}
+	return fmt.Sprintf("render check: %s %s: %v", e.Tool, e.Op, e.Err)
+}
+
+func (e *ToolError) Unwrap() error { return e.Err }
+
+// Helm runs the helm binary.
+type Helm struct {
+	// Bin is the helm binary: a path, or a name looked up in PATH
+	// ("helm" when empty).
+	Bin string
+	// MaxOutput bounds a render's output (64 MiB when 0).
+	MaxOutput int64
+}
+
+func (h Helm) bin() string {
+	if h.Bin == "" {
+		return "helm"
+	}
+	return h.Bin
+}
+
+// run runs helm with args in dir and returns its standard output, at most
+// MaxOutput bytes of it.
+func (h Helm) run(ctx context.Context, dir, op string, env []string, args ...string) ([]byte, error) {
+	limit := h.MaxOutput
+	if limit == 0 {
+		limit = 64 << 20
+	}
+	cmd := exec.CommandContext(ctx, h.bin(), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr capped
+	stdout.limit, stderr.limit = limit, 64<<10
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err == nil && stdout.over {
+		err = fmt.Errorf("the output is larger than %d bytes", limit)
+	}
+	if err != nil {
+		return nil, &ToolError{Tool: "helm", Op: op, Err: err, Output: stderr.String()}
+	}
+	return stdout.Bytes(), nil
+}
+
+// capped is a buffer that keeps at most limit bytes and notes the rest.
+type capped struct {
+	bytes.Buffer
+	limit int64
+	over  bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.limit - int64(c.Len()); int64(len(p)) > room {
+		c.over = true
+		if room > 0 {
+			c.Buffer.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return c.Buffer.Write(p)
+}
+
+// Version is helm's version ("v4.3.2").
+func (h Helm) Version(ctx context.Context) (string, error) {
+	out, err := h.run(ctx, "", "version", nil, "version", "--short")
+	if err != nil {
+		return "", err
+	}
+	v, _, _ := strings.Cut(strings.TrimSpace(string(out)), "+")
+	return v, nil
+}
+
+// Check renders in's chart with the values before and after the edit and
+// proves the edit: see the package comment. The chart is written to a
+// private temporary directory, removed after; the repository is never
+// touched. A render that does not prove it is a *RefusedError; a helm that
+// cannot render is a *ToolError.
+func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
+	version, err := h.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "tagbump-render-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	chart := filepath.Join(tmp, "chart")
+	for p, b := range in.Files {
+		rel, ok := strings.CutPrefix(p, in.Chart+"/")
+		if !ok {
+			continue
+		}
+		dst := filepath.Join(chart, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(dst, b, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(chart, "Chart.yaml")); err != nil {
+		return nil, &RefusedError{Chart: in.Chart, Reason: "there is no Chart.yaml in " + in.Chart + ": --render-check renders the chart the values file sits in"}
+	}
+	// Helm's own files (repositories, cache) stay in the temporary
+	// directory: a render reads nothing of the user's and writes nowhere.
+	env := []string{
+		"HELM_CACHE_HOME=" + filepath.Join(tmp, "cache"), "HELM_CONFIG_HOME=" + filepath.Join(tmp, "config"),
+		"HELM_DATA_HOME=" + filepath.Join(tmp, "data"),
+	}
+	if err := dependencies(ctx, h, chart, env); err != nil {
+		return nil, err
+	}
+	files := func(set string, content map[string][]byte) ([]string, error) {
+		var args []string
+		for i, f := range in.ValueFiles {
+			dst := filepath.Join(tmp, fmt.Sprintf("%s-%d-%s", set, i, path.Base(f)))
+			if err := os.WriteFile(dst, content[f], 0o600); err != nil {
+				return nil, err
+			}
+			args = append(args, "--values", dst)
+		}
+		return args, nil
+	}
+	release := in.Release
+	if release == "" {
+		release = path.Base(in.Chart)
+	}
+	ns := in.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	template := func(set string, content map[string][]byte) ([]doc, error) {
+		vals, err := files(set, content)
+		if err != nil {
+			return nil, err
+		}
+		out, err := h.run(ctx, tmp, "template", env, append([]string{"template", release, chart, "--namespace", ns}, vals...)...)
+		if err != nil {
+			return nil, err
+		}
+		return parse(out)
+	}
+	before, err := template("before", in.Before)
+	if err != nil {
+		return nil, err
+	}
+	again, err := template("before", in.Before)
+	if err != nil {
+		return nil, err
+	}
+	after, err := template("after", in.After)
+	if err != nil {
+		return nil, err
+	}
+	proof := &Proof{Tool: "helm", Version: version, Chart: in.Chart}
+	proof.Containers, err = compare(in, before, again, after)
+	if err != nil {
+		return nil, err
+	}
+	return proof, nil
+}
+
+// dependencies runs `helm dependency build` when Chart.yaml names
+// dependencies that charts/ lacks: a remote one needs the network.
+func dependencies(ctx context.Context, h Helm, chart string, env []string) error {
+	b, err := os.ReadFile(filepath.Join(chart, "Chart.yaml"))
+	if err != nil {
+		return err
+	}
+	var meta struct {
+		Dependencies []struct {
+			Name, Version, Repository string
+		} `yaml:"dependencies"`
+	}
+	if yaml.Unmarshal(b, &meta) != nil || len(meta.Dependencies) == 0 {
+		return nil
+	}
+	entries, _ := os.ReadDir(filepath.Join(chart, "charts"))
+	var have []string
+	for _, e := range entries {
+		have = append(have, e.Name())
+	}
+	for _, d := range meta.Dependencies {
+		found := false
+		for _, n := range have {
+			if n == d.Name || strings.HasPrefix(n, d.Name+"-") && strings.HasSuffix(n, ".tgz") {
+				found = true
+			}
+		}
+		if !found {
+			_, err := h.run(ctx, chart, "dependency build", env, "dependency", "build", chart)
+			return err
+		}
+	}
+	return nil
+}
+
+// doc is one rendered manifest, flattened: each scalar by its path.
+type doc struct {
+	key    string // kind/namespace/name
+	kind   string
+	name   string
+	values map[string]string
+}
+
+// parse reads helm's multi-document output.
+func parse(out []byte) ([]doc, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	var docs []doc
+	for i := 0; ; i++ {
+		var v any
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &ToolError{Tool: "helm", Op: "template", Err: fmt.Errorf("its output is not YAML: %w", err)}
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			continue // an empty document
+		}
+		d := doc{values: map[string]string{}}
+		d.kind, _ = m["kind"].(string)
+		meta, _ := m["metadata"].(map[string]any)
+		d.name, _ = meta["name"].(string)
+		nsName, _ := meta["namespace"].(string)
+		d.key = fmt.Sprintf("%s/%s/%s", d.kind, nsName, d.name)
+		if d.kind == "" && d.name == "" {
+			d.key = fmt.Sprintf("document %d", i)
+		}
+		flatten("", v, d.values)
+		docs = append(docs, d)
+	}
+	return docs, nil
+}
+
+// flatten records each scalar of v by its path (.a.b[0].c).
+func flatten(at string, v any, out map[string]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			flatten(at+"."+k, e, out)
+		}
+	case []any:
+		for i, e := range t {
+			flatten(fmt.Sprintf("%s[%d]", at, i), e, out)
+		}
+	default:
+		out[at] = fmt.Sprint(t)
+	}
+}
+
+// byKey indexes docs by key; a key given twice gets a suffix.
+func byKey(docs []doc) map[string]doc {
+	out := map[string]doc{}
+	for _, d := range docs {
+		k := d.key
+		for n := 2; ; n++ {
+			if _, dup := out[k]; !dup {
+				break
+			}
+			k = fmt.Sprintf("%s #%d", d.key, n)
+		}
+		out[k] = d
+	}
+	return out
+}
+
+// isImagePath reports whether p is a container's image
+// (….containers[N].image, initContainers, ephemeralContainers).
+func isImagePath(p string) (container string, ok bool) {
+	rest, found := strings.CutSuffix(p, ".image")
+	if !found {
+		return "", false
+	}
+	i := strings.LastIndex(rest, ".")
+	if i < 0 {
+		return "", false
+	}
+	list, _, _ := strings.Cut(rest[i+1:], "[")
+	switch list {
+	case "containers", "initContainers", "ephemeralContainers":
+		return rest, true
+	}
+	return "", false
+}
+
+// compare proves the edit from the renders.
+func compare(in Input, before, again, after []doc) ([]Container, error) {
+	b, a2, a := byKey(before), byKey(again), byKey(after)
+	var diffs []string
+	var proven []Container
+	for _, k := range union(b, a) {
+		db, inB := b[k]
+		da, inA := a[k]
+		switch {
+		case !inB:
+			diffs = append(diffs, "+ "+k+" (a manifest the edit adds)")
+			continue
+		case !inA:
+			diffs = append(diffs, "- "+k+" (a manifest the edit removes)")
+			continue
+		}
+		for _, p := range union(db.values, da.values) {
+			old, hadOld := db.values[p]
+			now, hasNow := da.values[p]
+			if _, isImage := isImagePath(p); isImage {
+				c, diff := imageChange(in.Images, db, p, old, now)
+				if c != nil {
+					proven = append(proven, *c)
+				}
+				if diff != "" {
+					diffs = append(diffs, k+" "+diff)
+				}
+				continue
+			}
+			if hadOld == hasNow && old == now {
+				continue
+			}
+			if unstable(a2[k], p, old, hadOld) || derived(in.Images, p, old, now) {
+				continue
+			}
+			diffs = append(diffs, fmt.Sprintf("%s %s: %s → %s", k, p, show(old, hadOld), show(now, hasNow)))
+		}
+	}
+	if len(diffs) > 0 {
+		return nil, &RefusedError{Chart: in.Chart, Reason: "the render changes more than the image, or not the image everywhere", Diff: diffs}
+	}
+	for _, im := range in.Images {
+		if !ranNew(proven, im) {
+			return nil, &RefusedError{Chart: in.Chart, Reason: fmt.Sprintf("no container of the render runs %s after the edit: the chart does not use the value edited (a switched-off feature, a hard-coded image, or another key)", im.Name+ref(im.New))}
+		}
+	}
+	return proven, nil
+}
+
+// union is the keys of a and b, sorted.
+func union[V any](a, b map[string]V) []string {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func show(v string, ok bool) string {
+	if !ok {
+		return "(none)"
+	}
+	return v
+}
+
+// unstable reports whether a second render of the same input differs at
+// p: random or time-dependent output.
+func unstable(again doc, p, old string, hadOld bool) bool {
+	v, ok := again.values[p]
+	return ok != hadOld || v != old
+}
+
+// derived reports whether now is old with an image's old tag or digest
+// replaced by its new one: a version label or annotation from the tag.
+// A checksum annotation follows from any values change.
+func derived(images []Image, p, old, now string) bool {
+	if strings.Contains(p, ".annotations.checksum/") {
+		return true
+	}
+	for _, im := range images {
+		if im.Old == "" {
+			continue
+		}
+		oldTag, oldDigest, _ := strings.Cut(im.Old, "@")
+		newTag, newDigest, _ := strings.Cut(im.New, "@")
+		for _, pair := range [][2]string{{im.Old, im.New}, {oldTag, newTag}, {oldDigest, newDigest}} {
+			if pair[0] != "" && pair[1] != "" && strings.ReplaceAll(old, pair[0], pair[1]) == now {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ref writes a tag or tag@digest after a name.
+func ref(v string) string {
+	if strings.HasPrefix(v, "@") || strings.HasPrefix(v, "sha256:") {
+		return "@" + strings.TrimPrefix(v, "@")
+	}
+	return ":" + v
+}
+
+// split splits a rendered image into its name and its tag and digest
+// (":tag", "@digest", ":tag@digest").
+func split(image string) (name, tag, digest string) {
+	name, digest, _ = strings.Cut(image, "@")
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name, tag = name[:i], name[i+1:]
+	}
+	return name, tag, digest
+}
+
+// canonical spells an image name as a registry would: docker.io for a
+// name without a registry host, library/ for a Docker Hub official image.
+func canonical(name string) string {
+	first, rest, nested := strings.Cut(name, "/")
+	if !nested || !strings.ContainsAny(first, ".:") && first != "localhost" {
+		first, rest = "docker.io", name
+	}
+	if first == "index.docker.io" {
+		first = "docker.io"
+	}
+	if first == "docker.io" && !strings.Contains(rest, "/") {
+		rest = "library/" + rest
+	}
+	return first + "/" + rest
+}
+
+// imageChange checks one container image path: a container that ran one
+// of the images must run its new reference after; one that did not must
+// keep its image.
+func imageChange(images []Image, d doc, p, old, now string) (*Container, string) {
+	container, _ := isImagePath(p)
+	c := &Container{Kind: d.kind, Name: d.name, Container: d.values[container+".name"], Old: old, New: now}
+	oldName, _, _ := split(old)
+	newName, newTag, newDigest := split(now)
+	for _, im := range images {
+		target := canonical(im.Name)
+		if canonical(oldName) != target && canonical(newName) != target {
+			continue
+		}
+		wantTag, wantDigest, _ := strings.Cut(im.New, "@")
+		if strings.HasPrefix(im.New, "sha256:") {
+			wantTag, wantDigest = "", im.New
+		}
+		want := im.Name + ref(im.New)
+		if old == now && (newTag != wantTag || newDigest != wantDigest) {
+			return nil, fmt.Sprintf("%s: still %s, want %s (the template does not read the value edited)", p, old, want)
+		}
+		if canonical(newName) != target || newTag != wantTag && wantTag != "" || wantDigest != "" && newDigest != wantDigest {
+			return nil, fmt.Sprintf("%s: %s → %s, want %s", p, old, now, want)
+		}
+		return c, ""
+	}
+	if old != now {
+		return nil, fmt.Sprintf("%s: %s → %s (an image the edit does not set)", p, old, now)
+	}
+	return nil, ""
+}
+
+// ranNew reports whether a proven container runs im's new reference.
+func ranNew(proven []Container, im Image) bool {
+	for _, c := range proven {
+		if name, _, _ := split(c.New); canonical(name) == canonical(im.Name) {
+			return true
+		}
+	}
+	return false
+}
