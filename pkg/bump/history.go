@@ -184,7 +184,11 @@ func deploymentsWithin(ctx context.Context, snap *gitrepo.Snapshot, file string,
 			}
 			out = append(out, commitDeployments(c.Commit, file, images)...)
 			if len(out) >= n {
-				return inferRollbacks(out)[:n], nil
+				deps := inferRollbacks(out)
+				for n < len(deps) && deps[n].Commit == deps[n-1].Commit {
+					n++ // the deploys of one commit stay together
+				}
+				return deps[:n], nil
 			}
 		}
 		if len(changes) < want {

@@ -154,8 +154,8 @@ func readPending(ctx context.Context, repo *gitrepo.Repo, base *gitrepo.Snapshot
 const pendingDropped = "pending change dropped: "
 
 // changeLineRE is a change line: "- FILE KEY: old → new". A key starts
-// with a dot and may hold spaces in its quoted parts.
-var changeLineRE = regexp.MustCompile(`^- (.+?) (\..*?): (.*) → (.*)$`)
+// with a dot; where it ends is found by keyEnd.
+var changeLineRE = regexp.MustCompile(`^- (.+?) (\..*) → (.*)$`)
 
 // parseChangeLine reads one change line.
 func parseChangeLine(l string) (FileChange, bool) {
@@ -163,7 +163,31 @@ func parseChangeLine(l string) (FileChange, bool) {
 	if m == nil {
 		return FileChange{}, false
 	}
-	return FileChange{File: m[1], Key: m[2], Old: m[3], New: m[4]}, true
+	end := keyEnd(m[2])
+	if end < 0 {
+		return FileChange{}, false
+	}
+	return FileChange{File: m[1], Key: m[2][:end], Old: m[2][end+2:], New: m[3]}, true
+}
+
+// keyEnd is where the key at the start of s ends: at the first ": "
+// outside a quoted part (.["a: b"]), or -1.
+func keyEnd(s string) int {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quote != 0 && c == '\\' && quote == '"':
+			i++ // an escaped character inside double quotes
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+		case c == '"' || c == '\'':
+			quote = c
+		case c == ':' && i+1 < len(s) && s[i+1] == ' ':
+			return i
+		}
+	}
+	return -1
 }
 
 // scoped reports whether a trailer belongs to one deployment rather than

@@ -105,3 +105,21 @@ func TestPendingRollbackScoped(t *testing.T) {
 		t.Errorf("unread %q, want the broken line", unread)
 	}
 }
+
+// TestParseChangeLine: the key ends at the first ": " outside its quotes.
+func TestParseChangeLine(t *testing.T) {
+	for line, want := range map[string]FileChange{
+		`- shop/values-prod.yaml .["a: b"].tag: 1.0.0 → 1.1.0`: {File: "shop/values-prod.yaml", Key: `.["a: b"].tag`, Old: "1.0.0", New: "1.1.0"},
+		`- shop/values prod.yaml .a.tag: x: y → 1.1.0`:         {File: "shop/values prod.yaml", Key: ".a.tag", Old: "x: y", New: "1.1.0"},
+		"- f.yaml .['it''s: x'].tag: (none) → 2\r":             {File: "f.yaml", Key: `.['it''s: x'].tag`, Old: "(none)", New: "2"},
+		`- f.yaml .["q\": r"].tag: 1 → 2`:                      {File: "f.yaml", Key: `.["q\": r"].tag`, Old: "1", New: "2"},
+	} {
+		got, ok := parseChangeLine(line)
+		if !ok || !cmp.Equal(got, want) {
+			t.Errorf("%q: %+v %v, want %+v", line, got, ok, want)
+		}
+	}
+	if c, ok := parseChangeLine(`- f.yaml .["unclosed: x → 2`); ok {
+		t.Errorf("an unclosed quote reads as %+v", c)
+	}
+}

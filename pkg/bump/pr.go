@@ -200,7 +200,11 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 		}
 		// An error from the host after the push is read again as the
 		// rest: the next attempt finds the branch holding this run's
-		// value and only names its pull request.
+		// value and only names its pull request. Not auto-merge's: that
+		// attempt would not enable it.
+		if am := (*AutoMergeError)(nil); errors.As(err, &am) {
+			return nil, err
+		}
 		if errors.Is(err, forge.ErrConflict) && conflicts < maxHostConflicts {
 			// The host refused for the state of the pull request, which
 			// another run changed meanwhile (Gitea: "the issue is
@@ -240,7 +244,7 @@ func (r *Request) closedRead(ctx context.Context, repo *gitrepo.Repo, head strin
 		read = r.pending.tip
 	}
 	tip, err := branchTip(ctx, repo, head)
-	if err == nil && tip != read {
+	if err == nil && !tip.IsZero() && tip != read { // deleted after the close: nothing pending
 		err = fmt.Errorf("%w: pull request branch %s moved while its pull request was closed", gitrepo.ErrRace, head)
 	}
 	return err
@@ -382,7 +386,7 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 		// The merge or squash commit carries tagbump's commit message, so
 		// the base reads as after a direct push.
 		if err := f.AutoMerge(ctx, pr, forge.Merge{Method: p.AutoMerge, Message: c.Message}); err != nil {
-			return nil, err
+			return nil, &AutoMergeError{Err: err}
 		}
 	}
 	return out, nil
@@ -453,10 +457,21 @@ func (r *Request) openPending(ctx context.Context, head string, res *Result) err
 	}
 	res.PRURL, res.PRNumber, res.PRAction = pr.URL, pr.Number, PRCreated
 	if r.PR.AutoMerge != "" && r.pending.commit != nil {
-		return f.AutoMerge(ctx, pr, forge.Merge{Method: r.PR.AutoMerge, Message: r.pending.commit.Message})
+		if err := f.AutoMerge(ctx, pr, forge.Merge{Method: r.PR.AutoMerge, Message: r.pending.commit.Message}); err != nil {
+			return &AutoMergeError{Err: err}
+		}
 	}
 	return nil
 }
+
+// AutoMergeError is the host's refusal to enable auto-merge on the pull
+// request this run opened or updated. It ends the run: an attempt again
+// would find the branch holding the deploy and report success with no
+// auto-merge.
+type AutoMergeError struct{ Err error }
+
+func (e *AutoMergeError) Error() string { return "enable auto-merge: " + e.Err.Error() }
+func (e *AutoMergeError) Unwrap() error { return e.Err }
 
 // maxHostConflicts bounds how often a run reads the pull request again
 // after the host refused a change for its state: a refusal that persists

@@ -3,6 +3,7 @@ package bump_test
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -215,5 +216,95 @@ func TestPRBranchPushLeased(t *testing.T) {
 	got := r.show("tagbump/shop-prod:shop/values-prod.yaml")
 	if tagOf(got, "backend") != "1.2.0" || tagOf(got, "frontend") != "1.1.0" {
 		t.Errorf("branch proposes (the rival's deploy lost?):\n%s", got)
+	}
+}
+
+type createFails struct{ forge.Forge }
+
+func (createFails) Create(context.Context, string, string, forge.Content) (*forge.PR, error) {
+	return nil, errors.New("the runner was stopped")
+}
+
+// The host refuses auto-merge: the run fails, whether it opened the pull
+// request after its push or for a branch an earlier run pushed; a second
+// attempt would find the deploy pending and report success without it.
+func TestAutoMergeRefusedFails(t *testing.T) {
+	r := newR30(t, nil)
+	r.f.NoAutoMerge = true
+	squash := func(q *bump.Request) { q.PR.AutoMerge = forge.Squash }
+	if res, err := bump.Run(r.ctx, r.req("shop-backend:1.1.0", true, squash), r.opts()...); err == nil {
+		t.Errorf("after the push: success without auto-merge: %+v", res.PRResult)
+	}
+
+	r = newR30(t, nil)
+	q := r.req("shop-backend:1.1.0", true)
+	q.PR.Forge = createFails{r.fg}
+	if _, err := bump.Run(r.ctx, q, r.opts()...); err == nil {
+		t.Fatal("the run that was to stop after its push succeeded")
+	}
+	r.f.NoAutoMerge = true
+	if res, err := bump.Run(r.ctx, r.req("shop-backend:1.1.0", true, squash), r.opts()...); err == nil {
+		t.Errorf("for the pending branch: success without auto-merge: %+v", res.PRResult)
+	}
+}
+
+// closeThenDelete deletes the branch right after closing its pull request,
+// as a host that deletes a closed pull request's branch does.
+type closeThenDelete struct {
+	forge.Forge
+	del func()
+}
+
+func (c *closeThenDelete) Close(ctx context.Context, pr *forge.PR, comment string) error {
+	err := c.Forge.Close(ctx, pr, comment)
+	if c.del != nil {
+		c.del()
+		c.del = nil
+	}
+	return err
+}
+
+// A branch deleted after the close holds nothing pending: the run closed
+// the pull request and says so.
+func TestWithdrawBranchDeleted(t *testing.T) {
+	r := newR30(t, nil)
+	r.run(r.req("shop-backend:1.1.0", true))
+	r.run(r.req("shop-backend:1.1.0", false))
+	fg := &closeThenDelete{Forge: r.fg, del: func() {
+		if out, err := exec.Command("git", "--git-dir", r.f.Git.Dir("acme/charts"), "update-ref", "-d", "refs/heads/tagbump/shop-prod").CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, out)
+		}
+	}}
+	q := r.req("shop-backend:1.1.0", true)
+	q.PR.Forge = fg
+	if res := r.run(q); res.PRAction != bump.PRClosed || res.PRNumber == 0 {
+		t.Errorf("this run closed the pull request; it reports %q #%d (attempts %d)", res.PRAction, res.PRNumber, res.Attempts)
+	}
+}
+
+// A merged pull request that deployed two services is one deployment for
+// rollback: one step undoes both, and the rolled-back tags are both.
+func TestRollbackMergedPullRequest(t *testing.T) {
+	r := newR30(t, nil)
+	r.run(r.req("shop-backend:1.1.0", false))
+	r.run(r.req("shop-frontend:1.1.0", false))
+	r.run(r.req("shop-backend:1.2.0", true))
+	r.run(r.req("shop-frontend:1.2.0", true))
+	dir := r.f.Git.Dir("acme/charts")
+	if out, err := exec.Command("git", "--git-dir", dir, "update-ref", "refs/heads/main", "refs/heads/tagbump/shop-prod").CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out) // a fast-forward merge
+	}
+	if _, err := bump.Rollback(r.ctx, bump.RollbackRequest{Request: r.req("shop-backend:1.2.0", false)}, r.opts()...); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	got := r.show("main:shop/values-prod.yaml")
+	if tagOf(got, "backend") != "1.1.0" || tagOf(got, "frontend") != "1.1.0" {
+		t.Errorf("rollback of the merged pull request left backend %s, frontend %s; want both 1.1.0", tagOf(got, "backend"), tagOf(got, "frontend"))
+	}
+	var rb *bump.RolledBackError
+	for _, img := range []string{"shop-backend:1.2.0", "shop-frontend:1.2.0"} {
+		if _, err := bump.Run(r.ctx, r.req(img, false), r.opts()...); !errors.As(err, &rb) {
+			t.Errorf("%s after its rollback: %v, want a RolledBackError", img, err)
+		}
 	}
 }

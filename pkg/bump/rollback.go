@@ -213,15 +213,20 @@ func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) (
 				for _, c := range d.RollsBack {
 					undone[c] = true
 				}
-			case !undone[d.Commit]:
+			case undone[d.Commit]:
+			case len(out) > 0 && out[len(out)-1].Commit == d.Commit:
+				// Another deploy of the same commit (a merged pull
+				// request): one step undoes the commit, all of it.
+				last := &out[len(out)-1]
+				last.Images = append(slices.Clone(last.Images), d.Images...)
+			case len(out) == n:
+				return all, out, nil
+			default:
 				out = append(out, d)
 			}
-			if len(out) == n {
-				return all, out, nil
-			}
 		}
-		if len(all) < want {
-			return all, out, nil // the whole history was read
+		if len(all) < want || len(out) == n {
+			return all, out, nil // the whole history was read, or enough
 		}
 	}
 }
