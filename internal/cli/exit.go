@@ -144,6 +144,7 @@ var exitMap = []struct {
 	{isA[*bump.ConflictError], ExitConflict},
 	{isA[*bump.RolledBackError], ExitRefused},
 	{isA[*bump.KeyRepositoryError], ExitRefused},
+	{isA[*bump.PinnedDigestError], ExitRefused},
 	{isA[*bump.RepositoryChangedError], ExitRefused},
 	{isA[*bump.DeployedMeanwhileError], ExitConflict},
 	{isA[*bump.NoHistoryError], ExitNotFound},

@@ -46,6 +46,7 @@ var exitCases = []struct {
 	{"races ran out", wrapped(&bump.ConflictError{}), ExitConflict},
 	{"rolled back", wrapped(&bump.RolledBackError{}), ExitRefused},
 	{"key repository", wrapped(&bump.KeyRepositoryError{}), ExitRefused},
+	{"pinned digest", wrapped(&bump.PinnedDigestError{}), ExitRefused},
 	{"repository changed", wrapped(&bump.RepositoryChangedError{}), ExitRefused},
 	{"deployed meanwhile", wrapped(&bump.DeployedMeanwhileError{}), ExitConflict},
 	{"no history", wrapped(&bump.NoHistoryError{}), ExitNotFound},

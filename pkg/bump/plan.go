@@ -285,7 +285,7 @@ func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []F
 			continue
 		}
 		if pinned := pinnedDigest(out, t, req); pinned != "" {
-			return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{pinned}}
+			return nil, nil, &PinnedDigestError{File: file, Repository: req.Image.Name(), Reason: pinned}
 		}
 		if out, c.AlsoChanges, err = values.SetShared(out, t.key, newVal); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
@@ -383,6 +383,19 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 		return []target{{key: im.TagPath}}, nil
 	}
 	return nil, noTarget
+}
+
+// PinnedDigestError reports an image block found by its repository that
+// pins a digest, asked to take a new tag without --digest: the chart
+// deploys the digest, so the tag alone would deploy nothing new. It is a
+// refusal by policy, not a missing target.
+type PinnedDigestError struct {
+	File, Repository string
+	Reason           string // what is pinned where, and the way out
+}
+
+func (e *PinnedDigestError) Error() string {
+	return fmt.Sprintf("%s: refused to set the tag of %s: %s", e.File, e.Repository, e.Reason)
 }
 
 // KeyRepositoryError reports a --key whose value, or the image block it

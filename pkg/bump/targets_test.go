@@ -98,11 +98,14 @@ func TestEditFileLayouts(t *testing.T) {
 }
 
 // TestEditFileRefuses never writes into a block that names another
-// repository, nor guesses where a tag belongs.
+// repository, nor guesses where a tag belongs. A block that pins a digest,
+// asked for a new tag without --digest, is a refusal by policy
+// (PinnedDigestError, exit 4), not a missing target.
 func TestEditFileRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name, image, src, defaults string
 		want                       []string // in the error
+		pinned                     bool     // a PinnedDigestError, else a NoTargetError
 	}{
 		{name: ".image names another repository", image: "registry.example.com/team/typo:2.0.0",
 			src:  "image:\n  repository: registry.example.com/team/app\n  tag: 1.9.0\n",
@@ -119,10 +122,10 @@ func TestEditFileRefuses(t *testing.T) {
 		{name: "string without a tag", image: "registry.example.com/org/app:2.0.0",
 			src:  "image: org/app\n",
 			want: []string{".image names org/app without a tag", "does not add one"}},
-		{name: "a pinned digest", image: "registry.example.com/team/app:2.0.0",
+		{name: "a pinned digest", image: "registry.example.com/team/app:2.0.0", pinned: true,
 			src:  "image:\n  repository: team/app\n  tag: 1.9.0\n  digest: sha256:" + strings.Repeat("a", 64) + "\n",
 			want: []string{"pins digest sha256:aaaa", "at .image.digest", "--digest", "--key .image.tag"}},
-		{name: "a pinned digest, Bitnami", image: "docker.io/bitnami/redis:7.4.1",
+		{name: "a pinned digest, Bitnami", image: "docker.io/bitnami/redis:7.4.1", pinned: true,
 			src:  "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.0\n  digest: \"sha256:" + strings.Repeat("b", 64) + "\"\n",
 			want: []string{"pins digest sha256:bbbb"}},
 		{name: "empty file", image: "registry.example.com/org/app:2.0.0",
@@ -138,8 +141,9 @@ func TestEditFileRefuses(t *testing.T) {
 			}
 			_, _, err := editFile("app/values-prod.yaml", "prod", []byte(tc.src), defaults, &r)
 			var nt *NoTargetError
-			if !errors.As(err, &nt) {
-				t.Fatalf("err = %v, want a NoTargetError", err)
+			var pe *PinnedDigestError
+			if tc.pinned && !errors.As(err, &pe) || !tc.pinned && !errors.As(err, &nt) {
+				t.Fatalf("err = %v (%T), want pinned %v", err, err, tc.pinned)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
