@@ -145,6 +145,7 @@ var exitMap = []struct {
 	{isA[*bump.RolledBackError], ExitRefused},
 	{isA[*bump.KeyRepositoryError], ExitRefused},
 	{isA[*bump.PinnedDigestError], ExitRefused},
+	{isA[*bump.DisabledError], ExitRefused},
 	{isA[*bump.RepositoryChangedError], ExitRefused},
 	{isA[*bump.DeployedMeanwhileError], ExitConflict},
 	{isA[*bump.NoHistoryError], ExitNotFound},

@@ -47,6 +47,7 @@ var exitCases = []struct {
 	{"rolled back", wrapped(&bump.RolledBackError{}), ExitRefused},
 	{"key repository", wrapped(&bump.KeyRepositoryError{}), ExitRefused},
 	{"pinned digest", wrapped(&bump.PinnedDigestError{}), ExitRefused},
+	{"not rendered", wrapped(&bump.DisabledError{}), ExitRefused},
 	{"repository changed", wrapped(&bump.RepositoryChangedError{}), ExitRefused},
 	{"deployed meanwhile", wrapped(&bump.DeployedMeanwhileError{}), ExitConflict},
 	{"no history", wrapped(&bump.NoHistoryError{}), ExitNotFound},

@@ -73,6 +73,12 @@ type Request struct {
 	DigestKey string
 	// AllowDowngrade lets an older tag replace a newer one.
 	AllowDowngrade bool
+	// AllowDisabled writes the tag also into blocks the chart does not
+	// render with the merged values (an enabled: false on the way, a
+	// subchart whose condition or tags are false): pre-staging a version.
+	// Without it such blocks are skipped, and refused (DisabledError)
+	// when no other block names the image.
+	AllowDisabled bool
 	// AllowRolledBack lets a tag that a rollback in the last
 	// GuardDepth commits took away be deployed again.
 	AllowRolledBack bool

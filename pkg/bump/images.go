@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -124,9 +125,9 @@ func resolveImages(ctx context.Context, req *Request, o *options) (string, error
 
 // editImages sets each image of req in one file's source: the request's
 // own image, or each of its edits in turn.
-func editImages(file, env string, src, defaults []byte, req *Request) ([]byte, []FileChange, error) {
+func editImages(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte, []FileChange, error) {
 	if len(req.more) == 0 {
-		return editFile(file, env, src, defaults, req)
+		return editIn(file, env, src, ch, req)
 	}
 	var all []FileChange
 	out := src
@@ -141,11 +142,11 @@ func editImages(file, env string, src, defaults []byte, req *Request) ([]byte, [
 			one.WriteDigest = true
 		}
 		if len(e.keys) == 0 {
-			if err := hasBlock(file, out, e.ref); err != nil {
+			if err := hasBlock(file, out, ch, e.ref); err != nil {
 				return nil, nil, err
 			}
 		}
-		o, changes, err := editFile(file, env, out, defaults, &one)
+		o, changes, err := editIn(file, env, out, ch, &one)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -157,8 +158,12 @@ func editImages(file, env string, src, defaults []byte, req *Request) ([]byte, [
 
 // hasBlock checks that src has an image block for ref's repository: with
 // several images, the .image.tag fallback would give every image one key.
-func hasBlock(file string, src []byte, ref imageref.Ref) error {
-	images, err := values.FindImages(src)
+func hasBlock(file string, src []byte, ch *chart.Chart, ref imageref.Ref) error {
+	defaults, err := ch.Defaults()
+	if err != nil {
+		return err
+	}
+	images, err := values.FindImagesWithDefaults(src, defaults)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}

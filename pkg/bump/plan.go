@@ -14,6 +14,7 @@ import (
 	"text/template"
 	"unicode"
 
+	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
@@ -200,16 +201,14 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if err != nil {
 			return nil, err
 		}
-		var defaults []byte
-		if defaultsPath(file) != file {
-			// A chart without values.yaml, or with a symlink there,
-			// has no defaults tagbump can read.
-			defaults, err = snap.ReadFile(ctx, defaultsPath(file))
-			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, gitrepo.ErrNotRegular) {
-				return nil, err
-			}
+		ch, err := chart.Load(ctx, snapSource{snap}, path.Dir(file))
+		if err != nil {
+			return nil, err
 		}
-		out, changes, err := editImages(file, env, src, defaults, req)
+		if defaultsPath(file) == file {
+			ch.Values = nil // the file is the chart's values.yaml: it is read alone
+		}
+		out, changes, err := editImages(file, env, src, ch, req)
 		if err != nil {
 			return nil, err
 		}
@@ -222,15 +221,45 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 	return p, nil
 }
 
-// readPaths are the files a plan reads: each values file and the chart's
-// values.yaml next to it.
+// readPaths are the files a plan reads: each values file, and the chart's
+// values.yaml, Chart.yaml and requirements.yaml next to it.
 func (r *Request) readPaths() []string {
 	var files []string
 	for _, env := range r.Envs {
 		file, _ := r.valuesPath(env)
-		files = append(files, file, defaultsPath(file))
+		files = append(files, file)
+		files = append(files, chart.Files(path.Dir(file))...)
 	}
 	return files
+}
+
+// snapSource reads a chart from a snapshot.
+type snapSource struct{ snap *gitrepo.Snapshot }
+
+// ReadFile reads p; a symlink, submodule or directory there reads as
+// missing: it holds no values tagbump can read.
+func (s snapSource) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	b, err := s.snap.ReadFile(ctx, p)
+	if errors.Is(err, gitrepo.ErrNotRegular) {
+		return nil, fmt.Errorf("%w: %w", fs.ErrNotExist, err)
+	}
+	return b, err
+}
+
+func (s snapSource) Prefetch(ctx context.Context, paths ...string) error {
+	return s.snap.Prefetch(ctx, paths...)
+}
+
+func (s snapSource) List(p string) (dirs, files []string, err error) {
+	es, err := s.snap.ReadDir(p)
+	for _, e := range es {
+		if e.Dir {
+			dirs = append(dirs, e.Name)
+		} else {
+			files = append(files, e.Name)
+		}
+	}
+	return dirs, files, err
 }
 
 // defaultsPath is the chart's values.yaml for a values file: the
@@ -243,22 +272,36 @@ func defaultsPath(file string) string {
 type target struct {
 	key   string
 	image *values.Image // nil for a plain --key or .image.tag
+	off   *chart.Switch // what keeps the block from being rendered, when it is not
 }
 
 // editFile sets the image in one file's source; defaults is the chart's
 // values.yaml (nil when there is none), read only to identify blocks.
 func editFile(file, env string, src, defaults []byte, req *Request) ([]byte, []FileChange, error) {
+	return editIn(file, env, src, chart.FromValues(defaultsPath(file), defaults), req)
+}
+
+// editIn sets the image in one file's source, read over the chart ch's
+// values (its values.yaml and its subcharts') to identify blocks and to
+// tell those the chart does not render.
+func editIn(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte, []FileChange, error) {
 	if empty(src) {
 		return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{
 			"the file is empty (no YAML, only blank lines or comments): add the image's block to it, or check --env and --values-file"}}
 	}
-	targets, err := targets(file, src, defaults, req)
+	targets, err := targets(file, src, ch, req)
 	if err != nil {
 		return nil, nil, err
 	}
 	var changes []FileChange
 	out := src
 	for _, t := range targets {
+		if t.off != nil {
+			old, _ := values.Get(out, t.key)
+			changes = append(changes, FileChange{File: file, Env: env, Key: t.key, Old: old, New: req.Image.Tag, Kept: old,
+				Skipped: "not rendered: " + t.off.String() + " (--allow-disabled writes it anyway)"})
+			continue
+		}
 		old, err := values.Get(out, t.key)
 		if errors.Is(err, values.ErrNotFound) && len(req.Keys) > 0 {
 			return nil, nil, fmt.Errorf("%s: %w: check --key", file, err)
@@ -337,8 +380,12 @@ func empty(src []byte) bool {
 // given, else the image blocks that name the image's repository (read over the chart's
 // defaults), else .image.tag when .image names no repository at all. It
 // never picks a block that names another repository.
-func targets(file string, src, defaults []byte, req *Request) ([]target, error) {
+func targets(file string, src []byte, ch *chart.Chart, req *Request) ([]target, error) {
 	keys, image := req.Keys, req.Image
+	defaults, err := ch.Defaults()
+	if err != nil {
+		return nil, err
+	}
 	images, err := values.FindImagesWithDefaults(src, defaults)
 	if err != nil && len(keys) > 0 {
 		// A values.yaml tagbump cannot read does not stop a key the
@@ -368,7 +415,7 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 	case len(noTarget.Problems) > 0:
 		return nil, noTarget
 	case len(ts) > 0:
-		return ts, nil
+		return rendered(file, src, ch, ts, req)
 	}
 	// No block names the repository: .image.tag, when .image names none.
 	for i := range images {
@@ -380,9 +427,54 @@ func targets(file string, src, defaults []byte, req *Request) ([]target, error) 
 			noTarget.Problems = append(noTarget.Problems, p)
 			return nil, noTarget
 		}
-		return []target{{key: im.TagPath}}, nil
+		return rendered(file, src, ch, []target{{key: im.TagPath, image: &values.Image{Path: im.Path}}}, req)
 	}
 	return nil, noTarget
+}
+
+// rendered marks the targets whose block the chart does not render with
+// src over its values (an enabled: false on the way, a subchart switched
+// off), unless req.AllowDisabled; when none is rendered, it refuses with a
+// DisabledError.
+func rendered(file string, src []byte, ch *chart.Chart, ts []target, req *Request) ([]target, error) {
+	if req.AllowDisabled {
+		return ts, nil
+	}
+	off := &DisabledError{File: file, Repository: req.Image.Name()}
+	for i := range ts {
+		p, err := values.ParsePath(ts[i].image.Path)
+		if err != nil {
+			continue
+		}
+		sw, err := ch.Disabled(file, src, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if sw != nil {
+			ts[i].off = sw
+			off.Blocks = append(off.Blocks, ts[i].key+": "+sw.String())
+		}
+	}
+	if len(off.Blocks) == len(ts) {
+		return nil, off
+	}
+	return ts, nil
+}
+
+// DisabledError reports that every block that names the image's
+// repository is one the chart does not render with the merged values: an
+// edit there would deploy nothing.
+type DisabledError struct {
+	File, Repository string
+	// Blocks names each block's tag and the switch that turns it off,
+	// and the file that sets the switch.
+	Blocks []string
+}
+
+func (e *DisabledError) Error() string {
+	return fmt.Sprintf("%s: refused to set the tag of %s: the chart does not render it, so the edit would deploy nothing:\n  %s\n"+
+		"turn the feature on, or pass --allow-disabled to write the tag anyway (pre-staging a version)",
+		e.File, e.Repository, strings.Join(e.Blocks, "\n  "))
 }
 
 // PinnedDigestError reports an image block found by its repository that

@@ -371,3 +371,47 @@ func TestEditFileKey(t *testing.T) {
 		})
 	}
 }
+
+// TestEditFileDisabled: a block the chart does not render (enabled: false
+// on its path) is never edited by default: refused when it is the only
+// block of the repository, skipped next to one that is rendered, and
+// written with AllowDisabled.
+func TestEditFileDisabled(t *testing.T) {
+	defaults := []byte("volumePermissions:\n  enabled: false\n  image:\n    registry: docker.io\n    repository: bitnami/os-shell\n    tag: 12-debian-12-r16\n" +
+		"initContainer:\n  image:\n    registry: docker.io\n    repository: bitnami/os-shell\n    tag: 12-debian-12-r16\n")
+	src := []byte("volumePermissions:\n  image:\n    tag: 12-debian-12-r16\ninitContainer:\n  enabled: false\n  image:\n    tag: 12-debian-12-r16\n")
+	r := request()
+	r.Image = ref("docker.io/bitnami/os-shell:12-debian-12-r17")
+	_, _, err := editFile("redis/values-prod.yaml", "prod", src, defaults, &r)
+	var de *DisabledError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %v, want a DisabledError", err)
+	}
+	for _, w := range []string{".volumePermissions.enabled is false in redis/values.yaml", ".initContainer.enabled is false in redis/values-prod.yaml", "--allow-disabled"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%s", w, err)
+		}
+	}
+
+	// One block switched on in the file: it is edited, the other skipped.
+	on := []byte(strings.Replace(string(src), "  enabled: false\n", "  enabled: true\n", 1))
+	out, changes, err := editFile("redis/values-prod.yaml", "prod", on, defaults, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "volumePermissions:\n  image:\n    tag: 12-debian-12-r16\ninitContainer:\n  enabled: true\n  image:\n    tag: 12-debian-12-r17\n"; string(out) != want {
+		t.Errorf("edited:\n%s\nwant:\n%s", out, want)
+	}
+	if len(changes) != 2 || changes[0].Key != ".volumePermissions.image.tag" || !strings.Contains(changes[0].Skipped, "not rendered") || changes[1].Skipped != "" {
+		t.Errorf("changes: %+v", changes)
+	}
+
+	r.AllowDisabled = true
+	out, _, err = editFile("redis/values-prod.yaml", "prod", src, defaults, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(out), "r17") != 2 {
+		t.Errorf("with AllowDisabled:\n%s", out)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
@@ -62,4 +64,45 @@ func objectContent(st storer.EncodedObjectStorer, typ plumbing.ObjectType, h plu
 	}
 	defer rd.Close()
 	return io.ReadAll(rd)
+}
+
+// DirEntry is one entry of a directory in a snapshot's tip tree.
+type DirEntry struct {
+	Name string
+	Dir  bool // a directory; otherwise a file, symlink or submodule
+}
+
+// ReadDir lists the entries of the directory at p (a clean path, "" or "."
+// for the root) in the tip commit, in tree order. It reads trees only,
+// which a partial fetch holds: no request is made. A missing path, or one
+// that is not a directory, gives an error matching fs.ErrNotExist.
+func (s *Snapshot) ReadDir(p string) ([]DirEntry, error) {
+	c, err := object.GetCommit(s.objects, s.tip)
+	if err != nil {
+		return nil, err
+	}
+	tree := c.TreeHash
+	if p != "" && p != "." {
+		e, err := s.entry(p)
+		if err != nil {
+			return nil, err
+		}
+		if e.Mode != filemode.Dir {
+			return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
+		}
+		tree = e.Hash
+	}
+	raw, err := objectContent(s.objects, plumbing.TreeObject, tree)
+	if err != nil {
+		return nil, err
+	}
+	all, err := rawEntries(raw, func([]byte) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("read tree %s: %w", tree, err)
+	}
+	out := make([]DirEntry, len(all))
+	for i, e := range all {
+		out[i] = DirEntry{Name: e.name, Dir: e.mode == filemode.Dir}
+	}
+	return out, nil
 }

@@ -50,3 +50,15 @@ func parse(src []byte, op, path string) (docs []*yaml.Node, err error) {
 		docs = append(docs, &n)
 	}
 }
+
+// Document returns the root node of the first document of src (nil for a
+// src without one), decoded with the same limits as Get and Set: a file
+// of more than MaxNodes nodes, or that is not UTF-8, is refused. op names
+// the operation in the error.
+func Document(src []byte, op string) (*yaml.Node, error) {
+	docs, err := parse(src, op, "")
+	if err != nil || len(docs) == 0 || len(docs[0].Content) == 0 {
+		return nil, err
+	}
+	return docs[0].Content[0], nil
+}
