@@ -37,6 +37,7 @@ type BumpOptions struct {
 	AllowDowngrade      bool
 	AllowRolledBack     bool
 	AllowDisabled       bool
+	NoCreate            bool
 	Message             string
 	SkipCI              bool
 	Author              string
@@ -56,6 +57,10 @@ type BumpOptions struct {
 	Output              outputFlag
 	PR                  prFlags
 }
+
+// noCreateUsage is the help of --no-create, for every command that writes
+// values files.
+const noCreateUsage = "refuse to add a tag (or digest, or --key) that only the chart's values define to a values file that lacks it (default: add the minimal override)"
 
 // NewCmdBump builds `tagbump bump`. runF replaces the command's work in tests.
 func NewCmdBump(streams IOStreams, runF func(*BumpOptions) error) *cobra.Command {
@@ -127,6 +132,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.BoolVar(&opts.Digest, "digest", false, "also write the image's digest (to the block's digest key, or --digest-key)")
 	f.StringVar(&opts.DigestKey, "digest-key", "", "path where --digest writes the digest when the image block has no digest key")
 	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
+	f.BoolVar(&opts.NoCreate, "no-create", false, noCreateUsage)
 	f.BoolVar(&opts.AllowDisabled, "allow-disabled", false, "also write the tag into blocks the chart does not render (enabled: false, a subchart switched off by its condition or tags)")
 	f.BoolVar(&opts.AllowRolledBack, "allow-rolled-back", false, "deploy a tag even though a rollback in the last 50 commits took it away")
 	f.StringVar(&opts.Message, "message", bump.DefaultMessage, "commit subject template (Go template: .Chart .Env .Image .Tag .OldTag .Digest)")
@@ -307,7 +313,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	return bump.Request{
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
-		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack, AllowDisabled: o.AllowDisabled,
+		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack, AllowDisabled: o.AllowDisabled, NoCreate: o.NoCreate,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
 		SkipCI: o.SkipCI, Author: author, Committer: committer, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,
 		DryRun: o.DryRun, NoPush: o.NoPush, Render: o.Render.request(o.Registry.Timeout),

@@ -70,6 +70,7 @@ type commitFlags struct {
 	Author         string
 	Committer      string
 	SkipCI         bool
+	NoCreate       bool
 	MaxAttempts    int
 	DryRun, NoPush bool
 	Dotenv         string
@@ -81,6 +82,7 @@ type commitFlags struct {
 
 func (f *commitFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.SkipCI, "skip-ci", false, "append [skip ci] to the commit subject")
+	fs.BoolVar(&f.NoCreate, "no-create", false, noCreateUsage)
 	registerIdentity(fs, &f.Author, &f.Committer)
 	fs.IntVar(&f.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try when other pipelines push first")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "do everything but push; print the diff and the commit message")
@@ -121,7 +123,7 @@ func (f *commitFlags) request(r *repoFlags, env ci.Env, envs ...string) (bump.Re
 	}
 	req := bump.Request{
 		Repo: r.Repo, Branch: r.Branch, Chart: r.Chart, Envs: envs, ValuesFile: r.ValuesFile,
-		SkipCI: f.SkipCI, Author: author, Committer: committer, MaxAttempts: f.MaxAttempts, DryRun: f.DryRun, NoPush: f.NoPush,
+		SkipCI: f.SkipCI, NoCreate: f.NoCreate, Author: author, Committer: committer, MaxAttempts: f.MaxAttempts, DryRun: f.DryRun, NoPush: f.NoPush,
 		Render: f.Render.request(r.Timeout),
 	}
 	for _, t := range env.Trailers() {

@@ -73,6 +73,10 @@ type Request struct {
 	DigestKey string
 	// AllowDowngrade lets an older tag replace a newer one.
 	AllowDowngrade bool
+	// NoCreate refuses to add a tag (or digest, or key) that only the
+	// chart's values define to a values file that lacks it; by default
+	// the minimal override is added (FileChange.Created).
+	NoCreate bool
 	// AllowDisabled writes the tag also into blocks the chart does not
 	// render with the merged values (an enabled: false on the way, a
 	// subchart whose condition or tags are false): pre-staging a version.
@@ -200,6 +204,9 @@ type FileChange struct {
 	// left there.
 	Skipped string `json:"skipped,omitempty"`
 	Kept    string `json:"kept,omitempty"`
+	// Created reports that the file lacked the key, which only the
+	// chart's values defined, and that it was added.
+	Created bool `json:"created,omitempty"`
 	// AlsoChanges lists the paths that read the value through an alias
 	// of the anchored definition that was set (".loki.image.tag via
 	// *image"); they change with it.

@@ -273,6 +273,10 @@ type target struct {
 	key   string
 	image *values.Image // nil for a plain --key or .image.tag
 	off   *chart.Switch // what keeps the block from being rendered, when it is not
+	// create adds the key, which only the chart's values define; def
+	// is the value there.
+	create bool
+	def    string
 }
 
 // editFile sets the image in one file's source; defaults is the chart's
@@ -303,8 +307,10 @@ func editIn(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte
 			continue
 		}
 		old, err := values.Get(out, t.key)
-		if errors.Is(err, values.ErrNotFound) && len(req.Keys) > 0 {
-			return nil, nil, fmt.Errorf("%s: %w: check --key", file, err)
+		if t.create && errors.Is(err, values.ErrNotFound) {
+			old, err = t.def, nil
+		} else {
+			t.create = false
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
@@ -321,7 +327,7 @@ func editIn(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte
 				newVal += "@" + req.digest
 			}
 		}
-		c := FileChange{File: file, Env: env, Key: t.key, Old: old, New: newVal}
+		c := FileChange{File: file, Env: env, Key: t.key, Old: old, New: newVal, Created: t.create}
 		if guard := downgrade(oldTag, req.Image.Tag); guard != "" && !req.AllowDowngrade {
 			c.Kept, c.Skipped = old, guard
 			changes = append(changes, c)
@@ -330,7 +336,12 @@ func editIn(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte
 		if pinned := pinnedDigest(out, t, req); pinned != "" {
 			return nil, nil, &PinnedDigestError{File: file, Repository: req.Image.Name(), Reason: pinned}
 		}
-		if out, c.AlsoChanges, err = values.SetShared(out, t.key, newVal); err != nil {
+		if t.create {
+			out, err = values.Create(out, t.key, newVal)
+		} else {
+			out, c.AlsoChanges, err = values.SetShared(out, t.key, newVal)
+		}
+		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
 		changes = append(changes, c)
@@ -339,6 +350,10 @@ func editIn(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte
 			if req.DigestKey != "" && (t.image == nil || t.image.DigestPath == "") {
 				dkey = req.DigestKey
 			}
+			createDigest := false
+			if dkey == "" && t.create && t.image != nil && slices.Contains(t.image.Defaults, "digest") {
+				dkey, createDigest = siblingKey(t.key, "digest"), true
+			}
 			if dkey == "" && req.soft {
 				continue // a rollback or promote writes digests only where there are some
 			}
@@ -346,14 +361,24 @@ func editIn(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte
 				return nil, nil, &InputError{"--digest", file, "the image block at " + t.key + " has no digest key: name one with --digest-key"}
 			}
 			oldDigest, err := values.Get(out, dkey)
+			if createDigest && errors.Is(err, values.ErrNotFound) {
+				oldDigest, err = t.image.Digest, nil
+			} else {
+				createDigest = false
+			}
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", file, err)
 			}
 			if req.digest == "" && (!req.soft || unset(oldDigest)) {
 				continue // nothing pinned, nothing to clear
 			}
-			dc := FileChange{File: file, Env: env, Key: dkey, Old: oldDigest, New: req.digest}
-			if out, dc.AlsoChanges, err = values.SetShared(out, dkey, req.digest); err != nil {
+			dc := FileChange{File: file, Env: env, Key: dkey, Old: oldDigest, New: req.digest, Created: createDigest}
+			if createDigest {
+				out, err = values.Create(out, dkey, req.digest)
+			} else {
+				out, dc.AlsoChanges, err = values.SetShared(out, dkey, req.digest)
+			}
+			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", file, err)
 			}
 			changes = append(changes, dc)
@@ -396,13 +421,17 @@ func targets(file string, src []byte, ch *chart.Chart, req *Request) ([]target, 
 		return nil, fmt.Errorf("%s (over %s): %w", file, defaultsPath(file), err)
 	}
 	if len(keys) > 0 {
-		return keyTargets(file, src, images, req)
+		return keyTargets(file, src, defaults, images, req)
 	}
 	noTarget := &NoTargetError{File: file, Repository: image.Name(), Images: images}
 	var ts []target
 	for i := range images {
 		im := &images[i]
 		if !image.Matches(im.Name()) {
+			continue
+		}
+		if im.TagPath != "" && im.TagFromDefaults() && !req.NoCreate {
+			ts = append(ts, target{key: im.TagPath, image: im, create: true, def: im.Tag})
 			continue
 		}
 		if p := unwritable(file, im); p != "" {
@@ -423,11 +452,14 @@ func targets(file string, src []byte, ch *chart.Chart, req *Request) ([]target, 
 		if im.Path != ".image" || im.Form != values.FormMap || im.Name() != "" {
 			continue
 		}
-		if p := unwritable(file, im); p != "" {
+		t := target{key: im.TagPath, image: &values.Image{Path: im.Path}}
+		if im.TagPath != "" && im.TagFromDefaults() && !req.NoCreate {
+			t.create, t.def = true, im.Tag
+		} else if p := unwritable(file, im); p != "" {
 			noTarget.Problems = append(noTarget.Problems, p)
 			return nil, noTarget
 		}
-		return rendered(file, src, ch, []target{{key: im.TagPath, image: &values.Image{Path: im.Path}}}, req)
+		return rendered(file, src, ch, []target{t}, req)
 	}
 	return nil, noTarget
 }
@@ -511,7 +543,7 @@ func (e *KeyRepositoryError) Error() string {
 // in, or holding, an image that names another repository than req.Image is
 // refused unless req.KeyOtherRepository. images are the file's images read
 // over the chart's defaults, as Helm merges them.
-func keyTargets(file string, src []byte, images []values.Image, req *Request) ([]target, error) {
+func keyTargets(file string, src, defaults []byte, images []values.Image, req *Request) ([]target, error) {
 	ts := make([]target, len(req.Keys))
 	for i, k := range req.Keys {
 		// One spelling of a path (".a.b" for "a.b" or `.["a"].b`), as
@@ -520,6 +552,15 @@ func keyTargets(file string, src []byte, images []values.Image, req *Request) ([
 			k = p.String()
 		}
 		ts[i] = target{key: k}
+		if _, err := values.Get(src, k); errors.Is(err, values.ErrNotFound) {
+			// Only a key the chart's values define is added, as the
+			// chart reads it; any other is a typo.
+			def, derr := values.Get(defaults, k)
+			if derr != nil || req.NoCreate {
+				return nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{missingKey(k, src, defaults, req.NoCreate && derr == nil)}}
+			}
+			ts[i].create, ts[i].def = true, def
+		}
 		for j := range images {
 			if im := &images[j]; im.TagPath == k || im.Path == k && im.Form == values.FormString {
 				ts[i].image = im
@@ -550,6 +591,52 @@ func keyTargets(file string, src []byte, images []values.Image, req *Request) ([
 	return ts, nil
 }
 
+// missingKey says that --key k is in neither the file nor the chart's
+// values (or, with noCreate, only in the chart's), naming the nearest paths
+// that are.
+func missingKey(k string, src, defaults []byte, noCreate bool) string {
+	if noCreate {
+		return fmt.Sprintf("--key %s is only in the chart's values, and --no-create keeps tagbump from adding it: add it, or leave out --no-create", k)
+	}
+	msg := fmt.Sprintf("--key %s is in neither the file nor the chart's values, and tagbump adds only keys the chart reads: check --key", k)
+	if near := nearest(k, src, defaults); len(near) > 0 {
+		msg += "; the nearest defined paths are " + strings.Join(near, ", ")
+	}
+	return msg
+}
+
+// nearest lists the paths under the deepest mapping on k's path that the
+// file or the chart's values have (at most 8).
+func nearest(k string, srcs ...[]byte) []string {
+	p, err := values.ParsePath(k)
+	if err != nil {
+		return nil
+	}
+	for n := len(p) - 1; n >= 0; n-- {
+		var out []string
+		for _, src := range srcs {
+			for _, key := range values.Keys(src, p[:n]) {
+				if q := append(append(values.Path{}, p[:n]...), values.Segment{Key: key}).String(); !slices.Contains(out, q) && len(out) < 8 {
+					out = append(out, q)
+				}
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// siblingKey is the path of the key name next to the one at key.
+func siblingKey(key, name string) string {
+	p, err := values.ParsePath(key)
+	if err != nil || len(p) == 0 {
+		return ""
+	}
+	return append(p[:len(p)-1:len(p)-1], values.Segment{Key: name}).String()
+}
+
 // splitReference splits "repo:tag@digest" (tag and digest optional, the
 // repository possibly with a registry port) into its parts.
 func splitReference(s string) (repo, tag, digest string) {
@@ -570,7 +657,7 @@ func unwritable(file string, im *values.Image) string {
 		return fmt.Sprintf("%s names %s without a tag, and tagbump does not add one (the chart may add its own): "+
 			"write the tag there (%s:TAG, or a tag key) or name the key with --key", im.Path, im.Name(), im.Name())
 	case im.TagFromDefaults():
-		return fmt.Sprintf("the tag %s is only in the chart's %s, and tagbump writes only %s: add the key %s to %s",
+		return fmt.Sprintf("the tag %s is only in the chart's values (%s), and --no-create keeps tagbump from adding it to %s: add the key %s to %s, or leave out --no-create",
 			im.TagPath, defaultsPath(file), file, im.TagPath, file)
 	}
 	return ""
@@ -631,7 +718,11 @@ func (p *planned) message(req *Request) (string, error) {
 			fmt.Fprintf(&b, "- %s %s: kept %s (%s)\n", c.File, c.Key, display(c.Old), c.Skipped)
 			continue
 		}
-		fmt.Fprintf(&b, "- %s %s: %s → %s\n", c.File, c.Key, display(c.Old), c.New)
+		created := ""
+		if c.Created {
+			created = " (created)"
+		}
+		fmt.Fprintf(&b, "- %s %s: %s → %s%s\n", c.File, c.Key, display(c.Old), c.New, created)
 		for _, a := range c.AlsoChanges {
 			fmt.Fprintf(&b, "  also %s\n", a)
 		}
@@ -673,6 +764,9 @@ func pinnedDigest(src []byte, t target, req *Request) string {
 		return ""
 	}
 	dkey := blockDigest(src, t)
+	if dkey == "" && t.image.Digest != "" && slices.Contains(t.image.Defaults, "digest") {
+		return fmt.Sprintf("the chart's values pin digest %s next to %s, which charts deploy instead of the tag, so a new tag alone would change nothing: pass --digest to write the new image's digest too, or --key %s to set only the tag", t.image.Digest, t.key, t.key)
+	}
 	if dkey == "" {
 		return ""
 	}

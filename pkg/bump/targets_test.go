@@ -106,6 +106,7 @@ func TestEditFileRefuses(t *testing.T) {
 		name, image, src, defaults string
 		want                       []string // in the error
 		pinned                     bool     // a PinnedDigestError, else a NoTargetError
+		noCreate                   bool
 	}{
 		{name: ".image names another repository", image: "registry.example.com/team/typo:2.0.0",
 			src:  "image:\n  repository: registry.example.com/team/app\n  tag: 1.9.0\n",
@@ -116,9 +117,12 @@ func TestEditFileRefuses(t *testing.T) {
 		{name: "same path, another registry", image: "ghcr.io/team/app:2.0.0",
 			src:  "image:\n  registry: quay.io\n  repository: team/app\n  tag: 1.9.0\n",
 			want: []string{".image.tag  quay.io/team/app:1.9.0"}},
-		{name: "tag only in values.yaml", image: "registry.example.com/team/app:2.0.0",
+		{name: "tag only in values.yaml, --no-create", image: "registry.example.com/team/app:2.0.0", noCreate: true,
 			src: "replicaCount: 2\n", defaults: "image:\n  repository: team/app\n  tag: 1.9.0\n",
-			want: []string{"the tag .image.tag is only in the chart's app/values.yaml", "add the key .image.tag to app/values-prod.yaml"}},
+			want: []string{"the tag .image.tag is only in the chart's values (app/values.yaml)", "add the key .image.tag to app/values-prod.yaml", "--no-create"}},
+		{name: "a digest pinned in values.yaml", image: "registry.example.com/team/app:2.0.0", pinned: true,
+			src: "image:\n  tag: 1.9.0\n", defaults: "image:\n  repository: team/app\n  digest: sha256:" + strings.Repeat("d", 64) + "\n",
+			want: []string{"the chart's values pin digest sha256:dddd", "--digest"}},
 		{name: "string without a tag", image: "registry.example.com/org/app:2.0.0",
 			src:  "image: org/app\n",
 			want: []string{".image names org/app without a tag", "does not add one"}},
@@ -139,6 +143,7 @@ func TestEditFileRefuses(t *testing.T) {
 			if tc.defaults != "" {
 				defaults = []byte(tc.defaults)
 			}
+			r.NoCreate = tc.noCreate
 			_, _, err := editFile("app/values-prod.yaml", "prod", []byte(tc.src), defaults, &r)
 			var nt *NoTargetError
 			var pe *PinnedDigestError
@@ -356,10 +361,7 @@ func TestEditFileKey(t *testing.T) {
 			}
 			out, _, err := editFile("app/values-prod.yaml", "prod", []byte(tc.src), defaults, &r)
 			if tc.refused {
-				var kr *KeyRepositoryError
-				if !errors.As(err, &kr) || !strings.Contains(err.Error(), tc.want) {
-					t.Fatalf("err = %v, want a KeyRepositoryError with %q", err, tc.want)
-				}
+				errorAs[*KeyRepositoryError](t, err, tc.want)
 				return
 			}
 			if err != nil {
@@ -413,5 +415,72 @@ func TestEditFileDisabled(t *testing.T) {
 	}
 	if strings.Count(string(out), "r17") != 2 {
 		t.Errorf("with AllowDisabled:\n%s", out)
+	}
+}
+
+// TestEditFileCreate: a tag that only the chart's values define is added
+// to the file that lacks it, found by repository or named by --key, with
+// the digest where --digest writes one; a key the chart does not define is
+// never added, and the error names the nearest paths that are.
+func TestEditFileCreate(t *testing.T) {
+	dg := "sha256:" + strings.Repeat("c", 64)
+	bitnami := "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.4\n  digest: \"\"\n  pullPolicy: IfNotPresent\n"
+	for _, tc := range []struct {
+		name, image, src, defaults string
+		keys                       []string
+		digest                     bool
+		want                       string // the new src, or a text of the error
+		created                    []string
+	}{
+		{name: "by repository", image: "docker.io/bitnami/redis:7.2.5", defaults: bitnami,
+			src:  "replicaCount: 3\n",
+			want: "replicaCount: 3\nimage:\n  tag: 7.2.5\n", created: []string{".image.tag"}},
+		{name: "into the existing block, with the digest", image: "docker.io/bitnami/redis:7.2.5", defaults: bitnami, digest: true,
+			src:  "image:\n  pullPolicy: Always\nreplicaCount: 3\n",
+			want: "image:\n  pullPolicy: Always\n  tag: 7.2.5\n  digest: " + dg + "\nreplicaCount: 3\n", created: []string{".image.tag", ".image.digest"}},
+		{name: "by --key", image: "docker.io/bitnami/redis:7.2.5", defaults: bitnami, keys: []string{"image.tag"},
+			src:  "replicaCount: 3\n",
+			want: "replicaCount: 3\nimage:\n  tag: 7.2.5\n", created: []string{".image.tag"}},
+		{name: "--key the chart does not define", image: "docker.io/bitnami/redis:7.2.5", defaults: bitnami, keys: []string{".image.tga"},
+			src:  "replicaCount: 3\n",
+			want: "the nearest defined paths are .image.registry, .image.repository, .image.tag, .image.digest, .image.pullPolicy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := request()
+			r.Image, r.Keys = ref(tc.image), tc.keys
+			if tc.digest {
+				r.WriteDigest, r.digest = true, dg
+			}
+			out, changes, err := editFile("redis/values-prod.yaml", "prod", []byte(tc.src), []byte(tc.defaults), &r)
+			if tc.created == nil {
+				errorAs[*NoTargetError](t, err, tc.want)
+				return
+			}
+			if err != nil || string(out) != tc.want {
+				t.Fatalf("edited %q, %v; want %q", out, err, tc.want)
+			}
+			var created []string
+			for _, c := range changes {
+				if c.Created {
+					created = append(created, c.Key)
+				}
+			}
+			if diff := cmp.Diff(tc.created, created); diff != "" {
+				t.Errorf("created (-want +got):\n%s", diff)
+			}
+			p := &planned{files: map[string][]byte{"redis/values-prod.yaml": out}, changes: changes}
+			if msg, _ := p.message(&r); !strings.Contains(msg, "- redis/values-prod.yaml .image.tag: 7.2.4 → 7.2.5 (created)\n") {
+				t.Errorf("message:\n%s", msg)
+			}
+		})
+	}
+}
+
+// errorAs fails t unless err is a T whose text has want.
+func errorAs[T error](t *testing.T, err error, want string) {
+	t.Helper()
+	var e T
+	if !errors.As(err, &e) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want a %T with %q", err, e, want)
 	}
 }
