@@ -3,9 +3,11 @@ package bump
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
+	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -90,7 +92,9 @@ func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req 
 	var names []string
 	for _, s := range srcImages {
 		i := slices.IndexFunc(dstImages, func(d values.Image) bool { return imageref.SameRepository(d.Name(), s.Name()) })
-		if i < 0 || s.Tag == "" || slices.Contains(names, s.Name()) {
+		// A tag only in the chart's values is no deployment of the source
+		// environment: there is nothing to promote.
+		if i < 0 || s.Tag == "" || s.TagFromDefaults() || slices.Contains(names, s.Name()) {
 			continue
 		}
 		names = append(names, s.Name())
@@ -127,9 +131,20 @@ func readImages(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]val
 	if err != nil {
 		return nil, err
 	}
-	images, err := values.FindImages(src)
+	ch, err := chart.Load(ctx, snapSource{snap}, path.Dir(file))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, err
+	}
+	if defaultsPath(file) == file {
+		ch.Values = nil
+	}
+	defaults, err := ch.Defaults()
+	if err != nil {
+		return nil, err
+	}
+	images, err := values.FindImagesWithDefaults(src, defaults)
+	if err != nil {
+		return nil, fmt.Errorf("%s (over the chart's values): %w", file, err)
 	}
 	return images, nil
 }
