@@ -12,6 +12,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
+	"github.com/tagbump/tagbump/pkg/render"
 	"github.com/tagbump/tagbump/pkg/sign"
 	"github.com/tagbump/tagbump/pkg/values"
 )
@@ -48,6 +49,8 @@ var exitCases = []struct {
 	{"key repository", wrapped(&bump.KeyRepositoryError{}), ExitRefused},
 	{"pinned digest", wrapped(&bump.PinnedDigestError{}), ExitRefused},
 	{"not rendered", wrapped(&bump.DisabledError{}), ExitRefused},
+	{"render check refused", wrapped(&bump.RenderRefusedError{RefusedError: &render.RefusedError{Chart: "app", Reason: "r"}}), ExitRefused},
+	{"helm cannot run", wrapped(&render.ToolError{Tool: "helm", Op: "template", Err: errors.New("exec: not found")}), ExitNetwork},
 	{"repository changed", wrapped(&bump.RepositoryChangedError{}), ExitRefused},
 	{"deployed meanwhile", wrapped(&bump.DeployedMeanwhileError{}), ExitConflict},
 	{"no history", wrapped(&bump.NoHistoryError{}), ExitNotFound},
