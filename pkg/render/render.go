@@ -405,6 +405,22 @@ func compare(in Input, before, again, after []doc) ([]Container, error) {
 	b, a2, a := byKey(before), byKey(again), byKey(after)
 	var diffs []string
 	var proven []Container
+	// The images as the render ran them before and after: a value derived
+	// from the tag follows the tag the containers ran, which may come from
+	// the chart (a tag defaulting to appVersion) rather than the values.
+	images := slices.Clone(in.Images)
+	for _, k := range union(b, a) {
+		db, da := b[k], a[k]
+		for _, p := range union(db.values, da.values) {
+			if _, isImage := isImagePath(p); isImage {
+				if c, _ := imageChange(in.Images, db, p, db.values[p], da.values[p]); c != nil {
+					_, oldTag, oldDigest := split(c.Old)
+					_, newTag, newDigest := split(c.New)
+					images = append(images, Image{Old: strings.TrimSuffix(oldTag+"@"+oldDigest, "@"), New: strings.TrimSuffix(newTag+"@"+newDigest, "@")})
+				}
+			}
+		}
+	}
 	for _, k := range union(b, a) {
 		db, inB := b[k]
 		da, inA := a[k]
@@ -432,7 +448,7 @@ func compare(in Input, before, again, after []doc) ([]Container, error) {
 			if hadOld == hasNow && old == now {
 				continue
 			}
-			if unstable(a2[k], p, old, hadOld) || derived(in.Images, p, old, now) {
+			if unstable(a2[k], p, old, hadOld) || derived(images, p, old, now) {
 				continue
 			}
 			diffs = append(diffs, fmt.Sprintf("%s %s: %s → %s", k, p, show(old, hadOld), show(now, hasNow)))
