@@ -33,7 +33,9 @@ trailers where present (kind bump, rollback or promote) and compares the
 values for every commit, hand-made ones (kind manual) included.
 
 It fetches commits and trees without blobs, in pages, and then only the
-values file's versions that changed, in one request.`,
+values file's versions that changed, in one request. From a server that
+cannot filter (git's defaults) it deepens a shallow fetch page by page, as
+git fetch --deepen does, with full objects kept on disk.`,
 		Example: `  tagbump history --repo https://git.example.com/helm-charts --chart app-service --env prod --limit 10`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

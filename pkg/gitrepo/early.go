@@ -30,6 +30,16 @@ type fetchWant struct {
 	depth int
 }
 
+// fullDepth is the depth of a full fetch for w: the commits it wants,
+// which a server that cannot filter sends in the same request as the tip
+// (their trees and blobs too, as git clone --depth does).
+func (w *fetchWant) fullDepth() int {
+	if w == nil {
+		return 1
+	}
+	return max(w.depth, 1)
+}
+
 // earlyFetch follows the tip's trees as they are stored and, once the
 // paths it walks have reached their blobs, sends the request for those
 // blobs and the history, on the same stateless session (over HTTP: a

@@ -132,6 +132,9 @@ type Snapshot struct {
 	partial bool             // blobs are fetched on demand
 	gen     int              // Repo.seq of the full fetch whose directory holds objects (0: memory)
 	caps    *capability.List // the v0 capabilities; nil for protocol v2
+	// kept holds blobs that a history walk with full objects read (see
+	// deepening), for ReadBlobs.
+	kept map[plumbing.Hash]plumbing.EncodedObject
 }
 
 // Tip returns the commit the branch pointed at when it was fetched.
@@ -193,7 +196,7 @@ func (r *Repo) fetch(ctx context.Context, branch string, want *fetchWant) (*Snap
 	r.noV2Workarounds()
 	if r.noPartial {
 		// No advertisement needed: the full fetch makes its own.
-		return r.fetchFullClassified(ctx, branch)
+		return r.fetchFullClassified(ctx, branch, want.fullDepth())
 	}
 	adv, sess, err := r.advertise(ctx, false)
 	if err != nil {
@@ -214,12 +217,12 @@ func (r *Repo) fetch(ctx context.Context, branch string, want *fetchWant) (*Snap
 		return nil, r.classify(subject, err)
 	}
 	r.noPartial = true
-	r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", err.Error())
-	return r.fetchFullClassified(ctx, branch)
+	r.debug("partial fetch unavailable, falling back to a full fetch", "branch", branch, "reason", err.Error())
+	return r.fetchFullClassified(ctx, branch, want.fullDepth())
 }
 
-func (r *Repo) fetchFullClassified(ctx context.Context, branch string) (*Snapshot, error) {
-	snap, err := r.fetchFull(ctx, branch)
+func (r *Repo) fetchFullClassified(ctx context.Context, branch string, depth int) (*Snapshot, error) {
+	snap, err := r.fetchFull(ctx, branch, depth)
 	if err != nil {
 		return nil, r.classify("fetch", err)
 	}
@@ -270,10 +273,10 @@ func (r *Repo) v2Tip(ctx context.Context, s *v2Session, branch string) (plumbing
 func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string, want *fetchWant) (*Snapshot, error) {
 	if !r.noPartial && !s.caps.filter() {
 		r.noPartial = true
-		r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", "protocol v2 without the filter feature")
+		r.debug("partial fetch unavailable, falling back to a full fetch", "branch", branch, "reason", "protocol v2 without the filter feature")
 	}
 	if r.noPartial {
-		return r.fetchFull(ctx, branch)
+		return r.fetchFull(ctx, branch, want.fullDepth())
 	}
 	tip, err := r.v2Tip(ctx, s, branch)
 	if err != nil {
@@ -307,8 +310,8 @@ func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string, want *f
 		return nil, err
 	}
 	r.noPartial = true
-	r.debug("partial fetch unavailable, falling back to a full depth-1 fetch", "branch", branch, "reason", err.Error())
-	return r.fetchFull(ctx, branch)
+	r.debug("partial fetch unavailable, falling back to a full fetch", "branch", branch, "reason", err.Error())
+	return r.fetchFull(ctx, branch, want.fullDepth())
 }
 
 func supportsPartial(caps *capability.List) bool {
@@ -376,13 +379,13 @@ func uploadRequest(caps *capability.List) *packp.UploadPackRequest {
 
 // uploadPack sends req and stores the pack it gets back in st, read
 // through the side-band demultiplexer when req asked for side-band.
-func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st *memory.Storage) error {
+func (r *Repo) uploadPack(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st storer.EncodedObjectStorer) error {
 	return r.uploadPackMax(ctx, sess, req, st, 0)
 }
 
 // uploadPackMax is uploadPack for a pack whose blobs may be at most
 // maxBlob bytes (0: any size).
-func (r *Repo) uploadPackMax(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st *memory.Storage, maxBlob int64) error {
+func (r *Repo) uploadPackMax(ctx context.Context, sess transport.UploadPackSession, req *packp.UploadPackRequest, st storer.EncodedObjectStorer, maxBlob int64) error {
 	r.stats.UploadPacks++
 	resp, err := sess.UploadPack(ctx, req)
 	if err != nil {
@@ -399,16 +402,21 @@ func (r *Repo) uploadPackMax(ctx context.Context, sess transport.UploadPackSessi
 	case req.Capabilities.Supports(capability.Sideband):
 		rd = sideband.NewDemuxer(sideband.Sideband, resp)
 	}
-	before := len(st.Objects)
-	blobsBefore := len(st.Blobs)
-	if err := scanPack(rd, &memSink{st: st}, packLimits{total: r.o.maxFetchBytes, blob: maxBlob}); err != nil {
+	mem, _ := st.(*memory.Storage)
+	var before, blobsBefore int
+	if mem != nil {
+		before, blobsBefore = len(mem.Objects), len(mem.Blobs)
+	}
+	if err := storePack(rd, st, nil, packLimits{total: r.o.maxFetchBytes, blob: maxBlob}); err != nil {
 		if refusedPartial(err) {
 			return fmt.Errorf("%w: %w", errNoPartial, err)
 		}
 		return err
 	}
-	r.stats.ObjectsFetched += len(st.Objects) - before
-	r.stats.BlobsFetched += len(st.Blobs) - blobsBefore
+	if mem != nil {
+		r.stats.ObjectsFetched += len(mem.Objects) - before
+		r.stats.BlobsFetched += len(mem.Blobs) - blobsBefore
+	}
 	return nil
 }
 
@@ -480,10 +488,12 @@ func (r *Repo) uploadPackV0Max(ctx context.Context, caps *capability.List, wants
 	return r.uploadPackMax(ctx, sess, req, st, maxBlob)
 }
 
-// fetchFull is the fallback: a depth-1 fetch of the branch, no tags, no
-// working tree; in protocol v2 where the server speaks it, into a spooled
-// pack, else go-git's own fetch into filesystem storage.
-func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) {
+// fetchFull is the fallback: a fetch of the branch's newest depth commits
+// (1 for a bump's files; the rollback guard's GuardDepth when the caller
+// reads that history too, so that it costs no request of its own), no
+// tags, no working tree; in protocol v2 where the server speaks it, into a
+// spooled pack, else go-git's own fetch into filesystem storage.
+func (r *Repo) fetchFull(ctx context.Context, branch string, depth int) (*Snapshot, error) {
 	r.stats.Fallbacks++
 	r.stats.Path = PathFull
 	tmp, err := r.tempDir()
@@ -503,13 +513,13 @@ func (r *Repo) fetchFull(ctx context.Context, branch string) (*Snapshot, error) 
 		var sp *spooledPack
 		if sp, err = newSpooledPack(filepath.Join(dir, "pack")); err == nil {
 			st = sp
-			snap, err = r.fetchFullV2Into(ctx, s, sp, branch)
+			snap, err = r.fetchFullV2Into(ctx, s, sp, branch, depth)
 		}
 	case errors.Is(err, errNoV2):
 		r.noV2Workarounds()
 		fs := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
 		st = fs
-		snap, err = r.fetchFullInto(ctx, fs, branch)
+		snap, err = r.fetchFullInto(ctx, fs, branch, depth)
 	}
 	if err != nil {
 		if st != nil {
@@ -534,7 +544,7 @@ func (r *Repo) dropFetchDir() {
 	r.fetchDir, r.fetchStore = "", nil
 }
 
-func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch string) (*Snapshot, error) {
+func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch string, depth int) (*Snapshot, error) {
 	repo, err := git.Init(st, nil)
 	if err != nil {
 		return nil, err
@@ -547,7 +557,7 @@ func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch
 	err = repo.FetchContext(ctx, &git.FetchOptions{
 		RemoteName: "origin",
 		RefSpecs:   []config.RefSpec{config.RefSpec(fmt.Sprintf("+%s:refs/remotes/origin/%s", ref, branch))},
-		Depth:      1,
+		Depth:      max(depth, 1),
 		Tags:       git.NoTags,
 		Auth:       r.auth,
 	})
@@ -564,12 +574,12 @@ func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch
 	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st, gen: r.seq}, nil
 }
 
-func (r *Repo) fetchFullV2Into(ctx context.Context, s *v2Session, st *spooledPack, branch string) (*Snapshot, error) {
+func (r *Repo) fetchFullV2Into(ctx context.Context, s *v2Session, st *spooledPack, branch string, depth int) (*Snapshot, error) {
 	tip, err := r.v2Tip(ctx, s, branch)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: 1}, st); err != nil {
+	if err := r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: max(depth, 1)}, st); err != nil {
 		return nil, err
 	}
 	if _, err := st.EncodedObject(plumbing.CommitObject, tip); err != nil {

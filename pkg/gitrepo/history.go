@@ -25,20 +25,36 @@ const (
 	historyMaxPage   = 512
 )
 
-// ErrNoHistory means the server cannot send history without blobs (it
-// lacks the filter, shallow or want-by-hash capabilities).
-var ErrNoHistory = errors.New("the server cannot send history without blobs (partial fetch)")
+// ErrNoHistory means the server cannot send history at all: it lacks the
+// shallow capability, which both a history without blobs (partial fetch)
+// and a deepened one with full objects need.
+var ErrNoHistory = errors.New("the server cannot send history (no shallow fetch)")
 
 // Log returns up to n commits of the branch's first-parent history, newest
 // first, starting with the tip. From a server it fetches them in one
 // upload-pack request of depth n with the tree:0 filter: commits only, no
-// trees and no blobs.
+// trees and no blobs. From a server that cannot filter it deepens the
+// snapshot's shallow history to n commits, with full objects (see
+// deepening), unless the full fetch was that deep already (FetchFor).
 func (s *Snapshot) Log(ctx context.Context, n int) ([]*object.Commit, error) {
 	if n < 1 {
 		return nil, nil
 	}
 	st := s.objects
-	if !s.holdsCommits(n) {
+	var d *deepening
+	switch {
+	case s.holdsCommits(n):
+	case s.fullObjects():
+		var err error
+		if d, err = newDeepening(s); err != nil {
+			return nil, err
+		}
+		defer d.close()
+		if err := d.deepen(ctx, n); err != nil {
+			return nil, s.repo.classify("read history of", err)
+		}
+		st = d.store()
+	default:
 		var err error
 		if st, err = s.historyPage(ctx, s.tip, n, packp.FilterTreeDepth(0)); err != nil {
 			return nil, s.repo.classify("read history of", err)
@@ -46,11 +62,21 @@ func (s *Snapshot) Log(ctx context.Context, n int) ([]*object.Commit, error) {
 	}
 	var out []*object.Commit
 	err := firstParents(st, s.tip, n, func(c *object.Commit) error {
+		if d != nil {
+			var err error
+			if c, err = detached(st, c); err != nil {
+				return err
+			}
+		}
 		out = append(out, c)
 		return nil
 	})
 	return out, err
 }
+
+// fullObjects reports whether history comes with full objects: the
+// snapshot is from a full fetch (the server cannot filter).
+func (s *Snapshot) fullObjects() bool { return s.repo.local == nil && !s.partial }
 
 // PrefetchWithLog is Prefetch that also brings the newest depth commits
 // of history (without trees), all in one upload-pack request, so that
@@ -132,7 +158,9 @@ type FileChange struct {
 // newest first. It stops at the root commit or after max commits (0: no
 // limit). From a server it fetches commits and trees without blobs
 // (blob:none), in pages of growing depth, one upload-pack request each;
-// read the blobs with ReadBlobs.
+// read the blobs with ReadBlobs. From a server that cannot filter, the
+// pages are a shallow fetch deepened step by step, with full objects (see
+// deepening); the blobs of the changes are kept for ReadBlobs.
 func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]FileChange, error) {
 	h, err := s.FileHistories(ctx, []string{p}, n, max)
 	if err != nil {
@@ -177,11 +205,25 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 	}
 	start, page, walked := s.tip, historyFirstPage, 0
 	stop := errors.New("done")
+	var d *deepening
+	if s.fullObjects() {
+		var err error
+		if d, err = newDeepening(s); err != nil {
+			return nil, err
+		}
+		defer d.close()
+	}
 	for !start.IsZero() && len(files) > 0 {
 		if max > 0 {
 			page = min(page, max-walked)
 		}
-		st, err := s.historyPage(ctx, start, page, packp.FilterBlobNone())
+		var st storer.EncodedObjectStorer
+		var err error
+		if d != nil {
+			st, err = s.deepenedPage(ctx, d, start, walked, page)
+		} else {
+			st, err = s.historyPage(ctx, start, page, packp.FilterBlobNone())
+		}
 		if err != nil {
 			return nil, s.repo.classify("read history of", err)
 		}
@@ -247,10 +289,37 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		}
 	}
 	out := make(map[string][]FileChange, len(files))
+	var blobs []plumbing.Hash
 	for _, f := range files {
 		out[f.p] = f.out
+		for _, c := range f.out {
+			blobs = append(blobs, c.Old, c.New)
+		}
+	}
+	if d != nil {
+		// The pages go: ReadBlobs finds the changes' blobs in the
+		// snapshot.
+		if err := d.keepBlobs(blobs); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// deepenedPage returns storage holding page commits of first-parent
+// history from start, walked commits below the tip, from a snapshot with
+// full objects: the snapshot itself when it holds them (a full fetch as
+// deep as the rollback guard reads), else after deepening the history.
+func (s *Snapshot) deepenedPage(ctx context.Context, d *deepening, start plumbing.Hash, walked, page int) (storer.EncodedObjectStorer, error) {
+	if !d.holds(start, page) {
+		if err := d.deepen(ctx, walked+page); err != nil {
+			return nil, err
+		}
+		if _, ok := d.parents[start]; !ok {
+			return nil, fmt.Errorf("history of %s: commit %s missing after deepening to %d commits", s.repo.display, short(start), walked+page)
+		}
+	}
+	return d.store(), nil
 }
 
 // detached returns c, read from st, decoded again on storage that holds
@@ -283,6 +352,9 @@ func (s *Snapshot) ReadBlobs(ctx context.Context, hashes []plumbing.Hash) (map[p
 			continue
 		}
 		seen[h] = true
+		if s.kept[h] != nil {
+			continue
+		}
 		if _, err := s.objects.EncodedObject(plumbing.BlobObject, h); err != nil {
 			want = append(want, h)
 		}
@@ -297,6 +369,9 @@ func (s *Snapshot) ReadBlobs(ctx context.Context, hashes []plumbing.Hash) (map[p
 	}
 	for h := range seen {
 		obj, err := s.objects.EncodedObject(plumbing.BlobObject, h)
+		if o := s.kept[h]; o != nil {
+			obj, err = o, nil
+		}
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
 			obj, err = src.EncodedObject(plumbing.BlobObject, h)
 		}

@@ -420,7 +420,7 @@ func (s *Snapshot) fallback(ctx context.Context, cause error) error {
 	r.debug("fetching blobs by hash refused, falling back to a full depth-1 fetch", "branch", s.branch, "reason", cause.Error())
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	full, err := r.fetchFull(ctx, s.branch)
+	full, err := r.fetchFull(ctx, s.branch, 1)
 	if err != nil {
 		return r.classify("fetch", err)
 	}

@@ -20,7 +20,8 @@ import (
 
 // spooledPack holds the objects of a full fetch: the pack, written to a
 // file as it is read from the network, and an index of it. Commits, trees
-// and tags stay in memory (the snapshot walks them); blobs are read back
+// and tags stay in memory (the snapshot walks them; a page of history
+// keeps its trees in the file, see treesOnDisk); blobs are read back
 // from the file when asked for, a delta applied to its base, through a
 // cache bounded in bytes. A fetch of a whole tip reads its pack once,
 // hashing each object as it arrives, and holds the blobs in neither memory
@@ -36,6 +37,10 @@ type spooledPack struct {
 	zr      io.ReadCloser
 	last    int        // the entry base returned last, for add
 	limits  packLimits // bound what read inflates
+	// treesOnDisk leaves trees in the file too, read back like blobs: a
+	// page of history holds a tree per commit, and only commits are
+	// walked in full.
+	treesOnDisk bool
 }
 
 // spoolEntry is one object of the pack.
@@ -59,6 +64,11 @@ func newSpooledPack(path string) (*spooledPack, error) {
 		return nil, err
 	}
 	return &spooledPack{f: f, mem: memory.NewStorage(), byHash: map[plumbing.Hash]int{}, cache: newByteLRU(spoolCache)}, nil
+}
+
+// inMem reports whether objects of type t are kept in memory.
+func (s *spooledPack) inMem(t plumbing.ObjectType) bool {
+	return t != plumbing.BlobObject && (t != plumbing.TreeObject || !s.treesOnDisk)
 }
 
 // read reads a pack from r into the file and the index. It is called once.
@@ -96,7 +106,7 @@ func (s *spooledPack) add(off, stream int64, h entryHeader, o *packObject) error
 		s.byHash[o.hash] = len(s.entries)
 	}
 	s.entries = append(s.entries, e)
-	if o.typ != plumbing.BlobObject {
+	if s.inMem(o.typ) {
 		_, err := s.mem.SetEncodedObject(o)
 		return err
 	}
@@ -107,7 +117,7 @@ func (s *spooledPack) add(off, stream int64, h entryHeader, o *packObject) error
 // file.
 func (s *spooledPack) content(i int) ([]byte, error) {
 	e := &s.entries[i]
-	if e.typ != plumbing.BlobObject {
+	if s.inMem(e.typ) {
 		return objectContent(s.mem, e.typ, e.hash)
 	}
 	if data, ok := s.cache.get(i); ok {
@@ -158,14 +168,15 @@ func (s *spooledPack) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plu
 	if !ok || t != plumbing.AnyObject && t != s.entries[i].typ {
 		return nil, plumbing.ErrObjectNotFound
 	}
-	if s.entries[i].typ != plumbing.BlobObject {
+	typ := s.entries[i].typ
+	if s.inMem(typ) {
 		return s.mem.EncodedObject(t, h)
 	}
 	data, err := s.content(i)
 	if err != nil {
 		return nil, err
 	}
-	return &packObject{typ: plumbing.BlobObject, data: data, hash: h}, nil
+	return &packObject{typ: typ, data: data, hash: h}, nil
 }
 
 func (s *spooledPack) HasEncodedObject(h plumbing.Hash) error {

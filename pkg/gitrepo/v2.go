@@ -293,6 +293,11 @@ type fetchArgs struct {
 	wants  []plumbing.Hash
 	deepen int          // 0: no deepen
 	filter packp.Filter // "": none
+	// haves and shallows deepen a shallow history, as git fetch
+	// --deepen does: the commits the client has (everything reachable
+	// from them down to its shallow boundary), and that boundary, the
+	// commits it has without their parents.
+	haves, shallows []plumbing.Hash
 	// observe, when not nil, sees each object of a pack read into memory
 	// as soon as it is stored.
 	observe func(plumbing.EncodedObject)
@@ -302,11 +307,14 @@ type fetchArgs struct {
 }
 
 // fetch sends a fetch command with done (no negotiation: the client has
-// nothing) and stores the pack of the answer in st.
+// nothing, or names all it has in haves) and stores the pack of the answer in st.
 func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.EncodedObjectStorer) error {
 	var args []string
 	for _, w := range a.wants {
 		args = append(args, "want "+w.String())
+	}
+	for _, h := range a.shallows {
+		args = append(args, "shallow "+h.String())
 	}
 	if a.deepen > 0 {
 		args = append(args, "deepen "+strconv.Itoa(a.deepen))
@@ -314,6 +322,9 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.EncodedObj
 	}
 	if a.filter != "" {
 		args = append(args, "filter "+string(a.filter))
+	}
+	for _, h := range a.haves {
+		args = append(args, "have "+h.String())
 	}
 	args = append(args, "ofs-delta", "no-progress", "done")
 	body, err := s.conn.do(ctx, v2Request("fetch", s.caps.requestCaps(), args))
