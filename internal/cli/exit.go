@@ -143,6 +143,7 @@ var exitMap = []struct {
 	{isA[*bump.NoTargetError], ExitNotFound},
 	{isA[*bump.ConflictError], ExitConflict},
 	{isA[*bump.RolledBackError], ExitRefused},
+	{isA[*bump.GuardError], ExitNetwork},
 	{isA[*bump.KeyRepositoryError], ExitRefused},
 	{isA[*bump.PinnedDigestError], ExitRefused},
 	{isA[*bump.DisabledError], ExitRefused},

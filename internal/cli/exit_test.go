@@ -46,6 +46,7 @@ var exitCases = []struct {
 	{"no target", wrapped(&bump.NoTargetError{}), ExitNotFound},
 	{"races ran out", wrapped(&bump.ConflictError{}), ExitConflict},
 	{"rolled back", wrapped(&bump.RolledBackError{}), ExitRefused},
+	{"guard cannot read history", wrapped(&bump.GuardError{Err: gitrepo.ErrNoHistory}), ExitNetwork},
 	{"key repository", wrapped(&bump.KeyRepositoryError{}), ExitRefused},
 	{"pinned digest", wrapped(&bump.PinnedDigestError{}), ExitRefused},
 	{"not rendered", wrapped(&bump.DisabledError{}), ExitRefused},

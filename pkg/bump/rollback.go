@@ -49,6 +49,16 @@ func (e *RolledBackError) Error() string {
 		e.Chart, e.Env, e.Tag, e.Commit, e.Tag, e.Env)
 }
 
+// GuardError reports a bump that the rollback guard could not check: the
+// branch's history cannot be read from the server. It wraps the cause.
+type GuardError struct{ Err error }
+
+func (e *GuardError) Error() string {
+	return fmt.Sprintf("rollback guard: cannot read the history to check for rolled-back tags: %v: use a server that serves shallow fetches, or pass --allow-rolled-back to deploy without the check", e.Err)
+}
+
+func (e *GuardError) Unwrap() error { return e.Err }
+
 // NoHistoryError reports a rollback with fewer deployments in the values
 // file's history than it needs.
 type NoHistoryError struct {
@@ -241,13 +251,13 @@ func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) (
 // holds a commit that is not tagbump's (made by hand, or a merge the host
 // wrote its own message for), the changed files' histories are read too,
 // and a commit that moved a key back to an earlier tag counts as the
-// rollback it is. A server that cannot send history leaves the guard off,
-// with a warning.
+// rollback it is. The guard never turns itself off: history that cannot
+// be read at all (a server without shallow fetches) fails the bump with a
+// *GuardError; --allow-rolled-back (AllowRolledBack) skips the guard.
 func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *planned) error {
 	commits, err := snap.Log(ctx, GuardDepth)
 	if errors.Is(err, gitrepo.ErrNoHistory) {
-		p.warnings = append(p.warnings, "rollback guard off: "+err.Error())
-		return nil
+		return &GuardError{Err: err}
 	}
 	if err != nil {
 		return err
@@ -302,8 +312,7 @@ func (r *Request) rollbackGuard(ctx context.Context, snap *gitrepo.Snapshot, p *
 	}
 	hist, err := recentDeployments(ctx, snap, files, GuardDepth)
 	if errors.Is(err, gitrepo.ErrNoHistory) {
-		p.warnings = append(p.warnings, "rollback guard reads only tagbump's messages: "+err.Error())
-		return nil
+		return &GuardError{Err: err}
 	}
 	if err != nil {
 		return err
