@@ -41,16 +41,13 @@ type deepening struct {
 	// parents holds every commit the snapshot and the pages hold, with
 	// its parents: the boundary is read from it.
 	parents map[plumbing.Hash][]plumbing.Hash
-	depth   int // the depth asked for last
+	depth   int      // the depth asked for last
+	cache   *byteLRU // the pages' trees and blobs read back, shared
 }
-
-// deepenCache is the cache of a page once a newer page has come: the walk
-// has gone past its commits, and an object it still gives is rare.
-const deepenCache = 256 << 10
 
 // newDeepening starts the history of s, a snapshot from a full fetch.
 func newDeepening(s *Snapshot) (*deepening, error) {
-	d := &deepening{s: s, parents: map[plumbing.Hash][]plumbing.Hash{}}
+	d := &deepening{s: s, parents: map[plumbing.Hash][]plumbing.Hash{}, cache: newByteLRU(spoolCache)}
 	if err := eachCommit(s.objects, func(c *object.Commit) {
 		d.parents[c.Hash] = c.ParentHashes
 	}); err != nil {
@@ -129,7 +126,11 @@ func (d *deepening) deepen(ctx context.Context, depth int) error {
 	if err != nil {
 		return err
 	}
-	sp.treesOnDisk = true
+	sp.indexOnly, sp.cache = true, d.cache
+	// A thin pack: the server leaves out what the client holds (the
+	// tip's tree, the boundary's) and sends deltas against it, so that a
+	// page costs what its commits changed, not a whole tree again.
+	sp.outside = d.store()
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
 	sess, err := r.v2(ctx)
@@ -138,7 +139,7 @@ func (d *deepening) deepen(ctx context.Context, depth int) error {
 	}
 	switch {
 	case err == nil:
-		err = r.fetchInto(ctx, sess, fetchArgs{wants: []plumbing.Hash{d.s.tip}, haves: []plumbing.Hash{d.s.tip}, shallows: shallows, deepen: depth}, sp)
+		err = r.fetchInto(ctx, sess, fetchArgs{wants: []plumbing.Hash{d.s.tip}, haves: []plumbing.Hash{d.s.tip}, shallows: shallows, deepen: depth, thin: true}, sp)
 	case errors.Is(err, errNoV2):
 		err = d.deepenV0(ctx, depth, shallows, sp)
 	}
@@ -146,16 +147,9 @@ func (d *deepening) deepen(ctx context.Context, depth int) error {
 		sp.Close()
 		return err
 	}
-	for _, o := range sp.mem.Commits {
-		c, err := object.DecodeCommit(sp, o)
-		if err != nil {
-			sp.Close()
-			return err
-		}
-		d.parents[c.Hash] = c.ParentHashes
-	}
-	if n := len(d.pages); n > 0 {
-		d.pages[n-1].cache = newByteLRU(deepenCache)
+	if err := eachCommit(sp, func(c *object.Commit) { d.parents[c.Hash] = c.ParentHashes }); err != nil {
+		sp.Close()
+		return err
 	}
 	d.pages = append(d.pages, sp)
 	d.depth = depth
@@ -180,8 +174,13 @@ func (d *deepening) deepenV0(ctx context.Context, depth int, shallows []plumbing
 	req.Haves = []plumbing.Hash{d.s.tip}
 	req.Shallows = shallows
 	req.Depth = packp.DepthCommits(depth)
-	if err := req.Capabilities.Set(capability.Shallow); err != nil {
-		return err
+	// go-git drops thin-pack from every advertisement it reads (its own
+	// fetch cannot complete a thin pack); git's upload-pack has always
+	// offered it.
+	for _, c := range []capability.Capability{capability.Shallow, capability.ThinPack} {
+		if err := req.Capabilities.Set(c); err != nil {
+			return err
+		}
 	}
 	err = r.uploadPack(ctx, sess, req, st)
 	if err != nil && refusedPartial(err) {
@@ -248,6 +247,19 @@ func eachCommit(st storer.EncodedObjectStorer, fn func(*object.Commit)) error {
 	switch st := st.(type) {
 	case *spooledPack:
 		objs = st.mem.Commits
+		if st.indexOnly {
+			objs = map[plumbing.Hash]plumbing.EncodedObject{}
+			for _, e := range st.entries {
+				if e.typ != plumbing.CommitObject {
+					continue
+				}
+				o, err := st.EncodedObject(plumbing.CommitObject, e.hash)
+				if err != nil {
+					return err
+				}
+				objs[e.hash] = o
+			}
+		}
 	case *memory.Storage:
 		objs = st.Commits
 	}

@@ -23,6 +23,10 @@ import (
 const (
 	historyFirstPage = 64
 	historyMaxPage   = 512
+	// historyMaxDeepen bounds the pages of a deepened history (see
+	// deepening): they stay on disk, and each request costs the server a
+	// walk of the tip's tree, so they grow further.
+	historyMaxDeepen = 2048
 )
 
 // ErrNoHistory means the server cannot send history at all: it lacks the
@@ -278,7 +282,11 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 				f.onPage = false
 			}
 		}
-		start, page = next, min(4*page, historyMaxPage)
+		limit := historyMaxPage
+		if d != nil {
+			limit = historyMaxDeepen
+		}
+		start, page = next, min(4*page, limit)
 		if start.IsZero() {
 			// The root commit: it changed a file when it has it.
 			for _, f := range files {

@@ -21,7 +21,7 @@ import (
 // spooledPack holds the objects of a full fetch: the pack, written to a
 // file as it is read from the network, and an index of it. Commits, trees
 // and tags stay in memory (the snapshot walks them; a page of history
-// keeps its trees in the file, see treesOnDisk); blobs are read back
+// keeps them in the file, see indexOnly); blobs are read back
 // from the file when asked for, a delta applied to its base, through a
 // cache bounded in bytes. A fetch of a whole tip reads its pack once,
 // hashing each object as it arrives, and holds the blobs in neither memory
@@ -37,10 +37,16 @@ type spooledPack struct {
 	zr      io.ReadCloser
 	last    int        // the entry base returned last, for add
 	limits  packLimits // bound what read inflates
-	// treesOnDisk leaves trees in the file too, read back like blobs: a
-	// page of history holds a tree per commit, and only commits are
-	// walked in full.
-	treesOnDisk bool
+	// indexOnly keeps commits and trees in the file too, read back like
+	// blobs: a page of history holds a tree per commit, and the walk
+	// reads a few of them once each.
+	indexOnly bool
+	// outside, when set, holds the bases of a thin pack's deltas: objects
+	// the client has, which the server left out of the pack. outBase
+	// names the base of each entry whose base is there.
+	outside storer.EncodedObjectStorer
+	outBase map[int]plumbing.Hash
+	lastOut plumbing.Hash // the outside base returned last, for add
 }
 
 // spoolEntry is one object of the pack.
@@ -68,7 +74,7 @@ func newSpooledPack(path string) (*spooledPack, error) {
 
 // inMem reports whether objects of type t are kept in memory.
 func (s *spooledPack) inMem(t plumbing.ObjectType) bool {
-	return t != plumbing.BlobObject && (t != plumbing.TreeObject || !s.treesOnDisk)
+	return t != plumbing.BlobObject && !s.indexOnly
 }
 
 // read reads a pack from r into the file and the index. It is called once.
@@ -89,6 +95,15 @@ func (s *spooledPack) base(h entryHeader) (plumbing.ObjectType, []byte, error) {
 	} else {
 		i, ok = s.byHash[h.baseID]
 	}
+	if !ok && s.outside != nil && h.typ == plumbing.REFDeltaObject {
+		o, err := s.outside.EncodedObject(plumbing.AnyObject, h.baseID)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%w: %s: %w", errOutside, short(h.baseID), err)
+		}
+		data, err := objectContent(s.outside, o.Type(), h.baseID)
+		s.last, s.lastOut = -1, h.baseID
+		return o.Type(), data, err
+	}
 	if !ok {
 		return 0, nil, errOutside
 	}
@@ -101,6 +116,12 @@ func (s *spooledPack) add(off, stream int64, h entryHeader, o *packObject) error
 	e := spoolEntry{off: off, stream: stream, streamSize: h.size, base: -1, typ: o.typ, size: int64(len(o.data)), hash: o.hash}
 	if h.typ == plumbing.OFSDeltaObject || h.typ == plumbing.REFDeltaObject {
 		e.base = s.last
+		if e.base < 0 {
+			if s.outBase == nil {
+				s.outBase = map[int]plumbing.Hash{}
+			}
+			s.outBase[len(s.entries)] = s.lastOut
+		}
 	}
 	if _, dup := s.byHash[o.hash]; !dup {
 		s.byHash[o.hash] = len(s.entries)
@@ -120,7 +141,7 @@ func (s *spooledPack) content(i int) ([]byte, error) {
 	if s.inMem(e.typ) {
 		return objectContent(s.mem, e.typ, e.hash)
 	}
-	if data, ok := s.cache.get(i); ok {
+	if data, ok := s.cache.get(spoolKey{s, i}); ok {
 		return data, nil
 	}
 	if s.w != nil {
@@ -144,16 +165,22 @@ func (s *spooledPack) content(i int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read back object %s: %w", e.hash, err)
 	}
-	if e.base >= 0 {
-		base, err := s.content(e.base)
-		if err != nil {
-			return nil, err
-		}
+	var base []byte
+	switch out, ok := s.outBase[i]; {
+	case e.base >= 0:
+		base, err = s.content(e.base)
+	case ok:
+		base, err = objectContent(s.outside, plumbing.AnyObject, out)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.base >= 0 || base != nil {
 		if data, err = packfile.PatchDelta(base, data); err != nil {
 			return nil, fmt.Errorf("read back object %s: %w", e.hash, err)
 		}
 	}
-	s.cache.put(i, data)
+	s.cache.put(spoolKey{s, i}, data)
 	return data, nil
 }
 
@@ -209,24 +236,31 @@ func (s *spooledPack) IterEncodedObjects(plumbing.ObjectType) (storer.EncodedObj
 
 func (s *spooledPack) AddAlternate(string) error { return errSpooled }
 
-// byteLRU keeps the most recently used contents by entry, up to a total
-// size; one larger than the limit is not kept.
+// byteLRU keeps the most recently used contents by key, up to a total
+// size; one larger than the limit is not kept. A spooled pack's keys are
+// its entries (spoolKey): packs may share one cache.
 type byteLRU struct {
 	limit, size int
 	order       *list.List // of *lruItem, most recent first
-	items       map[int]*list.Element
+	items       map[any]*list.Element
 }
 
 type lruItem struct {
-	key  int
+	key  any
 	data []byte
 }
 
-func newByteLRU(limit int) *byteLRU {
-	return &byteLRU{limit: limit, order: list.New(), items: map[int]*list.Element{}}
+// spoolKey is the cache key of entry i of a spooled pack.
+type spoolKey struct {
+	pack *spooledPack
+	i    int
 }
 
-func (c *byteLRU) get(k int) ([]byte, bool) {
+func newByteLRU(limit int) *byteLRU {
+	return &byteLRU{limit: limit, order: list.New(), items: map[any]*list.Element{}}
+}
+
+func (c *byteLRU) get(k any) ([]byte, bool) {
 	el, ok := c.items[k]
 	if !ok {
 		return nil, false
@@ -235,7 +269,7 @@ func (c *byteLRU) get(k int) ([]byte, bool) {
 	return el.Value.(*lruItem).data, true
 }
 
-func (c *byteLRU) put(k int, data []byte) {
+func (c *byteLRU) put(k any, data []byte) {
 	if len(data) > c.limit {
 		return
 	}

@@ -298,6 +298,9 @@ type fetchArgs struct {
 	// from them down to its shallow boundary), and that boundary, the
 	// commits it has without their parents.
 	haves, shallows []plumbing.Hash
+	// thin asks for a thin pack: deltas against objects the haves hold,
+	// which the storage must resolve (spooledPack.outside).
+	thin bool
 	// observe, when not nil, sees each object of a pack read into memory
 	// as soon as it is stored.
 	observe func(plumbing.EncodedObject)
@@ -325,6 +328,9 @@ func (s *v2Session) fetch(ctx context.Context, a fetchArgs, st storer.EncodedObj
 	}
 	for _, h := range a.haves {
 		args = append(args, "have "+h.String())
+	}
+	if a.thin {
+		args = append(args, "thin-pack")
 	}
 	args = append(args, "ofs-delta", "no-progress", "done")
 	body, err := s.conn.do(ctx, v2Request("fetch", s.caps.requestCaps(), args))
