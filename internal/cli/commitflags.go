@@ -13,6 +13,7 @@ import (
 	"github.com/tagbump/tagbump/internal/ci"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
 )
 
 // repoFlags name a chart's values files in the charts repository: the
@@ -62,6 +63,37 @@ func registerMaxFetchBytes(fs *pflag.FlagSet, n *int64) {
 // chart values.yaml) tagbump reads.
 func registerMaxFileSize(fs *pflag.FlagSet, n *int64) {
 	fs.Int64Var(n, "max-file-size", gitrepo.DefaultMaxFileSize, "refuse a values file larger than this many bytes (the largest public values files are about 200 KB)")
+}
+
+// pickFlags are history's and rollback's --image and --key: which images
+// of the values file they are about, as bump's pick what it sets.
+type pickFlags struct {
+	Images []string
+	Keys   []string
+}
+
+func (f *pickFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.Images, "image", nil, "only the image blocks that name this repository: REGISTRY/REPO (a tag is ignored); repeatable (default: every image of the file)")
+	fs.StringSliceVar(&f.Keys, "key", nil, "only the image whose tag is at this path, e.g. .image.tag (or its block, .image); repeatable")
+}
+
+// pick returns the images picked; --image takes a name with or without a
+// tag.
+func (f *pickFlags) pick() (bump.Pick, error) {
+	p := bump.Pick{Keys: f.Keys}
+	for _, s := range f.Images {
+		ref, err := imageref.Parse(s)
+		if err != nil && !strings.Contains(s[strings.LastIndexByte(s, '/')+1:], ":") {
+			if r, err2 := imageref.Parse(s + ":latest"); err2 == nil {
+				ref, err = r, nil
+			}
+		}
+		if err != nil {
+			return bump.Pick{}, usageErr(fmt.Errorf("--image %s: %w", s, err))
+		}
+		p.Images = append(p.Images, ref)
+	}
+	return p, nil
 }
 
 // commitFlags are the flags of rollback and promote that shape the commit

@@ -14,6 +14,7 @@ import (
 // HistoryOptions are the inputs of `tagbump history`.
 type HistoryOptions struct {
 	repoFlags
+	pickFlags
 	Env    string
 	Limit  int
 	Output outputFlag
@@ -30,7 +31,11 @@ func NewCmdHistory(streams IOStreams, runF func(*HistoryOptions) error) *cobra.C
 <chart>/values-<env>.yaml, newest first: commit, date, author, each image's
 old and new tag and digest, and the CI run link. It reads tagbump's
 trailers where present (kind bump, rollback or promote) and compares the
-values for every commit, hand-made ones (kind manual) included.
+values for every commit, hand-made ones (kind manual) included. Each
+version of the file is read over the chart's values.yaml, as Helm merges
+them, so a file that sets only tags names its images' repositories.
+--image and --key list only the deployments of some of the file's images,
+picked as bump picks what it sets.
 
 It fetches commits and trees without blobs, in pages, and then only the
 values file's versions that changed, in one request. From a server that
@@ -47,6 +52,7 @@ git fetch --deepen does, with full objects kept on disk.`,
 	}
 	f := cmd.Flags()
 	opts.repoFlags.register(f)
+	opts.pickFlags.register(f)
 	f.StringVar(&opts.Env, "env", "", "environment")
 	f.IntVar(&opts.Limit, "limit", bump.DefaultHistoryLimit, "most deployments to list")
 	opts.Output.register(f)
@@ -63,9 +69,13 @@ func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) err
 	if err := opts.Output.check(); err != nil {
 		return err
 	}
+	pick, err := opts.pick()
+	if err != nil {
+		return err
+	}
 	env := ci.Detect(os.Getenv)
 	res, err := bump.History(cmd.Context(), bump.HistoryRequest{
-		Repo: opts.Repo, Branch: opts.Branch, Chart: opts.Chart, Env: opts.Env, ValuesFile: opts.ValuesFile, Limit: opts.Limit,
+		Repo: opts.Repo, Branch: opts.Branch, Chart: opts.Chart, Env: opts.Env, ValuesFile: opts.ValuesFile, Limit: opts.Limit, Pick: pick,
 	}, opts.bumpOptions(cmd.Context(), env)...)
 	if err != nil {
 		return err

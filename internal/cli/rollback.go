@@ -13,6 +13,7 @@ import (
 type RollbackOptions struct {
 	repoFlags
 	commitFlags
+	pickFlags
 	Env   string
 	To    string
 	Steps int
@@ -32,6 +33,9 @@ forced. It is not a git revert of the old commit, so it applies whatever
 was committed since. --steps N undoes the last N deployments; --to TAG
 writes TAG instead. The downgrade guard does not apply. Rollbacks and the
 deployments they undid are skipped, so a second rollback goes further back.
+--image and --key roll back only some of the file's images (picked as bump
+picks what it sets, over the chart's values.yaml): only their deployments
+count, and only they are set back.
 
 The commit is "revert(<env>): roll back <chart> to <tag>" with the trailers
 Rolls-Back: <commit> and Rolled-Back-Tag: <tag>. Afterwards bump refuses to
@@ -53,6 +57,7 @@ undo the rollback; a newer tag deploys as usual.`,
 	}
 	f := cmd.Flags()
 	opts.repoFlags.register(f)
+	opts.pickFlags.register(f)
 	f.StringVar(&opts.Env, "env", "", "environment to roll back")
 	f.StringVar(&opts.To, "to", "", "tag to roll back to (default: the value before the last deployment)")
 	f.IntVar(&opts.Steps, "steps", 1, "deployments to undo")
@@ -81,9 +86,13 @@ func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Re
 	if err != nil {
 		return nil, err
 	}
+	pick, err := opts.pick()
+	if err != nil {
+		return nil, err
+	}
 	sopts, err := opts.signOptions(cmd.Context(), env, &opts.repoFlags)
 	if err != nil {
 		return nil, err
 	}
-	return bump.Rollback(cmd.Context(), bump.RollbackRequest{Request: req, To: opts.To, Steps: opts.Steps}, append(sopts, opts.bumpOptions(cmd.Context(), env)...)...)
+	return bump.Rollback(cmd.Context(), bump.RollbackRequest{Request: req, To: opts.To, Steps: opts.Steps, Pick: pick}, append(sopts, opts.bumpOptions(cmd.Context(), env)...)...)
 }

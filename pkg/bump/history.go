@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -36,6 +37,41 @@ type HistoryRequest struct {
 	ValuesFile string
 	// Limit is the most deployments listed; DefaultHistoryLimit when 0.
 	Limit int
+	// Pick narrows the deployments to some images of the file.
+	Pick Pick
+}
+
+// Pick selects the images of a values file that a history or rollback is
+// about, as bump's --image and --key select what it sets: the blocks that
+// name one of Images' repositories (their tags are ignored), and the tag
+// keys Keys (".image.tag", or a block's path, ".image"). Empty, it picks
+// every image. Blocks are read over the chart's values.yaml as Helm merges
+// them, so a values file that sets only a tag is known by the repository
+// its values.yaml names.
+type Pick struct {
+	Images []imageref.Ref
+	Keys   []string
+}
+
+// picks reports whether p selects the change c.
+func (p Pick) picks(c ImageChange) bool {
+	if len(p.Images) == 0 && len(p.Keys) == 0 {
+		return true
+	}
+	for _, im := range p.Images {
+		if im.Matches(c.Name()) {
+			return true
+		}
+	}
+	for _, k := range p.Keys {
+		if pp, err := values.ParsePath(k); err == nil {
+			k = pp.String()
+		}
+		if c.Key == k || strings.HasPrefix(c.Key, k+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // HistoryResult is the deployments of one values file, newest first.
@@ -117,7 +153,7 @@ func History(ctx context.Context, hr HistoryRequest, opts ...Option) (*HistoryRe
 	defer repo.Close()
 	var transient int
 	for {
-		res, err := history(ctx, repo, req.Branch, file, limit)
+		res, err := history(ctx, repo, req.Branch, file, limit, hr.Pick)
 		if err == nil {
 			return res, nil
 		}
@@ -127,7 +163,7 @@ func History(ctx context.Context, hr HistoryRequest, opts ...Option) (*HistoryRe
 	}
 }
 
-func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit int) (*HistoryResult, error) {
+func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit int, pick Pick) (*HistoryResult, error) {
 	var err error
 	if branch == "" {
 		if branch, err = repo.DefaultBranch(ctx); err != nil {
@@ -138,7 +174,7 @@ func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit
 	if err != nil {
 		return nil, err
 	}
-	deps, err := deployments(ctx, snap, file, limit)
+	deps, err := deployments(ctx, snap, file, limit, pick)
 	if err != nil {
 		return nil, err
 	}
@@ -154,15 +190,35 @@ func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit
 // deployments reads the newest n deployments of file from the snapshot's
 // history. Commits that changed the file but no image (replicas, comments)
 // are not deployments; when they crowd out deployments, it reads further.
-func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) ([]Deployment, error) {
-	return deploymentsWithin(ctx, snap, file, n, 0)
+func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int, pick Pick) ([]Deployment, error) {
+	defaults, err := chartDefaults(ctx, snap, file)
+	if err != nil {
+		return nil, err
+	}
+	return deploymentsWithin(ctx, snap, file, n, 0, func(old, new []byte) []ImageChange {
+		return slices.DeleteFunc(imageChanges(old, new, defaults), func(c ImageChange) bool { return !pick.picks(c) })
+	})
+}
+
+// chartDefaults returns the chart's values.yaml for file at the
+// snapshot's tip (nil when there is none): history reads each version of
+// file over it, as Helm would today.
+func chartDefaults(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]byte, error) {
+	if defaultsPath(file) == file {
+		return nil, nil
+	}
+	b, err := snap.ReadFile(ctx, defaultsPath(file))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, gitrepo.ErrNotRegular) {
+		return nil, nil
+	}
+	return b, err
 }
 
 // deploymentsWithin is deployments over at most maxCommits commits of
 // history (0: all of it). A commit that moved an image back to a tag it
 // had before, without saying so, is read as the rollback it is (see
 // inferRollbacks).
-func deploymentsWithin(ctx context.Context, snap *gitrepo.Snapshot, file string, n, maxCommits int) ([]Deployment, error) {
+func deploymentsWithin(ctx context.Context, snap *gitrepo.Snapshot, file string, n, maxCommits int, imagesOf func(old, new []byte) []ImageChange) ([]Deployment, error) {
 	for want := max(2*n, 8); ; want *= 4 {
 		changes, err := snap.FileHistory(ctx, file, want, maxCommits)
 		if err != nil {
@@ -178,7 +234,7 @@ func deploymentsWithin(ctx context.Context, snap *gitrepo.Snapshot, file string,
 		}
 		var out []Deployment
 		for _, c := range changes {
-			images := imageChanges(blobs[c.Old], blobs[c.New])
+			images := imagesOf(blobs[c.Old], blobs[c.New])
 			if len(images) == 0 {
 				continue
 			}
@@ -219,7 +275,7 @@ func recentDeployments(ctx context.Context, snap *gitrepo.Snapshot, files []stri
 	for file, changes := range hist {
 		var deps []Deployment
 		for _, c := range changes {
-			if images := imageChanges(blobs[c.Old], blobs[c.New]); len(images) > 0 {
+			if images := imageChanges(blobs[c.Old], blobs[c.New], nil); len(images) > 0 {
 				deps = append(deps, commitDeployments(c.Commit, file, images)...)
 			}
 		}
@@ -318,13 +374,13 @@ func trailers(msg string) []Trailer {
 // imageChanges compares the images of two versions of a values file, by
 // the path of their tag: each image block, and .image.tag where no block
 // covers it. A version that is missing or not valid YAML has no images.
-func imageChanges(old, new []byte) []ImageChange {
+func imageChanges(old, new, defaults []byte) []ImageChange {
 	before := map[string]values.Image{}
-	for _, im := range fileImages(old) {
+	for _, im := range fileImages(old, defaults) {
 		before[im.TagPath] = im
 	}
 	var out []ImageChange
-	for _, im := range fileImages(new) {
+	for _, im := range fileImages(new, defaults) {
 		prev := before[im.TagPath]
 		if prev.Tag == im.Tag && prev.Digest == im.Digest {
 			continue
@@ -343,11 +399,14 @@ func imageChanges(old, new []byte) []ImageChange {
 
 // fileImages lists a file's images in document order, with .image.tag as
 // an image without repository when no block covers it.
-func fileImages(src []byte) []values.Image {
+func fileImages(src, defaults []byte) []values.Image {
 	if src == nil {
 		return nil
 	}
-	images, err := values.FindImages(src)
+	images, err := values.FindImagesWithDefaults(src, defaults)
+	if err != nil {
+		images, err = values.FindImages(src)
+	}
 	if err != nil {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/tagbump/tagbump/pkg/imageref"
 )
 
 func TestTrailers(t *testing.T) {
@@ -50,7 +51,7 @@ func TestImageChanges(t *testing.T) {
 			if tc.new != "" {
 				newer = []byte(tc.new)
 			}
-			if diff := cmp.Diff(tc.want, imageChanges(tc.old, newer), cmpopts.IgnoreUnexported(ImageChange{})); diff != "" {
+			if diff := cmp.Diff(tc.want, imageChanges(tc.old, newer, nil), cmpopts.IgnoreUnexported(ImageChange{})); diff != "" {
 				t.Errorf("imageChanges (-want +got):\n%s", diff)
 			}
 		})
@@ -91,5 +92,44 @@ func TestInferRollbacks(t *testing.T) {
 				t.Errorf("got %s rolls back %v tags %v; want %s %v %v", got.Kind, got.RollsBack, got.RolledBackTags, tc.kind, tc.undone, tc.rolled)
 			}
 		})
+	}
+}
+
+// TestPickOverDefaults: a values file that sets only tags is read over the
+// chart's values.yaml, as Helm merges them, so its blocks are known by the
+// repositories there and --image and --key pick among them.
+func TestPickOverDefaults(t *testing.T) {
+	defaults := []byte("image:\n  repository: registry.example.com/app\n  tag: latest\nsidecar:\n  image:\n    repository: registry.example.com/side\n    tag: latest\n")
+	old := []byte("image:\n  tag: 1.0.0\nsidecar:\n  image:\n    tag: 2.0.0\n")
+	newer := []byte("image:\n  tag: 1.1.0\nsidecar:\n  image:\n    tag: 2.1.0\n")
+	all := imageChanges(old, newer, defaults)
+	want := []ImageChange{
+		{Key: ".image.tag", Repository: "registry.example.com/app", Old: "1.0.0", New: "1.1.0"},
+		{Key: ".sidecar.image.tag", Repository: "registry.example.com/side", Old: "2.0.0", New: "2.1.0"},
+	}
+	if diff := cmp.Diff(want, all, cmpopts.IgnoreUnexported(ImageChange{})); diff != "" {
+		t.Fatalf("imageChanges over defaults (-want +got):\n%s", diff)
+	}
+	side := imageref.Ref{Registry: "registry.example.com", Repository: "side"}
+	for _, tc := range []struct {
+		name string
+		pick Pick
+		want []string
+	}{
+		{"everything", Pick{}, []string{".image.tag", ".sidecar.image.tag"}},
+		{"by repository", Pick{Images: []imageref.Ref{side}}, []string{".sidecar.image.tag"}},
+		{"by tag key", Pick{Keys: []string{"image.tag"}}, []string{".image.tag"}},
+		{"by block", Pick{Keys: []string{".sidecar.image"}}, []string{".sidecar.image.tag"}},
+		{"no match", Pick{Keys: []string{".other.tag"}}, nil},
+	} {
+		var got []string
+		for _, c := range all {
+			if tc.pick.picks(c) {
+				got = append(got, c.Key)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: picked %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

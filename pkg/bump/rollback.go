@@ -34,6 +34,9 @@ type RollbackRequest struct {
 	To string
 	// Steps is how many deployments to undo (1 when 0).
 	Steps int
+	// Pick narrows the rollback to some images of the file: only their
+	// deployments count, and only they are set back.
+	Pick Pick
 }
 
 // RolledBackError reports a bump of a tag that a rollback took away from
@@ -131,7 +134,7 @@ func (e *DeployedMeanwhileError) Error() string {
 func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, first *string) (*planned, error) {
 	env := req.Envs[0]
 	file, _ := req.valuesPath(env)
-	all, deps, err := undoable(ctx, snap, file, rr.Steps)
+	all, deps, err := undoable(ctx, snap, file, rr.Steps, rr.Pick)
 	if err != nil {
 		return nil, err
 	}
@@ -209,9 +212,9 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 // newest n a rollback may undo: rollbacks and the deployments they undid
 // are skipped, so a second rollback goes further back instead of
 // redeploying what the first took away.
-func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int) (all, out []Deployment, err error) {
+func undoable(ctx context.Context, snap *gitrepo.Snapshot, file string, n int, pick Pick) (all, out []Deployment, err error) {
 	for want := n + 4; ; want *= 4 {
-		all, err = deployments(ctx, snap, file, want)
+		all, err = deployments(ctx, snap, file, want, pick)
 		if err != nil {
 			return nil, nil, err
 		}
