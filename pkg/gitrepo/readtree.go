@@ -16,7 +16,8 @@ const maxTreeFiles = 5000
 
 // ReadTree returns the regular files under directory dir of the tip
 // commit, by their path in the repository: a chart's directory, for a
-// renderer. Symlinks and submodules are left out. On the partial path the
+// renderer. A symlink or submodule under it is refused (ErrNotRegular):
+// leaving it out would give the renderer another chart. On the partial path the
 // missing blobs come in one request. Each file is bounded as ReadFile's
 // are, and the whole by maxTreeFiles; a missing dir is fs.ErrNotExist.
 func (s *Snapshot) ReadTree(ctx context.Context, dir string) (map[string][]byte, error) {
@@ -61,6 +62,8 @@ func (s *Snapshot) ReadTree(ctx context.Context, dir string) (map[string][]byte,
 				if _, err := s.objects.EncodedObject(plumbing.BlobObject, en.id(raw)); errors.Is(err, plumbing.ErrObjectNotFound) {
 					missing = append(missing, en.id(raw))
 				}
+			default:
+				return &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w (mode %s): a symlink or submodule in the directory", ErrNotRegular, en.mode)}
 			}
 		}
 		return nil

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -50,5 +52,31 @@ func TestReadTree(t *testing.T) {
 		if _, err := snap.ReadTree(ctx, "app/values.yaml"); !errors.Is(err, gitrepo.ErrNotRegular) {
 			t.Errorf("a file: %v", err)
 		}
+	}
+}
+
+// A symlink in the directory is refused: leaving it out would render
+// another chart than the one deployed.
+func TestReadTreeSymlink(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	dir := s.MustCreateRepo(t, "charts", seedFiles())
+	clone := filepath.Join(t.TempDir(), "clone")
+	testenv.MustGit(t, "", "clone", "-q", dir, clone)
+	if err := os.Symlink("../../web/values.yaml", filepath.Join(clone, "app", "linked.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.MustGit(t, clone, "add", ".")
+	testenv.MustGit(t, clone, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "link")
+	testenv.MustGit(t, clone, "push", "-q", "origin", "HEAD:main")
+	r := open(t, s.URL("charts"))
+	snap, err := r.Fetch(context.Background(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snap.ReadTree(context.Background(), "app"); !errors.Is(err, gitrepo.ErrNotRegular) {
+		t.Errorf("a directory with a symlink: %v, want ErrNotRegular", err)
+	}
+	if _, err := snap.ReadTree(context.Background(), "web"); err != nil {
+		t.Errorf("web: %v", err)
 	}
 }

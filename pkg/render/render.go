@@ -137,7 +137,7 @@ func (h Helm) run(ctx context.Context, dir, op string, env []string, args ...str
 	}
 	cmd := exec.CommandContext(ctx, h.bin(), args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(passEnv(), env...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr capped
 	stdout.limit, stderr.limit = limit, 64<<10
@@ -153,6 +153,19 @@ func (h Helm) run(ctx context.Context, dir, op string, env []string, args ...str
 		return nil, &ToolError{Tool: "helm", Op: op, Err: err, Output: stderr.String()}
 	}
 	return stdout.Bytes(), nil
+}
+
+// passEnv is the part of tagbump's environment helm gets: where programs
+// are, and how to reach the network. Never tagbump's tokens, nor a user's
+// helm settings, which the temporary directory replaces.
+func passEnv() []string {
+	var out []string
+	for _, k := range []string{"PATH", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
 }
 
 // capped is a buffer that keeps at most limit bytes and notes the rest.
@@ -218,8 +231,12 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 	// Helm's own files (repositories, cache) stay in the temporary
 	// directory: a render reads nothing of the user's and writes nowhere.
 	env := []string{
-		"HELM_CACHE_HOME=" + filepath.Join(tmp, "cache"), "HELM_CONFIG_HOME=" + filepath.Join(tmp, "config"),
-		"HELM_DATA_HOME=" + filepath.Join(tmp, "data"),
+		"HOME=" + tmp, "HELM_CACHE_HOME=" + filepath.Join(tmp, "cache"), "HELM_CONFIG_HOME=" + filepath.Join(tmp, "config"),
+		"HELM_DATA_HOME=" + filepath.Join(tmp, "data"), "HELM_PLUGINS=" + filepath.Join(tmp, "plugins"),
+		"HELM_REPOSITORY_CONFIG=" + filepath.Join(tmp, "config", "repositories.yaml"),
+		"HELM_REPOSITORY_CACHE=" + filepath.Join(tmp, "cache", "repository"),
+		"HELM_REGISTRY_CONFIG=" + filepath.Join(tmp, "config", "registry.json"),
+		"DOCKER_CONFIG=" + filepath.Join(tmp, "docker"),
 	}
 	if err := dependencies(ctx, h, chart, env); err != nil {
 		return nil, err
@@ -557,8 +574,12 @@ func imageChange(images []Image, d doc, p, old, now string) (*Container, string)
 	newName, newTag, newDigest := split(now)
 	for _, im := range images {
 		target := canonical(im.Name)
-		if canonical(oldName) != target && canonical(newName) != target {
+		ranIt, runsIt := canonical(oldName) == target, canonical(newName) == target
+		if !ranIt && !runsIt {
 			continue
+		}
+		if !ranIt {
+			return nil, fmt.Sprintf("%s: %s → %s: a container that ran another image now runs %s", p, old, now, im.Name)
 		}
 		wantTag, wantDigest, _ := strings.Cut(im.New, "@")
 		if strings.HasPrefix(im.New, "sha256:") {

@@ -134,3 +134,24 @@ func TestCheck(t *testing.T) {
 		}
 	})
 }
+
+// A container that ran another image and runs the edited one after is a
+// change the edit was not asked for.
+func TestCheckOtherImageBecomesTarget(t *testing.T) {
+	h := render.Helm{Bin: testenv.RequireHelm(t)}
+	files := map[string][]byte{
+		"c/Chart.yaml":  []byte("apiVersion: v2\nname: c\nversion: 0.1.0\n"),
+		"c/values.yaml": []byte("image:\n  repository: registry.example.com/team/app\n  tag: 1.0.0\n"),
+		"c/templates/pod.yaml": []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n" +
+			"  - name: app\n    image: {{ .Values.image.repository }}:{{ .Values.image.tag }}\n" +
+			"  - name: helper\n    image: {{ if eq .Values.image.tag \"1.0.0\" }}docker.io/library/busybox:1.37{{ else }}{{ .Values.image.repository }}:{{ .Values.image.tag }}{{ end }}\n"),
+	}
+	f := "c/values-prod.yaml"
+	in := render.Input{Chart: "c", Files: files, ValueFiles: []string{f},
+		Before: map[string][]byte{f: []byte("image:\n  tag: 1.0.0\n")}, After: map[string][]byte{f: []byte("image:\n  tag: 1.1.0\n")},
+		Images: []render.Image{{Name: "registry.example.com/team/app", Old: "1.0.0", New: "1.1.0"}}}
+	_, err := render.Check(context.Background(), h, in)
+	if err == nil || !strings.Contains(err.Error(), "a container that ran another image now runs") {
+		t.Fatalf("%v: the helper switched from busybox:1.37 to the app image", err)
+	}
+}
