@@ -47,6 +47,11 @@ type FakeForge struct {
 	// NoAutoMerge makes auto-merge requests fail as on a repository that
 	// does not allow it.
 	NoAutoMerge bool
+	// statuses holds each commit's statuses and check runs, oldest first.
+	statuses                          map[string][]FakeStatus
+	statusSeq                         int
+	statusLimit, statusRetryAfter     int
+	statusRequests, statusNotModified int
 	// GraphQL, when set, answers the GitHub kind's GraphQL requests other
 	// than enablePullRequestAutoMerge (a GitHubGraphQL over Git).
 	GraphQL http.Handler
@@ -130,6 +135,9 @@ func StartFakeForge(kind string) (*FakeForge, error) {
 		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
 		f.log = append(f.log, r.Method+" "+r.URL.RequestURI()+"\n"+string(body))
 		f.mu.Unlock()
+		if f.statusAPI(w, r) {
+			return
+		}
 		f.api(f, w, r)
 	})}
 	go f.srv.Serve(f.ln)

@@ -22,6 +22,8 @@ type client struct {
 	auth  func(*http.Request)
 	// hint maps a refused request to the permission it needed.
 	hint func(op string, status int, msg string) string
+	// etags keeps the answers of conditional GETs (get).
+	etags etagCache
 }
 
 func newClient(o Options) *client {

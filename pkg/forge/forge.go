@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Kind names a Git host's API.
@@ -173,6 +174,9 @@ type Error struct {
 	Hint string
 	// Kind is one of the sentinel errors.
 	Kind error
+	// RetryAfter is the pause a 429 or 503 answer's Retry-After header
+	// asked for (0 when none; set by the status reads only).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
