@@ -199,7 +199,7 @@ func TestWriteOutputsGitHubUnchangedNoSummaryFile(t *testing.T) {
 // A value cannot end the heredoc early and smuggle in another output.
 func TestGitHubOutputsDelimiterClash(t *testing.T) {
 	r := Result{Image: "x\nTAGBUMP_EOF\nchanged=true", Outcome: "TAGBUMP_EOF_1"}
-	got := string(githubOutputs(r))
+	got := string(githubOutputs(r.outputs()))
 	if !strings.HasPrefix(got, "image<<TAGBUMP_EOF_2\nx\nTAGBUMP_EOF\nchanged=true\nTAGBUMP_EOF_2\n") {
 		t.Errorf("outputs = %q", got)
 	}

@@ -108,6 +108,18 @@ func WithDotenv(path string) Option {
 // agent read commands from stderr as from stdout, and stdout stays free for
 // data. Elsewhere it writes nothing unless an option asks.
 func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
+	return e.writeOutputs(r.outputs(), githubSummary(r), w, opts...)
+}
+
+// WriteValues publishes outputs, name and value pairs, as WriteOutputs
+// publishes a bump's: $GITHUB_OUTPUT (and summary, markdown for
+// $GITHUB_STEP_SUMMARY, unless nil) on GitHub, output variables on Azure,
+// and the dotenv file where an option asks.
+func (e Env) WriteValues(outputs [][2]string, summary []byte, w io.Writer, opts ...Option) error {
+	return e.writeOutputs(outputs, summary, w, opts...)
+}
+
+func (e Env) writeOutputs(outs [][2]string, summary []byte, w io.Writer, opts ...Option) error {
 	o := options{}
 	for _, opt := range opts {
 		opt(&o)
@@ -115,18 +127,18 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 	switch e.System {
 	case GitHub:
 		if e.OutputFile != "" {
-			if err := appendFile(e.OutputFile, o.red.Bytes(githubOutputs(r))); err != nil {
+			if err := appendFile(e.OutputFile, o.red.Bytes(githubOutputs(outs))); err != nil {
 				return fmt.Errorf("write GITHUB_OUTPUT: %w", err)
 			}
 		}
-		if e.SummaryFile != "" {
-			if err := appendFile(e.SummaryFile, o.red.Bytes(githubSummary(r))); err != nil {
+		if e.SummaryFile != "" && summary != nil {
+			if err := appendFile(e.SummaryFile, o.red.Bytes(summary)); err != nil {
 				return fmt.Errorf("write GITHUB_STEP_SUMMARY: %w", err)
 			}
 		}
 	case Azure:
 		var b bytes.Buffer
-		for _, kv := range r.outputs() {
+		for _, kv := range outs {
 			fmt.Fprintf(&b, "##vso[task.setvariable variable=%s;isOutput=true]%s\n",
 				azureProperty(kv[0]), azureData(kv[1]))
 		}
@@ -135,7 +147,7 @@ func (e Env) WriteOutputs(r Result, w io.Writer, opts ...Option) error {
 		}
 	}
 	if o.dotenv != "" {
-		if err := writeDotenv(o.dotenv, r, o.red); err != nil {
+		if err := writeDotenv(o.dotenv, outs, o.red); err != nil {
 			return err
 		}
 	}
@@ -179,8 +191,7 @@ var azureProperty = strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A",
 // githubOutputs renders the outputs in $GITHUB_OUTPUT's heredoc form,
 // which is safe for any value: the delimiter is chosen so that it occurs
 // in no value.
-func githubOutputs(r Result) []byte {
-	outs := r.outputs()
+func githubOutputs(outs [][2]string) []byte {
 	delim := "TAGBUMP_EOF"
 	for i := 1; ; i++ {
 		clash := false
@@ -254,11 +265,11 @@ func appendFile(path string, data []byte) error {
 	return err
 }
 
-// writeDotenv replaces path with r's outputs as TAGBUMP_RESULT_NAME=value
+// writeDotenv replaces path with the outputs as TAGBUMP_RESULT_NAME=value
 // lines.
-func writeDotenv(path string, r Result, red *Redactor) error {
+func writeDotenv(path string, outs [][2]string, red *Redactor) error {
 	var b bytes.Buffer
-	for _, kv := range r.outputs() {
+	for _, kv := range outs {
 		if strings.ContainsAny(kv[1], "\r\n") {
 			return fmt.Errorf("write dotenv %s: value of %s has a line break, which dotenv cannot hold", path, kv[0])
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
@@ -13,6 +14,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/render"
 	"github.com/tagbump/tagbump/pkg/sign"
 	"github.com/tagbump/tagbump/pkg/values"
+	"github.com/tagbump/tagbump/pkg/wait"
 )
 
 // Exit codes. They are part of tagbump's interface: document any change in
@@ -27,6 +29,7 @@ const (
 	ExitNetwork  = 6 // network, timeout or server error
 	ExitConflict = 7 // the push kept losing races until --retry-for or --max-attempts ran out, or the host refused for the state of a branch or pull request
 	ExitRejected = 8 // the server rejected the push (hook, protected branch)
+	ExitFailed   = 9 // the deployment failed (wait: a failure status, a failed sync, Degraded, a rollback past the commit)
 	ExitCanceled = 130
 )
 
@@ -43,11 +46,13 @@ Exit codes:
   7  the push lost every race until --retry-for or --max-attempts ran out,
      or the host refused a request for the state of a branch or pull request
   8  the server rejected the push (hook, protected branch)
+  9  the deployment failed (wait: a failure status, a failed sync,
+     Degraded, or a rollback past the commit)
   130 interrupted`
 
 // ExitKind names an exit code for machine-readable output: "usage",
 // "not_found", "refused", "auth", "network", "conflict", "rejected",
-// "canceled", or "error".
+// "deploy_failed", "canceled", or "error".
 func ExitKind(code int) string {
 	switch code {
 	case ExitOK:
@@ -66,6 +71,8 @@ func ExitKind(code int) string {
 		return "conflict"
 	case ExitRejected:
 		return "rejected"
+	case ExitFailed:
+		return "deploy_failed"
 	case ExitCanceled:
 		return "canceled"
 	}
@@ -77,6 +84,9 @@ type exitError struct {
 	code int
 	err  error
 	hint bool // point at --help: the command line itself was wrong
+	// reported: --output json already printed a result that tells of
+	// the error; Run prints no error object after it.
+	reported bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -86,6 +96,13 @@ func usageErr(err error) error { return &exitError{code: ExitUsage, err: err} }
 
 // commandLineErr is a usage error in the flags or arguments themselves.
 func commandLineErr(err error) error { return &exitError{code: ExitUsage, err: err, hint: true} }
+
+// reportedJSON reports whether the command already printed its result,
+// error included, with --output json.
+func reportedJSON(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.reported
+}
 
 func wantsHint(err error) bool {
 	var ee *exitError
@@ -154,6 +171,8 @@ var exitMap = []struct {
 	{isA[*bump.BranchTakenError], ExitRefused},
 	{isA[*bump.RenderRefusedError], ExitRefused},
 	{isA[*render.ToolError], ExitNetwork},
+	{isA[*wait.FailedError], ExitFailed},
+	{isA[*wait.TimeoutError], ExitNetwork},
 
 	// 2. what became of the write
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) || errors.Is(err, forge.ErrBranchMoved) }, ExitConflict},
@@ -164,6 +183,9 @@ var exitMap = []struct {
 
 	// 3. causes the user must fix
 	{func(err error) bool { return errors.Is(err, forge.ErrAuth) || errors.Is(err, forge.ErrPermission) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, argocd.ErrAuth) }, ExitAuth},
+	{func(err error) bool { return errors.Is(err, argocd.ErrNotFound) }, ExitNotFound},
+	{func(err error) bool { return errors.Is(err, argocd.ErrBadURL) }, ExitUsage},
 	{func(err error) bool { return errors.Is(err, forge.ErrNotFound) }, ExitNotFound},
 	{func(err error) bool { return errors.Is(err, forge.ErrUnsupported) }, ExitUsage},
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrAuth) || errors.Is(err, gitrepo.ErrHostKey) }, ExitAuth},
@@ -194,7 +216,7 @@ var exitMap = []struct {
 	// 5. network, timeouts, server errors
 	{func(err error) bool {
 		return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, gitrepo.ErrNetwork) || errors.Is(err, gitrepo.ErrLimit) ||
-			errors.Is(err, forge.ErrServer)
+			errors.Is(err, forge.ErrServer) || errors.Is(err, argocd.ErrServer)
 	}, ExitNetwork},
 	{isA[*forge.RateLimitError], ExitNetwork},
 	{isA[*registry.NetworkError], ExitNetwork},

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
@@ -15,6 +16,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/render"
 	"github.com/tagbump/tagbump/pkg/sign"
 	"github.com/tagbump/tagbump/pkg/values"
+	"github.com/tagbump/tagbump/pkg/wait"
 )
 
 // wrapped is err as a command returns it: with an operation before it.
@@ -57,6 +59,12 @@ var exitCases = []struct {
 	{"no history", wrapped(&bump.NoHistoryError{}), ExitNotFound},
 	{"nothing to promote", wrapped(&bump.NothingToPromoteError{}), ExitNotFound},
 	{"branch taken", wrapped(&bump.BranchTakenError{}), ExitRefused},
+	{"deployment failed", wrapped(&wait.FailedError{}), ExitFailed},
+	{"wait timed out", wrapped(&wait.TimeoutError{Last: forgeErr(forge.ErrAuth, 401)}), ExitNetwork},
+	{"argo cd token refused", wrapped(forgeErr(argocd.ErrAuth, 403)), ExitAuth},
+	{"argo cd application missing", wrapped(forgeErr(argocd.ErrNotFound, 404)), ExitNotFound},
+	{"argo cd server over http", wrapped(fmt.Errorf("server: %w", argocd.ErrBadURL)), ExitUsage},
+	{"argo cd server failed", wrapped(forgeErr(argocd.ErrServer, 503)), ExitNetwork},
 
 	// 2. what became of the write
 	{"race", wrapped(gitrepo.ErrRace), ExitConflict},

@@ -92,7 +92,7 @@ func Run(ctx context.Context, args []string, streams IOStreams) int {
 		// Interrupted: whatever the library made of the cancellation.
 		code = ExitCanceled
 	}
-	if f := cmd.Flags().Lookup("output"); f != nil && f.Value.String() == "json" {
+	if f := cmd.Flags().Lookup("output"); f != nil && f.Value.String() == "json" && !reportedJSON(err) {
 		writeJSONError(streams.Out, err, code)
 	}
 	fmt.Fprintf(streams.Err, "tagbump: %s\n", err)
@@ -172,6 +172,7 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdHistory(streams, nil),
 		NewCmdRollback(streams, nil),
 		NewCmdPromote(streams, nil),
+		NewCmdWait(streams, nil),
 	)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

@@ -8,10 +8,11 @@ import (
 
 // secretVariables are the environment variables whose values are secrets
 // tagbump may use: Git tokens (its own and the CI systems'), the registry
-// password and key passphrases. TAGBUMP_SIGN_KEY holds a key.
+// password, key passphrases and the Argo CD API token. TAGBUMP_SIGN_KEY holds a key.
 var secretVariables = []string{
 	"TAGBUMP_GIT_TOKEN", "GITHUB_TOKEN", "SYSTEM_ACCESSTOKEN", "CI_JOB_TOKEN",
 	envRegistryPassword, "TAGBUMP_SSH_KEY_PASSPHRASE", "TAGBUMP_SIGN_KEY_PASSPHRASE", "TAGBUMP_SIGN_KEY",
+	envArgoCDToken,
 }
 
 // givenSecrets returns the secrets of one run, for the redaction of all

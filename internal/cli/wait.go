@@ -1,0 +1,321 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/log"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/address"
+	"github.com/tagbump/tagbump/pkg/argocd"
+	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/wait"
+)
+
+// envArgoCDToken is the variable the Argo CD API token is read from, as
+// the argocd CLI reads it.
+const envArgoCDToken = "ARGOCD_AUTH_TOKEN"
+
+// waitFlags say what to wait for: the flags of wait, and of bump,
+// promote and rollback with --wait.
+type waitFlags struct {
+	Wait          bool // bump, promote, rollback: --wait
+	StatusContext string
+	ArgoCDServer  string
+	App           string
+	AppNamespace  string
+	TokenFile     string
+	Timeout       time.Duration
+	// Interval and MaxInterval are the first and the longest pause
+	// between polls (hidden flags, for tests).
+	Interval, MaxInterval time.Duration
+}
+
+// register adds the flags; timeoutFlag is the name of the flag of the
+// wait's timeout (--timeout in wait, --wait-timeout where --timeout is a
+// Git and registry timeout).
+func (w *waitFlags) register(f *pflag.FlagSet, timeoutFlag string) {
+	f.StringVar(&w.StatusContext, "status-context", "", "wait for the commit statuses whose context matches this glob, e.g. argocd/app-service-staging or argocd/*-staging")
+	f.StringVar(&w.ArgoCDServer, "argocd-server", "", "wait for an application through this Argo CD API server (https://HOST), with the token in "+envArgoCDToken)
+	f.StringVar(&w.App, "app", "", "Argo CD application to wait for (with --argocd-server)")
+	f.StringVar(&w.AppNamespace, "app-namespace", "", "namespace of the Argo CD application, when it is not in Argo CD's own (apps in any namespace)")
+	f.StringVar(&w.TokenFile, "argocd-token-file", "", "read the Argo CD API token from this file instead of "+envArgoCDToken)
+	f.DurationVar(&w.Timeout, timeoutFlag, wait.DefaultTimeout, "give up waiting after this long (exit 6)")
+	f.DurationVar(&w.Interval, "poll-interval", wait.DefaultInterval, "first pause between polls")
+	f.DurationVar(&w.MaxInterval, "poll-max-interval", wait.DefaultMaxInterval, "longest pause between polls")
+	_ = f.MarkHidden("poll-interval")
+	_ = f.MarkHidden("poll-max-interval")
+}
+
+// check refuses a wait that names no source, or two.
+func (w *waitFlags) check() error {
+	statuses, argo := w.StatusContext != "", w.ArgoCDServer != "" || w.App != ""
+	switch {
+	case statuses && argo:
+		return usageErr(errors.New("--status-context and --argocd-server/--app conflict: wait for the commit status or for the application, not both"))
+	case !statuses && !argo:
+		return usageErr(errors.New("say what to wait for: --status-context CONTEXT (the commit status Argo CD's notifications post), or --argocd-server URL --app NAME"))
+	case argo && (w.ArgoCDServer == "" || w.App == ""):
+		return usageErr(errors.New("--argocd-server and --app go together"))
+	case statuses:
+		if _, err := path.Match(w.StatusContext, ""); err != nil {
+			return usageErr(fmt.Errorf("invalid --status-context %q: %w", w.StatusContext, err))
+		}
+	}
+	if w.Timeout <= 0 || w.Interval <= 0 || w.MaxInterval < w.Interval {
+		return usageErr(fmt.Errorf("invalid timeout or poll intervals: use positive durations"))
+	}
+	return nil
+}
+
+// WaitOptions are the inputs of `tagbump wait`.
+type WaitOptions struct {
+	Repo, Branch, Commit string
+	SSHKey, KnownHosts   string
+	GitTimeout           time.Duration
+	Provider, APIURL     string
+	Dotenv               string
+	Output               outputFlag
+	waitFlags
+}
+
+// NewCmdWait builds `tagbump wait`. runF replaces the command's work in tests.
+func NewCmdWait(streams IOStreams, runF func(*WaitOptions) error) *cobra.Command {
+	opts := &WaitOptions{}
+	cmd := &cobra.Command{
+		Use:   "wait --repo URL --commit SHA (--status-context CONTEXT | --argocd-server URL --app NAME)",
+		Short: "Wait until Argo CD has deployed a commit of the charts repository and it is healthy",
+		Long: `wait closes the loop after bump: it polls until the commit is deployed.
+
+With --status-context it reads the commit's statuses (and GitHub's check
+runs) on the charts repository through the host's API (GitHub, GitLab,
+Azure DevOps, Bitbucket Cloud, Gitea/Forgejo), the statuses Argo CD's
+notifications post; CI needs no Argo CD credentials then. A glob matches
+several contexts: all must succeed, any failure fails.
+
+With --argocd-server and --app it reads the application from Argo CD's API
+with the token in ARGOCD_AUTH_TOKEN (or --argocd-token-file), read-only
+and project-scoped. The commit is deployed when the application is synced
+to it or to a later commit of the branch (read from the repository's
+history), its last sync succeeded and it is Healthy. Degraded, a failed
+sync, or a sync started after the commit that left an earlier revision
+deployed, is a failed deployment (exit 9).
+
+It polls one request at a time, every 2 s growing to 15 s, honours
+Retry-After and asks conditionally (ETag) where the host answers with one.
+It logs one line per change of state; --output json prints
+{commit, state, synced_revision, health, waited_seconds}, and the CI
+system gets the same as outputs. When --timeout runs out it exits 6 and
+names the last state seen.`,
+		Example: `  tagbump wait --repo https://github.com/acme/helm-charts --commit "$COMMIT" \
+    --status-context 'argocd/app-service-staging'
+  ARGOCD_AUTH_TOKEN=... tagbump wait --repo https://github.com/acme/helm-charts \
+    --commit "$COMMIT" --argocd-server https://argocd.example.com --app app-service-staging`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runWait(cmd, streams, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Repo, "repo", "", "charts repository: https or ssh URL")
+	f.StringVar(&opts.Branch, "branch", "", "branch the commit is on (default: the repository's default branch)")
+	f.StringVar(&opts.Commit, "commit", "", "commit to wait for (the commit bump printed)")
+	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
+	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
+	f.DurationVar(&opts.GitTimeout, "git-timeout", 2*time.Minute, "fail a Git operation or API request that takes longer than this")
+	f.StringVar(&opts.Provider, "provider", "", "API of the charts repository's host: github, gitlab, azure, bitbucket or gitea (default: from the URL)")
+	f.StringVar(&opts.APIURL, "api-url", "", "API base URL of the host (default: derived from --repo)")
+	f.StringVar(&opts.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
+	opts.Output.register(f)
+	opts.waitFlags.register(f, "timeout")
+	return cmd
+}
+
+func runWait(cmd *cobra.Command, streams IOStreams, opts *WaitOptions) error {
+	if opts.Repo == "" || opts.Commit == "" {
+		return usageErr(errors.New("--repo and --commit are required"))
+	}
+	if err := opts.Output.check(); err != nil {
+		return err
+	}
+	if err := opts.waitFlags.check(); err != nil {
+		return err
+	}
+	env := ci.Detect(os.Getenv)
+	w := waitTarget{
+		repo: opts.Repo, branch: opts.Branch, commit: opts.Commit,
+		gitOpts:  gitOptions(env, opts.Repo, opts.SSHKey, opts.KnownHosts, opts.GitTimeout),
+		provider: opts.Provider, apiURL: opts.APIURL, timeout: opts.GitTimeout,
+	}
+	res, err := doWait(cmd.Context(), streams, env, &opts.waitFlags, w)
+	return finishWait(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.Commit, res, err)
+}
+
+// waitTarget is the commit to wait for and how to reach its repository.
+type waitTarget struct {
+	repo, branch, commit string
+	gitOpts              []gitrepo.Option
+	provider, apiURL     string
+	timeout              time.Duration
+}
+
+// doWait builds the source the flags name and polls it, logging each
+// change of state.
+func doWait(ctx context.Context, streams IOStreams, env ci.Env, w *waitFlags, t waitTarget) (wait.Result, error) {
+	lg := logger(ctx)
+	var src wait.Source
+	if w.StatusContext != "" {
+		reader, err := statusReader(env, t)
+		if err != nil {
+			return wait.Result{}, err
+		}
+		src = &wait.Statuses{Reader: reader, Commit: t.commit, Context: w.StatusContext}
+	} else {
+		token, err := argoCDToken(w.TokenFile, streams.Redactor)
+		if err != nil {
+			return wait.Result{}, err
+		}
+		client, err := argocd.New(w.ArgoCDServer, token, &http.Client{Timeout: t.timeout})
+		if err != nil {
+			return wait.Result{}, err
+		}
+		repo, err := gitrepo.Open(ctx, t.repo, append(t.gitOpts, gitrepo.WithLogger(slogLogger(ctx)))...)
+		if err != nil {
+			return wait.Result{}, err
+		}
+		defer repo.Close()
+		branch := t.branch
+		if branch == "" {
+			if branch, err = repo.DefaultBranch(ctx); err != nil {
+				return wait.Result{}, err
+			}
+		}
+		src = &wait.Application{
+			Client: client, Name: w.App, AppNamespace: w.AppNamespace, Commit: t.commit, RepoURL: t.repo,
+			History: &wait.GitHistory{Repo: repo, Branch: branch, Commit: t.commit},
+		}
+	}
+	lg.Info("waiting for the deployment", "commit", t.commit, "timeout", w.Timeout)
+	return wait.Run(ctx, src,
+		wait.WithTimeout(w.Timeout), wait.WithIntervals(w.Interval, w.MaxInterval),
+		wait.WithProgress(func(o wait.Observation, waited time.Duration) {
+			lg.Info(o.Detail, "state", o.State, "waited", waited.Round(time.Second))
+		}))
+}
+
+// statusReader returns the host's status reader for the charts repository,
+// with the token Git uses (none for a public repository).
+func statusReader(env ci.Env, t waitTarget) (forge.StatusReader, error) {
+	repo, ok := webURL(t.repo)
+	if !ok {
+		return nil, usageErr(fmt.Errorf("--status-context needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no commit statuses"))
+	}
+	kind := forge.Kind(strings.ToLower(t.provider))
+	if kind == "" {
+		kind = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST"))
+	}
+	if !validKind(kind) {
+		return nil, usageErr(fmt.Errorf("--status-context: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
+	}
+	user, token, _ := env.Token(os.Getenv, address.Host(repo))
+	if urlCredentialsWin(repo) {
+		user, token, _ = gitrepo.URLCredentials(repo)
+	}
+	return forge.NewStatusReader(forge.Options{Kind: kind, RepoURL: repo, APIURL: t.apiURL, User: user, Token: token, HTTPClient: &http.Client{Timeout: t.timeout}})
+}
+
+// argoCDToken reads the token from file, else from ARGOCD_AUTH_TOKEN, and
+// adds it to the secrets the output hides.
+func argoCDToken(file string, red *ci.Redactor) (string, error) {
+	token := os.Getenv(envArgoCDToken)
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", usageErr(fmt.Errorf("--argocd-token-file: %w", err))
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token == "" {
+		return "", &exitError{code: ExitAuth, err: fmt.Errorf("--argocd-server: no token: set %s or --argocd-token-file (an Argo CD project role's token with applications, get)", envArgoCDToken)}
+	}
+	if red != nil {
+		red.Add(token)
+	}
+	return token, nil
+}
+
+// waitReport is what --output json prints at the end of a wait.
+type waitReport struct {
+	Commit         string  `json:"commit"`
+	State          string  `json:"state"`
+	Detail         string  `json:"detail,omitempty"`
+	SyncedRevision string  `json:"synced_revision,omitempty"`
+	Health         string  `json:"health,omitempty"`
+	Message        string  `json:"message,omitempty"`
+	WaitedSeconds  float64 `json:"waited_seconds"`
+	Polls          int     `json:"polls"`
+}
+
+func newWaitReport(commit string, res wait.Result, err error) waitReport {
+	r := waitReport{
+		Commit: commit, State: string(res.State), Detail: res.Detail, SyncedRevision: res.SyncedRevision,
+		Health: res.Health, Message: res.Message, WaitedSeconds: res.Waited.Round(time.Millisecond).Seconds(), Polls: res.Polls,
+	}
+	var te *wait.TimeoutError
+	switch {
+	case errors.As(err, &te):
+		r.State = "timeout"
+	case err != nil && r.State == "":
+		r.State = "error"
+	}
+	return r
+}
+
+func (r waitReport) outputs() [][2]string {
+	return [][2]string{
+		{"deploy_commit", r.Commit}, {"deploy_state", r.State}, {"synced_revision", r.SyncedRevision},
+		{"health", r.Health}, {"waited_seconds", fmt.Sprint(r.WaitedSeconds)},
+	}
+}
+
+// finishWait reports a wait: CI outputs and annotation, the report on
+// stdout with --output json, a log line otherwise.
+func finishWait(lg *log.Logger, streams IOStreams, env ci.Env, output outputFlag, dotenv, commit string, res wait.Result, err error) error {
+	report := newWaitReport(commit, res, err)
+	if err != nil {
+		env.Annotate(streams.commands(), "error", err.Error())
+	}
+	var fe *wait.FailedError
+	var te *wait.TimeoutError
+	finished := err == nil || errors.As(err, &fe) || errors.As(err, &te)
+	if finished {
+		if werr := env.WriteValues(report.outputs(), nil, streams.commands(), ci.WithDotenv(dotenv), ci.WithRedactor(streams.Redactor)); werr != nil && err == nil {
+			return fmt.Errorf("write CI outputs: %w", werr)
+		}
+	}
+	if output.Format == "json" && finished {
+		if perr := output.print(streams.Out, "", report); perr != nil && err == nil {
+			return perr
+		}
+		if err != nil {
+			return &exitError{code: ExitCode(err), err: err, reported: true}
+		}
+		return nil
+	}
+	if err == nil {
+		lg.Info("deployed", "commit", commit, "detail", res.Detail, "waited", res.Waited.Round(time.Second))
+	}
+	return err
+}

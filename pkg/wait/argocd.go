@@ -1,0 +1,200 @@
+package wait
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tagbump/tagbump/pkg/address"
+	"github.com/tagbump/tagbump/pkg/argocd"
+)
+
+// Relation is how a revision Argo CD synced relates to the commit waited
+// for, on the branch's first-parent history.
+type Relation int
+
+// The relations of a synced revision to the commit.
+const (
+	// Unrelated: not found on the branch near the commit (another branch,
+	// or history older than what is read).
+	Unrelated Relation = iota
+	// Same: the commit itself.
+	Same
+	// Descendant: a later commit of the branch, which deploys the commit
+	// too.
+	Descendant
+	// Ancestor: an earlier commit of the branch.
+	Ancestor
+)
+
+// History tells how revisions relate to the commit on the branch.
+type History interface {
+	// Relation returns how rev relates to the commit.
+	Relation(ctx context.Context, rev string) (Relation, error)
+	// CommitTime returns when the commit was made (its committer time);
+	// the zero time when unknown.
+	CommitTime(ctx context.Context) (time.Time, error)
+}
+
+// Application is the Source of an Argo CD application deploying the
+// commit: it succeeds once the application is synced to the commit or a
+// later commit of the branch, its last sync operation succeeded and its
+// health is Healthy.
+type Application struct {
+	Client       *argocd.Client
+	Name         string
+	AppNamespace string
+	// Commit is the commit waited for and RepoURL the charts repository
+	// (it picks the source of a multi-source application).
+	Commit, RepoURL string
+	History         History
+
+	since     time.Time
+	sinceRead bool
+	relations map[string]Relation
+}
+
+// Poll reads the application once. It reports a failure when the
+// application synced to the commit (or a later one) turned Degraded, when
+// a sync started after the commit failed, and when a sync started after
+// the commit left the application on an earlier revision (a rollback).
+func (a *Application) Poll(ctx context.Context) (Observation, error) {
+	app, err := a.Client.Application(ctx, a.Name, a.AppNamespace)
+	if err != nil {
+		return Observation{}, err
+	}
+	if !a.sinceRead {
+		if a.since, err = a.History.CommitTime(ctx); err != nil {
+			return Observation{}, err
+		}
+		if a.since.IsZero() { // not on the branch's recent history
+			a.since = time.Now()
+		}
+		a.sinceRead = true
+	}
+	st := app.Status
+	rev := a.revision(app)
+	obs := Observation{State: Pending, SyncedRevision: rev, Health: st.Health.Status}
+	op := st.OperationState
+	phase := ""
+	if op != nil {
+		phase = op.Phase
+	}
+	obs.Detail = strings.Join(nonEmpty(st.Sync.Status, st.Health.Status, phase), ", ")
+	if rev != "" {
+		obs.Detail = "synced to " + short(rev) + ": " + obs.Detail
+	}
+	afterCommit := op != nil && !op.StartedAt.IsZero() && !op.StartedAt.Before(a.since)
+	if afterCommit && (phase == "Failed" || phase == "Error") {
+		obs.State, obs.Message = Failed, "sync failed: "+op.Message
+		return obs, nil
+	}
+	rel, err := a.relation(ctx, rev)
+	if err != nil {
+		return Observation{}, err
+	}
+	switch rel {
+	case Same, Descendant:
+		switch {
+		case st.Health.Status == "Degraded":
+			obs.State, obs.Message = Failed, "Degraded: "+st.Health.Message
+		case phase == "Running" || phase == "Terminating":
+		case st.Sync.Status == "Synced" && st.Health.Status == "Healthy":
+			obs.State = Succeeded
+		}
+	case Ancestor:
+		if afterCommit && phase == "Succeeded" {
+			obs.State = Failed
+			obs.Message = fmt.Sprintf("a sync started at %s deployed %s, an earlier commit than %s (a rollback?): %s",
+				op.StartedAt.UTC().Format(time.RFC3339), short(rev), short(a.Commit), op.Message)
+		}
+	}
+	return obs, nil
+}
+
+// revision returns the synced revision of the application's source that
+// is the charts repository: status.sync.revisions at that source's index
+// for a multi-source application.
+func (a *Application) revision(app *argocd.Application) string {
+	revs := app.SyncedRevisions()
+	if len(app.Spec.Sources) > 0 && len(revs) == len(app.Spec.Sources) {
+		for i, s := range app.Spec.Sources {
+			if sameRepo(s.RepoURL, a.RepoURL) {
+				return revs[i]
+			}
+		}
+	}
+	if len(revs) > 0 {
+		return revs[0]
+	}
+	return ""
+}
+
+// relation caches History.Relation per revision: the branch's history
+// does not change where it was already read.
+func (a *Application) relation(ctx context.Context, rev string) (Relation, error) {
+	switch {
+	case rev == "":
+		return Unrelated, nil
+	case sameCommit(rev, a.Commit):
+		return Same, nil
+	}
+	if r, ok := a.relations[rev]; ok {
+		return r, nil
+	}
+	r, err := a.History.Relation(ctx, rev)
+	if err != nil {
+		return Unrelated, err
+	}
+	if a.relations == nil {
+		a.relations = map[string]Relation{}
+	}
+	if r != Unrelated { // an unrelated one may appear on the branch later
+		a.relations[rev] = r
+	}
+	return r, nil
+}
+
+// sameCommit compares a full hash with a possibly abbreviated one.
+func sameCommit(full, abbrev string) bool {
+	full, abbrev = strings.ToLower(full), strings.ToLower(abbrev)
+	if len(abbrev) > len(full) {
+		full, abbrev = abbrev, full
+	}
+	return len(abbrev) >= 7 && strings.HasPrefix(full, abbrev)
+}
+
+// sameRepo compares repository URLs without scheme, credentials, case of
+// the host, trailing slash and .git.
+func sameRepo(a, b string) bool {
+	norm := func(s string) string {
+		s = address.Redact(s)
+		if i := strings.Index(s, "://"); i >= 0 {
+			s = s[i+3:]
+		}
+		if i := strings.LastIndex(s, "@"); i >= 0 && !strings.Contains(s[:i], "/") {
+			s = s[i+1:]
+		}
+		s = strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git"))
+		return strings.Replace(s, ":", "/", 1)
+	}
+	return norm(a) == norm(b)
+}
+
+func short(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
