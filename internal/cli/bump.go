@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -56,6 +57,7 @@ type BumpOptions struct {
 	Registry            registryFlags
 	Output              outputFlag
 	PR                  prFlags
+	Wait                waitFlags
 }
 
 // noCreateUsage is the help of --no-create, for every command that writes
@@ -114,6 +116,9 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
+			if err := opts.Wait.checkWait(cmd.Flags(), opts.PR.PR, opts.DryRun, opts.NoPush); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -154,6 +159,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	opts.PR.register(f)
 	gitTimeout(f)
 	f.StringVar(&opts.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
+	opts.Wait.registerWait(f)
 	opts.Sign.register(f) // last: it shares --api-url with flag sets registered before it
 	return cmd
 }
@@ -161,12 +167,17 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 func runBump(cmd *cobra.Command, streams IOStreams, opts *BumpOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doBump(cmd, streams, env, opts)
-	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+	after := &afterCommit{flags: &opts.Wait, target: waitTarget{repo: opts.Repo, gitOpts: opts.gitOptions(env),
+		provider: opts.PR.Provider, apiURL: opts.PR.APIURL, timeout: opts.Registry.Timeout}}
+	return finishCommit(cmd.Context(), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err, after)
 }
 
 // finishCommit tells the CI system and the user what a bump, rollback or
-// promote did: annotations, CI outputs, then the result.
-func finishCommit(lg *log.Logger, streams IOStreams, env ci.Env, output outputFlag, dotenv string, dryRun bool, res *bump.Result, err error) error {
+// promote did: annotations, CI outputs, then the result; with --wait
+// (after) it then waits for the commit's deployment, and --output json
+// prints the bump's result with the wait's under "wait".
+func finishCommit(ctx context.Context, streams IOStreams, env ci.Env, output outputFlag, dotenv string, dryRun bool, res *bump.Result, err error, after *afterCommit) error {
+	lg := logger(ctx)
 	// stdout carries data only (commit=$(tagbump bump ...)). Workflow
 	// commands go to stderr: the GitHub runner and the Azure Pipelines
 	// agent read commands from a step's stderr as from its stdout; GitLab
@@ -187,7 +198,21 @@ func finishCommit(lg *log.Logger, streams IOStreams, env ci.Env, output outputFl
 	if err := env.WriteOutputs(ciResult(res), cmdOut, ci.WithDotenv(dotenv), ci.WithRedactor(streams.Redactor)); err != nil {
 		return fmt.Errorf("write CI outputs: %w", err)
 	}
-	return writeBumpResult(lg, streams, output, dryRun, res)
+	if output.Format == "json" {
+		report, werr := after.run(ctx, streams, env, res)
+		if perr := writeBumpResult(lg, streams, output, dryRun, res, report); perr != nil {
+			return perr
+		}
+		if werr != nil {
+			return &exitError{code: ExitCode(werr), err: werr, reported: report != nil}
+		}
+		return nil
+	}
+	if err := writeBumpResult(lg, streams, output, dryRun, res, nil); err != nil {
+		return err
+	}
+	_, err = after.run(ctx, streams, env, res)
+	return err
 }
 
 func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions) (*bump.Result, error) {
@@ -362,14 +387,17 @@ func gitOptions(env ci.Env, repo, sshKey, knownHosts string, timeout time.Durati
 	return g
 }
 
-func writeBumpResult(lg *log.Logger, streams IOStreams, output outputFlag, dryRun bool, res *bump.Result) error {
+func writeBumpResult(lg *log.Logger, streams IOStreams, output outputFlag, dryRun bool, res *bump.Result, waited *waitReport) error {
 	for _, c := range res.Files {
 		for _, a := range c.AlsoChanges {
 			lg.Info("anchored value: also changes "+a, "file", c.File, "key", c.Key)
 		}
 	}
 	if output.Format == "json" {
-		return output.print(streams.Out, "", res)
+		return output.print(streams.Out, "", struct {
+			*bump.Result
+			Wait *waitReport `json:"wait,omitempty"`
+		}{res, waited})
 	}
 	for _, c := range res.Files {
 		if c.Skipped != "" {

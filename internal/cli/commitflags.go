@@ -110,6 +110,7 @@ type commitFlags struct {
 	PR             prFlags
 	Sign           signFlags
 	Render         renderFlags
+	Wait           waitFlags
 }
 
 func (f *commitFlags) register(fs *pflag.FlagSet) {
@@ -122,6 +123,7 @@ func (f *commitFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Dotenv, "dotenv", "", "write the result as KEY=VALUE lines to this file (GitLab artifacts:reports:dotenv)")
 	f.Output.register(fs)
 	f.Render.register(fs)
+	f.Wait.registerWait(fs)
 }
 
 // registerPR adds the pull request flags, with prBranch as --pr-branch's

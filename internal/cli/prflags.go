@@ -45,7 +45,8 @@ func (p *prFlags) register(f *pflag.FlagSet) {
 
 // check refuses a bad --merge-method, and a PR flag given a value other
 // than its default without --pr (CI templates pass every flag, "false"
-// and "" included); --api-url also serves --commit-via api.
+// and "" included); --api-url also serves --commit-via api, and it and
+// --provider serve --wait.
 func (p *prFlags) check(f *pflag.FlagSet) error {
 	if p.PR {
 		switch p.MergeMethod {
@@ -58,6 +59,9 @@ func (p *prFlags) check(f *pflag.FlagSet) error {
 	for _, name := range []string{"pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft", "pr-overwrite", "auto-merge", "merge-method", "provider", "api-url"} {
 		if via := f.Lookup("commit-via"); name == "api-url" && via != nil && via.Value.String() == "api" {
 			continue // --commit-via api uses the API too
+		}
+		if w := f.Lookup("wait"); (name == "api-url" || name == "provider") && w != nil && w.Value.String() == "true" {
+			continue // --wait reads the commit's statuses through the API
 		}
 		if fl := f.Lookup(name); fl != nil && fl.Changed && fl.Value.String() != fl.DefValue && fl.Value.String() != "[]" {
 			return usageErr(fmt.Errorf("--%s needs --pr", name))

@@ -47,6 +47,9 @@ as usual.`,
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
+			if err := opts.Wait.checkWait(cmd.Flags(), opts.PR.PR, opts.DryRun, opts.NoPush); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -71,7 +74,9 @@ as usual.`,
 func runPromote(cmd *cobra.Command, streams IOStreams, opts *PromoteOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doPromote(cmd, env, opts)
-	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+	after := &afterCommit{flags: &opts.Wait, target: waitTarget{repo: opts.Repo, gitOpts: opts.repoFlags.gitOptions(cmd.Context(), env),
+		provider: opts.PR.Provider, apiURL: opts.PR.APIURL, timeout: opts.Timeout}}
+	return finishCommit(cmd.Context(), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err, after)
 }
 
 func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Result, error) {

@@ -49,6 +49,9 @@ undo the rollback; a newer tag deploys as usual.`,
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
+			if err := opts.Wait.checkWait(cmd.Flags(), opts.PR.PR, opts.DryRun, opts.NoPush); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -69,7 +72,9 @@ undo the rollback; a newer tag deploys as usual.`,
 func runRollback(cmd *cobra.Command, streams IOStreams, opts *RollbackOptions) error {
 	env := ci.Detect(os.Getenv)
 	res, err := doRollback(cmd, env, opts)
-	return finishCommit(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err)
+	after := &afterCommit{flags: &opts.Wait, target: waitTarget{repo: opts.Repo, gitOpts: opts.repoFlags.gitOptions(cmd.Context(), env),
+		provider: opts.PR.Provider, apiURL: opts.PR.APIURL, timeout: opts.Timeout}}
+	return finishCommit(cmd.Context(), streams, env, opts.Output, opts.Dotenv, opts.DryRun, res, err, after)
 }
 
 func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Result, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/tagbump/tagbump/internal/ci"
 	"github.com/tagbump/tagbump/pkg/address"
 	"github.com/tagbump/tagbump/pkg/argocd"
+	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/wait"
@@ -54,6 +55,34 @@ func (w *waitFlags) register(f *pflag.FlagSet, timeoutFlag string) {
 	f.DurationVar(&w.MaxInterval, "poll-max-interval", wait.DefaultMaxInterval, "longest pause between polls")
 	_ = f.MarkHidden("poll-interval")
 	_ = f.MarkHidden("poll-max-interval")
+}
+
+// registerWait adds --wait and the flags of what to wait for to a command
+// that lands a commit (bump, promote, rollback), whose --timeout is
+// another's: the wait's is --wait-timeout.
+func (w *waitFlags) registerWait(f *pflag.FlagSet) {
+	f.BoolVar(&w.Wait, "wait", false, "after the push, wait until the commit is deployed (see tagbump wait): --status-context, or --argocd-server and --app")
+	w.register(f, "wait-timeout")
+}
+
+// checkWait refuses --wait where there is no commit to wait for, and the
+// flags of the wait without --wait.
+func (w *waitFlags) checkWait(f *pflag.FlagSet, pr, dryRun, noPush bool) error {
+	if !w.Wait {
+		for _, name := range []string{"status-context", "argocd-server", "app", "app-namespace", "argocd-token-file", "wait-timeout"} {
+			if fl := f.Lookup(name); fl != nil && fl.Changed && fl.Value.String() != fl.DefValue {
+				return usageErr(fmt.Errorf("--%s needs --wait", name))
+			}
+		}
+		return nil
+	}
+	switch {
+	case pr:
+		return usageErr(errors.New("--wait with --pr is not supported yet: the commit lands when the pull request is merged; run tagbump wait on the merge commit"))
+	case dryRun || noPush:
+		return usageErr(errors.New("--wait needs a push: drop --dry-run or --no-push"))
+	}
+	return w.check()
 }
 
 // check refuses a wait that names no source, or two.
@@ -280,6 +309,9 @@ func newWaitReport(commit string, res wait.Result, err error) waitReport {
 	case err != nil && r.State == "":
 		r.State = "error"
 	}
+	if err != nil && r.Message == "" {
+		r.Message = err.Error()
+	}
 	return r
 }
 
@@ -290,22 +322,41 @@ func (r waitReport) outputs() [][2]string {
 	}
 }
 
+// afterCommit is the wait of a command that landed a commit with --wait.
+type afterCommit struct {
+	flags  *waitFlags
+	target waitTarget
+}
+
+// run waits for the commit res landed on its branch, when it pushed one;
+// nil report when there was nothing to wait for.
+func (a *afterCommit) run(ctx context.Context, streams IOStreams, env ci.Env, res *bump.Result) (*waitReport, error) {
+	if a == nil || !a.flags.Wait {
+		return nil, nil
+	}
+	if !res.Pushed || res.Commit == "" {
+		logger(ctx).Info("nothing pushed: nothing to wait for", "branch", res.Branch)
+		return nil, nil
+	}
+	t := a.target
+	t.commit, t.branch = res.Commit, res.Branch
+	wres, err := doWait(ctx, streams, env, a.flags, t)
+	report := newWaitReport(res.Commit, wres, err)
+	// The dotenv file holds the bump's outputs (it is replaced as a
+	// whole); the wait's go to the CI system's own outputs only.
+	if err = publishWait(streams, env, "", report, err); err != nil {
+		return &report, err
+	}
+	logger(ctx).Info("deployed", "commit", res.Commit, "detail", wres.Detail, "waited", wres.Waited.Round(time.Second))
+	return &report, nil
+}
+
 // finishWait reports a wait: CI outputs and annotation, the report on
 // stdout with --output json, a log line otherwise.
 func finishWait(lg *log.Logger, streams IOStreams, env ci.Env, output outputFlag, dotenv, commit string, res wait.Result, err error) error {
 	report := newWaitReport(commit, res, err)
-	if err != nil {
-		env.Annotate(streams.commands(), "error", err.Error())
-	}
-	var fe *wait.FailedError
-	var te *wait.TimeoutError
-	finished := err == nil || errors.As(err, &fe) || errors.As(err, &te)
-	if finished {
-		if werr := env.WriteValues(report.outputs(), nil, streams.commands(), ci.WithDotenv(dotenv), ci.WithRedactor(streams.Redactor)); werr != nil && err == nil {
-			return fmt.Errorf("write CI outputs: %w", werr)
-		}
-	}
-	if output.Format == "json" && finished {
+	err = publishWait(streams, env, dotenv, report, err)
+	if output.Format == "json" && verdict(err) {
 		if perr := output.print(streams.Out, "", report); perr != nil && err == nil {
 			return perr
 		}
@@ -316,6 +367,29 @@ func finishWait(lg *log.Logger, streams IOStreams, env ci.Env, output outputFlag
 	}
 	if err == nil {
 		lg.Info("deployed", "commit", commit, "detail", res.Detail, "waited", res.Waited.Round(time.Second))
+	}
+	return err
+}
+
+// verdict reports whether a wait ended with a verdict: deployed (nil),
+// failed or timed out.
+func verdict(err error) bool {
+	var fe *wait.FailedError
+	var te *wait.TimeoutError
+	return err == nil || errors.As(err, &fe) || errors.As(err, &te)
+}
+
+// publishWait writes a wait's CI outputs when it reached a verdict, and
+// annotates its error; it returns the error of the wait, or of writing
+// the outputs.
+func publishWait(streams IOStreams, env ci.Env, dotenv string, report waitReport, err error) error {
+	if verdict(err) {
+		if werr := env.WriteValues(report.outputs(), nil, streams.commands(), ci.WithDotenv(dotenv), ci.WithRedactor(streams.Redactor)); werr != nil && err == nil {
+			err = fmt.Errorf("write CI outputs: %w", werr)
+		}
+	}
+	if err != nil {
+		env.Annotate(streams.commands(), "error", err.Error())
 	}
 	return err
 }

@@ -396,3 +396,83 @@ func TestWaitArgoCDTokenCanary(t *testing.T) {
 		}
 	}
 }
+
+// TestBumpWait runs bump --wait against the GitHub stand-in: the bump
+// pushes, then waits for the status posted on its commit, and -o json
+// holds both results; a failure status exits 9 after the push. Flags of
+// the wait without --wait, and --wait with --pr or --dry-run, are refused.
+func TestBumpWait(t *testing.T) {
+	c := forgeCases[0]
+	f := startForge(t, c)
+	env := append([]string{"TAGBUMP_GIT_TOKEN=" + f.Token}, c.env(f)...)
+	bump := func(tag, state string, extra ...string) (int, string, string) {
+		t.Helper()
+		tip := f.BranchSHA(c.repo, "main")
+		args := append([]string{"bump", "--no-verify", "--repo", c.url(f), "--chart", "app", "--env", "prod",
+			"--image", "registry.example.com/app:" + tag, "-o", "json", "--wait", "--status-context", "argocd/app-prod", "--wait-timeout", "20s"}, fastPolls...)
+		r := startTagbump(t, env, append(args, extra...)...)
+		var sha string
+		eventually(t, "the push", func() bool { sha = f.BranchSHA(c.repo, "main"); return sha != tip })
+		f.SetStatus(sha, testenv.FakeStatus{Context: "argocd/app-prod", State: "pending"})
+		time.Sleep(150 * time.Millisecond)
+		f.SetStatus(sha, testenv.FakeStatus{Context: "argocd/app-prod", State: state, Description: "Degraded: crash-looping"})
+		return r.result(t)
+	}
+	code, out, errOut := bump("1.1.0", "success")
+	var res struct {
+		Commit string   `json:"commit"`
+		Pushed bool     `json:"pushed"`
+		Wait   waitJSON `json:"wait"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || !res.Pushed || res.Wait.State != "success" || res.Wait.Commit != res.Commit || res.Commit != f.BranchSHA(c.repo, "main") {
+		t.Fatalf("bump --wait: exit %d, %+v (%v)\n%s\n%s", code, res, err, out, errOut)
+	}
+	code, out, errOut = bump("1.2.0", "failure")
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 9 || !res.Pushed || res.Wait.State != "failure" || !strings.Contains(errOut, "crash-looping") {
+		t.Fatalf("bump --wait, failed: exit %d, %+v (%v)\n%s\n%s", code, res, err, out, errOut)
+	}
+	for _, extra := range [][]string{
+		{"--status-context", "argocd/x"},
+		{"--wait", "--status-context", "argocd/x", "--pr"},
+		{"--wait", "--status-context", "argocd/x", "--dry-run"},
+		{"--wait"},
+	} {
+		args := append([]string{"bump", "--no-verify", "--repo", c.url(f), "--chart", "app", "--env", "prod", "--image", "registry.example.com/app:9.9.9"}, extra...)
+		if code, _, errOut := tagbump(t, env, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", extra, code, errOut)
+		}
+	}
+}
+
+// TestRollbackWait runs rollback --wait against the Argo CD stand-in: the
+// application reports the rollback's commit synced and healthy.
+func TestRollbackWait(t *testing.T) {
+	repo := startArgoRepo(t)
+	argo, err := testenv.StartFakeArgoCD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(argo.Close)
+	// The stand-in reports whatever main's tip is once the rollback
+	// pushed it.
+	tip := repo.later
+	argo.SetApp("app-staging", "", []string{repo.url}, testenv.FakeAppState{Sync: "Synced", Revision: tip, Health: "Healthy", Phase: "Succeeded"})
+	r := startTagbump(t, []string{"ARGOCD_AUTH_TOKEN=" + argo.Token}, append([]string{"rollback", "--repo", repo.url, "--chart", "app", "--env", "staging",
+		"--wait", "--argocd-server", argo.URL, "--app", "app-staging", "--wait-timeout", "20s", "-o", "json"}, fastPolls...)...)
+	var sha string
+	eventually(t, "the rollback's push", func() bool {
+		sha = mustGit(t, repo.git.Dir("charts"), "rev-parse", "main")
+		return sha != tip
+	})
+	argo.SetApp("app-staging", "", []string{repo.url},
+		testenv.FakeAppState{Sync: "OutOfSync", Revision: tip, Health: "Healthy", Phase: "Running", StartedAt: time.Now().Add(time.Hour)},
+		testenv.FakeAppState{Sync: "Synced", Revision: sha, Health: "Healthy", Phase: "Succeeded", StartedAt: time.Now().Add(time.Hour)})
+	code, out, errOut := r.result(t)
+	var res struct {
+		Commit string   `json:"commit"`
+		Wait   waitJSON `json:"wait"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || res.Commit != sha || res.Wait.State != "success" || res.Wait.SyncedRevision != sha {
+		t.Fatalf("rollback --wait: exit %d, %+v (%v)\n%s\n%s", code, res, err, out, errOut)
+	}
+}
