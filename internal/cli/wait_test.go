@@ -198,6 +198,9 @@ func TestWaitStatusForges(t *testing.T) {
 			code, _, errOut = tagbump(t, env, args...)
 			total, notModified := f.StatusRequests()
 			t.Logf("one minute of waiting on GitHub: %d requests (%d polls), %d of all status requests so far answered 304; exit %d", total-before, (total-before)/2, notModified, code)
+			if code != 6 || total-before > 20 {
+				t.Errorf("exit %d, %d requests in a minute\n%s", code, total-before, errOut)
+			}
 		})
 	}
 }
@@ -351,6 +354,19 @@ func TestWaitArgoCD(t *testing.T) {
 		code, res, errOut := wait(t, env, "app")
 		if code != 0 || time.Since(start) < time.Second || res.Polls != 2 {
 			t.Fatalf("exit %d after %s, %+v\n%s", code, time.Since(start), res, errOut)
+		}
+	})
+	t.Run("requests-per-minute", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("a minute of waiting with the default intervals")
+		}
+		argo.SetApp("app-never", "", single, testenv.FakeAppState{Sync: "OutOfSync", Revision: repo.old, Health: "Healthy", Phase: "Succeeded", StartedAt: before})
+		n := argo.Requests()
+		args := []string{"wait", "--repo", repo.url, "--commit", repo.ours, "--argocd-server", argo.URL, "--app", "app-never", "--timeout", "60s"}
+		code, _, errOut := tagbump(t, env, args...)
+		t.Logf("one minute of waiting on Argo CD: %d requests; exit %d", argo.Requests()-n, code)
+		if code != 6 || argo.Requests()-n > 10 {
+			t.Errorf("exit %d, %d requests in a minute\n%s", code, argo.Requests()-n, errOut)
 		}
 	})
 	t.Run("token-file", func(t *testing.T) {
