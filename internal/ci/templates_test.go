@@ -18,10 +18,12 @@ var bumpFlags = []string{
 	"push-from", "dry-run", "output", "skip-ci", "author", "committer", "max-attempts", "dotenv", "log-level",
 	"pr", "pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft",
 	"pr-overwrite", "auto-merge", "merge-method", "provider", "api-url",
+	"wait", "status-context", "argocd-server", "app", "app-namespace", "wait-timeout",
 }
 
 // outputNames are the step outputs WriteOutputs writes.
-var outputNames = []string{"image", "digest", "commit", "changed", "outcome", "pr_url", "pr_number", "pr_action"}
+var outputNames = []string{"image", "digest", "commit", "changed", "outcome", "pr_url", "pr_number", "pr_action",
+	"deploy_state", "synced_revision", "health", "waited_seconds"}
 
 func readYAML(t *testing.T, path string, v any) {
 	t.Helper()
@@ -84,7 +86,7 @@ func TestGitHubAction(t *testing.T) {
 	// GitHub only: API commits and signing (whose key and passphrase are
 	// the variables TAGBUMP_SIGN_KEY and TAGBUMP_SIGN_KEY_PASSPHRASE, the
 	// key's text, not a flag's).
-	secrets := map[string]string{"sign-key": "TAGBUMP_SIGN_KEY", "sign-key-passphrase": "TAGBUMP_SIGN_KEY_PASSPHRASE"}
+	secrets := map[string]string{"sign-key": "TAGBUMP_SIGN_KEY", "sign-key-passphrase": "TAGBUMP_SIGN_KEY_PASSPHRASE", "argocd-token": "ARGOCD_AUTH_TOKEN"}
 	for in, env := range secrets {
 		if action.Inputs[in].Description == "" || bump.Env[env] != "${{ inputs."+in+" }}" {
 			t.Errorf("input %q (described: %v) is not passed as %s", in, action.Inputs[in].Description != "", env)
@@ -162,7 +164,7 @@ func TestAzureStepTemplate(t *testing.T) {
 	if bump.Env["SYSTEM_ACCESSTOKEN"] != "$(System.AccessToken)" {
 		t.Errorf("SYSTEM_ACCESSTOKEN = %q, want $(System.AccessToken)", bump.Env["SYSTEM_ACCESSTOKEN"])
 	}
-	bools := []string{"digest", "no-verify", "dry-run", "skip-ci", "pr", "pr-draft", "pr-overwrite", "auto-merge"}
+	bools := []string{"digest", "no-verify", "dry-run", "skip-ci", "pr", "pr-draft", "pr-overwrite", "auto-merge", "wait"}
 	for _, f := range bumpFlags {
 		p := azureParam(f)
 		typ, ok := params[p]
