@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/log"
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tagbump/tagbump/internal/ci"
@@ -237,11 +238,20 @@ func doWait(ctx context.Context, streams IOStreams, env ci.Env, w *waitFlags, t 
 		}
 	}
 	lg.Info("waiting for the deployment", "commit", t.commit, "timeout", w.Timeout)
-	return wait.Run(ctx, src,
-		wait.WithTimeout(w.Timeout), wait.WithIntervals(w.Interval, w.MaxInterval),
-		wait.WithProgress(func(o wait.Observation, waited time.Duration) {
+	opts := []wait.Option{wait.WithTimeout(w.Timeout), wait.WithIntervals(w.Interval, w.MaxInterval)}
+	if f, ok := ci.Underlying(streams.Err).(*os.File); ok && env.System == ci.Generic && isatty.IsTerminal(f.Fd()) {
+		// In a terminal: one line, redrawn at each poll.
+		opts = append(opts, wait.WithEveryPoll(func(o wait.Observation, waited time.Duration) {
+			fmt.Fprintf(streams.Err, "\r\033[K%s  %s", waited.Round(time.Second), o.Detail)
+		}))
+		defer fmt.Fprintln(streams.Err)
+	} else {
+		// In CI and logs: a line per change of state.
+		opts = append(opts, wait.WithProgress(func(o wait.Observation, waited time.Duration) {
 			lg.Info(o.Detail, "state", o.State, "waited", waited.Round(time.Second))
 		}))
+	}
+	return wait.Run(ctx, src, opts...)
 }
 
 // statusReader returns the host's status reader for the charts repository,

@@ -80,6 +80,7 @@ type options struct {
 	interval, max time.Duration
 	timeout       time.Duration
 	onChange      func(Observation, time.Duration)
+	onPoll        func(Observation, time.Duration)
 }
 
 // Option configures Run.
@@ -102,6 +103,12 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // the previous one's, and the time waited so far.
 func WithProgress(fn func(Observation, time.Duration)) Option {
 	return func(o *options) { o.onChange = fn }
+}
+
+// WithEveryPoll calls fn with the observation of every poll that
+// answered, and the time waited so far (a terminal's updating line).
+func WithEveryPoll(fn func(Observation, time.Duration)) Option {
+	return func(o *options) { o.onPoll = fn }
 }
 
 // Result is the end of a wait.
@@ -183,6 +190,9 @@ func Run(ctx context.Context, src Source, opts ...Option) (Result, error) {
 			last = nil
 			if obs.Detail != res.Detail && o.onChange != nil {
 				o.onChange(obs, res.Waited)
+			}
+			if o.onPoll != nil {
+				o.onPoll(obs, res.Waited)
 			}
 			res.Observation = obs
 			switch obs.State {

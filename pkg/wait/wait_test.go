@@ -42,15 +42,18 @@ func (s *script) Poll(context.Context) (wait.Observation, error) {
 
 func pending(d string) wait.Observation { return wait.Observation{State: wait.Pending, Detail: d} }
 
-// TestRunBackoff checks the pauses: 2 s growing by half to 15 s, and the
-// progress callback once per change of state.
+// TestRunBackoff checks the pauses: 2 s growing by half to 15 s, the
+// progress callback once per change of state, and the terminal's once per
+// poll.
 func TestRunBackoff(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(0, 0)}
 	var seen []string
+	every := 0
 	steps := []any{pending("a"), pending("a"), pending("b"), pending("b"), pending("b"), pending("b"), pending("b"), pending("b"),
 		wait.Observation{State: wait.Succeeded, Detail: "done"}}
 	res, err := wait.Run(context.Background(), &script{steps: steps}, wait.WithClock(clock),
-		wait.WithProgress(func(o wait.Observation, _ time.Duration) { seen = append(seen, o.Detail) }))
+		wait.WithProgress(func(o wait.Observation, _ time.Duration) { seen = append(seen, o.Detail) }),
+		wait.WithEveryPoll(func(wait.Observation, time.Duration) { every++ }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,7 @@ func TestRunBackoff(t *testing.T) {
 			t.Fatalf("pauses %v, want %v", clock.pauses, want)
 		}
 	}
-	if strings.Join(seen, ",") != "a,b,done" || res.Polls != 9 || res.State != wait.Succeeded {
+	if strings.Join(seen, ",") != "a,b,done" || res.Polls != 9 || every != 9 || res.State != wait.Succeeded {
 		t.Fatalf("progress %v, result %+v", seen, res)
 	}
 	// Requests per minute of waiting, for the closing note.
