@@ -194,7 +194,7 @@ func (c *Client) Application(ctx context.Context, name, appNamespace string) (*A
 		case http.StatusUnauthorized:
 			e.Kind, e.Hint = ErrAuth, "the token was refused: check ARGOCD_AUTH_TOKEN (or --argocd-token-file) and that it has not expired"
 		case http.StatusForbidden:
-			e.Kind, e.Hint = ErrAuth, "the token's role needs applications, get on the application's project"
+			e.Kind, e.Hint = ErrAuth, "the token's role needs applications, get on the application's project (Argo CD answers so for an application that does not exist, too)"
 		case http.StatusNotFound:
 			e.Kind = ErrNotFound
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable:

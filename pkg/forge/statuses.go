@@ -167,10 +167,15 @@ func RetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// statusHint says which permission reading statuses needs.
+// statusHint says which permission reading statuses needs, or that the
+// commit is missing.
+// GitHub answers 422 for a commit it does not have: that is not found.
 func statusHint(err error, hint string) error {
 	var e *Error
-	if errors.As(err, &e) && (errors.Is(err, ErrPermission) || errors.Is(err, ErrNotFound)) {
+	if errors.As(err, &e) && e.Status == http.StatusUnprocessableEntity {
+		e.Kind, e.Hint = ErrNotFound, "is the commit pushed to this repository?"
+	}
+	if errors.As(err, &e) && (errors.Is(err, ErrPermission) || errors.Is(err, ErrNotFound)) && e.Hint == "" {
 		e.Hint = hint
 	}
 	return err

@@ -85,8 +85,8 @@ func TestStatuses(t *testing.T) {
 					t.Errorf("unchanged statuses: %d requests, %d answered 304 in all; want conditional requests", after-before, notModified)
 				}
 			}
-			if _, err := r.Statuses(ctx, strings.Repeat("0", 40)); err == nil {
-				t.Error("unknown commit: no error")
+			if _, err := r.Statuses(ctx, strings.Repeat("0", 40)); !errors.Is(err, forge.ErrNotFound) {
+				t.Errorf("unknown commit: %v", err)
 			}
 			bad, _ := forge.NewStatusReader(forge.Options{Kind: h.kind, RepoURL: h.url(f), APIURL: h.api(f), User: "x-access-token", Token: "wrong"})
 			if _, err := bad.Statuses(ctx, sha); !errors.Is(err, forge.ErrAuth) {
