@@ -53,6 +53,7 @@ type Application struct {
 	since     time.Time
 	sinceRead bool
 	relations map[string]Relation
+	unrelated map[string]time.Time
 }
 
 // Poll reads the application once. It reports a failure when the
@@ -143,18 +144,29 @@ func (a *Application) relation(ctx context.Context, rev string) (Relation, error
 	if r, ok := a.relations[rev]; ok {
 		return r, nil
 	}
+	if at, ok := a.unrelated[rev]; ok && time.Since(at) < recheckUnrelated {
+		return Unrelated, nil
+	}
 	r, err := a.History.Relation(ctx, rev)
 	if err != nil {
 		return Unrelated, err
 	}
 	if a.relations == nil {
-		a.relations = map[string]Relation{}
+		a.relations, a.unrelated = map[string]Relation{}, map[string]time.Time{}
 	}
-	if r != Unrelated { // an unrelated one may appear on the branch later
+	if r == Unrelated {
+		// It may appear on the branch later: read the history again,
+		// but not at every poll.
+		a.unrelated[rev] = time.Now()
+	} else {
 		a.relations[rev] = r
 	}
 	return r, nil
 }
+
+// recheckUnrelated is how long a revision not found on the branch is taken
+// as unrelated before the branch's history is read again.
+const recheckUnrelated = time.Minute
 
 // sameCommit compares a full hash with a possibly abbreviated one.
 func sameCommit(full, abbrev string) bool {
