@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -177,6 +178,9 @@ func runWait(cmd *cobra.Command, streams IOStreams, opts *WaitOptions) error {
 	if opts.Repo == "" || opts.Commit == "" {
 		return usageErr(errors.New("--repo and --commit are required"))
 	}
+	if !fullSHA.MatchString(opts.Commit) {
+		return usageErr(fmt.Errorf("invalid --commit %q: give the commit's full SHA (what bump prints, or its commit output)", opts.Commit))
+	}
 	if err := opts.Output.check(); err != nil {
 		return err
 	}
@@ -192,6 +196,10 @@ func runWait(cmd *cobra.Command, streams IOStreams, opts *WaitOptions) error {
 	res, err := doWait(cmd.Context(), streams, env, &opts.waitFlags, w)
 	return finishWait(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.Commit, res, err)
 }
+
+// fullSHA is a commit's full hash, SHA-1 or SHA-256: the hosts' status
+// APIs take no abbreviation.
+var fullSHA = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // waitTarget is the commit to wait for and how to reach its repository.
 type waitTarget struct {

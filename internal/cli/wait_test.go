@@ -207,12 +207,14 @@ func TestWaitStatusForges(t *testing.T) {
 
 // TestWaitUsage checks the refusals of bad flags.
 func TestWaitUsage(t *testing.T) {
+	sha := strings.Repeat("a", 40)
 	for _, args := range [][]string{
-		{"wait", "--commit", "abc"},
-		{"wait", "--repo", "https://github.com/a/b", "--commit", "abc"},
-		{"wait", "--repo", "https://github.com/a/b", "--commit", "abc", "--status-context", "x", "--app", "y", "--argocd-server", "https://argocd.example"},
-		{"wait", "--repo", "https://github.com/a/b", "--commit", "abc", "--app", "y"},
-		{"wait", "--repo", "https://github.com/a/b", "--commit", "abc", "--status-context", "[x"},
+		{"wait", "--commit", sha},
+		{"wait", "--repo", "https://github.com/a/b", "--commit", "abc1234", "--status-context", "x"},
+		{"wait", "--repo", "https://github.com/a/b", "--commit", sha},
+		{"wait", "--repo", "https://github.com/a/b", "--commit", sha, "--status-context", "x", "--app", "y", "--argocd-server", "https://argocd.example"},
+		{"wait", "--repo", "https://github.com/a/b", "--commit", sha, "--app", "y"},
+		{"wait", "--repo", "https://github.com/a/b", "--commit", sha, "--status-context", "[x"},
 	} {
 		if code, _, errOut := tagbump(t, nil, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2\n%s", args, code, errOut)
