@@ -208,6 +208,11 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if defaultsPath(file) == file {
 			ch.Values = nil // the file is the chart's values.yaml: it is read alone
 		}
+		for _, w := range ch.Warnings {
+			if !slices.Contains(p.warnings, w) {
+				p.warnings = append(p.warnings, w)
+			}
+		}
 		out, changes, err := editImages(file, env, src, ch, req)
 		if err != nil {
 			return nil, err
@@ -243,11 +248,19 @@ func (s snapSource) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	if errors.Is(err, gitrepo.ErrNotRegular) {
 		return nil, fmt.Errorf("%w: %w", fs.ErrNotExist, err)
 	}
-	return b, err
+	return b, tooLarge(err)
 }
 
 func (s snapSource) Prefetch(ctx context.Context, paths ...string) error {
-	return s.snap.Prefetch(ctx, paths...)
+	return tooLarge(s.snap.Prefetch(ctx, paths...))
+}
+
+// tooLarge makes a file too large to read match chart.ErrTooLarge too.
+func tooLarge(err error) error {
+	if errors.Is(err, gitrepo.ErrTooLarge) && !errors.Is(err, chart.ErrTooLarge) {
+		return fmt.Errorf("%w (%w)", err, chart.ErrTooLarge)
+	}
+	return err
 }
 
 func (s snapSource) List(p string) (dirs, files []string, err error) {

@@ -86,6 +86,8 @@ type Chart struct {
 	ValuesFile string
 	Values     []byte
 	Subcharts  []Subchart
+	// Warnings are the subcharts Load skipped and why.
+	Warnings []string
 }
 
 // FromValues is a chart known only by its values.yaml.

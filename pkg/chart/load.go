@@ -12,6 +12,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Source reads a repository's files. A missing file, or one that is not a
@@ -26,6 +28,10 @@ type Source interface {
 	List(p string) (dirs, files []string, err error)
 }
 
+// ErrTooLarge is what a Source's error matches when a file is too large
+// to read.
+var ErrTooLarge = errors.New("file too large")
+
 // MaxArchive is the largest packaged subchart (.tgz, uncompressed) Load
 // reads values from.
 const MaxArchive = 16 << 20
@@ -37,11 +43,15 @@ func Files(dir string) []string {
 }
 
 // Load reads the chart in the directory dir: its values.yaml, its
-// dependencies and the values of its subcharts, each from charts/<name>/,
+// dependencies and the values of its subcharts, each from charts/<dir>/,
 // a packaged charts/<name>-<version>.tgz, or the file:// path the
-// dependency names. Charts in charts/ that no dependency names are
-// subcharts under their own name, as Helm loads them. Subcharts of
-// subcharts are not read.
+// dependency names. As in Helm, a chart in charts/ is the chart its own
+// Chart.yaml names (the directory's or the archive's name only when it
+// has none), entries of charts/ whose name starts with "_" or "." are not
+// charts, and charts in charts/ that no dependency names are subcharts
+// under their own name. An archive Load cannot read (a Git LFS pointer, a
+// damaged or too large archive) is skipped with a warning in
+// Chart.Warnings. Subcharts of subcharts are not read.
 func Load(ctx context.Context, src Source, dir string) (*Chart, error) {
 	files := Files(dir)
 	read := func(p string) ([]byte, error) {
@@ -70,89 +80,153 @@ func Load(ctx context.Context, src Source, dir string) (*Chart, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	// Helm's loader skips these (loader.LoadFiles).
+	hidden := func(n string) bool { return strings.IndexAny(n, "_.") == 0 }
+	dirs = slices.DeleteFunc(dirs, hidden)
+	archives = slices.DeleteFunc(archives, func(f string) bool { return hidden(f) || !strings.HasSuffix(f, ".tgz") })
 	if len(deps) == 0 && len(dirs) == 0 && len(archives) == 0 {
 		return c, nil
 	}
-	archives = slices.DeleteFunc(archives, func(f string) bool { return !strings.HasSuffix(f, ".tgz") })
+	// The file:// directories of dependencies, read only when charts/
+	// holds no chart of that name.
+	var fileDirs []string
+	for _, d := range deps {
+		if p, ok := fileDir(dir, d); ok && !slices.Contains(fileDirs, p) {
+			fileDirs = append(fileDirs, p)
+		}
+	}
+	var want []string
+	for _, d := range append(slices.Clone(fileDirs), dirs...) {
+		if !strings.Contains(d, "/") {
+			d = path.Join(chartsDir, d)
+		}
+		for _, f := range []string{path.Join(d, "values.yaml"), path.Join(d, "Chart.yaml")} {
+			if !slices.Contains(want, f) {
+				want = append(want, f)
+			}
+		}
+	}
+	if err := src.Prefetch(ctx, want...); err != nil {
+		return nil, err
+	}
+	want = want[:0]
+	for _, a := range archives {
+		want = append(want, path.Join(chartsDir, a))
+	}
+	// An archive too large to fetch is skipped below, as it is read.
+	if err := src.Prefetch(ctx, want...); err != nil && !errors.Is(err, ErrTooLarge) {
+		return nil, err
+	}
 	// Where each subchart is: a directory or archive in charts/, or a
 	// file:// path.
 	type where struct {
-		name, dir, archive string
-		deps               []Dependency
+		name, dir, vfile string
+		vals             []byte
+		deps             []Dependency
 	}
 	var found []*where
-	byName := map[string]*where{}
+	byName, byDir := map[string]*where{}, map[string]*where{}
+	readDir := func(d, fallback string) (*where, error) {
+		if w := byDir[d]; w != nil {
+			return w, nil
+		}
+		meta, err := read(path.Join(d, "Chart.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		w := &where{name: chartName(meta, fallback), dir: d, vfile: path.Join(d, "values.yaml")}
+		if w.vals, err = read(w.vfile); err != nil {
+			return nil, err
+		}
+		byDir[d] = w
+		return w, nil
+	}
 	for _, d := range dirs {
-		w := &where{name: d, dir: path.Join(chartsDir, d)}
-		found, byName[d] = append(found, w), w
+		w, err := readDir(path.Join(chartsDir, d), d)
+		if err != nil {
+			return nil, err
+		}
+		if byName[w.name] == nil {
+			found, byName[w.name] = append(found, w), w
+		}
 	}
 	for _, a := range archives {
-		// <name>-<version>.tgz: the name is what precedes the version.
+		p := path.Join(chartsDir, a)
+		b, err := read(p)
+		if err != nil && !errors.Is(err, ErrTooLarge) {
+			return nil, err
+		}
+		ar, err := readArchive(b, err)
+		if err != nil {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("skipped the subchart %s: %v (a Git LFS pointer or a damaged archive?): its images are not read", p, err))
+			continue
+		}
+		// <name>-<version>.tgz: without a Chart.yaml, the name is what
+		// precedes the version.
 		name := strings.TrimSuffix(a, ".tgz")
 		if i := versionStart(name); i > 0 {
 			name = name[:i-1]
 		}
+		name = chartName(ar.chart, name)
 		if byName[name] != nil {
 			continue // a directory wins, as it is unpacked
 		}
-		w := &where{name: name, archive: path.Join(chartsDir, a)}
+		w := &where{name: name, vfile: p + ":" + ar.valuesName, vals: ar.values}
+		if ar.valuesName == "" {
+			w.vfile = p + ":" + name + "/values.yaml"
+		}
 		found, byName[name] = append(found, w), w
 	}
 	for _, d := range deps {
 		w := byName[d.Name]
-		if w == nil && strings.HasPrefix(d.Repository, "file://") {
-			p := path.Clean(path.Join(dir, strings.TrimPrefix(d.Repository, "file://")))
-			if p != ".." && !strings.HasPrefix(p, "../") && !path.IsAbs(p) {
-				w = &where{name: d.Name, dir: p}
-				found, byName[d.Name] = append(found, w), w
+		if p, ok := fileDir(dir, d); w == nil && ok {
+			if w = byDir[p]; w == nil {
+				if w, err = readDir(p, d.Name); err != nil {
+					return nil, err
+				}
+				found = append(found, w)
 			}
 		}
 		if w != nil {
 			w.deps = append(w.deps, d)
 		}
 	}
-	var want []string
 	for _, w := range found {
-		if w.archive != "" {
-			want = append(want, w.archive)
-		} else {
-			want = append(want, path.Join(w.dir, "values.yaml"))
-		}
-	}
-	if err := src.Prefetch(ctx, want...); err != nil {
-		return nil, err
-	}
-	for _, w := range found {
-		var vals []byte
-		vfile := ""
-		if w.archive != "" {
-			b, err := read(w.archive)
-			if err != nil {
-				return nil, err
-			}
-			var inner string
-			vals, inner, err = archiveValues(b)
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", w.archive, err)
-			}
-			vfile = w.archive + ":" + inner
-		} else {
-			vfile = path.Join(w.dir, "values.yaml")
-			b, err := read(vfile)
-			if err != nil {
-				return nil, err
-			}
-			vals = b
-		}
 		if len(w.deps) == 0 {
-			c.Subcharts = append(c.Subcharts, Subchart{Key: w.name, Name: w.name, ValuesFile: vfile, Values: vals})
+			c.Subcharts = append(c.Subcharts, Subchart{Key: w.name, Name: w.name, ValuesFile: w.vfile, Values: w.vals})
 			continue
 		}
 		for _, d := range w.deps {
-			c.Subcharts = append(c.Subcharts, Subchart{Key: d.Key(), Name: d.Name, ValuesFile: vfile, Values: vals, Condition: d.Condition, Tags: d.Tags})
+			c.Subcharts = append(c.Subcharts, Subchart{Key: d.Key(), Name: d.Name, ValuesFile: w.vfile, Values: w.vals, Condition: d.Condition, Tags: d.Tags})
 		}
 	}
 	return c, nil
+}
+
+// fileDir returns the directory a file:// dependency names, inside the
+// repository.
+func fileDir(dir string, d Dependency) (string, bool) {
+	rest, ok := strings.CutPrefix(d.Repository, "file://")
+	if !ok {
+		return "", false
+	}
+	p := path.Clean(path.Join(dir, rest))
+	if p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) {
+		return "", false
+	}
+	return p, true
+}
+
+// chartName returns the name in a Chart.yaml, or fallback when it has
+// none or cannot be read.
+func chartName(meta []byte, fallback string) string {
+	var doc struct {
+		Name string `yaml:"name"`
+	}
+	if len(meta) == 0 || yaml.Unmarshal(meta, &doc) != nil || strings.TrimSpace(doc.Name) == "" {
+		return fallback
+	}
+	return strings.TrimSpace(doc.Name)
 }
 
 // versionStart returns where the version begins in "<name>-<version>": the
@@ -166,32 +240,55 @@ func versionStart(s string) int {
 	return -1
 }
 
-// archiveValues returns the values.yaml at the top of a packaged chart
-// (<name>/values.yaml) and its path in the archive; nil when it has none.
-func archiveValues(b []byte) ([]byte, string, error) {
+// archive is what Load reads from a packaged chart.
+type archive struct {
+	chart      []byte // its Chart.yaml
+	values     []byte // its values.yaml
+	valuesName string // the path of values.yaml in the archive, "" when it has none
+}
+
+// readArchive reads the Chart.yaml and values.yaml at the top of a
+// packaged chart (<name>/values.yaml). As in Helm, when the archive holds
+// a file twice the last one counts.
+func readArchive(b []byte, err error) (*archive, error) {
+	if err != nil {
+		return nil, err
+	}
 	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer zr.Close()
-	tr := tar.NewReader(io.LimitReader(zr, MaxArchive))
+	lr := &io.LimitedReader{R: zr, N: MaxArchive + 1}
+	tr := tar.NewReader(lr)
+	a := &archive{}
 	for {
 		h, err := tr.Next()
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("larger than %d MiB uncompressed", MaxArchive>>20)
+		}
 		if errors.Is(err, io.EOF) {
-			return nil, "", nil
+			return a, nil
 		}
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
 		top, rest, ok := strings.Cut(name, "/")
-		if !ok || top == "" || rest != "values.yaml" || h.Typeflag != tar.TypeReg {
+		if !ok || top == "" || (rest != "values.yaml" && rest != "Chart.yaml") || h.Typeflag != tar.TypeReg {
 			continue
 		}
 		v, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, "", err
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("larger than %d MiB uncompressed", MaxArchive>>20)
 		}
-		return v, name, nil
+		if err != nil {
+			return nil, err
+		}
+		if rest == "Chart.yaml" {
+			a.chart = v
+		} else {
+			a.values, a.valuesName = v, name
+		}
 	}
 }

@@ -88,7 +88,7 @@ func tgz(t *testing.T, files map[string]string) string {
 // and alias from charts/<name>/, a packaged .tgz and a file:// path, plus a
 // chart in charts/ no dependency names; the defaults merge each under its
 // key with the parent's values winning and global: copied down. Only the
-// values files needed are prefetched.
+// values files and Chart.yaml files needed are prefetched.
 func TestLoad(t *testing.T) {
 	src := &memSource{files: map[string]string{
 		"platform/Chart.yaml": "apiVersion: v2\nname: platform\ndependencies:\n" +
@@ -126,8 +126,9 @@ func TestLoad(t *testing.T) {
 		"memcachedchunks=platform/charts/memcached-6.14.0.tgz:memcached/values.yaml",
 		"memcachedresults=platform/charts/memcached-6.14.0.tgz:memcached/values.yaml", "worker=shared/worker/values.yaml")
 	slices.Sort(src.prefetched)
-	sameList(t, "prefetched", src.prefetched, "platform/charts/backend/values.yaml", "platform/charts/memcached-6.14.0.tgz",
-		"platform/charts/sidecar/values.yaml", "shared/worker/values.yaml")
+	sameList(t, "prefetched", src.prefetched, "platform/charts/backend/Chart.yaml", "platform/charts/backend/values.yaml",
+		"platform/charts/memcached-6.14.0.tgz", "platform/charts/sidecar/Chart.yaml", "platform/charts/sidecar/values.yaml",
+		"shared/worker/Chart.yaml", "shared/worker/values.yaml")
 
 	defaults, err := ch.Defaults()
 	if err != nil {

@@ -1,0 +1,211 @@
+package bump
+
+// Subcharts as Helm loads and merges them (issue 28 review): each test
+// states what Helm does.
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/tagbump/tagbump/pkg/chart"
+)
+
+type mapSource map[string]string
+
+func (m mapSource) ReadFile(_ context.Context, p string) ([]byte, error) {
+	if s, ok := m[p]; ok {
+		return []byte(s), nil
+	}
+	return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrNotExist}
+}
+
+func (m mapSource) Prefetch(context.Context, ...string) error { return nil }
+
+// List lists the directory p of the files as fs.ReadDir does.
+func (m mapSource) List(p string) (dirs, files []string, err error) {
+	tree := fstest.MapFS{}
+	for f, s := range m {
+		tree[f] = &fstest.MapFile{Data: []byte(s)}
+	}
+	es, err := fs.ReadDir(tree, p)
+	for _, e := range es {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		} else {
+			files = append(files, e.Name())
+		}
+	}
+	return dirs, files, err
+}
+
+// packTgz packs entries in the order given (name, content, name, content…).
+func packTgz(t *testing.T, entries ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	tw := tar.NewWriter(zw)
+	for i := 0; i+1 < len(entries); i += 2 {
+		if err := tw.WriteHeader(&tar.Header{Name: entries[i], Mode: 0o644, Size: int64(len(entries[i+1])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(entries[i+1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Close()
+	zw.Close()
+	return b.String()
+}
+
+func editChart(t *testing.T, src mapSource, file, image string) (string, []FileChange, error) {
+	t.Helper()
+	ch, err := chart.Load(context.Background(), src, "platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := request()
+	r.Image = ref(image)
+	out, changes, err := editIn(file, "prod", []byte(src[file]), ch, &r)
+	return string(out), changes, err
+}
+
+// Helm matches a directory in charts/ to a dependency by the name in its
+// Chart.yaml, not by the directory's name (pkg/chart/v2/util
+// processDependencyEnabled: existing.Name() == req.Name). charts/backend-chart
+// (name: backend) is the dependency "backend", switched off by its
+// condition: Helm renders no backend. tagbump loads the directory twice,
+// as "backend" (through file://) and as an unlisted subchart
+// "backend-chart", refuses the first as disabled and creates
+// .backend-chart.image.tag, a key nothing reads: exit 0, "changed".
+func TestSubchartDirNameIsNotChartName(t *testing.T) {
+	src := mapSource{
+		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: backend, version: 0.1.0, repository: file://charts/backend-chart, condition: backend.enabled}\n",
+		"platform/values.yaml":                      "backend:\n  enabled: false\n",
+		"platform/values-prod.yaml":                 "replicaCount: 2\n",
+		"platform/charts/backend-chart/Chart.yaml":  "apiVersion: v2\nname: backend\nversion: 0.1.0\n",
+		"platform/charts/backend-chart/values.yaml": "image:\n  repository: registry.example.com/team/backend\n  tag: 1.0.0\n",
+	}
+	out, changes, err := editChart(t, src, "platform/values-prod.yaml", "registry.example.com/team/backend:1.1.0")
+	var de *DisabledError
+	if !errors.As(err, &de) {
+		t.Errorf("want a DisabledError (the only backend is switched off); got err=%v, changes=%+v, out:\n%s", err, changes, out)
+	}
+}
+
+// Same cause, condition on: Helm reads .backend.image.tag only; tagbump
+// also writes a second override under .backend-chart: that Helm ignores.
+func TestSubchartDirNameIsNotChartNameJunkKey(t *testing.T) {
+	src := mapSource{
+		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: backend, version: 0.1.0, repository: file://charts/backend-chart}\n",
+		"platform/values-prod.yaml":                 "backend:\n  image:\n    tag: 1.0.0\n",
+		"platform/charts/backend-chart/Chart.yaml":  "apiVersion: v2\nname: backend\nversion: 0.1.0\n",
+		"platform/charts/backend-chart/values.yaml": "image:\n  repository: registry.example.com/team/backend\n  tag: 1.0.0\n",
+	}
+	out, _, err := editChart(t, src, "platform/values-prod.yaml", "registry.example.com/team/backend:1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "backend:\n  image:\n    tag: 1.1.0\n"; out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// helm package names an archive <name>-<version>.tgz; a SemVer
+// pre-release may hold "-<digit>" (1.0.0-rc-1, 0.1.0-20240101). Helm reads
+// the name from the archive's Chart.yaml; tagbump cuts the file name at the
+// last "-<digit>" and gets "backend-1.0.0-rc", so the dependency is not
+// matched and the values sit under a key Helm never uses: tagbump creates
+// .backend-1.0.0-rc.image.tag instead of .backend.image.tag.
+func TestSubchartTgzPrereleaseVersion(t *testing.T) {
+	src := mapSource{
+		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: backend, version: 1.0.0-rc-1, repository: oci://registry.example.com/charts}\n",
+		"platform/values-prod.yaml": "replicaCount: 2\n",
+	}
+	src["platform/charts/backend-1.0.0-rc-1.tgz"] = packTgz(t,
+		"backend/Chart.yaml", "apiVersion: v2\nname: backend\nversion: 1.0.0-rc-1\n",
+		"backend/values.yaml", "image:\n  repository: registry.example.com/team/backend\n  tag: 1.0.0\n")
+	out, _, err := editChart(t, src, "platform/values-prod.yaml", "registry.example.com/team/backend:1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "replicaCount: 2\nbackend:\n  image:\n    tag: 1.1.0\n"; out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// Helm skips entries of charts/ whose name starts with "_" or "."
+// (loader.LoadFiles: strings.IndexAny(n, "_.") == 0). tagbump loads them as
+// subcharts: the only enabled-looking block is one Helm never loads.
+func TestSubchartHiddenChartsDir(t *testing.T) {
+	src := mapSource{
+		"platform/Chart.yaml":                      "apiVersion: v2\nname: platform\nversion: 0.1.0\n",
+		"platform/values-prod.yaml":                "replicaCount: 2\n",
+		"platform/charts/_old-backend/Chart.yaml":  "apiVersion: v2\nname: backend\nversion: 0.0.1\n",
+		"platform/charts/_old-backend/values.yaml": "image:\n  repository: registry.example.com/team/backend\n  tag: 0.9.0\n",
+	}
+	out, changes, err := editChart(t, src, "platform/values-prod.yaml", "registry.example.com/team/backend:1.1.0")
+	var nt *NoTargetError
+	if !errors.As(err, &nt) {
+		t.Errorf("want a NoTargetError (Helm loads no chart from charts/_old-backend); got err=%v changes=%+v out:\n%s", err, changes, out)
+	}
+}
+
+// Helm keeps the last values.yaml of an archive (LoadFiles assigns
+// c.Values for each); tagbump reads the first. A packaged subchart with two
+// entries backend/values.yaml (tar allows it; a hostile or sloppy archive)
+// is read differently: tagbump finds the block at .backend.image and creates
+// .backend.image.tag, while the chart Helm renders reads .backend.app.image.
+func TestSubchartTgzDuplicateValues(t *testing.T) {
+	src := mapSource{
+		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: backend, version: 1.0.0, repository: oci://registry.example.com/charts}\n",
+		"platform/values-prod.yaml": "replicaCount: 2\n",
+	}
+	src["platform/charts/backend-1.0.0.tgz"] = packTgz(t,
+		"backend/Chart.yaml", "apiVersion: v2\nname: backend\nversion: 1.0.0\n",
+		"backend/values.yaml", "image:\n  repository: registry.example.com/team/backend\n  tag: 1.0.0\n",
+		"backend/values.yaml", "app:\n  image:\n    repository: registry.example.com/team/backend\n    tag: 1.0.0\n")
+	out, _, err := editChart(t, src, "platform/values-prod.yaml", "registry.example.com/team/backend:1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "replicaCount: 2\nbackend:\n  app:\n    image:\n      tag: 1.1.0\n"; out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// charts/*.tgz kept in Git LFS (a common .gitattributes rule) are pointer
+// files in the tree. Load fails on the first one ("gzip: invalid header"),
+// so a bump of the parent chart's own image, which needs no subchart and
+// worked before issue 28, now fails for the whole chart.
+func TestSubchartLFSPointerTgzBlocksParentBump(t *testing.T) {
+	src := mapSource{
+		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: redis, version: 17.0.0, repository: oci://registry-1.docker.io/bitnamicharts}\n",
+		"platform/values.yaml":             "image:\n  repository: registry.example.com/team/app\n  tag: 1.0.0\n",
+		"platform/values-prod.yaml":        "image:\n  tag: 1.0.0\n",
+		"platform/charts/redis-17.0.0.tgz": "version https://git-lfs.github.com/spec/v1\noid sha256:" + strings.Repeat("a", 64) + "\nsize 91234\n",
+	}
+	ch, err := chart.Load(context.Background(), src, "platform")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(ch.Warnings) != 1 || !strings.Contains(ch.Warnings[0], "platform/charts/redis-17.0.0.tgz") {
+		t.Errorf("want a warning naming the skipped archive; got %q", ch.Warnings)
+	}
+	r := request()
+	r.Image = ref("registry.example.com/team/app:1.1.0")
+	if _, _, err := editIn("platform/values-prod.yaml", "prod", []byte(src["platform/values-prod.yaml"]), ch, &r); err != nil {
+		t.Fatal(err)
+	}
+}
