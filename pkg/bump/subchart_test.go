@@ -209,3 +209,26 @@ func TestSubchartLFSPointerTgzBlocksParentBump(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The parent's values.yaml shares one anchored mapping between two
+// subcharts (backend: *common, frontend: *common). Helm merges each
+// subchart's values under its own key; merging into the anchor itself
+// would put backend's block at .common.image and create .common.image.tag
+// in the env file, which Helm never reads for backend.
+func TestSubchartAnchoredSubchartKey(t *testing.T) {
+	src := mapSource{
+		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
+			"- {name: backend, version: 0.1.0, repository: file://charts/backend}\n- {name: frontend, version: 0.1.0, repository: file://charts/frontend}\n",
+		"platform/values.yaml":                 "common: &common\n  replicaCount: 2\nbackend: *common\nfrontend: *common\n",
+		"platform/values-prod.yaml":            "replicaCount: 2\n",
+		"platform/charts/backend/values.yaml":  "image:\n  repository: registry.example.com/team/backend\n  tag: 1.0.0\n",
+		"platform/charts/frontend/values.yaml": "image:\n  repository: registry.example.com/team/frontend\n  tag: 1.0.0\n",
+	}
+	out, changes, err := editChart(t, src, "platform/values-prod.yaml", "registry.example.com/team/backend:1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "backend:\n  image:\n    tag: 1.1.0") {
+		t.Errorf("override written where Helm does not read it: changes %+v\n%s", changes, out)
+	}
+}

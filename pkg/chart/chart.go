@@ -8,6 +8,7 @@ package chart
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tagbump/tagbump/pkg/values"
@@ -121,7 +122,7 @@ func (c *Chart) Defaults() ([]byte, error) {
 		if sub == nil || sub.Kind != yaml.MappingNode {
 			sub = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		}
-		at := child(root, s.Key)
+		at := own(root, s.Key)
 		switch {
 		case at == nil:
 			at = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
@@ -130,7 +131,7 @@ func (c *Chart) Defaults() ([]byte, error) {
 			continue // the parent replaces (or, with null, deletes) the subchart's values
 		}
 		if global != nil && global.Kind == yaml.MappingNode {
-			g := child(at, "global")
+			g := own(at, "global")
 			if g == nil {
 				g = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 				at.Content = append(at.Content, scalar("global"), g)
@@ -141,11 +142,14 @@ func (c *Chart) Defaults() ([]byte, error) {
 		}
 		coalesce(at, sub)
 	}
+	defineAnchors(root, map[*yaml.Node]bool{})
 	return yaml.Marshal(root)
 }
 
 // coalesce adds to the mapping dst the keys of the mapping src it lacks,
-// and merges mappings both have; dst's values win. src is not changed.
+// and merges mappings both have; dst's values win. src is not changed,
+// nor any node dst shares with another place (an anchor, src): what is
+// merged into is copied first.
 func coalesce(dst, src *yaml.Node) {
 	for i := 0; i+1 < len(src.Content); i += 2 {
 		k, v := src.Content[i], src.Content[i+1]
@@ -157,8 +161,51 @@ func coalesce(dst, src *yaml.Node) {
 		case d == nil && !hasKey(dst, k.Value):
 			dst.Content = append(dst.Content, k, v)
 		case d != nil && d.Kind == yaml.MappingNode && deref(v).Kind == yaml.MappingNode:
-			coalesce(d, deref(v))
+			coalesce(own(dst, k.Value), deref(v))
 		}
+	}
+}
+
+// own replaces the value at key in the mapping m with a copy of it
+// (aliases followed) that shares no mapping or list with another place,
+// so that it can be merged into, and returns it; nil when m has no key.
+// The copy's children are still shared: own each before changing it.
+func own(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			n := deref(m.Content[i+1])
+			if n == nil {
+				return nil
+			}
+			c := *n
+			c.Anchor, c.Content = "", slices.Clone(n.Content)
+			m.Content[i+1] = &c
+			return &c
+		}
+	}
+	return nil
+}
+
+// defineAnchors makes n encodable after own replaced nodes: an alias
+// whose anchor is no longer defined before it (walking in document order)
+// becomes the anchored node itself, which then defines it for the aliases
+// that follow. seen holds the anchored nodes already defined.
+func defineAnchors(n *yaml.Node, seen map[*yaml.Node]bool) {
+	for i, c := range n.Content {
+		if c.Kind == yaml.AliasNode {
+			if c.Alias == nil || seen[c.Alias] {
+				continue
+			}
+			c = c.Alias
+			n.Content[i] = c
+		}
+		if c.Anchor != "" {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+		}
+		defineAnchors(c, seen)
 	}
 }
 

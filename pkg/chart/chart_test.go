@@ -78,3 +78,37 @@ func TestDisabled(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultsAnchors: the parent's values share mappings through anchors
+// (an anchor defined at a subchart's key, or elsewhere, and the global:
+// copied down); each subchart's values land under its own key only, and
+// the parent's shared mappings keep what they had.
+func TestDefaultsAnchors(t *testing.T) {
+	ch := &Chart{ValuesFile: "p/values.yaml",
+		Values: []byte("global:\n  image: {pullPolicy: Always}\nbackend: &b\n  replicaCount: 2\nfrontend: *b\nworker: *b\n"),
+		Subcharts: []Subchart{
+			{Key: "backend", ValuesFile: "p/charts/backend/values.yaml",
+				Values: []byte("global:\n  image: {registry: backend.example.com}\nimage:\n  repository: team/backend\n")},
+			{Key: "frontend", ValuesFile: "p/charts/frontend/values.yaml", Values: []byte("image:\n  repository: team/frontend\n")},
+		}}
+	defaults, err := ch.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{
+		".backend.image.repository":         "team/backend",
+		".backend.replicaCount":             "2",
+		".frontend.image.repository":        "team/frontend",
+		".frontend.replicaCount":            "2",
+		".worker.replicaCount":              "2",
+		".worker.image.repository":          "",
+		".global.image.registry":            "",
+		".frontend.global.image.registry":   "",
+		".backend.global.image.registry":    "backend.example.com",
+		".frontend.global.image.pullPolicy": "Always",
+	} {
+		if got, _ := values.Get(defaults, p); got != want {
+			t.Errorf("%s = %q, want %q in:\n%s", p, got, want, defaults)
+		}
+	}
+}
