@@ -132,6 +132,10 @@ type Request struct {
 	more    []imageEdit // Images with their digests (set by Run), or the edits of a rollback or promote
 	planner planner     // nil: plan the bump of Image and Images
 	soft    bool        // write digests only where the image block has a digest key, clear them where the edit has none
+	// skipDisabled skips the blocks the chart does not render instead of
+	// refusing when none is (a promote copies every image the source
+	// file sets, also those only another environment switches on).
+	skipDisabled bool
 	// exactDigest writes a string reference's digest as the edit has it,
 	// also where the string has none now (a rollback restores the form).
 	exactDigest bool

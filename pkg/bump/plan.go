@@ -480,7 +480,7 @@ func targets(file string, src []byte, ch *chart.Chart, req *Request) ([]target, 
 // rendered marks the targets whose block the chart does not render with
 // src over its values (an enabled: false on the way, a subchart switched
 // off), unless req.AllowDisabled; when none is rendered, it refuses with a
-// DisabledError.
+// DisabledError, unless req.skipDisabled.
 func rendered(file string, src []byte, ch *chart.Chart, ts []target, req *Request) ([]target, error) {
 	if req.AllowDisabled {
 		return ts, nil
@@ -500,7 +500,7 @@ func rendered(file string, src []byte, ch *chart.Chart, ts []target, req *Reques
 			off.Blocks = append(off.Blocks, ts[i].key+": "+sw.String())
 		}
 	}
-	if len(off.Blocks) == len(ts) {
+	if len(off.Blocks) == len(ts) && !req.skipDisabled {
 		return nil, off
 	}
 	return ts, nil

@@ -87,6 +87,9 @@ func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req 
 	}
 	derived := *req
 	derived.planner, derived.soft, derived.Keys, derived.more = nil, true, nil, nil
+	// An image only the source environment renders (a feature switched
+	// on there) is skipped, not a reason to refuse the others.
+	derived.skipDisabled = true
 	derived.Message = strings.ReplaceAll(PromoteMessage, "{{.From}}", pr.From)
 	derived.Trailers = append([]Trailer{{"Promoted-From", pr.From + "@" + snap.Tip().String()}}, req.Trailers...)
 	var names []string

@@ -232,3 +232,53 @@ func TestSubchartAnchoredSubchartKey(t *testing.T) {
 		t.Errorf("override written where Helm does not read it: changes %+v\n%s", changes, out)
 	}
 }
+
+// promoteInto promotes app:1.1.0 and exporter:<exporterTag> into the
+// prod file given, over a chart whose values.yaml switches metrics (the
+// exporter's block) off.
+func promoteInto(t *testing.T, prod, exporterTag string) (string, []FileChange) {
+	t.Helper()
+	src := mapSource{
+		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\n",
+		"platform/values.yaml": "image:\n  repository: registry.example.com/team/app\n  tag: 1.0.0\n" +
+			"metrics:\n  enabled: false\n  image:\n    repository: registry.example.com/team/exporter\n    tag: 0.15.0\n",
+		"platform/values-prod.yaml": prod,
+	}
+	ch, err := chart.Load(context.Background(), src, "platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := request()
+	r.soft, r.skipDisabled = true, true // as promote plans
+	r.more = []imageEdit{{ref: ref("registry.example.com/team/app:1.1.0")}, {ref: ref("registry.example.com/team/exporter:" + exporterTag)}}
+	r.Image = r.more[0].ref
+	out, changes, err := editImages("platform/values-prod.yaml", "prod", []byte(prod), ch, &r)
+	if err != nil {
+		t.Fatalf("promote refused: %v", err)
+	}
+	if len(changes) != 2 || changes[1].Key != ".metrics.image.tag" || !strings.HasPrefix(changes[1].Skipped, "not rendered: ") {
+		t.Errorf("want the exporter listed as skipped; got %+v", changes)
+	}
+	return string(out), changes
+}
+
+// promote copies every image the source file sets. The target's metrics
+// block is switched off and already holds the tag being promoted: it is
+// skipped, and the app image, which is rendered, is promoted (no refusal,
+// exit 4, of the whole promote).
+func TestPromoteSkipsUnchangedDisabledBlock(t *testing.T) {
+	out, _ := promoteInto(t, "image:\n  tag: 1.0.0\nmetrics:\n  image:\n    tag: 0.15.0\n", "0.15.0")
+	if want := "image:\n  tag: 1.1.0\nmetrics:\n  image:\n    tag: 0.15.0\n"; out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// The common shape: staging switches metrics on and sets its tag; prod's
+// file sets only the app tag, values.yaml keeps metrics off. Promote
+// staging → prod promotes the app and lists the exporter as skipped.
+func TestPromoteSkipsStagingOnlyFeature(t *testing.T) {
+	out, _ := promoteInto(t, "image:\n  tag: 1.0.0\n", "0.16.0")
+	if want := "image:\n  tag: 1.1.0\n"; out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
