@@ -1,7 +1,7 @@
 package bump
 
 // Subcharts as Helm loads and merges them (issue 28 review): each test
-// states what Helm does.
+// states what Helm does and checks that tagbump edits the key Helm reads.
 
 import (
 	"archive/tar"
@@ -80,11 +80,10 @@ func editChart(t *testing.T, src mapSource, file, image string) (string, []FileC
 // Chart.yaml, not by the directory's name (pkg/chart/v2/util
 // processDependencyEnabled: existing.Name() == req.Name). charts/backend-chart
 // (name: backend) is the dependency "backend", switched off by its
-// condition: Helm renders no backend. tagbump loads the directory twice,
-// as "backend" (through file://) and as an unlisted subchart
-// "backend-chart", refuses the first as disabled and creates
-// .backend-chart.image.tag, a key nothing reads: exit 0, "changed".
-func TestSubchartDirNameIsNotChartName(t *testing.T) {
+// condition: Helm renders no backend, so the bump is refused. Loading the
+// directory a second time as an unlisted subchart "backend-chart" would
+// create .backend-chart.image.tag, a key nothing reads.
+func TestSubchartKeyedByChartName(t *testing.T) {
 	src := mapSource{
 		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
 			"- {name: backend, version: 0.1.0, repository: file://charts/backend-chart, condition: backend.enabled}\n",
@@ -100,9 +99,9 @@ func TestSubchartDirNameIsNotChartName(t *testing.T) {
 	}
 }
 
-// Same cause, condition on: Helm reads .backend.image.tag only; tagbump
-// also writes a second override under .backend-chart: that Helm ignores.
-func TestSubchartDirNameIsNotChartNameJunkKey(t *testing.T) {
+// Same chart, condition on: Helm reads .backend.image.tag only, and no
+// second override goes under .backend-chart:.
+func TestSubchartKeyedByChartNameOnly(t *testing.T) {
 	src := mapSource{
 		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
 			"- {name: backend, version: 0.1.0, repository: file://charts/backend-chart}\n",
@@ -121,10 +120,9 @@ func TestSubchartDirNameIsNotChartNameJunkKey(t *testing.T) {
 
 // helm package names an archive <name>-<version>.tgz; a SemVer
 // pre-release may hold "-<digit>" (1.0.0-rc-1, 0.1.0-20240101). Helm reads
-// the name from the archive's Chart.yaml; tagbump cuts the file name at the
-// last "-<digit>" and gets "backend-1.0.0-rc", so the dependency is not
-// matched and the values sit under a key Helm never uses: tagbump creates
-// .backend-1.0.0-rc.image.tag instead of .backend.image.tag.
+// the name from the archive's Chart.yaml: the override goes under
+// .backend:, not under .backend-1.0.0-rc: as cutting the file name at its
+// last "-<digit>" would have it.
 func TestSubchartTgzPrereleaseVersion(t *testing.T) {
 	src := mapSource{
 		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
@@ -144,8 +142,8 @@ func TestSubchartTgzPrereleaseVersion(t *testing.T) {
 }
 
 // Helm skips entries of charts/ whose name starts with "_" or "."
-// (loader.LoadFiles: strings.IndexAny(n, "_.") == 0). tagbump loads them as
-// subcharts: the only enabled-looking block is one Helm never loads.
+// (loader.LoadFiles: strings.IndexAny(n, "_.") == 0): the only block of the
+// image is in one Helm never loads, so there is no target.
 func TestSubchartHiddenChartsDir(t *testing.T) {
 	src := mapSource{
 		"platform/Chart.yaml":                      "apiVersion: v2\nname: platform\nversion: 0.1.0\n",
@@ -161,11 +159,11 @@ func TestSubchartHiddenChartsDir(t *testing.T) {
 }
 
 // Helm keeps the last values.yaml of an archive (LoadFiles assigns
-// c.Values for each); tagbump reads the first. A packaged subchart with two
-// entries backend/values.yaml (tar allows it; a hostile or sloppy archive)
-// is read differently: tagbump finds the block at .backend.image and creates
-// .backend.image.tag, while the chart Helm renders reads .backend.app.image.
-func TestSubchartTgzDuplicateValues(t *testing.T) {
+// c.Values for each). A packaged subchart with two entries
+// backend/values.yaml (tar allows it; a hostile or sloppy archive) reads
+// .backend.app.image, as the chart Helm renders does, not the first
+// entry's .backend.image.
+func TestSubchartTgzLastValues(t *testing.T) {
 	src := mapSource{
 		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
 			"- {name: backend, version: 1.0.0, repository: oci://registry.example.com/charts}\n",
@@ -185,10 +183,9 @@ func TestSubchartTgzDuplicateValues(t *testing.T) {
 }
 
 // charts/*.tgz kept in Git LFS (a common .gitattributes rule) are pointer
-// files in the tree. Load fails on the first one ("gzip: invalid header"),
-// so a bump of the parent chart's own image, which needs no subchart and
-// worked before issue 28, now fails for the whole chart.
-func TestSubchartLFSPointerTgzBlocksParentBump(t *testing.T) {
+// files in the tree. Such an archive is skipped with a warning: a bump of
+// the parent chart's own image, which needs no subchart, still works.
+func TestSubchartLFSPointerTgzSkipped(t *testing.T) {
 	src := mapSource{
 		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
 			"- {name: redis, version: 17.0.0, repository: oci://registry-1.docker.io/bitnamicharts}\n",
@@ -215,7 +212,7 @@ func TestSubchartLFSPointerTgzBlocksParentBump(t *testing.T) {
 // subchart's values under its own key; merging into the anchor itself
 // would put backend's block at .common.image and create .common.image.tag
 // in the env file, which Helm never reads for backend.
-func TestSubchartAnchoredSubchartKey(t *testing.T) {
+func TestSubchartAnchoredKey(t *testing.T) {
 	src := mapSource{
 		"platform/Chart.yaml": "apiVersion: v2\nname: platform\nversion: 0.1.0\ndependencies:\n" +
 			"- {name: backend, version: 0.1.0, repository: file://charts/backend}\n- {name: frontend, version: 0.1.0, repository: file://charts/frontend}\n",
