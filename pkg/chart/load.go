@@ -158,7 +158,11 @@ func Load(ctx context.Context, src Source, dir string) (*Chart, error) {
 		}
 		ar, err := readArchive(b, err)
 		if err != nil {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("skipped the subchart %s: %v (a Git LFS pointer or a damaged archive?): its images are not read", p, err))
+			hint := ""
+			if errors.Is(err, gzip.ErrHeader) {
+				hint = " (a Git LFS pointer? keep charts/*.tgz out of LFS, or unpack the chart into charts/)"
+			}
+			c.Warnings = append(c.Warnings, fmt.Sprintf("skipped the subchart %s: %v: its images are not read%s", p, err, hint))
 			continue
 		}
 		// <name>-<version>.tgz: without a Chart.yaml, the name is what

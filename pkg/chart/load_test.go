@@ -173,3 +173,46 @@ func sameList(t *testing.T, what string, got []string, want ...string) {
 		t.Errorf("%s (-want +got):\n%s", what, diff)
 	}
 }
+
+// TestLoadUnreadableArchive: an archive larger than MaxArchive unpacked,
+// or one the source cannot read for its size, is skipped with a warning
+// that names it; the chart's own values and other subcharts still load.
+func TestLoadUnreadableArchive(t *testing.T) {
+	src := &memSource{files: map[string]string{
+		"app/values.yaml":             "image:\n  repository: x\n",
+		"app/charts/big-1.0.0.tgz":    "",
+		"app/charts/db/values.yaml":   "image:\n  repository: db\n",
+		"app/charts/huge-1.0.0.tgz":   "",
+		"app/charts/db/templates/a.y": "",
+	}}
+	src.files["app/charts/big-1.0.0.tgz"] = tgz(t, map[string]string{
+		"big/values.yaml":         "image:\n  repository: big\n",
+		"big/templates/blob.yaml": strings.Repeat("x", MaxArchive),
+	})
+	ch, err := Load(context.Background(), tooLargeSource{src, "app/charts/huge-1.0.0.tgz"}, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, s := range ch.Subcharts {
+		keys = append(keys, s.Key)
+	}
+	sameList(t, "subcharts", keys, "db")
+	if len(ch.Warnings) != 2 || !strings.Contains(ch.Warnings[0], "app/charts/big-1.0.0.tgz: larger than 16 MiB") ||
+		!strings.Contains(ch.Warnings[1], "app/charts/huge-1.0.0.tgz: ") {
+		t.Errorf("warnings %q", ch.Warnings)
+	}
+}
+
+// tooLargeSource reads the file big as too large to read.
+type tooLargeSource struct {
+	*memSource
+	big string
+}
+
+func (s tooLargeSource) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	if p == s.big {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: ErrTooLarge}
+	}
+	return s.memSource.ReadFile(ctx, p)
+}
