@@ -106,15 +106,16 @@ func Load(ctx context.Context, src Source, dir string) (*Chart, error) {
 			}
 		}
 	}
-	if err := src.Prefetch(ctx, want...); err != nil {
-		return nil, err
-	}
-	want = want[:0]
+	n := len(want)
 	for _, a := range archives {
 		want = append(want, path.Join(chartsDir, a))
 	}
-	// An archive too large to fetch is skipped below, as it is read.
-	if err := src.Prefetch(ctx, want...); err != nil && !errors.Is(err, ErrTooLarge) {
+	err = src.Prefetch(ctx, want...)
+	if errors.Is(err, ErrTooLarge) {
+		// An archive too large to fetch is skipped below, as it is read.
+		err = src.Prefetch(ctx, want[:n]...)
+	}
+	if err != nil {
 		return nil, err
 	}
 	// Where each subchart is: a directory or archive in charts/, or a
@@ -176,18 +177,15 @@ func Load(ctx context.Context, src Source, dir string) (*Chart, error) {
 			continue // a directory wins, as it is unpacked
 		}
 		w := &where{name: name, vfile: p + ":" + ar.valuesName, vals: ar.values}
-		if ar.valuesName == "" {
-			w.vfile = p + ":" + name + "/values.yaml"
-		}
 		found, byName[name] = append(found, w), w
 	}
 	for _, d := range deps {
 		w := byName[d.Name]
 		if p, ok := fileDir(dir, d); w == nil && ok {
-			if w = byDir[p]; w == nil {
-				if w, err = readDir(p, d.Name); err != nil {
-					return nil, err
-				}
+			if w, err = readDir(p, d.Name); err != nil {
+				return nil, err
+			}
+			if !slices.Contains(found, w) {
 				found = append(found, w)
 			}
 		}
