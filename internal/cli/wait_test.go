@@ -302,11 +302,14 @@ func TestWaitArgoCD(t *testing.T) {
 			{Sync: "Synced", Revision: repo.later, Health: "Healthy", Phase: "Succeeded", StartedAt: after},
 		}, 0, "success", ""},
 		{"rollback", single, []testenv.FakeAppState{
-			{Sync: "Synced", Revision: repo.old, Health: "Healthy", Phase: "Succeeded", OpMessage: "successfully synced (all tasks run)", StartedAt: after},
+			{Sync: "OutOfSync", Revision: repo.ours, OpRevision: repo.old, Health: "Healthy", Phase: "Succeeded", OpMessage: "successfully synced (all tasks run)", StartedAt: after},
 		}, 9, "failure", "an earlier commit"},
 		{"sync-failed", single, []testenv.FakeAppState{
-			{Sync: "OutOfSync", Revision: repo.old, Health: "Healthy", Phase: "Failed", OpMessage: "one or more objects failed to apply: admission webhook denied", StartedAt: after},
+			{Sync: "OutOfSync", Revision: repo.ours, Health: "Healthy", Phase: "Failed", OpMessage: "one or more objects failed to apply: admission webhook denied", StartedAt: after},
 		}, 9, "failure", "admission webhook denied"},
+		{"old-sync-failed-waits", single, []testenv.FakeAppState{
+			{Sync: "OutOfSync", Revision: repo.old, Health: "Healthy", Phase: "Failed", OpMessage: "an earlier commit's sync failed", StartedAt: after},
+		}, 6, "timeout", "OutOfSync"},
 		{"old-sync-waits", single, []testenv.FakeAppState{
 			{Sync: "OutOfSync", Revision: repo.old, Health: "Healthy", Phase: "Succeeded", StartedAt: before},
 		}, 6, "timeout", "OutOfSync"},

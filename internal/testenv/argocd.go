@@ -50,6 +50,9 @@ type FakeAppState struct {
 	// Error), "" for none; StartedAt when it started.
 	Phase, OpMessage string
 	StartedAt        time.Time
+	// OpRevision is the revision the operation synced, when it is not
+	// Revision (the one Argo CD compares to): a sync of an older commit.
+	OpRevision string
 }
 
 type fakeApp struct {
@@ -172,11 +175,15 @@ func fakeApplication(name string, app *fakeApp, st FakeAppState) map[string]any 
 		"health": map[string]any{"status": st.Health, "message": st.HealthMessage},
 	}
 	if st.Phase != "" {
+		opRev := st.Revision
+		if st.OpRevision != "" {
+			opRev = st.OpRevision
+		}
 		op := map[string]any{"phase": st.Phase, "message": st.OpMessage, "startedAt": st.StartedAt.UTC().Format(time.RFC3339),
-			"operation": map[string]any{"sync": map[string]any{"revision": st.Revision}}}
+			"operation": map[string]any{"sync": map[string]any{"revision": opRev}}}
 		if st.Phase != "Running" {
 			op["finishedAt"] = st.StartedAt.Add(time.Second).UTC().Format(time.RFC3339)
-			op["syncResult"] = map[string]any{"revision": st.Revision, "revisions": st.Revisions}
+			op["syncResult"] = map[string]any{"revision": opRev, "revisions": st.Revisions}
 		}
 		status["operationState"] = op
 	}

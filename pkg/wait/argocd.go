@@ -87,29 +87,36 @@ func (a *Application) Poll(ctx context.Context) (Observation, error) {
 		obs.Detail = "synced to " + short(rev) + ": " + obs.Detail
 	}
 	afterCommit := op != nil && !op.StartedAt.IsZero() && !op.StartedAt.Before(a.since)
-	if afterCommit && (phase == "Failed" || phase == "Error") {
-		obs.State, obs.Message = Failed, "sync failed: "+op.Message
-		return obs, nil
-	}
 	rel, err := a.relation(ctx, rev)
 	if err != nil {
 		return Observation{}, err
 	}
-	switch rel {
-	case Same, Descendant:
-		switch {
-		case st.Health.Status == "Degraded":
-			obs.State, obs.Message = Failed, "Degraded: "+st.Health.Message
-		case phase == "Running" || phase == "Terminating":
-		case st.Sync.Status == "Synced" && st.Health.Status == "Healthy":
-			obs.State = Succeeded
+	if rel != Same && rel != Descendant {
+		// Argo CD compares the application with an earlier or an unknown
+		// revision: it has not read our commit yet.
+		return obs, nil
+	}
+	// What the last operation synced: our commit (or a later one), or
+	// an earlier one while Argo CD compares with ours (a rollback).
+	opRel := Unrelated
+	if op != nil && op.SyncResult != nil {
+		if opRel, err = a.relation(ctx, a.pick(app, op.SyncResult.Revision, op.SyncResult.Revisions)); err != nil {
+			return Observation{}, err
 		}
-	case Ancestor:
-		if afterCommit && phase == "Succeeded" {
-			obs.State = Failed
-			obs.Message = fmt.Sprintf("a sync started at %s deployed %s, an earlier commit than %s (a rollback?): %s",
-				op.StartedAt.UTC().Format(time.RFC3339), short(rev), short(a.Commit), op.Message)
-		}
+	}
+	ours := opRel == Same || opRel == Descendant
+	switch {
+	case phase == "Running" || phase == "Terminating":
+	case ours && (phase == "Failed" || phase == "Error"):
+		obs.State, obs.Message = Failed, "sync failed: "+op.Message
+	case afterCommit && opRel == Ancestor && phase == "Succeeded":
+		obs.State = Failed
+		obs.Message = fmt.Sprintf("a sync started at %s deployed an earlier commit than %s while Argo CD compares with %s (a rollback?): %s",
+			op.StartedAt.UTC().Format(time.RFC3339), short(a.Commit), short(rev), op.Message)
+	case st.Sync.Status == "Synced" && st.Health.Status == "Degraded" && ours:
+		obs.State, obs.Message = Failed, "Degraded: "+st.Health.Message
+	case st.Sync.Status == "Synced" && st.Health.Status == "Healthy":
+		obs.State = Succeeded
 	}
 	return obs, nil
 }
@@ -118,7 +125,15 @@ func (a *Application) Poll(ctx context.Context) (Observation, error) {
 // is the charts repository: status.sync.revisions at that source's index
 // for a multi-source application.
 func (a *Application) revision(app *argocd.Application) string {
-	revs := app.SyncedRevisions()
+	return a.pick(app, app.Status.Sync.Revision, app.Status.Sync.Revisions)
+}
+
+// pick returns, of a revision or one per source, the charts repository's.
+func (a *Application) pick(app *argocd.Application, one string, many []string) string {
+	revs := many
+	if len(revs) == 0 && one != "" {
+		revs = []string{one}
+	}
 	if len(app.Spec.Sources) > 0 && len(revs) == len(app.Spec.Sources) {
 		for i, s := range app.Spec.Sources {
 			if sameRepo(s.RepoURL, a.RepoURL) {

@@ -174,13 +174,20 @@ func Run(ctx context.Context, src Source, opts ...Option) (Result, error) {
 	var res Result
 	var last error
 	for {
-		obs, err := src.Poll(ctx)
+		// --timeout bounds the poll too: a server that takes the
+		// request and never answers ends the wait at the deadline.
+		pctx, cancel := context.WithTimeout(ctx, max(deadline.Sub(o.clock.Now()), time.Millisecond))
+		obs, err := src.Poll(pctx)
+		timedOut := pctx.Err() != nil && ctx.Err() == nil
+		cancel()
 		res.Polls++
 		res.Waited = o.clock.Now().Sub(start)
 		pause := interval
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return res, err
+		case err != nil && timedOut:
+			return res, &TimeoutError{Result: res, Timeout: o.timeout, Last: err}
 		case err != nil && !transient(err):
 			return res, err
 		case err != nil:
