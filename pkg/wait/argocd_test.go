@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tagbump/tagbump/internal/testenv"
-	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/wait"
 )
 
@@ -27,15 +26,7 @@ func (h *fakeHistory) CommitTime(context.Context) (time.Time, error) { return h.
 // does not make every poll read the branch's history again, and that a
 // related one is read once.
 func TestApplicationHistoryReads(t *testing.T) {
-	a, err := testenv.StartFakeArgoCD()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	client, err := argocd.New(a.URL, a.Token, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, client := startArgoCD(t)
 	const ours = "1111111111111111111111111111111111111111"
 	h := &fakeHistory{rel: map[string]wait.Relation{"2222222222222222222222222222222222222222": wait.Ancestor}, when: time.Now()}
 	for _, c := range []struct {

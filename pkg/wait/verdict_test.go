@@ -46,15 +46,7 @@ const (
 
 func pollOnce(t *testing.T, h *fakeHistory, st testenv.FakeAppState) wait.Observation {
 	t.Helper()
-	a, err := testenv.StartFakeArgoCD()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	client, err := argocd.New(a.URL, a.Token, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, client := startArgoCD(t)
 	a.SetApp("app", "", []string{verdictRepo}, st)
 	src := &wait.Application{Client: client, Name: "app", Commit: verdictOurs, RepoURL: verdictRepo, History: h}
 	obs, err := src.Poll(context.Background())
@@ -88,4 +80,19 @@ func TestAncestorSyncBeforeArgoSawCommit(t *testing.T) {
 	if obs.State != wait.Pending {
 		t.Fatalf("parent synced by a sync that started before Argo CD saw our commit: state %s (%s), want pending", obs.State, obs.Message)
 	}
+}
+
+// startArgoCD starts the Argo CD stand-in and a client of it.
+func startArgoCD(t *testing.T) (*testenv.FakeArgoCD, *argocd.Client) {
+	t.Helper()
+	a, err := testenv.StartFakeArgoCD()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	client, err := argocd.New(a.URL, a.Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, client
 }
