@@ -611,7 +611,7 @@ func missingKey(k string, src, defaults []byte, noCreate bool) string {
 	if noCreate {
 		return fmt.Sprintf("--key %s is only in the chart's values, and --no-create keeps tagbump from adding it: add it, or leave out --no-create", k)
 	}
-	msg := fmt.Sprintf("--key %s is in neither the file nor the chart's values, and tagbump adds only keys the chart reads: check --key", k)
+	msg := fmt.Sprintf("--key %s not found: it is in neither the file nor the chart's values, and tagbump adds only keys the chart reads: check --key", k)
 	if near := nearest(k, src, defaults); len(near) > 0 {
 		msg += "; the nearest defined paths are " + strings.Join(near, ", ")
 	}
