@@ -74,11 +74,13 @@ type runResult struct {
 }
 
 // runTagbump runs the CLI in process with args. The environment is the
-// test process's (set it with t.Setenv); the run is bounded by a minute so
-// a hang fails instead of blocking the suite.
+// test process's (set it with t.Setenv); the run is bounded by five
+// minutes so a hang fails instead of blocking the suite. The bound is no
+// speed target: 50 concurrent bumps through a faulty proxy on 2 cores take
+// more than a minute for some (make reliability).
 func runTagbump(t testing.TB, args ...string) runResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out, errb testenv.SyncBuffer
 	start := time.Now()
