@@ -3,6 +3,7 @@ package bump
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -31,14 +32,7 @@ type RenderRefusedError struct{ *render.RefusedError }
 // commit's trailers.
 func (r *Request) renderCheck(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) error {
 	res.RenderChecks = nil
-	names := slices.Sorted(func(yield func(string) bool) {
-		for f := range files {
-			if !yield(f) {
-				return
-			}
-		}
-	})
-	for _, f := range names {
+	for _, f := range slices.Sorted(maps.Keys(files)) {
 		chart := path.Dir(f)
 		tree, err := snap.ReadTree(ctx, chart)
 		if err != nil {

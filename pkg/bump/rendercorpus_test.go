@@ -1,6 +1,7 @@
 package bump_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,7 +115,7 @@ func TestRenderCorpus(t *testing.T) {
 	}
 	for k, w := range renderCorpusWant {
 		if got[k] != w {
-			t.Errorf("%s: %s, want %s", k, cmpOr(got[k], "not rendered"), w)
+			t.Errorf("%s: %s, want %s", k, cmp.Or(got[k], "not rendered"), w)
 		}
 	}
 	for k, g := range got {
@@ -123,11 +124,4 @@ func TestRenderCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("render corpus: %d images; %v", len(got), counts)
-}
-
-func cmpOr(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
