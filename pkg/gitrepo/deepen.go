@@ -139,7 +139,7 @@ func (d *deepening) deepen(ctx context.Context, depth int) error {
 	}
 	switch {
 	case err == nil:
-		err = r.fetchInto(ctx, sess, fetchArgs{wants: []plumbing.Hash{d.s.tip}, haves: []plumbing.Hash{d.s.tip}, shallows: shallows, deepen: depth, thin: true}, sp)
+		err = r.uploadPackV2(ctx, sess, fetchArgs{wants: []plumbing.Hash{d.s.tip}, haves: []plumbing.Hash{d.s.tip}, shallows: shallows, deepen: depth, thin: true}, sp)
 	case errors.Is(err, errNoV2):
 		err = d.deepenV0(ctx, depth, shallows, sp)
 	}

@@ -127,15 +127,15 @@ func (e *earlyFetch) step(o plumbing.EncodedObject, w *pathWalk) {
 		e.wait(plumbing.NewHash(string(tree)), w)
 	case plumbing.TreeObject:
 		name, rest, nested := strings.Cut(w.rest, "/")
-		found, err := rawEntries(data, func(n []byte) bool { return string(n) == name })
+		en, ok, err := rawEntryNamed(data, name)
 		switch {
-		case err != nil || len(found) == 0:
+		case err != nil || !ok:
 			e.open--
-		case nested && found[0].mode == filemode.Dir:
+		case nested && en.mode == filemode.Dir:
 			w.rest = rest
-			e.wait(found[0].id(data), w)
-		case !nested && found[0].mode.IsFile():
-			if id := found[0].id(data); !slices.Contains(e.blobs, id) {
+			e.wait(en.id(data), w)
+		case !nested && en.mode.IsFile():
+			if id := en.id(data); !slices.Contains(e.blobs, id) {
 				e.blobs = append(e.blobs, id)
 			}
 			e.open--

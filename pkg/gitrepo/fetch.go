@@ -295,7 +295,7 @@ func (r *Repo) fetchV2(ctx context.Context, s *v2Session, branch string, want *f
 			trees.observe = early.observe
 		}
 	}
-	err = r.fetchInto(ctx, s, trees, st)
+	err = r.uploadPackV2(ctx, s, trees, st)
 	if early != nil {
 		early.join(r, err)
 	}
@@ -389,10 +389,7 @@ func (r *Repo) uploadPackMax(ctx context.Context, sess transport.UploadPackSessi
 	r.stats.UploadPacks++
 	resp, err := sess.UploadPack(ctx, req)
 	if err != nil {
-		if refusedPartial(err) {
-			return fmt.Errorf("%w: %w", errNoPartial, err)
-		}
-		return err
+		return noPartialIfRefused(err)
 	}
 	defer resp.Close()
 	var rd io.Reader = resp
@@ -402,20 +399,26 @@ func (r *Repo) uploadPackMax(ctx context.Context, sess transport.UploadPackSessi
 	case req.Capabilities.Supports(capability.Sideband):
 		rd = sideband.NewDemuxer(sideband.Sideband, resp)
 	}
+	err = r.countFetched(st, func() error {
+		return storePack(rd, st, nil, packLimits{total: r.o.maxFetchBytes, blob: maxBlob})
+	})
+	return noPartialIfRefused(err)
+}
+
+// countFetched runs fetch and, when st is memory storage, adds the objects
+// and blobs that arrived to the stats.
+func (r *Repo) countFetched(st storer.EncodedObjectStorer, fetch func() error) error {
 	mem, _ := st.(*memory.Storage)
-	var before, blobsBefore int
+	var objects, blobs int
 	if mem != nil {
-		before, blobsBefore = len(mem.Objects), len(mem.Blobs)
+		objects, blobs = len(mem.Objects), len(mem.Blobs)
 	}
-	if err := storePack(rd, st, nil, packLimits{total: r.o.maxFetchBytes, blob: maxBlob}); err != nil {
-		if refusedPartial(err) {
-			return fmt.Errorf("%w: %w", errNoPartial, err)
-		}
+	if err := fetch(); err != nil {
 		return err
 	}
 	if mem != nil {
-		r.stats.ObjectsFetched += len(mem.Objects) - before
-		r.stats.BlobsFetched += len(mem.Blobs) - blobsBefore
+		r.stats.ObjectsFetched += len(mem.Objects) - objects
+		r.stats.BlobsFetched += len(mem.Blobs) - blobs
 	}
 	return nil
 }
@@ -447,7 +450,7 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 		if err != nil {
 			return err
 		}
-		return r.fetchInto(ctx, sess, fetchArgs{wants: hashes, maxBlob: r.o.maxFileSize}, st)
+		return r.uploadPackV2(ctx, sess, fetchArgs{wants: hashes, maxBlob: r.o.maxFileSize}, st)
 	}
 	return r.uploadPackV0Max(ctx, s.caps, hashes, 0, "", st, r.o.maxFileSize)
 }
@@ -513,13 +516,13 @@ func (r *Repo) fetchFull(ctx context.Context, branch string, depth int) (*Snapsh
 		var sp *spooledPack
 		if sp, err = newSpooledPack(filepath.Join(dir, "pack")); err == nil {
 			st = sp
-			snap, err = r.fetchFullV2Into(ctx, s, sp, branch, depth)
+			snap, err = r.fetchFullV2(ctx, s, sp, branch, depth)
 		}
 	case errors.Is(err, errNoV2):
 		r.noV2Workarounds()
 		fs := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
 		st = fs
-		snap, err = r.fetchFullInto(ctx, fs, branch, depth)
+		snap, err = r.fetchFullV0(ctx, fs, branch, depth)
 	}
 	if err != nil {
 		if st != nil {
@@ -544,7 +547,7 @@ func (r *Repo) dropFetchDir() {
 	r.fetchDir, r.fetchStore = "", nil
 }
 
-func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch string, depth int) (*Snapshot, error) {
+func (r *Repo) fetchFullV0(ctx context.Context, st *filesystem.Storage, branch string, depth int) (*Snapshot, error) {
 	repo, err := git.Init(st, nil)
 	if err != nil {
 		return nil, err
@@ -574,12 +577,12 @@ func (r *Repo) fetchFullInto(ctx context.Context, st *filesystem.Storage, branch
 	return &Snapshot{repo: r, branch: branch, tip: got.Hash(), objects: st, gen: r.seq}, nil
 }
 
-func (r *Repo) fetchFullV2Into(ctx context.Context, s *v2Session, st *spooledPack, branch string, depth int) (*Snapshot, error) {
+func (r *Repo) fetchFullV2(ctx context.Context, s *v2Session, st *spooledPack, branch string, depth int) (*Snapshot, error) {
 	tip, err := r.v2Tip(ctx, s, branch)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.fetchInto(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: max(depth, 1)}, st); err != nil {
+	if err := r.uploadPackV2(ctx, s, fetchArgs{wants: []plumbing.Hash{tip}, deepen: max(depth, 1)}, st); err != nil {
 		return nil, err
 	}
 	if _, err := st.EncodedObject(plumbing.CommitObject, tip); err != nil {

@@ -1,7 +1,6 @@
 package gitrepo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -115,7 +114,7 @@ func (s *Snapshot) PrefetchWithLog(ctx context.Context, depth int, paths ...stri
 		}
 	}
 	tmp := memory.NewStorage()
-	if err := s.fetchInto(ctx, tmp, wants, depth, packp.FilterTreeDepth(0)); err != nil {
+	if err := s.fetchMore(ctx, tmp, wants, depth, packp.FilterTreeDepth(0)); err != nil {
 		return s.repo.classify("prefetch from", err)
 	}
 	for _, objs := range []map[plumbing.Hash]plumbing.EncodedObject{tmp.Commits, tmp.Blobs} {
@@ -148,9 +147,9 @@ func (s *Snapshot) holdsCommits(n int) bool {
 	return true
 }
 
-// FileChange is a commit of the first-parent history in which the blob at
+// FileCommit is a commit of the first-parent history in which the blob at
 // a path differs from the one in the commit's first parent.
-type FileChange struct {
+type FileCommit struct {
 	Commit *object.Commit
 	// Old and New are the file's blobs before and after the commit; zero
 	// where the file did not exist.
@@ -165,7 +164,7 @@ type FileChange struct {
 // read the blobs with ReadBlobs. From a server that cannot filter, the
 // pages are a shallow fetch deepened step by step, with full objects (see
 // deepening); the blobs of the changes are kept for ReadBlobs.
-func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]FileChange, error) {
+func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]FileCommit, error) {
 	h, err := s.FileHistories(ctx, []string{p}, n, max)
 	if err != nil {
 		return nil, err
@@ -178,13 +177,13 @@ func (s *Snapshot) FileHistory(ctx context.Context, p string, n, max int) ([]Fil
 // history: the pages are fetched once for all of them, and the walk goes
 // on until each file has n changes (or the root, or max commits). The
 // result is keyed by each path as cleanPath writes it.
-func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int) (map[string][]FileChange, error) {
+func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int) (map[string][]FileCommit, error) {
 	// fileWalk is one file's state: the commit after the current one,
 	// in walk order, and the file's blob there.
 	type fileWalk struct {
 		p         string
 		w         *pathWalker
-		out       []FileChange
+		out       []FileCommit
 		newer     *object.Commit
 		newerBlob plumbing.Hash
 		onPage    bool // newer is decoded from the current page, not detached yet
@@ -252,7 +251,7 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 							return err
 						}
 					}
-					f.out = append(f.out, FileChange{Commit: kept, Old: blob, New: f.newerBlob})
+					f.out = append(f.out, FileCommit{Commit: kept, Old: blob, New: f.newerBlob})
 				}
 				f.newer, f.newerBlob, f.onPage = c, blob, true
 			}
@@ -291,12 +290,12 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 			// The root commit: it changed a file when it has it.
 			for _, f := range files {
 				if f.newer != nil && !f.newerBlob.IsZero() && len(f.out) < n {
-					f.out = append(f.out, FileChange{Commit: f.newer, New: f.newerBlob})
+					f.out = append(f.out, FileCommit{Commit: f.newer, New: f.newerBlob})
 				}
 			}
 		}
 	}
-	out := make(map[string][]FileChange, len(files))
+	out := make(map[string][]FileCommit, len(files))
 	var blobs []plumbing.Hash
 	for _, f := range files {
 		out[f.p] = f.out
@@ -370,7 +369,7 @@ func (s *Snapshot) ReadBlobs(ctx context.Context, hashes []plumbing.Hash) (map[p
 	src := s.objects
 	if len(want) > 0 && s.repo.local == nil {
 		st := memory.NewStorage()
-		if err := s.fetchInto(ctx, st, want, 0, ""); err != nil {
+		if err := s.fetchMore(ctx, st, want, 0, ""); err != nil {
 			return nil, s.repo.classify("read history of", err)
 		}
 		src = st
@@ -411,20 +410,21 @@ func (s *Snapshot) historyPage(ctx context.Context, start plumbing.Hash, depth i
 		return s.objects, nil
 	}
 	st := memory.NewStorage()
-	if err := s.fetchInto(ctx, st, []plumbing.Hash{start}, depth, filter); err != nil {
+	if err := s.fetchMore(ctx, st, []plumbing.Hash{start}, depth, filter); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-// fetchInto sends one upload-pack request for wants (depth 0: no depth
-// limit) with filter ("" for none) and stores the pack in st.
-func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+// fetchMore fetches objects beyond the snapshot: one upload-pack request
+// for wants (depth 0: no depth limit) with filter ("" for none), its pack
+// stored in st.
+func (s *Snapshot) fetchMore(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
 	r := s.repo
 	caps := s.caps
 	if caps == nil && s.partial {
 		// A snapshot from the v2 path: its session serves the history too.
-		return s.fetchIntoV2(ctx, st, wants, depth, filter)
+		return s.fetchMoreV2(ctx, st, wants, depth, filter)
 	}
 	if caps == nil && r.noPartial {
 		// The fallback path, taken because the server refused a
@@ -455,8 +455,8 @@ func (s *Snapshot) fetchInto(ctx context.Context, st *memory.Storage, wants []pl
 	return err
 }
 
-// fetchIntoV2 is fetchInto for a snapshot that a protocol v2 fetch made.
-func (s *Snapshot) fetchIntoV2(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+// fetchMoreV2 is fetchMore for a snapshot that a protocol v2 fetch made.
+func (s *Snapshot) fetchMoreV2(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
 	r := s.repo
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
@@ -470,7 +470,7 @@ func (s *Snapshot) fetchIntoV2(ctx context.Context, st *memory.Storage, wants []
 	if !sess.caps.filter() {
 		return fmt.Errorf("%s: %w", r.display, ErrNoHistory)
 	}
-	err = r.fetchInto(ctx, sess, fetchArgs{wants: wants, deepen: depth, filter: filter}, st)
+	err = r.uploadPackV2(ctx, sess, fetchArgs{wants: wants, deepen: depth, filter: filter}, st)
 	if errors.Is(err, errNoPartial) {
 		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, err)
 	}
@@ -542,37 +542,15 @@ func (w *pathWalker) blobAt(c *object.Commit) (plumbing.Hash, error) {
 	return h, nil
 }
 
-// entry finds name in the raw tree tree: entries are "mode name\0hash".
+// entry finds name in the raw tree tree.
 func (w *pathWalker) entry(tree plumbing.Hash, name string) (plumbing.Hash, filemode.FileMode, error) {
-	obj, err := w.st.EncodedObject(plumbing.TreeObject, tree)
+	raw, err := objectContent(w.st, plumbing.TreeObject, tree)
 	if err != nil {
 		return plumbing.ZeroHash, 0, err
 	}
-	rd, err := obj.Reader()
-	if err != nil {
+	e, ok, err := rawEntryNamed(raw, name)
+	if err != nil || !ok {
 		return plumbing.ZeroHash, 0, err
 	}
-	defer rd.Close()
-	b, err := io.ReadAll(rd)
-	if err != nil {
-		return plumbing.ZeroHash, 0, err
-	}
-	for len(b) > 0 {
-		sp := bytes.IndexByte(b, ' ')
-		nul := bytes.IndexByte(b, 0)
-		if sp < 0 || nul < sp || nul+21 > len(b) {
-			return plumbing.ZeroHash, 0, fmt.Errorf("tree %s: malformed entry", short(tree))
-		}
-		if string(b[sp+1:nul]) == name {
-			mode, err := filemode.New(string(b[:sp]))
-			if err != nil {
-				return plumbing.ZeroHash, 0, err
-			}
-			var h plumbing.Hash
-			copy(h[:], b[nul+1:nul+21])
-			return h, mode, nil
-		}
-		b = b[nul+21:]
-	}
-	return plumbing.ZeroHash, 0, nil
+	return e.id(raw), e.mode, nil
 }

@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -29,8 +30,23 @@ func (e rawEntry) id(raw []byte) plumbing.Hash {
 // <name>\0" and a 20-byte id, each) whose names match; it decodes
 // nothing else.
 func rawEntries(raw []byte, match func(name []byte) bool) ([]rawEntry, error) {
+	return scanRawEntries(raw, match, 0)
+}
+
+// rawEntryNamed returns the entry named name of the encoded tree raw, and
+// false when there is none. A tree holds a name once: the scan stops there.
+func rawEntryNamed(raw []byte, name string) (rawEntry, bool, error) {
+	found, err := scanRawEntries(raw, func(n []byte) bool { return string(n) == name }, 1)
+	if err != nil || len(found) == 0 {
+		return rawEntry{}, false, err
+	}
+	return found[0], true, nil
+}
+
+// scanRawEntries is rawEntries stopping after limit matches (0: none).
+func scanRawEntries(raw []byte, match func(name []byte) bool, limit int) ([]rawEntry, error) {
 	var out []rawEntry
-	for pos := 0; pos < len(raw); {
+	for pos := 0; pos < len(raw) && (limit == 0 || len(out) < limit); {
 		sp := bytes.IndexByte(raw[pos:], ' ')
 		nul := bytes.IndexByte(raw[pos:], 0)
 		if sp < 1 || nul < sp+2 || pos+nul+1+len(plumbing.ZeroHash) > len(raw) {
@@ -77,22 +93,10 @@ type DirEntry struct {
 // which a partial fetch holds: no request is made. A missing path, or one
 // that is not a directory, gives an error matching fs.ErrNotExist.
 func (s *Snapshot) ReadDir(p string) ([]DirEntry, error) {
-	c, err := object.GetCommit(s.objects, s.tip)
-	if err != nil {
-		return nil, err
+	tree, raw, err := s.dir(p)
+	if errors.Is(err, errNotDir) {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
 	}
-	tree := c.TreeHash
-	if p != "" && p != "." {
-		e, err := s.entry(p)
-		if err != nil {
-			return nil, err
-		}
-		if e.Mode != filemode.Dir {
-			return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
-		}
-		tree = e.Hash
-	}
-	raw, err := objectContent(s.objects, plumbing.TreeObject, tree)
 	if err != nil {
 		return nil, err
 	}
@@ -105,4 +109,30 @@ func (s *Snapshot) ReadDir(p string) ([]DirEntry, error) {
 		out[i] = DirEntry{Name: e.name, Dir: e.mode == filemode.Dir}
 	}
 	return out, nil
+}
+
+// errNotDir is dir's error for a path that is not a directory.
+var errNotDir = errors.New("not a directory")
+
+// dir returns the tree of the directory at p (a clean path, "" or "." for
+// the root) in the tip commit, and its encoding; errNotDir when p is a
+// file, symlink or submodule.
+func (s *Snapshot) dir(p string) (plumbing.Hash, []byte, error) {
+	c, err := object.GetCommit(s.objects, s.tip)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	tree := c.TreeHash
+	if p != "" && p != "." {
+		e, err := s.entry(p)
+		if err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+		if e.Mode != filemode.Dir {
+			return plumbing.ZeroHash, nil, errNotDir
+		}
+		tree = e.Hash
+	}
+	raw, err := objectContent(s.objects, plumbing.TreeObject, tree)
+	return tree, raw, err
 }

@@ -25,21 +25,17 @@ func (s *Snapshot) ReadTree(ctx context.Context, dir string) (map[string][]byte,
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.entry(dir)
+	top, raw, err := s.dir(dir)
+	if errors.Is(err, errNotDir) {
+		return nil, &fs.PathError{Op: "read", Path: dir, Err: fmt.Errorf("%w: %w", ErrNotRegular, err)}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if e.Mode != filemode.Dir {
-		return nil, &fs.PathError{Op: "read", Path: dir, Err: fmt.Errorf("%w: not a directory", ErrNotRegular)}
-	}
 	var paths []string
 	var missing []plumbing.Hash
-	var walk func(tree plumbing.Hash, at string) error
-	walk = func(tree plumbing.Hash, at string) error {
-		raw, err := objectContent(s.objects, plumbing.TreeObject, tree)
-		if err != nil {
-			return err
-		}
+	var walk func(tree plumbing.Hash, raw []byte, at string) error
+	walk = func(tree plumbing.Hash, raw []byte, at string) error {
 		entries, err := rawEntries(raw, func([]byte) bool { return true })
 		if err != nil {
 			return fmt.Errorf("read tree %s: %w", tree, err)
@@ -51,7 +47,11 @@ func (s *Snapshot) ReadTree(ctx context.Context, dir string) (map[string][]byte,
 			}
 			switch en.mode {
 			case filemode.Dir:
-				if err := walk(en.id(raw), p); err != nil {
+				sub, err := objectContent(s.objects, plumbing.TreeObject, en.id(raw))
+				if err != nil {
+					return err
+				}
+				if err := walk(en.id(raw), sub, p); err != nil {
 					return err
 				}
 			case filemode.Regular, filemode.Executable, filemode.Deprecated:
@@ -68,7 +68,7 @@ func (s *Snapshot) ReadTree(ctx context.Context, dir string) (map[string][]byte,
 		}
 		return nil
 	}
-	if err := walk(e.Hash, dir); err != nil {
+	if err := walk(top, raw, dir); err != nil {
 		return nil, err
 	}
 	if len(missing) > 0 && s.partial {

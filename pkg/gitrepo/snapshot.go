@@ -43,17 +43,17 @@ func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		found, err := rawEntries(raw, func(n []byte) bool { return string(n) == name })
+		e, ok, err := rawEntryNamed(raw, name)
 		if err != nil {
 			return nil, fmt.Errorf("read tree %s: %w", tree, err)
 		}
 		switch {
-		case len(found) == 0 || nested && found[0].mode != filemode.Dir:
+		case !ok || nested && e.mode != filemode.Dir:
 			return nil, &fs.PathError{Op: "read", Path: p, Err: notFoundFile{}}
 		case !nested:
-			return &object.TreeEntry{Name: name, Mode: found[0].mode, Hash: found[0].id(raw)}, nil
+			return &object.TreeEntry{Name: name, Mode: e.mode, Hash: e.id(raw)}, nil
 		}
-		tree, left = found[0].id(raw), rest
+		tree, left = e.id(raw), rest
 	}
 }
 

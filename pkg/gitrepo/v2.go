@@ -31,7 +31,6 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
@@ -39,7 +38,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
-	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // Fetch paths, as Stats.Path reports the latest one.
@@ -408,31 +406,22 @@ func skipSection(p *pktReader) error {
 	}
 }
 
-// fetchInto runs fetch and, when st is memory storage, counts what arrived.
-func (r *Repo) fetchInto(ctx context.Context, s *v2Session, a fetchArgs, st storer.EncodedObjectStorer) error {
+// uploadPackV2 sends one protocol v2 fetch command on s and stores the
+// pack in st, as uploadPack does for protocol v0.
+func (r *Repo) uploadPackV2(ctx context.Context, s *v2Session, a fetchArgs, st storer.EncodedObjectStorer) error {
 	r.stats.UploadPacks++
-	mem, _ := st.(*memory.Storage)
-	var before, blobs int
-	if mem != nil {
-		before, blobs = len(mem.Objects), len(mem.Blobs)
-	}
-	if err := s.fetch(ctx, a, st); err != nil {
+	err := r.countFetched(st, func() error { return s.fetch(ctx, a, st) })
+	if err != nil {
 		r.dropV2()
 		return noPartialIfRefused(err)
-	}
-	if mem != nil {
-		r.stats.ObjectsFetched += len(mem.Objects) - before
-		r.stats.BlobsFetched += len(mem.Blobs) - blobs
 	}
 	return nil
 }
 
-// noPartialIfRefused marks the refusals that a full fetch gets past: an
-// object the server will not send by id, a filter it does not take.
+// noPartialIfRefused marks the refusals that a full fetch gets past (see
+// refusedPartial) as errNoPartial.
 func noPartialIfRefused(err error) error {
-	var el *pktline.ErrorLine
-	msg := err.Error()
-	if errors.As(err, &el) && (strings.Contains(msg, "not our ref") || strings.Contains(msg, "filter")) {
+	if err != nil && refusedPartial(err) {
 		return fmt.Errorf("%w: %w", errNoPartial, err)
 	}
 	return err

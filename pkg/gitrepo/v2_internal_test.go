@@ -68,6 +68,9 @@ func TestNoPartialIfRefused(t *testing.T) {
 		{fmt.Errorf("fetch: %w", &pktline.ErrorLine{Text: "filter 'blob:none' not supported"}), true},
 		{fmt.Errorf("fetch: %w", &pktline.ErrorLine{Text: "upload-pack: out of memory"}), false},
 		{errors.New("connection reset: not our ref"), false},
+		// The refusal is the server's text, not a URL in the wrapping.
+		{fmt.Errorf("POST https://h/r?filter=1: %w", &pktline.ErrorLine{Text: "access denied"}), false},
+		{nil, false},
 	} {
 		if got := errors.Is(noPartialIfRefused(tc.err), errNoPartial); got != tc.want {
 			t.Errorf("noPartialIfRefused(%v) is errNoPartial = %v, want %v", tc.err, got, tc.want)
