@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode"
 
 	"github.com/charmbracelet/log"
 	"github.com/mattn/go-isatty"
@@ -214,10 +215,11 @@ func bindEnv(cmd *cobra.Command) error {
 			return
 		}
 		values := []string{v}
-		if f.Value.Type() == "stringArray" {
-			// A repeatable flag takes several values separated by white
-			// space or lines: TAGBUMP_IMAGE="reg/api:1 reg/worker:1".
-			values = strings.Fields(v)
+		if t := f.Value.Type(); t == "stringArray" || t == "stringSlice" {
+			// Every repeatable flag takes several values separated by
+			// commas, spaces or new lines: TAGBUMP_ENV="staging prod",
+			// TAGBUMP_IMAGE="reg/api:1,reg/worker:1".
+			values = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 		}
 		for _, v := range values {
 			if e := cmd.Flags().Set(f.Name, v); e != nil && err == nil {
