@@ -43,8 +43,8 @@ Exit codes:
   4  refused by policy or immutability
   5  authentication or authorization failed
   6  network, timeout or server error
-  7  the push lost every race until --retry-for or --max-attempts ran out,
-     or the host refused a request for the state of a branch or pull request
+  7  the push lost every race until --max-attempts (on bump also
+     --retry-for) ran out, or the host refused a request for the state of a branch or pull request
   8  the server rejected the push (hook, protected branch)
   9  the deployment failed (wait: a failure status, a failed sync,
      Degraded, or a rollback past the commit)

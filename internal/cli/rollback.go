@@ -24,13 +24,13 @@ type RollbackOptions struct {
 func NewCmdRollback(streams IOStreams, runF func(*RollbackOptions) error) *cobra.Command {
 	opts := &RollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback --repo URL --chart NAME --env ENV [--steps N | --to TAG]",
+		Use:   "rollback --repo URL --chart NAME --env ENV [--steps N | --to-tag TAG]",
 		Short: "Undo the last deployment of a chart's environment with a new commit",
 		Long: `rollback writes back, for every image the last deployment of the
 environment changed, the tag (and digest) it had before: a new commit on the
 branch tip with the same byte-exact edit as bump, races retried, never
 forced. It is not a git revert of the old commit, so it applies whatever
-was committed since. --steps N undoes the last N deployments; --to TAG
+was committed since. --steps N undoes the last N deployments; --to-tag TAG
 writes TAG instead. The downgrade guard does not apply. Rollbacks and the
 deployments they undid are skipped, so a second rollback goes further back.
 --image and --key roll back only some of the file's images (picked as bump
@@ -43,7 +43,7 @@ deploy a rolled-back tag to that chart and environment again (exit 4)
 unless --allow-rolled-back, so a re-run of the broken pipeline does not
 undo the rollback; a newer tag deploys as usual.`,
 		Example: `  tagbump rollback --repo https://git.example.com/helm-charts --chart app-service --env prod
-  tagbump rollback --repo https://git.example.com/helm-charts --chart app-service --env prod --to app-service-120`,
+  tagbump rollback --repo https://git.example.com/helm-charts --chart app-service --env prod --to-tag app-service-120`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.PR.check(cmd.Flags()); err != nil {
@@ -51,6 +51,9 @@ undo the rollback; a newer tag deploys as usual.`,
 			}
 			if err := opts.Wait.checkWait(cmd.Flags(), opts.PR.PR, opts.DryRun, opts.NoPush); err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("to") {
+				fmt.Fprintln(streams.Err, "warning: --to is deprecated, use --to-tag")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -62,7 +65,12 @@ undo the rollback; a newer tag deploys as usual.`,
 	opts.repoFlags.register(f)
 	opts.pickFlags.register(f)
 	f.StringVar(&opts.Env, "env", "", "environment to roll back")
-	f.StringVar(&opts.To, "to", "", "tag to roll back to (default: the value before the last deployment)")
+	f.StringVar(&opts.To, "to-tag", "", "tag to roll back to (default: the value before the last deployment)")
+	// --to was this flag's first name; TAGBUMP_TO is promote's target
+	// environment, so the old name reads no variable.
+	f.StringVar(&opts.To, "to", "", "tag to roll back to")
+	_ = f.MarkHidden("to") // not MarkDeprecated: cobra prints its notice on stdout
+	noEnv(f, "to")
 	f.IntVar(&opts.Steps, "steps", 1, "deployments to undo")
 	opts.commitFlags.register(f)
 	opts.registerPR(f, "tagbump/rollback-{chart}-{env}")
@@ -82,7 +90,7 @@ func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Re
 		return nil, usageErr(fmt.Errorf("--env is required"))
 	}
 	if opts.To != "" && cmd.Flags().Changed("steps") {
-		return nil, usageErr(fmt.Errorf("--to and --steps conflict: --to names the tag, --steps counts deployments to undo"))
+		return nil, usageErr(fmt.Errorf("--to-tag and --steps conflict: --to-tag names the tag, --steps counts deployments to undo"))
 	}
 	if opts.Steps < 1 {
 		return nil, usageErr(fmt.Errorf("invalid --steps %d: use 1 or more", opts.Steps))

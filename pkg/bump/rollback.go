@@ -191,7 +191,7 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 		}
 		switch {
 		case rr.To != "" && (c.OldDigest != "" || c.NewDigest != ""):
-			return nil, &InputError{"--to", rr.To, fmt.Sprintf("%s %s has a digest, which --to cannot know: roll back with --steps, or bump the tag with --digest", file, c.Key)}
+			return nil, &InputError{"--to-tag", rr.To, fmt.Sprintf("%s %s has a digest, which --to-tag cannot know: roll back with --steps, or bump the tag with --digest", file, c.Key)}
 		case rr.To != "":
 			e.ref.Tag = rr.To
 		case c.Old == "":
