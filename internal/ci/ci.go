@@ -188,10 +188,13 @@ func (e Env) Trailers() [][2]string {
 }
 
 // LogFields returns key/value pairs for structured log lines (as
-// charmbracelet/log takes them): ci, then source (repository@commit) and
-// run when the system tells them.
+// charmbracelet/log takes them): ci (none outside a CI system), then
+// source (repository@commit) and run when the system tells them.
 func (e Env) LogFields() []any {
-	f := []any{"ci", string(e.System)}
+	var f []any
+	if e.System != Generic && e.System != "" {
+		f = append(f, "ci", string(e.System))
+	}
 	if e.Repository != "" && e.Commit != "" {
 		f = append(f, "source", e.Repository+"@"+e.Commit)
 	}
