@@ -153,7 +153,7 @@ func History(ctx context.Context, hr HistoryRequest, opts ...Option) (*HistoryRe
 	defer repo.Close()
 	var transient int
 	for {
-		res, err := history(ctx, repo, req.Branch, file, limit, hr.Pick)
+		res, err := history(ctx, repo, &req, hr.Env, file, limit, hr.Pick)
 		if err == nil {
 			return res, nil
 		}
@@ -163,8 +163,9 @@ func History(ctx context.Context, hr HistoryRequest, opts ...Option) (*HistoryRe
 	}
 }
 
-func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit int, pick Pick) (*HistoryResult, error) {
+func history(ctx context.Context, repo *gitrepo.Repo, req *Request, env, file string, limit int, pick Pick) (*HistoryResult, error) {
 	var err error
+	branch := req.Branch
 	if branch == "" {
 		if branch, err = repo.DefaultBranch(ctx); err != nil {
 			return nil, err
@@ -181,7 +182,7 @@ func history(ctx context.Context, repo *gitrepo.Repo, branch, file string, limit
 	if len(deps) == 0 {
 		// No deployments: say so when the file itself is missing.
 		if _, err := snap.ReadFile(ctx, file); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: check --chart, --env and --values-file", err)
+			return nil, req.missingValuesFile(snap, env, err)
 		}
 	}
 	return &HistoryResult{Repo: repo.URL(), Branch: branch, File: file, Deployments: deps}, nil

@@ -99,7 +99,7 @@ func (r *Request) validateTarget() error {
 	if r.Repo == "" {
 		return &InputError{"--repo", "", "a charts repository URL or path is required"}
 	}
-	tmpl := cmp.Or(r.ValuesFile, DefaultValuesFile)
+	tmpl := r.valuesTemplate()
 	switch {
 	case r.Chart == "" && strings.Contains(tmpl, "{chart}"):
 		return &InputError{"--chart", "", "the values file template " + tmpl + " has {chart}: name the chart"}
@@ -129,10 +129,13 @@ func (r *Request) validateTarget() error {
 	return nil
 }
 
+// valuesTemplate is the values file template: ValuesFile or the default.
+func (r *Request) valuesTemplate() string { return cmp.Or(r.ValuesFile, DefaultValuesFile) }
+
 // valuesPath expands the values file template for env and checks that the
 // result stays inside the repository.
 func (r *Request) valuesPath(env string) (string, error) {
-	tmpl := cmp.Or(r.ValuesFile, DefaultValuesFile)
+	tmpl := r.valuesTemplate()
 	p := strings.NewReplacer("{chart}", r.Chart, "{env}", env).Replace(tmpl)
 	clean := path.Clean(p)
 	if p == "" || path.IsAbs(p) || clean != p || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(p, "\\") {
@@ -196,7 +199,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		}
 		src, err := req.readValues(ctx, snap, file)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: check --chart, --env and --values-file", err)
+			return nil, req.missingValuesFile(snap, env, err)
 		}
 		if err != nil {
 			return nil, err
