@@ -279,7 +279,7 @@ func TestPRGitea(t *testing.T) {
 		url := newRepo(t, "token")
 		bad := "0123456789abcdef0123456789abcdef01234567"
 		code, out, errOut := tagbump(t, []string{"TAGBUMP_GIT_TOKEN=" + bad}, "bump", "--no-verify", "--repo", url, "--chart", "app",
-			"--env", "prod", "--image", "registry.example.com/app:1.1.0", "--pr", "--provider", "gitea")
+			"--env", "prod", "--image", "registry.example.com/app:1.1.0", "--pr") // no --provider: the host is probed
 		if code != 5 || strings.Contains(out+errOut, bad) {
 			t.Errorf("wrong token: exit %d, want 5, token must not show\n%s%s", code, out, errOut)
 		}

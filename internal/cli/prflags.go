@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -88,7 +89,10 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		return nil, usageErr(fmt.Errorf("invalid --provider %q: use github, gitlab, azure, bitbucket or gitea", p.Provider))
 	}
 	if kind == "" {
-		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
+		kind = probe(repo, timeout)
+	}
+	if kind == "" {
+		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises, and answers neither Gitea's nor GitLab's version endpoint: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
 	}
 	user, token, ok := env.Token(os.Getenv, address.Host(repo))
 	if urlCredentialsWin(repo) {
@@ -113,6 +117,14 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		r.AutoMerge = p.MergeMethod
 	}
 	return r, nil
+}
+
+// probe asks a host that forge.Detect does not know which kind it is
+// (self-hosted Gitea, Forgejo or GitLab), within timeout.
+func probe(repo string, timeout time.Duration) forge.Kind {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return forge.Probe(ctx, repo, &http.Client{Timeout: timeout})
 }
 
 func validKind(k forge.Kind) bool {
