@@ -9,6 +9,12 @@ import (
 	"github.com/tagbump/tagbump/pkg/forge"
 )
 
+// answer is a stand-in's status and body for one path.
+type answer struct {
+	status int
+	body   string
+}
+
 // TestProbe: each self-hosted kind is known by its documented version
 // endpoint, under a path prefix too; no credentials go out; a host that
 // answers otherwise (a plain web server, a redirect) is not guessed at.
@@ -16,36 +22,15 @@ func TestProbe(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		repo   string // path of the repository URL
-		answer map[string]struct {
-			status int
-			body   string
-		}
-		want forge.Kind
+		answer map[string]answer
+		want   forge.Kind
 	}{
-		{"gitea", "/acme/charts.git", map[string]struct {
-			status int
-			body   string
-		}{"/api/v1/version": {200, `{"version":"1.24.6"}`}}, forge.Gitea},
-		{"forgejo under a prefix", "/git/acme/charts", map[string]struct {
-			status int
-			body   string
-		}{"/git/api/v1/version": {200, `{"version":"11.0.1+gitea-1.22.0"}`}}, forge.Gitea},
-		{"gitlab without token", "/group/sub/charts.git", map[string]struct {
-			status int
-			body   string
-		}{"/api/v4/version": {401, `{"message":"401 Unauthorized"}`}}, forge.GitLab},
-		{"gitlab answering", "/group/charts.git", map[string]struct {
-			status int
-			body   string
-		}{"/api/v4/version": {200, `{"version":"18.1.0","revision":"abc"}`}}, forge.GitLab},
-		{"plain web server", "/acme/charts.git", map[string]struct {
-			status int
-			body   string
-		}{"/api/v1/version": {200, `<html></html>`}, "/api/v4/version": {401, `{"error":"no"}`}}, ""},
-		{"redirect to a login page", "/acme/charts.git", map[string]struct {
-			status int
-			body   string
-		}{"/api/v1/version": {302, `{"version":"1"}`}}, ""},
+		{"gitea", "/acme/charts.git", map[string]answer{"/api/v1/version": {200, `{"version":"1.24.6"}`}}, forge.Gitea},
+		{"forgejo under a prefix", "/git/acme/charts", map[string]answer{"/git/api/v1/version": {200, `{"version":"11.0.1+gitea-1.22.0"}`}}, forge.Gitea},
+		{"gitlab without token", "/group/sub/charts.git", map[string]answer{"/api/v4/version": {401, `{"message":"401 Unauthorized"}`}}, forge.GitLab},
+		{"gitlab answering", "/group/charts.git", map[string]answer{"/api/v4/version": {200, `{"version":"18.1.0","revision":"abc"}`}}, forge.GitLab},
+		{"plain web server", "/acme/charts.git", map[string]answer{"/api/v1/version": {200, `<html></html>`}, "/api/v4/version": {401, `{"error":"no"}`}}, ""},
+		{"redirect to a login page", "/acme/charts.git", map[string]answer{"/api/v1/version": {302, `{"version":"1"}`}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var paths []string
