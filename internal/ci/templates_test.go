@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +20,11 @@ var bumpFlags = []string{
 	"pr", "pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft",
 	"pr-overwrite", "auto-merge", "merge-method", "provider", "api-url",
 	"wait", "status-context", "argocd-server", "app", "app-namespace", "wait-timeout",
+	"commit-via", "signoff", "tag-pattern", "allow-rolled-back", "retry-for",
 }
+
+// pinned is a release tag, as the templates install by default.
+var pinned = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // outputNames are the step outputs WriteOutputs writes.
 var outputNames = []string{"image", "digest", "commit", "changed", "outcome", "pr_url", "pr_number", "pr_action",
@@ -92,7 +97,7 @@ func TestGitHubAction(t *testing.T) {
 			t.Errorf("input %q (described: %v) is not passed as %s", in, action.Inputs[in].Description != "", env)
 		}
 	}
-	for _, f := range append(slices.Clone(bumpFlags), "commit-via", "signoff") {
+	for _, f := range bumpFlags {
 		in, ok := action.Inputs[f]
 		if !ok {
 			t.Errorf("action.yml has no input %q for --%s", f, f)
@@ -115,7 +120,7 @@ func TestGitHubAction(t *testing.T) {
 	}
 	// Every TAGBUMP_ variable of the step is a flag's, so none is ignored.
 	for k := range bump.Env {
-		flag := slices.ContainsFunc(append(slices.Clone(bumpFlags), "commit-via", "signoff"), func(f string) bool { return cli.EnvName(f) == k })
+		flag := slices.ContainsFunc(bumpFlags, func(f string) bool { return cli.EnvName(f) == k })
 		if strings.HasPrefix(k, "TAGBUMP_") && !flag && k != secrets["sign-key"] && k != secrets["sign-key-passphrase"] {
 			t.Errorf("bump step sets %s, which is no flag", k)
 		}
@@ -144,12 +149,18 @@ func TestAzureStepTemplate(t *testing.T) {
 	}
 	readYAML(t, "ci-templates/azure-pipelines/tagbump-step.yml", &tmpl)
 	params := map[string]string{}
-	var stepName any
+	var stepName, version any
 	for _, p := range tmpl.Parameters {
 		params[p.Name] = p.Type
-		if p.Name == "stepName" {
+		switch p.Name {
+		case "stepName":
 			stepName = p.Default
+		case "version":
+			version = p.Default
 		}
+	}
+	if v, _ := version.(string); !pinned.MatchString(v) {
+		t.Errorf("default version = %v, want a release tag: a template installs a pinned release by default", version)
 	}
 	if len(tmpl.Steps) != 2 {
 		t.Fatalf("template has %d steps, want install and bump", len(tmpl.Steps))
@@ -158,13 +169,24 @@ func TestAzureStepTemplate(t *testing.T) {
 		checkScript(t, "azure step "+s.DisplayName, "bash", s.Bash)
 	}
 	bump := tmpl.Steps[1]
-	if bump.Bash != "tagbump bump" || bump.Name != "${{ parameters.stepName }}" {
+	if !strings.HasSuffix(bump.Bash, "exec tagbump bump\n") || bump.Name != "${{ parameters.stepName }}" {
 		t.Errorf("bump step = %q named %q", bump.Bash, bump.Name)
+	}
+	// The signing key is a secure file's path, given as --sign-key (its
+	// variable holds a key's text); passphrase and Argo CD token are
+	// secrets mapped into the step's environment.
+	for p, env := range map[string]string{"signKeyFile": "TB_SIGN_KEY_FILE", "signKeyPassphrase": "TAGBUMP_SIGN_KEY_PASSPHRASE", "argocdToken": "ARGOCD_AUTH_TOKEN"} {
+		if params[p] != "string" || bump.Env[env] != "${{ parameters."+p+" }}" {
+			t.Errorf("parameter %s (type %q) is not passed as %s", p, params[p], env)
+		}
+	}
+	if !strings.Contains(bump.Bash, `--sign-key "$TB_SIGN_KEY_FILE"`) {
+		t.Errorf("bump step does not pass the key file as --sign-key:\n%s", bump.Bash)
 	}
 	if bump.Env["SYSTEM_ACCESSTOKEN"] != "$(System.AccessToken)" {
 		t.Errorf("SYSTEM_ACCESSTOKEN = %q, want $(System.AccessToken)", bump.Env["SYSTEM_ACCESSTOKEN"])
 	}
-	bools := []string{"digest", "no-verify", "dry-run", "skip-ci", "pr", "pr-draft", "pr-overwrite", "auto-merge", "wait"}
+	bools := []string{"digest", "no-verify", "dry-run", "skip-ci", "pr", "pr-draft", "pr-overwrite", "auto-merge", "wait", "signoff", "allow-rolled-back"}
 	for _, f := range bumpFlags {
 		p := azureParam(f)
 		typ, ok := params[p]
@@ -198,6 +220,9 @@ func TestGitLabJobTemplate(t *testing.T) {
 	job, ok := tmpl[".tagbump"]
 	if !ok {
 		t.Fatal("no hidden job .tagbump")
+	}
+	if v := job.Variables["TAGBUMP_INSTALL_VERSION"]; !pinned.MatchString(v) {
+		t.Errorf("TAGBUMP_INSTALL_VERSION = %q, want a release tag: a template installs a pinned release by default", v)
 	}
 	if !slices.Equal(job.Script, []string{"tagbump bump"}) {
 		t.Errorf("script = %q", job.Script)
