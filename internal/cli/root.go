@@ -174,6 +174,7 @@ line wins over the environment, which wins over the default.` + exitCodeHelp,
 		NewCmdRollback(streams, nil),
 		NewCmdPromote(streams, nil),
 		NewCmdWait(streams, nil),
+		NewCmdDoctor(streams, nil),
 	)
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

@@ -13,7 +13,7 @@ import (
 
 // Git commands for txtar scripts:
 //
-//	gitserver [user:pass] [-nofilter]         start the script's git server; sets $GITSERVER (http://127.0.0.1:PORT)
+//	gitserver [user:pass] [-readonly=user:pass] [-nofilter]  start the script's git server; sets $GITSERVER (http://127.0.0.1:PORT)
 //	gitrepo NAME DIR                          create NAME.git from the files under $WORK/DIR (main branch); URL $GITSERVER/NAME.git
 //	githook NAME HOOK FILE                    install $WORK/FILE as hook HOOK of NAME.git
 //	gitin NAME ARGS...                        run git ARGS in NAME.git; its output goes to stdout
@@ -58,11 +58,14 @@ func cmdGitServer(ts *testscript.TestScript, neg bool, args []string) {
 		switch {
 		case a == "-nofilter":
 			opts = append(opts, testenv.WithAllowFilter(false))
+		case strings.HasPrefix(a, "-readonly="):
+			user, pass, _ := strings.Cut(strings.TrimPrefix(a, "-readonly="), ":")
+			opts = append(opts, testenv.WithReadOnlyUser(user, pass))
 		case strings.Contains(a, ":") && !strings.HasPrefix(a, "-"):
 			user, pass, _ := strings.Cut(a, ":")
 			opts = append(opts, testenv.WithBasicAuth(user, pass))
 		default:
-			ts.Fatalf("usage: gitserver [user:pass] [-nofilter]")
+			ts.Fatalf("usage: gitserver [user:pass] [-readonly=user:pass] [-nofilter]")
 		}
 	}
 	s, err := testenv.StartGitServer(opts...)

@@ -1,0 +1,305 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/internal/ci"
+	"github.com/tagbump/tagbump/pkg/address"
+	"github.com/tagbump/tagbump/pkg/forge"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/registry"
+)
+
+// DoctorOptions are the inputs of `tagbump doctor`.
+type DoctorOptions struct {
+	Repo, Branch       string
+	SSHKey, KnownHosts string
+	Provider, APIURL   string
+	PR                 bool
+	Image              string
+	Registry           registryFlags
+	Output             outputFlag
+}
+
+// NewCmdDoctor builds `tagbump doctor`. runF replaces the command's work
+// in tests.
+func NewCmdDoctor(streams IOStreams, runF func(*DoctorOptions) error) *cobra.Command {
+	opts := &DoctorOptions{}
+	opts.Registry.Redactor = streams.Redactor
+	cmd := &cobra.Command{
+		Use:   "doctor --repo URL [--branch B] [--pr] [--provider P] [--image REF]",
+		Short: "Tell whether a bump would work here, without changing anything",
+		Long: `doctor checks what a bump needs, changes nothing, and prints a checklist
+(--output json: the same as data):
+
+- the Git credentials found and where from (never the secret);
+- the Git server: reachable, protocol v2 or v0, partial fetch, the default
+  branch, the fetch path a bump takes there and what it costs (one fetch of
+  the branch is made), and whether the credentials may push (the
+  receive-pack advertisement; a hook or branch rule may still refuse a push);
+- with --pr, --provider or a host tagbump knows: the host's API (found from
+  the URL, or asked through the version endpoints of self-hosted Gitea,
+  Forgejo and GitLab) and whether the token reads pull requests there;
+- with --image: the registry reachable with the credentials found, the tag
+  there and its digest.
+
+It exits 0 when a bump would work as configured, else with the exit code of
+the first blocker, whose line says how to fix it.`,
+		Example: `  tagbump doctor --repo https://dev.azure.com/acme/shop/_git/helm-charts
+  tagbump doctor --repo https://git.example.com/acme/charts.git --pr --image registry.example.com/app:1.2.3 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.Output.check(); err != nil {
+				return err
+			}
+			if opts.Repo == "" {
+				return usageErr(errors.New("--repo is required: the charts repository's URL or path"))
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runDoctor(cmd.Context(), streams, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Repo, "repo", "", "charts repository: https or ssh URL, or a local path")
+	f.StringVar(&opts.Branch, "branch", "", "branch a bump would change (default: the repository's default branch)")
+	f.StringVar(&opts.SSHKey, "ssh-key", "", "private key file for ssh URLs (default: ssh-agent)")
+	f.StringVar(&opts.KnownHosts, "known-hosts", "", "known_hosts file for ssh URLs (default: ~/.ssh/known_hosts and the system file)")
+	f.BoolVar(&opts.PR, "pr", false, "check the host's pull request API too, as bump --pr needs it")
+	f.StringVar(&opts.Provider, "provider", "", "the host's API when the URL does not tell: github, gitlab, azure, bitbucket or gitea")
+	f.StringVar(&opts.APIURL, "api-url", "", "API base URL of the host (default derived from --repo)")
+	f.StringVar(&opts.Image, "image", "", "image a bump would deploy: check its registry and tag")
+	opts.Registry.register(f)
+	gitTimeout(f)
+	opts.Output.register(f)
+	return cmd
+}
+
+// doctorCheck is one line of the checklist.
+type doctorCheck struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // ok, warn, fail or info
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+	Exit   int    `json:"exit_code,omitempty"` // with fail: the exit code of the blocker
+}
+
+// doctorReport is doctor's answer.
+type doctorReport struct {
+	Repo   string        `json:"repo"`
+	Ready  bool          `json:"ready"` // a bump would work as configured
+	Checks []doctorCheck `json:"checks"`
+}
+
+func (r *doctorReport) add(c doctorCheck) { r.Checks = append(r.Checks, c) }
+
+// fail adds a blocker from err, its exit code decided as any command's.
+func (r *doctorReport) fail(name string, err error, fix string) {
+	r.add(doctorCheck{Name: name, Status: "fail", Detail: err.Error(), Fix: fix, Exit: ExitCode(err)})
+}
+
+// blocker is the first failed check, nil when there is none.
+func (r *doctorReport) blocker() *doctorCheck {
+	for i, c := range r.Checks {
+		if c.Status == "fail" {
+			return &r.Checks[i]
+		}
+	}
+	return nil
+}
+
+func runDoctor(ctx context.Context, streams IOStreams, opts *DoctorOptions) error {
+	env := ci.Detect(os.Getenv)
+	rep := &doctorReport{Repo: address.Redact(opts.Repo)}
+	doctorCredentials(rep, env, opts)
+	doctorGit(ctx, rep, env, opts)
+	if opts.PR || opts.Provider != "" {
+		doctorHost(ctx, rep, env, opts)
+	}
+	if opts.Image != "" {
+		doctorImage(ctx, rep, opts)
+	}
+	b := rep.blocker()
+	rep.Ready = b == nil
+	if opts.Output.Format == "json" {
+		if err := opts.Output.print(streams.Out, "", rep); err != nil {
+			return err
+		}
+	} else {
+		writeChecklist(streams.Out, rep)
+	}
+	if b != nil {
+		return &exitError{code: b.Exit, err: fmt.Errorf("doctor: %s: %s", b.Name, b.Detail), reported: opts.Output.Format == "json"}
+	}
+	return nil
+}
+
+// doctorCredentials says which Git credentials a bump would use, and from
+// where, by the same rules as bump (gitOptions).
+func doctorCredentials(rep *doctorReport, env ci.Env, opts *DoctorOptions) {
+	c := doctorCheck{Name: "credentials", Status: "ok"}
+	_, _, sysOK := env.Token(func(k string) string {
+		if k == "TAGBUMP_GIT_TOKEN" {
+			return ""
+		}
+		return os.Getenv(k)
+	}, address.Host(opts.Repo))
+	_, remote := webURL(opts.Repo)
+	switch {
+	case !remote:
+		c.Detail = "none needed: a local clone"
+	case strings.HasPrefix(opts.Repo, "ssh://") || strings.Contains(opts.Repo, "@") && !strings.Contains(opts.Repo, "://"):
+		c.Detail = "SSH: " + cmp.Or(opts.SSHKey, "ssh-agent") + " (--ssh-key)"
+	case urlCredentialsWin(opts.Repo):
+		c.Detail = "the user and token in the --repo URL"
+		c.Status, c.Fix = "warn", "pass the token in TAGBUMP_GIT_TOKEN instead: a URL is easily logged"
+	case os.Getenv("TAGBUMP_GIT_TOKEN") != "":
+		c.Detail = "TAGBUMP_GIT_TOKEN" + map[bool]string{true: " (user TAGBUMP_GIT_USER)", false: ""}[os.Getenv("TAGBUMP_GIT_USER") != ""]
+	case sysOK:
+		c.Detail = map[ci.System]string{ci.GitHub: "GITHUB_TOKEN", ci.Azure: "SYSTEM_ACCESSTOKEN", ci.GitLab: "CI_JOB_TOKEN"}[env.System] + ", the " + string(env.System) + " job's own token"
+	default:
+		c.Detail = "none: the repository is read anonymously"
+		c.Status, c.Fix = "warn", "set TAGBUMP_GIT_TOKEN to a token that may push"
+	}
+	rep.add(c)
+}
+
+// doctorGit asks the server what it can do, fetches the branch the way a
+// bump does, and checks push access.
+func doctorGit(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorOptions) {
+	gopts := gitOptions(env, opts.Repo, opts.SSHKey, opts.KnownHosts, opts.Registry.Timeout)
+	repo, err := gitrepo.Open(ctx, opts.Repo, gopts...)
+	if err != nil {
+		rep.fail("git", err, "check --repo")
+		return
+	}
+	defer repo.Close()
+	info, err := repo.Check(ctx)
+	if err != nil {
+		rep.fail("git server", err, "check --repo and the credentials")
+		return
+	}
+	if info != nil {
+		proto := map[bool]string{true: "protocol v2", false: "protocol v0 (git before 2.18, or a proxy that drops the Git-Protocol header)"}[info.ProtocolV2]
+		rep.add(doctorCheck{Name: "git server", Status: "ok", Detail: "reachable, " + proto + ", default branch " + info.DefaultBranch})
+		if info.Filter && (info.ProtocolV2 || info.WantsByID) {
+			rep.add(doctorCheck{Name: "partial fetch", Status: "ok", Detail: "the server filters: a bump reads trees and only the files it changes, and the rollback guard's history without blobs"})
+		} else {
+			rep.add(doctorCheck{Name: "partial fetch", Status: "warn",
+				Detail: "the server cannot filter (or send objects by id): every bump fetches the whole tip of the branch, 50 commits deep for the rollback guard",
+				Fix:    "on the server: git config uploadpack.allowFilter true (and uploadpack.allowReachableSHA1InWant true for protocol v0)"})
+		}
+	}
+	branch := opts.Branch
+	if branch == "" && info != nil {
+		branch = info.DefaultBranch
+	}
+	start := time.Now()
+	if branch == "" {
+		if branch, err = repo.DefaultBranch(ctx); err != nil {
+			rep.fail("branch", err, "pass --branch")
+			return
+		}
+	}
+	snap, err := repo.Fetch(ctx, branch)
+	if err != nil {
+		rep.fail("branch", err, "check --branch")
+		return
+	}
+	st := repo.Stats()
+	detail := fmt.Sprintf("%s at %s; a bump's fetch took %d ms", branch, snap.Tip().String()[:12], time.Since(start).Milliseconds())
+	if st.Path != "" {
+		detail += fmt.Sprintf(" on the %s path (%d upload-pack requests before the files)", st.Path, st.UploadPacks)
+	}
+	rep.add(doctorCheck{Name: "branch", Status: "ok", Detail: detail})
+	switch {
+	case info == nil:
+		rep.add(doctorCheck{Name: "push access", Status: "ok", Detail: "a local clone: tagbump commits to its branch"})
+	case info.Push == nil:
+		rep.add(doctorCheck{Name: "push access", Status: "ok", Detail: "the server lets these credentials push (a hook or branch rule may still refuse a direct push: then use --pr)"})
+	default:
+		rep.fail("push access", info.Push, "give the token write access to the repository (GitHub contents: write; Azure DevOps Contribute; GitLab write_repository; Gitea write), or bump through --pr")
+	}
+}
+
+// doctorHost finds the host's API and checks that the token reads pull
+// requests there.
+func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorOptions) {
+	repo, ok := webURL(opts.Repo)
+	if !ok {
+		rep.add(doctorCheck{Name: "host API", Status: "fail", Detail: "a local clone has no host to open a pull request on", Fix: "pass an https:// or ssh:// --repo URL", Exit: ExitUsage})
+		return
+	}
+	kind, how := forge.Kind(strings.ToLower(opts.Provider)), "--provider"
+	if kind == "" {
+		kind, how = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST")), "the URL"
+	}
+	if kind == "" {
+		kind, how = probe(repo, opts.Registry.Timeout), "its version endpoint"
+	}
+	if !validKind(kind) {
+		rep.add(doctorCheck{Name: "host API", Status: "fail", Detail: "the host is not one tagbump recognises and answers neither Gitea's nor GitLab's version endpoint",
+			Fix: "pass --provider github|gitlab|azure|bitbucket|gitea", Exit: ExitUsage})
+		return
+	}
+	user, token, ok := env.Token(os.Getenv, address.Host(repo))
+	if urlCredentialsWin(repo) {
+		user, token, ok = gitrepo.URLCredentials(repo)
+	}
+	if !ok {
+		rep.add(doctorCheck{Name: "host API", Status: "fail", Detail: fmt.Sprintf("%s (found from %s), but no token for its API", kind, how),
+			Fix: "set TAGBUMP_GIT_TOKEN", Exit: ExitAuth})
+		return
+	}
+	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: opts.APIURL, User: user, Token: token, HTTPClient: &http.Client{Timeout: opts.Registry.Timeout}})
+	if err == nil {
+		_, err = f.FindOpen(ctx, "tagbump/doctor", cmp.Or(opts.Branch, "main"))
+	}
+	if err != nil {
+		rep.fail("host API", err, "check the token's scopes for pull requests (see the README's table per host)")
+		return
+	}
+	rep.add(doctorCheck{Name: "host API", Status: "ok", Detail: fmt.Sprintf("%s (found from %s); the token reads its pull requests", kind, how)})
+}
+
+// doctorImage checks the image in its registry as bump's verify does.
+func doctorImage(ctx context.Context, rep *doctorReport, opts *DoctorOptions) {
+	ref, ropts, err := opts.Registry.setup(&opts.Output, opts.Image)
+	if err == nil {
+		var d *registry.Descriptor
+		if d, err = registry.Verify(ctx, ref, ropts...); err == nil {
+			rep.add(doctorCheck{Name: "image", Status: "ok", Detail: d.Image + " is in its registry"})
+			return
+		}
+	}
+	rep.fail("image", err, "push the image first, or check the registry credentials (TAGBUMP_REGISTRY_USERNAME/PASSWORD, docker login)")
+}
+
+// writeChecklist prints the report as a checklist: ✓ ✗ ! on a terminal,
+// [ok] [FAIL] [warn] elsewhere.
+func writeChecklist(w io.Writer, rep *doctorReport) {
+	marks := map[string]string{"ok": "[ok]  ", "fail": "[FAIL]", "warn": "[warn]", "info": "[info]"}
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		marks = map[string]string{"ok": "✓", "fail": "✗", "warn": "!", "info": "·"}
+	}
+	for _, c := range rep.Checks {
+		fmt.Fprintf(w, "%s %s: %s\n", marks[c.Status], c.Name, c.Detail)
+		if c.Fix != "" {
+			fmt.Fprintf(w, "       fix: %s\n", c.Fix)
+		}
+	}
+	if rep.blocker() == nil {
+		fmt.Fprintln(w, "a bump would work here")
+	}
+}
