@@ -85,6 +85,9 @@ func runTagbump(t testing.TB, args ...string) runResult {
 	var out, errb testenv.SyncBuffer
 	start := time.Now()
 	code := cli.Run(ctx, args, cli.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	if err := checkOutputSchema(args, []byte(out.String())); err != nil {
+		t.Error(err)
+	}
 	return runResult{code: code, stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
 }
 

@@ -135,10 +135,20 @@ func findLeaks(where, text string, secrets, users []string) []string {
 // tagbumpMain is the tagbump of the txtar scripts.
 func tagbumpMain() int {
 	dir := os.Getenv(envLeakDir)
-	if dir == "" {
+	args := os.Args[1:]
+	if dir == "" && jsonCommand(args) == "" {
 		return cli.Main()
 	}
-	args := os.Args[1:]
+	if dir == "" {
+		// JSON on stdout: checked against the output schema.
+		var out bytes.Buffer
+		code := cli.Run(context.Background(), args, cli.IOStreams{In: os.Stdin, Out: io.MultiWriter(os.Stdout, &out), Err: os.Stderr})
+		if err := checkOutputSchema(args, out.Bytes()); err != nil {
+			fmt.Fprintln(os.Stderr, "SCHEMA:", err)
+			return 98
+		}
+		return code
+	}
 	secrets, users := runSecrets(os.Getenv, args)
 	debug := os.Getenv("TAGBUMP_LOG_LEVEL") == "" && os.Getenv("TAGBUMP_LOG_FORMAT") == "" &&
 		!slices.ContainsFunc(args, func(a string) bool {
@@ -165,6 +175,10 @@ func tagbumpMain() int {
 			fmt.Fprintf(f, "user %s\n", base64.StdEncoding.EncodeToString([]byte(u)))
 		}
 		f.Close()
+	}
+	if err := checkOutputSchema(args, out.Bytes()); err != nil {
+		fmt.Fprintln(os.Stderr, "SCHEMA:", err)
+		return 98
 	}
 	leaks := append(findLeaks("stdout", out.String(), secrets, users), findLeaks("stderr (debug level)", errb.String(), secrets, users)...)
 	if len(leaks) > 0 {
