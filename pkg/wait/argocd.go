@@ -3,6 +3,7 @@ package wait
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -192,21 +193,38 @@ func sameCommit(full, abbrev string) bool {
 	return len(abbrev) >= 7 && strings.HasPrefix(full, abbrev)
 }
 
-// sameRepo compares repository URLs without scheme, credentials, case of
-// the host, trailing slash and .git.
+// sameRepo compares repository URLs by host and path: without scheme,
+// credentials, port, case, trailing slash and .git. The port goes because
+// one repository is served on several (ssh://git@host:2222/org/charts and
+// https://host/org/charts are the same repository), and an scp-like
+// address (git@host:org/charts) has none.
 func sameRepo(a, b string) bool {
-	norm := func(s string) string {
-		s = address.Redact(s)
-		if i := strings.Index(s, "://"); i >= 0 {
-			s = s[i+3:]
+	return repoKey(a) == repoKey(b)
+}
+
+// repoKey returns "host/path" of a repository URL (https://, ssh://,
+// scp-like), or the path of a local repository.
+func repoKey(s string) string {
+	s = strings.TrimSpace(s)
+	var host, p string
+	switch i := strings.Index(s, "://"); {
+	case i >= 0:
+		u, err := url.Parse(s)
+		if err != nil {
+			return strings.ToLower(address.Redact(s))
 		}
-		if i := strings.LastIndex(s, "@"); i >= 0 && !strings.Contains(s[:i], "/") {
-			s = s[i+1:]
+		host, p = u.Hostname(), u.Path
+	case strings.Contains(s, ":") && !strings.ContainsAny(s[:strings.Index(s, ":")], "/\\"):
+		// scp-like: [user@]host:path
+		host, p, _ = strings.Cut(s, ":")
+		if j := strings.LastIndex(host, "@"); j >= 0 {
+			host = host[j+1:]
 		}
-		s = strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git"))
-		return strings.Replace(s, ":", "/", 1)
+	default:
+		p = s
 	}
-	return norm(a) == norm(b)
+	p = strings.TrimSuffix(strings.Trim(p, "/"), ".git")
+	return strings.ToLower(host + "/" + strings.Trim(p, "/"))
 }
 
 func short(rev string) string {
