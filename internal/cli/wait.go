@@ -131,7 +131,10 @@ With --status-context it reads the commit's statuses (and GitHub's check
 runs) on the charts repository through the host's API (GitHub, GitLab,
 Azure DevOps, Bitbucket Cloud, Gitea/Forgejo), the statuses Argo CD's
 notifications post; CI needs no Argo CD credentials then. A glob matches
-several contexts: all must succeed, any failure fails.
+the contexts posted so far: it succeeds when at least one matches and
+every matching one succeeded, stays pending while any is pending, and
+fails (exit 9) as soon as any failed. A context that has not posted yet
+is unknown to a glob: name it exactly when it must count.
 
 With --argocd-server and --app it reads the application from Argo CD's API
 with the token in ARGOCD_AUTH_TOKEN (or --argocd-token-file), read-only

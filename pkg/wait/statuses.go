@@ -19,9 +19,12 @@ type Statuses struct {
 	Context string
 }
 
-// Poll reads the commit's statuses: any matching one that failed makes a
-// failure, all matching ones succeeded a success; no matching status yet
-// is pending.
+// Poll reads the commit's statuses. The glob stands for the contexts that
+// have posted on the commit so far: a failure (or error) of any matching
+// one is a failure, whatever the others say; a success needs at least one
+// matching status and every matching one succeeded; anything else (none
+// yet, or one still pending) is pending. A context that has not posted
+// yet cannot be known to belong: name it exactly when it must count.
 func (s *Statuses) Poll(ctx context.Context) (Observation, error) {
 	list, err := s.Reader.Statuses(ctx, s.Commit)
 	if err != nil {
