@@ -2,7 +2,9 @@ package testenv
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,6 +54,7 @@ type FakeForge struct {
 	statusSeq                         int
 	statusLimit, statusRetryAfter     int
 	statusRequests, statusNotModified int
+	prNotModified                     int
 	// GraphQL, when set, answers the GitHub kind's GraphQL requests other
 	// than enablePullRequestAutoMerge (a GitHubGraphQL over Git).
 	GraphQL http.Handler
@@ -84,6 +87,10 @@ type FakePR struct {
 	// Fork is "" for a pull request from a branch of the repository
 	// itself, or the OWNER/NAME of the fork its head branch is in.
 	Fork string
+	// MergeCommit is the commit the merge left at the tip of the base
+	// (merge commit, squash commit or rebased tip) and MergeMethod how it
+	// was merged (merge, squash, rebase), once merged.
+	MergeCommit, MergeMethod string
 }
 
 // StartFakeForge starts the fake for kind: "github", "gitlab", "azure" or
@@ -211,11 +218,21 @@ func (f *FakeForge) PRs() []FakePR {
 // Merge merges pull request n into its base with a merge commit, as the
 // host's merge button does.
 func (f *FakeForge) Merge(repo string, n int) error {
+	_, err := f.MergeWith(repo, n, "merge")
+	return err
+}
+
+// MergeWith merges pull request n into its base as the host's merge
+// button does with method: "merge" (a merge commit of base and head),
+// "squash" (one commit with the head's tree on the base) or "rebase" (the
+// head's commit written again on the base, with the host as committer). It
+// returns the commit the base now points at.
+func (f *FakeForge) MergeWith(repo string, n int, method string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	pr := f.pr(n)
 	if pr == nil || pr.State != "open" {
-		return fmt.Errorf("merge %d: no open pull request", n)
+		return "", fmt.Errorf("merge %d: no open pull request", n)
 	}
 	dir := f.Git.Dir(repo)
 	git := func(args ...string) (string, error) {
@@ -224,27 +241,103 @@ func (f *FakeForge) Merge(repo string, n int) error {
 	}
 	head, err := git("rev-parse", "refs/heads/"+pr.Head)
 	if err != nil {
-		return fmt.Errorf("merge: %v: %s", err, head)
+		return "", fmt.Errorf("merge: %v: %s", err, head)
 	}
 	base, err := git("rev-parse", "refs/heads/"+pr.Base)
 	if err != nil {
-		return fmt.Errorf("merge: %v: %s", err, base)
+		return "", fmt.Errorf("merge: %v: %s", err, base)
 	}
-	c, err := git("-c", "user.name=Fake Host", "-c", "user.email=host@example.com", "commit-tree", head+"^{tree}", "-p", base, "-p", head, "-m", fmt.Sprintf("Merge pull request #%d", n))
+	args := []string{"-c", "user.name=Fake Host", "-c", "user.email=host@example.com", "commit-tree", head + "^{tree}", "-p", base}
+	switch method {
+	case "merge":
+		args = append(args, "-p", head, "-m", fmt.Sprintf("Merge pull request #%d", n))
+	case "squash":
+		args = append(args, "-m", pr.Title+fmt.Sprintf(" (#%d)", n))
+	case "rebase":
+		msg, err := git("log", "-1", "--format=%B", head)
+		if err != nil {
+			return "", fmt.Errorf("merge: %v: %s", err, msg)
+		}
+		args = append(args, "-m", msg)
+	default:
+		return "", fmt.Errorf("merge %d: unknown method %q", n, method)
+	}
+	c, err := git(args...)
 	if err != nil {
-		return fmt.Errorf("merge: %v: %s", err, c)
+		return "", fmt.Errorf("merge: %v: %s", err, c)
 	}
 	if out, err := git("update-ref", "refs/heads/"+pr.Base, c, base); err != nil {
-		return fmt.Errorf("merge: %v: %s", err, out)
+		return "", fmt.Errorf("merge: %v: %s", err, out)
 	}
-	pr.State = "merged"
+	pr.State, pr.MergeCommit, pr.MergeMethod = "merged", c, method
+	if method == "rebase" && f.kind == "gitlab" {
+		// GitLab rebases the source branch, then fast-forwards the
+		// target to it: the merge request's sha is the new tip.
+		pr.HeadSHA = c
+	}
+	return c, nil
+}
+
+// ClosePR closes pull request n without merging it, as a reviewer does.
+func (f *FakeForge) ClosePR(n int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pr := f.pr(n)
+	if pr == nil || pr.State != "open" {
+		return fmt.Errorf("close %d: no open pull request", n)
+	}
+	pr.State = "closed"
 	return nil
+}
+
+// mergedAt is the time a merged pull request was merged, nil otherwise.
+func mergedAt(p *FakePR) any {
+	if p.State != "merged" {
+		return nil
+	}
+	return "2026-01-02T03:04:05Z"
+}
+
+// writeETag answers data with an ETag of its bytes, or 304 Not Modified
+// without a body when the request's If-None-Match is that ETag, as GitHub
+// answers conditional requests; it reports a 304.
+func writeETag(w http.ResponseWriter, r *http.Request, data []byte) (notModified bool) {
+	sum := sha256.Sum256(data)
+	etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(append(data, '\n'))
+	return false
+}
+
+// PRNotModified returns how many pull request reads were answered 304.
+func (f *FakeForge) PRNotModified() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.prNotModified
+}
+
+// testMerge is the commit a host names as a pull request's merge commit
+// while the pull request is open: GitHub's merge_commit_sha and Azure's
+// lastMergeCommit are then a test merge, on no branch.
+func testMerge(p *FakePR) string {
+	return fmt.Sprintf("%040x", 0x7e57_0000+p.Number)
 }
 
 // BranchSHA returns the commit branch points at in repo, "" when it does
 // not exist.
 func (f *FakeForge) BranchSHA(repo, branch string) string {
-	out, err := exec.Command("git", "--git-dir", f.Git.Dir(repo), "rev-parse", "--verify", "-q", "refs/heads/"+branch).Output()
+	return f.resolve(repo, "refs/heads/"+branch)
+}
+
+// resolve returns the full hash of the commit rev names in repo, "" when
+// there is none.
+func (f *FakeForge) resolve(repo, rev string) string {
+	out, err := exec.Command("git", "--git-dir", f.Git.Dir(repo), "rev-parse", "--verify", "-q", rev+"^{commit}").Output()
 	if err != nil {
 		return ""
 	}

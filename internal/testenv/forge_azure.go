@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ const azureCreator = "6a2f0c3e-1b4d-4e8f-9a7b-0c1d2e3f4a5b"
 //     (searchCriteria.sourceRefName, targetRefName, status; $top pull
 //     requests after the first $skip: the page names no default for $top,
 //     the fake answers at most 100 without it);
+//   - .../git/pull-requests/get-pull-request-by-id (status, lastMergeCommit);
 //   - .../git/pull-requests/create (409 TF401179 "An active pull request
 //     for the source and target branch already exists." on a duplicate);
 //   - .../git/pull-requests/update (title, description, status abandoned,
@@ -124,6 +126,8 @@ func (f *FakeForge) azureAPI(w http.ResponseWriter, r *http.Request) {
 			}
 			writeJSON(w, http.StatusCreated, f.azurePR(p))
 		}
+	case sub == "" && num != "" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, f.azurePR(pr))
 	case sub == "" && r.Method == http.MethodPatch:
 		var in struct {
 			Title             *string `json:"title"`
@@ -229,7 +233,10 @@ func (f *FakeForge) azurePR(p *FakePR) map[string]any {
 		"sourceRefName": "refs/heads/" + p.Head, "targetRefName": "refs/heads/" + p.Base, "labels": labels,
 		"createdBy":             map[string]string{"id": azureCreator, "displayName": "Build Service"},
 		"lastMergeSourceCommit": map[string]string{"commitId": p.HeadSHA},
-		"url":                   fmt.Sprintf("%s/_apis/git/pullRequests/%d", f.URL, p.Number),
+		// A test merge while active; once completed, the commit the
+		// completion left on the target branch.
+		"lastMergeCommit": map[string]string{"commitId": cmp.Or(p.MergeCommit, testMerge(p))},
+		"url":             fmt.Sprintf("%s/_apis/git/pullRequests/%d", f.URL, p.Number),
 	}
 	if p.Fork != "" {
 		// A fork's pull request names its source in forkSource, a

@@ -11,7 +11,7 @@ import (
 
 // bitbucketAPI follows the Bitbucket Cloud REST API 2.0
 // (developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests):
-// list pull requests (state, and a q filter on source.branch.name and
+// get a pull request (state, merge_commit), list pull requests (state, and a q filter on source.branch.name and
 // destination.branch.name as in developer.atlassian.com/cloud/bitbucket/rest/intro/#filtering),
 // create, update, decline, and create a comment. Errors have the
 // documented {"type": "error", "error": {"message": ...}} shape; a token
@@ -32,6 +32,17 @@ func (f *FakeForge) bitbucketAPI(w http.ResponseWriter, r *http.Request) {
 	access := f.auth(r)
 	if access == "" {
 		fail(http.StatusUnauthorized, "Token is invalid or not supported for this endpoint.", nil)
+		return
+	}
+	if m := bitbucketCommit.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodGet {
+		// api-group-commits, get a commit: the full hash of an
+		// abbreviated one.
+		full := f.resolve(m[1]+"/"+m[2], m[3])
+		if full == "" {
+			fail(http.StatusNotFound, "Commit not found", nil)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"type": "commit", "hash": full})
 		return
 	}
 	m := bitbucketRoute.FindStringSubmatch(r.URL.Path)
@@ -130,6 +141,8 @@ func (f *FakeForge) bitbucketAPI(w http.ResponseWriter, r *http.Request) {
 			p.DeleteBranch = in.CloseSourceBranch
 			writeJSON(w, http.StatusCreated, f.bitbucketPR(repo, p))
 		}
+	case sub == "" && num != "" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, f.bitbucketPR(repo, pr))
 	case sub == "" && r.Method == http.MethodPut:
 		var in struct {
 			Title       *string `json:"title"`
@@ -173,6 +186,7 @@ func (f *FakeForge) bitbucketAPI(w http.ResponseWriter, r *http.Request) {
 
 var (
 	bitbucketRoute  = regexp.MustCompile(`^/2\.0/repositories/([^/]+)/([^/]+)/pullrequests(?:/(\d+)(?:/(comments|decline))?)?$`)
+	bitbucketCommit = regexp.MustCompile(`^/2\.0/repositories/([^/]+)/([^/]+)/commit/([0-9a-f]{7,40})$`)
 	bitbucketFilter = regexp.MustCompile(`^source\.branch\.name\s*=\s*"([^"]*)"\s+AND\s+destination\.branch\.name\s*=\s*"([^"]*)"$`)
 )
 
@@ -181,8 +195,15 @@ func bitbucketState(p *FakePR) string {
 }
 
 func (f *FakeForge) bitbucketPR(repo string, p *FakePR) map[string]any {
+	// merge_commit is null until merged, and its hash abbreviated to 12
+	// digits as Bitbucket gives hashes in pull requests.
+	var merge any
+	if p.State == "merged" {
+		merge = map[string]string{"type": "commit", "hash": p.MergeCommit[:12]}
+	}
 	return map[string]any{
-		"id": p.Number, "title": p.Title, "description": p.Body, "state": bitbucketState(p), "draft": p.Draft, "close_source_branch": p.DeleteBranch,
+		"merge_commit": merge,
+		"id":           p.Number, "title": p.Title, "description": p.Body, "state": bitbucketState(p), "draft": p.Draft, "close_source_branch": p.DeleteBranch,
 		// source.repository is the fork for a fork's pull request
 		// (developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests,
 		// the pullrequest object's source and destination: branch, commit,

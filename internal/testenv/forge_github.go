@@ -15,8 +15,9 @@ import (
 
 // githubAPI follows GitHub's REST API as GitHub Enterprise Server lays it
 // out (REST under /api/v3, GraphQL at /api/graphql):
-//   - docs.github.com/en/rest/pulls/pulls: list, create, update pull requests
-//     (422 "A pull request already exists for owner:branch." on a duplicate);
+//   - docs.github.com/en/rest/pulls/pulls: list, create, get (merged,
+//     merge_commit_sha; conditional with ETag), update pull requests (422
+//     "A pull request already exists for owner:branch." on a duplicate);
 //   - docs.github.com/en/rest/issues/labels#add-labels-to-an-issue;
 //   - docs.github.com/en/rest/issues/comments#create-an-issue-comment;
 //   - docs.github.com/en/rest/issues/assignees#add-assignees-to-an-issue;
@@ -137,7 +138,13 @@ func (f *FakeForge) githubAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusCreated, f.githubPR(owner, repo, p))
 		}
 	case kind == "pulls" && sub == "" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, f.githubPR(owner, repo, pr))
+		// Conditional, as GitHub answers it: an ETag, and 304 without a
+		// body (and without a charge on the rate limit) for a matching
+		// If-None-Match.
+		data, _ := json.Marshal(f.githubPR(owner, repo, pr))
+		if writeETag(w, r, data) {
+			f.prNotModified++
+		}
 	case kind == "pulls" && sub == "" && r.Method == http.MethodPatch:
 		var in struct {
 			Title               *string `json:"title"`
@@ -235,10 +242,14 @@ func (f *FakeForge) githubPR(owner, repo string, p *FakePR) map[string]any {
 		"html_url": fmt.Sprintf("%s/%s/%s/pull/%d", f.URL, owner, repo, p.Number),
 		"state":    githubState(p),
 		"merged":   p.State == "merged",
-		"title":    p.Title,
-		"body":     p.Body,
-		"draft":    p.Draft,
-		"labels":   labels,
+		// A test merge while open; once merged the merge commit, the
+		// squash commit or the rebased tip (docs.github.com/en/rest/pulls/pulls#get-a-pull-request).
+		"merge_commit_sha": cmp.Or(p.MergeCommit, testMerge(p)),
+		"merged_at":        mergedAt(p),
+		"title":            p.Title,
+		"body":             p.Body,
+		"draft":            p.Draft,
+		"labels":           labels,
 		// A fork's pull request has the fork as head.repo and its owner
 		// in head.label (docs.github.com/en/rest/pulls/pulls#get-a-pull-request).
 		"head": map[string]any{"ref": p.Head, "sha": p.HeadSHA, "label": forkOwner(p, owner) + ":" + p.Head, "repo": map[string]any{"full_name": cmp.Or(p.Fork, owner+"/"+repo)}},

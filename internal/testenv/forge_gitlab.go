@@ -12,7 +12,7 @@ import (
 
 // gitlabAPI follows GitLab's REST API v4:
 //   - docs.gitlab.com/api/merge_requests: list (state, source_branch,
-//     target_branch), create (409 "Another open merge request already
+//     target_branch), get (merge_commit_sha, squash_commit_sha, sha), create (409 "Another open merge request already
 //     exists for this source branch: !N" on a duplicate), update (title,
 //     description, add_labels, state_event), create with
 //     remove_source_branch, merge with auto_merge (merge_commit_message,
@@ -137,6 +137,8 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 			}
 			writeJSON(w, http.StatusCreated, f.gitlabMR(project, p))
 		}
+	case sub == "" && num != "" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, f.gitlabMR(project, pr))
 	case sub == "" && r.Method == http.MethodPut:
 		var in struct {
 			Title       *string `json:"title"`
@@ -262,7 +264,13 @@ func (f *FakeForge) gitlabMR(project string, p *FakePR) map[string]any {
 	return map[string]any{
 		"id": 1000 + p.Number, "iid": p.Number, "web_url": fmt.Sprintf("%s/%s/-/merge_requests/%d", f.URL, project, p.Number),
 		"title": p.Title, "description": p.Body, "draft": strings.HasPrefix(p.Title, "Draft: "), "labels": labels,
-		"source_branch": p.Head, "target_branch": p.Base, "state": gitlabState(p), "sha": p.HeadSHA,
+		"source_branch": p.Head, "target_branch": p.Base, "state": gitlabState(p), "sha": p.HeadSHA, "merged_at": mergedAt(p),
+		// docs.gitlab.com/api/merge_requests#get-single-mr: merge_commit_sha
+		// and squash_commit_sha are null until merged. The fake's project
+		// merges "merge" with a merge commit, "squash" as a squash and a
+		// fast-forward (no merge commit), and "rebase" as a fast-forward
+		// after GitLab rebased the source branch: sha is then the tip.
+		"merge_commit_sha": gitlabMergeSHA(p, "merge"), "squash_commit_sha": gitlabMergeSHA(p, "squash"),
 		"merge_when_pipeline_succeeds": p.AutoMerge != "", "force_remove_source_branch": p.DeleteBranch,
 		// A fork's merge request has the fork's project as its source
 		// (docs.gitlab.com/api/merge_requests#list-project-merge-requests:
@@ -270,6 +278,15 @@ func (f *FakeForge) gitlabMR(project string, p *FakePR) map[string]any {
 		// project 1 and a fork 2.
 		"source_project_id": gitlabProjectID(p), "target_project_id": 1,
 	}
+}
+
+// gitlabMergeSHA is the merge commit of a merge request merged with
+// method, null otherwise.
+func gitlabMergeSHA(p *FakePR, method string) any {
+	if p.State != "merged" || p.MergeMethod != method {
+		return nil
+	}
+	return p.MergeCommit
 }
 
 func gitlabProjectID(p *FakePR) int {

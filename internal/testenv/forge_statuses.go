@@ -1,8 +1,6 @@
 package testenv
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -258,16 +256,12 @@ func (f *FakeForge) statusAPI(w http.ResponseWriter, r *http.Request) bool {
 	f.mu.Unlock()
 	data, _ := json.Marshal(body)
 	if f.kind == "github" {
-		sum := sha256.Sum256(data)
-		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
-		w.Header().Set("ETag", etag)
-		if r.Header.Get("If-None-Match") == etag {
+		if writeETag(w, r, data) {
 			f.mu.Lock()
 			f.statusNotModified++
 			f.mu.Unlock()
-			w.WriteHeader(http.StatusNotModified)
-			return true
 		}
+		return true
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_, _ = w.Write(append(data, '\n'))

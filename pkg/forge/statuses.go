@@ -56,13 +56,19 @@ type StatusReader interface {
 
 // NewStatusReader returns the StatusReader for o.Kind: the host's Forge.
 func NewStatusReader(o Options) (StatusReader, error) {
+	return newAs[StatusReader](o, "commit statuses")
+}
+
+// newAs returns the host's Forge for o as a T (op names what it is for).
+func newAs[T any](o Options, op string) (T, error) {
+	var zero T
 	f, err := New(o)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	r, ok := f.(StatusReader)
+	r, ok := f.(T)
 	if !ok {
-		return nil, &Error{Op: "commit statuses", Kind: ErrUnsupported}
+		return zero, &Error{Op: op, Kind: ErrUnsupported}
 	}
 	return r, nil
 }

@@ -31,6 +31,20 @@ var statusHosts = []struct {
 		api: func(f *testenv.FakeForge) string { return f.URL + "/2.0" }, pending: "INPROGRESS", success: "SUCCESSFUL", failure: "FAILED", wantContext: "argocd/app-staging"},
 }
 
+// startHost starts kind's stand-in with repo, a.yaml on main.
+func startHost(t *testing.T, kind forge.Kind, repo string) *testenv.FakeForge {
+	t.Helper()
+	f, err := testenv.StartFakeForge(string(kind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	if err := f.CreateRepo(repo, map[string]string{"a.yaml": "a: 1\n"}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // TestStatuses reads commit statuses from each host's stand-in: the newest
 // of each context, the host's words mapped to one set of states, GitHub's
 // check runs, an unknown commit and a wrong token.
@@ -38,14 +52,7 @@ func TestStatuses(t *testing.T) {
 	testenv.RequireBinary(t, "git")
 	for _, h := range statusHosts {
 		t.Run(string(h.kind), func(t *testing.T) {
-			f, err := testenv.StartFakeForge(string(h.kind))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(f.Close)
-			if err := f.CreateRepo(h.repo, map[string]string{"a.yaml": "a: 1\n"}); err != nil {
-				t.Fatal(err)
-			}
+			f := startHost(t, h.kind, h.repo)
 			sha := f.BranchSHA(h.repo, "main")
 			r, err := forge.NewStatusReader(forge.Options{Kind: h.kind, RepoURL: h.url(f), APIURL: h.api(f), User: "x-access-token", Token: f.ReadOnlyToken})
 			if err != nil {
