@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -79,6 +80,7 @@ type Option func(*options)
 
 type options struct {
 	dotenv string
+	before [][2]string
 	red    *Redactor
 }
 
@@ -98,6 +100,13 @@ func WithRedactor(r *Redactor) Option {
 // replaced atomically. The default is no dotenv file.
 func WithDotenv(path string) Option {
 	return func(o *options) { o.dotenv = path }
+}
+
+// WithDotenvResult puts r's outputs in the dotenv file before the values
+// written: the file is replaced as a whole, and a wait that follows a bump
+// keeps the bump's lines in it with its own.
+func WithDotenvResult(r Result) Option {
+	return func(o *options) { o.before = r.outputs() }
 }
 
 // WriteOutputs publishes r the way e's CI system expects: on GitHub it
@@ -147,7 +156,7 @@ func (e Env) writeOutputs(outs [][2]string, summary []byte, w io.Writer, opts ..
 		}
 	}
 	if o.dotenv != "" {
-		if err := writeDotenv(o.dotenv, outs, o.red); err != nil {
+		if err := writeDotenv(o.dotenv, append(slices.Clone(o.before), outs...), o.red); err != nil {
 			return err
 		}
 	}

@@ -199,7 +199,7 @@ func finishCommit(ctx context.Context, streams IOStreams, env ci.Env, output out
 		return fmt.Errorf("write CI outputs: %w", err)
 	}
 	if output.Format == "json" {
-		report, werr := after.run(ctx, streams, env, res)
+		report, werr := after.run(ctx, streams, env, res, dotenv)
 		if perr := writeBumpResult(lg, streams, output, dryRun, res, report); perr != nil {
 			return perr
 		}
@@ -211,7 +211,7 @@ func finishCommit(ctx context.Context, streams IOStreams, env ci.Env, output out
 	if err := writeBumpResult(lg, streams, output, dryRun, res, nil); err != nil {
 		return err
 	}
-	_, err = after.run(ctx, streams, env, res)
+	_, err = after.run(ctx, streams, env, res, dotenv)
 	return err
 }
 

@@ -350,8 +350,9 @@ type afterCommit struct {
 }
 
 // run waits for the commit res landed on its branch, when it pushed one;
-// nil report when there was nothing to wait for.
-func (a *afterCommit) run(ctx context.Context, streams IOStreams, env ci.Env, res *bump.Result) (*waitReport, error) {
+// nil report when there was nothing to wait for. The dotenv file, when
+// asked for, is written again with the bump's outputs and the wait's.
+func (a *afterCommit) run(ctx context.Context, streams IOStreams, env ci.Env, res *bump.Result, dotenv string) (*waitReport, error) {
 	if a == nil || !a.flags.Wait {
 		return nil, nil
 	}
@@ -363,9 +364,7 @@ func (a *afterCommit) run(ctx context.Context, streams IOStreams, env ci.Env, re
 	t.commit, t.branch = res.Commit, res.Branch
 	wres, err := doWait(ctx, streams, env, a.flags, t)
 	report := newWaitReport(res.Commit, wres, err)
-	// The dotenv file holds the bump's outputs (it is replaced as a
-	// whole); the wait's go to the CI system's own outputs only.
-	if err = publishWait(streams, env, "", report, err); err != nil {
+	if err = publishWait(streams, env, report, err, ci.WithDotenv(dotenv), ci.WithDotenvResult(ciResult(res))); err != nil {
 		return &report, err
 	}
 	logger(ctx).Info("deployed", "commit", res.Commit, "detail", wres.Detail, "waited", wres.Waited.Round(time.Second))
@@ -376,7 +375,7 @@ func (a *afterCommit) run(ctx context.Context, streams IOStreams, env ci.Env, re
 // stdout with --output json, a log line otherwise.
 func finishWait(lg *log.Logger, streams IOStreams, env ci.Env, output outputFlag, dotenv, commit string, res wait.Result, err error) error {
 	report := newWaitReport(commit, res, err)
-	err = publishWait(streams, env, dotenv, report, err)
+	err = publishWait(streams, env, report, err, ci.WithDotenv(dotenv))
 	if output.Format == "json" && verdict(err) {
 		if perr := output.print(streams.Out, "", report); perr != nil && err == nil {
 			return perr
@@ -400,12 +399,12 @@ func verdict(err error) bool {
 	return err == nil || errors.As(err, &fe) || errors.As(err, &te)
 }
 
-// publishWait writes a wait's CI outputs when it reached a verdict, and
-// annotates its error; it returns the error of the wait, or of writing
+// publishWait writes a wait's CI outputs when it reached a verdict (opts
+// add the dotenv file), and annotates its error; it returns the error of the wait, or of writing
 // the outputs.
-func publishWait(streams IOStreams, env ci.Env, dotenv string, report waitReport, err error) error {
+func publishWait(streams IOStreams, env ci.Env, report waitReport, err error, opts ...ci.Option) error {
 	if verdict(err) {
-		if werr := env.WriteValues(report.outputs(), nil, streams.commands(), ci.WithDotenv(dotenv), ci.WithRedactor(streams.Redactor)); werr != nil && err == nil {
+		if werr := env.WriteValues(report.outputs(), nil, streams.commands(), append(opts, ci.WithRedactor(streams.Redactor))...); werr != nil && err == nil {
 			err = fmt.Errorf("write CI outputs: %w", werr)
 		}
 	}

@@ -441,7 +441,8 @@ func TestBumpWait(t *testing.T) {
 		f.SetStatus(sha, testenv.FakeStatus{Context: "argocd/app-prod", State: state, Description: "Degraded: crash-looping"})
 		return r.result(t)
 	}
-	code, out, errOut := bump("1.1.0", "success")
+	dotenv := filepath.Join(t.TempDir(), "tagbump.env")
+	code, out, errOut := bump("1.1.0", "success", "--dotenv", dotenv)
 	var res struct {
 		Commit string   `json:"commit"`
 		Pushed bool     `json:"pushed"`
@@ -450,9 +451,29 @@ func TestBumpWait(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || !res.Pushed || res.Wait.State != "success" || res.Wait.Commit != res.Commit || res.Commit != f.BranchSHA(c.repo, "main") {
 		t.Fatalf("bump --wait: exit %d, %+v (%v)\n%s\n%s", code, res, err, out, errOut)
 	}
-	code, out, errOut = bump("1.2.0", "failure")
+	// The dotenv file holds the bump's outputs and the wait's.
+	checkDotenv(t, dotenv, "TAGBUMP_RESULT_COMMIT="+res.Commit, "TAGBUMP_RESULT_OUTCOME=changed",
+		"TAGBUMP_RESULT_DEPLOY_COMMIT="+res.Commit, "TAGBUMP_RESULT_DEPLOY_STATE=success", "TAGBUMP_RESULT_WAITED_SECONDS=")
+	code, out, errOut = bump("1.2.0", "failure", "--dotenv", dotenv)
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 9 || !res.Pushed || res.Wait.State != "failure" || !strings.Contains(errOut, "crash-looping") {
 		t.Fatalf("bump --wait, failed: exit %d, %+v (%v)\n%s\n%s", code, res, err, out, errOut)
+	}
+	checkDotenv(t, dotenv, "TAGBUMP_RESULT_COMMIT="+res.Commit, "TAGBUMP_RESULT_DEPLOY_STATE=failure")
+	// In GitHub Actions the step outputs hold the bump's and the wait's.
+	outputs := filepath.Join(t.TempDir(), "github_output")
+	env = append(env, "GITHUB_ACTIONS=true", "GITHUB_OUTPUT="+outputs)
+	code, out, errOut = bump("1.3.0", "success")
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
+		t.Fatalf("bump --wait in GitHub Actions: exit %d, %+v (%v)\n%s\n%s", code, res, err, out, errOut)
+	}
+	got, err := os.ReadFile(outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range [][2]string{{"commit", res.Commit}, {"deploy_commit", res.Commit}, {"deploy_state", "success"}} {
+		if !strings.Contains(string(got), o[0]+"<<TAGBUMP_EOF\n"+o[1]+"\n") {
+			t.Errorf("GITHUB_OUTPUT has no %s=%s:\n%s", o[0], o[1], got)
+		}
 	}
 	for _, extra := range [][]string{
 		{"--status-context", "argocd/x"},
@@ -463,6 +484,21 @@ func TestBumpWait(t *testing.T) {
 		args := append([]string{"bump", "--no-verify", "--repo", c.url(f), "--chart", "app", "--env", "prod", "--image", "registry.example.com/app:9.9.9"}, extra...)
 		if code, _, errOut := tagbump(t, env, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2\n%s", extra, code, errOut)
+		}
+	}
+}
+
+// checkDotenv fails t unless the dotenv file at path has a line starting
+// with each of lines.
+func checkDotenv(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if !strings.Contains("\n"+string(b), "\n"+l) {
+			t.Errorf("dotenv has no line %q:\n%s", l, b)
 		}
 	}
 }
