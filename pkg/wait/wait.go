@@ -141,6 +141,9 @@ type TimeoutError struct {
 	Timeout time.Duration
 	// Last is the last error of a poll, when the last poll failed.
 	Last error
+	// Hint says what to do about it (default: raise --timeout, or check
+	// that Argo CD watches the branch).
+	Hint string
 }
 
 func (e *TimeoutError) Error() string {
@@ -151,7 +154,10 @@ func (e *TimeoutError) Error() string {
 	if e.Last != nil {
 		msg += " (last poll: " + e.Last.Error() + ")"
 	}
-	return msg + ": raise --timeout, or check that Argo CD watches the branch"
+	if e.Hint == "" {
+		return msg + ": raise --timeout, or check that Argo CD watches the branch"
+	}
+	return msg + ": " + e.Hint
 }
 
 // Unwrap returns context.DeadlineExceeded.
