@@ -28,7 +28,7 @@ var pinned = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // outputNames are the step outputs WriteOutputs writes.
 var outputNames = []string{"image", "digest", "commit", "changed", "outcome", "pr_url", "pr_number", "pr_action",
-	"deploy_commit", "deploy_state", "synced_revision", "health", "waited_seconds"}
+	"deploy_commit", "deploy_state", "synced_revision", "health", "waited_seconds", "pr_state"}
 
 func readYAML(t *testing.T, path string, v any) {
 	t.Helper()

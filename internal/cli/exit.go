@@ -28,7 +28,7 @@ const (
 	ExitAuth     = 5 // authentication or authorization failed
 	ExitNetwork  = 6 // network, timeout or server error
 	ExitConflict = 7 // the push kept losing races until --retry-for or --max-attempts ran out, or the host refused for the state of a branch or pull request
-	ExitRejected = 8 // the server rejected the push (hook, protected branch)
+	ExitRejected = 8 // the server rejected the push (hook, protected branch), or the pull request was closed unmerged (--pr --wait)
 	ExitFailed   = 9 // the deployment failed (wait: a failure status, a failed sync, Degraded, a rollback past the commit)
 	ExitCanceled = 130
 )
@@ -45,7 +45,8 @@ Exit codes:
   6  network, timeout or server error
   7  the push lost every race until --max-attempts (on bump also
      --retry-for) ran out, or the host refused a request for the state of a branch or pull request
-  8  the server rejected the push (hook, protected branch)
+  8  the server rejected the push (hook, protected branch), or with
+     --pr --wait the pull request was closed without being merged
   9  the deployment failed (wait: a failure status, a failed sync,
      Degraded, or a rollback past the commit)
   130 interrupted`
@@ -173,6 +174,11 @@ var exitMap = []struct {
 	{isA[*render.ToolError], ExitNetwork},
 	{isA[*wait.FailedError], ExitFailed},
 	{isA[*wait.TimeoutError], ExitNetwork},
+	// A pull request closed unmerged: the host's gate on the branch (a
+	// reviewer, a bot) refused the change, which will never land as it
+	// is, and nothing was deployed. That is a rejection (8), not a failed
+	// deployment (9), which tells of a cluster that may need a rollback.
+	{isA[*wait.ClosedError], ExitRejected},
 
 	// 2. what became of the write
 	{func(err error) bool { return errors.Is(err, gitrepo.ErrRace) || errors.Is(err, forge.ErrBranchMoved) }, ExitConflict},

@@ -61,6 +61,7 @@ var exitCases = []struct {
 	{"branch taken", wrapped(&bump.BranchTakenError{}), ExitRefused},
 	{"deployment failed", wrapped(&wait.FailedError{}), ExitFailed},
 	{"wait timed out", wrapped(&wait.TimeoutError{Last: forgeErr(forge.ErrAuth, 401)}), ExitNetwork},
+	{"pull request closed unmerged", wrapped(&wait.ClosedError{PR: forge.PRStatus{Number: 3, State: forge.PRClosed}}), ExitRejected},
 	{"argo cd token refused", wrapped(forgeErr(argocd.ErrAuth, 403)), ExitAuth},
 	{"argo cd application missing", wrapped(forgeErr(argocd.ErrNotFound, 404)), ExitNotFound},
 	{"argo cd server over http", wrapped(fmt.Errorf("server: %w", argocd.ErrBadURL)), ExitUsage},

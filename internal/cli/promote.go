@@ -47,7 +47,7 @@ as usual.`,
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
-			if err := opts.Wait.checkWait(cmd.Flags(), opts.PR.PR, opts.DryRun, opts.NoPush); err != nil {
+			if err := opts.Wait.checkWait(cmd.Flags(), opts.DryRun, opts.NoPush); err != nil {
 				return err
 			}
 			if runF != nil {

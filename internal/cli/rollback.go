@@ -49,7 +49,7 @@ undo the rollback; a newer tag deploys as usual.`,
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
-			if err := opts.Wait.checkWait(cmd.Flags(), opts.PR.PR, opts.DryRun, opts.NoPush); err != nil {
+			if err := opts.Wait.checkWait(cmd.Flags(), opts.DryRun, opts.NoPush); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("to") {

@@ -52,7 +52,11 @@ func (w *waitFlags) register(f *pflag.FlagSet, timeoutFlag string) {
 	f.StringVar(&w.App, "app", "", "Argo CD application to wait for (with --argocd-server)")
 	f.StringVar(&w.AppNamespace, "app-namespace", "", "namespace of the Argo CD application, when it is not in Argo CD's own (apps in any namespace)")
 	f.StringVar(&w.TokenFile, "argocd-token-file", "", "read the Argo CD API token from this file instead of "+envArgoCDToken)
-	f.DurationVar(&w.Timeout, timeoutFlag, wait.DefaultTimeout, "give up waiting after this long (exit 6)")
+	usage := "give up waiting after this long (exit 6)"
+	if timeoutFlag != "timeout" {
+		usage += "; with --pr the merge and the deployment share it"
+	}
+	f.DurationVar(&w.Timeout, timeoutFlag, wait.DefaultTimeout, usage)
 	f.DurationVar(&w.Interval, "poll-interval", wait.DefaultInterval, "first pause between polls")
 	f.DurationVar(&w.MaxInterval, "poll-max-interval", wait.DefaultMaxInterval, "longest pause between polls")
 	_ = f.MarkHidden("poll-interval")
@@ -63,13 +67,14 @@ func (w *waitFlags) register(f *pflag.FlagSet, timeoutFlag string) {
 // that lands a commit (bump, promote, rollback), whose --timeout is
 // another's: the wait's is --wait-timeout.
 func (w *waitFlags) registerWait(f *pflag.FlagSet) {
-	f.BoolVar(&w.Wait, "wait", false, "after the push, wait until the commit is deployed (see tagbump wait): --status-context, or --argocd-server and --app")
+	f.BoolVar(&w.Wait, "wait", false, "after the push, wait until the commit is deployed (see tagbump wait): --status-context, or --argocd-server and --app; with --pr, until the pull request is merged (exit 8 if closed unmerged), then until its merge commit is deployed")
 	w.register(f, "wait-timeout")
 }
 
 // checkWait refuses --wait where there is no commit to wait for, and the
-// flags of the wait without --wait.
-func (w *waitFlags) checkWait(f *pflag.FlagSet, pr, dryRun, noPush bool) error {
+// flags of the wait without --wait. With --pr the wait is for the pull
+// request's merge, then for the merge commit's deployment.
+func (w *waitFlags) checkWait(f *pflag.FlagSet, dryRun, noPush bool) error {
 	if !w.Wait {
 		for _, name := range []string{"status-context", "argocd-server", "app", "app-namespace", "argocd-token-file", "wait-timeout"} {
 			if fl := f.Lookup(name); fl != nil && fl.Changed && fl.Value.String() != fl.DefValue {
@@ -78,10 +83,7 @@ func (w *waitFlags) checkWait(f *pflag.FlagSet, pr, dryRun, noPush bool) error {
 		}
 		return nil
 	}
-	switch {
-	case pr:
-		return usageErr(errors.New("--wait with --pr is not supported yet: the commit lands when the pull request is merged; run tagbump wait on the merge commit"))
-	case dryRun || noPush:
+	if dryRun || noPush {
 		return usageErr(errors.New("--wait needs a push: drop --dry-run or --no-push"))
 	}
 	return w.check()
@@ -196,7 +198,7 @@ func runWait(cmd *cobra.Command, streams IOStreams, opts *WaitOptions) error {
 		gitOpts:  gitOptions(env, opts.Repo, opts.SSHKey, opts.KnownHosts, opts.GitTimeout),
 		provider: opts.Provider, apiURL: opts.APIURL, timeout: opts.GitTimeout,
 	}
-	res, err := doWait(cmd.Context(), streams, env, &opts.waitFlags, w)
+	res, err := doWait(cmd.Context(), streams, env, &opts.waitFlags, w, opts.Timeout)
 	return finishWait(logger(cmd.Context()), streams, env, opts.Output, opts.Dotenv, opts.Commit, res, err)
 }
 
@@ -212,10 +214,9 @@ type waitTarget struct {
 	timeout              time.Duration
 }
 
-// doWait builds the source the flags name and polls it, logging each
-// change of state.
-func doWait(ctx context.Context, streams IOStreams, env ci.Env, w *waitFlags, t waitTarget) (wait.Result, error) {
-	lg := logger(ctx)
+// doWait builds the source the flags name and polls it for up to budget,
+// logging each change of state.
+func doWait(ctx context.Context, streams IOStreams, env ci.Env, w *waitFlags, t waitTarget, budget time.Duration) (wait.Result, error) {
 	var src wait.Source
 	if w.StatusContext != "" {
 		reader, err := statusReader(env, t)
@@ -248,8 +249,16 @@ func doWait(ctx context.Context, streams IOStreams, env ci.Env, w *waitFlags, t 
 			History: &wait.GitHistory{Repo: repo, Branch: branch, Commit: t.commit},
 		}
 	}
-	lg.Info("waiting for the deployment", "commit", t.commit, "timeout", w.Timeout)
-	opts := []wait.Option{wait.WithTimeout(w.Timeout), wait.WithIntervals(w.Interval, w.MaxInterval)}
+	logger(ctx).Info("waiting for the deployment", "commit", t.commit, "timeout", budget.Round(time.Second))
+	return poll(ctx, streams, env, w, src, budget)
+}
+
+// poll runs the wait for src for up to budget, showing its progress: in a
+// terminal one line redrawn at each poll, elsewhere a log line per change
+// of state.
+func poll(ctx context.Context, streams IOStreams, env ci.Env, w *waitFlags, src wait.Source, budget time.Duration) (wait.Result, error) {
+	lg := logger(ctx)
+	opts := []wait.Option{wait.WithTimeout(budget), wait.WithIntervals(w.Interval, w.MaxInterval)}
 	if f, ok := ci.Underlying(streams.Err).(*os.File); ok && env.System == ci.Generic && isatty.IsTerminal(f.Fd()) {
 		// In a terminal: one line, redrawn at each poll.
 		opts = append(opts, wait.WithEveryPoll(func(o wait.Observation, waited time.Duration) {
@@ -268,22 +277,33 @@ func doWait(ctx context.Context, streams IOStreams, env ci.Env, w *waitFlags, t 
 // statusReader returns the host's status reader for the charts repository,
 // with the token Git uses (none for a public repository).
 func statusReader(env ci.Env, t waitTarget) (forge.StatusReader, error) {
+	o, err := hostAPI(env, t, "--status-context")
+	if err != nil {
+		return nil, err
+	}
+	return forge.NewStatusReader(o)
+}
+
+// hostAPI says how to reach the API of the charts repository's host, with
+// the token Git uses (none for a public repository); flag names what needs
+// it.
+func hostAPI(env ci.Env, t waitTarget, flag string) (forge.Options, error) {
 	repo, ok := webURL(t.repo)
 	if !ok {
-		return nil, usageErr(fmt.Errorf("--status-context needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no commit statuses"))
+		return forge.Options{}, usageErr(fmt.Errorf("%s needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no host API", flag))
 	}
 	kind := forge.Kind(strings.ToLower(t.provider))
 	if kind == "" {
 		kind = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST"))
 	}
 	if !validKind(kind) {
-		return nil, usageErr(fmt.Errorf("--status-context: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
+		return forge.Options{}, usageErr(fmt.Errorf("%s: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", flag, address.Redact(repo)))
 	}
 	user, token, _ := env.Token(os.Getenv, address.Host(repo))
 	if urlCredentialsWin(repo) {
 		user, token, _ = gitrepo.URLCredentials(repo)
 	}
-	return forge.NewStatusReader(forge.Options{Kind: kind, RepoURL: repo, APIURL: t.apiURL, User: user, Token: token, HTTPClient: &http.Client{Timeout: t.timeout}})
+	return forge.Options{Kind: kind, RepoURL: repo, APIURL: t.apiURL, User: user, Token: token, HTTPClient: &http.Client{Timeout: t.timeout}}, nil
 }
 
 // argoCDToken reads the token from file, else from ARGOCD_AUTH_TOKEN, and
@@ -316,6 +336,9 @@ type waitReport struct {
 	Message        string  `json:"message,omitempty"`
 	WaitedSeconds  float64 `json:"waited_seconds"`
 	Polls          int     `json:"polls"`
+	// PRState is, with --pr, where the pull request stood at the end:
+	// merged, closed (unmerged) or open.
+	PRState string `json:"pr_state,omitempty"`
 }
 
 func newWaitReport(commit string, res wait.Result, err error) waitReport {
@@ -323,10 +346,11 @@ func newWaitReport(commit string, res wait.Result, err error) waitReport {
 		Commit: commit, State: string(res.State), Detail: res.Detail, SyncedRevision: res.SyncedRevision,
 		Health: res.Health, Message: res.Message, WaitedSeconds: res.Waited.Round(time.Millisecond).Seconds(), Polls: res.Polls,
 	}
-	var te *wait.TimeoutError
 	switch {
-	case errors.As(err, &te):
+	case isA[*wait.TimeoutError](err):
 		r.State = "timeout"
+	case isA[*wait.ClosedError](err):
+		r.State = "closed"
 	case err != nil && r.State == "":
 		r.State = "error"
 	}
@@ -337,10 +361,14 @@ func newWaitReport(commit string, res wait.Result, err error) waitReport {
 }
 
 func (r waitReport) outputs() [][2]string {
-	return [][2]string{
+	out := [][2]string{
 		{"deploy_commit", r.Commit}, {"deploy_state", r.State}, {"synced_revision", r.SyncedRevision},
 		{"health", r.Health}, {"waited_seconds", fmt.Sprint(r.WaitedSeconds)},
 	}
+	if r.PRState != "" {
+		out = append(out, [2]string{"pr_state", r.PRState})
+	}
+	return out
 }
 
 // afterCommit is the wait of a command that landed a commit with --wait.
@@ -350,25 +378,78 @@ type afterCommit struct {
 }
 
 // run waits for the commit res landed on its branch, when it pushed one;
-// nil report when there was nothing to wait for. The dotenv file, when
-// asked for, is written again with the bump's outputs and the wait's.
+// nil report when there was nothing to wait for. With --pr it first waits
+// for the pull request that holds the change to be merged, then for the
+// commit the merge left on the base; both share one --wait-timeout. The
+// dotenv file, when asked for, is written again with the bump's outputs
+// and the wait's.
 func (a *afterCommit) run(ctx context.Context, streams IOStreams, env ci.Env, res *bump.Result, dotenv string) (*waitReport, error) {
 	if a == nil || !a.flags.Wait {
 		return nil, nil
 	}
-	if !res.Pushed || res.Commit == "" {
-		logger(ctx).Info("nothing pushed: nothing to wait for", "branch", res.Branch)
-		return nil, nil
+	lg := logger(ctx)
+	publish := func(report waitReport, err error) (*waitReport, error) {
+		return &report, publishWait(streams, env, report, err, ci.WithDotenv(dotenv), ci.WithDotenvResult(ciResult(res)))
 	}
 	t := a.target
 	t.commit, t.branch = res.Commit, res.Branch
-	wres, err := doWait(ctx, streams, env, a.flags, t)
-	report := newWaitReport(res.Commit, wres, err)
-	if err = publishWait(streams, env, report, err, ci.WithDotenv(dotenv), ci.WithDotenvResult(ciResult(res))); err != nil {
-		return &report, err
+	start, budget := time.Now(), a.flags.Timeout
+	var merged *wait.Result
+	switch {
+	case res.PRAction != "" && (res.PRNumber == 0 || res.PRAction == bump.PRClosed):
+		lg.Info("no pull request holds the change: nothing to wait for", "branch", res.Branch, "pr_action", res.PRAction)
+		return nil, nil
+	case res.PRAction != "":
+		o, err := hostAPI(env, t, "--wait with --pr")
+		if err != nil {
+			return nil, err
+		}
+		reader, err := forge.NewPRReader(o)
+		if err != nil {
+			return nil, err
+		}
+		src := &wait.PullRequest{Reader: reader, Number: res.PRNumber}
+		lg.Info("waiting for the pull request to be merged", "pr", res.PRURL, "timeout", budget)
+		pres, err := poll(ctx, streams, env, a.flags, src, budget)
+		if err != nil {
+			hintTimeout(err, budget, "merge the pull request (with --auto-merge the host merges it once its checks pass), or raise --wait-timeout")
+			report := newWaitReport("", pres, err)
+			report.PRState = string(forge.PROpen)
+			if isA[*wait.ClosedError](err) {
+				report.PRState = string(forge.PRClosed)
+			}
+			return publish(report, err)
+		}
+		t.commit = src.Merged.MergeCommit
+		lg.Info("pull request merged", "pr", res.PRURL, "commit", t.commit, "waited", pres.Waited.Round(time.Second))
+		merged, budget = &pres, budget-time.Since(start)
+	case !res.Pushed || res.Commit == "":
+		lg.Info("nothing pushed: nothing to wait for", "branch", res.Branch)
+		return nil, nil
 	}
-	logger(ctx).Info("deployed", "commit", res.Commit, "detail", wres.Detail, "waited", wres.Waited.Round(time.Second))
+	wres, err := doWait(ctx, streams, env, a.flags, t, budget)
+	hintTimeout(err, a.flags.Timeout, "raise --wait-timeout, or check that Argo CD watches the branch")
+	if merged != nil {
+		wres.Waited, wres.Polls = time.Since(start), wres.Polls+merged.Polls
+	}
+	report := newWaitReport(t.commit, wres, err)
+	if merged != nil {
+		report.PRState = string(forge.PRMerged)
+	}
+	if r, err := publish(report, err); err != nil {
+		return r, err
+	}
+	lg.Info("deployed", "commit", t.commit, "detail", wres.Detail, "waited", wres.Waited.Round(time.Second))
 	return &report, nil
+}
+
+// hintTimeout sets what a *wait.TimeoutError in err says to do, and the
+// time it says was allowed (the whole budget of a wait in two phases).
+func hintTimeout(err error, budget time.Duration, hint string) {
+	var te *wait.TimeoutError
+	if errors.As(err, &te) {
+		te.Timeout, te.Hint = budget, hint
+	}
 }
 
 // finishWait reports a wait: CI outputs and annotation, the report on
@@ -392,11 +473,9 @@ func finishWait(lg *log.Logger, streams IOStreams, env ci.Env, output outputFlag
 }
 
 // verdict reports whether a wait ended with a verdict: deployed (nil),
-// failed or timed out.
+// failed, timed out, or its pull request closed without a merge.
 func verdict(err error) bool {
-	var fe *wait.FailedError
-	var te *wait.TimeoutError
-	return err == nil || errors.As(err, &fe) || errors.As(err, &te)
+	return err == nil || isA[*wait.FailedError](err) || isA[*wait.TimeoutError](err) || isA[*wait.ClosedError](err)
 }
 
 // publishWait writes a wait's CI outputs when it reached a verdict (opts

@@ -90,6 +90,7 @@ type waitJSON struct {
 	WaitedSeconds  float64 `json:"waited_seconds"`
 	Polls          int     `json:"polls"`
 	Message        string  `json:"message"`
+	PRState        string  `json:"pr_state"`
 }
 
 func decodeWait(t *testing.T, out string) waitJSON {
@@ -110,6 +111,17 @@ var statusWords = map[string][4]string{
 	"bitbucket": {"INPROGRESS", "SUCCESSFUL", "FAILED", ""},
 }
 
+// postStatus posts the status argocd/name on sha of the stand-in of kind,
+// in the host's words (Azure DevOps: genre argocd, name name).
+func postStatus(f *testenv.FakeForge, kind, sha, name, state, desc string) {
+	genre := statusWords[kind][3]
+	ctx := "argocd/" + name
+	if genre != "" {
+		ctx = name
+	}
+	f.SetStatus(sha, testenv.FakeStatus{Context: ctx, Genre: genre, State: state, Description: desc})
+}
+
 // TestWaitStatusForges runs wait --status-context against each host's
 // stand-in while statuses are posted: pending then success (exit 0),
 // pending then failure (exit 9, with the status's description), none
@@ -122,13 +134,7 @@ func TestWaitStatusForges(t *testing.T) {
 		t.Run(c.kind, func(t *testing.T) {
 			f := startForge(t, c)
 			words := statusWords[c.kind]
-			post := func(sha, name, state, desc string) {
-				ctx := "argocd/" + name
-				if words[3] != "" {
-					ctx = name
-				}
-				f.SetStatus(sha, testenv.FakeStatus{Context: ctx, Genre: words[3], State: state, Description: desc})
-			}
+			post := func(sha, name, state, desc string) { postStatus(f, c.kind, sha, name, state, desc) }
 			sha := f.BranchSHA(c.repo, "main")
 			env := append([]string{"TAGBUMP_GIT_TOKEN=" + f.ReadOnlyToken}, c.env(f)...)
 			wait := func(context string, extra ...string) *waitRun {
@@ -423,7 +429,7 @@ func TestWaitArgoCDTokenCanary(t *testing.T) {
 // TestBumpWait runs bump --wait against the GitHub stand-in: the bump
 // pushes, then waits for the status posted on its commit, and -o json
 // holds both results; a failure status exits 9 after the push. Flags of
-// the wait without --wait, and --wait with --pr or --dry-run, are refused.
+// the wait without --wait, and --wait with --dry-run, are refused.
 func TestBumpWait(t *testing.T) {
 	c := forgeCases[0]
 	f := startForge(t, c)
@@ -477,7 +483,6 @@ func TestBumpWait(t *testing.T) {
 	}
 	for _, extra := range [][]string{
 		{"--status-context", "argocd/x"},
-		{"--wait", "--status-context", "argocd/x", "--pr"},
 		{"--wait", "--status-context", "argocd/x", "--dry-run"},
 		{"--wait"},
 	} {
