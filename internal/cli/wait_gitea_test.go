@@ -73,7 +73,8 @@ func TestWaitGitea(t *testing.T) {
 // the merge left on main (merge_commit_sha, checked against the branch's
 // tip): exit 0, the wait's commit is that one. A second pull request,
 // closed through the API without a merge (PATCH .../pulls/{n} state
-// closed), exits 8.
+// closed), exits 8. No --provider: the pull request and the wait find
+// Gitea by its version endpoint.
 func TestBumpPRWaitGitea(t *testing.T) {
 	g, env := startGitea(t)
 	url, err := g.CreateRepo("charts", map[string]string{"app/values-prod.yaml": prodValues("1.0.0")})
@@ -83,7 +84,7 @@ func TestBumpPRWaitGitea(t *testing.T) {
 	repo := "/repos/" + g.Owner + "/charts"
 	args := func(tag string) []string {
 		return []string{"bump", "--no-verify", "--repo", url, "--chart", "app", "--env", "prod", "--image", "registry.example.com/app:" + tag,
-			"--pr", "--provider", "gitea", "-o", "json", "--wait", "--status-context", "argocd/app-prod", "--wait-timeout", "60s"}
+			"--pr", "-o", "json", "--wait", "--status-context", "argocd/app-prod", "--wait-timeout", "60s"}
 	}
 	start := func(tag string) (*waitRun, int) {
 		t.Helper()
