@@ -234,11 +234,8 @@ func blockEnd(src []byte, first, col int) int {
 // verifyCreate checks that out reads as src with path set to value, and
 // nothing else changed.
 func verifyCreate(src, out []byte, p Path, value string) error {
-	var before, after any
-	if err := yaml.Unmarshal(src, &before); err != nil {
-		return err
-	}
-	if err := yaml.Unmarshal(out, &after); err != nil {
+	before, after, err := decodeBoth(src, out)
+	if err != nil {
 		return err
 	}
 	m, ok := before.(map[string]any)
@@ -268,6 +265,17 @@ func verifyCreate(src, out []byte, p Path, value string) error {
 		return &Error{Kind: ErrRefused, Reason: "the file reads differently after the insertion"}
 	}
 	return nil
+}
+
+// decodeBoth decodes the first documents of src and out as plain values.
+func decodeBoth(src, out []byte) (before, after any, err error) {
+	if err := yaml.Unmarshal(src, &before); err != nil {
+		return nil, nil, err
+	}
+	if err := yaml.Unmarshal(out, &after); err != nil {
+		return nil, nil, err
+	}
+	return before, after, nil
 }
 
 // Keys lists the keys of the block or flow mapping at p in the first

@@ -10,13 +10,41 @@ package values
 
 import (
 	"bytes"
+	"fmt"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Get returns the string value of the scalar at path in src. A null or
 // empty scalar reads as "". Get follows aliases and merge keys.
-func Get(src []byte, path string) (string, error) {
+func Get(src []byte, path string) (string, error) { return get(src, path, -1) }
+
+// Set returns src with the scalar at path reading back as value; only that
+// scalar's bytes change. If the value is already there (and reads as that
+// string under YAML 1.1 too), it returns src unchanged (bytes.Equal) and a
+// nil error. It refuses aliases, merged keys, anchors used by aliases,
+// duplicate keys, paths found in several documents, non-scalar and
+// multi-line targets with an *Error of Kind ErrRefused.
+func Set(src []byte, path, value string) ([]byte, error) {
+	out, _, err := set(src, path, value, -1, modeWrite)
+	return out, err
+}
+
+// SetIn is Set in the document doc (0-based) of a file of several
+// documents: the path is looked up there only, so the same path in other
+// documents (every Deployment's .spec.template) is no ambiguity. The edit
+// is verified against every document, as Set verifies it.
+func SetIn(src []byte, doc int, path, value string) ([]byte, error) {
+	out, _, err := set(src, path, value, doc, modeWrite)
+	return out, err
+}
+
+// GetIn is Get in the document doc (0-based) of src.
+func GetIn(src []byte, doc int, path string) (string, error) { return get(src, path, doc) }
+
+// get reads path in document doc, or in whichever document has it when
+// doc is negative.
+func get(src []byte, path string, doc int) (string, error) {
 	p, err := ParsePath(path)
 	if err != nil {
 		return "", err
@@ -25,7 +53,11 @@ func Get(src []byte, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h, err := locate(docs, p, "get", path, modeRead)
+	in, err := document(docs, doc, "get", path)
+	if err != nil {
+		return "", err
+	}
+	h, err := locate(in, p, "get", path, modeRead)
 	if err != nil {
 		return "", err
 	}
@@ -35,15 +67,16 @@ func Get(src []byte, path string) (string, error) {
 	return h.node.Value, nil
 }
 
-// Set returns src with the scalar at path reading back as value; only that
-// scalar's bytes change. If the value is already there (and reads as that
-// string under YAML 1.1 too), it returns src unchanged (bytes.Equal) and a
-// nil error. It refuses aliases, merged keys, anchors used by aliases,
-// duplicate keys, paths found in several documents, non-scalar and
-// multi-line targets with an *Error of Kind ErrRefused.
-func Set(src []byte, path, value string) ([]byte, error) {
-	out, _, err := set(src, path, value, modeWrite)
-	return out, err
+// document returns the documents to look in: all when doc is negative,
+// else the one.
+func document(docs []*yaml.Node, doc int, op, path string) ([]*yaml.Node, error) {
+	switch {
+	case doc < 0:
+		return docs, nil
+	case doc >= len(docs):
+		return nil, &Error{Op: op, Path: path, Kind: ErrNotFound, Reason: fmt.Sprintf("the file has no document %d", doc+1)}
+	}
+	return docs[doc : doc+1], nil
 }
 
 // SetShared is Set for a value that aliases share. When path reaches an
@@ -55,10 +88,12 @@ func Set(src []byte, path, value string) ([]byte, error) {
 // alias is refused as by Set, naming the anchor's path. For other values
 // SetShared is Set and returns no paths.
 func SetShared(src []byte, path, value string) ([]byte, []string, error) {
-	return set(src, path, value, modeShared)
+	return set(src, path, value, -1, modeShared)
 }
 
-func set(src []byte, path, value string, mode int) ([]byte, []string, error) {
+// set sets path to value in document doc, or in whichever document has
+// the path when doc is negative.
+func set(src []byte, path, value string, doc, mode int) ([]byte, []string, error) {
 	p, err := ParsePath(path)
 	if err != nil {
 		return nil, nil, err
@@ -75,9 +110,16 @@ func set(src []byte, path, value string, mode int) ([]byte, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := locate(docs, p, "set", path, mode)
+	in, err := document(docs, doc, "set", path)
 	if err != nil {
 		return nil, nil, err
+	}
+	h, err := locate(in, p, "set", path, mode)
+	if err != nil {
+		return nil, nil, err
+	}
+	if doc >= 0 {
+		h.doc = doc
 	}
 	if alreadySet(h.node, value) {
 		return src, nil, nil
