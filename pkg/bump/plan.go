@@ -588,7 +588,7 @@ func keyTargets(file string, src, defaults []byte, images []values.Image, req *R
 			// never holds ':', '/' or '@', so such a value is one.
 			if v, err := values.Get(src, k); err == nil && strings.ContainsAny(v, ":/@") {
 				im := values.Image{Path: k, TagPath: k, Form: values.FormString}
-				im.Repository, im.Tag, im.Digest = splitReference(v)
+				im.Repository, im.Tag, im.Digest = imageref.Split(v)
 				ts[i].image = &im
 			}
 		}
@@ -651,18 +651,6 @@ func siblingKey(key, name string) string {
 		return ""
 	}
 	return append(p[:len(p)-1:len(p)-1], values.Segment{Key: name}).String()
-}
-
-// splitReference splits "repo:tag@digest" (tag and digest optional, the
-// repository possibly with a registry port) into its parts.
-func splitReference(s string) (repo, tag, digest string) {
-	if i := strings.Index(s, "@"); i >= 0 {
-		s, digest = s[:i], s[i+1:]
-	}
-	if i := strings.LastIndex(s, ":"); i > strings.LastIndex(s, "/") {
-		s, tag = s[:i], s[i+1:]
-	}
-	return s, tag, digest
 }
 
 // unwritable says why the tag of image block im cannot be set in file, or

@@ -63,3 +63,16 @@ func hubPath(host, path string) string {
 // (with or without registry, without tag), names r's repository, by the
 // rules of SameRepository.
 func (r Ref) Matches(name string) bool { return SameRepository(name, r.Name()) }
+
+// Split splits a reference as a file writes it, "repo:tag@digest" (tag
+// and digest optional, the repository possibly with a registry port),
+// into its parts, without checking them.
+func Split(s string) (repo, tag, digest string) {
+	if i := strings.Index(s, "@"); i >= 0 {
+		s, digest = s[:i], s[i+1:]
+	}
+	if i := strings.LastIndex(s, ":"); i > strings.LastIndex(s, "/") {
+		s, tag = s[:i], s[i+1:]
+	}
+	return s, tag, digest
+}
