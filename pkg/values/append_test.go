@@ -10,6 +10,8 @@ func TestAppendItem(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"compact sequence", "resources:\n- a.yaml\nimages:\n- name: x\n  newTag: \"1.0\" # pinned\n# trailing comment\n",
 			"resources:\n- a.yaml\nimages:\n- name: x\n  newTag: \"1.0\" # pinned\n- name: ghcr.io/org/app\n  newTag: \"1.10\"\n# trailing comment\n"},
+		{"compact sequence, keys after", "images:\n- name: x\nresources:\n- a.yaml\n",
+			"images:\n- name: x\n- name: ghcr.io/org/app\n  newTag: \"1.10\"\nresources:\n- a.yaml\n"},
 		{"indented sequence", "images:\n  - name: x\n    newTag: v1\nresources:\n  - a.yaml\n",
 			"images:\n  - name: x\n    newTag: v1\n  - name: ghcr.io/org/app\n    newTag: \"1.10\"\nresources:\n  - a.yaml\n"},
 		{"flow items", "images:\n- {name: x, newTag: v1}\n",

@@ -113,6 +113,37 @@ func FindImagesWithDefaults(src, defaults []byte) ([]Image, error) {
 	return f.out, nil
 }
 
+// FindImagesIn is FindImages under the mapping at path in the document
+// doc (0-based) of src, such as an Argo CD Application's
+// .spec.source.helm.valuesObject: the images' paths are full paths from
+// the document's root. A path that does not exist has no images.
+func FindImagesIn(src []byte, doc int, path string) ([]Image, error) {
+	p, err := ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := parse(src, "find images", path)
+	if err != nil {
+		return nil, err
+	}
+	in, err := document(docs, doc, "find images", path)
+	if err != nil {
+		return nil, err
+	}
+	if len(in[0].Content) == 0 {
+		return nil, nil
+	}
+	n := in[0].Content[0]
+	for _, seg := range p {
+		if n = child(n, seg); n == nil {
+			return nil, nil
+		}
+	}
+	var f finder
+	f.walk(n, nil, append(Path{}, p...), "")
+	return f.out, nil
+}
+
 // finder collects images while walking a file merged over its defaults.
 type finder struct{ out []Image }
 

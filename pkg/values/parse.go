@@ -62,3 +62,19 @@ func Document(src []byte, op string) (*yaml.Node, error) {
 	}
 	return docs[0].Content[0], nil
 }
+
+// Documents returns the root node of each document of src (nil for an
+// empty document), decoded with the same limits as Document.
+func Documents(src []byte, op string) ([]*yaml.Node, error) {
+	docs, err := parse(src, op, "")
+	if err != nil {
+		return nil, err
+	}
+	roots := make([]*yaml.Node, len(docs))
+	for i, d := range docs {
+		if len(d.Content) > 0 {
+			roots[i] = d.Content[0]
+		}
+	}
+	return roots, nil
+}
