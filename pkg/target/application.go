@@ -1,0 +1,280 @@
+package target
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/values"
+)
+
+// Where in an Application source a Block is, for AppBlock.Field.
+const (
+	FieldParameters   = "helm.parameters"
+	FieldValuesObject = "helm.valuesObject"
+	FieldValues       = "helm.values"
+	FieldKustomize    = "kustomize.images"
+)
+
+// AppBlock is an image in an Application's source.
+type AppBlock struct {
+	Block
+	// Field is FieldParameters, FieldValuesObject, FieldValues or
+	// FieldKustomize.
+	Field string
+	// Inner is, for FieldValues, the path of the tag (or reference)
+	// inside the YAML text at Path; Block.Path is the text's own path.
+	Inner string
+	// InnerDigest is, for FieldValues, the path of the digest inside the
+	// text, or "".
+	InnerDigest string
+	// entry is, for FieldKustomize, the image as the resources spell it
+	// when the string renames it ("name=newName:tag"), else "".
+	entry string
+}
+
+// Key names the block in a file, with the path inside helm.values text.
+func (b AppBlock) Key() string {
+	if b.Inner != "" {
+		return key(b.Doc, b.Path+" "+b.Inner)
+	}
+	return b.Block.Key()
+}
+
+// ApplicationImages lists the images of one source of the Argo CD
+// Application named app (any name when app is "" and the file has one
+// Application) in the multi-document file src: source is the index in
+// spec.sources, or 0 for an Application with spec.source. It reads
+// helm.parameters (a NAME.repository parameter with its NAME.tag, and
+// NAME.digest; a NAME.tag alone; a parameter whose name ends in "image"
+// holding a reference), helm.valuesObject and helm.values (the blocks
+// values.FindImages finds in a values file), and kustomize.images
+// ("name=newName:tag", "name:tag", "name@digest").
+func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
+	doc, p, sn, err := applicationSource(src, app, source)
+	if err != nil {
+		return nil, err
+	}
+	var out []AppBlock
+	helm := get(sn, "helm")
+	// helm.parameters
+	params := items(helm, "parameters")
+	byName := map[string]int{}
+	for i, it := range params {
+		byName[scalar(it, "name")] = i
+	}
+	pp := at(at(p, "helm"), "parameters")
+	paramValue := func(i int) string { return at(index(pp, i), "value").String() }
+	for i, it := range params {
+		name := scalar(it, "name")
+		switch {
+		case strings.HasSuffix(name, ".tag"):
+			base := strings.TrimSuffix(name, ".tag")
+			b := AppBlock{Field: FieldParameters, Block: Block{Doc: doc, Path: paramValue(i), Form: values.FormMap,
+				Tag: scalar(it, "value"), Where: "parameter " + name}}
+			if j, ok := byName[base+".repository"]; ok {
+				b.Name = scalar(params[j], "value")
+			} else if base != "image" && !strings.HasSuffix(base, ".image") {
+				continue // a tag that is not known to be an image's
+			}
+			if j, ok := byName[base+".digest"]; ok {
+				b.Digest, b.DigestPath = scalar(params[j], "value"), paramValue(j)
+			}
+			out = append(out, b)
+		case strings.HasSuffix(strings.ToLower(name), "image") && strings.ContainsAny(scalar(it, "value"), ":@"):
+			repo, tag, digest := imageref.Split(scalar(it, "value"))
+			out = append(out, AppBlock{Field: FieldParameters, Block: Block{Doc: doc, Path: paramValue(i), Form: values.FormString,
+				Name: repo, Tag: tag, Digest: digest, Where: "parameter " + name}})
+		}
+	}
+	// helm.valuesObject
+	vo := at(at(p, "helm"), "valuesObject").String()
+	imgs, err := values.FindImagesIn(src, doc, vo)
+	if err != nil {
+		return nil, err
+	}
+	for _, im := range imgs {
+		if im.TagPath == "" {
+			continue
+		}
+		out = append(out, AppBlock{Field: FieldValuesObject, Block: Block{Doc: doc, Path: im.TagPath, Form: im.Form,
+			Name: im.Name(), Tag: im.Tag, Digest: im.Digest, DigestPath: im.DigestPath, Where: FieldValuesObject + " " + strings.TrimPrefix(im.Path, vo)}})
+	}
+	// helm.values
+	if v := get(helm, "values"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+		vp := at(at(p, "helm"), "values").String()
+		text, err := values.Embedded(src, doc, vp)
+		if err != nil {
+			return nil, &Error{Kind: ErrRefused, Line: v.Line, Reason: FieldValues + " cannot be read exactly", Err: err}
+		}
+		imgs, err := values.FindImages([]byte(text))
+		if err != nil {
+			return nil, &Error{Kind: ErrRefused, Line: v.Line, Reason: FieldValues + " is not valid YAML", Err: err}
+		}
+		for _, im := range imgs {
+			if im.TagPath == "" {
+				continue
+			}
+			out = append(out, AppBlock{Field: FieldValues, Inner: im.TagPath, InnerDigest: im.DigestPath, Block: Block{Doc: doc, Path: vp, Form: im.Form,
+				Name: im.Name(), Tag: im.Tag, Digest: im.Digest, Where: FieldValues + " " + im.TagPath}})
+		}
+	}
+	// kustomize.images
+	kp := at(at(p, "kustomize"), "images")
+	for i, it := range items(get(sn, "kustomize"), "images") {
+		if it.Kind != yaml.ScalarNode {
+			continue
+		}
+		entry, ref := "", it.Value
+		if e, r, ok := strings.Cut(it.Value, "="); ok {
+			entry, ref = e, r
+		}
+		repo, tag, digest := imageref.Split(ref)
+		out = append(out, AppBlock{Field: FieldKustomize, entry: entry, Block: Block{Doc: doc, Path: index(kp, i).String(), Form: values.FormString,
+			Name: repo, Tag: tag, Digest: digest, Where: FieldKustomize + " " + it.Value}})
+	}
+	return out, nil
+}
+
+// SetApplication sets ref's tag (and digest, when it has one) in every
+// place of the Application's source (see ApplicationImages) that deploys
+// ref's repository: a parameter's value in its quoting, a tag or
+// reference in valuesObject or in the text of helm.values (with the
+// block's indentation and chomping kept), a kustomize.images string in
+// its form. A NAME.tag parameter (image.tag) without a repository is set
+// only when nothing in the source names the image, as .image.tag in a
+// values file. It refuses a kustomize.images string that renames the
+// image to another repository (ErrOtherImage), a block that pins a digest
+// when ref has none (ErrPinned), a digest with no place to go
+// (ErrRefused), and finds nothing to set with ErrNoImage; kustomize.images
+// strings are not added.
+func SetApplication(src []byte, app string, source int, ref imageref.Ref) ([]byte, []Change, error) {
+	blocks, err := ApplicationImages(src, app, source)
+	if err != nil {
+		return nil, nil, err
+	}
+	var match []AppBlock
+	for _, b := range blocks {
+		switch {
+		case b.Name != "" && ref.Matches(b.Name):
+			match = append(match, b)
+		case b.entry != "" && ref.Matches(stripRef(b.entry)):
+			return nil, nil, &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf(
+				"%s renames %s to %s, another repository: tagbump never writes a tag into another repository's image; check --image",
+				b.Where, b.entry, b.Name)}
+		}
+	}
+	if len(match) == 0 {
+		for _, b := range blocks {
+			if b.Field == FieldParameters && b.Name == "" {
+				match = append(match, b)
+			}
+		}
+		if len(match) > 1 {
+			return nil, nil, &Error{Kind: ErrAmbiguous, Reason: "several tag parameters name no repository and none names " + ref.Name() + ": add NAME.repository parameters"}
+		}
+	}
+	if len(match) == 0 {
+		var bs []Block
+		for _, b := range blocks {
+			bs = append(bs, b.Block)
+		}
+		return nil, nil, noImage(ref, "block of the Application's source", bs)
+	}
+	out := src
+	var changes []Change
+	for _, b := range match {
+		if ref.Digest == "" && b.Digest != "" {
+			return nil, nil, &Error{Kind: ErrPinned, Reason: fmt.Sprintf(
+				"%s pins digest %s, which is deployed instead of the tag, so a new tag alone would deploy nothing new: pass --digest to write the new image's digest too", b.Where, b.Digest)}
+		}
+		value := ref.Tag
+		if b.Form == values.FormString {
+			value = reference(b.Name, ref.Tag, ref.Digest)
+			if b.entry != "" {
+				value = b.entry + "=" + value
+			}
+		}
+		if b.Field == FieldValues {
+			old, _ := values.Get([]byte(mustEmbedded(out, b)), b.Inner)
+			if out, err = values.SetEmbedded(out, b.Doc, b.Path, b.Inner, value); err != nil {
+				return nil, nil, err
+			}
+			changes = append(changes, Change{Doc: b.Doc, Path: b.Path + " " + b.Inner, Old: old, New: value, OldTag: b.Tag})
+			if ref.Digest != "" && b.Form == values.FormMap {
+				if b.InnerDigest == "" {
+					return nil, nil, digestless(b)
+				}
+				if out, err = values.SetEmbedded(out, b.Doc, b.Path, b.InnerDigest, ref.Digest); err != nil {
+					return nil, nil, err
+				}
+				changes = append(changes, Change{Doc: b.Doc, Path: b.Path + " " + b.InnerDigest, Old: b.Digest, New: ref.Digest, OldTag: b.Digest})
+			}
+			continue
+		}
+		if out, err = setScalar(out, b.Doc, b.Path, value, &changes, b.Tag); err != nil {
+			return nil, nil, err
+		}
+		if ref.Digest != "" && b.Form == values.FormMap {
+			if b.DigestPath == "" {
+				return nil, nil, digestless(b)
+			}
+			if out, err = setScalar(out, b.Doc, b.DigestPath, ref.Digest, &changes, b.Digest); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return out, changes, nil
+}
+
+func digestless(b AppBlock) *Error {
+	return &Error{Kind: ErrRefused, Reason: fmt.Sprintf("%s has no digest next to its tag to write the digest to: add one (a NAME.digest parameter, a digest key)", b.Where)}
+}
+
+func mustEmbedded(src []byte, b AppBlock) string {
+	s, _ := values.Embedded(src, b.Doc, b.Path)
+	return s
+}
+
+// applicationSource finds the Application and its source: the document,
+// the source's path and node.
+func applicationSource(src []byte, app string, source int) (int, values.Path, *yaml.Node, error) {
+	docs, err := documents(src)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	doc := -1
+	var names []string
+	for i, d := range docs {
+		if d == nil || !isApplication(d) {
+			continue
+		}
+		name := scalar(get(d, "metadata"), "name")
+		names = append(names, name)
+		if app != "" && name != app {
+			continue
+		}
+		if doc >= 0 {
+			return 0, nil, nil, &Error{Kind: ErrAmbiguous, Line: d.Line, Reason: fmt.Sprintf(
+				"the file has several Applications%s: name one", map[bool]string{true: " named " + app}[app != ""])}
+		}
+		doc = i
+	}
+	if doc < 0 {
+		return 0, nil, nil, &Error{Kind: ErrNoImage, Reason: fmt.Sprintf("no Application %q in the file (it has: %s)", app, strings.Join(names, ", "))}
+	}
+	spec := get(docs[doc], "spec")
+	p := values.Path{{Key: "spec"}}
+	if srcs := items(spec, "sources"); srcs != nil {
+		if source < 0 || source >= len(srcs) {
+			return 0, nil, nil, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has %d sources, not a source %d", len(srcs), source)}
+		}
+		return doc, index(at(p, "sources"), source), srcs[source], nil
+	}
+	if s := get(spec, "source"); s != nil && source == 0 {
+		return doc, at(p, "source"), s, nil
+	}
+	return 0, nil, nil, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has no source %d", source)}
+}
