@@ -13,6 +13,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/registry"
 	"github.com/tagbump/tagbump/pkg/render"
 	"github.com/tagbump/tagbump/pkg/sign"
+	"github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 	"github.com/tagbump/tagbump/pkg/wait"
 )
@@ -210,6 +211,11 @@ var exitMap = []struct {
 	{isA[*imageref.PolicyError], ExitRefused},
 	{isA[*registry.RefusedError], ExitRefused},
 	{isA[*registry.AuthError], ExitAuth},
+	{func(err error) bool { return errors.Is(err, target.ErrNoImage) }, ExitNotFound},
+	{func(err error) bool {
+		return errors.Is(err, target.ErrOtherImage) || errors.Is(err, target.ErrPinned) || errors.Is(err, target.ErrAmbiguous) ||
+			errors.Is(err, target.ErrRefused)
+	}, ExitRefused},
 	{func(err error) bool { return errors.Is(err, values.ErrNotFound) }, ExitNotFound},
 	{func(err error) bool { return errors.Is(err, values.ErrRefused) }, ExitRefused},
 	{func(err error) bool { return errors.Is(err, values.ErrInvalid) }, ExitUsage},

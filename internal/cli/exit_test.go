@@ -15,6 +15,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/registry"
 	"github.com/tagbump/tagbump/pkg/render"
 	"github.com/tagbump/tagbump/pkg/sign"
+	"github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 	"github.com/tagbump/tagbump/pkg/wait"
 )
@@ -101,6 +102,9 @@ var exitCases = []struct {
 	{"tag policy", wrapped(&imageref.PolicyError{}), ExitRefused},
 	{"registry refused", wrapped(&registry.RefusedError{}), ExitRefused},
 	{"registry auth", wrapped(&registry.AuthError{}), ExitAuth},
+	{"no image in a target", wrapped(&target.Error{Kind: target.ErrNoImage}), ExitNotFound},
+	{"kustomize entry of another image", wrapped(&target.Error{Kind: target.ErrOtherImage}), ExitRefused},
+	{"target ambiguous", wrapped(&target.Error{Kind: target.ErrAmbiguous}), ExitRefused},
 	{"key not found", wrapped(values.ErrNotFound), ExitNotFound},
 	{"values refused", wrapped(values.ErrRefused), ExitRefused},
 	{"invalid yaml", wrapped(values.ErrInvalid), ExitUsage},

@@ -197,7 +197,7 @@ func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int
 		return nil, err
 	}
 	return deploymentsWithin(ctx, snap, file, n, 0, func(old, new []byte) []ImageChange {
-		return slices.DeleteFunc(imageChanges(old, new, defaults), func(c ImageChange) bool { return !pick.picks(c) })
+		return slices.DeleteFunc(imageChanges(file, old, new, defaults), func(c ImageChange) bool { return !pick.picks(c) })
 	})
 }
 
@@ -276,7 +276,7 @@ func recentDeployments(ctx context.Context, snap *gitrepo.Snapshot, files []stri
 	for file, changes := range hist {
 		var deps []Deployment
 		for _, c := range changes {
-			if images := imageChanges(blobs[c.Old], blobs[c.New], nil); len(images) > 0 {
+			if images := imageChanges(file, blobs[c.Old], blobs[c.New], nil); len(images) > 0 {
 				deps = append(deps, commitDeployments(c.Commit, file, images)...)
 			}
 		}
@@ -374,14 +374,15 @@ func trailers(msg string) []Trailer {
 
 // imageChanges compares the images of two versions of a values file, by
 // the path of their tag: each image block, and .image.tag where no block
-// covers it. A version that is missing or not valid YAML has no images.
-func imageChanges(old, new, defaults []byte) []ImageChange {
+// covers it; of a kustomization or manifests, each place pkg/target edits,
+// by its key. A version that is missing or not valid YAML has no images.
+func imageChanges(file string, old, new, defaults []byte) []ImageChange {
 	before := map[string]values.Image{}
-	for _, im := range fileImages(old, defaults) {
+	for _, im := range fileImages(file, old, defaults) {
 		before[im.TagPath] = im
 	}
 	var out []ImageChange
-	for _, im := range fileImages(new, defaults) {
+	for _, im := range fileImages(file, new, defaults) {
 		prev := before[im.TagPath]
 		if prev.Tag == im.Tag && prev.Digest == im.Digest {
 			continue
@@ -400,9 +401,12 @@ func imageChanges(old, new, defaults []byte) []ImageChange {
 
 // fileImages lists a file's images in document order, with .image.tag as
 // an image without repository when no block covers it.
-func fileImages(src, defaults []byte) []values.Image {
+func fileImages(file string, src, defaults []byte) []values.Image {
 	if src == nil {
 		return nil
+	}
+	if kind, ok := editsTarget(file, src); ok {
+		return targetImages(kind, src)
 	}
 	images, err := values.FindImagesWithDefaults(src, defaults)
 	if err != nil {

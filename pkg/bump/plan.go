@@ -204,6 +204,14 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if err != nil {
 			return nil, err
 		}
+		if kind, ok := editsTarget(file, src); ok {
+			out, changes, err := editKind(ctx, snap, file, env, kind, src, req)
+			if err != nil {
+				return nil, err
+			}
+			p.add(file, src, out, changes)
+			continue
+		}
 		ch, err := chart.Load(ctx, snapSource{snap}, path.Dir(file))
 		if err != nil {
 			return nil, err
@@ -220,13 +228,18 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if err != nil {
 			return nil, err
 		}
-		p.changes = append(p.changes, changes...)
-		if string(out) != string(src) {
-			p.files[file] = out
-			p.diffs = append(p.diffs, values.Diff("a/"+file, "b/"+file, src, out))
-		}
+		p.add(file, src, out, changes)
 	}
 	return p, nil
+}
+
+// add records the edit of one file.
+func (p *planned) add(file string, src, out []byte, changes []FileChange) {
+	p.changes = append(p.changes, changes...)
+	if string(out) != string(src) {
+		p.files[file] = out
+		p.diffs = append(p.diffs, values.Diff("a/"+file, "b/"+file, src, out))
+	}
 }
 
 // readPaths are the files a plan reads: each values file, and the chart's

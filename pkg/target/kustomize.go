@@ -183,3 +183,21 @@ func siblingPath(p, name string) string {
 	i := strings.LastIndex(p, ".")
 	return p[:i+1] + name
 }
+
+// KustomizeResources lists the entries of a kustomization's resources,
+// bases and components: files, directories and URLs as written.
+func KustomizeResources(src []byte) []string {
+	docs, err := documents(src)
+	if err != nil || len(docs) == 0 {
+		return nil
+	}
+	var out []string
+	for _, k := range []string{"resources", "bases", "components"} {
+		for _, it := range items(docs[0], k) {
+			if it.Kind == yaml.ScalarNode && it.Value != "" {
+				out = append(out, it.Value)
+			}
+		}
+	}
+	return out
+}
