@@ -32,8 +32,7 @@ func editKind(ctx context.Context, snap *gitrepo.Snapshot, file, env string, kin
 	what := kind.String()
 	switch {
 	case req.soft:
-		return nil, nil, &InputError{"--values-file", file, "is a " + what + ": rollback and promote edit Helm values files only so far; " +
-			"roll back with tagbump bump --allow-downgrade --image REPO:OLDTAG"}
+		return nil, nil, valuesOnly(file, kind)
 	case len(req.Keys) > 0:
 		return nil, nil, &InputError{"--key", strings.Join(req.Keys, ","), file + " is a " + what + ": tagbump finds the image there by its repository; leave out --key"}
 	case req.DigestKey != "":
@@ -193,4 +192,11 @@ func blocks(kind edit.Kind, src []byte) []edit.Block {
 	}
 	bs, _ := edit.ManifestImages(src)
 	return bs
+}
+
+// valuesOnly refuses a rollback or promote of a kustomization or
+// manifests: they read and restore Helm values keys.
+func valuesOnly(file string, kind edit.Kind) error {
+	return &InputError{"--values-file", file, "is a " + kind.String() + ": rollback and promote edit Helm values files only so far; " +
+		"deploy the tag again with tagbump bump --allow-downgrade --image REPO:TAG"}
 }

@@ -134,6 +134,9 @@ func readImages(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]val
 	if err != nil {
 		return nil, err
 	}
+	if kind, ok := editsTarget(file, src); ok {
+		return nil, valuesOnly(file, kind)
+	}
 	ch, err := chart.Load(ctx, snapSource{snap}, path.Dir(file))
 	if err != nil {
 		return nil, err

@@ -34,8 +34,9 @@ const (
 	// Kustomization is a kustomization.yaml, kustomization.yml or
 	// Kustomization file.
 	Kustomization
-	// Manifest is a file of Kubernetes objects (kind and apiVersion at
-	// the top of each document) other than Argo CD Applications.
+	// Manifest is a file of Kubernetes objects (apiVersion, kind and
+	// metadata at the top of each document) other than Argo CD
+	// Applications.
 	Manifest
 	// Application is a file with at least one Argo CD Application.
 	Application
@@ -56,8 +57,9 @@ func (k Kind) String() string {
 // Detect tells the kind of the file at path (slash-separated) from its
 // name and, for other names, its content: a document with apiVersion
 // argoproj.io/v1alpha1 and kind Application makes an Application file,
-// documents with apiVersion and kind a Manifest; anything else (a values
-// file, YAML that does not parse) is HelmValues.
+// documents that all have apiVersion, kind and metadata a Manifest;
+// anything else (a values file, even one with top-level kind and
+// apiVersion keys, YAML that does not parse) is HelmValues.
 func Detect(path string, src []byte) Kind {
 	switch pathBase(path) {
 	case "kustomization.yaml", "kustomization.yml", "Kustomization":
@@ -73,7 +75,7 @@ func Detect(path string, src []byte) Kind {
 		case d == nil:
 		case isApplication(d):
 			return Application
-		case scalar(d, "apiVersion") != "" && scalar(d, "kind") != "":
+		case scalar(d, "apiVersion") != "" && scalar(d, "kind") != "" && get(d, "metadata") != nil:
 			objects++
 		}
 	}

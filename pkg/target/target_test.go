@@ -64,7 +64,7 @@ func TestDetect(t *testing.T) {
 			t.Errorf("Detect(%s) = %v, want %v", tc.path, got, tc.want)
 		}
 	}
-	for _, src := range []string{"image:\n  repository: x\n  tag: 1\n", "", "not: [valid\n", "apiVersion: v1\nkind: ConfigMap\n---\nimage: x\n"} {
+	for _, src := range []string{"image:\n  repository: x\n  tag: 1\n", "", "not: [valid\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nimage: x\n", "apiVersion: v2\nkind: DaemonSet\nimage:\n  tag: 1\n"} {
 		if got := target.Detect("app/values-prod.yaml", []byte(src)); got != target.HelmValues {
 			t.Errorf("Detect(%q) = %v, want helm values", src, got)
 		}
