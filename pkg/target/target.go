@@ -14,6 +14,7 @@
 package target
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path"
@@ -64,6 +65,10 @@ func Detect(path string, src []byte) Kind {
 	switch pathBase(path) {
 	case "kustomization.yaml", "kustomization.yml", "Kustomization":
 		return Kustomization
+	}
+	// Most values files have neither key: they are not parsed here.
+	if !bytes.Contains(src, []byte("apiVersion")) || !bytes.Contains(src, []byte("kind")) {
+		return HelmValues
 	}
 	docs, err := documents(src)
 	if err != nil || len(docs) == 0 {
