@@ -33,6 +33,9 @@ type RenderRefusedError struct{ *render.RefusedError }
 func (r *Request) renderCheck(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) error {
 	res.RenderChecks = nil
 	for _, f := range slices.Sorted(maps.Keys(files)) {
+		if kind, ok := editsTarget(f, files[f]); ok {
+			return &InputError{"--render-check", f, "is a " + kind.String() + ": the render check runs helm template on charts only so far; leave out --render-check"}
+		}
 		chart := path.Dir(f)
 		tree, err := snap.ReadTree(ctx, chart)
 		if err != nil {

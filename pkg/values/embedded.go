@@ -27,8 +27,9 @@ func Embedded(src []byte, doc int, path string) (string, error) {
 // chomping indicator), indentation and every other byte are kept. The
 // result is read back: the block must read as the edited text and every
 // other node as before. A folded (>) or quoted scalar, an explicit
-// indentation indicator (|2), tabs in the indentation, or a block whose
-// lines do not read back as its value are refused (ErrRefused).
+// indentation indicator (|2), tabs in the indentation, a file with CRLF
+// line endings, or a block whose lines do not read back as its value are
+// refused (ErrRefused).
 func SetEmbedded(src []byte, doc int, path, inner, value string) ([]byte, error) {
 	b, err := embedded(src, doc, path, "set")
 	if err != nil {
