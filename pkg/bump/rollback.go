@@ -134,6 +134,11 @@ func (e *DeployedMeanwhileError) Error() string {
 func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, first *string) (*planned, error) {
 	env := req.Envs[0]
 	file, _ := req.valuesPath(env)
+	if src, err := snap.ReadFile(ctx, file); err == nil {
+		if kind, ok := editsTarget(file, src); ok {
+			return nil, valuesOnly(file, kind)
+		}
+	}
 	all, deps, err := undoable(ctx, snap, file, rr.Steps, rr.Pick)
 	if err != nil {
 		return nil, err
