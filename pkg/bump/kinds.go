@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/tagbump/tagbump/pkg/gitrepo"
@@ -107,55 +108,74 @@ func reference(repo, tag, digest string) string {
 	return repo
 }
 
-// setKustomization sets ref in the kustomization at file; an entry it
-// appends names the image as the kustomization's resources spell it.
+// setKustomization sets ref in the kustomization at file. An entry it
+// appends names the image as the kustomization's resources spell it; an
+// entry of the image whose name the resources spell otherwise is refused:
+// Kustomize matches names exactly, so it applies to nothing.
 func setKustomization(ctx context.Context, snap *gitrepo.Snapshot, file string, src []byte, ref imageref.Ref) ([]byte, []edit.Change, error) {
-	name := ""
 	entries, err := edit.KustomizeImages(src)
 	if err != nil {
 		return nil, nil, err
 	}
-	found := false
+	dir, found := path.Dir(file), false
 	for _, e := range entries {
-		found = found || ref.Matches(e.Name) || ref.Matches(e.Entry)
+		if !ref.Matches(e.Name) && !ref.Matches(e.Entry) {
+			continue
+		}
+		found = true
+		names := spellings(ctx, snap, dir, src, e.Entry, 3, map[string]bool{})
+		if len(names) > 0 && !slices.Contains(names, e.Entry) {
+			return nil, nil, &edit.Error{Kind: edit.ErrRefused, Reason: fmt.Sprintf(
+				"%s names the image %s, but the kustomization's resources write it %s, and Kustomize matches the name exactly: "+
+					"the entry applies to nothing, and a new tag there would deploy nothing; write name: %s",
+				e.Where, e.Entry, strings.Join(names, " and "), names[0])}
+		}
 	}
-	if !found && snap != nil {
-		name = spelling(ctx, snap, path.Dir(file), src, ref, 3)
+	name := ""
+	if !found {
+		if names := spellings(ctx, snap, dir, src, ref.Name(), 3, map[string]bool{}); len(names) > 0 {
+			name = names[0]
+		}
 	}
 	return edit.SetKustomize(src, ref, name)
 }
 
-// spelling returns how the resources of the kustomization src in dir
-// (files, and directories with a kustomization, depth levels down) spell
-// ref's repository in their containers' images, "" when none does.
-func spelling(ctx context.Context, snap *gitrepo.Snapshot, dir string, src []byte, ref imageref.Ref, depth int) string {
-	if depth == 0 {
-		return ""
+// spellings lists how the resources of the kustomization src in dir
+// (files, and directories with a kustomization, depth levels down, in
+// the repository) write the repository of image in their containers.
+func spellings(ctx context.Context, snap *gitrepo.Snapshot, dir string, src []byte, image string, depth int, seen map[string]bool) []string {
+	var out []string
+	if depth == 0 || snap == nil {
+		return nil
 	}
+	repo, _, _ := imageref.Split(image)
 	for _, r := range edit.KustomizeResources(src) {
 		p := path.Join(dir, r)
-		if strings.Contains(r, "://") || strings.HasPrefix(p, "../") || p == ".." {
+		if strings.Contains(r, "://") || strings.HasPrefix(p, "../") || p == ".." || seen[p] {
 			continue
 		}
+		seen[p] = true
 		if b, err := snap.ReadFile(ctx, p); err == nil {
 			blocks, _ := edit.ManifestImages(b)
 			for _, bl := range blocks {
-				if ref.Matches(bl.Name) {
-					return bl.Name
+				if imageref.SameRepository(bl.Name, repo) && !slices.Contains(out, bl.Name) {
+					out = append(out, bl.Name)
 				}
 			}
 			continue
 		}
 		for _, k := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
 			if b, err := snap.ReadFile(ctx, path.Join(p, k)); err == nil {
-				if s := spelling(ctx, snap, p, b, ref, depth-1); s != "" {
-					return s
+				for _, n := range spellings(ctx, snap, p, b, image, depth-1, seen) {
+					if !slices.Contains(out, n) {
+						out = append(out, n)
+					}
 				}
 				break
 			}
 		}
 	}
-	return ""
+	return out
 }
 
 // targetError names the file in an edit target's refusal; a file where
