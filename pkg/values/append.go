@@ -2,7 +2,6 @@ package values
 
 import (
 	"bytes"
-	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -238,33 +237,12 @@ func itemText(seq *yaml.Node, fields []Field, dash int, eol string) string {
 // verifyAppend checks that out reads as src with the item appended to the
 // sequence at p (created when missing), and nothing else changed.
 func verifyAppend(src, out []byte, p Path, fields []Field) error {
-	before, after, err := decodeBoth(src, out)
-	if err != nil {
-		return err
-	}
 	item := map[string]any{}
 	for _, f := range fields {
 		item[f.Key] = f.Value
 	}
-	cur := before
-	for j, seg := range p {
-		last := j == len(p)-1
-		switch c := cur.(type) {
-		case map[string]any:
-			if !last {
-				cur = c[seg.Key]
-				continue
-			}
-			s, _ := c[seg.Key].([]any)
-			c[seg.Key] = append(s, item)
-		case []any:
-			cur = c[seg.Index]
-		default:
-			return &Error{Kind: ErrRefused, Reason: "the path is not a mapping"}
-		}
-	}
-	if !reflect.DeepEqual(before, after) {
-		return &Error{Kind: ErrRefused, Reason: "the file reads differently after the insertion"}
-	}
-	return nil
+	return readsAs(src, out, p, func(m map[string]any, key string) {
+		s, _ := m[key].([]any)
+		m[key] = append(s, item)
+	})
 }

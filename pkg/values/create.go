@@ -234,21 +234,26 @@ func blockEnd(src []byte, first, col int) int {
 // verifyCreate checks that out reads as src with path set to value, and
 // nothing else changed.
 func verifyCreate(src, out []byte, p Path, value string) error {
+	return readsAs(src, out, p, func(m map[string]any, key string) { m[key] = value })
+}
+
+// readsAs checks that out reads as src after edit, applied to the
+// mapping that holds the last key of p (mappings missing on the way are
+// made), and nothing else changed.
+func readsAs(src, out []byte, p Path, edit func(m map[string]any, key string)) error {
 	before, after, err := decodeBoth(src, out)
 	if err != nil {
 		return err
 	}
-	m, ok := before.(map[string]any)
-	if !ok {
+	if _, ok := before.(map[string]any); !ok {
 		return &Error{Kind: ErrRefused, Reason: "the document is not a mapping"}
 	}
-	var cur any = m
+	cur := before
 	for j, seg := range p {
-		last := j == len(p)-1
 		switch c := cur.(type) {
 		case map[string]any:
-			if last {
-				c[seg.Key] = value
+			if j == len(p)-1 {
+				edit(c, seg.Key)
 				break
 			}
 			if _, ok := c[seg.Key]; !ok {
