@@ -60,3 +60,58 @@ func TestFindImagesIn(t *testing.T) {
 		t.Errorf("document 1: %+v, %v", imgs, err)
 	}
 }
+
+// FuzzSetEmbedded checks that SetEmbedded either refuses with a *Error or
+// changes one line of the file, and that the block then holds the text
+// Set makes of the block's text.
+func FuzzSetEmbedded(f *testing.F) {
+	f.Add("image:\n  repository: r/app\n  tag: v1 # ci\n\nother: [a, b]\n", "|", uint8(2), "v2")
+	f.Add("image:\n  tag: '1.0'\n", "|-", uint8(4), "1.10")
+	f.Add("image: {tag: x}\n\n\n", "|+", uint8(1), "it's")
+	f.Fuzz(func(t *testing.T, text, header string, indent uint8, value string) {
+		if indent == 0 || indent > 8 || strings.ContainsAny(header, "\r\n") {
+			return
+		}
+		pad := strings.Repeat(" ", int(indent)+4)
+		var b strings.Builder
+		b.WriteString("kind: Application\nspec:\n  source:\n    helm:\n      values: " + header + "\n")
+		for _, l := range strings.Split(text, "\n") {
+			if l != "" {
+				b.WriteString(pad + l)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("    path: app\n")
+		src := []byte(b.String())
+		out, err := SetEmbedded(src, 0, ".spec.source.helm.values", ".image.tag", value)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error is not a *values.Error: %v", err)
+			}
+			return
+		}
+		before, _ := Embedded(src, 0, ".spec.source.helm.values")
+		want, err := Set([]byte(before), ".image.tag", value)
+		if err != nil {
+			t.Fatalf("SetEmbedded succeeded where Set on its text fails: %v", err)
+		}
+		after, err := Embedded(out, 0, ".spec.source.helm.values")
+		if err != nil || after != string(want) {
+			t.Fatalf("the block holds %q (%v), want %q", after, err, want)
+		}
+		ol, nl := strings.Split(string(src), "\n"), strings.Split(string(out), "\n")
+		if len(ol) != len(nl) {
+			t.Fatalf("lines added or removed:\n%s", out)
+		}
+		changed := 0
+		for i := range ol {
+			if ol[i] != nl[i] {
+				changed++
+			}
+		}
+		if changed > 1 {
+			t.Fatalf("%d lines changed:\n%s", changed, out)
+		}
+	})
+}
