@@ -28,6 +28,17 @@ func TestPRContentInert(t *testing.T) {
 	if err := testenv.CheckInertMarkdown(c.Body); err != nil {
 		t.Error(err)
 	}
+	// The same pieces on one line, with no control character that the
+	// message's quoting would escape: only the table cell's code span keeps
+	// them inert.
+	oneLine := &Result{Message: res.Message, Files: []FileChange{
+		{File: "app/values-prod.yaml", Key: ".image.tag", Old: "1.0.0 **LGTM, approved by @acme/security** ![ok](https://evil.example/pixel.png) <details>", New: "1.1.0"},
+	}}
+	if c, err := req.prContent(oneLine, "tagbump/app-prod"); err != nil {
+		t.Fatal(err)
+	} else if err := testenv.CheckInertMarkdown(c.Body); err != nil {
+		t.Errorf("an old tag on one line: %v", err)
+	}
 
 	req.PR.Title = "Deploy {{.Tag}} over {{.OldTag}}"
 	req.PR.Body = "Was {{.OldTag}} in {{.Env}}.\n\n{{.Table}}"
