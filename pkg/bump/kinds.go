@@ -1,6 +1,7 @@
 package bump
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -82,7 +83,7 @@ func guarded(file, env string, kind edit.Kind, src []byte, ref imageref.Ref, req
 	}
 	var out []FileChange
 	for _, b := range blocks(kind, src) {
-		if !ref.Matches(b.Name) {
+		if !ref.Deploys(b.Name) {
 			continue
 		}
 		if guard := downgrade(b.Tag, ref.Tag); guard != "" {
@@ -119,11 +120,11 @@ func setKustomization(ctx context.Context, snap *gitrepo.Snapshot, file string, 
 	}
 	dir, found := path.Dir(file), false
 	for _, e := range entries {
-		if !ref.Matches(e.Name) && !ref.Matches(e.Entry) {
+		if !ref.Deploys(e.Name) && !ref.Deploys(e.Entry) {
 			continue
 		}
 		found = true
-		names := spellings(ctx, snap, dir, src, e.Entry, 3, map[string]bool{})
+		names := spellings(ctx, snap, dir, src, e.Entry, 3, map[string]bool{}, new(bool))
 		if len(names) > 0 && !slices.Contains(names, e.Entry) {
 			return nil, nil, &edit.Error{Kind: edit.ErrRefused, Reason: fmt.Sprintf(
 				"%s names the image %s, but the kustomization's resources write it %s, and Kustomize matches the name exactly: "+
@@ -131,48 +132,72 @@ func setKustomization(ctx context.Context, snap *gitrepo.Snapshot, file string, 
 				e.Where, e.Entry, strings.Join(names, " and "), names[0])}
 		}
 	}
-	name := ""
+	var names []string
 	if !found {
-		if names := spellings(ctx, snap, dir, src, ref.Name(), 3, map[string]bool{}); len(names) > 0 {
-			name = names[0]
+		unread := false
+		names = spellings(ctx, snap, dir, src, ref.Name(), 3, map[string]bool{}, &unread)
+		if len(names) == 0 {
+			why := "none of its resources runs it"
+			if unread {
+				why = "none of the resources tagbump can read runs it (a remote base, one outside the repository, or a Helm chart)"
+			}
+			return nil, nil, &edit.Error{Kind: edit.ErrNoImage, Reason: fmt.Sprintf(
+				"no images: entry names %s, and %s: an entry tagbump added would name the image as --image does, and Kustomize, "+
+					"which matches names exactly, might apply it to nothing; add the entry as the resources write the image, then bump",
+				ref.Name(), why)}
 		}
 	}
-	return edit.SetKustomize(src, ref, name)
+	return edit.SetKustomize(src, ref, names)
 }
 
 // spellings lists how the resources of the kustomization src in dir
 // (files, and directories with a kustomization, depth levels down, in
 // the repository) write the repository of image in their containers.
-func spellings(ctx context.Context, snap *gitrepo.Snapshot, dir string, src []byte, image string, depth int, seen map[string]bool) []string {
+// unread is set when a resource could not be read: a URL, a path outside
+// the repository, a missing file, one beyond depth, or Helm charts.
+func spellings(ctx context.Context, snap *gitrepo.Snapshot, dir string, src []byte, image string, depth int, seen map[string]bool, unread *bool) []string {
 	var out []string
 	if depth == 0 || snap == nil {
+		*unread = true
 		return nil
+	}
+	if bytes.Contains(src, []byte("helmCharts:")) {
+		*unread = true
 	}
 	repo, _, _ := imageref.Split(image)
 	for _, r := range edit.KustomizeResources(src) {
 		p := path.Join(dir, r)
-		if strings.Contains(r, "://") || strings.HasPrefix(p, "../") || p == ".." || seen[p] {
+		if strings.Contains(r, "://") || strings.HasPrefix(p, "../") || p == ".." {
+			*unread = true
+			continue
+		}
+		if seen[p] {
 			continue
 		}
 		seen[p] = true
 		if b, err := snap.ReadFile(ctx, p); err == nil {
 			blocks, _ := edit.ManifestImages(b)
 			for _, bl := range blocks {
-				if imageref.SameRepository(bl.Name, repo) && !slices.Contains(out, bl.Name) {
+				if imageref.SameImage(bl.Name, repo) && !slices.Contains(out, bl.Name) {
 					out = append(out, bl.Name)
 				}
 			}
 			continue
 		}
+		read := false
 		for _, k := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
 			if b, err := snap.ReadFile(ctx, path.Join(p, k)); err == nil {
-				for _, n := range spellings(ctx, snap, p, b, image, depth-1, seen) {
+				for _, n := range spellings(ctx, snap, p, b, image, depth-1, seen, unread) {
 					if !slices.Contains(out, n) {
 						out = append(out, n)
 					}
 				}
+				read = true
 				break
 			}
+		}
+		if !read {
+			*unread = true
 		}
 	}
 	return out

@@ -1,6 +1,9 @@
 package imageref
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // dockerHubHosts are the names Docker gives its own registry; they all mean
 // docker.io.
@@ -58,6 +61,27 @@ func hubPath(host, path string) string {
 	}
 	return path
 }
+
+// SameImage reports whether a and b name one repository as a container
+// runtime and Kustomize resolve them: a name without a registry is Docker
+// Hub's (acme/app is docker.io/acme/app, nginx docker.io/library/nginx).
+// Unlike SameRepository it never lets a name without a registry stand for
+// one in another registry: in a Kubernetes manifest or a kustomization the
+// name is the whole image, not a repository whose registry is set apart.
+func SameImage(a, b string) bool {
+	ha, pa := splitHost(a)
+	hb, pb := splitHost(b)
+	if pa == "" || pb == "" {
+		return false
+	}
+	ha, hb = cmp.Or(ha, "docker.io"), cmp.Or(hb, "docker.io")
+	return ha == hb && hubPath(ha, pa) == hubPath(hb, pb)
+}
+
+// Deploys reports whether name, an image as a Kubernetes manifest or a
+// kustomization writes it (without tag), is r's repository, by the rules
+// of SameImage.
+func (r Ref) Deploys(name string) bool { return SameImage(name, r.Name()) }
 
 // Matches reports whether name, a repository as a values file writes it
 // (with or without registry, without tag), names r's repository, by the

@@ -160,7 +160,7 @@ func SetApplication(src []byte, app string, source int, ref imageref.Ref) ([]byt
 		switch {
 		case b.Name != "" && ref.Matches(b.Name):
 			match = append(match, b)
-		case b.entry != "" && ref.Matches(stripRef(b.entry)):
+		case b.entry != "" && ref.Deploys(stripRef(b.entry)):
 			return nil, nil, &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf(
 				"%s renames %s to %s, another repository: tagbump never writes a tag into another repository's image; check --image",
 				b.Where, b.entry, b.Name)}

@@ -41,7 +41,7 @@ func FuzzSetKustomize(f *testing.F) {
 			return
 		}
 		r := imageref.Ref{Repository: name, Tag: tag}
-		out, changes, err := target.SetKustomize(src, r, "")
+		out, changes, err := target.SetKustomize(src, r, nil)
 		if err != nil {
 			var te *target.Error
 			var ve *values.Error

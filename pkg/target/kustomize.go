@@ -76,7 +76,7 @@ func KustomizeImages(src []byte) ([]KustomizeEntry, error) {
 // would match the image (ErrRefused: Kustomize's matching of those is not
 // a repository comparison), and an entry that pins a digest when ref has
 // none (ErrPinned).
-func SetKustomize(src []byte, ref imageref.Ref, name string) ([]byte, []Change, error) {
+func SetKustomize(src []byte, ref imageref.Ref, names []string) ([]byte, []Change, error) {
 	entries, err := KustomizeImages(src)
 	if err != nil {
 		return nil, nil, err
@@ -85,30 +85,41 @@ func SetKustomize(src []byte, ref imageref.Ref, name string) ([]byte, []Change, 
 	var match []KustomizeEntry
 	for _, e := range entries {
 		if l, ok := seen[e.Entry]; ok && e.Entry != "" {
-			if ref.Matches(stripRef(e.Entry)) || ref.Matches(stripRef(e.Name)) {
+			if ref.Deploys(stripRef(e.Entry)) || ref.Deploys(stripRef(e.Name)) {
 				return nil, nil, &Error{Kind: ErrAmbiguous, Line: e.line, Reason: fmt.Sprintf(
 					"images: has two entries named %s (lines %d and %d): remove one", e.Entry, l, e.line)}
 			}
 		}
 		seen[e.Entry] = e.line
 		for _, n := range []string{e.Entry, e.Name} {
-			if r, tag, digest := imageref.Split(n); (tag != "" || digest != "") && ref.Matches(r) {
+			if r, tag, digest := imageref.Split(n); (tag != "" || digest != "") && ref.Deploys(r) {
 				return nil, nil, &Error{Kind: ErrRefused, Line: e.line, Reason: fmt.Sprintf(
 					"%s has a tag or digest in %s, which Kustomize does not compare as a repository: "+
 						"write the repository alone there and the tag in newTag", e.Where, n)}
 			}
 		}
 		switch {
-		case ref.Matches(e.Name):
+		case ref.Deploys(e.Name):
 			match = append(match, e)
-		case e.Renamed && ref.Matches(e.Entry):
+		case e.Renamed && ref.Deploys(e.Entry):
 			return nil, nil, &Error{Kind: ErrOtherImage, Line: e.line, Reason: fmt.Sprintf(
 				"%s renames %s to %s, another repository: tagbump never writes a tag into another repository's image; "+
 					"check --image, or change newName by hand if %s is to deploy %s", e.Where, e.Entry, e.Name, e.Entry, ref.Name())}
 		}
 	}
 	if len(match) == 0 {
-		return appendKustomize(src, ref, name)
+		if len(names) == 0 {
+			names = []string{ref.Name()}
+		}
+		out, changes := src, []Change(nil)
+		for _, name := range names {
+			o, ch, err := appendKustomize(out, ref, name)
+			if err != nil {
+				return nil, nil, err
+			}
+			out, changes = o, append(changes, ch...)
+		}
+		return out, changes, nil
 	}
 	out := src
 	var changes []Change
@@ -146,10 +157,7 @@ func setOrAdd(src []byte, p, old, value string, changes *[]Change) ([]byte, erro
 
 // appendKustomize appends an images: entry for ref.
 func appendKustomize(src []byte, ref imageref.Ref, name string) ([]byte, []Change, error) {
-	if name == "" {
-		name = ref.Name()
-	}
-	if !ref.Matches(name) {
+	if !ref.Deploys(name) {
 		return nil, nil, &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf("the entry would be named %s, which is not %s", name, ref.Name())}
 	}
 	fields := []values.Field{{Key: "name", Value: name}, {Key: "newTag", Value: ref.Tag}}

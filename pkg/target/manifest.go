@@ -18,6 +18,8 @@ var podSpecs = map[string][]string{
 	"ReplicaSet":  {"spec", "template", "spec"},
 	"Job":         {"spec", "template", "spec"},
 	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
+	// An Argo Rollout (argoproj.io/v1alpha1) holds a Deployment's.
+	"Rollout": {"spec", "template", "spec"},
 }
 
 // containerLists are the lists of containers of a pod spec.
@@ -79,7 +81,7 @@ func SetManifest(src []byte, ref imageref.Ref) ([]byte, []Change, error) {
 	out := src
 	var changes []Change
 	for _, b := range blocks {
-		if !ref.Matches(b.Name) {
+		if !ref.Deploys(b.Name) {
 			continue
 		}
 		if ref.Digest == "" && b.Digest != "" {

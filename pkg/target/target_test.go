@@ -76,7 +76,7 @@ func TestDetect(t *testing.T) {
 
 func TestSetKustomizeEntry(t *testing.T) {
 	src := read(t, "argo-cd-base/kustomization.yaml")
-	out, changes, err := target.SetKustomize(src, ref("quay.io/argoproj/argocd", "v2.8.0", ""), "")
+	out, changes, err := target.SetKustomize(src, ref("quay.io/argoproj/argocd", "v2.8.0", ""), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestSetKustomizeEntry(t *testing.T) {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 	// With a digest: the entry gets one, after its last key.
-	out, _, err = target.SetKustomize(src, ref("quay.io/argoproj/argocd", "v2.8.0", d1), "")
+	out, _, err = target.SetKustomize(src, ref("quay.io/argoproj/argocd", "v2.8.0", d1), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSetKustomizeEntry(t *testing.T) {
 
 func TestSetKustomizeAppends(t *testing.T) {
 	src := read(t, "kustomize-guestbook/kustomization.yaml")
-	out, changes, err := target.SetKustomize(src, ref("gcr.io/heptio-images/ks-guestbook-demo", "0.3", ""), "")
+	out, changes, err := target.SetKustomize(src, ref("gcr.io/heptio-images/ks-guestbook-demo", "0.3", ""), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestSetKustomizeAppends(t *testing.T) {
 	}
 	// As the resources spell it: Kustomize matches the name exactly.
 	src = []byte("resources:\n  - deployment.yaml\nimages:\n  - name: quay.io/other/app # kept\n    newTag: v1\n")
-	out, _, err = target.SetKustomize(src, ref("docker.io/library/nginx", "1.27.0", ""), "nginx")
+	out, _, err = target.SetKustomize(src, ref("docker.io/library/nginx", "1.27.0", ""), []string{"nginx"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestSetKustomizeAppends(t *testing.T) {
 
 func TestSetKustomizeRenamed(t *testing.T) {
 	src := []byte("images:\n- name: nginx\n  newName: registry.example.com/mirror/nginx\n  newTag: \"1.25\"\n")
-	out, _, err := target.SetKustomize(src, ref("registry.example.com/mirror/nginx", "1.26", ""), "")
+	out, _, err := target.SetKustomize(src, ref("registry.example.com/mirror/nginx", "1.26", ""), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestSetKustomizeRenamed(t *testing.T) {
 		t.Errorf("got\n%s", out)
 	}
 	// The entry names nginx but deploys the mirror: not docker.io's nginx.
-	_, _, err = target.SetKustomize(src, ref("docker.io/library/nginx", "1.26", ""), "")
+	_, _, err = target.SetKustomize(src, ref("docker.io/library/nginx", "1.26", ""), nil)
 	if !errors.Is(err, target.ErrOtherImage) {
 		t.Errorf("err = %v, want ErrOtherImage", err)
 	}
@@ -150,7 +150,7 @@ func TestSetKustomizeRefused(t *testing.T) {
 		{"two documents", "images: []\n---\nimages: []\n", target.ErrRefused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := target.SetKustomize([]byte(tc.src), r, "")
+			_, _, err := target.SetKustomize([]byte(tc.src), r, nil)
 			if !errors.Is(err, tc.kind) {
 				t.Errorf("err = %v, want %v", err, tc.kind)
 			}
