@@ -34,6 +34,7 @@ func (p *prFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&p.Title, "pr-title", "", "pull request title template (default: the commit subject)")
 	f.StringVar(&p.Body, "pr-body", "", "pull request body template: .Chart .Env .Image .Tag .OldTag .Digest .Subject .Table .RunURL .Branch (default: a table of the changes)")
 	f.StringSliceVar(&p.Labels, "pr-label", nil, "label to add to the pull request; repeatable")
+	_ = f.SetAnnotation("pr-label", spacedAnnotation, []string{"true"})
 	f.StringSliceVar(&p.Reviewers, "pr-reviewer", nil, "reviewer to request on a new pull request; repeatable")
 	f.StringSliceVar(&p.Assignee, "pr-assignee", nil, "assignee of a new pull request; repeatable")
 	f.BoolVar(&p.Draft, "pr-draft", false, "open the pull request as a draft")

@@ -19,6 +19,13 @@ type RollbackOptions struct {
 	Steps int
 }
 
+// warn prints a warning on stderr.
+func warn(streams IOStreams, msg string) {
+	if streams.Err != nil {
+		fmt.Fprintln(streams.Err, "warning: "+msg)
+	}
+}
+
 // NewCmdRollback builds `tagbump rollback`. runF replaces the command's
 // work in tests.
 func NewCmdRollback(streams IOStreams, runF func(*RollbackOptions) error) *cobra.Command {
@@ -53,7 +60,12 @@ undo the rollback; a newer tag deploys as usual.`,
 				return err
 			}
 			if cmd.Flags().Changed("to") {
-				fmt.Fprintln(streams.Err, "warning: --to is deprecated, use --to-tag")
+				warn(streams, "--to is deprecated, use --to-tag")
+			}
+			if v := os.Getenv("TAGBUMP_TO"); v != "" && !cmd.Flags().Changed("to") && !cmd.Flags().Changed("to-tag") {
+				// Pipelines written before --to-tag pass the tag here.
+				opts.To = v
+				warn(streams, "TAGBUMP_TO is deprecated for rollback, use TAGBUMP_TO_TAG")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -66,8 +78,8 @@ undo the rollback; a newer tag deploys as usual.`,
 	opts.pickFlags.register(f)
 	f.StringVar(&opts.Env, "env", "", "environment to roll back")
 	f.StringVar(&opts.To, "to-tag", "", "tag to roll back to (default: the value before the last deployment)")
-	// --to was this flag's first name; TAGBUMP_TO is promote's target
-	// environment, so the old name reads no variable.
+	// --to was this flag's first name, and TAGBUMP_TO (promote's target
+	// environment) its variable: RunE still reads it, with a warning.
 	f.StringVar(&opts.To, "to", "", "tag to roll back to")
 	_ = f.MarkHidden("to") // not MarkDeprecated: cobra prints its notice on stdout
 	noEnv(f, "to")

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"unicode"
@@ -219,8 +220,14 @@ func bindEnv(cmd *cobra.Command) error {
 		if t := f.Value.Type(); t == "stringArray" || t == "stringSlice" {
 			// Every repeatable flag takes several values separated by
 			// commas, spaces or new lines: TAGBUMP_ENV="staging prod",
-			// TAGBUMP_IMAGE="reg/api:1,reg/worker:1".
-			values = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+			// TAGBUMP_IMAGE="reg/api:1,reg/worker:1"; a label may hold
+			// spaces, so only commas and new lines separate labels.
+			_, keep := f.Annotations[spacedAnnotation]
+			values = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || !keep && unicode.IsSpace(r) })
+			for i := range values {
+				values[i] = strings.TrimSpace(values[i])
+			}
+			values = slices.DeleteFunc(values, func(s string) bool { return s == "" })
 		}
 		for _, v := range values {
 			if e := cmd.Flags().Set(f.Name, v); e != nil && err == nil {
@@ -230,6 +237,10 @@ func bindEnv(cmd *cobra.Command) error {
 	})
 	return err
 }
+
+// spacedAnnotation marks a repeatable flag whose values may hold spaces:
+// its variable's values are separated by commas and new lines only.
+const spacedAnnotation = "tagbump_env_spaced"
 
 // EnvName returns the environment variable that sets the flag named flag.
 func EnvName(flag string) string {
