@@ -59,7 +59,15 @@ func (r *Registry) Close() error {
 type RegistryOption func(*registryOptions)
 
 type registryOptions struct {
-	wrap func(http.Handler) http.Handler
+	wrap      func(http.Handler) http.Handler
+	referrers bool
+}
+
+// WithReferrers makes the in-process registry serve the OCI 1.1 referrers
+// API (GET /v2/<repo>/referrers/<digest>). The default is no such API, as
+// the distribution registry 2.x has none.
+func WithReferrers() RegistryOption {
+	return func(o *registryOptions) { o.referrers = true }
 }
 
 // WithMiddleware puts wrap around the registry's handler, e.g. to fail
@@ -76,7 +84,7 @@ func StartRegistry(opts ...RegistryOption) (*Registry, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var h = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	var h = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(o.referrers))
 	if o.wrap != nil {
 		h = o.wrap(h)
 	}
