@@ -55,6 +55,7 @@ type BumpOptions struct {
 	Sign                signFlags
 	Dotenv              string
 	Registry            registryFlags
+	Signature           signatureFlags
 	Output              outputFlag
 	PR                  prFlags
 	Wait                waitFlags
@@ -155,6 +156,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	opts.Render.register(f)
 	registerMaxFileSize(f, &opts.MaxFileSize)
 	opts.Registry.register(f)
+	opts.Signature.register(f)
 	opts.Output.register(f)
 	opts.PR.register(f)
 	gitTimeout(f)
@@ -336,8 +338,15 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if err != nil {
 		return bump.Request{}, err
 	}
+	sc, err := o.Signature.check()
+	if err != nil {
+		return bump.Request{}, err
+	}
+	if sc != nil && o.NoVerify && refs[0].Digest == "" {
+		return bump.Request{}, usageErr(fmt.Errorf("--require-signature and --require-attestation check the image's digest: drop --no-verify, or give the image as REPO:TAG@sha256:..."))
+	}
 	return bump.Request{
-		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs,
+		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs, Signature: sc,
 		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack, AllowDisabled: o.AllowDisabled, NoCreate: o.NoCreate,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
 		SkipCI: o.SkipCI, Author: author, Committer: committer, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/tagbump/tagbump/pkg/argocd"
+	"github.com/tagbump/tagbump/pkg/attest"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
@@ -210,6 +211,8 @@ var exitMap = []struct {
 	{isA[*registry.NotFoundError], ExitNotFound},
 	{isA[*imageref.PolicyError], ExitRefused},
 	{isA[*registry.RefusedError], ExitRefused},
+	{isA[*attest.RefusedError], ExitRefused},
+	{isA[*attest.PolicyError], ExitUsage},
 	{isA[*registry.AuthError], ExitAuth},
 	{func(err error) bool { return errors.Is(err, target.ErrNoImage) }, ExitNotFound},
 	{func(err error) bool {

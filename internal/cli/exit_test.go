@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tagbump/tagbump/pkg/argocd"
+	"github.com/tagbump/tagbump/pkg/attest"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/forge"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
@@ -101,6 +102,8 @@ var exitCases = []struct {
 	{"image not found", wrapped(&registry.NotFoundError{}), ExitNotFound},
 	{"tag policy", wrapped(&imageref.PolicyError{}), ExitRefused},
 	{"registry refused", wrapped(&registry.RefusedError{}), ExitRefused},
+	{"signature refused", wrapped(&attest.RefusedError{Kind: attest.NoSignature}), ExitRefused},
+	{"signature policy", wrapped(&attest.PolicyError{Input: "--trusted-root", Err: errors.New("x")}), ExitUsage},
 	{"registry auth", wrapped(&registry.AuthError{}), ExitAuth},
 	{"no image in a target", wrapped(&target.Error{Kind: target.ErrNoImage}), ExitNotFound},
 	{"kustomize entry of another image", wrapped(&target.Error{Kind: target.ErrOtherImage}), ExitRefused},

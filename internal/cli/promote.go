@@ -19,6 +19,7 @@ type PromoteOptions struct {
 	AllowRolled    bool
 	RegistryHosts  []string
 	Registry       registryFlags
+	Signature      signatureFlags
 }
 
 // NewCmdPromote builds `tagbump promote`. runF replaces the command's work
@@ -34,7 +35,9 @@ for each image block of the source values file whose repository the target
 file also has, the tag, and the digest where the source has one. Each image
 is verified in its registry first (--no-verify skips that); when the source
 has a digest and the tag now points elsewhere, the promote is refused
-(exit 4). The downgrade guard, the rollback guard (--allow-rolled-back),
+(exit 4). With --require-signature (and --require-attestation) each image
+copied must carry a signature satisfying the policy, as in bump, whatever
+the source environment was bumped with. The downgrade guard, the rollback guard (--allow-rolled-back),
 --dry-run, --output json, the CI outputs and the commit trailers work as in
 bump, plus Promoted-From: <env>@<commit>.
 
@@ -58,6 +61,7 @@ as usual.`,
 	}
 	f := cmd.Flags()
 	opts.Registry.register(f)
+	opts.Signature.register(f)
 	opts.repoFlags.register(f)
 	f.StringVar(&opts.From, "from", "", "source environment")
 	f.StringVar(&opts.To, "to", "", "target environment")
@@ -89,6 +93,12 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 		return nil, err
 	}
 	req.Verify, req.AllowDowngrade, req.AllowRolledBack = !opts.NoVerify, opts.AllowDowngrade, opts.AllowRolled
+	if req.Signature, err = opts.Signature.check(); err != nil {
+		return nil, err
+	}
+	if req.Signature != nil && opts.NoVerify {
+		return nil, usageErr(fmt.Errorf("--require-signature and --require-attestation check each promoted image in its registry: drop --no-verify"))
+	}
 	ropts, err := opts.Registry.options(opts.RegistryHosts...)
 	if err != nil {
 		return nil, err

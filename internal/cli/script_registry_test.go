@@ -35,8 +35,9 @@ func init() {
 // custom command.
 type scriptTKey struct{}
 
-// cmdRegistry: registry start inproc|distribution. It starts a registry on
-// 127.0.0.1, sets $REGISTRY to its host:port (and $REGISTRY_USER,
+// cmdRegistry: registry start inproc|inproc-referrers|distribution. It
+// starts a registry on 127.0.0.1 (inproc-referrers: with the OCI referrers
+// API), sets $REGISTRY to its host:port (and $REGISTRY_USER,
 // $REGISTRY_PASSWORD for distribution, which requires them) and stops it
 // at the end of the script. Without the docker-registry binary the script
 // is skipped, except under CI=true where it fails.
@@ -51,6 +52,8 @@ func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	switch args[1] {
 	case "inproc":
 		r, err = testenv.StartRegistry()
+	case "inproc-referrers":
+		r, err = testenv.StartRegistry(testenv.WithReferrers())
 	case "distribution":
 		if err := testenv.DistributionAvailable(); err != nil {
 			if testenv.Strict() {

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/tagbump/tagbump/pkg/attest"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
@@ -112,6 +114,10 @@ type Request struct {
 	// it there first from a docker-save tarball or an OCI layout.
 	Verify   bool
 	PushFrom string
+	// Signature, when set, requires the image's Sigstore signature and
+	// attestations (pkg/attest) before anything is written; it needs the
+	// image's digest (Verify or PushFrom).
+	Signature *SignatureCheck
 	// WriteDigest writes the image's digest next to its tag: the verified
 	// or pushed digest, else the one in Image.
 	WriteDigest bool
@@ -128,6 +134,8 @@ type Request struct {
 	PR *PRRequest
 
 	digest string // the image's digest, when known (set by Run)
+	// signature is what Signature found for the first image (set by Run).
+	signature *attest.Result
 
 	more    []imageEdit // Images with their digests (set by Run), or the edits of a rollback or promote
 	planner planner     // nil: plan the bump of Image and Images
@@ -152,6 +160,14 @@ type Request struct {
 
 // Trailer is one "Key: value" line at the end of a commit message.
 type Trailer struct{ Key, Value string }
+
+// SignatureCheck is what an image must carry in its registry: a signature
+// (RequireSignature) and the attestations Policy names, each satisfying
+// Policy. A refusal is an *attest.RefusedError.
+type SignatureCheck struct {
+	Policy           *attest.Compiled
+	RequireSignature bool
+}
 
 // Result is what a bump did.
 type Result struct {
@@ -194,6 +210,8 @@ type Result struct {
 	Pending []FileChange `json:"pending,omitempty"`
 	// RenderChecks are the proofs of --render-check, a chart each.
 	RenderChecks []render.Proof `json:"render_check,omitempty"`
+	// Signature is what Request.Signature found for the (first) image.
+	Signature *attest.Result `json:"signature,omitempty"`
 }
 
 // FileChange is one value in one file, before and after.
@@ -406,7 +424,7 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 		}
 	}
 	transient = 0 // the count is of consecutive errors: the branch lookup succeeded
-	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: req.digest, Warnings: warnings}
+	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: req.digest, Warnings: warnings, Signature: req.signature}
 	if req.PR != nil {
 		return runPR(ctx, repo, &req, res, &o)
 	}
@@ -676,20 +694,66 @@ func resolveImage(ctx context.Context, req *Request, o *options) (string, error)
 	switch {
 	case req.PushFrom != "" && req.DryRun:
 		o.logger.Info("dry run: not pushing the image", "image", req.Image.String(), "from", req.PushFrom)
+		if req.Signature != nil {
+			o.logger.Warn("dry run: the signature of an image not pushed is not checked", "image", req.Image.String())
+		}
+		return req.Image.Digest, nil
 	case req.PushFrom != "":
 		r, err := registry.Push(ctx, req.PushFrom, req.Image, o.registry...)
 		if err != nil {
 			return "", err
 		}
 		o.logger.Info("image pushed", "image", r.Image, "written", r.Pushed)
-		return r.Digest, nil
+		return r.Digest, req.checkSignature(ctx, req.Image, r.Digest, o)
 	case req.Verify:
 		d, err := registry.Verify(ctx, req.Image, o.registry...)
 		if err != nil {
 			return "", err
 		}
 		o.logger.Info("image verified", "image", d.Image)
-		return d.Digest, nil
+		return d.Digest, req.checkSignature(ctx, req.Image, d.Digest, o)
 	}
-	return req.Image.Digest, nil
+	return req.Image.Digest, req.checkSignature(ctx, req.Image, req.Image.Digest, o)
+}
+
+// checkSignature applies req.Signature to ref at digest, records the
+// result and adds the Image-Signed-By and Image-Attested trailers.
+func (req *Request) checkSignature(ctx context.Context, ref imageref.Ref, digest string, o *options) error {
+	if req.Signature == nil {
+		return nil
+	}
+	res, err := checkSignature(ctx, req.Signature, ref, digest, o)
+	if err != nil {
+		return err
+	}
+	if req.signature == nil {
+		req.signature = res
+	}
+	req.Trailers = append(req.Trailers, signatureTrailers(res)...)
+	return nil
+}
+
+func checkSignature(ctx context.Context, sc *SignatureCheck, ref imageref.Ref, digest string, o *options) (*attest.Result, error) {
+	if digest == "" {
+		return nil, &InputError{"--require-signature", ref.String(), "the image's digest is unknown: verify the image (drop --no-verify)"}
+	}
+	ref.Digest = digest
+	res, err := attest.Verify(ctx, ref, sc.Policy, sc.RequireSignature, o.registry...)
+	if err != nil {
+		return nil, err
+	}
+	o.logger.Info("signature verified", "image", ref.String(), "format", res.Format, "identity", res.Identity, "attestations", strings.Join(res.PredicateTypes, ","))
+	return res, nil
+}
+
+// signatureTrailers are the commit trailers of a verified signature.
+func signatureTrailers(r *attest.Result) []Trailer {
+	var out []Trailer
+	if r.Identity != "" {
+		out = append(out, Trailer{"Image-Signed-By", r.Identity})
+	}
+	for _, p := range r.PredicateTypes {
+		out = append(out, Trailer{"Image-Attested", p})
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -77,6 +78,7 @@ func (p *planned) report(res *Result) {
 	}
 	if p.req != nil && len(p.images) > 0 {
 		res.Image, res.Digest = p.images[0], p.req.digest
+		res.Signature = cmp.Or(res.Signature, p.req.signature)
 	}
 	for _, w := range p.warnings {
 		if !slices.Contains(res.Warnings, w) {
@@ -112,6 +114,7 @@ func resolveImages(ctx context.Context, req *Request, o *options) (string, error
 		if err != nil {
 			return "", err
 		}
+		req.Trailers, req.signature = one.Trailers, cmp.Or(req.signature, one.signature)
 		if req.WriteDigest && d == "" {
 			return "", &InputError{"--digest", ref.String(), "no digest to write: verify the image or give it as REPO:TAG@sha256:..."}
 		}

@@ -1,12 +1,14 @@
 package bump
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/tagbump/tagbump/pkg/attest"
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
@@ -65,7 +67,7 @@ func Promote(ctx context.Context, pr PromoteRequest, opts ...Option) (*Result, e
 		return nil, err
 	}
 	req := pr.Request
-	verified := map[string]string{} // image → digest, across attempts
+	verified := map[string]verifiedImage{} // image → digest and signature, across attempts
 	req.planner = func(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, error) {
 		return pr.plan(ctx, snap, req, &o, verified)
 	}
@@ -74,7 +76,7 @@ func Promote(ctx context.Context, pr PromoteRequest, opts ...Option) (*Result, e
 
 // plan reads both files at the snapshot, verifies the images to copy and
 // plans setting them in the target file.
-func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, o *options, verified map[string]string) (*planned, error) {
+func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, o *options, verified map[string]verifiedImage) (*planned, error) {
 	srcFile, _ := req.valuesPath(pr.From)
 	dstFile, _ := req.valuesPath(req.Envs[0])
 	srcImages, err := readImages(ctx, snap, srcFile)
@@ -104,9 +106,17 @@ func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req 
 		d := dstImages[i]
 		e := imageEdit{ref: imageref.Ref{Registry: d.Registry, Repository: d.Repository, Tag: s.Tag}, digest: s.Digest}
 		if req.Verify {
-			if e.digest, err = verifyPromoted(ctx, s, verified, o); err != nil {
+			v, err := verifyPromoted(ctx, s, verified, req.Signature, o)
+			if err != nil {
 				return nil, err
 			}
+			e.digest = v.digest
+			if v.signature != nil {
+				derived.signature = cmp.Or(derived.signature, v.signature)
+				derived.Trailers = append(derived.Trailers, signatureTrailers(v.signature)...)
+			}
+		} else if req.Signature != nil {
+			return nil, &InputError{"--require-signature", s.Name(), "needs the images verified: drop --no-verify"}
 		}
 		derived.more = append(derived.more, e)
 	}
@@ -155,30 +165,39 @@ func readImages(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]val
 	return images, nil
 }
 
+// verifiedImage is what verifyPromoted found for an image.
+type verifiedImage struct {
+	digest    string
+	signature *attest.Result
+}
+
 // verifyPromoted checks the source image in its registry (once per image
 // across attempts) and returns its digest: a source digest the tag no
-// longer points at is refused.
-func verifyPromoted(ctx context.Context, s values.Image, verified map[string]string, o *options) (string, error) {
+// longer points at is refused. With sc it also checks the image's
+// signature and attestations.
+func verifyPromoted(ctx context.Context, s values.Image, verified map[string]verifiedImage, sc *SignatureCheck, o *options) (verifiedImage, error) {
 	name := s.Name() + ":" + s.Tag
 	if s.Digest != "" {
 		name += "@" + s.Digest
 	}
-	if d, ok := verified[name]; ok {
-		return d, nil
+	if v, ok := verified[name]; ok {
+		return v, nil
 	}
 	ref, err := imageref.Parse(name)
 	if err != nil {
-		return "", fmt.Errorf("promote %s: %w (or promote with --no-verify)", name, err)
+		return verifiedImage{}, fmt.Errorf("promote %s: %w (or promote with --no-verify)", name, err)
 	}
 	desc, err := registry.Verify(ctx, ref, o.registry...)
 	if err != nil {
-		return "", err
+		return verifiedImage{}, err
 	}
 	o.logger.Info("image verified", "image", desc.Image)
-	digest := s.Digest
-	if digest == "" {
-		digest = desc.Digest
+	v := verifiedImage{digest: cmp.Or(s.Digest, desc.Digest)}
+	if sc != nil {
+		if v.signature, err = checkSignature(ctx, sc, ref, v.digest, o); err != nil {
+			return verifiedImage{}, err
+		}
 	}
-	verified[name] = digest
-	return digest, nil
+	verified[name] = v
+	return v, nil
 }
