@@ -139,6 +139,20 @@ func TestVerifyBundleReferrers(t *testing.T) {
 	}
 }
 
+func TestVerifyRegexp(t *testing.T) {
+	ss, root := sigstore(t)
+	reg := startRegistry(t, testenv.WithReferrers())
+	im := pushImage(t, reg.Host(), "team/app")
+	im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, good))
+	c, err := attest.Compile(attest.Policy{IdentityRegexp: `https://github\.com/org/app/.*@refs/heads/main`, IssuerRegexp: `https://token\.actions\..*`, GitHubRepository: "org/app", GitHubRef: "refs/heads/main", TrustedRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := attest.Verify(context.Background(), im.ref, c, true, fast...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestVerifyMessageSignatureBundle(t *testing.T) {
 	ss, root := sigstore(t)
 	reg := startRegistry(t, testenv.WithReferrers())
@@ -209,6 +223,14 @@ func TestVerifyRefused(t *testing.T) {
 		{name: "expired without timestamp", setup: func(im image) {
 			im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, expired))
 		}, kind: attest.NoTimestamp, found: "expired"},
+		{name: "valid certificate without timestamp", setup: func(im image) {
+			noTS := good
+			noTS.NoTimestamp = true
+			im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, noTS))
+		}, kind: attest.NoTimestamp, found: "valid until"},
+		{name: "regexp matches the whole identity", setup: func(im image) {
+			im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, good))
+		}, policy: func(p *attest.Policy) { p.Identity, p.IdentityRegexp = "", `github\.com/org/app` }, kind: attest.OtherIdentity},
 		{name: "attestation of another type", setup: func(im image) {
 			im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, good))
 			im.attach(t, signBundle(t, ss, im.ref.Digest, "https://spdx.dev/Document", good))
