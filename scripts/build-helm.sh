@@ -4,15 +4,4 @@
 # ${TAGBUMP_CACHE:-~/.cache/tagbump}/helm-VERSION. Takes 2-5 minutes on 2
 # cores; does nothing when the binary is there.
 set -euo pipefail
-version=${HELM_VERSION:-4.3.2}
-cache=${TAGBUMP_CACHE:-$HOME/.cache/tagbump}
-bin=$cache/helm-$version
-if [ -x "$bin" ]; then
-  exit 0
-fi
-mkdir -p "$cache"
-echo "build-helm: building helm $version (2-5 minutes)" >&2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-GOBIN=$tmp GOFLAGS=-mod=mod CGO_ENABLED=0 go install "helm.sh/helm/v4/cmd/helm@v$version"
-mv "$tmp/helm" "$bin"
+exec bash "$(dirname "$0")/build-gotool.sh" helm helm.sh/helm/v4/cmd/helm "${HELM_VERSION:-4.3.2}"

@@ -18,6 +18,10 @@ import (
 // image as a referrer (cosign v3, GitHub artifact attestations).
 const BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
+// emptyConfig is the OCI empty descriptor's media type, the config of an
+// artifact manifest.
+const emptyConfig = "application/vnd.oci.empty.v1+json"
+
 // maxBlob bounds a bundle or payload read from a registry.
 const maxBlob = 4 << 20
 
@@ -37,7 +41,7 @@ func find(ctx context.Context, c *registry.Client, digest string) ([]candidate, 
 	repo := c.Repository()
 	d := repo.Digest(digest)
 	var out []candidate
-	idx, err := remote.Referrers(d, append(c.RemoteOptions(), remote.WithFilter("artifactType", BundleMediaType))...)
+	idx, err := remote.Referrers(d, c.RemoteOptions()...)
 	if err != nil && !isNotFound(c, err) {
 		return nil, c.Classify("referrers of "+d.String(), err)
 	}
@@ -47,10 +51,15 @@ func find(ctx context.Context, c *registry.Client, digest string) ([]candidate, 
 			return nil, fmt.Errorf("referrers of %s: %w", d, err)
 		}
 		for _, m := range im.Manifests {
-			if m.ArtifactType != BundleMediaType {
+			// Some registries (go-containerregistry's) give a manifest's
+			// config media type as its artifact type, not the manifest's
+			// artifactType field that cosign v3 sets: look into those.
+			if m.ArtifactType != BundleMediaType && m.ArtifactType != "" && m.ArtifactType != emptyConfig {
 				continue
 			}
-			out = append(out, readBundle(ctx, c, repo.Digest(m.Digest.String())))
+			if cd := readBundle(ctx, c, repo.Digest(m.Digest.String())); !errors.Is(cd.err, errNotBundle) || m.ArtifactType == BundleMediaType {
+				out = append(out, cd)
+			}
 		}
 	}
 	legacy, err := readLegacy(c, repo.Tag(strings.Replace(digest, ":", "-", 1)+".sig"))
@@ -59,6 +68,8 @@ func find(ctx context.Context, c *registry.Client, digest string) ([]candidate, 
 	}
 	return append(out, legacy...), nil
 }
+
+var errNotBundle = errors.New("no layer of media type " + BundleMediaType)
 
 func isNotFound(c *registry.Client, err error) bool {
 	var nf *registry.NotFoundError
@@ -90,7 +101,7 @@ func readBundle(_ context.Context, c *registry.Client, ref name.Digest) candidat
 		cd.bundle, cd.err = parseBundle(b)
 		return cd
 	}
-	cd.err = errors.New("no layer of media type " + BundleMediaType)
+	cd.err = errNotBundle
 	return cd
 }
 
