@@ -386,3 +386,31 @@ func TestCompile(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustedRootJSONL reads several roots as JSON lines (as `gh
+// attestation trusted-root` writes them): a signature verifies under the
+// root it chains to, whichever line that is.
+func TestTrustedRootJSONL(t *testing.T) {
+	ss, root := sigstore(t)
+	other, err := testenv.NewSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	otherRoot, err := other.TrustedRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := startRegistry(t, testenv.WithReferrers())
+	im := pushImage(t, reg.Host(), "team/app")
+	im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, good))
+	jsonl := append(append(append([]byte{}, otherRoot...), '\n'), root...)
+	if _, err := attest.Verify(context.Background(), im.ref, keyless(t, jsonl), true, fast...); err != nil {
+		t.Fatalf("JSON lines with the signer's root second: %v", err)
+	}
+	_, err = attest.Verify(context.Background(), im.ref, keyless(t, otherRoot), true, fast...)
+	var re *attest.RefusedError
+	if !errors.As(err, &re) || re.Kind != attest.Invalid {
+		t.Errorf("only another root = %v, want %q", err, attest.Invalid)
+	}
+}
