@@ -1,7 +1,10 @@
-// Package argocd reads Argo CD Applications through Argo CD's API server:
-// what revision an Application is synced to, how its last sync operation
-// ended and whether its resources are healthy. It knows nothing of Git
-// transport and never prints.
+// Package argocd reads Argo CD Applications two ways. From their manifests
+// in a repository (Find): which sources, paths, value files and embedded
+// values an Application deploys from the repository being changed, also for
+// Applications an ApplicationSet generates. Through Argo CD's API server
+// (Client): what revision an Application is synced to, how its last sync
+// operation ended and whether its resources are healthy. It knows nothing
+// of Git transport (files come through Files) and never prints.
 //
 // It speaks the REST gateway of Argo CD's API (the OpenAPI document served
 // at /swagger.json, ApplicationService_Get: GET

@@ -1,0 +1,86 @@
+package argocd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Problem says why an Application cannot be resolved to files to edit.
+type Problem string
+
+// Problems of an AppError.
+const (
+	ProblemNotFound     Problem = "not found"
+	ProblemDuplicate    Problem = "duplicate"
+	ProblemInvalid      Problem = "invalid manifest"
+	ProblemRevision     Problem = "other revision"
+	ProblemHelmRepo     Problem = "chart from a Helm repository"
+	ProblemOtherRepo    Problem = "other repository"
+	ProblemUnsupported  Problem = "unsupported"
+	ProblemMissingFiles Problem = "missing file"
+)
+
+// AppError reports an Application that tagbump cannot follow to the files
+// it deploys: not found, defined twice, not valid YAML, deploying another
+// revision or another repository, a chart from a Helm repository, or
+// something tagbump does not read (a plugin source, an ApplicationSet
+// generator that needs the cluster). Reason says what and how to fix it.
+type AppError struct {
+	App     string
+	Problem Problem
+	Reason  string
+	// Near lists the Applications with names close to App (ProblemNotFound).
+	Near []string
+}
+
+func (e *AppError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "application %s: %s", e.App, e.Reason)
+	if len(e.Near) > 0 {
+		fmt.Fprintf(&b, "; did you mean %s?", strings.Join(e.Near, ", "))
+	}
+	return b.String()
+}
+
+// near returns up to five of names that are close to name: within an edit
+// distance of a third of its length, or holding it or held by it.
+func near(name string, names []string) []string {
+	var out []string
+	limit := max(2, len(name)/3)
+	for _, n := range names {
+		if n == name {
+			continue
+		}
+		if strings.Contains(n, name) || strings.Contains(name, n) || distance(n, name) <= limit {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		if len(out) == 5 {
+			break
+		}
+	}
+	return out
+}
+
+// distance is the Levenshtein distance of a and b, in bytes.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
