@@ -43,23 +43,28 @@ func (e *AppError) Error() string {
 	return b.String()
 }
 
-// near returns up to five of names that are close to name: within an edit
-// distance of a third of its length, or holding it or held by it.
+// near returns up to five of names that are close to name, closest first:
+// within an edit distance of a third of its length, or holding it or held
+// by it.
 func near(name string, names []string) []string {
-	var out []string
+	type cand struct {
+		name string
+		d    int
+	}
+	var cs []cand
 	limit := max(2, len(name)/3)
 	for _, n := range names {
-		if n == name {
+		if n == name || slices.ContainsFunc(cs, func(c cand) bool { return c.name == n }) {
 			continue
 		}
-		if strings.Contains(n, name) || strings.Contains(name, n) || distance(n, name) <= limit {
-			if !slices.Contains(out, n) {
-				out = append(out, n)
-			}
+		if d := distance(n, name); d <= limit || strings.Contains(n, name) || strings.Contains(name, n) {
+			cs = append(cs, cand{n, d})
 		}
-		if len(out) == 5 {
-			break
-		}
+	}
+	slices.SortStableFunc(cs, func(a, b cand) int { return a.d - b.d })
+	var out []string
+	for _, c := range cs[:min(len(cs), 5)] {
+		out = append(out, c.name)
 	}
 	return out
 }

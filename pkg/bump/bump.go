@@ -56,7 +56,19 @@ type Request struct {
 	// ValuesFile is the path template of a values file, with {chart} and
 	// {env}; DefaultValuesFile when empty.
 	ValuesFile string
-	Image      imageref.Ref
+	// Apps name Argo CD Applications ("NAME" or "NAMESPACE/NAME") whose
+	// Helm value files the bump changes, instead of Chart, Envs and
+	// ValuesFile: see argocd.Find. FileChange.Env and .App then name the
+	// Application.
+	Apps []string
+	// AppsPath is where the Application manifests are (a file,
+	// directory or glob); "" searches argocd.DefaultAppsPaths and the
+	// root's files.
+	AppsPath string
+	// AppsRepo is the repository of the Application manifests when it
+	// is not Repo: fetched once, read only (WithAppsGitOptions).
+	AppsRepo string
+	Image    imageref.Ref
 	// Images are more images set in the same commit, each in the blocks
 	// found by its repository (Keys must then be empty).
 	Images []imageref.Ref
@@ -156,6 +168,9 @@ type Request struct {
 	pending *pending
 	// Render proves each commit with the real renderer (--render-check).
 	Render *RenderCheck
+
+	branch   appsBranch   // the branch, for Apps (set by run)
+	appSlots []valuesSlot // Apps resolved on this attempt's snapshot
 }
 
 // Trailer is one "Key: value" line at the end of a commit message.
@@ -218,8 +233,10 @@ type Result struct {
 type FileChange struct {
 	File string `json:"file"`
 	Env  string `json:"env"`
-	Key  string `json:"key"`
-	Old  string `json:"old"`
+	// App is the Application the file belongs to (Request.Apps).
+	App string `json:"app,omitempty"`
+	Key string `json:"key"`
+	Old string `json:"old"`
 	// New is the value the bump asked for, also when it was skipped.
 	New string `json:"new"`
 	// Skipped says why the value was left alone, and Kept is the value
@@ -241,6 +258,7 @@ type Option func(*options)
 type options struct {
 	publisher Publisher
 	git       []gitrepo.Option
+	appsGit   []gitrepo.Option
 	registry  []registry.Option
 	logger    *slog.Logger
 	backoff   func(attempt int) time.Duration
@@ -251,6 +269,12 @@ type options struct {
 // WithGitOptions passes options (auth, timeouts) to gitrepo.Open.
 func WithGitOptions(o ...gitrepo.Option) Option {
 	return func(opts *options) { opts.git = append(opts.git, o...) }
+}
+
+// WithAppsGitOptions passes options (auth, timeouts) to the gitrepo.Open of
+// Request.AppsRepo.
+func WithAppsGitOptions(o ...gitrepo.Option) Option {
+	return func(opts *options) { opts.appsGit = append(opts.appsGit, o...) }
 }
 
 // Publisher lands a commit on its branch: c was built on c.Parent, the
@@ -375,6 +399,9 @@ func Run(ctx context.Context, req Request, opts ...Option) (*Result, error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
+	if len(req.Apps) > 0 {
+		req.Envs = req.Apps // pull request branches and titles name them
+	}
 	digest, err := resolveImages(ctx, &req, &o)
 	if err != nil {
 		return nil, err
@@ -424,6 +451,13 @@ func run(ctx context.Context, req Request, o options) (*Result, error) {
 		}
 	}
 	transient = 0 // the count is of consecutive errors: the branch lookup succeeded
+	if len(req.Apps) > 0 {
+		req.branch, err = appsBranchOf(ctx, repo, &req, branch, &o)
+		defer req.branch.close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	res := &Result{Repo: repo.URL(), Branch: branch, DryRun: req.DryRun, NoPush: req.NoPush, Image: req.Image.String(), Digest: req.digest, Warnings: warnings, Signature: req.signature}
 	if req.PR != nil {
 		return runPR(ctx, repo, &req, res, &o)

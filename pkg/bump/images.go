@@ -54,6 +54,13 @@ func (r *Request) makePlan(ctx context.Context, snap *gitrepo.Snapshot) (*planne
 	if r.planner != nil {
 		return r.planner(ctx, snap, r)
 	}
+	if len(r.Apps) > 0 {
+		// The manifests in one request; the files they name come with
+		// the history below.
+		if err := r.resolveApps(ctx, snap); err != nil {
+			return nil, err
+		}
+	}
 	if !r.AllowRolledBack {
 		// The guard reads the last GuardDepth commits: fetch them with
 		// the files in the one request that reading the files takes

@@ -99,6 +99,12 @@ func (r *Request) validateTarget() error {
 	if r.Repo == "" {
 		return &InputError{"--repo", "", "a charts repository URL or path is required"}
 	}
+	if len(r.Apps) > 0 {
+		if err := r.validateApps(); err != nil {
+			return err
+		}
+		return r.validateRun()
+	}
 	tmpl := r.valuesTemplate()
 	switch {
 	case r.Chart == "" && strings.Contains(tmpl, "{chart}"):
@@ -114,17 +120,25 @@ func (r *Request) validateTarget() error {
 			return &InputError{"--env", e, "use letters, digits, '.', '_' and '-' (at most 63, no path separators or spaces)"}
 		}
 	}
+	if err := r.validateRun(); err != nil {
+		return err
+	}
+	for _, env := range r.Envs {
+		if _, err := r.valuesPath(env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateRun checks the attempts and the branch.
+func (r *Request) validateRun() error {
 	if r.MaxAttempts < 0 {
 		return &InputError{"--max-attempts", fmt.Sprint(r.MaxAttempts), "use 1 or more"}
 	}
 	var bad *gitrepo.NameError
 	if r.Branch != "" && errors.As(gitrepo.CheckBranch(r.Branch), &bad) {
 		return &InputError{"--branch", r.Branch, bad.Reason}
-	}
-	for _, env := range r.Envs {
-		if _, err := r.valuesPath(env); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -192,43 +206,32 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 	if err := snap.Prefetch(ctx, req.readPaths()...); err != nil {
 		return nil, err
 	}
-	for _, env := range req.Envs {
-		file, _ := req.valuesPath(env)
-		if _, done := p.files[file]; done || slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.File == file }) {
+	for _, slot := range req.slots() {
+		if len(slot.chain) == 1 && p.has(slot.chain[0]) {
 			continue // two envs mapped to one file
 		}
-		src, err := req.readValues(ctx, snap, file)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, req.missingValuesFile(snap, env, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if kind, ok := editsTarget(file, src); ok {
-			out, changes, err := editKind(ctx, snap, file, env, kind, src, req)
-			if err != nil {
+		var ch *chart.Chart
+		if slot.chartDir == "" {
+			ch = chart.FromValues("", nil) // a chart from a Helm repository: its values are out of reach
+		} else {
+			var err error
+			if ch, err = chart.Load(ctx, snapSource{snap}, slot.chartDir); err != nil {
 				return nil, err
 			}
-			p.add(file, src, out, changes)
-			continue
 		}
-		ch, err := chart.Load(ctx, snapSource{snap}, path.Dir(file))
-		if err != nil {
-			return nil, err
-		}
-		if defaultsPath(file) == file {
-			ch.Values = nil // the file is the chart's values.yaml: it is read alone
-		}
-		for _, w := range ch.Warnings {
+		for _, w := range append(ch.Warnings, slot.warnings...) {
 			if !slices.Contains(p.warnings, w) {
 				p.warnings = append(p.warnings, w)
 			}
 		}
-		out, changes, err := editImages(file, env, src, ch, req)
+		e, err := req.editSlot(ctx, snap, slot, ch)
 		if err != nil {
 			return nil, err
 		}
-		p.add(file, src, out, changes)
+		if e == nil || p.has(e.file) {
+			continue
+		}
+		p.add(e.file, e.src, e.out, e.changes)
 	}
 	return p, nil
 }
@@ -242,9 +245,91 @@ func (p *planned) add(file string, src, out []byte, changes []FileChange) {
 	}
 }
 
+// has reports whether the plan changes or reports file already.
+func (p *planned) has(file string) bool {
+	_, done := p.files[file]
+	return done || slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.File == file })
+}
+
+// slotEdit is the edit of one slot's values file.
+type slotEdit struct {
+	file     string
+	src, out []byte
+	changes  []FileChange
+}
+
+// editSlot sets the image in the values file of slot that Helm takes it
+// from: of the slot's value files, the last one that sets the image's tag
+// (Helm merges them in order, the last wins); when none sets it but the
+// chart's values do, the last file gets the override. A file that does
+// not exist is skipped when the slot has several.
+func (req *Request) editSlot(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, ch *chart.Chart) (*slotEdit, error) {
+	var fallback *slotEdit
+	var firstErr error
+	for i := len(slot.chain) - 1; i >= 0; i-- {
+		file := slot.chain[i]
+		src, err := req.readValues(ctx, snap, file)
+		if errors.Is(err, fs.ErrNotExist) {
+			if slot.app != "" {
+				if len(slot.chain) > 1 {
+					continue
+				}
+				return nil, fmt.Errorf("%w: Application %s names it in its value files", err, slot.app)
+			}
+			return nil, req.missingValuesFile(snap, slot.env, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if kind, ok := editsTarget(file, src); ok {
+			// A kustomization or plain manifests: pkg/target's editors.
+			out, changes, err := editKind(ctx, snap, file, slot.env, kind, src, req)
+			if err != nil {
+				return nil, err
+			}
+			for j := range changes {
+				changes[j].App = slot.app
+			}
+			return &slotEdit{file: file, src: src, out: out, changes: changes}, nil
+		}
+		c := ch
+		if defaultsPath(file) == file && slot.chartDir != "" {
+			alone := *ch
+			alone.Values = nil // the file is the chart's values.yaml: it is read alone
+			c = &alone
+		}
+		out, changes, err := editImages(file, slot.env, src, c, req)
+		var noTarget *NoTargetError
+		if i > 0 && errors.As(err, &noTarget) {
+			firstErr = cmp.Or(firstErr, err)
+			continue // an earlier file may set it
+		}
+		if err != nil {
+			return nil, cmp.Or(firstErr, err)
+		}
+		for j := range changes {
+			changes[j].App = slot.app
+		}
+		e := &slotEdit{file: file, src: src, out: out, changes: changes}
+		if i > 0 && slices.ContainsFunc(changes, func(c FileChange) bool { return c.Created }) {
+			// The file does not set the tag: an earlier one may.
+			fallback = cmp.Or(fallback, e)
+			continue
+		}
+		return e, nil
+	}
+	if fallback != nil {
+		return fallback, nil
+	}
+	return nil, firstErr
+}
+
 // readPaths are the files a plan reads: each values file, and the chart's
 // values.yaml, Chart.yaml and requirements.yaml next to it.
 func (r *Request) readPaths() []string {
+	if len(r.Apps) > 0 {
+		return appReadPaths(r.appSlots)
+	}
 	var files []string
 	for _, env := range r.Envs {
 		file, _ := r.valuesPath(env)
@@ -710,6 +795,7 @@ func (p *planned) message(req *Request) (string, error) {
 	data := map[string]string{
 		"Chart":  req.chartName(),
 		"Env":    strings.Join(p.changedEnvs(), ","),
+		"App":    strings.Join(p.changedApps(), ","),
 		"Image":  req.Image.String(),
 		"Tag":    req.Image.Tag,
 		"OldTag": inert(oldTag),

@@ -140,6 +140,9 @@ type Snapshot struct {
 // Tip returns the commit the branch pointed at when it was fetched.
 func (s *Snapshot) Tip() plumbing.Hash { return s.tip }
 
+// Branch returns the branch the snapshot was fetched from.
+func (s *Snapshot) Branch() string { return s.branch }
+
 // Fetch fetches the tip of branch: the commit and its trees, in one
 // depth-1 request with the blob:none filter. It speaks protocol v2 where
 // the server does (ls-refs, then fetch), else protocol v0 where the server

@@ -1,0 +1,239 @@
+package bump
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/tagbump/tagbump/pkg/argocd"
+	"github.com/tagbump/tagbump/pkg/chart"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"go.yaml.in/yaml/v3"
+)
+
+// valuesSlot is one place a plan sets the image: the values file of an
+// environment, or a Helm source of an Application (Request.Apps), whose
+// value files chain lists in Helm's order; the last of them that sets the
+// image is edited.
+type valuesSlot struct {
+	env, app string
+	chartDir string // "" for a chart that is not in the repository
+	chain    []string
+	warnings []string
+}
+
+// slots are the places the plan sets the image: one per environment, or
+// the Helm sources of the Applications resolved for this attempt.
+func (r *Request) slots() []valuesSlot {
+	if len(r.Apps) > 0 {
+		return r.appSlots
+	}
+	var out []valuesSlot
+	for _, env := range r.Envs {
+		file, _ := r.valuesPath(env)
+		out = append(out, valuesSlot{env: env, chartDir: path.Dir(file), chain: []string{file}})
+	}
+	return out
+}
+
+// appsBranch is what resolving Applications needs to know of the branch
+// being bumped: its name and whether it is the default branch (which
+// targetRevision HEAD names). Set by run.
+type appsBranch struct {
+	name      string
+	isDefault bool
+	// apps is a snapshot of AppsRepo, fetched once per run from
+	// appsRepo, which run closes.
+	apps     *gitrepo.Snapshot
+	appsRepo *gitrepo.Repo
+}
+
+// close closes the AppsRepo, when one was opened.
+func (b *appsBranch) close() {
+	if b.appsRepo != nil {
+		_ = b.appsRepo.Close()
+	}
+}
+
+// validateApps checks a request that names Applications instead of
+// environments.
+func (r *Request) validateApps() error {
+	if r.Chart != "" || r.ValuesFile != "" || len(r.Envs) > 0 && !slices.Equal(r.Envs, r.Apps) {
+		return &InputError{"--app", strings.Join(r.Apps, ","), "names the files itself: leave out --chart, --env and --values-file"}
+	}
+	for _, a := range r.Apps {
+		ns, name, ok := strings.Cut(a, "/")
+		if !ok {
+			name, ns = ns, ""
+		}
+		if !appName.MatchString(name) || ns != "" && !appName.MatchString(ns) {
+			return &InputError{"--app", a, "an Application's name: lower-case letters, digits, '-' and '.' (NAMESPACE/NAME for one namespace)"}
+		}
+	}
+	if r.Render != nil {
+		return &InputError{"--render-check", "", "does not work with --app yet: leave it out, or bump with --chart and --env"}
+	}
+	return nil
+}
+
+// appName is what a Kubernetes object name may look like (RFC 1123 subdomain).
+var appName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+
+// resolveApps reads the Applications of r.Apps at snap (or at the
+// --apps-repo snapshot) and sets r.appSlots: the Helm value files each
+// deploys from the repository. Targets tagbump cannot edit yet (Kustomize,
+// plain manifests, and Application-embedded values that may set the image)
+// are refused: never write something that would not deploy.
+func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error {
+	q := argocd.Query{Names: r.Apps, AppsPath: r.AppsPath,
+		Repo: argocd.Repo{URL: r.Repo, Branch: r.branch.name, DefaultBranch: r.branch.isDefault, Files: snapSource{snap}}}
+	if r.branch.apps != nil {
+		q.Apps = &argocd.Repo{URL: r.AppsRepo, Branch: r.branch.apps.Branch(), DefaultBranch: true, Files: snapSource{r.branch.apps}}
+	}
+	apps, err := argocd.Find(ctx, q)
+	if err != nil {
+		return err
+	}
+	r.appSlots = nil
+	for _, a := range apps {
+		n := 0
+		for _, t := range a.Targets {
+			switch t.Kind {
+			case argocd.KindHelmValues:
+				r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chartDir: t.ChartDir, chain: t.ValueFiles, warnings: t.Warnings})
+				n++
+			case argocd.KindParameters, argocd.KindValues, argocd.KindValuesObject:
+				if why := embeddedSets(a, t, r); why != "" {
+					return notYet(a, t, why)
+				}
+			default:
+				return notYet(a, t, "")
+			}
+		}
+		if n == 0 {
+			return &argocd.AppError{App: a.Name, Problem: argocd.ProblemNotFound,
+				Reason: fmt.Sprintf("%s: no Helm value file in %s that it deploys, and its own helm values name no image", a.File, r.Repo)}
+		}
+	}
+	return nil
+}
+
+// notYet refuses a target of a kind whose editor tagbump does not have yet.
+func notYet(a *argocd.App, t argocd.Target, why string) error {
+	if why != "" {
+		why = " (" + why + ")"
+	}
+	return &argocd.AppError{App: a.Name, Problem: argocd.ProblemUnsupported,
+		Reason: fmt.Sprintf("deploys a %s target in %s%s, which tagbump does not edit yet: nothing was changed; bump its files with --chart/--values-file where they are Helm value files", t.Kind, t.File, why)}
+}
+
+// embeddedSets says how the Helm values in an Application's manifest
+// (helm.parameters, helm.values, helm.valuesObject) may set the image: a
+// parameter or key named like a tag or an image, or the image's
+// repository. Those win over the value files, so editing a file would
+// deploy nothing. "" when they cannot.
+func embeddedSets(a *argocd.App, t argocd.Target, r *Request) string {
+	i := max(t.Source, 0)
+	if i >= len(a.Sources) || a.Sources[i].Helm == nil {
+		return ""
+	}
+	h := a.Sources[i].Helm
+	repos := []string{r.Image.Repository}
+	for _, im := range r.Images {
+		repos = append(repos, im.Repository)
+	}
+	mentions := func(s string) bool {
+		for _, rp := range repos {
+			if rp != "" && strings.Contains(s, path.Base(rp)) {
+				return true
+			}
+		}
+		return false
+	}
+	switch t.Kind {
+	case argocd.KindParameters:
+		for _, p := range h.Parameters {
+			if imageKey.MatchString(p.Name) || mentions(p.Value) {
+				return "parameter " + p.Name
+			}
+		}
+	case argocd.KindValues, argocd.KindValuesObject:
+		text := h.Values
+		if h.ValuesObject != nil {
+			b, err := yaml.Marshal(h.ValuesObject)
+			if err != nil {
+				return "helm.valuesObject: " + err.Error()
+			}
+			text = string(b)
+		}
+		if imageText.MatchString(text) || mentions(text) {
+			return "helm values with an image or a tag"
+		}
+	}
+	return ""
+}
+
+var (
+	// imageKey matches a parameter that may set an image: one whose last
+	// key is tag or digest, or with "image" anywhere on its path.
+	imageKey = regexp.MustCompile(`(?i)(^|[.\]])(tag|digest)$|image`)
+	// imageText matches YAML with a tag, digest or image key.
+	imageText = regexp.MustCompile(`(?im)^\s*(-\s*)?["']?(tag|digest|image\w*)["']?\s*:`)
+)
+
+// appReadPaths are the files the plan of r.appSlots reads: the value files
+// and the charts' own files.
+func appReadPaths(slots []valuesSlot) []string {
+	var files []string
+	for _, s := range slots {
+		files = append(files, s.chain...)
+		if s.chartDir != "" {
+			files = append(files, chart.Files(s.chartDir)...)
+		}
+	}
+	return files
+}
+
+// changedApps lists, in request order, the Applications whose files change.
+func (p *planned) changedApps() []string {
+	var apps []string
+	for _, c := range p.changes {
+		if _, changed := p.files[c.File]; changed && c.Skipped == "" && c.App != "" && !slices.Contains(apps, c.App) {
+			apps = append(apps, c.App)
+		}
+	}
+	return apps
+}
+
+// appsBranchOf tells whether branch is the repository's default branch
+// (known already when the request names none) and fetches AppsRepo's
+// default branch once for the run.
+func appsBranchOf(ctx context.Context, repo *gitrepo.Repo, req *Request, branch string, o *options) (appsBranch, error) {
+	b := appsBranch{name: branch, isDefault: req.Branch == ""}
+	if !b.isDefault {
+		// Over protocol v2 the answer comes with the tip the fetch then
+		// uses when it is this branch: no request more.
+		if def, err := repo.DefaultBranch(ctx); err == nil {
+			b.isDefault = def == branch
+		}
+	}
+	if req.AppsRepo == "" {
+		return b, nil
+	}
+	ar, err := gitrepo.Open(ctx, req.AppsRepo, o.appsGit...)
+	if err != nil {
+		return b, fmt.Errorf("--apps-repo: %w", err)
+	}
+	b.appsRepo = ar
+	def, err := ar.DefaultBranch(ctx)
+	if err != nil {
+		return b, fmt.Errorf("--apps-repo: %w", err)
+	}
+	if b.apps, err = ar.Fetch(ctx, def); err != nil {
+		return b, fmt.Errorf("--apps-repo: %w", err)
+	}
+	return b, nil
+}
