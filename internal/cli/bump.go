@@ -30,6 +30,8 @@ type BumpOptions struct {
 	Repo, Branch, Chart string
 	Envs                []string
 	ValuesFile          string
+	Apps                []string
+	AppsPath, AppsRepo  string
 	Images              []string
 	Keys                []string
 	KeyOtherRepository  bool
@@ -70,7 +72,7 @@ func NewCmdBump(streams IOStreams, runF func(*BumpOptions) error) *cobra.Command
 	opts := &BumpOptions{}
 	opts.Registry.Redactor = streams.Redactor
 	cmd := &cobra.Command{
-		Use:   "bump --repo URL --chart NAME --env ENV --image REGISTRY/REPO:TAG",
+		Use:   "bump --repo URL (--chart NAME --env ENV | --app NAME) --image REGISTRY/REPO:TAG",
 		Short: "Verify an image, set its tag in the charts repo, commit and push",
 		Long: `bump is the pipeline step. It verifies the image in its registry (or pushes
 it with --push-from), fetches the tip of the charts repository's branch,
@@ -82,6 +84,20 @@ most --max-attempts times. It never force-pushes. A Git request cut by the
 network or answered 5xx or 429 is retried (up to 10 times in a row, with
 backoff); a timeout, 401, 403 or 404 is not. When a push's answer is lost,
 the next fetch tells whether it landed, so a commit is never made twice.
+
+With --app NAME (repeatable) the files come from the Argo CD Application's
+manifest instead of --chart/--env/--values-file: tagbump finds it under
+--apps-path (default: apps/, applications/, argocd/, argo-cd/, argo/ and the
+files at the root; --apps-repo when the manifests live in another
+repository), also where an ApplicationSet (list, git directories, git files,
+matrix) generates it, takes the sources whose repoURL is --repo at the
+branch being bumped, and sets the tag in the last of the Helm valueFiles
+(relative to the path, or $ref/... of a multi-source Application) that sets
+it. An Application that is missing, defined twice, invalid, at another
+revision, in another repository or a chart from a Helm repository with
+nothing in Git is refused (exit 3), as are Kustomize and plain-manifest
+sources and Helm parameters or values in the manifest that may set the
+image, which tagbump does not edit yet.
 
 An older tag never replaces a newer one (semver, or a common prefix ending
 in a build number) unless --allow-downgrade: the bump is skipped, exit 0.
@@ -111,14 +127,24 @@ with TAGBUMP_SIGN_KEY_PASSPHRASE) signs every commit with an SSH key
 the token's owner. With --pr the pull request branch is written through
 the API as well (a temporary branch, then one atomic updateRefs).`,
 		Example: `  tagbump bump --repo https://git.example.com/helm-charts --chart app-service \
-    --env staging --image registry.example.com/app-service:app-service-123`,
+    --env staging --image registry.example.com/app-service:app-service-123
+  tagbump bump --repo https://git.example.com/helm-charts --app app-service-staging \
+    --image registry.example.com/app-service:app-service-123`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
+			apps, err := appFlags(cmd.Flags(), opts.Apps, &opts.Wait, "chart", "env", "values-file")
+			if err != nil {
+				return err
+			}
+			opts.Apps = apps
 			if err := opts.Wait.checkWait(cmd.Flags(), opts.DryRun, opts.NoPush); err != nil {
 				return err
+			}
+			if len(opts.Apps) > 0 {
+				opts.ValuesFile = ""
 			}
 			if runF != nil {
 				return runF(opts)
@@ -132,6 +158,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.StringVar(&opts.Chart, "chart", "", "chart directory name (needed when --values-file has {chart}; names the chart in the commit subject)")
 	f.StringSliceVar(&opts.Envs, "env", nil, "environment; repeat for several (one commit)")
 	f.StringVar(&opts.ValuesFile, "values-file", bump.DefaultValuesFile, "values file path template with {chart} and {env}")
+	registerAppFlags(f, &opts.Apps, &opts.AppsPath, &opts.AppsRepo)
 	f.StringArrayVar(&opts.Images, "image", nil, "image to deploy: REGISTRY/REPO:TAG[@sha256:...]; repeat to set several in one commit, each found by its repository")
 	f.StringSliceVar(&opts.Keys, "key", nil, "path of the value to set, e.g. .image.tag; repeatable (default: found from the image's repository)")
 	f.BoolVar(&opts.KeyOtherRepository, "key-other-repository", false, "let --key set the tag of an image that names another repository than --image (a mirror); its repository is kept")
@@ -141,7 +168,7 @@ the API as well (a temporary branch, then one atomic updateRefs).`,
 	f.BoolVar(&opts.NoCreate, "no-create", false, noCreateUsage)
 	f.BoolVar(&opts.AllowDisabled, "allow-disabled", false, "also write the tag into blocks the chart does not render (enabled: false, a subchart switched off by its condition or tags)")
 	f.BoolVar(&opts.AllowRolledBack, "allow-rolled-back", false, "deploy a tag even though a rollback in the last 50 commits took it away")
-	f.StringVar(&opts.Message, "message", bump.DefaultMessage, "commit subject template (Go template: .Chart .Env .Image .Tag .OldTag .Digest)")
+	f.StringVar(&opts.Message, "message", bump.DefaultMessage, "commit subject template (Go template: .Chart .Env .App .Image .Tag .OldTag .Digest)")
 	f.BoolVar(&opts.SkipCI, "skip-ci", false, "append [skip ci] to the commit subject")
 	registerIdentity(f, &opts.Author, &opts.Committer)
 	f.IntVar(&opts.MaxAttempts, "max-attempts", bump.DefaultMaxAttempts, "pushes to try at most when other pipelines push first")
@@ -260,6 +287,10 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 	if err != nil {
 		return nil, err
 	}
+	if opts.AppsRepo != "" {
+		copts = append(copts, bump.WithAppsGitOptions(append(gitOptions(env, opts.AppsRepo, opts.SSHKey, opts.KnownHosts, opts.Registry.Timeout),
+			gitrepo.WithMaxFetchBytes(opts.MaxFetchBytes), gitrepo.WithMaxFileSize(opts.MaxFileSize), gitrepo.WithLogger(logger))...))
+	}
 	return bump.Run(cmd.Context(), req, append(copts,
 		bump.WithGitOptions(append(gopts, gitrepo.WithLogger(logger))...),
 		bump.WithRegistryOptions(ropts...),
@@ -294,8 +325,8 @@ func ciResult(r *bump.Result) ci.Result {
 // request turns flags into a bump.Request, refusing bad combinations.
 func (o *BumpOptions) request() (bump.Request, error) {
 	o.Images = slices.DeleteFunc(o.Images, func(s string) bool { return s == "" }) // --image "" is no image
-	if o.Repo == "" || len(o.Envs) == 0 || len(o.Images) == 0 {
-		return bump.Request{}, usageErr(fmt.Errorf("--repo, --env and --image are required (and --chart, unless --values-file has no {chart})"))
+	if o.Repo == "" || len(o.Envs) == 0 && len(o.Apps) == 0 || len(o.Images) == 0 {
+		return bump.Request{}, usageErr(fmt.Errorf("--repo, --env (or --app) and --image are required (and --chart, unless --values-file has no {chart})"))
 	}
 	if o.MaxAttempts < 1 {
 		return bump.Request{}, usageErr(fmt.Errorf("invalid --max-attempts %d: use 1 or more", o.MaxAttempts))
@@ -347,7 +378,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	}
 	return bump.Request{
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs, Signature: sc,
-		ValuesFile: o.ValuesFile, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack, AllowDisabled: o.AllowDisabled, NoCreate: o.NoCreate,
+		ValuesFile: o.ValuesFile, Apps: o.Apps, AppsPath: o.AppsPath, AppsRepo: o.AppsRepo, Image: refs[0], Images: refs[1:], Keys: o.Keys, KeyOtherRepository: o.KeyOtherRepository, AllowRolledBack: o.AllowRolledBack, AllowDisabled: o.AllowDisabled, NoCreate: o.NoCreate,
 		WriteDigest: o.Digest, DigestKey: o.DigestKey, Verify: !o.NoVerify, PushFrom: o.PushFrom, AllowDowngrade: o.AllowDowngrade, Message: o.Message,
 		SkipCI: o.SkipCI, Author: author, Committer: committer, MaxAttempts: o.MaxAttempts, RetryFor: o.RetryFor,
 		DryRun: o.DryRun, NoPush: o.NoPush, Render: o.Render.request(o.Registry.Timeout),

@@ -171,6 +171,7 @@ var exitMap = []struct {
 	{isA[*bump.DeployedMeanwhileError], ExitConflict},
 	{isA[*bump.NoHistoryError], ExitNotFound},
 	{isA[*bump.NothingToPromoteError], ExitNotFound},
+	{isA[*argocd.AppError], ExitNotFound},
 	{isA[*bump.BranchTakenError], ExitRefused},
 	{isA[*bump.RenderRefusedError], ExitRefused},
 	{isA[*render.ToolError], ExitNetwork},

@@ -41,6 +41,29 @@ type waitFlags struct {
 	// Interval and MaxInterval are the first and the longest pause
 	// between polls (hidden flags, for tests).
 	Interval, MaxInterval time.Duration
+	// sharedApp: the command's --app names the Applications to change,
+	// and App is set from it (waitForApp).
+	sharedApp bool
+}
+
+// waitForApp makes the Application to change (--app) the one a wait
+// through the Argo CD API waits for: one Application, NAME or
+// NAMESPACE/NAME.
+func (w *waitFlags) waitForApp(apps []string) error {
+	if !w.Wait || w.ArgoCDServer == "" || len(apps) == 0 {
+		return nil
+	}
+	if len(apps) > 1 {
+		return usageErr(fmt.Errorf("--wait --argocd-server waits for one Application, and --app names %d: wait for each with tagbump wait", len(apps)))
+	}
+	w.App = apps[0]
+	if ns, name, ok := strings.Cut(apps[0], "/"); ok {
+		w.App = name
+		if w.AppNamespace == "" {
+			w.AppNamespace = ns
+		}
+	}
+	return nil
 }
 
 // register adds the flags; timeoutFlag is the name of the flag of the
@@ -49,7 +72,13 @@ type waitFlags struct {
 func (w *waitFlags) register(f *pflag.FlagSet, timeoutFlag string) {
 	f.StringVar(&w.StatusContext, "status-context", "", "wait for the commit statuses whose context matches this glob, e.g. argocd/app-service-staging or argocd/*-staging")
 	f.StringVar(&w.ArgoCDServer, "argocd-server", "", "wait for an application through this Argo CD API server (https://HOST), with the token in "+envArgoCDToken)
-	f.StringVar(&w.App, "app", "", "Argo CD application to wait for (with --argocd-server)")
+	if f.Lookup("app") == nil {
+		f.StringVar(&w.App, "app", "", "Argo CD application to wait for (with --argocd-server)")
+	} else {
+		// The command's own --app (the Application to change) is the
+		// one waited for: see waitForApp.
+		w.sharedApp = true
+	}
 	f.StringVar(&w.AppNamespace, "app-namespace", "", "namespace of the Argo CD application, when it is not in Argo CD's own (apps in any namespace)")
 	f.StringVar(&w.TokenFile, "argocd-token-file", "", "read the Argo CD API token from this file instead of "+envArgoCDToken)
 	usage := "give up waiting after this long (exit 6)"
@@ -77,6 +106,9 @@ func (w *waitFlags) registerWait(f *pflag.FlagSet) {
 func (w *waitFlags) checkWait(f *pflag.FlagSet, dryRun, noPush bool) error {
 	if !w.Wait {
 		for _, name := range []string{"status-context", "argocd-server", "app", "app-namespace", "argocd-token-file", "wait-timeout"} {
+			if name == "app" && w.sharedApp {
+				continue
+			}
 			if fl := f.Lookup(name); fl != nil && fl.Changed && fl.Value.String() != fl.DefValue {
 				return usageErr(fmt.Errorf("--%s needs --wait", name))
 			}

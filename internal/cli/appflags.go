@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/tagbump/tagbump/pkg/argocd"
+)
+
+// registerAppFlags adds --app, --apps-path and --apps-repo: the files to
+// change come from Argo CD Application manifests.
+func registerAppFlags(f *pflag.FlagSet, apps *[]string, appsPath, appsRepo *string) {
+	f.StringArrayVar(apps, "app", nil, "Argo CD Application (NAME or NAMESPACE/NAME) whose Helm value files to change, read from its manifest instead of --chart/--env/--values-file; repeat for several (one commit); with --wait --argocd-server also the one waited for (with --chart/--env: only that)")
+	f.StringVar(appsPath, "apps-path", "", "file, directory or glob (** for any depth) of the Application manifests in the repository (default: "+
+		strings.Join(argocd.DefaultAppsPaths, "/, ")+"/ and the files at the root)")
+	f.StringVar(appsRepo, "apps-repo", "", "repository of the Application manifests when it is not --repo (read only, its default branch; same auth rules)")
+}
+
+// appFlags sorts out what --app means for a command whose --app may also
+// name the Application a --wait --argocd-server waits for (w), and returns
+// the Applications whose files to change. With none of the replaced flags
+// (--chart, --env, --values-file) given, --app names the Applications to
+// change, and the one waited for. With them, --app is only what it was
+// before --app chose files: the application to wait for, so it needs --wait
+// --argocd-server; else the two conflict. --apps-path and --apps-repo need
+// --app.
+func appFlags(f *pflag.FlagSet, apps []string, w *waitFlags, replaced ...string) ([]string, error) {
+	var given []string
+	for _, n := range replaced {
+		if f.Changed(n) {
+			given = append(given, n)
+		}
+	}
+	if len(apps) > 0 && len(given) > 0 {
+		if w.Wait && w.ArgoCDServer != "" {
+			given = nil // the application to wait for, as before
+		} else {
+			return nil, commandLineErr(fmt.Errorf("--app and --%s conflict: the Application names its files; leave out --%s", given[0], given[0]))
+		}
+		if err := w.waitForApp(apps); err != nil {
+			return nil, err
+		}
+		apps = nil
+	} else if err := w.waitForApp(apps); err != nil {
+		return nil, err
+	}
+	if len(apps) == 0 {
+		for _, n := range []string{"apps-path", "apps-repo"} {
+			if f.Changed(n) {
+				return nil, commandLineErr(fmt.Errorf("--%s needs --app (and neither --chart nor --env)", n))
+			}
+		}
+	}
+	return apps, nil
+}
