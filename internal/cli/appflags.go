@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/pflag"
+	"github.com/tagbump/tagbump/internal/ci"
 	"github.com/tagbump/tagbump/pkg/argocd"
+	"github.com/tagbump/tagbump/pkg/bump"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // registerAppFlags adds --app, --apps-path and --apps-repo: the files to
@@ -53,4 +57,38 @@ func appFlags(f *pflag.FlagSet, apps []string, w *waitFlags, replaced ...string)
 		}
 	}
 	return apps, nil
+}
+
+// appTarget holds --app, --apps-path and --apps-repo of history and
+// rollback, which read one Application's values file.
+type appTarget struct {
+	Apps               []string
+	AppsPath, AppsRepo string
+}
+
+// useApp points r at the values file of the one Application of a, read
+// from its manifest (an extra fetch), and returns the Application's name,
+// which stands for the environment; "" without --app.
+func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags) (string, error) {
+	if len(a.Apps) == 0 {
+		return "", nil
+	}
+	if r.Repo == "" {
+		return "", usageErr(fmt.Errorf("--repo is required"))
+	}
+	opts := r.bumpOptions(ctx, env)
+	if a.AppsRepo != "" {
+		opts = append(opts, bump.WithAppsGitOptions(append(gitOptions(env, a.AppsRepo, r.SSHKey, r.KnownHosts, r.Timeout),
+			gitrepo.WithMaxFetchBytes(r.MaxFetchBytes), gitrepo.WithMaxFileSize(r.MaxFileSize))...))
+	}
+	file, err := bump.AppValuesFile(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, opts...)
+	if err != nil {
+		return "", err
+	}
+	r.Chart, r.ValuesFile = "", file
+	name := a.Apps[0]
+	if _, n, ok := strings.Cut(name, "/"); ok {
+		name = n
+	}
+	return name, nil
 }

@@ -15,6 +15,7 @@ import (
 type HistoryOptions struct {
 	repoFlags
 	pickFlags
+	appTarget
 	Env    string
 	Limit  int
 	Output outputFlag
@@ -25,7 +26,7 @@ type HistoryOptions struct {
 func NewCmdHistory(streams IOStreams, runF func(*HistoryOptions) error) *cobra.Command {
 	opts := &HistoryOptions{}
 	cmd := &cobra.Command{
-		Use:   "history --repo URL --chart NAME --env ENV [--limit N]",
+		Use:   "history --repo URL (--chart NAME --env ENV | --app NAME) [--limit N]",
 		Short: "List the deployments of a chart's environment, newest first",
 		Long: `history lists the commits that changed an image's tag or digest in
 <chart>/values-<env>.yaml, newest first: commit, date, author, each image's
@@ -44,6 +45,11 @@ git fetch --deepen does, with full objects kept on disk.`,
 		Example: `  tagbump history --repo https://git.example.com/helm-charts --chart app-service --env prod --limit 10`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			apps, err := appFlags(cmd.Flags(), opts.Apps, &waitFlags{}, "chart", "env", "values-file")
+			if err != nil {
+				return err
+			}
+			opts.Apps = apps
 			if runF != nil {
 				return runF(opts)
 			}
@@ -54,12 +60,22 @@ git fetch --deepen does, with full objects kept on disk.`,
 	opts.repoFlags.register(f)
 	opts.pickFlags.register(f)
 	f.StringVar(&opts.Env, "env", "", "environment")
+	registerAppFlags(f, &opts.Apps, &opts.AppsPath, &opts.AppsRepo)
 	f.IntVar(&opts.Limit, "limit", bump.DefaultHistoryLimit, "most deployments to list")
 	opts.Output.register(f)
 	return cmd
 }
 
 func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) error {
+	if len(opts.Apps) > 1 {
+		return usageErr(fmt.Errorf("history takes one --app"))
+	}
+	env := ci.Detect(os.Getenv)
+	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags); err != nil {
+		return err
+	} else if app != "" {
+		opts.Env = app
+	}
 	if opts.Repo == "" || opts.Env == "" || opts.Chart == "" && strings.Contains(opts.ValuesFile, "{chart}") {
 		return usageErr(fmt.Errorf("--repo, --chart and --env are required (--chart unless --values-file has no {chart})"))
 	}
@@ -73,7 +89,6 @@ func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) err
 	if err != nil {
 		return err
 	}
-	env := ci.Detect(os.Getenv)
 	res, err := bump.History(cmd.Context(), bump.HistoryRequest{
 		Repo: opts.Repo, Branch: opts.Branch, Chart: opts.Chart, Env: opts.Env, ValuesFile: opts.ValuesFile, Limit: opts.Limit, Pick: pick,
 	}, opts.bumpOptions(cmd.Context(), env)...)

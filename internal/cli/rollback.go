@@ -14,6 +14,7 @@ type RollbackOptions struct {
 	repoFlags
 	commitFlags
 	pickFlags
+	appTarget
 	Env   string
 	To    string
 	Steps int
@@ -31,7 +32,7 @@ func warn(streams IOStreams, msg string) {
 func NewCmdRollback(streams IOStreams, runF func(*RollbackOptions) error) *cobra.Command {
 	opts := &RollbackOptions{}
 	cmd := &cobra.Command{
-		Use:   "rollback --repo URL --chart NAME --env ENV [--steps N | --to-tag TAG]",
+		Use:   "rollback --repo URL (--chart NAME --env ENV | --app NAME) [--steps N | --to-tag TAG]",
 		Short: "Undo the last deployment of a chart's environment with a new commit",
 		Long: `rollback writes back, for every image the last deployment of the
 environment changed, the tag (and digest) it had before: a new commit on the
@@ -56,6 +57,11 @@ undo the rollback; a newer tag deploys as usual.`,
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
+			apps, err := appFlags(cmd.Flags(), opts.Apps, &opts.Wait, "chart", "env", "values-file")
+			if err != nil {
+				return err
+			}
+			opts.Apps = apps
 			if err := opts.Wait.checkWait(cmd.Flags(), opts.DryRun, opts.NoPush); err != nil {
 				return err
 			}
@@ -77,6 +83,7 @@ undo the rollback; a newer tag deploys as usual.`,
 	opts.repoFlags.register(f)
 	opts.pickFlags.register(f)
 	f.StringVar(&opts.Env, "env", "", "environment to roll back")
+	registerAppFlags(f, &opts.Apps, &opts.AppsPath, &opts.AppsRepo)
 	f.StringVar(&opts.To, "to-tag", "", "tag to roll back to (default: the value before the last deployment)")
 	// --to was this flag's first name, and TAGBUMP_TO (promote's target
 	// environment) its variable: RunE still reads it, with a warning.
@@ -98,8 +105,16 @@ func runRollback(cmd *cobra.Command, streams IOStreams, opts *RollbackOptions) e
 }
 
 func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Result, error) {
-	if opts.Env == "" {
-		return nil, usageErr(fmt.Errorf("--env is required"))
+	if len(opts.Apps) > 1 {
+		return nil, usageErr(fmt.Errorf("a rollback takes one --app"))
+	}
+	if opts.Env == "" && len(opts.Apps) == 0 {
+		return nil, usageErr(fmt.Errorf("--env (or --app) is required"))
+	}
+	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags); err != nil {
+		return nil, err
+	} else if app != "" {
+		opts.Env = app
 	}
 	if opts.To != "" && cmd.Flags().Changed("steps") {
 		return nil, usageErr(fmt.Errorf("--to-tag and --steps conflict: --to-tag names the tag, --steps counts deployments to undo"))

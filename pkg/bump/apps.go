@@ -11,6 +11,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/values"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -236,4 +237,65 @@ func appsBranchOf(ctx context.Context, repo *gitrepo.Repo, req *Request, branch 
 		return b, fmt.Errorf("--apps-repo: %w", err)
 	}
 	return b, nil
+}
+
+// AppValuesFile returns the one Helm value file of the Application
+// req.Apps names (with req.AppsPath and req.AppsRepo) that history and
+// rollback read: of its value files in req.Repo, the last one with an image
+// block, else the last one. It fetches the branch's tip for that (three
+// requests or so), before the command's own fetch. An Application with
+// several Helm sources in the repository is refused: name the file with
+// --chart/--values-file.
+func AppValuesFile(ctx context.Context, req Request, opts ...Option) (string, error) {
+	o := options{}
+	for _, f := range opts {
+		f(&o)
+	}
+	if len(req.Apps) != 1 {
+		return "", &InputError{"--app", strings.Join(req.Apps, ","), "name one Application"}
+	}
+	if err := req.validateApps(); err != nil {
+		return "", err
+	}
+	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
+	if err != nil {
+		return "", err
+	}
+	defer repo.Close()
+	branch := req.Branch
+	if branch == "" {
+		if branch, err = repo.DefaultBranch(ctx); err != nil {
+			return "", err
+		}
+	}
+	req.branch, err = appsBranchOf(ctx, repo, &req, branch, &o)
+	defer req.branch.close()
+	if err != nil {
+		return "", err
+	}
+	snap, err := repo.Fetch(ctx, branch)
+	if err != nil {
+		return "", err
+	}
+	if err := req.resolveApps(ctx, snap); err != nil {
+		return "", err
+	}
+	if len(req.appSlots) != 1 {
+		return "", &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemUnsupported,
+			Reason: fmt.Sprintf("has %d Helm sources in %s: name the values file with --chart and --values-file", len(req.appSlots), req.Repo)}
+	}
+	chain := req.appSlots[0].chain
+	if err := snap.Prefetch(ctx, chain...); err != nil {
+		return "", err
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		src, err := snap.ReadFile(ctx, chain[i])
+		if err != nil {
+			continue
+		}
+		if images, err := values.FindImages(src); err == nil && len(images) > 0 {
+			return chain[i], nil
+		}
+	}
+	return chain[len(chain)-1], nil
 }
