@@ -13,6 +13,8 @@ import (
 type PromoteOptions struct {
 	repoFlags
 	commitFlags
+	appTarget
+	FromApp        string
 	From, To       string
 	NoVerify       bool
 	AllowDowngrade bool
@@ -28,7 +30,7 @@ func NewCmdPromote(streams IOStreams, runF func(*PromoteOptions) error) *cobra.C
 	opts := &PromoteOptions{}
 	opts.Registry.Redactor = streams.Redactor
 	cmd := &cobra.Command{
-		Use:   "promote --repo URL --chart NAME --from ENV --to ENV",
+		Use:   "promote --repo URL (--chart NAME --from ENV --to ENV | --from-app NAME --app NAME)",
 		Short: "Copy the images one environment runs into another",
 		Long: `promote copies what the --from environment runs into the --to environment:
 for each image block of the source values file whose repository the target
@@ -50,6 +52,14 @@ as usual.`,
 			if err := opts.PR.check(cmd.Flags()); err != nil {
 				return err
 			}
+			apps, err := appFlags(cmd.Flags(), opts.Apps, &opts.Wait, "chart", "from", "to", "values-file")
+			if err != nil {
+				return err
+			}
+			opts.Apps = apps
+			if (len(apps) > 0) != (opts.FromApp != "") {
+				return commandLineErr(fmt.Errorf("--from-app and --app go together: the source and the target Application"))
+			}
 			if err := opts.Wait.checkWait(cmd.Flags(), opts.DryRun, opts.NoPush); err != nil {
 				return err
 			}
@@ -65,6 +75,8 @@ as usual.`,
 	opts.repoFlags.register(f)
 	f.StringVar(&opts.From, "from", "", "source environment")
 	f.StringVar(&opts.To, "to", "", "target environment")
+	registerAppFlags(f, &opts.Apps, &opts.AppsPath, &opts.AppsRepo)
+	f.StringVar(&opts.FromApp, "from-app", "", "source Argo CD Application, with --app the target one, instead of --chart/--from/--to")
 	f.BoolVar(&opts.NoVerify, "no-verify", false, "do not check the images in their registries")
 	f.BoolVar(&opts.AllowDowngrade, "allow-downgrade", false, "let an older tag replace a newer one")
 	f.BoolVar(&opts.AllowRolled, "allow-rolled-back", false, "promote a tag even though a rollback in the target's last 50 commits took it away")
@@ -84,10 +96,29 @@ func runPromote(cmd *cobra.Command, streams IOStreams, opts *PromoteOptions) err
 }
 
 func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Result, error) {
+	if len(opts.Apps) > 1 {
+		return nil, usageErr(fmt.Errorf("a promote takes one --app, the target"))
+	}
+	opts.repoFlags.Timeout = opts.Registry.Timeout
+	var fromFile string
+	if opts.FromApp != "" {
+		// The source Application's values file, then the target's.
+		src := opts.appTarget
+		src.Apps = []string{opts.FromApp}
+		from, err := src.useApp(cmd.Context(), env, &opts.repoFlags)
+		if err != nil {
+			return nil, err
+		}
+		fromFile = opts.ValuesFile
+		to, err := opts.useApp(cmd.Context(), env, &opts.repoFlags)
+		if err != nil {
+			return nil, err
+		}
+		opts.From, opts.To = from, to
+	}
 	if opts.From == "" || opts.To == "" {
 		return nil, usageErr(fmt.Errorf("--from and --to are required"))
 	}
-	opts.repoFlags.Timeout = opts.Registry.Timeout
 	req, err := opts.commitFlags.request(&opts.repoFlags, env, opts.To)
 	if err != nil {
 		return nil, err
@@ -108,5 +139,5 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 		return nil, err
 	}
 	bopts := append(append(sopts, opts.bumpOptions(cmd.Context(), env)...), bump.WithRegistryOptions(ropts...))
-	return bump.Promote(cmd.Context(), bump.PromoteRequest{Request: req, From: opts.From}, bopts...)
+	return bump.Promote(cmd.Context(), bump.PromoteRequest{Request: req, From: opts.From, FromFile: fromFile}, bopts...)
 }

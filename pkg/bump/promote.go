@@ -29,6 +29,10 @@ type PromoteRequest struct {
 	Request
 	// From is the source environment.
 	From string
+	// FromFile, when set, is the source's values file, instead of the
+	// one the template makes of From (the source Application's, with
+	// --from-app).
+	FromFile string
 }
 
 // NothingToPromoteError reports a source file with no image block whose
@@ -78,6 +82,9 @@ func Promote(ctx context.Context, pr PromoteRequest, opts ...Option) (*Result, e
 // plans setting them in the target file.
 func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request, o *options, verified map[string]verifiedImage) (*planned, error) {
 	srcFile, _ := req.valuesPath(pr.From)
+	if pr.FromFile != "" {
+		srcFile = pr.FromFile
+	}
 	dstFile, _ := req.valuesPath(req.Envs[0])
 	srcImages, err := readImages(ctx, snap, srcFile)
 	if err != nil {
