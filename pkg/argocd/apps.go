@@ -433,7 +433,7 @@ func trailingWarnings(s *SourceSpec, ours []string, resolve func(*SourceSpec, st
 	}
 	for _, vf := range s.Helm.ValueFiles[last+1:] {
 		if p, why := resolve(s, vf); p == "" {
-			out = append(out, "Helm reads "+why+" after "+ours[len(ours)-1]+": a tag set there wins")
+			out = append(out, "after "+ours[len(ours)-1]+" Helm reads a value file tagbump cannot see ("+why+"): a tag set there wins over the one set here")
 		}
 	}
 	return out

@@ -127,6 +127,13 @@ func TestMultiSource(t *testing.T) {
 	if !apps[1].Multi || apps[1].Doc != 1 || apps[1].File != "argocd/apps.yaml" {
 		t.Errorf("web-staging at %s document %d, multi %v", apps[1].File, apps[1].Doc, apps[1].Multi)
 	}
+	// Only a file Helm reads after the last one here can override it.
+	prod := find(t, repo, "", "web-prod")[0].Targets
+	want = []argocd.Target{{Kind: argocd.KindHelmValues, File: "envs/prod/web.yaml", ChartDir: "charts/web", ValueFiles: []string{"envs/prod/web.yaml"},
+		Warnings: []string{"after envs/prod/web.yaml Helm reads a value file tagbump cannot see (https://config.example.com/web/prod.yaml is a URL): a tag set there wins over the one set here"}}}
+	if diff := cmp.Diff(want, prod); diff != "" {
+		t.Errorf("web-prod (-want +got):\n%s", diff)
+	}
 }
 
 // TestAppOfApps: the Applications live in another repository than the
