@@ -140,19 +140,9 @@ func Find(ctx context.Context, q Query) ([]*App, error) {
 	var all []found
 	var appSets []appSet
 	invalid := map[string]error{} // file → its YAML error
-	var texts = map[string][]byte{}
-	for _, f := range files {
-		b, err := apps.Files.ReadFile(ctx, f)
-		if errors.Is(err, fs.ErrNotExist) && q.AppsPath != "" && len(files) == 1 {
-			return nil, &AppError{App: strings.Join(q.Names, ","), Problem: ProblemNotFound,
-				Reason: fmt.Sprintf("--apps-path %s: no such file or directory in %s", q.AppsPath, apps.URL)}
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !bytes.Contains(b, []byte("argoproj.io")) {
-			continue
-		}
+	texts := map[string][]byte{}
+	var later []string // the manifests that cannot define the names
+	parse := func(f string, b []byte) {
 		texts[f] = b
 		docs, err := documents(b)
 		if err != nil {
@@ -166,6 +156,28 @@ func Find(ctx context.Context, q Query) ([]*App, error) {
 				appSets = append(appSets, appSet{name: d.Metadata.Name, namespace: d.Metadata.Namespace, file: f, doc: d.index, node: d.node})
 			}
 		}
+	}
+	for _, f := range files {
+		b, err := apps.Files.ReadFile(ctx, f)
+		if errors.Is(err, fs.ErrNotExist) && q.AppsPath != "" && len(files) == 1 {
+			return nil, &AppError{App: strings.Join(q.Names, ","), Problem: ProblemNotFound,
+				Reason: fmt.Sprintf("--apps-path %s: no such file or directory in %s", q.AppsPath, apps.URL)}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Contains(b, []byte("argoproj.io")) {
+			continue
+		}
+		if !bytes.Contains(b, []byte("ApplicationSet")) && !slices.ContainsFunc(q.Names, func(n string) bool { return bytes.Contains(b, []byte(baseName(n))) }) {
+			// An Application of another name: parsed only to list
+			// close names, should none be found (thousands of
+			// manifests are common).
+			later = append(later, f)
+			texts[f] = b
+			continue
+		}
+		parse(f, b)
 	}
 	// An ApplicationSet's generators may read the repository being
 	// changed or the one of the manifests.
@@ -196,6 +208,10 @@ func Find(ctx context.Context, q Query) ([]*App, error) {
 						Reason: fmt.Sprintf("%s, which may define it, is not valid YAML (%s): fix the manifest", f, errString(err))}
 				}
 			}
+			for _, f := range later {
+				parse(f, texts[f])
+			}
+			later = nil
 			var names []string
 			for _, a := range all {
 				names = append(names, a.name)
@@ -224,6 +240,15 @@ func Find(ctx context.Context, q Query) ([]*App, error) {
 		out = append(out, app)
 	}
 	return out, nil
+}
+
+// baseName is NAME of "NAME" or "NAMESPACE/NAME".
+func baseName(n string) string {
+	_, name, ok := strings.Cut(n, "/")
+	if !ok {
+		return n
+	}
+	return name
 }
 
 // where names the file (and ApplicationSet) a found Application comes from.

@@ -3,6 +3,7 @@ package argocd_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -289,6 +290,61 @@ func TestSameRepo(t *testing.T) {
 	for _, c := range differ {
 		if argocd.SameRepo(c[0], c[1]) {
 			t.Errorf("%s and %s: the same, want different", c[0], c[1])
+		}
+	}
+}
+
+// memFiles is a repository in memory: path → content.
+type memFiles map[string]string
+
+func (m memFiles) ReadFile(_ context.Context, p string) ([]byte, error) {
+	if s, ok := m[p]; ok {
+		return []byte(s), nil
+	}
+	return nil, &fs.PathError{Op: "read", Path: p, Err: fs.ErrNotExist}
+}
+
+func (m memFiles) Prefetch(context.Context, ...string) error { return nil }
+
+func (m memFiles) List(dir string) (dirs, files []string, err error) {
+	prefix := dir + "/"
+	if dir == "" || dir == "." {
+		prefix = ""
+	}
+	seen := map[string]bool{}
+	for p := range m {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		if d, _, nested := strings.Cut(rest, "/"); nested {
+			if !seen[d] {
+				seen[d] = true
+				dirs = append(dirs, d)
+			}
+		} else {
+			files = append(files, rest)
+		}
+	}
+	if len(dirs) == 0 && len(files) == 0 {
+		return nil, nil, fs.ErrNotExist
+	}
+	return dirs, files, nil
+}
+
+// BenchmarkFind4000 finds one Application among 4,000 manifests under
+// apps/, the benchmark repository's layout.
+func BenchmarkFind4000(b *testing.B) {
+	m := memFiles{}
+	for i := range 4000 {
+		m[fmt.Sprintf("apps/chart-%04d.yaml", i)] = fmt.Sprintf("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: chart-%04d-staging\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://git.example.com/charts.git\n    targetRevision: HEAD\n    path: chart-%04d\n    helm:\n      valueFiles: [values-staging.yaml]\n", i, i)
+		m[fmt.Sprintf("chart-%04d/Chart.yaml", i)] = "apiVersion: v2\nname: c\nversion: 1.0.0\n"
+	}
+	repo := argocd.Repo{URL: "https://git.example.com/charts", Branch: "main", DefaultBranch: true, Files: m}
+	for b.Loop() {
+		apps, err := argocd.Find(context.Background(), argocd.Query{Names: []string{"chart-1234-staging"}, Repo: repo})
+		if err != nil || apps[0].Targets[0].File != "chart-1234/values-staging.yaml" {
+			b.Fatal(err)
 		}
 	}
 }
