@@ -237,7 +237,7 @@ func TestBadInput(t *testing.T) {
 		problem        argocd.Problem
 		says           []string
 	}{
-		{"checkout-stagin", "", argocd.ProblemNotFound, []string{"did you mean checkout-staging?", "per-cluster", "clusters generator"}},
+		{"checkout-stagin", "", argocd.ProblemNotFound, []string{"did you mean checkout-staging?", "per-cluster", "clusters generator", `unknown option "missingkey=explode"`}},
 		{"twin", "", argocd.ProblemDuplicate, []string{"apps/twin-a.yaml and apps/twin-b.yaml", "NAMESPACE/NAME"}},
 		{"broken-app", "", argocd.ProblemInvalid, []string{"apps/broken.yaml", "not valid YAML", "line 5"}},
 		{"other-repo", "", argocd.ProblemOtherRepo, []string{"other-charts.git", "check --repo"}},

@@ -615,8 +615,15 @@ func (r renderer) renderString(s string, p params) (string, error) {
 	}
 	if r.goTemplate {
 		t := template.New("").Funcs(funcs)
-		if len(r.options) > 0 {
-			t = t.Option(r.options...)
+		for _, o := range r.options {
+			// Option panics on what it does not know; missingkey= is
+			// the only option there is.
+			switch o {
+			case "missingkey=default", "missingkey=invalid", "missingkey=zero", "missingkey=error":
+				t = t.Option(o)
+			default:
+				return "", fmt.Errorf("goTemplateOptions: unknown option %q", o)
+			}
 		}
 		t, err := t.Parse(s)
 		if err != nil {
