@@ -83,6 +83,10 @@ type pathItem struct {
 	Exclude bool   `yaml:"exclude"`
 }
 
+// maxParams bounds the parameter sets of one generator (a matrix of two
+// large lists would otherwise grow without end).
+const maxParams = 20000
+
 // params are one set of a generator's parameters.
 type params = map[string]any
 
@@ -279,6 +283,9 @@ func (r renderer) matrix(ctx context.Context, gens []yaml.Node, repos []*Repo) (
 		}
 		for _, p2 := range ps2 {
 			out = append(out, merge(maps.Clone(p1), p2))
+		}
+		if len(out) > maxParams {
+			return nil, fmt.Errorf("the matrix makes more than %d parameter sets: tagbump stops there", maxParams)
 		}
 	}
 	return out, nil
