@@ -63,6 +63,25 @@ spec:
 	// sets it.
 	files["apps/app-service-canary.yaml"] = strings.NewReplacer("app-service-staging", "app-service-canary",
 		"        - values-staging.yaml\n", "        - values-common.yaml\n        - values-prod.yaml\n").Replace(files["apps/app-service-staging.yaml"])
+	// Two charts of the repository in one Application: the image is in
+	// one of them.
+	files["sidecar/Chart.yaml"] = "apiVersion: v2\nname: sidecar\nversion: 0.1.0\n"
+	files["sidecar/values.yaml"] = "image:\n  repository: registry.example.com/sidecar\n  tag: \"2.0\"\n"
+	files["apps/duo.yaml"] = fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: app-service-duo
+spec:
+  sources:
+    - repoURL: %[1]s
+      targetRevision: main
+      path: sidecar
+    - repoURL: %[1]s
+      targetRevision: main
+      path: app-service
+      helm:
+        valueFiles: [values-staging.yaml]
+`, url)
 	for i := range 40 {
 		files[fmt.Sprintf("apps/other-%02d.yaml", i)] = fmt.Sprintf("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: other-%02d\nspec:\n  source:\n    repoURL: %s\n    targetRevision: main\n    path: other-%02d\n", i, url, i)
 		files[fmt.Sprintf("other-%02d/values-staging.yaml", i)] = "image:\n  tag: \"1\"\n"
@@ -136,6 +155,11 @@ func TestAppsMultiSource(t *testing.T) {
 	r.Apps = []string{"app-service-canary"}
 	if res, err = bump.Run(context.Background(), r); err != nil || len(res.Files) != 1 || res.Files[0].File != "app-service/values-common.yaml" || res.Files[0].Created {
 		t.Errorf("canary: %v, files %+v", err, res.Files)
+	}
+	// Two Helm sources: the one whose files name the image is edited.
+	r.Apps = []string{"app-service-duo"}
+	if res, err = bump.Run(context.Background(), r); err != nil || len(res.Files) != 1 || res.Files[0].File != "app-service/values-staging.yaml" {
+		t.Errorf("duo: %v, files %+v", err, res)
 	}
 	r.Apps = []string{"app-service-prod"}
 	// --branch main names the default branch too: HEAD is it.

@@ -206,7 +206,9 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 	if err := snap.Prefetch(ctx, req.readPaths()...); err != nil {
 		return nil, err
 	}
-	for _, slot := range req.slots() {
+	slots := req.slots()
+	missed := map[string]error{} // Application → why a source of it had no block
+	for _, slot := range slots {
 		if len(slot.chain) == 1 && p.has(slot.chain[0]) {
 			continue // two envs mapped to one file
 		}
@@ -225,6 +227,13 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 			}
 		}
 		e, err := req.editSlot(ctx, snap, slot, ch)
+		var noTarget *NoTargetError
+		if errors.As(err, &noTarget) && slot.app != "" && len(slots) > 1 {
+			// An Application with several Helm sources: the image may
+			// be in another's files.
+			missed[slot.app] = cmp.Or(missed[slot.app], err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -232,6 +241,11 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 			continue
 		}
 		p.add(e.file, e.src, e.out, e.changes)
+	}
+	for _, slot := range slots {
+		if err := missed[slot.app]; err != nil && !slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.App == slot.app }) {
+			return nil, err
+		}
 	}
 	return p, nil
 }
