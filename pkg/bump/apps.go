@@ -106,7 +106,16 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error
 			case argocd.KindHelmValues:
 				r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chartDir: t.ChartDir, chain: t.ValueFiles, warnings: t.Warnings})
 				n++
-			case argocd.KindParameters, argocd.KindValues, argocd.KindValuesObject:
+			case argocd.KindKustomization:
+				// pkg/target's editors, by the file's kind (editSlot)
+				r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{t.File}})
+				n++
+			case argocd.KindManifests:
+				for _, f := range t.Files {
+					r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{f}})
+					n++
+				}
+			case argocd.KindParameters, argocd.KindValues, argocd.KindValuesObject, argocd.KindKustomizeImages:
 				if why := embeddedSets(a, t, r); why != "" {
 					return notYet(a, t, why)
 				}
@@ -138,10 +147,13 @@ func notYet(a *argocd.App, t argocd.Target, why string) error {
 // deploy nothing. "" when they cannot.
 func embeddedSets(a *argocd.App, t argocd.Target, r *Request) string {
 	i := max(t.Source, 0)
-	if i >= len(a.Sources) || a.Sources[i].Helm == nil {
+	if i >= len(a.Sources) || a.Sources[i].Helm == nil && a.Sources[i].Kustomize == nil {
 		return ""
 	}
 	h := a.Sources[i].Helm
+	if h == nil {
+		h = &argocd.HelmSpec{}
+	}
 	repos := []string{r.Image.Repository}
 	for _, im := range r.Images {
 		repos = append(repos, im.Repository)
@@ -159,6 +171,12 @@ func embeddedSets(a *argocd.App, t argocd.Target, r *Request) string {
 		for _, p := range h.Parameters {
 			if imageKey.MatchString(p.Name) || mentions(p.Value) {
 				return "parameter " + p.Name
+			}
+		}
+	case argocd.KindKustomizeImages:
+		for _, im := range a.Sources[i].Kustomize.Images {
+			if mentions(im) {
+				return "kustomize.images entry " + im
 			}
 		}
 	case argocd.KindValues, argocd.KindValuesObject:

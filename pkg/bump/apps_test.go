@@ -82,6 +82,14 @@ spec:
       helm:
         valueFiles: [values-staging.yaml]
 `, url)
+	// A Kustomize overlay and plain manifests, edited through pkg/target.
+	files["k8s/base/kustomization.yaml"] = "resources:\n  - deployment.yaml\n"
+	files["k8s/base/deployment.yaml"] = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-service\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/app-service:app-service-1\n"
+	files["k8s/qa/kustomization.yaml"] = "resources:\n  - ../base\nimages:\n  - name: registry.example.com/app-service\n    newTag: app-service-122\n"
+	files["k8s/plain/deployment.yaml"] = files["k8s/base/deployment.yaml"]
+	for name, p := range map[string]string{"app-service-qa-kustomize": "k8s/qa", "app-service-plain": "k8s/plain"} {
+		files["apps/"+name+".yaml"] = fmt.Sprintf("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: %s\nspec:\n  source:\n    repoURL: %s\n    targetRevision: main\n    path: %s\n", name, url, p)
+	}
 	for i := range 40 {
 		files[fmt.Sprintf("apps/other-%02d.yaml", i)] = fmt.Sprintf("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: other-%02d\nspec:\n  source:\n    repoURL: %s\n    targetRevision: main\n    path: other-%02d\n", i, url, i)
 		files[fmt.Sprintf("other-%02d/values-staging.yaml", i)] = "image:\n  tag: \"1\"\n"
@@ -160,6 +168,13 @@ func TestAppsMultiSource(t *testing.T) {
 	r.Apps = []string{"app-service-duo"}
 	if res, err = bump.Run(context.Background(), r); err != nil || len(res.Files) != 1 || res.Files[0].File != "app-service/values-staging.yaml" {
 		t.Errorf("duo: %v, files %+v", err, res)
+	}
+	// Kustomize and plain manifests go through pkg/target's editors.
+	for app, want := range map[string]string{"app-service-qa-kustomize": "k8s/qa/kustomization.yaml", "app-service-plain": "k8s/plain/deployment.yaml"} {
+		r.Apps = []string{app}
+		if res, err = bump.Run(context.Background(), r); err != nil || len(res.Files) != 1 || res.Files[0].File != want || res.Files[0].App != app {
+			t.Errorf("%s: %v, %+v", app, err, res)
+		}
 	}
 	r.Apps = []string{"app-service-prod"}
 	// --branch main names the default branch too: HEAD is it.
