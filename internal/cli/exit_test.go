@@ -60,6 +60,7 @@ var exitCases = []struct {
 	{"deployed meanwhile", wrapped(&bump.DeployedMeanwhileError{}), ExitConflict},
 	{"no history", wrapped(&bump.NoHistoryError{}), ExitNotFound},
 	{"nothing to promote", wrapped(&bump.NothingToPromoteError{}), ExitNotFound},
+	{"application not found", wrapped(&argocd.AppError{App: "shop", Problem: argocd.ProblemNotFound}), ExitNotFound},
 	{"branch taken", wrapped(&bump.BranchTakenError{}), ExitRefused},
 	{"deployment failed", wrapped(&wait.FailedError{}), ExitFailed},
 	{"wait timed out", wrapped(&wait.TimeoutError{Last: forgeErr(forge.ErrAuth, 401)}), ExitNetwork},
