@@ -374,8 +374,10 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if err != nil {
 		return bump.Request{}, err
 	}
-	if sc != nil && o.NoVerify && refs[0].Digest == "" {
-		return bump.Request{}, usageErr(fmt.Errorf("--require-signature and --require-attestation check the image's digest: drop --no-verify, or give the image as REPO:TAG@sha256:..."))
+	if sc != nil && o.NoVerify && (refs[0].Digest == "" || !o.Digest) {
+		// Without the registry's word that the tag is at the digest, only
+		// a commit of the digest itself deploys what was checked.
+		return bump.Request{}, usageErr(fmt.Errorf("--require-signature and --require-attestation check the image's digest: drop --no-verify, or give the image as REPO:TAG@sha256:... with --digest, so that the commit deploys the digest checked"))
 	}
 	return bump.Request{
 		Repo: o.Repo, Branch: o.Branch, Chart: o.Chart, Envs: o.Envs, Signature: sc,
