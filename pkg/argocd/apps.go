@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -310,9 +311,6 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 	if len(app.Sources) == 0 {
 		return nil, &AppError{App: f.name, Problem: ProblemInvalid, Reason: f.where() + ": the Application has no spec.source or spec.sources"}
 	}
-	// The manifest can be edited only when it is in the repository being
-	// changed.
-	manifestHere := apps == repo || SameRepo(apps.URL, repo.URL)
 	refs := map[string]*SourceSpec{}
 	for i := range app.Sources {
 		if r := app.Sources[i].Ref; r != "" {
@@ -395,15 +393,17 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 				k, _ := kustomizationFile(repo.Files, s.Path)
 				app.Targets = append(app.Targets, Target{Kind: KindKustomization, File: k})
 			case KindManifests:
-				recurse := s.Directory != nil && s.Directory.Recurse
-				app.Targets = append(app.Targets, Target{Kind: KindManifests, File: s.Path, Files: manifestFiles(repo.Files, s.Path, recurse)})
+				app.Targets = append(app.Targets, Target{Kind: KindManifests, File: s.Path, Files: manifestFiles(repo.Files, s.Path, s.Directory)})
 			}
 		case len(helmFiles) > 0:
 			// A chart from a Helm repository or another Git repository,
 			// with value files here ($ref).
 			app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], ValueFiles: helmFiles, Warnings: warnings})
 		}
-		if manifestHere && (here || s.Chart != "" || len(helmFiles) > 0) {
+		// What the manifest itself sets (parameters, values) overrides the
+		// value files: listed wherever the manifest lives, so a bump that
+		// it would override is refused.
+		if here || s.Chart != "" || len(helmFiles) > 0 {
 			if s.Helm != nil && (s.Helm.Values != "" || s.Helm.ValuesObject != nil) {
 				k := KindValues
 				if s.Helm.ValuesObject != nil {
@@ -517,27 +517,93 @@ func kustomizationFile(src Files, dir string) (string, error) {
 
 // manifestFiles lists the YAML and JSON files of dir (and below it, with
 // recurse), as Argo CD's directory source reads them.
-func manifestFiles(src Files, dir string, recurse bool) []string {
+func manifestFiles(src Files, dir string, spec *DirectorySpec) []string {
+	var d DirectorySpec
+	if spec != nil {
+		d = *spec
+	}
+	include, exclude := dirGlob(d.Include), dirGlob(d.Exclude)
 	var out []string
-	var walk func(d string)
-	walk = func(d string) {
-		dirs, files, err := src.List(d)
+	var walk func(at string)
+	walk = func(at string) {
+		dirs, files, err := src.List(at)
 		if err != nil {
 			return
 		}
 		for _, f := range files {
-			if manifestFile(f) || strings.HasSuffix(f, ".json") {
-				out = append(out, join(d, f))
+			p := join(at, f)
+			rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+			if !manifestFile(f) && !strings.HasSuffix(f, ".json") ||
+				include != nil && !include.MatchString(rel) || exclude != nil && exclude.MatchString(rel) {
+				continue
 			}
+			out = append(out, p)
 		}
-		if recurse {
+		if d.Recurse {
 			for _, sub := range dirs {
 				if !strings.HasPrefix(sub, ".") {
-					walk(join(d, sub))
+					walk(join(at, sub))
 				}
 			}
 		}
 	}
 	walk(dir)
 	return out
+}
+
+// dirGlob compiles a directory source's include or exclude pattern as Argo
+// CD matches it against a file's path relative to the source's path: '*'
+// matches any run of characters, '/' included; '?' one character; '[...]'
+// a class; '{a,b}' either. nil for an empty pattern.
+func dirGlob(pattern string) *regexp.Regexp {
+	if pattern == "" {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	depth := 0
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		case '{':
+			depth++
+			b.WriteString("(?:")
+		case '}':
+			if depth > 0 {
+				depth--
+				b.WriteString(")")
+			} else {
+				b.WriteString(`\}`)
+			}
+		case ',':
+			if depth > 0 {
+				b.WriteString("|")
+			} else {
+				b.WriteString(",")
+			}
+		case '[':
+			if j := strings.IndexByte(pattern[i:], ']'); j > 1 {
+				class := pattern[i : i+j+1]
+				if strings.HasPrefix(class, "[!") {
+					class = "[^" + class[2:]
+				}
+				b.WriteString(class)
+				i += j
+			} else {
+				b.WriteString(`\[`)
+			}
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString(strings.Repeat(")", depth))
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return regexp.MustCompile(`^` + regexp.QuoteMeta(pattern) + `$`)
+	}
+	return re
 }

@@ -139,8 +139,8 @@ func TestMultiSource(t *testing.T) {
 
 // TestAppOfApps: the Applications live in another repository than the
 // charts (--apps-repo); the Kustomize overlay, the plain manifests (with
-// directory.recurse) and the Application-embedded kinds are reported, the
-// latter only where the manifest is in the repository being changed.
+// directory.recurse) and the Application-embedded kinds are reported,
+// wherever the manifest lives: what it sets overrides the value files.
 func TestAppOfApps(t *testing.T) {
 	charts := argocd.Repo{URL: "https://git.example.com/acme/helm-charts", Branch: "main", DefaultBranch: true, Files: layout(t, "appofapps/charts-repo")}
 	apps := &argocd.Repo{URL: "https://git.example.com/acme/gitops-apps.git", Branch: "main", DefaultBranch: true, Files: layout(t, "appofapps/apps-repo")}
@@ -155,8 +155,8 @@ func TestAppOfApps(t *testing.T) {
 		return out
 	}
 	for i, want := range [][]string{
-		{"helm-values payments/values-staging.yaml"}, // helm.parameters are in the other repository
-		{"kustomization overlays/staging/kustomization.yaml"},
+		{"helm-values payments/values-staging.yaml", "app-parameters apps/payments.yaml"},
+		{"kustomization overlays/staging/kustomization.yaml", "app-kustomize-images apps/kustomized.yml"},
 		{"manifests plain"},
 	} {
 		if diff := cmp.Diff(want, kinds(got[i])); diff != "" {
