@@ -67,9 +67,9 @@ type appTarget struct {
 }
 
 // useApp points r at the values file of the one Application of a, read
-// from its manifest (an extra fetch), and returns the Application's name,
+// from its manifest (an extra fetch) for the images pick selects, and returns the Application's name,
 // which stands for the environment; "" without --app.
-func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags) (string, error) {
+func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick bump.Pick) (string, error) {
 	if len(a.Apps) == 0 {
 		return "", nil
 	}
@@ -81,7 +81,7 @@ func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags) (strin
 		opts = append(opts, bump.WithAppsGitOptions(append(gitOptions(env, a.AppsRepo, r.SSHKey, r.KnownHosts, r.Timeout),
 			gitrepo.WithMaxFetchBytes(r.MaxFetchBytes), gitrepo.WithMaxFileSize(r.MaxFileSize))...))
 	}
-	file, err := bump.AppValuesFile(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, opts...)
+	file, err := bump.AppValuesFile(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, pick, opts...)
 	if err != nil {
 		return "", err
 	}

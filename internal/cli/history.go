@@ -71,7 +71,11 @@ func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) err
 		return usageErr(fmt.Errorf("history takes one --app"))
 	}
 	env := ci.Detect(os.Getenv)
-	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags); err != nil {
+	pick, err := opts.pick()
+	if err != nil {
+		return err
+	}
+	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, pick); err != nil {
 		return err
 	} else if app != "" {
 		opts.Env = app
@@ -83,10 +87,6 @@ func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) err
 		return usageErr(fmt.Errorf("invalid --limit %d: use 1 or more", opts.Limit))
 	}
 	if err := opts.Output.check(); err != nil {
-		return err
-	}
-	pick, err := opts.pick()
-	if err != nil {
 		return err
 	}
 	res, err := bump.History(cmd.Context(), bump.HistoryRequest{

@@ -111,7 +111,11 @@ func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Re
 	if opts.Env == "" && len(opts.Apps) == 0 {
 		return nil, usageErr(fmt.Errorf("--env (or --app) is required"))
 	}
-	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags); err != nil {
+	pick, err := opts.pick()
+	if err != nil {
+		return nil, err
+	}
+	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, pick); err != nil {
 		return nil, err
 	} else if app != "" {
 		opts.Env = app
@@ -123,10 +127,6 @@ func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Re
 		return nil, usageErr(fmt.Errorf("invalid --steps %d: use 1 or more", opts.Steps))
 	}
 	req, err := opts.commitFlags.request(&opts.repoFlags, env, opts.Env)
-	if err != nil {
-		return nil, err
-	}
-	pick, err := opts.pick()
 	if err != nil {
 		return nil, err
 	}

@@ -259,12 +259,14 @@ func appsBranchOf(ctx context.Context, repo *gitrepo.Repo, req *Request, branch 
 
 // AppValuesFile returns the one Helm value file of the Application
 // req.Apps names (with req.AppsPath and req.AppsRepo) that history and
-// rollback read: of its value files in req.Repo, the last one with an image
-// block, else the last one. It fetches the branch's tip for that (three
+// rollback read, the one bump --app writes for the images pick selects:
+// of its value files in req.Repo, the last one that sets a picked image;
+// without a pick, the one file that sets images (several: InputError, name
+// the image), else the last one. It fetches the branch's tip for that (three
 // requests or so), before the command's own fetch. An Application with
 // several Helm sources in the repository is refused: name the file with
 // --chart/--values-file.
-func AppValuesFile(ctx context.Context, req Request, opts ...Option) (string, error) {
+func AppValuesFile(ctx context.Context, req Request, pick Pick, opts ...Option) (string, error) {
 	o := options{}
 	for _, f := range opts {
 		f(&o)
@@ -306,14 +308,43 @@ func AppValuesFile(ctx context.Context, req Request, opts ...Option) (string, er
 	if err := snap.Prefetch(ctx, chain...); err != nil {
 		return "", err
 	}
+	// The file is the one bump --app writes for the picked images: the
+	// last of the chain that sets one. Without a pick, the one file of
+	// the chain that sets images; several are ambiguous.
+	var with []string
 	for i := len(chain) - 1; i >= 0; i-- {
 		src, err := snap.ReadFile(ctx, chain[i])
 		if err != nil {
 			continue
 		}
-		if images, err := values.FindImages(src); err == nil && len(images) > 0 {
+		images, err := values.FindImages(src)
+		if err != nil || len(images) == 0 {
+			continue
+		}
+		if pick.any() && slices.ContainsFunc(images, pick.sets) {
 			return chain[i], nil
 		}
+		with = append(with, chain[i])
+	}
+	if !pick.any() && len(with) > 1 {
+		slices.Reverse(with)
+		return "", &InputError{"--image", "", fmt.Sprintf("the Application's values files %s each set images: name the image with --image", strings.Join(with, ", "))}
+	}
+	if !pick.any() && len(with) == 1 {
+		return with[0], nil
 	}
 	return chain[len(chain)-1], nil
+}
+
+// any reports whether p picks some images rather than all.
+func (p Pick) any() bool { return len(p.Images) > 0 || len(p.Keys) > 0 }
+
+// sets reports whether p picks the image block im.
+func (p Pick) sets(im values.Image) bool {
+	for _, r := range p.Images {
+		if im.Name() != "" && r.Matches(im.Name()) {
+			return true
+		}
+	}
+	return slices.Contains(p.Keys, im.TagPath) || slices.Contains(p.Keys, im.Path)
 }
