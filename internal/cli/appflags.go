@@ -78,7 +78,7 @@ func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick b
 	}
 	opts := r.bumpOptions(ctx, env)
 	if a.AppsRepo != "" {
-		opts = append(opts, bump.WithAppsGitOptions(append(gitOptions(env, a.AppsRepo, r.SSHKey, r.KnownHosts, r.Timeout),
+		opts = append(opts, bump.WithAppsGitOptions(append(gitOptionsFor(env, a.AppsRepo, r.Repo, r.SSHKey, r.KnownHosts, r.Timeout),
 			gitrepo.WithMaxFetchBytes(r.MaxFetchBytes), gitrepo.WithMaxFileSize(r.MaxFileSize))...))
 	}
 	file, err := bump.AppValuesFile(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, pick, opts...)

@@ -289,7 +289,7 @@ func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions
 		return nil, err
 	}
 	if opts.AppsRepo != "" {
-		copts = append(copts, bump.WithAppsGitOptions(append(gitOptions(env, opts.AppsRepo, opts.SSHKey, opts.KnownHosts, opts.Registry.Timeout),
+		copts = append(copts, bump.WithAppsGitOptions(append(gitOptionsFor(env, opts.AppsRepo, opts.Repo, opts.SSHKey, opts.KnownHosts, opts.Registry.Timeout),
 			gitrepo.WithMaxFetchBytes(opts.MaxFetchBytes), gitrepo.WithMaxFileSize(opts.MaxFileSize), gitrepo.WithLogger(logger))...))
 	}
 	return bump.Run(cmd.Context(), req, append(copts,
@@ -413,12 +413,21 @@ func (o *BumpOptions) gitOptions(env ci.Env) []gitrepo.Option {
 // gitOptions are the gitrepo options for repo: the CI token for its host,
 // the SSH key and known_hosts, the timeout.
 func gitOptions(env ci.Env, repo, sshKey, knownHosts string, timeout time.Duration) []gitrepo.Option {
+	return gitOptionsFor(env, repo, repo, sshKey, knownHosts, timeout)
+}
+
+// gitOptionsFor are the gitrepo options for repo read beside charts (the
+// --repo): the token tagbump was given goes only to charts' host, so
+// another host (--apps-repo elsewhere) gets none; its URL's own
+// credentials and the SSH key still apply.
+func gitOptionsFor(env ci.Env, repo, charts, sshKey, knownHosts string, timeout time.Duration) []gitrepo.Option {
 	g := []gitrepo.Option{gitrepo.WithTimeout(timeout)}
+	sameHost := strings.EqualFold(address.Host(repo), address.Host(charts))
 	// Credentials in the --repo URL win over the CI system's own token (the
 	// action passes github.token by default, which reaches no other
 	// repository), as git uses them before any other; TAGBUMP_GIT_TOKEN
 	// wins over both.
-	if user, token, ok := env.Token(os.Getenv, address.Host(repo)); ok && !urlCredentialsWin(repo) {
+	if user, token, ok := env.Token(os.Getenv, address.Host(repo)); ok && sameHost && !urlCredentialsWin(repo) {
 		g = append(g, gitrepo.WithHTTPAuth(user, token))
 	}
 	if sshKey != "" {

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"testing"
+	"time"
+
+	"github.com/tagbump/tagbump/internal/ci"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -43,5 +46,16 @@ func TestRollbackTAGBUMP_TO(t *testing.T) {
 	}
 	if got.To != "app-service-120" {
 		t.Errorf("TAGBUMP_TO=app-service-120 (README's rollback pipelines): rollback's tag = %q, want app-service-120", got.To)
+	}
+}
+
+// The token tagbump was given goes to the charts repository's host only:
+// an --apps-repo elsewhere gets no credentials of it.
+func TestGitOptionsForOtherHost(t *testing.T) {
+	t.Setenv("TAGBUMP_GIT_TOKEN", "s3cret")
+	same := gitOptionsFor(ci.Env{}, "https://git.example.com/acme/apps.git", "https://git.example.com/acme/charts.git", "", "", time.Minute)
+	other := gitOptionsFor(ci.Env{}, "https://evil.example.net/acme/apps.git", "https://git.example.com/acme/charts.git", "", "", time.Minute)
+	if len(same) != 2 || len(other) != 1 {
+		t.Errorf("options: same host %d (want timeout and token), other host %d (want the timeout alone)", len(same), len(other))
 	}
 }
