@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -30,22 +31,28 @@ func TestBindEnvLabelWithSpace(t *testing.T) {
 	}
 }
 
-// The README's rollback pipelines (GitHub, Azure, GitLab) pass the tag to
-// roll back to in TAGBUMP_TO. Reading none of it, rollback writes the
-// previous value instead: another tag than the operator chose.
+// A pipeline written before --to-tag passes the tag in TAGBUMP_TO, and a
+// promote job passes its target environment there: rollback guesses at
+// neither and stops (exit 2) naming TAGBUMP_TO_TAG.
 func TestRollbackTAGBUMP_TO(t *testing.T) {
-	var got *RollbackOptions
-	cmd := NewCmdRollback(IOStreams{}, func(o *RollbackOptions) error { got = o; return nil })
+	cmd := NewCmdRollback(IOStreams{}, func(*RollbackOptions) error { return nil })
 	t.Setenv("TAGBUMP_TO", "app-service-120")
 	if err := bindEnv(cmd); err != nil {
 		t.Fatal(err)
 	}
 	cmd.SetArgs([]string{"--repo", "https://git.example.com/charts", "--chart", "shop", "--env", "prod"})
-	if err := cmd.Execute(); err != nil {
+	err := cmd.Execute()
+	if ExitCode(err) != ExitUsage || err == nil || !strings.Contains(err.Error(), "TAGBUMP_TO_TAG") {
+		t.Errorf("rollback with TAGBUMP_TO set: %v (exit %d), want exit 2 naming TAGBUMP_TO_TAG", err, ExitCode(err))
+	}
+	t.Setenv("TAGBUMP_TO_TAG", "app-service-120")
+	cmd = NewCmdRollback(IOStreams{}, func(*RollbackOptions) error { return nil })
+	if err := bindEnv(cmd); err != nil {
 		t.Fatal(err)
 	}
-	if got.To != "app-service-120" {
-		t.Errorf("TAGBUMP_TO=app-service-120 (README's rollback pipelines): rollback's tag = %q, want app-service-120", got.To)
+	cmd.SetArgs([]string{"--repo", "https://git.example.com/charts", "--chart", "shop", "--env", "prod"})
+	if err := cmd.Execute(); err != nil {
+		t.Errorf("TAGBUMP_TO_TAG beside TAGBUMP_TO: %v", err)
 	}
 }
 

@@ -69,9 +69,10 @@ undo the rollback; a newer tag deploys as usual.`,
 				warn(streams, "--to is deprecated, use --to-tag")
 			}
 			if v := os.Getenv("TAGBUMP_TO"); v != "" && !cmd.Flags().Changed("to") && !cmd.Flags().Changed("to-tag") {
-				// Pipelines written before --to-tag pass the tag here.
-				opts.To = v
-				warn(streams, "TAGBUMP_TO is deprecated for rollback, use TAGBUMP_TO_TAG")
+				// Pipelines written before --to-tag pass the tag here, and
+				// a promote job passes its target environment: neither is
+				// guessed at.
+				return usageErr(fmt.Errorf("TAGBUMP_TO=%s is set, which rollback no longer reads (it is promote's target environment): pass the tag to roll back to as TAGBUMP_TO_TAG or --to-tag, or unset TAGBUMP_TO", v))
 			}
 			if runF != nil {
 				return runF(opts)
@@ -86,7 +87,8 @@ undo the rollback; a newer tag deploys as usual.`,
 	registerAppFlags(f, &opts.Apps, &opts.AppsPath, &opts.AppsRepo)
 	f.StringVar(&opts.To, "to-tag", "", "tag to roll back to (default: the value before the last deployment)")
 	// --to was this flag's first name, and TAGBUMP_TO (promote's target
-	// environment) its variable: RunE still reads it, with a warning.
+	// environment) its variable: RunE refuses a TAGBUMP_TO it would once
+	// have read.
 	f.StringVar(&opts.To, "to", "", "tag to roll back to")
 	_ = f.MarkHidden("to") // not MarkDeprecated: cobra prints its notice on stdout
 	noEnv(f, "to")
