@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tagbump/tagbump/internal/editdist"
 )
 
 // Problem says why an Application cannot be resolved to files to edit.
@@ -57,7 +59,7 @@ func near(name string, names []string) []string {
 		if n == name || slices.ContainsFunc(cs, func(c cand) bool { return c.name == n }) {
 			continue
 		}
-		if d := distance(n, name); d <= limit || strings.Contains(n, name) || strings.Contains(name, n) {
+		if d := editdist.Levenshtein(n, name); d <= limit || strings.Contains(n, name) || strings.Contains(name, n) {
 			cs = append(cs, cand{n, d})
 		}
 	}
@@ -67,25 +69,4 @@ func near(name string, names []string) []string {
 		out = append(out, c.name)
 	}
 	return out
-}
-
-// distance is the Levenshtein distance of a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
