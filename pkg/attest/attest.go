@@ -117,6 +117,9 @@ func Check(image, digest string, entities []Entity, policy *Compiled, requireSig
 	if requireSignature {
 		i := slices.IndexFunc(fs, func(f finding) bool { return f.signature && f.kind == "" })
 		if i < 0 {
+			if err := unread(fs); err != nil {
+				return nil, err
+			}
 			return nil, refusal(image, policy.Describe(), fs, func(f finding) bool { return f.signature })
 		}
 		res.Format, res.Identity, res.Issuer = fs[i].e.Format, fs[i].identity, fs[i].issuer
@@ -124,6 +127,9 @@ func Check(image, digest string, entities []Entity, policy *Compiled, requireSig
 	for _, want := range policy.attestations {
 		i := slices.IndexFunc(fs, func(f finding) bool { return f.predicate == want && f.kind == "" })
 		if i < 0 {
+			if err := unread(fs); err != nil {
+				return nil, err
+			}
 			err := refusal(image, "attestation "+want+" by "+policy.Describe(), fs, func(f finding) bool { return f.predicate == want })
 			var re *RefusedError
 			if errors.As(err, &re) && re.Kind == NoSignature && slices.ContainsFunc(fs, func(f finding) bool { return !f.signature && f.predicate != "" }) {
@@ -143,6 +149,28 @@ func Check(image, digest string, entities []Entity, policy *Compiled, requireSig
 	slices.Sort(res.PredicateTypes)
 	res.Verified = true
 	return res, nil
+}
+
+// unread is the registry's error for a signature or attestation that
+// could not be read (a server error, refused credentials, a timeout)
+// when nothing verified: what it holds is unknown, so the answer is the
+// registry's failure (retry, fix credentials), not a refusal of the image.
+func unread(fs []finding) error {
+	for _, f := range fs {
+		if isRegistryError(f.e.Err) {
+			return fmt.Errorf("%s %s: %w", f.e.Format, f.e.Source, f.e.Err)
+		}
+	}
+	return nil
+}
+
+func isRegistryError(err error) bool {
+	var (
+		auth *registry.AuthError
+		netw *registry.NetworkError
+		ins  *registry.InsecureError
+	)
+	return err != nil && (errors.As(err, &auth) || errors.As(err, &netw) || errors.As(err, &ins) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
 }
 
 // refusal explains why none of the findings that match relevant

@@ -8,8 +8,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -412,5 +414,44 @@ func TestTrustedRootJSONL(t *testing.T) {
 	var re *attest.RefusedError
 	if !errors.As(err, &re) || re.Kind != attest.Invalid {
 		t.Errorf("only another root = %v, want %q", err, attest.Invalid)
+	}
+}
+
+// TestVerifyUnreadable: what the registry cannot give is not a refusal of
+// the image. A legacy .sig tag the credentials may not read does not
+// spoil a valid bundle, and a bundle whose blob the registry fails to
+// serve is the registry's error (retry), not an invalid signature.
+func TestVerifyUnreadable(t *testing.T) {
+	ss, root := sigstore(t)
+	var failBlobs, denySig atomic.Bool
+	reg := startRegistry(t, testenv.WithReferrers(), testenv.WithMiddleware(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case denySig.Load() && strings.Contains(r.URL.Path, "/manifests/sha256-") && strings.HasSuffix(r.URL.Path, ".sig"):
+				w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
+				return
+			case failBlobs.Load() && strings.Contains(r.URL.Path, "/blobs/"):
+				http.Error(w, "upstream down", http.StatusServiceUnavailable)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}))
+	im := pushImage(t, reg.Host(), "team/app")
+	im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, good))
+
+	denySig.Store(true)
+	if res, err := attest.Verify(context.Background(), im.ref, keyless(t, root), true, fast...); err != nil || !res.Verified {
+		t.Fatalf("valid bundle, .sig tag unreadable: %+v, %v", res, err)
+	}
+
+	failBlobs.Store(true)
+	_, err := attest.Verify(context.Background(), im.ref, keyless(t, root), true, fast...)
+	var refused *attest.RefusedError
+	var netErr *registry.NetworkError
+	var authErr *registry.AuthError
+	if errors.As(err, &refused) || !errors.As(err, &netErr) && !errors.As(err, &authErr) {
+		t.Fatalf("bundle blob 503: got %T %v, want the registry's error, not a refusal", err, err)
 	}
 }

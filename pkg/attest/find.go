@@ -62,9 +62,15 @@ func find(ctx context.Context, c *registry.Client, digest string) ([]candidate, 
 			}
 		}
 	}
-	legacy, err := readLegacy(c, repo.Tag(strings.Replace(digest, ":", "-", 1)+".sig"))
+	t := repo.Tag(strings.Replace(digest, ":", "-", 1) + ".sig")
+	legacy, err := readLegacy(c, t)
 	if err != nil {
-		return nil, err
+		if len(out) == 0 {
+			return nil, err
+		}
+		// A bundle was found: let it decide; the legacy tag's failure
+		// counts only if nothing verifies.
+		legacy = []candidate{{format: "legacy", source: "tag " + t.TagStr(), err: err}}
 	}
 	return append(out, legacy...), nil
 }
