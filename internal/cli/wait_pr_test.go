@@ -3,6 +3,7 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -143,6 +144,75 @@ func TestBumpPRWaitMinute(t *testing.T) {
 			if reads != res.Wait.Polls || reads > 12 {
 				t.Errorf("%d reads, %d polls in a minute", reads, res.Wait.Polls)
 			}
+		})
+	}
+}
+
+// TestPromoteRollbackPRWait: promote and rollback open their pull request
+// and wait as bump does. The host merges it and Argo CD reports success
+// on the commit the merge left on main: exit 0, the wait is on that
+// commit, and the values file on main holds the promoted (then the
+// rolled-back) tag.
+func TestPromoteRollbackPRWait(t *testing.T) {
+	for _, c := range forgeCases[:2] { // github (merge commit names) and gitlab (rebase: another sha)
+		t.Run(c.kind, func(t *testing.T) {
+			testenv.RequireBinary(t, "git")
+			f, err := testenv.StartFakeForge(c.kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(f.Close)
+			if err := f.CreateRepo(c.repo, map[string]string{
+				"app/values-staging.yaml": prodValues("1.1.0"),
+				"app/values-prod.yaml":    prodValues("1.0.0"),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			env := append([]string{"TAGBUMP_GIT_TOKEN=" + f.Token}, c.env(f)...)
+			run := func(tag string, cmd ...string) {
+				t.Helper()
+				open := len(f.PRs())
+				args := append(append(cmd, "--repo", c.url(f), "--chart", "app", "--pr", "-o", "json",
+					"--wait", "--status-context", "argocd/app-prod", "--wait-timeout", "30s"), c.args(f)...)
+				r := startTagbump(t, env, append(args, fastPolls...)...)
+				var n int
+				eventually(t, cmd[0]+"'s pull request", func() bool {
+					prs := f.PRs()
+					if len(prs) > open && prs[len(prs)-1].State == "open" {
+						n = prs[len(prs)-1].Number
+					}
+					select {
+					case <-r.done:
+						return true
+					default:
+						return n != 0
+					}
+				})
+				if n == 0 {
+					code, out, errOut := r.result(t)
+					t.Fatalf("%s ended (exit %d) without a pull request:\n%s\n%s", cmd[0], code, out, errOut)
+				}
+				eventually(t, "a read of the open pull request", func() bool { return prReads(f, n) >= 1 })
+				tip, err := f.MergeWith(c.repo, n, mergeMethods[c.kind])
+				if err != nil {
+					t.Fatal(err)
+				}
+				postStatus(f, c.kind, tip, "app-prod", statusWords[c.kind][1], "Healthy")
+				code, out, errOut := r.result(t)
+				var res prWaitResult
+				if err := json.Unmarshal([]byte(out), &res); err != nil {
+					t.Fatalf("%s output is not JSON: %v\n%s\n%s", cmd[0], err, out, errOut)
+				}
+				if code != 0 || res.PRNumber != n || res.Wait.State != "success" || res.Wait.Commit != tip || res.Wait.PRState != "merged" {
+					t.Fatalf("%s: exit %d, %+v, want the wait on %s\n%s", cmd[0], code, res, tip, errOut)
+				}
+				got, err := exec.Command("git", "--git-dir", f.Git.Dir(c.repo), "show", "main:app/values-prod.yaml").Output()
+				if err != nil || string(got) != prodValues(tag) {
+					t.Fatalf("%s: main's values-prod.yaml = %q (%v), want tag %s", cmd[0], got, err, tag)
+				}
+			}
+			run("1.1.0", "promote", "--no-verify", "--from", "staging", "--to", "prod")
+			run("1.0.0", "rollback", "--env", "prod")
 		})
 	}
 }
