@@ -82,15 +82,9 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 	if !ok {
 		return nil, usageErr(fmt.Errorf("--pr needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no host to open a pull request on"))
 	}
-	kind := forge.Kind(strings.ToLower(p.Provider))
-	if kind == "" {
-		kind = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST"))
-	}
+	kind, _ := hostKind(repo, p.Provider, timeout)
 	if p.Provider != "" && !validKind(kind) {
 		return nil, usageErr(fmt.Errorf("invalid --provider %q: use github, gitlab, azure, bitbucket or gitea", p.Provider))
-	}
-	if kind == "" {
-		kind = probe(repo, timeout)
 	}
 	if kind == "" {
 		return nil, usageErr(fmt.Errorf("--pr: the host of %s is not one tagbump recognises, and answers neither Gitea's nor GitLab's version endpoint: pass --provider github|gitlab|azure|bitbucket|gitea", address.Redact(repo)))
@@ -118,6 +112,20 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 		r.AutoMerge = p.MergeMethod
 	}
 	return r, nil
+}
+
+// hostKind is the kind of host API of repo (a web URL) and how it was
+// found: --provider first, then the URL (and the CI system's server
+// variables), then the version endpoints a self-hosted Gitea, Forgejo or
+// GitLab answers. A --provider is returned as given, valid or not.
+func hostKind(repo, provider string, timeout time.Duration) (forge.Kind, string) {
+	if provider != "" {
+		return forge.Kind(strings.ToLower(provider)), "--provider"
+	}
+	if k := forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST")); k != "" {
+		return k, "the URL"
+	}
+	return probe(repo, timeout), "its version endpoint"
 }
 
 // probe asks a host that forge.Detect does not know which kind it is

@@ -324,13 +324,7 @@ func hostAPI(env ci.Env, t waitTarget, flag string) (forge.Options, error) {
 	if !ok {
 		return forge.Options{}, usageErr(fmt.Errorf("%s needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no host API", flag))
 	}
-	kind := forge.Kind(strings.ToLower(t.provider))
-	if kind == "" {
-		kind = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST"))
-	}
-	if kind == "" {
-		kind = probe(repo, t.timeout) // as --pr finds it: a self-hosted Gitea, Forgejo or GitLab
-	}
+	kind, _ := hostKind(repo, t.provider, t.timeout)
 	if !validKind(kind) {
 		return forge.Options{}, usageErr(fmt.Errorf("%s: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", flag, address.Redact(repo)))
 	}
