@@ -69,12 +69,16 @@ bench-go:
 bench-e2e:
 	$(GO) run ./scripts/bench $(BENCHFLAGS)
 
-# docs regenerates the CLI reference in docs/cli; check-docs fails when it is stale.
+# docs regenerates the CLI reference in docs/cli; check-docs fails when it is
+# stale, then runs every sh/bash example of README.md and docs/guides against
+# loopback servers (scripts/checkdocs; `<!-- check-docs: skip (reason) -->`
+# before a block marks one that needs a real host).
 docs:
 	$(GO) run ./scripts/gendocs
 
-check-docs:
+check-docs: build
 	$(GO) run ./scripts/gendocs -check
+	$(GO) run ./scripts/checkdocs -bin bin/tagbump
 
 # image assembles the container image as an OCI layout in bin/image (no Docker needed).
 image:
