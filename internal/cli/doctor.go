@@ -267,7 +267,7 @@ func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *Doctor
 		_, err = f.FindOpen(ctx, "tagbump/doctor", cmp.Or(opts.Branch, "main"))
 	}
 	if err != nil {
-		rep.fail("host API", err, "check the token's scopes for pull requests (see the README's table per host)")
+		rep.fail("host API", err, "check the token's scopes for pull requests (see docs/guides/pull-requests.md, per host)")
 		return
 	}
 	rep.add(doctorCheck{Name: "host API", Status: "ok", Detail: fmt.Sprintf("%s (found from %s); the token reads its pull requests", kind, how)})

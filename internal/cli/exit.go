@@ -20,7 +20,8 @@ import (
 )
 
 // Exit codes. They are part of tagbump's interface: document any change in
-// README.md and in exitCodeHelp.
+// docs/reference/exit-codes.md (TestExitCodesDocumented checks it) and in
+// exitCodeHelp.
 const (
 	ExitOK       = 0 // done: changed, unchanged or skipped
 	ExitError    = 1 // an unexpected error
