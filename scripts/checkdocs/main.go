@@ -67,11 +67,50 @@ func main() {
 	if len(files) == 0 {
 		guides, _ := filepath.Glob("docs/guides/*.md")
 		files = append([]string{"README.md"}, guides...)
+		// The links of the reference and design pages are checked too.
+		refs, _ := filepath.Glob("docs/reference/*.md")
+		linked := append(append(append([]string{}, files...), refs...), "docs/design.md")
+		broken, err := CheckLinks(linked)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "check-docs:", err)
+			os.Exit(1)
+		}
+		if len(broken) > 0 {
+			fmt.Fprintf(os.Stderr, "check-docs: %d broken links:\n  %s\n", len(broken), strings.Join(broken, "\n  "))
+			os.Exit(1)
+		}
+		if err := checkReadme("README.md"); err != nil {
+			fmt.Fprintln(os.Stderr, "check-docs:", err)
+			os.Exit(1)
+		}
 	}
 	if err := run(os.Stdout, *bin, *timeout, files); err != nil {
 		fmt.Fprintln(os.Stderr, "check-docs:", err)
 		os.Exit(1)
 	}
+}
+
+// maxReadmeLines is the README's budget (issue 26): the depth is in the guides.
+const maxReadmeLines = 300
+
+// checkReadme holds the README to its budget and to its first lines: the
+// two commands a newcomer runs.
+func checkReadme(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > maxReadmeLines {
+		return fmt.Errorf("%s has %d lines, more than %d: move the depth to docs/guides", path, len(lines), maxReadmeLines)
+	}
+	head := strings.Join(lines[:min(len(lines), 10)], "\n")
+	for _, cmd := range []string{"make demo", "make test"} {
+		if !strings.Contains(head, "\n"+cmd) {
+			return fmt.Errorf("%s: %q is not in its first lines", path, cmd)
+		}
+	}
+	return nil
 }
 
 // Block is one fenced shell example.
@@ -281,31 +320,83 @@ replicaCount: 2
 
 image:
   # The image CI built; tagbump bumps the tag below.
-  repository: app-service
+  repository: %s/app-service
   tag: %s   # set by CI
   pullPolicy: IfNotPresent
 `
 
 const chartValues = `image:
-  repository: app-service
+  repository: %s/app-service
   tag: latest-in-chart-defaults
   pullPolicy: IfNotPresent
 service:
   port: 8080
 `
 
+// deployment is a Deployment that runs app-service-123, without the
+// line's end.
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-service
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: REGISTRY/app-service:app-service-123`
+
+// layouts are the repository's other files, for the guide on what a bump
+// can edit; REGISTRY and REPO stand for the registry's host and the
+// repository's URL.
+var layouts = map[string]string{
+	"shop/Chart.yaml":                   "apiVersion: v2\nname: shop\nversion: 1.0.0\n",
+	"shop/values.yaml":                  "api:\n  image:\n    repository: REGISTRY/shop/api\n    tag: 1.7.0\nworker:\n  image:\n    repository: REGISTRY/shop/worker\n    tag: 1.7.0\n",
+	"shop/values-staging.yaml":          "api:\n  image:\n    tag: 1.7.0\nworker:\n  image:\n    tag: 1.7.0\n",
+	"base/kustomization.yaml":           "resources:\n  - deployment.yaml\n",
+	"base/deployment.yaml":              deployment + "\n",
+	"overlays/prod/kustomization.yaml":  "resources:\n  - ../../base\nimages:\n  - name: REGISTRY/app-service\n    newTag: app-service-123\n",
+	"manifests/staging/deployment.yaml": deployment + " # set by CI\n",
+	"apps/app-service-staging.yaml": `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: app-service-staging
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: REPO
+    targetRevision: main
+    path: app-service
+    helm:
+      valueFiles:
+        - values-staging.yaml
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: app-service-staging
+`,
+}
+
 func startWorld(dir string) (*world, error) {
 	w := &world{token: rand.Text(), dir: dir}
 	var err error
+	if w.reg, err = testenv.StartRegistry(); err != nil {
+		return nil, err
+	}
+	host := w.reg.Host()
 	w.git, err = testenv.StartGitServer(testenv.WithBasicAuth("ci-bot", w.token))
 	if err != nil {
+		w.close()
 		return nil, err
 	}
 	files := map[string]string{
 		"app-service/Chart.yaml":          "apiVersion: v2\nname: app-service\nversion: 1.0.0\n",
-		"app-service/values.yaml":         chartValues,
-		"app-service/values-staging.yaml": fmt.Sprintf(seedValues, "staging", "app-service-122"),
-		"app-service/values-prod.yaml":    fmt.Sprintf(seedValues, "prod", "app-service-122"),
+		"app-service/values.yaml":         fmt.Sprintf(chartValues, host),
+		"app-service/values-staging.yaml": fmt.Sprintf(seedValues, "staging", host, "app-service-122"),
+		"app-service/values-prod.yaml":    fmt.Sprintf(seedValues, "prod", host, "app-service-122"),
+	}
+	for name, text := range layouts {
+		files[name] = strings.ReplaceAll(strings.ReplaceAll(text, "REGISTRY", host), "REPO", w.git.URL("helm-charts"))
 	}
 	if _, err := w.git.CreateRepo("helm-charts", files); err != nil {
 		w.close()
@@ -314,22 +405,18 @@ func startWorld(dir string) (*world, error) {
 	for _, env := range []string{"staging", "prod"} {
 		msg := fmt.Sprintf("chore(%s): update app-service image to app-service-123\n\n- app-service/values-%s.yaml .image.tag: app-service-122 → app-service-123\n", env, env)
 		file := "app-service/values-" + env + ".yaml"
-		if _, err := w.git.CommitFiles("helm-charts", "main", map[string]string{file: fmt.Sprintf(seedValues, env, "app-service-123")}, msg); err != nil {
+		if _, err := w.git.CommitFiles("helm-charts", "main", map[string]string{file: fmt.Sprintf(seedValues, env, host, "app-service-123")}, msg); err != nil {
 			w.close()
 			return nil, err
 		}
 	}
-	if w.reg, err = testenv.StartRegistry(); err != nil {
-		w.close()
-		return nil, err
-	}
-	for _, tag := range []string{"app-service-122", "app-service-123", "app-service-124"} {
+	for _, ref := range []string{"app-service:app-service-122", "app-service:app-service-123", "app-service:app-service-124", "shop/api:1.8.0", "shop/worker:1.8.0"} {
 		img, err := testenv.RandomImage(512, 1)
 		if err != nil {
 			w.close()
 			return nil, err
 		}
-		ref, err := name.NewTag(w.reg.Host() + "/app-service:" + tag)
+		ref, err := name.NewTag(w.reg.Host() + "/" + ref)
 		if err == nil {
 			err = remote.Write(ref, img)
 		}
@@ -348,7 +435,7 @@ func startWorld(dir string) (*world, error) {
 // files writes the working directory's files.
 func (w *world) files() error {
 	for _, env := range []string{"staging", "prod"} {
-		if err := os.WriteFile(filepath.Join(w.dir, "values-"+env+".yaml"), []byte(fmt.Sprintf(seedValues, env, "app-service-123")), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(w.dir, "values-"+env+".yaml"), []byte(fmt.Sprintf(seedValues, env, w.reg.Host(), "app-service-123")), 0o644); err != nil {
 			return err
 		}
 	}

@@ -87,3 +87,72 @@ func TestRunFailsOnABrokenExample(t *testing.T) {
 		t.Errorf("broken guide's report:\n%s", out.String())
 	}
 }
+
+func TestSlug(t *testing.T) {
+	for heading, want := range map[string]string{
+		"Signing with a key: `--sign-key`":                     "signing-with-a-key---sign-key",
+		"Before the first pipeline: `tagbump doctor`":          "before-the-first-pipeline-tagbump-doctor",
+		"Editing a values file: `tagbump set` / `tagbump get`": "editing-a-values-file-tagbump-set--tagbump-get",
+	} {
+		if got := Slug(heading); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", heading, got, want)
+		}
+	}
+}
+
+func TestCheckLinks(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("b.md", "# B\n\n## Signing with a key: `--sign-key`\n\n```sh\n# not a heading\n```\n")
+	a := write("a.md", "[ok](b.md#signing-with-a-key---sign-key) [web](https://example.com/x.md)\n"+
+		"[gone](c.md) [bad anchor](b.md#not-a-heading) [code](b.md#not-a-heading-either)\n"+
+		"```sh\necho [in code](nowhere.md)\n```\n[self](#a)\n\n# A\n")
+	broken, err := CheckLinks([]string{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"link c.md: no file", "link b.md#not-a-heading: no heading", "link b.md#not-a-heading-either: no heading"}
+	if len(broken) != len(want) {
+		t.Fatalf("broken = %q, want %d entries", broken, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(broken[i], w) {
+			t.Errorf("broken[%d] = %q, want it to contain %q", i, broken[i], w)
+		}
+	}
+}
+
+// TestRepositoryDocs holds the repository's own README to its budget and
+// checks the links of the README, the guides, the reference and the design.
+func TestRepositoryDocs(t *testing.T) {
+	if err := checkReadme("../../README.md"); err != nil {
+		t.Error(err)
+	}
+	files := []string{"../../README.md", "../../docs/design.md"}
+	for _, g := range []string{"../../docs/guides/*.md", "../../docs/reference/*.md"} {
+		m, _ := filepath.Glob(g)
+		files = append(files, m...)
+	}
+	// The paths of writtenElsewhere are relative to the repository's root.
+	wd, _ := os.Getwd()
+	if err := os.Chdir("../.."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	for i := range files {
+		files[i] = strings.TrimPrefix(files[i], "../../")
+	}
+	broken, err := CheckLinks(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range broken {
+		t.Error(b)
+	}
+}
