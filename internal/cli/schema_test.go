@@ -24,7 +24,7 @@ var schemaFile = func() string {
 // outputDefs names the schema definition of each command's result.
 var outputDefs = map[string]string{
 	"bump": "bump", "rollback": "bump", "promote": "bump", "history": "history",
-	"verify": "image", "tag": "image", "push": "push", "wait": "wait", "doctor": "doctor",
+	"verify": "image", "tag": "image", "push": "push", "wait": "wait", "doctor": "doctor", "version": "version",
 }
 
 var (

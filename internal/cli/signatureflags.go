@@ -35,7 +35,7 @@ func (f *signatureFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.GitHubRef, "certificate-github-ref", "", "pin the certificate's source ref, e.g. refs/heads/main (Fulcio extension 1.3.6.1.4.1.57264.1.14)")
 	fs.StringArrayVar(&f.Extensions, "certificate-extension", nil, "pin a certificate extension: OID=VALUE (repeatable)")
 	fs.StringVar(&f.Key, "signature-key", "", "PEM public key file the signature must verify with (cosign sign --key), instead of a certificate identity")
-	fs.StringVar(&f.TrustedRoot, "trusted-root", "", "trusted_root.json (or gh attestation trusted-root's JSON lines) for keyless signatures; required with --certificate-identity")
+	fs.StringVar(&f.TrustedRoot, "trusted-root", "", "trusted_root.json, or the JSON lines of gh attestation trusted-root (the root whose Fulcio CA issued the certificate is used), for keyless signatures (default: the Sigstore public-good root embedded in this build, see tagbump version)")
 	fs.StringArrayVar(&f.Attestations, "require-attestation", nil, "require a DSSE in-toto attestation of this predicate type (slsa-provenance or a URI) for the image's digest, under the same policy (repeatable)")
 }
 

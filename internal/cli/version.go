@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/pkg/attest/publicgood"
 )
 
 // Set by the linker: -X github.com/tagbump/tagbump/internal/cli.version=...
@@ -14,18 +15,46 @@ var (
 	date    = ""
 )
 
+// versionReport is what `tagbump version` prints.
+type versionReport struct {
+	Version     string            `json:"version"`
+	Commit      string            `json:"commit"`
+	Date        string            `json:"date"`
+	TrustedRoot trustedRootReport `json:"trusted_root"`
+}
+
+// trustedRootReport names the Sigstore root embedded at build time.
+type trustedRootReport struct {
+	Name   string `json:"name"`
+	Date   string `json:"date"`
+	Source string `json:"source"`
+}
+
 // NewCmdVersion builds `tagbump version`.
 func NewCmdVersion(streams IOStreams) *cobra.Command {
-	return &cobra.Command{
+	var out outputFlag
+	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print tagbump's version, commit and build date",
-		Args:  cobra.NoArgs,
+		Short: "Print tagbump's version, commit, build date and embedded Sigstore root",
+		Long: `version prints tagbump's version, commit and build date, and the date of the
+Sigstore public-good trusted root embedded in the binary, which keyless
+--require-signature uses when --trusted-root is not given.`,
+		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v, c, d := buildInfo()
-			_, err := fmt.Fprintf(streams.Out, "tagbump %s (commit %s, built %s)\n", v, c, d)
-			return err
+			if err := out.check(); err != nil {
+				return err
+			}
+			r := versionReport{}
+			r.Version, r.Commit, r.Date = buildInfo()
+			r.TrustedRoot.Date, r.TrustedRoot.Source = publicgood.Info()
+			r.TrustedRoot.Name = "sigstore public-good"
+			text := fmt.Sprintf("tagbump %s (commit %s, built %s)\ntrusted root: %s, %s (%s)",
+				r.Version, r.Commit, r.Date, r.TrustedRoot.Name, r.TrustedRoot.Date, r.TrustedRoot.Source)
+			return out.print(streams.Out, text, r)
 		},
 	}
+	out.register(cmd.Flags())
+	return cmd
 }
 
 // buildInfo returns the version, commit and date from the linker flags,

@@ -281,9 +281,16 @@ func (c *Compiled) verifyEntity(b *bundle.Bundle, artifact verify.ArtifactPolicy
 		return Invalid, label + ": " + err.Error(), "", ""
 	}
 	who := fmt.Sprintf("%s: identity %s issuer %s", label, sum.SubjectAlternativeName, sum.Issuer)
+	roots := c.rootsFor(leaf)
+	if len(roots) == 0 {
+		return Invalid, fmt.Sprintf("%s: no trusted root has the CA that issued the certificate (%s)", who, leaf.Issuer), "", ""
+	}
+	if tl, _ := b.TlogEntries(); c.publicGood && len(tl) == 0 {
+		return NoTimestamp, who + ": no transparency log entry, which the Sigstore public-good root requires (with a signed certificate timestamp)", "", ""
+	}
 	var errs []error
-	for _, tr := range c.roots {
-		vo, err := verifierOptions(tr)
+	for _, tr := range roots {
+		vo, err := c.verifierOptions(tr)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -318,6 +325,34 @@ func (c *Compiled) verifyEntity(b *bundle.Bundle, artifact verify.ArtifactPolicy
 		return NoTimestamp, fmt.Sprintf("%s, certificate %s, no signed timestamp or log entry", who, state), "", ""
 	}
 	return Invalid, who + ": " + err.Error(), "", ""
+}
+
+// rootsFor picks the roots whose Fulcio CA issued leaf: its issuing
+// certificate (the first of the chain) has leaf's issuer as subject and
+// leaf's signature verifies with its key. A `gh attestation trusted-root`
+// file holds the public-good and GitHub's roots; only the one that issued
+// the certificate decides, with its own checks.
+func (c *Compiled) rootsFor(leaf *x509.Certificate) []*root.TrustedRoot {
+	var out []*root.TrustedRoot
+	for _, tr := range c.roots {
+		for _, ca := range tr.FulcioCertificateAuthorities() {
+			f, ok := ca.(*root.FulcioCertificateAuthority)
+			if !ok {
+				// Another kind of CA: let the verifier decide.
+				out = append(out, tr)
+				break
+			}
+			issuer := f.Root
+			if len(f.Intermediates) > 0 {
+				issuer = f.Intermediates[0]
+			}
+			if issuer != nil && bytes.Equal(leaf.RawIssuer, issuer.RawSubject) && leaf.CheckSignatureFrom(issuer) == nil {
+				out = append(out, tr)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // checkExtensions applies the --certificate-extension pins.

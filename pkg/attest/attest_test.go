@@ -18,8 +18,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/tagbump/tagbump/internal/testenv"
 	"github.com/tagbump/tagbump/pkg/attest"
+	"github.com/tagbump/tagbump/pkg/attest/publicgood"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
 )
@@ -374,7 +376,6 @@ func TestCompile(t *testing.T) {
 	for name, p := range map[string]attest.Policy{
 		"nothing":         {TrustedRoot: root},
 		"no issuer":       {Identity: workflow, TrustedRoot: root},
-		"no root":         {Identity: workflow, Issuer: ghIssuer},
 		"bad regexp":      {IdentityRegexp: "(", Issuer: ghIssuer, TrustedRoot: root},
 		"key and keyless": {Identity: workflow, Issuer: ghIssuer, Key: []byte("x")},
 		"bad key":         {Key: []byte("not pem")},
@@ -412,8 +413,57 @@ func TestTrustedRootJSONL(t *testing.T) {
 	}
 	_, err = attest.Verify(context.Background(), im.ref, keyless(t, otherRoot), true, fast...)
 	var re *attest.RefusedError
-	if !errors.As(err, &re) || re.Kind != attest.Invalid {
-		t.Errorf("only another root = %v, want %q", err, attest.Invalid)
+	if !errors.As(err, &re) || re.Kind != attest.Invalid || !strings.Contains(err.Error(), "no trusted root has the CA that issued the certificate") {
+		t.Errorf("only another root = %v, want %q naming the missing CA", err, attest.Invalid)
+	}
+}
+
+// TestEmbeddedRoot: without --trusted-root a keyless policy uses the
+// public-good root embedded at build time, which does not trust a
+// private CA.
+func TestEmbeddedRoot(t *testing.T) {
+	ss, _ := sigstore(t)
+	date, from := publicgood.Info()
+	if _, err := time.Parse(time.DateOnly, date); err != nil || from == "" {
+		t.Errorf("publicgood.Info() = %q, %q: want a date and an origin", date, from)
+	}
+	tr, err := root.NewTrustedRootFromJSON(publicgood.TrustedRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.CTLogs()) == 0 || len(tr.RekorLogs()) == 0 || len(tr.FulcioCertificateAuthorities()) == 0 {
+		t.Errorf("embedded root lacks a CT log, Rekor log or Fulcio CA")
+	}
+	reg := startRegistry(t, testenv.WithReferrers())
+	im := pushImage(t, reg.Host(), "team/app")
+	im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, good))
+	_, err = attest.Verify(context.Background(), im.ref, keyless(t, nil), true, fast...)
+	var re *attest.RefusedError
+	if !errors.As(err, &re) || re.Kind != attest.Invalid || !strings.Contains(err.Error(), "no trusted root has the CA") {
+		t.Errorf("test CA under the embedded root = %v, want %q", err, attest.Invalid)
+	}
+}
+
+// TestPublicGoodPreset: a bundle with a signed timestamp and no
+// transparency log entry is accepted under a custom root that asks for
+// signed timestamps, and refused under the public-good checks (SCT,
+// transparency log, observer timestamp) with the same root.
+func TestPublicGoodPreset(t *testing.T) {
+	ss, root := sigstore(t)
+	reg := startRegistry(t, testenv.WithReferrers())
+	im := pushImage(t, reg.Host(), "team/app")
+	im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, good))
+	if _, err := attest.Verify(context.Background(), im.ref, keyless(t, root), true, fast...); err != nil {
+		t.Fatalf("custom root, signed timestamp: %v", err)
+	}
+	pg, err := attest.Compile(attest.Policy{Identity: workflow, Issuer: ghIssuer, TrustedRoot: root, PublicGood: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = attest.Verify(context.Background(), im.ref, pg, true, fast...)
+	var re *attest.RefusedError
+	if !errors.As(err, &re) || re.Kind != attest.NoTimestamp || !strings.Contains(err.Error(), "no transparency log entry") {
+		t.Errorf("public-good checks without a log entry = %v, want %q naming the log entry", err, attest.NoTimestamp)
 	}
 }
 

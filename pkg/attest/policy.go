@@ -16,6 +16,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/tagbump/tagbump/pkg/attest/publicgood"
 )
 
 // SLSAProvenance is the predicate type that --require-attestation
@@ -45,8 +46,16 @@ type Policy struct {
 	// certificate.
 	Key []byte
 	// TrustedRoot is a trusted_root.json, or JSON lines of several (as
-	// `gh attestation trusted-root` writes). Keyless policies need it.
+	// `gh attestation trusted-root` writes). Empty: the Sigstore public-good
+	// root embedded at build time (package publicgood), with PublicGood's
+	// checks.
 	TrustedRoot []byte
+	// PublicGood applies the public-good instance's checks to every root:
+	// a signed certificate timestamp, a transparency log entry and a
+	// timestamp observed by that log; a signed timestamp alone is not
+	// enough. Without it, a root's checks follow what it lists (see
+	// verifierOptions), as gh does for GitHub's instance and custom roots.
+	PublicGood bool
 	// Attestations are predicate types (URIs, or "slsa-provenance") of
 	// which a DSSE in-toto attestation for the image must exist.
 	Attestations []string
@@ -58,6 +67,7 @@ type Compiled struct {
 	identity     *verify.CertificateIdentity
 	key          crypto.PublicKey
 	roots        []*root.TrustedRoot
+	publicGood   bool
 	extensions   map[string]string
 	attestations []string
 }
@@ -130,8 +140,9 @@ func Compile(p Policy) (*Compiled, error) {
 		}
 		c.extensions[oid] = v
 	}
+	c.publicGood = p.PublicGood
 	if len(p.TrustedRoot) == 0 {
-		return nil, &PolicyError{Input: "--trusted-root", Err: errors.New("a keyless policy needs a trusted root: give --trusted-root trusted_root.json (e.g. from `cosign trusted-root create` or `gh attestation trusted-root`); no root is embedded in this build")}
+		p.TrustedRoot, c.publicGood = publicgood.TrustedRoot, true
 	}
 	if c.roots, err = parseRoots(p.TrustedRoot); err != nil {
 		return nil, &PolicyError{Input: "--trusted-root", Err: err}
@@ -226,11 +237,17 @@ func parseRoots(b []byte) ([]*root.TrustedRoot, error) {
 	return out, nil
 }
 
-// verifierOptions are the checks a root calls for: certificate
-// transparency when it lists CT logs, a transparency log entry when it
-// lists Rekor logs, and a signed timestamp when it has timestamp
-// authorities and no Rekor log (as gh does for GitHub's instance).
-func verifierOptions(tm root.TrustedMaterial) ([]verify.VerifierOption, error) {
+// verifierOptions are the checks a root calls for. Under the public-good
+// preset: a signed certificate timestamp, a transparency log entry and a
+// timestamp observed by the log, whatever else the root lists. Otherwise:
+// certificate transparency when the root lists CT logs, a transparency
+// log entry when it lists Rekor logs, and a signed timestamp when it has
+// timestamp authorities and no Rekor log (as gh does for GitHub's
+// instance).
+func (c *Compiled) verifierOptions(tm root.TrustedMaterial) ([]verify.VerifierOption, error) {
+	if c.publicGood {
+		return []verify.VerifierOption{verify.WithSignedCertificateTimestamps(1), verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1)}, nil
+	}
 	var o []verify.VerifierOption
 	if len(tm.CTLogs()) > 0 {
 		o = append(o, verify.WithSignedCertificateTimestamps(1))
