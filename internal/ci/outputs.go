@@ -38,6 +38,19 @@ type Result struct {
 	PRURL    string
 	PRNumber int
 	PRAction string
+	// Signature is what --require-signature and --require-attestation
+	// verified, nil when no check was asked for; then its outputs are not
+	// written.
+	Signature *Signature
+}
+
+// Signature is a verified image signature, as CI outputs report it.
+type Signature struct {
+	// SignedBy is the certificate's identity (SAN) or "key sha256:…";
+	// Issuer the certificate's OIDC issuer.
+	SignedBy, Issuer string
+	// Attested are the predicate types of the verified attestations.
+	Attested []string
 }
 
 // FileChange is one value edited in one file.
@@ -71,6 +84,10 @@ func (r Result) outputs() [][2]string {
 			number = strconv.Itoa(r.PRNumber)
 		}
 		out = append(out, [2]string{"pr_url", r.PRURL}, [2]string{"pr_number", number}, [2]string{"pr_action", r.PRAction})
+	}
+	if s := r.Signature; s != nil {
+		out = append(out, [2]string{"signature_verified", "true"}, [2]string{"signed_by", s.SignedBy},
+			[2]string{"signature_issuer", s.Issuer}, [2]string{"attested", strings.Join(s.Attested, ",")})
 	}
 	return out
 }

@@ -21,6 +21,8 @@ var bumpFlags = []string{
 	"pr-overwrite", "auto-merge", "merge-method", "provider", "api-url",
 	"wait", "status-context", "argocd-server", "app", "app-namespace", "wait-timeout",
 	"commit-via", "signoff", "tag-pattern", "allow-rolled-back", "retry-for",
+	"require-signature", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
+	"certificate-oidc-issuer-regexp", "signature-key", "require-attestation", "trusted-root",
 }
 
 // pinned is a release tag, as the templates install by default.
@@ -28,7 +30,8 @@ var pinned = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
 
 // outputNames are the step outputs WriteOutputs writes.
 var outputNames = []string{"image", "digest", "commit", "changed", "outcome", "pr_url", "pr_number", "pr_action",
-	"deploy_commit", "deploy_state", "synced_revision", "health", "waited_seconds", "pr_state"}
+	"deploy_commit", "deploy_state", "synced_revision", "health", "waited_seconds", "pr_state",
+	"signature_verified", "signed_by", "signature_issuer", "attested"}
 
 func readYAML(t *testing.T, path string, v any) {
 	t.Helper()
@@ -186,7 +189,7 @@ func TestAzureStepTemplate(t *testing.T) {
 	if bump.Env["SYSTEM_ACCESSTOKEN"] != "$(System.AccessToken)" {
 		t.Errorf("SYSTEM_ACCESSTOKEN = %q, want $(System.AccessToken)", bump.Env["SYSTEM_ACCESSTOKEN"])
 	}
-	bools := []string{"digest", "no-verify", "dry-run", "skip-ci", "pr", "pr-draft", "pr-overwrite", "auto-merge", "wait", "signoff", "allow-rolled-back"}
+	bools := []string{"digest", "no-verify", "dry-run", "skip-ci", "pr", "pr-draft", "pr-overwrite", "auto-merge", "wait", "signoff", "allow-rolled-back", "require-signature"}
 	for _, f := range bumpFlags {
 		p := azureParam(f)
 		typ, ok := params[p]

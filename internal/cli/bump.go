@@ -309,6 +309,9 @@ func ciResult(r *bump.Result) ci.Result {
 		out.Commit = r.Commit
 	}
 	out.PRURL, out.PRNumber, out.PRAction = r.PRURL, r.PRNumber, r.PRAction
+	if s := r.Signature; s != nil && s.Verified {
+		out.Signature = &ci.Signature{SignedBy: s.Identity, Issuer: s.Issuer, Attested: s.PredicateTypes}
+	}
 	switch {
 	case r.DryRun:
 		out.Outcome = "dry-run"
