@@ -288,3 +288,103 @@ func TestGoreleaserMatchesTemplates(t *testing.T) {
 		t.Errorf("dockers_v2 dockerfile: %v", err)
 	}
 }
+
+// TestReleaseSigning checks the release configuration, since a real
+// release cannot run here: goreleaser signs checksums.txt and the image
+// keylessly with cosign (no --key: the workflow's OIDC identity), writes
+// SBOMs, and the release workflow may mint that identity and adds SLSA
+// provenance.
+func TestReleaseSigning(t *testing.T) {
+	type sign struct {
+		ID, Cmd, Artifacts, Signature string
+		Args                          []string
+	}
+	var cfg struct {
+		Signs       []sign
+		DockerSigns []sign `yaml:"docker_signs"`
+		Sboms       []struct{ Artifacts string }
+	}
+	readYAML(t, ".goreleaser.yaml", &cfg)
+	keyless := func(what string, s sign, want ...string) {
+		t.Helper()
+		if s.Cmd != "cosign" {
+			t.Errorf("%s: cmd %q, want cosign", what, s.Cmd)
+		}
+		for _, w := range want {
+			if !slices.Contains(s.Args, w) {
+				t.Errorf("%s: args %q lack %q", what, s.Args, w)
+			}
+		}
+		for _, a := range s.Args {
+			if strings.HasPrefix(a, "--key") || strings.HasPrefix(a, "--tlog-upload=false") {
+				t.Errorf("%s: args %q: want keyless signing recorded in the transparency log", what, s.Args)
+			}
+		}
+	}
+	if i := slices.IndexFunc(cfg.Signs, func(s sign) bool { return s.Artifacts == "checksum" }); i < 0 {
+		t.Errorf("signs: nothing signs the checksum file")
+	} else {
+		keyless("signs["+cfg.Signs[i].ID+"]", cfg.Signs[i], "sign-blob", "--bundle=${signature}", "${artifact}", "--yes")
+		if !strings.HasSuffix(cfg.Signs[i].Signature, ".sigstore.json") {
+			t.Errorf("signs: signature %q, want a Sigstore bundle (.sigstore.json)", cfg.Signs[i].Signature)
+		}
+	}
+	// docker_signs' default artifacts ("") are the images dockers_v2 built.
+	if i := slices.IndexFunc(cfg.DockerSigns, func(s sign) bool { return s.Artifacts == "" || s.Artifacts == "all" || s.Artifacts == "images" }); i < 0 {
+		t.Errorf("docker_signs: the images are not signed")
+	} else {
+		keyless("docker_signs", cfg.DockerSigns[i], "sign", "${artifact}@${digest}", "--yes")
+	}
+	if !slices.ContainsFunc(cfg.Sboms, func(s struct{ Artifacts string }) bool { return s.Artifacts == "archive" }) {
+		t.Errorf("sboms: no SBOM for the archives")
+	}
+
+	var wf struct {
+		On struct {
+			Push struct{ Tags []string }
+		}
+		Permissions map[string]string
+		Jobs        map[string]struct {
+			Permissions map[string]string
+			Steps       []struct {
+				Uses string
+				With map[string]string
+			}
+		}
+	}
+	readYAML(t, ".github/workflows/release.yml", &wf)
+	if !slices.Contains(wf.On.Push.Tags, "v*") {
+		t.Errorf("release workflow runs on tags %q, want v*", wf.On.Push.Tags)
+	}
+	if len(wf.Permissions) != 0 {
+		t.Errorf("workflow-wide permissions %v: grant them to the release job only", wf.Permissions)
+	}
+	found := false
+	for name, job := range wf.Jobs {
+		uses := func(prefix string) bool {
+			return slices.ContainsFunc(job.Steps, func(s struct {
+				Uses string
+				With map[string]string
+			}) bool {
+				return strings.HasPrefix(s.Uses, prefix)
+			})
+		}
+		if !uses("goreleaser/goreleaser-action@") {
+			continue
+		}
+		found = true
+		for perm, want := range map[string]string{"id-token": "write", "contents": "write", "packages": "write", "attestations": "write"} {
+			if job.Permissions[perm] != want {
+				t.Errorf("job %s: permissions %s = %q, want %q", name, perm, job.Permissions[perm], want)
+			}
+		}
+		for _, a := range []string{"sigstore/cosign-installer@", "anchore/sbom-action/download-syft@", "actions/attest-build-provenance@"} {
+			if !uses(a) {
+				t.Errorf("job %s: no step uses %s", name, a)
+			}
+		}
+	}
+	if !found {
+		t.Error("no job of the release workflow runs goreleaser")
+	}
+}

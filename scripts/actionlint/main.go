@@ -3,7 +3,7 @@
 // tagbump/tagbump@…` pointed at this repository's action.yml (so their
 // inputs are checked against it), and action.yml's own steps, run as the
 // steps of a generated reusable workflow (so their expressions, step ids
-// and scripts are checked).
+// and scripts are checked), and the repository's own workflows.
 //
 // Usage: go run ./scripts/actionlint ACTIONLINT-COMMAND...
 // where the command is e.g. `go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12`.
@@ -84,7 +84,21 @@ func run(lint []string) (int, error) {
 			return 0, err
 		}
 	}
-	fmt.Printf("actionlint: %d example workflow(s) from ci-templates/github (using ./action.yml) and action.yml's steps as .github/workflows/%s\n", len(examples), generated)
+	// The repository's own workflows (the release) as they are.
+	own, err := filepath.Glob(".github/workflows/*.yml")
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range own {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return 0, err
+		}
+		if err := os.WriteFile(filepath.Join(flows, filepath.Base(f)), b, 0o644); err != nil {
+			return 0, err
+		}
+	}
+	fmt.Printf("actionlint: %d example workflow(s) from ci-templates/github (using ./action.yml), %d of .github/workflows, and action.yml's steps as .github/workflows/%s\n", len(examples), len(own), generated)
 	cmd := exec.Command(lint[0], lint[1:]...)
 	cmd.Dir = tmp
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
