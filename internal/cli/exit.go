@@ -215,6 +215,7 @@ var exitMap = []struct {
 	{isA[*registry.RefusedError], ExitRefused},
 	{isA[*attest.RefusedError], ExitRefused},
 	{isA[*attest.PolicyError], ExitUsage},
+	{isA[*attest.TUFError], ExitNetwork}, // the TUF repository was unreachable or served what does not verify
 	{isA[*registry.AuthError], ExitAuth},
 	{func(err error) bool { return errors.Is(err, target.ErrNoImage) }, ExitNotFound},
 	{func(err error) bool {

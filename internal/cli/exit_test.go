@@ -105,6 +105,7 @@ var exitCases = []struct {
 	{"registry refused", wrapped(&registry.RefusedError{}), ExitRefused},
 	{"signature refused", wrapped(&attest.RefusedError{Kind: attest.NoSignature}), ExitRefused},
 	{"signature policy", wrapped(&attest.PolicyError{Input: "--trusted-root", Err: errors.New("x")}), ExitUsage},
+	{"trusted root from TUF", wrapped(&attest.TUFError{URL: "https://tuf.example", Err: errors.New("x")}), ExitNetwork},
 	{"registry auth", wrapped(&registry.AuthError{}), ExitAuth},
 	{"no image in a target", wrapped(&target.Error{Kind: target.ErrNoImage}), ExitNotFound},
 	{"kustomize entry of another image", wrapped(&target.Error{Kind: target.ErrOtherImage}), ExitRefused},

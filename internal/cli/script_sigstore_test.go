@@ -29,6 +29,7 @@ type sigstoreHolder struct{ s *testenv.Sigstore }
 //	sigstore start                                 writes trusted_root.json, sets $TRUSTED_ROOT
 //	sigstore sign IMAGE SAN ISSUER [PREDICATE]     attaches a bundle (a signature, or an attestation of PREDICATE)
 //	sigstore legacy IMAGE SAN ISSUER               writes the cosign .sig tag
+//	sigstore tuf                                   serves trusted_root.json from a TUF repository: sets $TUF_URL, writes tuf-root.json
 //
 // IMAGE is registry/repository:tag; $REGISTRY_USER and $REGISTRY_PASSWORD
 // authenticate when set.
@@ -49,6 +50,16 @@ func cmdSigstore(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	s := ts.Value(sigstoreKey{}).(*sigstoreHolder).s
+	if args[0] == "tuf" && s != nil {
+		root, err := s.TrustedRoot()
+		ts.Check(err)
+		repo, err := testenv.NewTUFRepository(map[string][]byte{"trusted_root.json": root})
+		ts.Check(err)
+		ts.Defer(repo.Close)
+		ts.Check(os.WriteFile(ts.MkAbs("tuf-root.json"), repo.Root, 0o644))
+		ts.Setenv("TUF_URL", repo.URL())
+		return
+	}
 	if s == nil || len(args) < 4 {
 		ts.Fatalf("usage: sigstore start first; sign|legacy IMAGE SAN ISSUER [PREDICATE]")
 	}

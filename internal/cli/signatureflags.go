@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/tagbump/tagbump/pkg/attest"
@@ -22,6 +26,7 @@ type signatureFlags struct {
 	Extensions       []string
 	Key              string
 	TrustedRoot      string
+	TUFURL, TUFRoot  string
 	Attestations     []string
 }
 
@@ -36,6 +41,8 @@ func (f *signatureFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.Extensions, "certificate-extension", nil, "pin a certificate extension: OID=VALUE (repeatable)")
 	fs.StringVar(&f.Key, "signature-key", "", "PEM public key file the signature must verify with (cosign sign --key), instead of a certificate identity")
 	fs.StringVar(&f.TrustedRoot, "trusted-root", "", "trusted_root.json, or the JSON lines of gh attestation trusted-root (the root whose Fulcio CA issued the certificate is used), for keyless signatures (default: the Sigstore public-good root embedded in this build, see tagbump version)")
+	fs.StringVar(&f.TUFURL, "tuf-url", "", "fetch the trusted root from this TUF repository (a network call on every run; https://tuf-repo-cdn.sigstore.dev for Sigstore's public good) instead of the embedded one; not with --trusted-root")
+	fs.StringVar(&f.TUFRoot, "tuf-root", "", "the TUF repository's initial root.json, which verifies what --tuf-url serves (not needed for Sigstore's public-good repository, whose root is built in)")
 	fs.StringArrayVar(&f.Attestations, "require-attestation", nil, "require a DSSE in-toto attestation of this predicate type (slsa-provenance or a URI) for the image's digest, under the same policy (repeatable)")
 }
 
@@ -76,9 +83,56 @@ func (f *signatureFlags) check() (*bump.SignatureCheck, error) {
 			return nil, usageErr(fmt.Errorf("--trusted-root: %w", err))
 		}
 	}
+	if f.TUFURL != "" {
+		if err := f.fetchRoot(&p); err != nil {
+			return nil, err
+		}
+	} else if f.TUFRoot != "" {
+		return nil, usageErr(errors.New("--tuf-root needs --tuf-url: it verifies that TUF repository"))
+	}
 	c, err := attest.Compile(p)
 	if err != nil {
 		return nil, usageErr(err)
 	}
 	return &bump.SignatureCheck{Policy: c, RequireSignature: f.Require}, nil
+}
+
+// fetchRoot sets p's trusted root from --tuf-url, verified from --tuf-root;
+// TUF metadata is cached under the user's cache directory.
+func (f *signatureFlags) fetchRoot(p *attest.Policy) error {
+	if f.TrustedRoot != "" {
+		return usageErr(errors.New("give --trusted-root or --tuf-url, not both"))
+	}
+	var tufRoot []byte
+	if f.TUFRoot != "" {
+		var err error
+		if tufRoot, err = os.ReadFile(f.TUFRoot); err != nil {
+			return usageErr(fmt.Errorf("--tuf-root: %w", err))
+		}
+	}
+	if len(tufRoot) == 0 && strings.TrimRight(f.TUFURL, "/") != attest.PublicGoodTUF {
+		return usageErr(fmt.Errorf("--tuf-url %s needs --tuf-root, the repository's initial root.json (only Sigstore's public-good root is built in)", f.TUFURL))
+	}
+	// A cache that cannot be made (no home directory in a CI container)
+	// becomes a temporary one: the root is fetched anyway.
+	dir, err := os.UserCacheDir()
+	if err == nil {
+		dir = filepath.Join(dir, "tagbump", "tuf")
+		err = os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		if dir, err = os.MkdirTemp("", "tagbump-tuf-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := attest.FetchTrustedRoot(ctx, f.TUFURL, tufRoot, dir)
+	if err != nil {
+		return err
+	}
+	p.TrustedRoot = b
+	p.PublicGood = strings.TrimRight(f.TUFURL, "/") == attest.PublicGoodTUF
+	return nil
 }
