@@ -222,6 +222,24 @@ func TestWriteOutputsAzure(t *testing.T) {
 	}
 }
 
+// A verified signature adds four outputs, in Azure's output variables as
+// everywhere.
+func TestWriteOutputsAzureSignature(t *testing.T) {
+	var stdout bytes.Buffer
+	r := sample
+	r.Signature = &Signature{SignedBy: "key sha256:0123456789abcdef", Attested: []string{"https://slsa.dev/provenance/v1", "https://spdx.dev/Document"}}
+	if err := (Env{System: Azure}).WriteOutputs(r, &stdout); err != nil {
+		t.Fatal(err)
+	}
+	want := "##vso[task.setvariable variable=signature_verified;isOutput=true]true\n" +
+		"##vso[task.setvariable variable=signed_by;isOutput=true]key sha256:0123456789abcdef\n" +
+		"##vso[task.setvariable variable=signature_issuer;isOutput=true]\n" +
+		"##vso[task.setvariable variable=attested;isOutput=true]https://slsa.dev/provenance/v1,https://spdx.dev/Document\n"
+	if got := stdout.String(); !strings.HasSuffix(got, want) {
+		t.Errorf("azure output ends\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestWriteOutputsDotenv(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tagbump.env")
 	if err := os.WriteFile(path, []byte("OLD=1\n"), 0o600); err != nil {
