@@ -55,6 +55,10 @@ type FakeForge struct {
 	statusLimit, statusRetryAfter     int
 	statusRequests, statusNotModified int
 	prNotModified                     int
+	// rules are the branch rules the API reports (Protect), scopes the
+	// token's scopes (SetScopes).
+	rules  map[string]FakeRules
+	scopes []string
 	// GraphQL, when set, answers the GitHub kind's GraphQL requests other
 	// than enablePullRequestAutoMerge (a GitHubGraphQL over Git).
 	GraphQL http.Handler
@@ -142,7 +146,7 @@ func StartFakeForge(kind string) (*FakeForge, error) {
 		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
 		f.log = append(f.log, r.Method+" "+r.URL.RequestURI()+"\n"+string(body))
 		f.mu.Unlock()
-		if f.statusAPI(w, r) {
+		if f.statusAPI(w, r) || f.accessAPI(w, r) {
 			return
 		}
 		f.api(f, w, r)

@@ -193,3 +193,62 @@ func (a *azure) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 	_, err := a.c.call(ctx, "set auto-complete", http.MethodPatch, fmt.Sprintf("%s/pullrequests/%d?%s", a.api, pr.Number, azureVersion), body, nil)
 	return err
 }
+
+// azureMinReviewers is the policy type "Minimum number of reviewers"
+// (learn.microsoft.com/en-us/azure/devops/repos/git/branch-policies).
+const azureMinReviewers = "fa4e907d-c16b-4a4c-9dfa-4906e5d171dd"
+
+// Inspect reads branch's policies: GET .../_apis/git/repositories/{name}
+// for the repository's id, then GET .../_apis/git/policy/configurations
+// with repositoryId and refName (learn.microsoft.com/en-us/rest/api/azure/devops/git/policy-configurations/get),
+// the policies that apply to the branch. A branch with an enabled,
+// blocking policy takes changes through pull requests only: Azure DevOps
+// refuses direct pushes to it (TF402455). Azure DevOps has no rule for
+// signed commits, and its API does not tell a token's scopes.
+func (a *azure) Inspect(ctx context.Context, branch string) (*Access, error) {
+	out := &Access{Branch: BranchRules{Name: branch, Known: true}, ScopesNote: notReported("Azure DevOps")}
+	var repo struct {
+		ID string `json:"id"`
+	}
+	if _, err := a.c.call(ctx, "read repository", http.MethodGet, a.api+"?"+azureVersion, nil, &repo); err != nil {
+		return nil, err
+	}
+	root := a.api[:strings.LastIndex(a.api, "/repositories/")] // .../_apis/git
+	q := url.Values{"repositoryId": {repo.ID}, "refName": {"refs/heads/" + branch}}
+	var list struct {
+		Value []struct {
+			IsEnabled  bool `json:"isEnabled"`
+			IsBlocking bool `json:"isBlocking"`
+			IsDeleted  bool `json:"isDeleted"`
+			Type       struct {
+				ID          string `json:"id"`
+				DisplayName string `json:"displayName"`
+			} `json:"type"`
+			Settings struct {
+				MinimumApproverCount int `json:"minimumApproverCount"`
+			} `json:"settings"`
+		} `json:"value"`
+	}
+	if _, err := a.c.call(ctx, "read branch policies", http.MethodGet, root+"/policy/configurations?"+q.Encode()+"&"+azureVersion, nil, &list); err != nil {
+		return nil, err
+	}
+	b := &out.Branch
+	var names []string
+	for _, p := range list.Value {
+		if !p.IsEnabled || p.IsDeleted {
+			continue
+		}
+		b.Protected = true
+		if p.IsBlocking {
+			b.PullRequest, b.PushRefused = true, true
+			names = append(names, p.Type.DisplayName)
+		}
+		if strings.EqualFold(p.Type.ID, azureMinReviewers) {
+			b.Approvals = max(b.Approvals, p.Settings.MinimumApproverCount)
+		}
+	}
+	if b.PushRefused {
+		b.Pushers = "nobody: required policies (" + strings.Join(names, ", ") + ")"
+	}
+	return out, nil
+}

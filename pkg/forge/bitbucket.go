@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 )
 
@@ -158,4 +159,84 @@ func (b *bitbucket) Close(ctx context.Context, pr *PR, comment string) error {
 
 func (b *bitbucket) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 	return &Error{Op: "auto-merge", Kind: ErrUnsupported, Hint: "Bitbucket Cloud has no auto-merge"}
+}
+
+// Inspect reads the token's scopes and branch's restrictions:
+//   - GET /repositories/{workspace}/{repo} and its X-OAuth-Scopes header,
+//     which Bitbucket Cloud sends to OAuth and access tokens
+//     (developer.atlassian.com/cloud/bitbucket/rest/intro/#authentication);
+//     an app password's answer has none;
+//   - GET /repositories/{workspace}/{repo}/branch-restrictions
+//     (developer.atlassian.com/cloud/bitbucket/rest/api-group-branch-restrictions):
+//     kind push (only the users and groups listed may push),
+//     require_approvals_to_merge (value), for the rules whose glob pattern
+//     matches branch; readable with repository:admin only.
+//
+// Bitbucket Cloud has no rule for signed commits.
+func (b *bitbucket) Inspect(ctx context.Context, branch string) (*Access, error) {
+	out := &Access{Branch: BranchRules{Name: branch, Known: true}}
+	var hdr http.Header
+	if _, err := b.c.callHeader(ctx, "read repository", http.MethodGet, b.api, nil, nil, &hdr); err != nil {
+		return nil, err
+	}
+	if v, ok := hdr["X-Oauth-Scopes"]; ok {
+		out.Scopes = splitScopes(strings.Join(v, ","))
+	} else {
+		out.ScopesNote = "not reported: Bitbucket names scopes only to OAuth and access tokens"
+	}
+	br := &out.Branch
+	type restriction struct {
+		Kind      string `json:"kind"`
+		MatchKind string `json:"branch_match_kind"`
+		Pattern   string `json:"pattern"`
+		Value     *int   `json:"value"`
+		Users     []struct {
+			DisplayName string `json:"display_name"`
+		} `json:"users"`
+		Groups []struct {
+			Name string `json:"name"`
+		} `json:"groups"`
+	}
+	next := b.api + "/branch-restrictions?pagelen=100"
+	for page := 0; next != "" && page < maxPages; page++ {
+		var list struct {
+			Values []restriction `json:"values"`
+			Next   string        `json:"next"`
+		}
+		status, err := b.c.call(ctx, "read branch restrictions", http.MethodGet, next, nil, &list, http.StatusForbidden)
+		if err != nil {
+			return nil, err
+		}
+		if status == http.StatusForbidden {
+			br.Known = false
+			br.Note = "branch restrictions are readable with the repository:admin scope only"
+			return out, nil
+		}
+		for _, r := range list.Values {
+			if ok, _ := path.Match(r.Pattern, branch); r.MatchKind != "glob" || !ok {
+				continue
+			}
+			br.Protected = true
+			switch r.Kind {
+			case "push":
+				var who []string
+				for _, u := range r.Users {
+					who = append(who, u.DisplayName)
+				}
+				for _, g := range r.Groups {
+					who = append(who, "group "+g.Name)
+				}
+				br.Pushers = strings.Join(who, ", ")
+				if br.Pushers == "" {
+					br.Pushers, br.PushRefused, br.PullRequest = "nobody", true, true
+				}
+			case "require_approvals_to_merge":
+				if r.Value != nil {
+					br.Approvals = max(br.Approvals, *r.Value)
+				}
+			}
+		}
+		next = list.Next
+	}
+	return out, nil
 }

@@ -80,6 +80,12 @@ func clearText(op, raw string) error {
 // *Error; codes in accept (e.g. 404 for "not there") are returned without
 // error and out is left alone.
 func (c *client) call(ctx context.Context, op, method, url string, body, out any, accept ...int) (int, error) {
+	return c.callHeader(ctx, op, method, url, body, out, nil, accept...)
+}
+
+// callHeader is call that also keeps the answer's header in hdr (unless
+// nil), for what a host reports only there (GitHub's X-OAuth-Scopes).
+func (c *client) callHeader(ctx context.Context, op, method, url string, body, out any, hdr *http.Header, accept ...int) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -117,6 +123,9 @@ func (c *client) call(ctx context.Context, op, method, url string, body, out any
 		return 0, &Error{Op: op, Message: stripURL(err), Kind: kind}
 	}
 	defer resp.Body.Close()
+	if hdr != nil {
+		*hdr = resp.Header
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
 		return resp.StatusCode, &Error{Op: op, Status: resp.StatusCode, Message: "reading the answer: " + err.Error(), Kind: ErrServer}

@@ -1,6 +1,7 @@
 package forge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -193,4 +194,77 @@ func (g *gitea) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 		}
 	}
 	return err
+}
+
+// Inspect reads the token's access and branch's protection (Gitea 1.24
+// swagger: repoGet, repoGetBranch, repoGetBranchProtection):
+//   - GET /repos/{owner}/{repo}: permissions (admin, push, pull);
+//   - GET /repos/{owner}/{repo}/branches/{branch}: protected, user_can_push
+//     (for the token's user) and effective_branch_protection_name;
+//   - GET /repos/{owner}/{repo}/branch_protections/{name}: enable_push,
+//     push_whitelist_usernames and _teams, required_approvals,
+//     require_signed_commits (repository admins only).
+//
+// Gitea's API does not tell a token's scopes: a missing scope shows as a
+// 403 naming it.
+func (g *gitea) Inspect(ctx context.Context, branch string) (*Access, error) {
+	a := &Access{Branch: BranchRules{Name: branch, Known: true}, ScopesNote: notReported("Gitea")}
+	var repo struct {
+		Permissions *struct {
+			Admin bool `json:"admin"`
+			Push  bool `json:"push"`
+			Pull  bool `json:"pull"`
+		} `json:"permissions"`
+	}
+	if _, err := g.c.call(ctx, "read repository", http.MethodGet, g.url(""), nil, &repo); err != nil {
+		return nil, err
+	}
+	if p := repo.Permissions; p != nil {
+		a.Permission = map[bool]string{true: "admin", false: map[bool]string{true: "write", false: "read"}[p.Push]}[p.Admin]
+		a.CanPush = ptr(p.Push)
+	}
+	var br struct {
+		Protected  bool   `json:"protected"`
+		CanPush    bool   `json:"user_can_push"`
+		Approvals  int    `json:"required_approvals"`
+		Protection string `json:"effective_branch_protection_name"`
+	}
+	if _, err := g.c.call(ctx, "read branch", http.MethodGet, g.url("/branches/%s", url.PathEscape(branch)), nil, &br); err != nil {
+		return nil, err
+	}
+	b := &a.Branch
+	if !br.Protected {
+		return a, nil
+	}
+	b.Protected, b.PushRefused, b.Approvals = true, !br.CanPush, br.Approvals
+	var p struct {
+		EnablePush bool     `json:"enable_push"`
+		Whitelist  bool     `json:"enable_push_whitelist"`
+		Users      []string `json:"push_whitelist_usernames"`
+		Teams      []string `json:"push_whitelist_teams"`
+		Approvals  int      `json:"required_approvals"`
+		Signed     bool     `json:"require_signed_commits"`
+	}
+	status, err := g.c.call(ctx, "read branch protection", http.MethodGet, g.url("/branch_protections/%s", url.PathEscape(cmp.Or(br.Protection, branch))), nil, &p, http.StatusForbidden, http.StatusNotFound)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK {
+		b.Known = false
+		b.Note = "the branch is protected; the rule's details are readable by repository admins only"
+		return a, nil
+	}
+	b.PullRequest = !p.EnablePush
+	b.Approvals, b.Signed = p.Approvals, p.Signed
+	switch {
+	case !p.EnablePush:
+		b.Pushers = "nobody"
+	case p.Whitelist:
+		who := append([]string{}, p.Users...)
+		for _, t := range p.Teams {
+			who = append(who, "team "+t)
+		}
+		b.Pushers = cmp.Or(strings.Join(who, ", "), "nobody")
+	}
+	return a, nil
 }

@@ -3,6 +3,7 @@ package forge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -303,4 +304,147 @@ func missing(have, want []string) []string {
 		}
 	}
 	return out
+}
+
+// Inspect reads the token's scopes and permissions and branch's rules:
+//   - GET /repos/{owner}/{repo} (docs.github.com/en/rest/repos/repos#get-a-repository):
+//     permissions (admin, maintain, push, triage, pull), and the
+//     X-OAuth-Scopes header, which only classic tokens get
+//     (docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps);
+//     fine-grained tokens and app tokens (a workflow's GITHUB_TOKEN) get
+//     none;
+//   - GET /repos/{owner}/{repo}/branches/{branch}/protection
+//     (docs.github.com/en/rest/branches/branch-protection): classic
+//     protection, readable with admin access only, 404 "Branch not
+//     protected" where there is none;
+//   - GET /repos/{owner}/{repo}/rules/branches/{branch}
+//     (docs.github.com/en/rest/repos/rules#get-rules-for-a-branch): the
+//     rulesets' rules, readable with metadata access.
+func (g *github) Inspect(ctx context.Context, branch string) (*Access, error) {
+	a := &Access{Branch: BranchRules{Name: branch, Known: true}}
+	var repo struct {
+		Permissions *struct {
+			Admin, Maintain, Push, Triage, Pull bool
+		} `json:"permissions"`
+	}
+	var hdr http.Header
+	if _, err := g.c.callHeader(ctx, "read repository", http.MethodGet, g.url(""), nil, &repo, &hdr); err != nil {
+		return nil, err
+	}
+	if v, ok := hdr["X-Oauth-Scopes"]; ok {
+		a.Scopes = splitScopes(strings.Join(v, ","))
+	} else {
+		a.ScopesNote = "not reported: a fine-grained token or an app's token (a workflow's GITHUB_TOKEN) has permissions, not scopes; see the repository permission"
+	}
+	if p := repo.Permissions; p != nil {
+		for _, x := range []struct {
+			name string
+			on   bool
+		}{{"admin", p.Admin}, {"maintain", p.Maintain}, {"push", p.Push}, {"triage", p.Triage}, {"pull", p.Pull}} {
+			if x.on {
+				a.Permission = x.name
+				break
+			}
+		}
+		a.CanPush = ptr(p.Push)
+	}
+	b := &a.Branch
+	var prot struct {
+		Reviews *struct {
+			Count int `json:"required_approving_review_count"`
+		} `json:"required_pull_request_reviews"`
+		Signatures *struct {
+			Enabled bool `json:"enabled"`
+		} `json:"required_signatures"`
+		Lock *struct {
+			Enabled bool `json:"enabled"`
+		} `json:"lock_branch"`
+		Restrictions *struct {
+			Users []struct {
+				Login string `json:"login"`
+			} `json:"users"`
+			Teams []struct {
+				Slug string `json:"slug"`
+			} `json:"teams"`
+			Apps []struct {
+				Slug string `json:"slug"`
+			} `json:"apps"`
+		} `json:"restrictions"`
+	}
+	status, err := g.c.call(ctx, "read branch protection", http.MethodGet, g.url("/branches/%s/protection", url.PathEscape(branch)), nil, &prot, http.StatusForbidden)
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Status == http.StatusNotFound && strings.Contains(e.Message, "Branch not protected"):
+		status = 0 // no classic protection; rulesets may still apply
+	case errors.As(err, &e) && e.Status == http.StatusNotFound:
+		status = http.StatusForbidden // how GitHub answers a token without admin access
+	case err != nil:
+		return nil, err
+	}
+	switch status {
+	case 0: // only rulesets, read below
+	case http.StatusForbidden:
+		// The rules below are readable by all.
+		// The branch itself says whether something protects it
+		// (docs.github.com/en/rest/branches/branches#get-a-branch).
+		var br struct {
+			Protected bool `json:"protected"`
+		}
+		if _, err := g.c.call(ctx, "read branch", http.MethodGet, g.url("/branches/%s", url.PathEscape(branch)), nil, &br); err != nil {
+			return nil, err
+		}
+		if br.Protected {
+			b.Protected, b.Known = true, false
+			b.Note = "the branch is protected; its classic protection is readable with admin access only (rulesets are shown)"
+		}
+	default:
+		b.Protected = true
+		if prot.Reviews != nil {
+			b.PullRequest, b.Approvals = true, prot.Reviews.Count
+		}
+		b.Signed = prot.Signatures != nil && prot.Signatures.Enabled
+		b.PushRefused = b.PullRequest || prot.Lock != nil && prot.Lock.Enabled
+		if r := prot.Restrictions; r != nil {
+			var who []string
+			for _, u := range r.Users {
+				who = append(who, u.Login)
+			}
+			for _, t := range r.Teams {
+				who = append(who, "team "+t.Slug)
+			}
+			for _, x := range r.Apps {
+				who = append(who, "app "+x.Slug)
+			}
+			b.Pushers = strings.Join(who, ", ")
+			if b.Pushers == "" {
+				b.Pushers, b.PushRefused = "nobody", true
+			}
+		}
+	}
+	var rules []struct {
+		Type       string `json:"type"`
+		Parameters *struct {
+			Count int `json:"required_approving_review_count"`
+		} `json:"parameters"`
+	}
+	if _, err := g.c.call(ctx, "read branch rules", http.MethodGet, g.url("/rules/branches/%s?per_page=100", url.PathEscape(branch)), nil, &rules); err != nil {
+		return nil, err
+	}
+	for _, r := range rules {
+		switch r.Type {
+		case "pull_request":
+			b.Protected, b.PullRequest, b.PushRefused = true, true, true
+			if r.Parameters != nil {
+				b.Approvals = max(b.Approvals, r.Parameters.Count)
+			}
+		case "required_signatures":
+			b.Protected, b.Signed = true, true
+		case "update":
+			b.Protected, b.PushRefused = true, true
+			b.Pushers = "the ruleset's bypass list"
+		case "non_fast_forward", "deletion", "required_linear_history", "required_status_checks", "creation":
+			b.Protected = true
+		}
+	}
+	return a, nil
 }

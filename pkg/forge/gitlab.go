@@ -198,3 +198,95 @@ func (g *gitlab) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 	_, err := g.c.call(ctx, "enable auto-merge", http.MethodPut, fmt.Sprintf("%s/merge_requests/%d/merge", g.api, pr.Number), body, nil)
 	return err
 }
+
+// gitlabRoles names GitLab's access levels (docs.gitlab.com/api/members#roles).
+var gitlabRoles = map[int]string{0: "No one", 5: "Minimal access", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer", 40: "Maintainer", 50: "Owner", 60: "Admin"}
+
+// Inspect reads the token's scopes and role and branch's protection:
+//   - GET /personal_access_tokens/self (docs.gitlab.com/api/personal_access_tokens#get-details-on-a-personal-access-token):
+//     scopes; a CI job token or an OAuth token has no such details;
+//   - GET /projects/:id (docs.gitlab.com/api/projects#get-a-single-project):
+//     permissions.project_access and group_access, the token's role;
+//   - GET /projects/:id/protected_branches/:name (docs.gitlab.com/api/protected_branches):
+//     404 where the branch is not protected, else push_access_levels;
+//   - GET /projects/:id/push_rule (docs.gitlab.com/api/project_push_rules):
+//     reject_unsigned_commits (GitLab Premium; 404 without push rules).
+func (g *gitlab) Inspect(ctx context.Context, branch string) (*Access, error) {
+	a := &Access{Branch: BranchRules{Name: branch, Known: true}}
+	var tok struct {
+		Scopes []string `json:"scopes"`
+	}
+	status, err := g.c.call(ctx, "read token", http.MethodGet, g.base+"/personal_access_tokens/self", nil, &tok, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusOK {
+		a.Scopes = append([]string{}, tok.Scopes...)
+	} else {
+		a.ScopesNote = "not reported: a CI job token or an OAuth token has no token details"
+	}
+	type role struct {
+		Level int `json:"access_level"`
+	}
+	var proj struct {
+		Permissions struct {
+			Project *role `json:"project_access"`
+			Group   *role `json:"group_access"`
+		} `json:"permissions"`
+	}
+	if _, err := g.c.call(ctx, "read project", http.MethodGet, g.api, nil, &proj); err != nil {
+		return nil, err
+	}
+	level := -1
+	for _, x := range []*role{proj.Permissions.Project, proj.Permissions.Group} {
+		if x != nil {
+			level = max(level, x.Level)
+		}
+	}
+	if level >= 0 {
+		a.Permission = gitlabRoles[level]
+		a.CanPush = ptr(level >= 30)
+	}
+	b := &a.Branch
+	var pb struct {
+		Push []struct {
+			Level       int    `json:"access_level"`
+			Description string `json:"access_level_description"`
+			UserID      *int   `json:"user_id"`
+			GroupID     *int   `json:"group_id"`
+			DeployKeyID *int   `json:"deploy_key_id"`
+		} `json:"push_access_levels"`
+	}
+	status, err = g.c.call(ctx, "read protected branch", http.MethodGet, g.api+"/protected_branches/"+url.PathEscape(branch), nil, &pb, http.StatusNotFound)
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusOK {
+		b.Protected = true
+		var who []string
+		refused := true
+		for _, p := range pb.Push {
+			who = append(who, p.Description)
+			switch {
+			case p.UserID != nil || p.GroupID != nil || p.DeployKeyID != nil:
+				refused = false // a named user, group or key: maybe this token's
+			case p.Level > 0 && level >= p.Level:
+				refused = false
+			}
+		}
+		b.Pushers = strings.Join(who, ", ")
+		b.PushRefused = refused
+		b.PullRequest = refused
+	}
+	var rule struct {
+		Unsigned bool `json:"reject_unsigned_commits"`
+	}
+	status, err = g.c.call(ctx, "read push rules", http.MethodGet, g.api+"/push_rule", nil, &rule, http.StatusNotFound, http.StatusForbidden)
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusOK && rule.Unsigned {
+		b.Protected, b.Signed = true, true
+	}
+	return a, nil
+}
