@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,8 +28,11 @@ type DoctorOptions struct {
 	Provider, APIURL   string
 	PR                 bool
 	Image              string
-	Registry           registryFlags
-	Output             outputFlag
+	// Sign holds --sign-key and --commit-via: how a bump's commits would
+	// be signed and land.
+	Sign     signFlags
+	Registry registryFlags
+	Output   outputFlag
 }
 
 // NewCmdDoctor builds `tagbump doctor`. runF replaces the command's work
@@ -47,9 +51,13 @@ func NewCmdDoctor(streams IOStreams, runF func(*DoctorOptions) error) *cobra.Com
   branch, the fetch path a bump takes there and what it costs (one fetch of
   the branch is made), and whether the credentials may push (the
   receive-pack advertisement; a hook or branch rule may still refuse a push);
-- with --pr, --provider or a host tagbump knows: the host's API (found from
-  the URL, or asked through the version endpoints of self-hosted Gitea,
-  Forgejo and GitLab) and whether the token reads pull requests there;
+- the host's API, where --provider or the URL names the host, or its
+  version endpoint answers (self-hosted Gitea, Forgejo and GitLab): the
+  token valid there and reading pull requests; its scopes where the host
+  reports them (GitHub classic tokens, GitLab, Bitbucket access tokens;
+  else its permission on the repository); and the rules of the branch:
+  pull requests required, signed commits required, who may push, with the
+  flag that fits (--pr, --sign-key, --commit-via api);
 - with --image: the registry reachable with the credentials found, the tag
   there and its digest.
 
@@ -80,6 +88,9 @@ the first blocker, whose line says how to fix it.`,
 	f.StringVar(&opts.Provider, "provider", "", "the host's API when the URL does not tell: github, gitlab, azure, bitbucket or gitea")
 	f.StringVar(&opts.APIURL, "api-url", "", "API base URL of the host (default derived from --repo)")
 	f.StringVar(&opts.Image, "image", "", "image a bump would deploy: check its registry and tag")
+	f.StringVar(&opts.Sign.SignKey, "sign-key", "", "the key a bump would sign commits with, as bump's --sign-key (TAGBUMP_SIGN_KEY holds the key itself): checked, and counted against a branch that requires signed commits")
+	noEnv(f, "sign-key")
+	f.StringVar(&opts.Sign.CommitVia, "commit-via", "push", "how a bump's commit would land, as bump's --commit-via: push or api (GitHub makes and signs it)")
 	opts.Registry.register(f)
 	gitTimeout(f)
 	opts.Output.register(f)
@@ -100,6 +111,16 @@ type doctorReport struct {
 	Repo   string        `json:"repo"`
 	Ready  bool          `json:"ready"` // a bump would work as configured
 	Checks []doctorCheck `json:"checks"`
+	// Host is what the host's API reported, when it was asked.
+	Host *doctorHostInfo `json:"host,omitempty"`
+}
+
+// doctorHostInfo is the host's part of doctor's answer: which API, how it
+// was found, and what it told about the token and the branch.
+type doctorHostInfo struct {
+	Kind      string        `json:"kind"`
+	FoundFrom string        `json:"found_from"`
+	Access    *forge.Access `json:"access,omitempty"`
 }
 
 func (r *doctorReport) add(c doctorCheck) { r.Checks = append(r.Checks, c) }
@@ -123,10 +144,9 @@ func runDoctor(ctx context.Context, streams IOStreams, opts *DoctorOptions) erro
 	env := ci.Detect(os.Getenv)
 	rep := &doctorReport{Repo: address.Redact(opts.Repo)}
 	doctorCredentials(rep, env, opts)
-	doctorGit(ctx, rep, env, opts)
-	if opts.PR || opts.Provider != "" {
-		doctorHost(ctx, rep, env, opts)
-	}
+	doctorSigning(rep, opts)
+	branch := doctorGit(ctx, rep, env, opts)
+	doctorHost(ctx, rep, env, opts, branch)
 	if opts.Image != "" {
 		doctorImage(ctx, rep, opts)
 	}
@@ -176,19 +196,20 @@ func doctorCredentials(rep *doctorReport, env ci.Env, opts *DoctorOptions) {
 }
 
 // doctorGit asks the server what it can do, fetches the branch the way a
-// bump does, and checks push access.
-func doctorGit(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorOptions) {
+// bump does, and checks push access. It returns the branch a bump would
+// change ("" when it is not known).
+func doctorGit(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorOptions) string {
 	gopts := gitOptions(env, opts.Repo, opts.SSHKey, opts.KnownHosts, opts.Registry.Timeout)
 	repo, err := gitrepo.Open(ctx, opts.Repo, gopts...)
 	if err != nil {
 		rep.fail("git", err, "check --repo")
-		return
+		return opts.Branch
 	}
 	defer repo.Close()
 	info, err := repo.Check(ctx)
 	if err != nil {
 		rep.fail("git server", err, "check --repo and the credentials")
-		return
+		return opts.Branch
 	}
 	if info != nil {
 		proto := map[bool]string{true: "protocol v2", false: "protocol v0 (git before 2.18, or a proxy that drops the Git-Protocol header)"}[info.ProtocolV2]
@@ -209,13 +230,13 @@ func doctorGit(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorO
 	if branch == "" {
 		if branch, err = repo.DefaultBranch(ctx); err != nil {
 			rep.fail("branch", err, "pass --branch")
-			return
+			return ""
 		}
 	}
 	snap, err := repo.Fetch(ctx, branch)
 	if err != nil {
 		rep.fail("branch", err, "check --branch")
-		return
+		return branch
 	}
 	st := repo.Stats()
 	detail := fmt.Sprintf("%s at %s; a bump's fetch took %d ms", branch, snap.Tip().String()[:12], time.Since(start).Milliseconds())
@@ -231,14 +252,42 @@ func doctorGit(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorO
 	default:
 		rep.fail("push access", info.Push, "give the token write access to the repository (GitHub contents: write; Azure DevOps Contribute; GitLab write_repository; Gitea write), or bump through --pr")
 	}
+	return branch
 }
 
-// doctorHost finds the host's API and checks that the token reads pull
-// requests there.
-func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorOptions) {
+// doctorSigning checks the key a bump would sign with, and --commit-via.
+func doctorSigning(rep *doctorReport, opts *DoctorOptions) {
+	switch opts.Sign.CommitVia {
+	case "push", "api":
+	default:
+		rep.fail("signing", usageErr(fmt.Errorf("invalid --commit-via %q", opts.Sign.CommitVia)), "use --commit-via push or api")
+		return
+	}
+	key, err := opts.Sign.signKey(os.Getenv)
+	switch {
+	case err != nil:
+		rep.fail("signing", err, "give --sign-key a private key file (SSH or armored OpenPGP), or TAGBUMP_SIGN_KEY the key's text")
+	case key != nil && opts.Sign.CommitVia == "api":
+		rep.fail("signing", usageErr(errors.New("--sign-key (TAGBUMP_SIGN_KEY) and --commit-via api conflict")), "drop one: GitHub signs API commits itself")
+	case key != nil:
+		rep.add(doctorCheck{Name: "signing", Status: "ok", Detail: fmt.Sprintf("commits are signed with the %s key %s", key.Format(), key.Fingerprint())})
+	case opts.Sign.CommitVia == "api":
+		rep.add(doctorCheck{Name: "signing", Status: "ok", Detail: "commits are made and signed by GitHub (--commit-via api)"})
+	}
+}
+
+// doctorHost finds the host's API (from --provider, the URL, or the
+// version endpoints of self-hosted Gitea, Forgejo and GitLab), checks the
+// token there, and reads its scopes and branch's rules. Without --pr or
+// --provider a host that is not found is skipped: it is not needed for a
+// direct push.
+func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorOptions, branch string) {
+	needed := opts.PR || opts.Provider != ""
 	repo, ok := webURL(opts.Repo)
 	if !ok {
-		rep.add(doctorCheck{Name: "host API", Status: "fail", Detail: "a local clone has no host to open a pull request on", Fix: "pass an https:// or ssh:// --repo URL", Exit: ExitUsage})
+		if needed {
+			rep.add(doctorCheck{Name: "host API", Status: "fail", Detail: "a local clone has no host to open a pull request on", Fix: "pass an https:// or ssh:// --repo URL", Exit: ExitUsage})
+		}
 		return
 	}
 	kind, how := forge.Kind(strings.ToLower(opts.Provider)), "--provider"
@@ -249,10 +298,16 @@ func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *Doctor
 		kind, how = probe(repo, opts.Registry.Timeout), "its version endpoint"
 	}
 	if !validKind(kind) {
+		if !needed {
+			rep.add(doctorCheck{Name: "host API", Status: "info", Detail: "the host is not one tagbump recognises and answers neither Gitea's nor GitLab's version endpoint: its branch rules are not checked",
+				Fix: "pass --provider github|gitlab|azure|bitbucket|gitea to check them"})
+			return
+		}
 		rep.add(doctorCheck{Name: "host API", Status: "fail", Detail: "the host is not one tagbump recognises and answers neither Gitea's nor GitLab's version endpoint",
 			Fix: "pass --provider github|gitlab|azure|bitbucket|gitea", Exit: ExitUsage})
 		return
 	}
+	rep.Host = &doctorHostInfo{Kind: string(kind), FoundFrom: how}
 	user, token, ok := env.Token(os.Getenv, address.Host(repo))
 	if urlCredentialsWin(repo) {
 		user, token, ok = gitrepo.URLCredentials(repo)
@@ -264,13 +319,117 @@ func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *Doctor
 	}
 	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: opts.APIURL, User: user, Token: token, HTTPClient: &http.Client{Timeout: opts.Registry.Timeout}})
 	if err == nil {
-		_, err = f.FindOpen(ctx, "tagbump/doctor", cmp.Or(opts.Branch, "main"))
+		_, err = f.FindOpen(ctx, "tagbump/doctor", cmp.Or(branch, "main"))
 	}
 	if err != nil {
 		rep.fail("host API", err, "check the token's scopes for pull requests (see docs/guides/pull-requests.md, per host)")
 		return
 	}
-	rep.add(doctorCheck{Name: "host API", Status: "ok", Detail: fmt.Sprintf("%s (found from %s); the token reads its pull requests", kind, how)})
+	rep.add(doctorCheck{Name: "host API", Status: "ok", Detail: fmt.Sprintf("%s (found from %s); the token is valid and reads its pull requests", kind, how)})
+	in, ok := f.(forge.Inspector)
+	if !ok || branch == "" {
+		return
+	}
+	a, err := in.Inspect(ctx, branch)
+	if err != nil {
+		rep.add(doctorCheck{Name: "branch rules", Status: "warn", Detail: "not read: " + err.Error(), Fix: "check the branch's rules in the host's settings"})
+		return
+	}
+	rep.Host.Access = a
+	doctorScopes(rep, kind, a, opts)
+	doctorRules(rep, kind, a, opts)
+}
+
+// doctorScopes reports the token's scopes, or its permission where the
+// host does not report scopes, and fails on a scope a bump needs that is
+// missing.
+func doctorScopes(rep *doctorReport, kind forge.Kind, a *forge.Access, opts *DoctorOptions) {
+	c := doctorCheck{Name: "token scopes", Status: "ok"}
+	if a.Scopes == nil {
+		c.Status, c.Detail = "info", a.ScopesNote
+	} else {
+		c.Detail = cmp.Or(strings.Join(a.Scopes, ", "), "none")
+		var need []string
+		switch {
+		case kind == forge.GitHub && !slices.Contains(a.Scopes, "repo") && !slices.Contains(a.Scopes, "public_repo"):
+			need = []string{"repo"}
+		case kind == forge.GitLab && opts.PR && !slices.Contains(a.Scopes, "api"):
+			need = []string{"api"}
+		case kind == forge.Bitbucket && opts.PR && !slices.Contains(a.Scopes, "pullrequest:write"):
+			need = []string{"pullrequest:write"}
+		}
+		if need != nil {
+			c.Status, c.Exit = "fail", ExitAuth
+			c.Detail += "; a bump needs " + strings.Join(need, ", ")
+			c.Fix = "create the token with the " + strings.Join(need, ", ") + " scope"
+		}
+	}
+	rep.add(c)
+	if a.Permission != "" || a.CanPush != nil {
+		p := doctorCheck{Name: "repository permission", Status: "ok", Detail: cmp.Or(a.Permission, "reported")}
+		if a.CanPush != nil && !*a.CanPush {
+			p.Status, p.Exit = "fail", ExitAuth
+			p.Detail += ": the token may not write to the repository"
+			p.Fix = "give the token write access (GitHub contents: write; GitLab Developer; Gitea write)"
+		}
+		rep.add(p)
+	}
+}
+
+// doctorRules reports the branch's rules and fails on one the bump as
+// configured would break: a direct push where pushes are refused, an
+// unsigned commit where signatures are required.
+func doctorRules(rep *doctorReport, kind forge.Kind, a *forge.Access, opts *DoctorOptions) {
+	b := a.Branch
+	c := doctorCheck{Name: "branch rules", Status: "ok"}
+	var rules []string
+	if b.PullRequest {
+		r := "pull requests required"
+		if b.Approvals > 0 {
+			r += fmt.Sprintf(" (%d approval%s)", b.Approvals, map[bool]string{true: "s"}[b.Approvals > 1])
+		}
+		rules = append(rules, r)
+	}
+	if b.Signed {
+		rules = append(rules, "signed commits required")
+	}
+	if b.Pushers != "" {
+		rules = append(rules, "who may push: "+b.Pushers)
+	}
+	switch {
+	case !b.Protected:
+		c.Detail = b.Name + " is not protected"
+	case len(rules) == 0:
+		c.Detail = b.Name + " is protected (no rule that changes how a bump lands)"
+	default:
+		c.Detail = b.Name + ": " + strings.Join(rules, "; ")
+	}
+	if !b.Known {
+		c.Status, c.Fix = "warn", "not every rule could be read: "+b.Note
+	} else if b.Note != "" {
+		c.Detail += " (" + b.Note + ")"
+	}
+	rep.add(c)
+	signed := opts.Sign.SignKey != "" || os.Getenv("TAGBUMP_SIGN_KEY") != "" || opts.Sign.CommitVia == "api"
+	switch {
+	case b.PushRefused && !opts.PR:
+		rep.add(doctorCheck{Name: "direct push", Status: "fail", Exit: ExitRejected,
+			Detail: "the host refuses pushes to " + b.Name + " from this token: a bump without --pr would be rejected",
+			Fix:    "bump with --pr: tagbump pushes its own branch and opens a pull request (with --auto-merge it merges once the rules allow)"})
+	case b.PushRefused:
+		rep.add(doctorCheck{Name: "direct push", Status: "ok", Detail: "pushes to " + b.Name + " are refused, and --pr opens a pull request instead"})
+	case b.Pushers != "" && !opts.PR:
+		rep.add(doctorCheck{Name: "direct push", Status: "warn", Detail: "only " + b.Pushers + " may push to " + b.Name,
+			Fix: "if the token's user is not one of them, bump with --pr"})
+	}
+	if b.Signed && !signed {
+		fix := "sign with --sign-key FILE (or the key in TAGBUMP_SIGN_KEY), a key the host knows so that it shows as verified"
+		if kind == forge.GitHub {
+			fix += ", or let GitHub make and sign the commit with --commit-via api"
+		}
+		rep.add(doctorCheck{Name: "signed commits", Status: "fail", Exit: ExitRejected,
+			Detail: b.Name + " requires signed commits and the bump would push unsigned ones", Fix: fix})
+	}
 }
 
 // doctorImage checks the image in its registry as bump's verify does.
