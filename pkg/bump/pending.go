@@ -393,11 +393,11 @@ func (r *Request) readValues(ctx context.Context, snap *gitrepo.Snapshot, file s
 // pendingPR fills res's pull request fields with the open pull request
 // from head, which holds this run's value or a newer one, and names it in
 // the reason of each value kept.
-func pendingPR(ctx context.Context, f forge.Forge, head string, res *Result) error {
+func pendingPR(ctx context.Context, f forge.Forge, head string, res *Result) (*forge.PR, error) {
 	res.PRAction = PRUnchanged
 	pr, err := f.FindOpen(ctx, head, res.Branch)
 	if err != nil || pr == nil {
-		return err
+		return nil, err
 	}
 	res.PRURL, res.PRNumber = pr.URL, pr.Number
 	for i := range res.Files {
@@ -405,7 +405,7 @@ func pendingPR(ctx context.Context, f forge.Forge, head string, res *Result) err
 			c.Skipped = strings.Replace(c.Skipped, "pull request branch "+head, fmt.Sprintf("pull request #%d (%s)", pr.Number, head), 1)
 		}
 	}
-	return nil
+	return pr, nil
 }
 
 // syncRounds bounds how often syncContent rereads a branch that keeps

@@ -159,14 +159,23 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 			// one: name the pull request that holds it.
 			res.Commit = req.pending.tip.String() // the PR branch's, as Result says
 			done := res.PRAction                  // set when an earlier attempt pushed
-			err = pendingPR(ctx, req.PR.Forge, head, res)
+			var open *forge.PR
+			open, err = pendingPR(ctx, req.PR.Forge, head, res)
 			if res.Pushed && done != "" {
 				res.PRAction = done
 			}
-			if err == nil && res.PRNumber == 0 {
+			switch {
+			case err == nil && res.PRNumber == 0:
 				// No open pull request from the branch: a run pushed it
 				// and stopped before opening one. Open it now.
 				err = req.openPending(ctx, head, res)
+			case err == nil && open != nil && req.PR.AutoMerge != "" && req.pending.commit != nil:
+				// A run that opened it may have had auto-merge refused
+				// (or stopped before asking): ask for it again, as the
+				// hosts keep one request per pull request.
+				if err = req.PR.Forge.AutoMerge(ctx, open, forge.Merge{Method: req.PR.AutoMerge, Message: req.pending.commit.Message}); err != nil {
+					err = &AutoMergeError{Err: err}
+				}
 			}
 			if err == nil {
 				return res, nil
