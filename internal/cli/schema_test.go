@@ -128,7 +128,7 @@ func TestOutputSchema(t *testing.T) {
 		"bump":    `{"repo":"r","branch":"main","outcome":"changed","files":[{"file":"a/values.yaml","env":"prod","key":".image.tag","old":"1","new":"2"}],"attempts":1,"image":"reg/app:2","pushed":true,"commit":"0123456789abcdef0123456789abcdef01234567"}`,
 		"history": `{"repo":"r","branch":"main","file":"f","deployments":[{"commit":"0123456789abcdef0123456789abcdef01234567","date":"2026-12-07T10:00:00Z","author":"a","subject":"s","kind":"bump","images":[{"key":".image.tag","old":"1","new":"2"}]}]}`,
 		"verify":  `{"image":"reg/app:1@sha256:00","tag":"1","digest":"sha256:00","mediaType":"m"}`,
-		"doctor":  `{"repo":"r","ready":false,"checks":[{"name":"git","status":"fail","detail":"d","exit_code":5}]}`,
+		"doctor":  `{"repo":"r","ready":false,"checks":[{"name":"git","status":"fail","detail":"d","exit_code":5}],"host":{"kind":"github","found_from":"the URL","access":{"scopes_note":"n","permission":"push","can_push":true,"branch":{"name":"main","known":true,"protected":true,"pull_request":true,"approvals":1,"signed":true,"push_refused":true,"pushers":"nobody"}}}}`,
 		"wait":    `{"commit":"c","state":"success","waited_seconds":1.5,"polls":2}`,
 	}
 	for cmd, doc := range ok {
@@ -143,6 +143,8 @@ func TestOutputSchema(t *testing.T) {
 		{"history", `{"repo":"r","branch":"main","file":"f","deployments":[{"commit":"abc","date":"d","author":"a","subject":"s","kind":"bump","images":[]}]}`},
 		{"verify", `{"image":"reg/app:1","tag":"1","digest":"sha256:00","mediaType":"m"}`},
 		{"doctor", `{"repo":"r","ready":true,"checks":[{"name":"git","status":"fine","detail":"d"}]}`},
+		{"doctor", `{"repo":"r","ready":true,"checks":[],"host":{"kind":"gitbucket","found_from":"the URL"}}`},
+		{"doctor", `{"repo":"r","ready":true,"checks":[],"host":{"kind":"gitea","found_from":"the URL","access":{"branch":{"name":"main","known":true,"protected":true,"pull_request":"yes","signed":false,"push_refused":true}}}}`},
 		{"wait", `{"error":{"message":"m","exit_code":9,"kind":"boom"}}`},
 		{"push", `{"image":"reg/app:1@sha256:00","tag":"1","digest":"sha256:00","mediaType":"m"}`},
 	}

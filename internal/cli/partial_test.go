@@ -1,0 +1,167 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+)
+
+// The tests of docs/guides/troubleshooting.md's partial-failure table:
+// each leaves a run half done, checks what it left behind, and runs the
+// same command again.
+
+// TestPartialPRRefused: the branch is pushed, then the host refuses to
+// open the pull request (a token without the pull request permission:
+// exit 5). The branch with tagbump's commit is left, no pull request. The
+// same bump run again with a token that may opens the pull request from
+// that branch without a second commit; main is untouched throughout.
+func TestPartialPRRefused(t *testing.T) {
+	const head = "tagbump/app-prod"
+	for _, c := range forgeCases {
+		t.Run(c.kind, func(t *testing.T) {
+			f := startForge(t, c)
+			main := f.BranchSHA(c.repo, "main")
+			code, _, errOut := forgeBump(t, c, f, f.ReadOnlyToken, "1.1.0")
+			pushed := f.BranchSHA(c.repo, head)
+			if code != 5 || pushed == "" || len(f.PRs()) != 0 {
+				t.Fatalf("PR refused: exit %d, branch %q, %d PRs; want 5, the branch pushed, no PR\n%s", code, pushed, len(f.PRs()), errOut)
+			}
+			code, out, errOut := forgeBump(t, c, f, f.Token, "1.1.0")
+			if code != 0 {
+				t.Fatalf("re-run: exit %d\n%s", code, errOut)
+			}
+			r := decodePR(t, out)
+			prs := f.PRs()
+			if r.PRAction != "created" || len(prs) != 1 || prs[0].Head != head || f.BranchSHA(c.repo, head) != pushed {
+				t.Errorf("re-run: %+v, %d PRs, branch at %s (was %s): want the PR created from the same commit", r, len(prs), f.BranchSHA(c.repo, head), pushed)
+			}
+			if f.BranchSHA(c.repo, "main") != main {
+				t.Error("main moved")
+			}
+		})
+	}
+}
+
+// TestPartialAutoMergeRefused: the pull request is opened, then the host
+// refuses auto-merge (not allowed in the repository's settings): the run
+// fails and the pull request stays open without auto-merge. Once the
+// setting is on, the same bump finds the pull request, enables auto-merge
+// on it, and neither opens another nor adds a commit.
+func TestPartialAutoMergeRefused(t *testing.T) {
+	c := forgeCases[0] // the GitHub stand-in refuses auto-merge on request
+	f := startForge(t, c)
+	f.NoAutoMerge = true
+	code, _, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash")
+	prs := f.PRs()
+	if code != 7 || len(prs) != 1 || prs[0].State != "open" || prs[0].AutoMerge != "" {
+		t.Fatalf("auto-merge refused: exit %d, PRs %+v; want 7 and one open PR without auto-merge\n%s", code, prs, errOut)
+	}
+	tip := f.BranchSHA(c.repo, prs[0].Head)
+	f.NoAutoMerge = false
+	code, out, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash")
+	if code != 0 {
+		t.Fatalf("re-run: exit %d\n%s", code, errOut)
+	}
+	r := decodePR(t, out)
+	prs = f.PRs()
+	if len(prs) != 1 || r.PRNumber != prs[0].Number || prs[0].AutoMerge != "squash" || f.BranchSHA(c.repo, prs[0].Head) != tip {
+		t.Errorf("re-run: %+v, PRs %+v; want the same PR with auto-merge and no new commit", r, prs)
+	}
+}
+
+// TestPartialImagePushedGitFailed: `tagbump push` put the image in the
+// registry, then the bump failed on Git (a wrong token: exit 5) and
+// changed nothing. Both steps run again: the push finds the tag at the
+// same digest, the bump deploys it.
+func TestPartialImagePushedGitFailed(t *testing.T) {
+	reg, err := testenv.StartRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	c := forgeCases[0]
+	f := startForge(t, c)
+	c.repo = "acme/images"
+	if err := f.CreateRepo(c.repo, map[string]string{"app/values-prod.yaml": "image:\n  repository: " + reg.Host() + "/app\n  tag: 1.0.0\n"}); err != nil {
+		t.Fatal(err)
+	}
+	c.url = func(f *testenv.FakeForge) string { return f.URL + "/acme/images.git" }
+	tar := imageTarball(t, t.TempDir())
+	ref := reg.Host() + "/app:1.1.0"
+	push := func() string {
+		t.Helper()
+		code, out, errOut := tagbump(t, nil, "push", "--from", tar, ref, "-o", "json")
+		if code != 0 {
+			t.Fatalf("push: exit %d\n%s", code, errOut)
+		}
+		var r struct {
+			Digest string `json:"digest"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Digest == "" {
+			t.Fatalf("push output %q: %v", out, err)
+		}
+		return r.Digest
+	}
+	bump := func(token string) (int, string) {
+		t.Helper()
+		env := append([]string{"TAGBUMP_GIT_TOKEN=" + token}, c.env(f)...)
+		code, _, errOut := tagbump(t, env, "bump", "--repo", c.url(f), "--chart", "app", "--env", "prod", "--image", ref)
+		return code, errOut
+	}
+	digest := push()
+	main := f.BranchSHA(c.repo, "main")
+	if code, errOut := bump("wrong-token-0123456789"); code != 5 || f.BranchSHA(c.repo, "main") != main {
+		t.Fatalf("bump with a wrong token: exit %d, want 5 and main untouched\n%s", code, errOut)
+	}
+	if again := push(); again != digest {
+		t.Errorf("push again: digest %s, was %s", again, digest)
+	}
+	if code, errOut := bump(f.Token); code != 0 || f.BranchSHA(c.repo, "main") == main {
+		t.Fatalf("bump again: exit %d, want 0 and a commit\n%s", code, errOut)
+	}
+	dir := t.TempDir()
+	mustGit(t, dir, "clone", "-q", f.Git.Dir(c.repo), "charts")
+	if got := mustGit(t, dir+"/charts", "show", "main:app/values-prod.yaml"); !strings.Contains(got, "tag: 1.1.0") {
+		t.Errorf("values after the re-run:\n%s", got)
+	}
+}
+
+// TestPartialWaitTimedOut: the commit is pushed, then --wait gives up
+// before the deployment reports (exit 6). The commit stays on main, and
+// the output names it. The same bump run again changes nothing (outcome
+// unchanged, no second commit, nothing to wait for: exit 0); `tagbump
+// wait --commit` with the first run's commit waits for its deployment.
+func TestPartialWaitTimedOut(t *testing.T) {
+	c := forgeCases[0]
+	f := startForge(t, c)
+	env := append([]string{"TAGBUMP_GIT_TOKEN=" + f.Token}, c.env(f)...)
+	bump := func() (int, string, string) {
+		t.Helper()
+		args := append([]string{"bump", "--no-verify", "--repo", c.url(f), "--chart", "app", "--env", "prod",
+			"--image", "registry.example.com/app:1.1.0", "-o", "json", "--wait", "--status-context", "argocd/app-prod", "--wait-timeout", "1s"}, fastPolls...)
+		return tagbump(t, env, args...)
+	}
+	type result struct {
+		Outcome string    `json:"outcome"`
+		Commit  string    `json:"commit"`
+		Wait    *waitJSON `json:"wait"`
+	}
+	code, out, errOut := bump()
+	var first result
+	if err := json.Unmarshal([]byte(out), &first); err != nil || code != 6 || first.Commit == "" || first.Commit != f.BranchSHA(c.repo, "main") || first.Wait == nil || first.Wait.State != "timeout" {
+		t.Fatalf("wait timed out: exit %d, %+v (%v); want 6, a timeout and the commit on main\n%s", code, first, err, errOut)
+	}
+	code, out, errOut = bump()
+	var again result
+	if err := json.Unmarshal([]byte(out), &again); err != nil || code != 0 || again.Outcome != "unchanged" || again.Wait != nil || f.BranchSHA(c.repo, "main") != first.Commit {
+		t.Fatalf("re-run: exit %d, %+v (%v); want 0, unchanged, no wait, no new commit\n%s", code, again, err, errOut)
+	}
+	f.SetStatus(first.Commit, testenv.FakeStatus{Context: "argocd/app-prod", State: "success"})
+	args := append([]string{"wait", "--repo", c.url(f), "--commit", first.Commit, "--status-context", "argocd/app-prod", "--timeout", "20s", "-o", "json"}, append(fastPolls, c.args(f)...)...)
+	code, out, errOut = tagbump(t, env, args...)
+	if w := decodeWait(t, out); code != 0 || w.State != "success" || w.Commit != first.Commit {
+		t.Errorf("wait --commit: exit %d, %+v\n%s", code, w, errOut)
+	}
+}
