@@ -294,12 +294,14 @@ func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *Doctor
 	if kind == "" {
 		kind, how = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST")), "the URL"
 	}
-	if kind == "" {
+	if kind == "" && (needed || repo == opts.Repo) {
+		// Not for an ssh:// URL unless asked: its host may not serve
+		// https at all, and a filtered port would hold doctor up.
 		kind, how = probe(repo, opts.Registry.Timeout), "its version endpoint"
 	}
 	if !validKind(kind) {
 		if !needed {
-			rep.add(doctorCheck{Name: "host API", Status: "info", Detail: "the host is not one tagbump recognises and answers neither Gitea's nor GitLab's version endpoint: its branch rules are not checked",
+			rep.add(doctorCheck{Name: "host API", Status: "info", Detail: "the host is not one tagbump recognises from the URL (nor, over https, from Gitea's or GitLab's version endpoint): its branch rules are not checked",
 				Fix: "pass --provider github|gitlab|azure|bitbucket|gitea to check them"})
 			return
 		}
