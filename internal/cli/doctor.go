@@ -290,15 +290,10 @@ func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *Doctor
 		}
 		return
 	}
-	kind, how := forge.Kind(strings.ToLower(opts.Provider)), "--provider"
-	if kind == "" {
-		kind, how = forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST")), "the URL"
-	}
-	if kind == "" && (needed || repo == opts.Repo) {
-		// Not for an ssh:// URL unless asked: its host may not serve
-		// https at all, and a filtered port would hold doctor up.
-		kind, how = probe(repo, opts.Registry.Timeout), "its version endpoint"
-	}
+	// The version endpoints are not probed for an ssh:// URL unless asked:
+	// its host may not serve https at all, and a filtered port would hold
+	// doctor up.
+	kind, how := hostKind(repo, opts.Provider, opts.Registry.Timeout, needed || repo == opts.Repo)
 	if !validKind(kind) {
 		if !needed {
 			rep.add(doctorCheck{Name: "host API", Status: "info", Detail: "the host is not one tagbump recognises from the URL (nor, over https, from Gitea's or GitLab's version endpoint): its branch rules are not checked",

@@ -82,7 +82,7 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 	if !ok {
 		return nil, usageErr(fmt.Errorf("--pr needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no host to open a pull request on"))
 	}
-	kind, _ := hostKind(repo, p.Provider, timeout)
+	kind, _ := hostKind(repo, p.Provider, timeout, true)
 	if p.Provider != "" && !validKind(kind) {
 		return nil, usageErr(fmt.Errorf("invalid --provider %q: use github, gitlab, azure, bitbucket or gitea", p.Provider))
 	}
@@ -117,13 +117,17 @@ func (p *prFlags) request(env ci.Env, repo string, timeout time.Duration) (*bump
 // hostKind is the kind of host API of repo (a web URL) and how it was
 // found: --provider first, then the URL (and the CI system's server
 // variables), then the version endpoints a self-hosted Gitea, Forgejo or
-// GitLab answers. A --provider is returned as given, valid or not.
-func hostKind(repo, provider string, timeout time.Duration) (forge.Kind, string) {
+// GitLab answers, when mayProbe. A --provider is returned as given, valid
+// or not.
+func hostKind(repo, provider string, timeout time.Duration, mayProbe bool) (forge.Kind, string) {
 	if provider != "" {
 		return forge.Kind(strings.ToLower(provider)), "--provider"
 	}
 	if k := forge.Detect(repo, os.Getenv("GITHUB_SERVER_URL"), os.Getenv("CI_SERVER_HOST")); k != "" {
 		return k, "the URL"
+	}
+	if !mayProbe {
+		return "", ""
 	}
 	return probe(repo, timeout), "its version endpoint"
 }

@@ -324,7 +324,7 @@ func hostAPI(env ci.Env, t waitTarget, flag string) (forge.Options, error) {
 	if !ok {
 		return forge.Options{}, usageErr(fmt.Errorf("%s needs a --repo URL (https://, ssh:// or git@host:path): a local clone has no host API", flag))
 	}
-	kind, _ := hostKind(repo, t.provider, t.timeout)
+	kind, _ := hostKind(repo, t.provider, t.timeout, true)
 	if !validKind(kind) {
 		return forge.Options{}, usageErr(fmt.Errorf("%s: the host of %s is not one tagbump recognises: pass --provider github|gitlab|azure|bitbucket|gitea", flag, address.Redact(repo)))
 	}
