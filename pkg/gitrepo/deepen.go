@@ -202,11 +202,11 @@ func (d *deepening) close() {
 	}
 }
 
-// keepBlobs copies the blobs hashes from the pages into the snapshot, for
+// keepBlobs copies the blobs hashes from st, the pages, into the snapshot, for
 // ReadBlobs once the pages are gone. A blob larger than the file size
 // limit keeps only its size: ReadBlobs refuses it.
-func (d *deepening) keepBlobs(hashes []plumbing.Hash) error {
-	s, st := d.s, d.store()
+func (d *deepening) keepBlobs(st storer.EncodedObjectStorer, hashes []plumbing.Hash) error {
+	s := d.s
 	for _, h := range hashes {
 		if h.IsZero() || s.kept[h] != nil {
 			continue

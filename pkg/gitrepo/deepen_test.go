@@ -3,6 +3,7 @@ package gitrepo_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -94,18 +95,37 @@ func deepHistory(t *testing.T, root string) []string {
 			changes = append(changes, v)
 		}
 	}
-	b.WriteString("done\n")
-	cmd := exec.Command("git", "fast-import", "--quiet", "--done")
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(b.String())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git fast-import: %v: %s", err, out)
-	}
-	if _, err := testenv.Git(dir, "branch", "-D", "side"); err != nil {
-		t.Fatal(err)
-	}
+	fastImport(t, dir, b.String(), "branch", "-D", "side")
 	slices.Reverse(changes)
 	return changes
+}
+
+// checkChanges reads the blobs of the changes got and fails t unless the
+// new contents are contents, and the changes are want's (unless want is
+// nil, the first server's); it returns the changes, summed up.
+func checkChanges(t *testing.T, snap *gitrepo.Snapshot, got []gitrepo.FileCommit, contents, want []string) []string {
+	t.Helper()
+	var hashes []plumbing.Hash
+	for _, c := range got {
+		hashes = append(hashes, c.Old, c.New)
+	}
+	blobs, err := snap.ReadBlobs(context.Background(), hashes)
+	if err != nil {
+		t.Fatalf("ReadBlobs: %v", err)
+	}
+	var sum, news []string
+	for _, c := range got {
+		subject, _, _ := strings.Cut(c.Commit.Message, "\n")
+		sum = append(sum, fmt.Sprintf("%s %s: %q -> %q", c.Commit.Hash, subject, blobs[c.Old], blobs[c.New]))
+		news = append(news, string(blobs[c.New]))
+	}
+	if !slices.Equal(news, contents) {
+		t.Errorf("changes:\n%s\nwant contents %q", strings.Join(sum, "\n"), contents)
+	}
+	if want != nil && !slices.Equal(sum, want) {
+		t.Errorf("changes differ from the filtering server's:\n%s\nwant\n%s", strings.Join(sum, "\n"), strings.Join(want, "\n"))
+	}
+	return sum
 }
 
 // TestFileHistoryDeepens reads the history of a file from servers that
@@ -138,28 +158,7 @@ func TestFileHistoryDeepens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var hashes []plumbing.Hash
-			for _, c := range got {
-				hashes = append(hashes, c.Old, c.New)
-			}
-			blobs, err := snap.ReadBlobs(ctx, hashes)
-			if err != nil {
-				t.Fatalf("ReadBlobs: %v", err)
-			}
-			var sum, news []string
-			for _, c := range got {
-				subject, _, _ := strings.Cut(c.Commit.Message, "\n")
-				sum = append(sum, fmt.Sprintf("%s %s: %q -> %q", c.Commit.Hash, subject, blobs[c.Old], blobs[c.New]))
-				news = append(news, string(blobs[c.New]))
-			}
-			if !slices.Equal(news, contents) {
-				t.Errorf("changes:\n%s\nwant contents %q", strings.Join(sum, "\n"), contents)
-			}
-			if want == nil {
-				want = sum
-			} else if !slices.Equal(sum, want) {
-				t.Errorf("changes differ from the filtering server's:\n%s\nwant\n%s", strings.Join(sum, "\n"), strings.Join(want, "\n"))
-			}
+			want = checkChanges(t, snap, got, contents, want)
 			if name != "filter" {
 				// 401 commits on the first-parent chain: pages to
 				// depths 64, 320 and 832.
@@ -173,6 +172,112 @@ func TestFileHistoryDeepens(t *testing.T) {
 			}
 			if len(log) != 50 || log[49].Message != "commit 351" {
 				t.Fatalf("Log: %d commits, the last %q", len(log), log[len(log)-1].Message)
+			}
+		})
+	}
+}
+
+// fastImport imports stream into the repository dir with git fast-import,
+// then runs git with args there.
+func fastImport(t *testing.T, dir, stream string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", "fast-import", "--quiet", "--done")
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stream + "done\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git fast-import: %v: %s", err, out)
+	}
+	if _, err := testenv.Git(dir, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// longHistory writes, under root, the bare repository charts.git: n
+// commits on main, each changing one of 50 charts' values files, and
+// app/values-prod.yaml changed only by commits 5 and 10 (then its newest
+// content, newest first, as deepHistory returns them).
+func longHistory(t *testing.T, root string, n int) []string {
+	t.Helper()
+	dir := filepath.Join(root, "charts.git")
+	if _, err := testenv.Git(root, "init", "-q", "--bare", "-b", "main", dir); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	tag := func(v string) string { return fmt.Sprintf("image:\n  tag: %q\n", v) }
+	var changes []string
+	for i := 0; i <= n; i++ {
+		fmt.Fprintf(&b, "commit refs/heads/main\nmark :%d\ncommitter t <t@example.invalid> %d +0000\ndata 10\ncommit %03d\n", i+1, 1700000000+60*i, i%1000)
+		if i > 0 {
+			fmt.Fprintf(&b, "from :%d\n", i)
+		}
+		files := map[string]string{fmt.Sprintf("c%02d/values.yaml", i%50): fmt.Sprintf("n: %d\n", i)}
+		switch i {
+		case 0:
+			files["app/values.yaml"] = "image:\n  repository: r\n"
+			files["app/values-prod.yaml"] = tag("1.0.0")
+		case 5:
+			files["app/values-prod.yaml"] = tag("1.1.0")
+		case 10:
+			files["app/values-prod.yaml"] = tag("1.2.0")
+		}
+		for _, p := range slices.Sorted(maps.Keys(files)) {
+			fmt.Fprintf(&b, "M 100644 inline %s\ndata %d\n%s\n", p, len(files[p]), files[p])
+		}
+		if v, ok := files["app/values-prod.yaml"]; ok {
+			changes = append(changes, v)
+		}
+	}
+	// A packed repository, as a server's is: the whole history then
+	// comes with deltas, trees on trees.
+	fastImport(t, dir, b.String(), "repack", "-adq")
+	slices.Reverse(changes)
+	return changes
+}
+
+// TestFileHistoryWhole reads a long history of a file that changed only
+// near the root: after the first pages FileHistory fetches the rest in one
+// request (the whole history, to disk), where pages would take one each
+// up to the root, from servers that filter and from servers that cannot
+// (protocol v2 and v0). All find the same changes.
+func TestFileHistoryWhole(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	contents := longHistory(t, root, 3000)
+	servers := []struct {
+		name string
+		srv  *testenv.GitServer
+		// requests: pages of 64 commits (and 256 without a filter),
+		// then the whole; pages alone would take 7 (5 deepening).
+		requests int
+	}{
+		{"filter", testenv.NewGitServer(t, testenv.WithRoot(root)), 2},
+		{"nofilter", testenv.NewGitServer(t, testenv.WithRoot(root), testenv.WithAllowFilter(false)), 3},
+		{"nofilter0", testenv.NewGitServer(t, testenv.WithRoot(root), testenv.WithAllowFilter(false), testenv.WithProtocolV2(false)), 3},
+	}
+	var want []string
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) {
+			r := open(t, s.srv.URL("charts"))
+			snap, err := r.Fetch(ctx, "main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := r.Stats().UploadPacks
+			got, err := snap.FileHistory(ctx, "app/values-prod.yaml", 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := r.Stats().UploadPacks - before; n != s.requests {
+				t.Errorf("FileHistory made %d requests, want %d", n, s.requests)
+			}
+			want = checkChanges(t, snap, got, contents, want)
+			// Within max, no whole history: pages only, as before.
+			before = r.Stats().UploadPacks
+			if got, err := snap.FileHistory(ctx, "app/values-prod.yaml", 10, 600); err != nil || len(got) != 0 {
+				t.Fatalf("within 600 commits: %d changes, %v", len(got), err)
+			}
+			if n := r.Stats().UploadPacks - before; n < 2 {
+				t.Errorf("FileHistory within 600 commits made %d requests", n)
 			}
 		})
 	}

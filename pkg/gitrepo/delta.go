@@ -2,8 +2,11 @@ package gitrepo
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 )
 
 // deltaBase is an object's previous version, which the server has.
@@ -81,4 +84,71 @@ func deltaCopy(d *bytes.Buffer, off, n int) {
 		d.Write(args)
 		off, n = off+size, n-size
 	}
+}
+
+// errDelta is a delta that does not apply to its base.
+var errDelta = fmt.Errorf("%w: a delta that does not apply to its base", packfile.ErrMalformedPackFile)
+
+// applyDelta returns the object that delta (gitformat-pack, "Deltified
+// representation") makes of base, in a slice of exactly its size: the
+// history's trees are read back by the thousand, and a cache bounded by
+// their lengths holds them (packfile.PatchDelta's buffer grows up to twice
+// a tree's size). The caller bounds the size the delta announces.
+func applyDelta(base, delta []byte) ([]byte, error) {
+	var sizes [2]uint64
+	for i := range sizes {
+		for shift := 0; ; shift += 7 {
+			if len(delta) == 0 || shift > 56 {
+				return nil, errDelta
+			}
+			b := delta[0]
+			delta = delta[1:]
+			sizes[i] |= uint64(b&0x7f) << shift
+			if b&0x80 == 0 {
+				break
+			}
+		}
+	}
+	if sizes[0] != uint64(len(base)) || sizes[1] > math.MaxInt32 {
+		return nil, errDelta
+	}
+	out := make([]byte, 0, sizes[1])
+	for len(delta) > 0 {
+		op := delta[0]
+		delta = delta[1:]
+		switch {
+		case op&0x80 != 0: // copy from the base
+			var args [7]uint64 // offset bytes 0-3, size bytes 0-2
+			for bit := range 7 {
+				if op&(1<<bit) == 0 {
+					continue
+				}
+				if len(delta) == 0 {
+					return nil, errDelta
+				}
+				args[bit], delta = uint64(delta[0]), delta[1:]
+			}
+			off := args[0] | args[1]<<8 | args[2]<<16 | args[3]<<24
+			n := args[4] | args[5]<<8 | args[6]<<16
+			if n == 0 {
+				n = 0x10000
+			}
+			if off+n > uint64(len(base)) || uint64(len(out))+n > sizes[1] {
+				return nil, errDelta
+			}
+			out = append(out, base[off:off+n]...)
+		case op != 0: // insert op bytes of the delta
+			n := int(op)
+			if n > len(delta) || uint64(len(out)+n) > sizes[1] {
+				return nil, errDelta
+			}
+			out, delta = append(out, delta[:n]...), delta[n:]
+		default:
+			return nil, errDelta
+		}
+	}
+	if uint64(len(out)) != sizes[1] {
+		return nil, errDelta
+	}
+	return out, nil
 }

@@ -73,3 +73,30 @@ func FuzzDelta(f *testing.F) {
 		}
 	})
 }
+
+// FuzzApplyDelta: applyDelta makes what go-git's PatchDelta makes of any
+// base and delta, and fails where it fails (go-git refuses an empty base
+// or a delta under 4 bytes, which git would apply).
+func FuzzApplyDelta(f *testing.F) {
+	base := []byte("100644 a\x00aaaaaaaaaaaaaaaaaaaa100644 b\x00bbbbbbbbbbbbbbbbbbbb")
+	f.Add(base, delta(base, []byte("100644 a\x00aaaaaaaaaaaaaaaaaaaa100644 b\x00cccccccccccccccccccc")))
+	f.Add([]byte("abc"), []byte{3, 6, 0x90, 3, 3, 'x', 'y', 'z'})
+	f.Add([]byte("abc"), []byte{3, 3, 0x80})
+	f.Add([]byte("abc"), []byte{3, 3, 0})
+	f.Fuzz(func(t *testing.T, base, d []byte) {
+		got, err := applyDelta(base, d)
+		want, werr := packfile.PatchDelta(base, d)
+		if len(base) == 0 || len(d) < 4 {
+			if err == nil && werr == nil && !bytes.Equal(got, want) {
+				t.Fatalf("applied %q, PatchDelta %q", got, want)
+			}
+			return
+		}
+		if (err == nil) != (werr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("applied %q (%v), PatchDelta %q (%v)", got, err, want, werr)
+		}
+		if err == nil && cap(got) != len(got) {
+			t.Fatalf("a result of %d bytes in a slice of %d", len(got), cap(got))
+		}
+	})
+}

@@ -461,13 +461,13 @@ func (s *Snapshot) fetchBlobs(ctx context.Context, hashes ...plumbing.Hash) erro
 // uploadPackV0 sends one protocol v0 upload-pack request on a new session
 // to a server advertising caps, for wants (depth 0: no depth limit) with
 // filter ("": none), and stores the pack in st.
-func (r *Repo) uploadPackV0(ctx context.Context, caps *capability.List, wants []plumbing.Hash, depth int, filter packp.Filter, st *memory.Storage) error {
+func (r *Repo) uploadPackV0(ctx context.Context, caps *capability.List, wants []plumbing.Hash, depth int, filter packp.Filter, st storer.EncodedObjectStorer) error {
 	return r.uploadPackV0Max(ctx, caps, wants, depth, filter, st, 0)
 }
 
 // uploadPackV0Max is uploadPackV0 for a pack whose blobs may be at most
 // maxBlob bytes (0: any size).
-func (r *Repo) uploadPackV0Max(ctx context.Context, caps *capability.List, wants []plumbing.Hash, depth int, filter packp.Filter, st *memory.Storage, maxBlob int64) error {
+func (r *Repo) uploadPackV0Max(ctx context.Context, caps *capability.List, wants []plumbing.Hash, depth int, filter packp.Filter, st storer.EncodedObjectStorer, maxBlob int64) error {
 	t, err := r.transport()
 	if err != nil {
 		return err

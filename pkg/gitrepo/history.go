@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -216,22 +219,39 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		}
 		defer d.close()
 	}
+	var whole *wholeHistory
+	defer func() { whole.close() }()
 	for !start.IsZero() && len(files) > 0 {
 		if max > 0 {
 			page = min(page, max-walked)
 		}
 		var st storer.EncodedObjectStorer
 		var err error
-		if d != nil {
+		switch {
+		case whole == nil && s.repo.local == nil && walked >= s.wholeAfter(d != nil) && (max == 0 || max-walked > historyMaxPage):
+			var paths []string
+			for _, f := range files {
+				paths = append(paths, f.p)
+			}
+			if whole, err = s.fetchWholeHistory(ctx, d, paths); err == nil {
+				st, page = whole.store, math.MaxInt
+				if max > 0 {
+					page = max - walked
+				}
+			}
+		case d != nil:
 			st, err = s.deepenedPage(ctx, d, start, walked, page)
-		} else {
+		default:
 			st, err = s.historyPage(ctx, start, page, packp.FilterBlobNone())
 		}
 		if err != nil {
 			return nil, s.repo.classify("read history of", err)
 		}
-		for _, f := range files {
+		for i, f := range files {
 			f.w = newPathWalker(st, f.p)
+			if whole != nil {
+				f.w.index, f.w.path = whole.index, i
+			}
 		}
 		next := plumbing.ZeroHash
 		err = firstParents(st, start, page, func(c *object.Commit) error {
@@ -273,7 +293,11 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		if max > 0 && walked >= max {
 			break
 		}
+		if whole != nil && !next.IsZero() {
+			return nil, fmt.Errorf("history of %s: commit %s missing from the whole history", s.repo.display, short(next))
+		}
 		for _, f := range files {
+			f.w = nil // the page goes before the next one comes
 			if f.onPage {
 				if f.newer, err = detached(st, f.newer); err != nil {
 					return nil, err
@@ -306,11 +330,143 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 	if d != nil {
 		// The pages go: ReadBlobs finds the changes' blobs in the
 		// snapshot.
-		if err := d.keepBlobs(blobs); err != nil {
+		st := d.store()
+		if whole != nil {
+			st = whole.store
+		}
+		if err := d.keepBlobs(st, blobs); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// wholeAfter is how many commits FileHistories reads page by page before
+// it fetches the rest of the history at once (fetchWholeHistory): with
+// full objects (deepened pages, on disk) two pages, most often enough for
+// a file deployed every few days; without blobs one, as a page of
+// commits and trees is held in memory (a tree per commit: 20 MB for 256
+// commits of a 2,000-chart repository) and the whole history is not.
+func (s *Snapshot) wholeAfter(fullObjects bool) int {
+	if fullObjects {
+		return historyFirstPage * 5
+	}
+	return historyFirstPage
+}
+
+// wholeHistory is the whole history of a snapshot's tip, fetched in one
+// request and spooled to a file.
+type wholeHistory struct {
+	dir   string
+	pack  *spooledPack
+	store storer.EncodedObjectStorer // the pack, over the snapshot's own objects
+	index *pathIndex                 // the entries on the paths walked
+}
+
+func (w *wholeHistory) close() {
+	if w == nil {
+		return
+	}
+	w.pack.Close()
+	os.RemoveAll(w.dir)
+}
+
+// wholeCache is the most a whole history's cache holds: a walk reads
+// each tree once, a delta's base mostly just before it, and the trees
+// are noted as they arrive (pathIndex).
+const wholeCache = 2 << 20
+
+// wholeHistoryCommitBudget is how much each commit of a whole history
+// raises the fetch's inflate limit (packLimits.perCommit): a page of
+// historyMaxDeepen commits had the whole limit to itself, so the whole
+// history has the limit per historyMaxDeepen commits it holds.
+func (r *Repo) wholeHistoryCommitBudget() int64 {
+	total := r.o.maxFetchBytes
+	if total <= 0 {
+		total = DefaultMaxFetchBytes
+	}
+	return total / historyMaxDeepen
+}
+
+// fetchWholeHistory fetches the whole history of the tip in one
+// upload-pack request without depth, as git clone does: with full objects
+// from a server that cannot filter (d, the pages read so far, is not nil
+// then), commits and trees only (blob:none) from one that can. Paging on
+// costs a request per page, and each makes the server walk the history
+// down to the boundary; a request for everything lets it send the pack it
+// has on disk. The pack goes to a file and its objects are read back
+// through a cache bounded in bytes (spooledPack.indexOnly): memory holds
+// its index, an entry per object, not its trees.
+func (s *Snapshot) fetchWholeHistory(ctx context.Context, d *deepening, paths []string) (*wholeHistory, error) {
+	r := s.repo
+	tmp, err := r.tempDir()
+	if err != nil {
+		return nil, err
+	}
+	w := &wholeHistory{}
+	if w.dir, err = os.MkdirTemp(tmp, "whole-"); err != nil {
+		return nil, err
+	}
+	if w.pack, err = newSpooledPack(filepath.Join(w.dir, "pack")); err != nil {
+		os.RemoveAll(w.dir)
+		return nil, err
+	}
+	w.pack.indexOnly, w.pack.perCommit = true, r.wholeHistoryCommitBudget()
+	w.pack.cache = newByteLRU(wholeCache)
+	if d != nil {
+		d.cache.reset() // the pages' trees: the walk goes on in the whole
+	}
+	w.index = newPathIndex(paths)
+	w.pack.seen = w.index.seen
+	wants := []plumbing.Hash{s.tip}
+	if d == nil {
+		err = s.fetchMore(ctx, w.pack, wants, 0, packp.FilterBlobNone())
+	} else {
+		err = s.fetchFullHistory(ctx, w.pack)
+	}
+	if err == nil {
+		if _, err = w.pack.EncodedObject(plumbing.CommitObject, s.tip); err != nil {
+			err = fmt.Errorf("%w: tip commit %s missing from the history's pack", ErrRace, short(s.tip))
+		}
+	}
+	if err != nil {
+		w.close()
+		return nil, err
+	}
+	w.store, w.pack.seen = w.pack, nil
+	w.index.want = nil
+	if d != nil {
+		w.store = layered{w.pack, d.store()}
+	}
+	return w, nil
+}
+
+// fetchFullHistory is fetchWholeHistory's request to a server that cannot
+// filter: the tip, all of it.
+func (s *Snapshot) fetchFullHistory(ctx context.Context, st *spooledPack) error {
+	r := s.repo
+	ctx, cancel := r.opContext(ctx)
+	defer cancel()
+	sess, err := r.v2(ctx)
+	if err == nil {
+		return r.uploadPackV2(ctx, sess, fetchArgs{wants: []plumbing.Hash{s.tip}}, st)
+	}
+	if !errors.Is(err, errNoV2) {
+		return err
+	}
+	adv, v0, err := r.advertise(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer v0.Close()
+	req := uploadRequest(adv.Capabilities)
+	req.Wants = []plumbing.Hash{s.tip}
+	err = r.uploadPack(ctx, v0, req, st)
+	if err != nil && refusedPartial(err) {
+		// "not our ref": the branch moved on since the snapshot.
+		return fmt.Errorf("%w: the branch moved while its history was read: %w", ErrRace, err)
+	}
+	return err
 }
 
 // deepenedPage returns storage holding page commits of first-parent
@@ -419,7 +575,7 @@ func (s *Snapshot) historyPage(ctx context.Context, start plumbing.Hash, depth i
 // fetchMore fetches objects beyond the snapshot: one upload-pack request
 // for wants (depth 0: no depth limit) with filter ("" for none), its pack
 // stored in st.
-func (s *Snapshot) fetchMore(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+func (s *Snapshot) fetchMore(ctx context.Context, st storer.EncodedObjectStorer, wants []plumbing.Hash, depth int, filter packp.Filter) error {
 	r := s.repo
 	caps := s.caps
 	if caps == nil && s.partial {
@@ -456,7 +612,7 @@ func (s *Snapshot) fetchMore(ctx context.Context, st *memory.Storage, wants []pl
 }
 
 // fetchMoreV2 is fetchMore for a snapshot that a protocol v2 fetch made.
-func (s *Snapshot) fetchMoreV2(ctx context.Context, st *memory.Storage, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+func (s *Snapshot) fetchMoreV2(ctx context.Context, st storer.EncodedObjectStorer, wants []plumbing.Hash, depth int, filter packp.Filter) error {
 	r := s.repo
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
@@ -507,6 +663,10 @@ func firstParents(st storer.EncodedObjectStorer, start plumbing.Hash, n int, fn 
 type pathWalker struct {
 	st    storer.EncodedObjectStorer
 	names []string
+	// index, when not nil, holds entries noted as the pack arrived:
+	// those of path number path are this walker's.
+	index *pathIndex
+	path  int
 	// last holds, per level, the tree hash seen last and what it gave.
 	last []struct{ tree, child plumbing.Hash }
 }
@@ -525,7 +685,14 @@ func (w *pathWalker) blobAt(c *object.Commit) (plumbing.Hash, error) {
 			h = w.last[i].child
 			continue
 		}
-		child, mode, err := w.entry(h, name)
+		var child plumbing.Hash
+		var mode filemode.FileMode
+		var err error
+		if e, ok := w.index.entry(h, w.path, i); ok {
+			child, mode = e.id, e.mode
+		} else {
+			child, mode, err = w.entry(h, name)
+		}
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", short(c.Hash), err)
 		}

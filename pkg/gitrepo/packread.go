@@ -30,6 +30,7 @@ func storePack(r io.Reader, st storer.EncodedObjectStorer, observe func(plumbing
 	case *memory.Storage:
 		return scanPack(r, &memSink{st: st, observe: observe}, lim)
 	case *spooledPack:
+		lim.perCommit = st.perCommit
 		st.limits = lim
 		return st.read(r)
 	}
@@ -83,6 +84,10 @@ type packLimits struct {
 	// blob, when above 0, is the largest blob the pack may hold: a
 	// fetch of files (WithMaxFileSize).
 	blob int64
+	// perCommit, when above 0, raises the total by that much for each
+	// commit the pack holds: a pack of a whole history, whose trees
+	// inflate to far more than one tip's (see wholeHistory).
+	perCommit int64
 }
 
 // budget is what is left of a packLimits' total while a pack is read.
@@ -106,6 +111,14 @@ func (b *budget) take(n int64) error {
 	}
 	b.left -= n
 	return nil
+}
+
+// grow raises the total by n bytes, unless it was exceeded already.
+func (b *budget) grow(n int64) {
+	if n > 0 && b.left >= 0 {
+		b.total += n
+		b.left += n
+	}
 }
 
 // blobSize fails when a blob of size bytes is larger than the limit.
@@ -167,6 +180,9 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 		return fmt.Errorf("read pack: %w: version %d", packfile.ErrMalformedPackFile, v)
 	}
 	n := binary.BigEndian.Uint32(hdr[8:])
+	if r, ok := sink.(interface{ reserve(int) }); ok {
+		r.reserve(int(min(n, maxReserve)))
+	}
 	var zr io.ReadCloser
 	hasher := newObjectHasher()
 	for i := range n {
@@ -213,12 +229,15 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 					return fail(err)
 				}
 			}
-			if data, err = packfile.PatchDelta(base, data); err != nil {
+			if data, err = applyDelta(base, data); err != nil {
 				return fail(err)
 			}
 		}
 		if err := sink.add(off, stream, h, &packObject{typ: typ, data: data, hash: hasher.id(typ, data)}); err != nil {
 			return fail(err)
+		}
+		if typ == plumbing.CommitObject {
+			bud.grow(lim.perCommit)
 		}
 	}
 	if err := p.checksum(); err != nil {
@@ -226,6 +245,10 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 	}
 	return nil
 }
+
+// maxReserve is the most entries a sink makes room for before a pack's
+// objects arrive: the header's count is the server's word.
+const maxReserve = 1 << 17
 
 // memSink stores every object in memory.
 type memSink struct {

@@ -32,7 +32,7 @@ type spooledPack struct {
 	w       *bufio.Writer // while the pack is being read
 	mem     *memory.Storage
 	entries []spoolEntry // pack order: offsets only grow
-	byHash  map[plumbing.Hash]int
+	byHash  map[plumbing.Hash]int32
 	cache   *byteLRU
 	zr      io.ReadCloser
 	last    int        // the entry base returned last, for add
@@ -47,17 +47,27 @@ type spooledPack struct {
 	outside storer.EncodedObjectStorer
 	outBase map[int]plumbing.Hash
 	lastOut plumbing.Hash // the outside base returned last, for add
+	// perCommit raises the pack's inflate limit per commit it holds
+	// (packLimits.perCommit).
+	perCommit int64
+	// seen, when set, sees each object as it arrives (pathIndex).
+	seen func(*packObject)
 }
 
-// spoolEntry is one object of the pack.
+// spoolEntry is one object of the pack: 56 bytes, one per object of a
+// whole history (wholeHistory) too.
 type spoolEntry struct {
-	off, stream int64 // the entry's offset, and its zlib stream's
-	streamSize  int64 // the stream's inflated size (a delta's, for a delta)
-	base        int   // the entry of a delta's base; -1 for a whole object
-	typ         plumbing.ObjectType
-	size        int64
-	hash        plumbing.Hash
+	off        int64 // the entry's offset
+	streamSize int64 // the stream's inflated size (a delta's, for a delta)
+	size       int64
+	hash       plumbing.Hash
+	base       int32 // the entry of a delta's base; -1 for a whole object
+	header     uint8 // the length of the entry's header: its zlib stream follows
+	typ        plumbing.ObjectType
 }
+
+// stream is the offset of the entry's zlib stream.
+func (e *spoolEntry) stream() int64 { return e.off + int64(e.header) }
 
 // spoolCache is the most blob content a spooledPack keeps for delta bases
 // and repeated reads.
@@ -69,7 +79,7 @@ func newSpooledPack(path string) (*spooledPack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &spooledPack{f: f, mem: memory.NewStorage(), byHash: map[plumbing.Hash]int{}, cache: newByteLRU(spoolCache)}, nil
+	return &spooledPack{f: f, mem: memory.NewStorage(), byHash: map[plumbing.Hash]int32{}, cache: newByteLRU(spoolCache)}, nil
 }
 
 // inMem reports whether objects of type t are kept in memory.
@@ -93,7 +103,9 @@ func (s *spooledPack) base(h entryHeader) (plumbing.ObjectType, []byte, error) {
 	if h.typ == plumbing.OFSDeltaObject {
 		i, ok = slices.BinarySearchFunc(s.entries, h.baseOffset, func(e spoolEntry, off int64) int { return cmp.Compare(e.off, off) })
 	} else {
-		i, ok = s.byHash[h.baseID]
+		var j int32
+		j, ok = s.byHash[h.baseID]
+		i = int(j)
 	}
 	if !ok && s.outside != nil && h.typ == plumbing.REFDeltaObject {
 		o, err := s.outside.EncodedObject(plumbing.AnyObject, h.baseID)
@@ -112,10 +124,21 @@ func (s *spooledPack) base(h entryHeader) (plumbing.ObjectType, []byte, error) {
 	return s.entries[i].typ, data, err
 }
 
+// reserve makes room in the index for n entries.
+func (s *spooledPack) reserve(n int) {
+	if len(s.entries) == 0 {
+		s.entries = make([]spoolEntry, 0, n)
+		s.byHash = make(map[plumbing.Hash]int32, n)
+	}
+}
+
 func (s *spooledPack) add(off, stream int64, h entryHeader, o *packObject) error {
-	e := spoolEntry{off: off, stream: stream, streamSize: h.size, base: -1, typ: o.typ, size: int64(len(o.data)), hash: o.hash}
+	if stream-off > math.MaxUint8 || len(s.entries) >= math.MaxInt32 {
+		return fmt.Errorf("%w: an entry's header of %d bytes, or more than %d objects", packfile.ErrMalformedPackFile, stream-off, math.MaxInt32)
+	}
+	e := spoolEntry{off: off, header: uint8(stream - off), streamSize: h.size, base: -1, typ: o.typ, size: int64(len(o.data)), hash: o.hash}
 	if h.typ == plumbing.OFSDeltaObject || h.typ == plumbing.REFDeltaObject {
-		e.base = s.last
+		e.base = int32(s.last)
 		if e.base < 0 {
 			if s.outBase == nil {
 				s.outBase = map[int]plumbing.Hash{}
@@ -124,12 +147,20 @@ func (s *spooledPack) add(off, stream int64, h entryHeader, o *packObject) error
 		}
 	}
 	if _, dup := s.byHash[o.hash]; !dup {
-		s.byHash[o.hash] = len(s.entries)
+		s.byHash[o.hash] = int32(len(s.entries))
 	}
 	s.entries = append(s.entries, e)
+	if s.seen != nil {
+		s.seen(o)
+	}
 	if s.inMem(o.typ) {
 		_, err := s.mem.SetEncodedObject(o)
 		return err
+	}
+	if s.indexOnly && o.typ != plumbing.BlobObject {
+		// The next entries are likely deltas of this one: reading it
+		// back would flush the file and inflate it again.
+		s.cache.put(spoolKey{s, len(s.entries) - 1}, o.data)
 	}
 	return nil
 }
@@ -151,7 +182,7 @@ func (s *spooledPack) content(i int) ([]byte, error) {
 			return nil, err
 		}
 	}
-	rd := bufio.NewReader(io.NewSectionReader(s.f, e.stream, math.MaxInt64-e.stream))
+	rd := bufio.NewReader(io.NewSectionReader(s.f, e.stream(), math.MaxInt64-e.stream()))
 	var err error
 	if s.zr == nil {
 		s.zr, err = zlib.NewReader(rd)
@@ -168,7 +199,7 @@ func (s *spooledPack) content(i int) ([]byte, error) {
 	var base []byte
 	switch out, ok := s.outBase[i]; {
 	case e.base >= 0:
-		base, err = s.content(e.base)
+		base, err = s.content(int(e.base))
 	case ok:
 		base, err = objectContent(s.outside, plumbing.AnyObject, out)
 	}
@@ -176,7 +207,7 @@ func (s *spooledPack) content(i int) ([]byte, error) {
 		return nil, err
 	}
 	if e.base >= 0 || base != nil {
-		if data, err = packfile.PatchDelta(base, data); err != nil {
+		if data, err = applyDelta(base, data); err != nil {
 			return nil, fmt.Errorf("read back object %s: %w", e.hash, err)
 		}
 	}
@@ -191,7 +222,8 @@ func (s *spooledPack) Close() error { return s.f.Close() }
 // objects in memory.
 
 func (s *spooledPack) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	i, ok := s.byHash[h]
+	j, ok := s.byHash[h]
+	i := int(j)
 	if !ok || t != plumbing.AnyObject && t != s.entries[i].typ {
 		return nil, plumbing.ErrObjectNotFound
 	}
@@ -258,6 +290,13 @@ type spoolKey struct {
 
 func newByteLRU(limit int) *byteLRU {
 	return &byteLRU{limit: limit, order: list.New(), items: map[any]*list.Element{}}
+}
+
+// reset drops every content.
+func (c *byteLRU) reset() {
+	clear(c.items)
+	c.order.Init()
+	c.size = 0
 }
 
 func (c *byteLRU) get(k any) ([]byte, bool) {

@@ -27,13 +27,17 @@ func TestSpooledPack(t *testing.T) {
 		if err := packfile.UpdateObjectStorage(want, bytes.NewReader(pack)); err != nil {
 			t.Fatal(err)
 		}
-		for _, limit := range []int{spoolCache, 0} {
+		for _, c := range []struct {
+			limit     int
+			indexOnly bool
+		}{{spoolCache, false}, {0, false}, {spoolCache, true}, {4 << 10, true}, {0, true}} {
+			limit := c.limit
 			path := filepath.Join(t.TempDir(), "pack")
 			sp, err := newSpooledPack(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sp.cache = newByteLRU(limit)
+			sp.cache, sp.indexOnly = newByteLRU(limit), c.indexOnly
 			if err := sp.read(bytes.NewReader(pack)); err != nil {
 				t.Fatalf("ofs=%v: %v", ofs, err)
 			}
@@ -46,6 +50,9 @@ func TestSpooledPack(t *testing.T) {
 					}
 				}
 			}
+			if c.indexOnly && len(sp.mem.Objects) != 0 {
+				t.Fatalf("index only: %d objects in memory", len(sp.mem.Objects))
+			}
 			if blobDeltas == 0 || chained == 0 || len(sp.mem.Blobs) != 0 || len(sp.entries) != len(want.Objects) {
 				t.Fatalf("ofs=%v: %d entries (go-git %d), %d blob deltas, %d on a delta, %d blobs in memory: the test needs blob deltas on deltas, and no blob in memory",
 					ofs, len(sp.entries), len(want.Objects), blobDeltas, chained, len(sp.mem.Blobs))
@@ -53,7 +60,10 @@ func TestSpooledPack(t *testing.T) {
 			for h, w := range want.Objects {
 				g, err := sp.EncodedObject(plumbing.AnyObject, h)
 				if err != nil || g.Type() != w.Type() || !bytes.Equal(content(t, g), content(t, w)) {
-					t.Fatalf("ofs=%v, cache %d: object %s differs: %v", ofs, limit, h, err)
+					t.Fatalf("ofs=%v, cache %d, index only %v: object %s differs: %v", ofs, limit, c.indexOnly, h, err)
+				}
+				if sp.cache.size > limit {
+					t.Fatalf("index only %v: the cache holds %d bytes, over its %d", c.indexOnly, sp.cache.size, limit)
 				}
 				if _, err := sp.EncodedObject(w.Type(), h); err != nil {
 					t.Fatalf("object %s as a %s: %v", h, w.Type(), err)
