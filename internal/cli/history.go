@@ -38,10 +38,13 @@ them, so a file that sets only tags names its images' repositories.
 --image and --key list only the deployments of some of the file's images,
 picked as bump picks what it sets.
 
-It fetches commits and trees without blobs, in pages, and then only the
-values file's versions that changed, in one request. From a server that
-cannot filter (git's defaults) it deepens a shallow fetch page by page, as
-git fetch --deepen does, with full objects kept on disk.`,
+It fetches commits and trees without blobs, the newest 64 commits first,
+and then only the values file's versions that changed, in one request.
+From a server that cannot filter (git's defaults) it deepens a shallow
+fetch, as git fetch --deepen does, with full objects kept on disk. When
+the file changed less often than that, the rest of the history comes in
+one more request, as git clone gets it, spooled to disk: memory holds an
+index of it, not its trees.`,
 		Example: `  tagbump history --repo https://git.example.com/helm-charts --chart app-service --env prod --limit 10`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
