@@ -247,7 +247,7 @@ func TestFileHistoryWhole(t *testing.T) {
 		name string
 		srv  *testenv.GitServer
 		// requests: pages of 64 commits (and 256 without a filter),
-		// then the whole; pages alone would take 7 (5 deepening).
+		// then the whole; pages alone take 8 (4 deepened).
 		requests int
 	}{
 		{"filter", testenv.NewGitServer(t, testenv.WithRoot(root)), 2},
