@@ -117,20 +117,22 @@ func Check(image, digest string, entities []Entity, policy *Compiled, requireSig
 	if requireSignature {
 		i := slices.IndexFunc(fs, func(f finding) bool { return f.signature && f.kind == "" })
 		if i < 0 {
-			if err := unread(fs); err != nil {
+			isSig := func(f finding) bool { return f.signature }
+			if err := unread(fs, isSig); err != nil {
 				return nil, err
 			}
-			return nil, refusal(image, policy.Describe(), fs, func(f finding) bool { return f.signature })
+			return nil, refusal(image, policy.Describe(), fs, isSig)
 		}
 		res.Format, res.Identity, res.Issuer = fs[i].e.Format, fs[i].identity, fs[i].issuer
 	}
 	for _, want := range policy.attestations {
 		i := slices.IndexFunc(fs, func(f finding) bool { return f.predicate == want && f.kind == "" })
 		if i < 0 {
-			if err := unread(fs); err != nil {
+			isWanted := func(f finding) bool { return f.predicate == want }
+			if err := unread(fs, isWanted); err != nil {
 				return nil, err
 			}
-			err := refusal(image, "attestation "+want+" by "+policy.Describe(), fs, func(f finding) bool { return f.predicate == want })
+			err := refusal(image, "attestation "+want+" by "+policy.Describe(), fs, isWanted)
 			var re *RefusedError
 			if errors.As(err, &re) && re.Kind == NoSignature && slices.ContainsFunc(fs, func(f finding) bool { return !f.signature && f.predicate != "" }) {
 				re.Kind = OtherPredicate
@@ -153,9 +155,15 @@ func Check(image, digest string, entities []Entity, policy *Compiled, requireSig
 
 // unread is the registry's error for a signature or attestation that
 // could not be read (a server error, refused credentials, a timeout)
-// when nothing verified: what it holds is unknown, so the answer is the
-// registry's failure (retry, fix credentials), not a refusal of the image.
-func unread(fs []finding) error {
+// when nothing verified and nothing relevant that was read says why:
+// what the unread one holds is unknown, so the answer is the registry's
+// failure (retry, fix credentials), not a refusal of the image. A
+// signature that was read and refused (another identity, another key)
+// is the answer instead, and the refusal lists the unread one too.
+func unread(fs []finding, relevant func(finding) bool) error {
+	if slices.ContainsFunc(fs, func(f finding) bool { return f.e.Err == nil && f.kind != "" && relevant(f) }) {
+		return nil
+	}
 	for _, f := range fs {
 		if isRegistryError(f.e.Err) {
 			return fmt.Errorf("%s %s: %w", f.e.Format, f.e.Source, f.e.Err)

@@ -505,3 +505,30 @@ func TestVerifyUnreadable(t *testing.T) {
 		t.Fatalf("bundle blob 503: got %T %v, want the registry's error, not a refusal", err, err)
 	}
 }
+
+// TestVerifyUnreadableTagKeepsRefusal: the only signature read is a
+// bundle by another identity, and the registry answers 401 for the legacy
+// .sig tag (as registries that hide a missing tag do). The answer is the
+// refusal naming that identity (exit 4), not the registry's auth error.
+func TestVerifyUnreadableTagKeepsRefusal(t *testing.T) {
+	ss, root := sigstore(t)
+	reg := startRegistry(t, testenv.WithReferrers(), testenv.WithMiddleware(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/manifests/sha256-") && strings.HasSuffix(r.URL.Path, ".sig") {
+				w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}))
+	im := pushImage(t, reg.Host(), "team/app")
+	other := good
+	other.SAN = "https://github.com/evil/app/.github/workflows/build.yml@refs/heads/main"
+	im.attach(t, signBundle(t, ss, im.ref.Digest, attest.CosignSign, other))
+	_, err := attest.Verify(context.Background(), im.ref, keyless(t, root), true, fast...)
+	var re *attest.RefusedError
+	if !errors.As(err, &re) || re.Kind != attest.OtherIdentity {
+		t.Fatalf("bundle by another identity, .sig tag 401: err = %T %v, want a refusal %q naming it", err, err, attest.OtherIdentity)
+	}
+}
