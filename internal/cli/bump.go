@@ -246,7 +246,7 @@ func finishCommit(ctx context.Context, streams IOStreams, env ci.Env, output out
 }
 
 func doBump(cmd *cobra.Command, streams IOStreams, env ci.Env, opts *BumpOptions) (*bump.Result, error) {
-	req, err := opts.request()
+	req, err := opts.request(cmd.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func ciResult(r *bump.Result) ci.Result {
 }
 
 // request turns flags into a bump.Request, refusing bad combinations.
-func (o *BumpOptions) request() (bump.Request, error) {
+func (o *BumpOptions) request(ctx context.Context) (bump.Request, error) {
 	o.Images = slices.DeleteFunc(o.Images, func(s string) bool { return s == "" }) // --image "" is no image
 	if o.Repo == "" || len(o.Envs) == 0 && len(o.Apps) == 0 || len(o.Images) == 0 {
 		return bump.Request{}, usageErr(fmt.Errorf("--repo, --env (or --app) and --image are required (and --chart, unless --values-file has no {chart})"))
@@ -373,7 +373,7 @@ func (o *BumpOptions) request() (bump.Request, error) {
 	if err != nil {
 		return bump.Request{}, err
 	}
-	sc, err := o.Signature.check()
+	sc, err := o.Signature.check(ctx, o.Registry.Timeout)
 	if err != nil {
 		return bump.Request{}, err
 	}

@@ -124,7 +124,7 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 		return nil, err
 	}
 	req.Verify, req.AllowDowngrade, req.AllowRolledBack = !opts.NoVerify, opts.AllowDowngrade, opts.AllowRolled
-	if req.Signature, err = opts.Signature.check(); err != nil {
+	if req.Signature, err = opts.Signature.check(cmd.Context(), opts.Registry.Timeout); err != nil {
 		return nil, err
 	}
 	if req.Signature != nil && opts.NoVerify {

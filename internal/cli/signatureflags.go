@@ -41,7 +41,7 @@ func (f *signatureFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.Extensions, "certificate-extension", nil, "pin a certificate extension: OID=VALUE (repeatable)")
 	fs.StringVar(&f.Key, "signature-key", "", "PEM public key file the signature must verify with (cosign sign --key), instead of a certificate identity")
 	fs.StringVar(&f.TrustedRoot, "trusted-root", "", "trusted_root.json, or the JSON lines of gh attestation trusted-root (the root whose Fulcio CA issued the certificate is used), for keyless signatures (default: the Sigstore public-good root embedded in this build, see tagbump version)")
-	fs.StringVar(&f.TUFURL, "tuf-url", "", "fetch the trusted root from this TUF repository (a network call on every run; https://tuf-repo-cdn.sigstore.dev for Sigstore's public good) instead of the embedded one; not with --trusted-root")
+	fs.StringVar(&f.TUFURL, "tuf-url", "", "fetch the trusted root from this TUF repository (a network call on every run, which must finish within --timeout; https://tuf-repo-cdn.sigstore.dev for Sigstore's public good) instead of the embedded one; not with --trusted-root")
 	fs.StringVar(&f.TUFRoot, "tuf-root", "", "the TUF repository's initial root.json, which verifies what --tuf-url serves (not needed for Sigstore's public-good repository, whose root is built in)")
 	fs.StringArrayVar(&f.Attestations, "require-attestation", nil, "require a DSSE in-toto attestation of this predicate type (slsa-provenance or a URI) for the image's digest, under the same policy (repeatable)")
 }
@@ -51,8 +51,9 @@ func (f *signatureFlags) set() bool { return f.Require || len(f.Attestations) > 
 
 // check returns the signature check of the flags, nil when none is asked
 // for. Errors are usage errors (exit 2): a check without an identity or a
-// key, unreadable files, bad expressions.
-func (f *signatureFlags) check() (*bump.SignatureCheck, error) {
+// key, unreadable files, bad expressions. A --tuf-url fetch ends with ctx
+// and takes at most timeout (the command's --timeout).
+func (f *signatureFlags) check(ctx context.Context, timeout time.Duration) (*bump.SignatureCheck, error) {
 	// A policy alone checks nothing: CI may set it for every step in the
 	// environment (TAGBUMP_CERTIFICATE_IDENTITY) and require it where needed.
 	if !f.set() {
@@ -84,7 +85,7 @@ func (f *signatureFlags) check() (*bump.SignatureCheck, error) {
 		}
 	}
 	if f.TUFURL != "" {
-		if err := f.fetchRoot(&p); err != nil {
+		if err := f.fetchRoot(ctx, timeout, &p); err != nil {
 			return nil, err
 		}
 	} else if f.TUFRoot != "" {
@@ -98,8 +99,9 @@ func (f *signatureFlags) check() (*bump.SignatureCheck, error) {
 }
 
 // fetchRoot sets p's trusted root from --tuf-url, verified from --tuf-root;
-// TUF metadata is cached under the user's cache directory.
-func (f *signatureFlags) fetchRoot(p *attest.Policy) error {
+// TUF metadata is cached under the user's cache directory. The fetch
+// ends with ctx and takes at most timeout.
+func (f *signatureFlags) fetchRoot(ctx context.Context, timeout time.Duration, p *attest.Policy) error {
 	if f.TrustedRoot != "" {
 		return usageErr(errors.New("give --trusted-root or --tuf-url, not both"))
 	}
@@ -126,7 +128,7 @@ func (f *signatureFlags) fetchRoot(p *attest.Policy) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	b, err := attest.FetchTrustedRoot(ctx, f.TUFURL, tufRoot, dir)
 	if err != nil {

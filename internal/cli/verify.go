@@ -72,7 +72,7 @@ func runVerify(cmd *cobra.Command, streams IOStreams, opts *VerifyOptions) error
 	if err != nil {
 		return err
 	}
-	sc, err := opts.Signature.check()
+	sc, err := opts.Signature.check(cmd.Context(), opts.Registry.Timeout)
 	if err != nil {
 		return err
 	}

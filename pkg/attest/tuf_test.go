@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/tagbump/tagbump/internal/testenv"
 	"github.com/tagbump/tagbump/pkg/attest"
@@ -60,5 +63,44 @@ func TestFetchTrustedRoot(t *testing.T) {
 		if err := fetch(); !errors.As(err, &te) {
 			t.Errorf("%s: err = %v, want *TUFError", name, err)
 		}
+	}
+}
+
+// TestFetchTrustedRootHonoursContext: a TUF repository
+// that accepts the connection and never answers must not hang tagbump. The
+// CLI gives FetchTrustedRoot a 2-minute context, but sigstore-go's TUF
+// client ignores Options.Context ("for background tasks") and go-tuf's
+// DefaultFetcher uses http.DefaultClient (no timeout) with
+// context.Background(), so the deadline is never applied.
+func TestFetchTrustedRootHonoursContext(t *testing.T) {
+	repo, err := testenv.NewTUFRepository(map[string][]byte{"trusted_root.json": []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.Close()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // a stalled mirror
+		case <-release:
+		case <-time.After(time.Minute):
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := attest.FetchTrustedRoot(ctx, srv.URL, repo.Root, t.TempDir())
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("no error from a repository that never answers")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("FetchTrustedRoot still running 5s after its 500ms context expired: the TUF fetch has no timeout")
 	}
 }
