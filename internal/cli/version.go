@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"github.com/tagbump/tagbump/pkg/attest"
 	"github.com/tagbump/tagbump/pkg/attest/publicgood"
 )
 
@@ -36,9 +37,11 @@ func NewCmdVersion(streams IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print tagbump's version, commit, build date and embedded Sigstore root",
-		Long: `version prints tagbump's version, commit and build date, and the date of the
-Sigstore public-good trusted root embedded in the binary, which keyless
---require-signature uses when --trusted-root is not given.`,
+		Long: `version prints tagbump's version, commit and build date, and the origin and
+date of the Sigstore public-good trusted root embedded in the binary, which
+keyless --require-signature uses when neither --trusted-root nor --tuf-url
+is given. A root that predates Sigstore's Rekor v2 log refuses signatures
+logged only there: version says so, and --tuf-url or --trusted-root avoid it.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := out.check(); err != nil {
@@ -48,8 +51,12 @@ Sigstore public-good trusted root embedded in the binary, which keyless
 			r.Version, r.Commit, r.Date = buildInfo()
 			r.TrustedRoot.Date, r.TrustedRoot.Source = publicgood.Info()
 			r.TrustedRoot.Name = "sigstore public-good"
-			text := fmt.Sprintf("tagbump %s (commit %s, built %s)\ntrusted root: %s, %s (%s)",
-				r.Version, r.Commit, r.Date, r.TrustedRoot.Name, r.TrustedRoot.Date, r.TrustedRoot.Source)
+			text := fmt.Sprintf("tagbump %s (commit %s, built %s)\ntrusted root: %s, dated %s; refresh with go generate ./pkg/attest/publicgood",
+				r.Version, r.Commit, r.Date, r.TrustedRoot.Source, r.TrustedRoot.Date)
+			if publicgood.RekorV1Only() {
+				text += "\nnote: this root predates Sigstore's Rekor v2 log: signatures logged only there are refused until it is refreshed;" +
+					" for such signers pass --tuf-url " + attest.PublicGoodTUF + " or --trusted-root (gh attestation trusted-root)"
+			}
 			return out.print(streams.Out, text, r)
 		},
 	}
