@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -386,5 +387,41 @@ func TestReleaseSigning(t *testing.T) {
 	}
 	if !found {
 		t.Error("no job of the release workflow runs goreleaser")
+	}
+	for _, f := range []string{".github/workflows/release.yml", "ci-templates/github/tagbump-signed.yml"} {
+		cosignInstallerInstallsCosignV3(t, f)
+	}
+}
+
+// cosignInstallerInstallsCosignV3 fails for a step of the workflow in file
+// that installs cosign with sigstore/cosign-installer older than v4.
+// Installer v3 and earlier verify the binary with its detached
+// cosign-<os>-<arch>.sig, which cosign v3 releases no longer publish (they
+// ship .sigstore.json bundles): asked for cosign v3 the step fails
+// (sigstore/cosign-installer#202, sigstore/cosign#4452), and without
+// cosign-release they install cosign v2, not the cosign v3
+// checked in docs/guides/signed-images.md.
+func cosignInstallerInstallsCosignV3(t *testing.T, file string) {
+	t.Helper()
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string
+				With map[string]string
+			}
+		}
+	}
+	readYAML(t, file, &wf)
+	for name, job := range wf.Jobs {
+		for _, s := range job.Steps {
+			action, ref, ok := strings.Cut(s.Uses, "@")
+			if !ok || action != "sigstore/cosign-installer" {
+				continue
+			}
+			major, _, _ := strings.Cut(strings.TrimPrefix(ref, "v"), ".")
+			if n, err := strconv.Atoi(major); err != nil || n < 4 {
+				t.Errorf("%s: job %s: %s (cosign-release %q) cannot install cosign v3 (no .sig asset to verify): use sigstore/cosign-installer@v4", file, name, s.Uses, s.With["cosign-release"])
+			}
+		}
 	}
 }
