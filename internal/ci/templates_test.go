@@ -23,7 +23,8 @@ var bumpFlags = []string{
 	"wait", "status-context", "argocd-server", "app", "app-namespace", "wait-timeout",
 	"commit-via", "signoff", "tag-pattern", "allow-rolled-back", "retry-for",
 	"require-signature", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
-	"certificate-oidc-issuer-regexp", "signature-key", "require-attestation", "trusted-root",
+	"certificate-oidc-issuer-regexp", "certificate-github-repository", "certificate-github-ref", "certificate-extension",
+	"signature-key", "require-attestation", "trusted-root", "tuf-url", "tuf-root",
 }
 
 // pinned is a release tag, as the templates install by default.
