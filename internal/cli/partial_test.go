@@ -1,7 +1,10 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -48,26 +51,125 @@ func TestPartialPRRefused(t *testing.T) {
 // refuses auto-merge (not allowed in the repository's settings): the run
 // fails and the pull request stays open without auto-merge. Once the
 // setting is on, the same bump finds the pull request, enables auto-merge
-// on it, and neither opens another nor adds a commit.
+// on it with tagbump's commit message for the merge, and neither opens
+// another nor adds a commit. On the stand-ins that refuse auto-merge on
+// request: GitHub and GitLab.
 func TestPartialAutoMergeRefused(t *testing.T) {
-	c := forgeCases[0] // the GitHub stand-in refuses auto-merge on request
-	f := startForge(t, c)
-	f.NoAutoMerge = true
-	code, _, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash")
-	prs := f.PRs()
-	if code != 7 || len(prs) != 1 || prs[0].State != "open" || prs[0].AutoMerge != "" {
-		t.Fatalf("auto-merge refused: exit %d, PRs %+v; want 7 and one open PR without auto-merge\n%s", code, prs, errOut)
+	for _, c := range forgeCases[:2] {
+		t.Run(c.kind, func(t *testing.T) {
+			f := startForge(t, c)
+			f.NoAutoMerge = true
+			code, _, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash")
+			prs := f.PRs()
+			if code != 7 || len(prs) != 1 || prs[0].State != "open" || prs[0].AutoMerge != "" {
+				t.Fatalf("auto-merge refused: exit %d, PRs %+v; want 7 and one open PR without auto-merge\n%s", code, prs, errOut)
+			}
+			tip := f.BranchSHA(c.repo, prs[0].Head)
+			f.NoAutoMerge = false
+			code, out, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash")
+			if code != 0 {
+				t.Fatalf("re-run: exit %d\n%s", code, errOut)
+			}
+			r := decodePR(t, out)
+			prs = f.PRs()
+			if len(prs) != 1 || r.PRNumber != prs[0].Number || prs[0].AutoMerge != "squash" || f.BranchSHA(c.repo, prs[0].Head) != tip {
+				t.Fatalf("re-run: %+v, PRs %+v; want the same PR with auto-merge and no new commit", r, prs)
+			}
+			if own := mustGit(t, f.Git.Dir(c.repo), "log", "-1", "--format=%B", tip); prs[0].MergeMessage != own {
+				t.Errorf("re-run: the host merges with message\n%s\nwant tagbump's commit message\n%s", prs[0].MergeMessage, own)
+			}
+		})
 	}
-	tip := f.BranchSHA(c.repo, prs[0].Head)
-	f.NoAutoMerge = false
+}
+
+// asPerson sends a request to a host's stand-in as a person would, with
+// token, and fails the test unless the host accepts it.
+func asPerson(t *testing.T, method, url, token string, body any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, url, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %s", method, url, resp.Status)
+	}
+}
+
+// TestPartialAutoMergeDisabledByPerson: a reviewer disables auto-merge on
+// tagbump's pull request. The same bump run again with --auto-merge (a
+// pipeline's retry) asks for it again, as documented in
+// docs/guides/pull-requests.md: a run with --auto-merge wants the pull
+// request merged. To hold a deploy, close the pull request or run without
+// --auto-merge, which leaves it off.
+func TestPartialAutoMergeDisabledByPerson(t *testing.T) {
+	c := forgeCases[0]
+	f := startForge(t, c)
+	if code, _, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash"); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, errOut)
+	}
+	prs := f.PRs()
+	if len(prs) != 1 || prs[0].AutoMerge != "squash" {
+		t.Fatalf("first run: %+v", prs)
+	}
+	disable := func() {
+		t.Helper()
+		asPerson(t, http.MethodPost, f.URL+"/api/graphql", f.Token, map[string]any{
+			"query":     `mutation($input: DisablePullRequestAutoMergeInput!) { disablePullRequestAutoMerge(input: $input) { pullRequest { number } } }`,
+			"variables": map[string]any{"input": map[string]any{"pullRequestId": fmt.Sprintf("PR_node%d", prs[0].Number)}},
+		})
+		if f.PRs()[0].AutoMerge != "" {
+			t.Fatal("the stand-in did not disable auto-merge")
+		}
+	}
+	disable()
+	if code, _, errOut := forgeBump(t, c, f, f.Token, "1.1.0"); code != 0 {
+		t.Fatalf("re-run without --auto-merge: exit %d\n%s", code, errOut)
+	}
+	if am := f.PRs()[0].AutoMerge; am != "" {
+		t.Errorf("re-run without --auto-merge turned auto-merge on (%q)", am)
+	}
+	if code, _, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash"); code != 0 {
+		t.Fatalf("re-run with --auto-merge: exit %d\n%s", code, errOut)
+	}
+	if p := f.PRs(); len(p) != 1 || p[0].AutoMerge != "squash" || p[0].Number != prs[0].Number {
+		t.Errorf("re-run with --auto-merge: %+v; want auto-merge on tagbump's pull request again, as documented", p)
+	}
+}
+
+// TestPartialAutoMergePersonsPR: the run pushed tagbump's branch and the
+// host refused the pull request; a person then opened one from that
+// branch themselves (their title and body, no tagbump marker). A re-run
+// with --auto-merge names that pull request but schedules no merge of it.
+func TestPartialAutoMergePersonsPR(t *testing.T) {
+	c := forgeCases[0]
+	f := startForge(t, c)
+	if code, _, _ := forgeBump(t, c, f, f.ReadOnlyToken, "1.1.0", "--auto-merge", "--merge-method", "squash"); code != 5 {
+		t.Fatalf("first run: exit %d, want 5 (PR refused)", code)
+	}
+	asPerson(t, http.MethodPost, f.URL+"/api/v3/repos/acme/charts/pulls", f.Token, map[string]any{
+		"title": "Alice: reviewing the prod bump by hand", "head": "tagbump/app-prod", "base": "main", "body": "please do not merge yet",
+	})
 	code, out, errOut := forgeBump(t, c, f, f.Token, "1.1.0", "--auto-merge", "--merge-method", "squash")
 	if code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, errOut)
 	}
-	r := decodePR(t, out)
-	prs = f.PRs()
-	if len(prs) != 1 || r.PRNumber != prs[0].Number || prs[0].AutoMerge != "squash" || f.BranchSHA(c.repo, prs[0].Head) != tip {
-		t.Errorf("re-run: %+v, PRs %+v; want the same PR with auto-merge and no new commit", r, prs)
+	prs := f.PRs()
+	if len(prs) != 1 || prs[0].AutoMerge != "" || decodePR(t, out).PRNumber != prs[0].Number {
+		t.Errorf("re-run: %+v; want the person's pull request named, without auto-merge", prs)
+	}
+	if !strings.Contains(errOut, "not opened by tagbump") {
+		t.Errorf("re-run does not say why auto-merge was not requested:\n%s", errOut)
 	}
 }
 
@@ -132,7 +234,8 @@ func TestPartialImagePushedGitFailed(t *testing.T) {
 // before the deployment reports (exit 6). The commit stays on main, and
 // the output names it. The same bump run again changes nothing (outcome
 // unchanged, no second commit, nothing to wait for: exit 0); `tagbump
-// wait --commit` with the first run's commit waits for its deployment.
+// wait --commit` with the first run's commit waits for its deployment,
+// which reports only after the wait has begun polling.
 func TestPartialWaitTimedOut(t *testing.T) {
 	c := forgeCases[0]
 	f := startForge(t, c)
@@ -158,9 +261,19 @@ func TestPartialWaitTimedOut(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &again); err != nil || code != 0 || again.Outcome != "unchanged" || again.Wait != nil || f.BranchSHA(c.repo, "main") != first.Commit {
 		t.Fatalf("re-run: exit %d, %+v (%v); want 0, unchanged, no wait, no new commit\n%s", code, again, err, errOut)
 	}
-	f.SetStatus(first.Commit, testenv.FakeStatus{Context: "argocd/app-prod", State: "success"})
+	// wait --commit polls for the first run's commit, and the deployment
+	// reports only once it has asked twice: it really waits for it.
+	before, _ := f.StatusRequests()
 	args := append([]string{"wait", "--repo", c.url(f), "--commit", first.Commit, "--status-context", "argocd/app-prod", "--timeout", "20s", "-o", "json"}, append(fastPolls, c.args(f)...)...)
-	code, out, errOut = tagbump(t, env, args...)
+	run := startTagbump(t, env, args...)
+	eventually(t, "wait --commit polls twice", func() bool { n, _ := f.StatusRequests(); return n >= before+2 })
+	select {
+	case <-run.done:
+		t.Fatalf("wait --commit ended before the deployment reported: exit %d\n%s", run.code, run.errOut)
+	default:
+	}
+	f.SetStatus(first.Commit, testenv.FakeStatus{Context: "argocd/app-prod", State: "success"})
+	code, out, errOut = run.result(t)
 	if w := decodeWait(t, out); code != 0 || w.State != "success" || w.Commit != first.Commit {
 		t.Errorf("wait --commit: exit %d, %+v\n%s", code, w, errOut)
 	}

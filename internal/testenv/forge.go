@@ -47,7 +47,7 @@ type FakeForge struct {
 	requests []string
 	log      []string
 	// NoAutoMerge makes auto-merge requests fail as on a repository that
-	// does not allow it.
+	// does not allow it (GitHub, GitLab).
 	NoAutoMerge bool
 	// statuses holds each commit's statuses and check runs, oldest first.
 	statuses                          map[string][]FakeStatus

@@ -204,6 +204,14 @@ func (f *FakeForge) gitlabAPI(w http.ResponseWriter, r *http.Request) {
 			bad("this fake merges only with auto_merge")
 			return
 		}
+		if f.NoAutoMerge {
+			// GitLab answers 405 for a merge request it will not set to
+			// auto-merge (docs.gitlab.com/api/merge_requests#merge-a-merge-request:
+			// "cannot be accepted"), e.g. where pipelines must succeed and
+			// none can run.
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"message": "405 Method Not Allowed"})
+			return
+		}
 		if in.SHA != "" && in.SHA != f.BranchSHA(project, pr.Head) {
 			writeJSON(w, http.StatusConflict, map[string]string{"message": "SHA does not match HEAD of source branch"})
 			return

@@ -169,10 +169,16 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 				// No open pull request from the branch: a run pushed it
 				// and stopped before opening one. Open it now.
 				err = req.openPending(ctx, head, res)
+			case err == nil && open != nil && req.PR.AutoMerge != "" && req.pending.commit != nil && !strings.Contains(open.Body, marker(head)):
+				// Someone opened this pull request from tagbump's branch
+				// themselves: theirs to merge, never scheduled by a run.
+				o.logger.Warn("auto-merge not requested: the pull request from the branch was not opened by tagbump", "pr", open.Number, "branch", head)
 			case err == nil && open != nil && req.PR.AutoMerge != "" && req.pending.commit != nil:
 				// A run that opened it may have had auto-merge refused
 				// (or stopped before asking): ask for it again, as the
-				// hosts keep one request per pull request.
+				// hosts keep one request per pull request. A person who
+				// disabled it meanwhile gets it back: a run with
+				// --auto-merge asks for it (docs/guides/pull-requests.md).
 				if err = req.PR.Forge.AutoMerge(ctx, open, forge.Merge{Method: req.PR.AutoMerge, Message: req.pending.commit.Message}); err != nil {
 					err = &AutoMergeError{Err: err}
 				}
