@@ -57,7 +57,9 @@ func NewCmdDoctor(streams IOStreams, runF func(*DoctorOptions) error) *cobra.Com
   reports them (GitHub classic tokens, GitLab, Bitbucket access tokens;
   else its permission on the repository); and the rules of the branch:
   pull requests required, signed commits required, who may push, with the
-  flag that fits (--pr, --sign-key, --commit-via api);
+  flag that fits (--pr, --sign-key, --commit-via api). What the API refuses
+  blocks only a bump that needs it (--pr, --commit-via api): for a direct
+  push it is a warning;
 - with --image: the registry reachable with the credentials found, the tag
   there and its digest.
 
@@ -130,6 +132,11 @@ func (r *doctorReport) fail(name string, err error, fix string) {
 	r.add(doctorCheck{Name: name, Status: "fail", Detail: err.Error(), Fix: fix, Exit: ExitCode(err)})
 }
 
+// failed reports whether the check name failed.
+func (r *doctorReport) failed(name string) bool {
+	return slices.ContainsFunc(r.Checks, func(c doctorCheck) bool { return c.Name == name && c.Status == "fail" })
+}
+
 // blocker is the first failed check, nil when there is none.
 func (r *doctorReport) blocker() *doctorCheck {
 	for i, c := range r.Checks {
@@ -144,7 +151,7 @@ func runDoctor(ctx context.Context, streams IOStreams, opts *DoctorOptions) erro
 	env := ci.Detect(os.Getenv)
 	rep := &doctorReport{Repo: address.Redact(opts.Repo)}
 	doctorCredentials(rep, env, opts)
-	doctorSigning(rep, opts)
+	doctorSigning(rep, env, opts)
 	branch := doctorGit(ctx, rep, env, opts)
 	doctorHost(ctx, rep, env, opts, branch)
 	if opts.Image != "" {
@@ -255,34 +262,53 @@ func doctorGit(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorO
 	return branch
 }
 
-// doctorSigning checks the key a bump would sign with, and --commit-via.
-func doctorSigning(rep *doctorReport, opts *DoctorOptions) {
-	switch opts.Sign.CommitVia {
-	case "push", "api":
-	default:
-		rep.fail("signing", usageErr(fmt.Errorf("invalid --commit-via %q", opts.Sign.CommitVia)), "use --commit-via push or api")
+// doctorSigning checks the key a bump would sign with, and --commit-via
+// as bump does (signFlags.check, and the API commits' host).
+func doctorSigning(rep *doctorReport, env ci.Env, opts *DoctorOptions) {
+	opts.Sign.APIURL = opts.APIURL
+	if err := opts.Sign.check(opts.Repo, "", "", false); err != nil {
+		rep.fail("signing", err, "change the flags as the line above says: bump refuses them alike")
 		return
 	}
 	key, err := opts.Sign.signKey(os.Getenv)
 	switch {
 	case err != nil:
 		rep.fail("signing", err, "give --sign-key a private key file (SSH or armored OpenPGP), or TAGBUMP_SIGN_KEY the key's text")
-	case key != nil && opts.Sign.CommitVia == "api":
-		rep.fail("signing", usageErr(errors.New("--sign-key (TAGBUMP_SIGN_KEY) and --commit-via api conflict")), "drop one: GitHub signs API commits itself")
 	case key != nil:
 		rep.add(doctorCheck{Name: "signing", Status: "ok", Detail: fmt.Sprintf("commits are signed with the %s key %s", key.Format(), key.Fingerprint())})
 	case opts.Sign.CommitVia == "api":
+		if _, err := opts.Sign.apiPublisher(env, os.Getenv, opts.Repo, opts.Registry.Timeout); err != nil {
+			rep.fail("signing", err, "drop --commit-via api (sign with --sign-key instead): only GitHub makes API commits")
+			return
+		}
 		rep.add(doctorCheck{Name: "signing", Status: "ok", Detail: "commits are made and signed by GitHub (--commit-via api)"})
 	}
 }
 
+// apiNeeded reports whether a bump as configured talks to the host's API:
+// to open a pull request, or to have the host make the commit. A direct
+// push needs Git only.
+func (o *DoctorOptions) apiNeeded() bool { return o.PR || o.Sign.CommitVia == "api" }
+
+// hostProblem adds c, a problem met on the host's API: a blocker when the
+// bump needs the API, else a warning, since a direct push does not.
+func (r *doctorReport) hostProblem(opts *DoctorOptions, c doctorCheck) {
+	if opts.apiNeeded() {
+		c.Status = "fail"
+	} else {
+		c.Status, c.Exit = "warn", 0
+		c.Detail += " (a direct push does not need the host's API; a bump with --pr would)"
+	}
+	r.add(c)
+}
+
 // doctorHost finds the host's API (from --provider, the URL, or the
 // version endpoints of self-hosted Gitea, Forgejo and GitLab), checks the
-// token there, and reads its scopes and branch's rules. Without --pr or
-// --provider a host that is not found is skipped: it is not needed for a
-// direct push.
+// token there, and reads its scopes and branch's rules. Without --pr,
+// --commit-via api or --provider a host that is not found is skipped, and
+// what the API refuses is a warning: a direct push does not need it.
 func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *DoctorOptions, branch string) {
-	needed := opts.PR || opts.Provider != ""
+	needed := opts.apiNeeded() || opts.Provider != ""
 	repo, ok := webURL(opts.Repo)
 	if !ok {
 		if needed {
@@ -305,24 +331,35 @@ func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *Doctor
 		return
 	}
 	rep.Host = &doctorHostInfo{Kind: string(kind), FoundFrom: how}
+	if opts.PR && !rep.failed("signing") {
+		if err := opts.Sign.checkPRHost(kind); err != nil {
+			rep.fail("signing", err, "drop --commit-via api and sign with --sign-key")
+		}
+	}
 	user, token, ok := env.Token(os.Getenv, address.Host(repo))
 	if urlCredentialsWin(repo) {
 		user, token, ok = gitrepo.URLCredentials(repo)
 	}
 	if !ok {
-		rep.add(doctorCheck{Name: "host API", Status: "fail", Detail: fmt.Sprintf("%s (found from %s), but no token for its API", kind, how),
-			Fix: "set TAGBUMP_GIT_TOKEN", Exit: ExitAuth})
+		rep.hostProblem(opts, doctorCheck{Name: "host API", Exit: ExitAuth,
+			Detail: fmt.Sprintf("%s (found from %s), but no token for its API: the branch's rules on the host were not checked", kind, how),
+			Fix:    "set TAGBUMP_GIT_TOKEN to a token for the host's API (with an SSH --repo too) to check them"})
 		return
 	}
 	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repo, APIURL: opts.APIURL, User: user, Token: token, HTTPClient: &http.Client{Timeout: opts.Registry.Timeout}})
-	if err == nil {
-		_, err = f.FindOpen(ctx, "tagbump/doctor", cmp.Or(branch, "main"))
-	}
 	if err != nil {
-		rep.fail("host API", err, "check the token's scopes for pull requests (see docs/guides/pull-requests.md, per host)")
+		rep.fail("host API", err, "check --api-url and --repo")
 		return
 	}
-	rep.add(doctorCheck{Name: "host API", Status: "ok", Detail: fmt.Sprintf("%s (found from %s); the token is valid and reads its pull requests", kind, how)})
+	if _, err = f.FindOpen(ctx, "tagbump/doctor", cmp.Or(branch, "main")); err != nil {
+		rep.hostProblem(opts, doctorCheck{Name: "host API", Exit: ExitCode(err), Detail: err.Error(),
+			Fix: "check the token's scopes for pull requests (see docs/guides/pull-requests.md, per host)"})
+		if opts.apiNeeded() {
+			return
+		}
+	} else {
+		rep.add(doctorCheck{Name: "host API", Status: "ok", Detail: fmt.Sprintf("%s (found from %s); the token is valid and reads its pull requests", kind, how)})
+	}
 	in, ok := f.(forge.Inspector)
 	if !ok || branch == "" {
 		return
@@ -338,30 +375,28 @@ func doctorHost(ctx context.Context, rep *doctorReport, env ci.Env, opts *Doctor
 }
 
 // doctorScopes reports the token's scopes, or its permission where the
-// host does not report scopes, and fails on a scope a bump needs that is
-// missing.
+// host does not report scopes, and a missing scope the host's API needs
+// (a blocker when the bump needs the API).
 func doctorScopes(rep *doctorReport, kind forge.Kind, a *forge.Access, opts *DoctorOptions) {
-	c := doctorCheck{Name: "token scopes", Status: "ok"}
-	if a.Scopes == nil {
-		c.Status, c.Detail = "info", a.ScopesNote
-	} else {
-		c.Detail = cmp.Or(strings.Join(a.Scopes, ", "), "none")
-		var need []string
-		switch {
-		case kind == forge.GitHub && !slices.Contains(a.Scopes, "repo") && !slices.Contains(a.Scopes, "public_repo"):
-			need = []string{"repo"}
-		case kind == forge.GitLab && opts.PR && !slices.Contains(a.Scopes, "api"):
-			need = []string{"api"}
-		case kind == forge.Bitbucket && opts.PR && !slices.Contains(a.Scopes, "pullrequest:write"):
-			need = []string{"pullrequest:write"}
-		}
-		if need != nil {
-			c.Status, c.Exit = "fail", ExitAuth
-			c.Detail += "; a bump needs " + strings.Join(need, ", ")
-			c.Fix = "create the token with the " + strings.Join(need, ", ") + " scope"
-		}
+	var need string
+	switch {
+	case a.Scopes == nil:
+		rep.add(doctorCheck{Name: "token scopes", Status: "info", Detail: a.ScopesNote})
+	case kind == forge.GitHub && !slices.Contains(a.Scopes, "repo") && !slices.Contains(a.Scopes, "public_repo"):
+		need = "repo"
+	case kind == forge.GitLab && !slices.Contains(a.Scopes, "api"):
+		need = "api"
+	case kind == forge.Bitbucket && !slices.Contains(a.Scopes, "pullrequest:write"):
+		need = "pullrequest:write"
 	}
-	rep.add(c)
+	detail := cmp.Or(strings.Join(a.Scopes, ", "), "none")
+	switch {
+	case need != "":
+		rep.hostProblem(opts, doctorCheck{Name: "token scopes", Exit: ExitAuth, Detail: detail + "; pull requests through the host's API need " + need,
+			Fix: "create the token with the " + need + " scope"})
+	case a.Scopes != nil:
+		rep.add(doctorCheck{Name: "token scopes", Status: "ok", Detail: detail})
+	}
 	if a.Permission != "" || a.CanPush != nil {
 		p := doctorCheck{Name: "repository permission", Status: "ok", Detail: cmp.Or(a.Permission, "reported")}
 		if a.CanPush != nil && !*a.CanPush {

@@ -135,3 +135,47 @@ func TestDoctorSignKey(t *testing.T) {
 		t.Errorf("unreadable key: exit %d, want 2\n%s", code, out)
 	}
 }
+
+// TestDoctorDirectPushNeedsNoPRAPI: a token that may push but not use the
+// pull request API (GitLab: write_repository without api) makes a direct
+// bump work, so doctor without --pr warns about the API and exits 0; with
+// --pr the same token is a blocker (exit 5), as the bump's would be.
+func TestDoctorDirectPushNeedsNoPRAPI(t *testing.T) {
+	c := forgeCases[1] // gitlab, found from CI_SERVER_HOST
+	f := startForge(t, c)
+	env := append([]string{"TAGBUMP_GIT_TOKEN=" + f.ReadOnlyToken}, c.env(f)...)
+	code, out, _ := tagbump(t, env, "doctor", "--repo", c.url(f))
+	main := f.BranchSHA(c.repo, "main")
+	bcode, _, berr := tagbump(t, env, "bump", "--no-verify", "--repo", c.url(f), "--chart", "app", "--env", "prod", "--image", "registry.example.com/app:1.1.0")
+	if bcode != 0 || f.BranchSHA(c.repo, "main") == main {
+		t.Fatalf("direct bump with the token: exit %d\n%s", bcode, berr)
+	}
+	if code != 0 || !strings.Contains(out, "[warn] host API: list merge requests: HTTP 403") {
+		t.Errorf("doctor: exit %d for a direct bump that works (exit %d); want 0 and a warning on the host API\n%s", code, bcode, out)
+	}
+	if code, out, _ = tagbump(t, env, "doctor", "--repo", c.url(f), "--pr"); code != 5 || !strings.Contains(out, "[FAIL] host API: list merge requests: HTTP 403") {
+		t.Errorf("doctor --pr: exit %d, want 5 (the bump's PR would be refused)\n%s", code, out)
+	}
+}
+
+// TestDoctorCommitViaAPIOffGitHub: bump refuses --commit-via api on a
+// host other than GitHub (exit 2), whether the API URL is derived or
+// given; so does doctor, rather than counting it as signing for a branch
+// that requires signed commits.
+func TestDoctorCommitViaAPIOffGitHub(t *testing.T) {
+	c := forgeCases[1] // gitlab
+	f := startForge(t, c)
+	f.Protect("main", testenv.FakeRules{Signed: true})
+	env := append([]string{"TAGBUMP_GIT_TOKEN=" + f.Token, "TAGBUMP_SIGN_KEY="}, c.env(f)...)
+	for _, extra := range [][]string{nil, {"--api-url", f.URL + "/api/v4"}} {
+		args := append([]string{"--repo", c.url(f), "--pr", "--commit-via", "api"}, extra...)
+		bcode, _, berr := tagbump(t, env, append([]string{"bump", "--no-verify", "--chart", "app", "--env", "prod", "--image", "registry.example.com/app:1.1.0"}, args...)...)
+		if bcode != 2 {
+			t.Fatalf("bump %v on GitLab: exit %d, want 2\n%s", args, bcode, berr)
+		}
+		code, out, _ := tagbump(t, env, append([]string{"doctor"}, args...)...)
+		if reason, _, _ := strings.Cut(berr, "\n"); code != 2 || strings.Count(out, "[FAIL] signing: ") != 1 {
+			t.Errorf("doctor %v on GitLab: exit %d, want 2 and one signing blocker as the bump's (%s)\n%s", args, code, reason, out)
+		}
+	}
+}

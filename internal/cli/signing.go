@@ -131,10 +131,18 @@ func (o *signFlags) check(repo, author, committer string, noPush bool) error {
 // checkPR refuses --pr with --commit-via api on a host other than GitHub:
 // only GitHub's API writes the pull request branch.
 func (o *signFlags) checkPR(pr *bump.PRRequest) error {
-	if o.CommitVia != "api" || pr == nil || pr.Forge == nil || pr.Forge.Kind() == forge.GitHub {
+	if pr == nil || pr.Forge == nil {
 		return nil
 	}
-	return usageErr(fmt.Errorf("--pr with --commit-via api needs a GitHub repository: the pull request branch is written through GitHub's API, and the host is %s: drop --commit-via api (sign with --sign-key instead) or open the pull request on GitHub", pr.Forge.Kind()))
+	return o.checkPRHost(pr.Forge.Kind())
+}
+
+// checkPRHost is checkPR for a pull request on a host of kind.
+func (o *signFlags) checkPRHost(kind forge.Kind) error {
+	if o.CommitVia != "api" || kind == forge.GitHub {
+		return nil
+	}
+	return usageErr(fmt.Errorf("--pr with --commit-via api needs a GitHub repository: the pull request branch is written through GitHub's API, and the host is %s: drop --commit-via api (sign with --sign-key instead) or open the pull request on GitHub", kind))
 }
 
 // apiPublisher builds the GitHub API commit path for the bump's repository.

@@ -220,7 +220,13 @@ func (f *FakeForge) gitlabAccess(w http.ResponseWriter, r *http.Request, m []str
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Project Not Found"})
 		return
 	}
-	level := map[string]int{"rw": 30, "ro": 20}[access]
+	if access != "rw" {
+		// The read-only token stands for one without the api (or
+		// read_api) scope: the REST API refuses it altogether.
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "The request requires higher privileges than provided by the access token.", "scope": "api read_api"})
+		return
+	}
+	level := 30
 	switch {
 	case m[3] == "push_rule":
 		rules, _ := f.branchRules("main")
