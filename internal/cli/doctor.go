@@ -429,6 +429,8 @@ func doctorRules(rep *doctorReport, kind forge.Kind, a *forge.Access, opts *Doct
 		rules = append(rules, "who may push: "+b.Pushers)
 	}
 	switch {
+	case !b.Protected && !b.Known:
+		c.Detail = "no rule read applies to " + b.Name
 	case !b.Protected:
 		c.Detail = b.Name + " is not protected"
 	case len(rules) == 0:

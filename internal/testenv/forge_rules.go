@@ -51,7 +51,7 @@ const azureRepoID = "3411ebc1-d5aa-464f-9615-0b527bc66719"
 
 var (
 	githubAccessRoute    = regexp.MustCompile(`^/api/v3/repos/([^/]+)/([^/]+)(?:/branches/([^/]+)(/protection)?|/rules/branches/([^/]+))?$`)
-	gitlabAccessRoute    = regexp.MustCompile(`^/api/v4/projects/([^/]+)(?:/protected_branches/([^/]+)|/(push_rule))?$`)
+	gitlabAccessRoute    = regexp.MustCompile(`^/api/v4/projects/([^/]+)(?:/protected_branches/([^/]+)|/(push_rule)|/(protected_branches))?$`)
 	azureAccessRoute     = regexp.MustCompile(`(?i)^/([^/]+/[^/]+)/_apis/git/(?:repositories/([^/]+)|(policy/configurations))$`)
 	bitbucketAccessRoute = regexp.MustCompile(`^/2\.0/repositories/([^/]+)/([^/]+)(/branch-restrictions)?$`)
 )
@@ -67,7 +67,8 @@ var (
 //     type pull_request, required_signatures, update);
 //   - GitLab: GET /personal_access_tokens/self (scopes), GET /projects/:id
 //     (permissions.project_access), GET .../protected_branches/:name
-//     (push_access_levels; 404 when not protected), GET .../push_rule
+//     (push_access_levels; 404 when no rule has that name), GET
+//     .../protected_branches (every rule), GET .../push_rule
 //     (reject_unsigned_commits; 404 when there is none);
 //   - Azure DevOps: GET .../_apis/git/repositories/{name} (id), GET
 //     .../_apis/git/policy/configurations?repositoryId&refName (the
@@ -235,29 +236,46 @@ func (f *FakeForge) gitlabAccess(w http.ResponseWriter, r *http.Request, m []str
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"id": 1, "project_id": 1, "reject_unsigned_commits": true, "commit_committer_check": false, "deny_delete_tag": false})
+	case m[4] != "":
+		// Every rule, a name or a wildcard pattern each (one page).
+		f.mu.Lock()
+		out := []map[string]any{}
+		for name, rules := range f.rules {
+			out = append(out, gitlabProtection(name, rules))
+		}
+		f.mu.Unlock()
+		writeJSON(w, http.StatusOK, out)
 	case m[2] != "":
+		// The rule named so (a wildcard rule by its pattern), as GitLab
+		// finds it: a branch that only a wildcard protects answers 404.
 		branch, _ := url.PathUnescape(m[2])
 		rules, ok := f.branchRules(branch)
 		if !ok {
 			writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not found"})
 			return
 		}
-		// Maintainers push unless the rules name who may; "No one"
-		// (0) when nobody may: changes then go through merge requests.
-		push := []map[string]any{{"id": 1, "access_level": 40, "access_level_description": "Maintainers", "user_id": nil, "group_id": nil, "deploy_key_id": nil}}
-		if rules.PullRequest || rules.Pushers != nil && len(rules.Pushers) == 0 {
-			push = []map[string]any{{"id": 1, "access_level": 0, "access_level_description": "No one", "user_id": nil, "group_id": nil, "deploy_key_id": nil}}
-		}
-		for i, u := range rules.Pushers {
-			push = append(push, map[string]any{"id": 2 + i, "access_level": 30, "access_level_description": u, "user_id": 100 + i, "group_id": nil, "deploy_key_id": nil})
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": 1, "name": branch, "push_access_levels": push,
-			"merge_access_levels": []map[string]any{{"id": 1, "access_level": 30, "access_level_description": "Developers + Maintainers"}},
-			"allow_force_push":    false, "code_owner_approval_required": false})
+		writeJSON(w, http.StatusOK, gitlabProtection(branch, rules))
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"id": 1, "path_with_namespace": project,
 			"permissions": map[string]any{"project_access": map[string]int{"access_level": level, "notification_level": 3}, "group_access": nil}})
 	}
+}
+
+// gitlabProtection is the protected branch name (or pattern) with rules
+// as GitLab's API answers it: Maintainers push unless the rules name who
+// may; "No one" (0) when nobody may, and changes then go through merge
+// requests.
+func gitlabProtection(name string, rules FakeRules) map[string]any {
+	push := []map[string]any{{"id": 1, "access_level": 40, "access_level_description": "Maintainers", "user_id": nil, "group_id": nil, "deploy_key_id": nil}}
+	if rules.PullRequest || rules.Pushers != nil && len(rules.Pushers) == 0 {
+		push = []map[string]any{{"id": 1, "access_level": 0, "access_level_description": "No one", "user_id": nil, "group_id": nil, "deploy_key_id": nil}}
+	}
+	for i, u := range rules.Pushers {
+		push = append(push, map[string]any{"id": 2 + i, "access_level": 30, "access_level_description": u, "user_id": 100 + i, "group_id": nil, "deploy_key_id": nil})
+	}
+	return map[string]any{"id": 1, "name": name, "push_access_levels": push,
+		"merge_access_levels": []map[string]any{{"id": 1, "access_level": 30, "access_level_description": "Developers + Maintainers"}},
+		"allow_force_push":    false, "code_owner_approval_required": false}
 }
 
 func (f *FakeForge) azureAccess(w http.ResponseWriter, r *http.Request, m []string) {

@@ -2,6 +2,9 @@ package forge_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -132,5 +135,113 @@ func TestInspectGitHub(t *testing.T) {
 	b := inspect(o).Branch
 	if b.Known || !b.Protected || b.Note == "" {
 		t.Errorf("classic protection unreadable: %+v, want protected, not known, a note", b)
+	}
+}
+
+// inspectRoutes runs Inspect of kind on main against a server that
+// answers routes (escaped path -> JSON; any other path: 404) and fails
+// the test on any request but a GET.
+func inspectRoutes(t *testing.T, kind forge.Kind, repoURL, apiSuffix string, routes map[string]string) forge.BranchRules {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			t.Errorf("Inspect sent %s %s", r.Method, r.URL)
+		}
+		body, ok := routes[r.URL.EscapedPath()]
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"message":"404 Not Found"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	f, err := forge.New(forge.Options{Kind: kind, RepoURL: repoURL, APIURL: srv.URL + apiSuffix, Token: "tok-0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.(forge.Inspector).Inspect(context.Background(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Branch
+}
+
+// TestInspectGitHubAdminBypass: classic protection is readable with admin
+// access only, and unless enforce_admins is enabled its rules do not apply
+// to admins: such a token may push to main directly. With enforce_admins
+// they do.
+func TestInspectGitHubAdminBypass(t *testing.T) {
+	routes := map[string]string{
+		"/repos/acme/charts": `{"permissions":{"admin":true,"maintain":true,"push":true,"triage":true,"pull":true}}`,
+		"/repos/acme/charts/branches/main/protection": `{"required_pull_request_reviews":{"required_approving_review_count":1},
+			"enforce_admins":{"enabled":false},"required_signatures":{"enabled":true}}`,
+		"/repos/acme/charts/rules/branches/main": `[]`,
+	}
+	b := inspectRoutes(t, forge.GitHub, "https://github.example/acme/charts", "", routes)
+	if b.PushRefused || b.Signed || !b.Protected || b.Note == "" {
+		t.Errorf("admin token, enforce_admins disabled: %+v; want protected, push allowed, no signature required of it, a note", b)
+	}
+	routes["/repos/acme/charts/branches/main/protection"] = `{"required_pull_request_reviews":{"required_approving_review_count":1},
+		"enforce_admins":{"enabled":true},"required_signatures":{"enabled":true}}`
+	if b = inspectRoutes(t, forge.GitHub, "https://github.example/acme/charts", "", routes); !b.PushRefused || !b.Signed {
+		t.Errorf("admin token, enforce_admins enabled: %+v; want push refused, signatures required", b)
+	}
+}
+
+// TestInspectBitbucketBranchingModel: a restriction may name a branch
+// type of the branching model (branch_match_kind "branching_model"): the
+// development branch, main here; it protects main. When the model cannot
+// be read, the rules are not known, never "not protected".
+func TestInspectBitbucketBranchingModel(t *testing.T) {
+	routes := map[string]string{
+		"/2.0/repositories/ws/charts": `{"mainbranch":{"name":"main"}}`,
+		"/2.0/repositories/ws/charts/branch-restrictions": `{"values":[{"kind":"push","branch_match_kind":"branching_model","branch_type":"development","users":[],"groups":[]},
+			{"kind":"require_approvals_to_merge","branch_match_kind":"branching_model","branch_type":"release","value":3,"users":[],"groups":[]}]}`,
+		"/2.0/repositories/ws/charts/branching-model": `{"development":{"name":"main","use_mainbranch":true},
+			"branch_types":[{"kind":"release","prefix":"release/"}]}`,
+	}
+	b := inspectRoutes(t, forge.Bitbucket, "https://bitbucket.org/ws/charts", "/2.0", routes)
+	if !b.Known || !b.Protected || !b.PushRefused || b.Approvals != 0 {
+		t.Errorf("push restricted to nobody on the development branch (main): %+v; want it protected, pushes refused, no approvals (those are release/'s)", b)
+	}
+	delete(routes, "/2.0/repositories/ws/charts/branching-model")
+	if b = inspectRoutes(t, forge.Bitbucket, "https://bitbucket.org/ws/charts", "/2.0", routes); b.Known || b.Note == "" {
+		t.Errorf("branching model unreadable: %+v; want the rules not known, and why", b)
+	}
+}
+
+// TestInspectGitLabWildcard: GET protected_branches/:name finds a rule by
+// its name, a wildcard rule by its pattern: main protected by "ma*"
+// answers 404 there, and the list of rules has it.
+func TestInspectGitLabWildcard(t *testing.T) {
+	b := inspectRoutes(t, forge.GitLab, "https://gitlab.example/group/charts", "/api/v4", map[string]string{
+		"/api/v4/personal_access_tokens/self":                      `{"scopes":["api"]}`,
+		"/api/v4/projects/group%2Fcharts":                          `{"permissions":{"project_access":{"access_level":30}}}`,
+		"/api/v4/projects/group%2Fcharts/protected_branches":       `[{"name":"release/*","push_access_levels":[{"access_level":40}]},{"name":"ma*","push_access_levels":[{"access_level":0,"access_level_description":"No one"}]}]`,
+		"/api/v4/projects/group%2Fcharts/protected_branches/ma%2A": `{"name":"ma*","push_access_levels":[{"access_level":0,"access_level_description":"No one"}]}`,
+		"/api/v4/projects/group%2Fcharts/push_rule":                `null`,
+	})
+	if !b.Protected || !b.PushRefused || b.Pushers != "No one" {
+		t.Errorf("main protected by the wildcard ma* (push: No one): %+v; want protected, pushes refused, only ma*'s pushers", b)
+	}
+}
+
+// TestInspectAzureRepoPolicy: repository-wide Git policies (file size,
+// path length, reserved names) are enabled and blocking but check pushes;
+// they do not make a branch take changes through pull requests only.
+func TestInspectAzureRepoPolicy(t *testing.T) {
+	b := inspectRoutes(t, forge.Azure, "https://dev.azure.com/org/p/_git/charts", "", map[string]string{
+		"/org/p/_apis/git/repositories/charts": `{"id":"r1"}`,
+		"/org/p/_apis/git/policy/configurations": `{"count":2,"value":[{"isEnabled":true,"isBlocking":true,"isDeleted":false,
+			"type":{"id":"2e26e725-8201-4edd-8bf5-978563c34a80","displayName":"File size restriction"},
+			"settings":{"maximumGitBlobSizeInBytes":10485760,"useUncompressedSize":false,"scope":[{"repositoryId":"r1"}]}},
+			{"isEnabled":true,"isBlocking":true,"isDeleted":false,
+			"type":{"id":"001a79cf-fda1-4c4e-9e7c-bac40ee5ead8","displayName":"Path Length restriction"},
+			"settings":{"maxPathLength":248,"scope":[{"repositoryId":"r1"}]}}]}`,
+	})
+	if b.PullRequest || b.PushRefused || b.Protected {
+		t.Errorf("only repository-wide push policies: %+v; want no pull request requirement", b)
 	}
 }

@@ -198,6 +198,21 @@ func (a *azure) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 // (learn.microsoft.com/en-us/azure/devops/repos/git/branch-policies).
 const azureMinReviewers = "fa4e907d-c16b-4a4c-9dfa-4906e5d171dd"
 
+// azurePRPolicies are the policy types that govern pull requests into a
+// branch (learn.microsoft.com/en-us/azure/devops/repos/git/branch-policies):
+// a required one makes Azure Repos refuse direct pushes to it. The
+// repository-wide Git policies (file size, path length, reserved names,
+// commit author email) check pushes instead and are not among them.
+var azurePRPolicies = map[string]bool{
+	azureMinReviewers:                      true, // Minimum number of reviewers
+	"0609b952-1397-4640-95ec-e00a01b2c241": true, // Build
+	"fd2167ab-b0be-447a-8ec8-39368250530e": true, // Required reviewers
+	"c6a1889d-b943-4856-b76f-9e46bb6b0df2": true, // Comment requirements
+	"40e92b44-2fe1-4dd6-b3d8-74a9c21d0c6e": true, // Work item linking
+	"fa4e907d-c16b-4a4c-9dfa-4916e5d171ab": true, // Require a merge strategy
+	"cbdc66da-9728-4af8-aada-9a5a32e4a226": true, // Status
+}
+
 // Inspect reads branch's policies: GET .../_apis/git/repositories/{name}
 // for the repository's id, then GET .../_apis/git/policy/configurations
 // with repositoryId and refName (learn.microsoft.com/en-us/rest/api/azure/devops/git/policy-configurations/get),
@@ -235,7 +250,7 @@ func (a *azure) Inspect(ctx context.Context, branch string) (*Access, error) {
 	b := &out.Branch
 	var names []string
 	for _, p := range list.Value {
-		if !p.IsEnabled || p.IsDeleted {
+		if !p.IsEnabled || p.IsDeleted || !azurePRPolicies[strings.ToLower(p.Type.ID)] {
 			continue
 		}
 		b.Protected = true

@@ -170,13 +170,23 @@ func (b *bitbucket) AutoMerge(ctx context.Context, pr *PR, m Merge) error {
 //     (developer.atlassian.com/cloud/bitbucket/rest/api-group-branch-restrictions):
 //     kind push (only the users and groups listed may push),
 //     require_approvals_to_merge (value), for the rules whose glob pattern
-//     matches branch; readable with repository:admin only.
+//     matches branch; readable with repository:admin only;
+//   - GET /repositories/{workspace}/{repo}/branching-model
+//     (developer.atlassian.com/cloud/bitbucket/rest/api-group-branching-model),
+//     for a rule with branch_match_kind branching_model: its branch_type
+//     names the development or production branch, or a kind of branch
+//     (feature, bugfix, release, hotfix) by its prefix.
 //
 // Bitbucket Cloud has no rule for signed commits.
 func (b *bitbucket) Inspect(ctx context.Context, branch string) (*Access, error) {
 	out := &Access{Branch: BranchRules{Name: branch, Known: true}}
 	var hdr http.Header
-	if _, err := b.c.callHeader(ctx, "read repository", http.MethodGet, b.api, nil, nil, &hdr); err != nil {
+	var repo struct {
+		Main struct {
+			Name string `json:"name"`
+		} `json:"mainbranch"`
+	}
+	if _, err := b.c.callHeader(ctx, "read repository", http.MethodGet, b.api, nil, &repo, &hdr); err != nil {
 		return nil, err
 	}
 	if v, ok := hdr["X-Oauth-Scopes"]; ok {
@@ -186,17 +196,19 @@ func (b *bitbucket) Inspect(ctx context.Context, branch string) (*Access, error)
 	}
 	br := &out.Branch
 	type restriction struct {
-		Kind      string `json:"kind"`
-		MatchKind string `json:"branch_match_kind"`
-		Pattern   string `json:"pattern"`
-		Value     *int   `json:"value"`
-		Users     []struct {
+		Kind       string `json:"kind"`
+		MatchKind  string `json:"branch_match_kind"`
+		Pattern    string `json:"pattern"`
+		BranchType string `json:"branch_type"`
+		Value      *int   `json:"value"`
+		Users      []struct {
 			DisplayName string `json:"display_name"`
 		} `json:"users"`
 		Groups []struct {
 			Name string `json:"name"`
 		} `json:"groups"`
 	}
+	var model *bitbucketModel // read at the first branching_model rule
 	next := b.api + "/branch-restrictions?pagelen=100"
 	for page := 0; next != "" && page < maxPages; page++ {
 		var list struct {
@@ -213,7 +225,23 @@ func (b *bitbucket) Inspect(ctx context.Context, branch string) (*Access, error)
 			return out, nil
 		}
 		for _, r := range list.Values {
-			if ok, _ := path.Match(r.Pattern, branch); r.MatchKind != "glob" || !ok {
+			switch r.MatchKind {
+			case "glob":
+				if ok, _ := path.Match(r.Pattern, branch); !ok {
+					continue
+				}
+			case "branching_model":
+				if model == nil {
+					if model, err = b.branchingModel(ctx, repo.Main.Name); err != nil {
+						br.Known = false
+						br.Note = "a restriction on a branch type of the branching model was not checked: " + err.Error()
+						continue
+					}
+				}
+				if !model.has(r.BranchType, branch) {
+					continue
+				}
+			default:
 				continue
 			}
 			br.Protected = true
@@ -237,6 +265,61 @@ func (b *bitbucket) Inspect(ctx context.Context, branch string) (*Access, error)
 			}
 		}
 		next = list.Next
+	}
+	return out, nil
+}
+
+// bitbucketModel is a repository's branching model: its development and
+// production branches and the prefixes of its branch types.
+type bitbucketModel struct {
+	development, production string
+	prefixes                map[string]string
+}
+
+// has reports whether branch is of the model's branch type kind.
+func (m *bitbucketModel) has(kind, branch string) bool {
+	switch kind {
+	case "development":
+		return m.development != "" && m.development == branch
+	case "production":
+		return m.production != "" && m.production == branch
+	}
+	p, ok := m.prefixes[kind]
+	return ok && p != "" && strings.HasPrefix(branch, p)
+}
+
+// branchingModel reads the repository's branching model; main is the
+// repository's main branch, which a model branch with use_mainbranch
+// tracks.
+func (b *bitbucket) branchingModel(ctx context.Context, main string) (*bitbucketModel, error) {
+	type modelBranch struct {
+		Name          string `json:"name"`
+		UseMainbranch bool   `json:"use_mainbranch"`
+		Enabled       *bool  `json:"enabled"`
+	}
+	var in struct {
+		Development *modelBranch `json:"development"`
+		Production  *modelBranch `json:"production"`
+		BranchTypes []struct {
+			Kind   string `json:"kind"`
+			Prefix string `json:"prefix"`
+		} `json:"branch_types"`
+	}
+	if _, err := b.c.call(ctx, "read branching model", http.MethodGet, b.api+"/branching-model", nil, &in); err != nil {
+		return nil, err
+	}
+	name := func(m *modelBranch) string {
+		switch {
+		case m == nil || m.Enabled != nil && !*m.Enabled:
+			return ""
+		case m.UseMainbranch && main != "":
+			return main
+		}
+		return m.Name
+	}
+	out := &bitbucketModel{development: name(in.Development), production: name(in.Production), prefixes: map[string]string{}}
+	for _, t := range in.BranchTypes {
+		out.prefixes[t.Kind] = t.Prefix
 	}
 	return out, nil
 }

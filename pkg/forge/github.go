@@ -359,6 +359,9 @@ func (g *github) Inspect(ctx context.Context, branch string) (*Access, error) {
 		Lock *struct {
 			Enabled bool `json:"enabled"`
 		} `json:"lock_branch"`
+		EnforceAdmins *struct {
+			Enabled bool `json:"enabled"`
+		} `json:"enforce_admins"`
 		Restrictions *struct {
 			Users []struct {
 				Login string `json:"login"`
@@ -419,6 +422,13 @@ func (g *github) Inspect(ctx context.Context, branch string) (*Access, error) {
 			if b.Pushers == "" {
 				b.Pushers, b.PushRefused = "nobody", true
 			}
+		}
+		if repo.Permissions != nil && repo.Permissions.Admin && (prot.EnforceAdmins == nil || !prot.EnforceAdmins.Enabled) {
+			// Classic protection applies to admins only with
+			// enforce_admins ("Do not allow bypassing the above
+			// settings"): this admin token pushes past it.
+			b.Signed, b.PushRefused, b.Pushers = false, false, ""
+			b.Note = "its classic protection does not apply to admins (enforce_admins is off), and this token is an admin's: it may push directly"
 		}
 	}
 	var rules []struct {

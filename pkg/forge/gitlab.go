@@ -248,22 +248,15 @@ func (g *gitlab) Inspect(ctx context.Context, branch string) (*Access, error) {
 		a.CanPush = ptr(level >= 30)
 	}
 	b := &a.Branch
-	var pb struct {
-		Push []struct {
-			Level       int    `json:"access_level"`
-			Description string `json:"access_level_description"`
-			UserID      *int   `json:"user_id"`
-			GroupID     *int   `json:"group_id"`
-			DeployKeyID *int   `json:"deploy_key_id"`
-		} `json:"push_access_levels"`
-	}
-	status, err = g.c.call(ctx, "read protected branch", http.MethodGet, g.api+"/protected_branches/"+url.PathEscape(branch), nil, &pb, http.StatusNotFound)
+	rules, err := g.protections(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
-	if status == http.StatusOK {
+	var who []string
+	for _, pb := range rules {
+		// Where several rules match, the most restrictive applies
+		// (docs.gitlab.com/user/project/repository/branches/protected).
 		b.Protected = true
-		var who []string
 		refused := true
 		for _, p := range pb.Push {
 			who = append(who, p.Description)
@@ -274,10 +267,10 @@ func (g *gitlab) Inspect(ctx context.Context, branch string) (*Access, error) {
 				refused = false
 			}
 		}
-		b.Pushers = strings.Join(who, ", ")
-		b.PushRefused = refused
-		b.PullRequest = refused
+		b.PushRefused = b.PushRefused || refused
 	}
+	b.Pushers = strings.Join(who, ", ")
+	b.PullRequest = b.PushRefused
 	var rule struct {
 		Unsigned bool `json:"reject_unsigned_commits"`
 	}
@@ -289,4 +282,67 @@ func (g *gitlab) Inspect(ctx context.Context, branch string) (*Access, error) {
 		b.Protected, b.Signed = true, true
 	}
 	return a, nil
+}
+
+// gitlabProtection is a protected branch rule as GitLab's API lists it.
+type gitlabProtection struct {
+	Name string `json:"name"`
+	Push []struct {
+		Level       int    `json:"access_level"`
+		Description string `json:"access_level_description"`
+		UserID      *int   `json:"user_id"`
+		GroupID     *int   `json:"group_id"`
+		DeployKeyID *int   `json:"deploy_key_id"`
+	} `json:"push_access_levels"`
+}
+
+// protections returns the protected branch rules that match branch: its
+// own (GET protected_branches/:name finds a rule by its name), else those
+// whose wildcard pattern matches it, from the list of every rule (GET
+// protected_branches, docs.gitlab.com/api/protected_branches), as GitLab
+// matches them: '*' stands for any characters.
+func (g *gitlab) protections(ctx context.Context, branch string) ([]gitlabProtection, error) {
+	var own gitlabProtection
+	status, err := g.c.call(ctx, "read protected branch", http.MethodGet, g.api+"/protected_branches/"+url.PathEscape(branch), nil, &own, http.StatusNotFound)
+	if err != nil || status == http.StatusOK {
+		return []gitlabProtection{own}, err
+	}
+	var out []gitlabProtection
+	for page := 1; page <= maxPages; page++ {
+		var list []gitlabProtection
+		if _, err := g.c.call(ctx, "list protected branches", http.MethodGet, fmt.Sprintf("%s/protected_branches?per_page=100&page=%d", g.api, page), nil, &list); err != nil {
+			return nil, err
+		}
+		for _, p := range list {
+			if strings.Contains(p.Name, "*") && wildcardMatch(p.Name, branch) {
+				out = append(out, p)
+			}
+		}
+		if len(list) < 100 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// wildcardMatch reports whether name matches pattern, where '*' matches
+// any characters (slashes too) and every other character itself.
+func wildcardMatch(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == name
+	}
+	first, last := parts[0], parts[len(parts)-1]
+	if len(name) < len(first)+len(last) || !strings.HasPrefix(name, first) || !strings.HasSuffix(name, last) {
+		return false
+	}
+	name = name[len(first) : len(name)-len(last)]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(name, p)
+		if i < 0 {
+			return false
+		}
+		name = name[i+len(p):]
+	}
+	return true
 }
