@@ -56,7 +56,7 @@ func (f *repoFlags) gitOptions(ctx context.Context, env ci.Env) []gitrepo.Option
 // registerMaxFetchBytes adds --max-fetch-bytes, the bound on what a
 // fetch's pack may inflate to.
 func registerMaxFetchBytes(fs *pflag.FlagSet, n *int64) {
-	fs.Int64Var(n, "max-fetch-bytes", gitrepo.DefaultMaxFetchBytes, "fail a fetch whose pack inflates to more than this many bytes (a broken or hostile server; the largest public charts repository takes 62 MiB)")
+	fs.Int64Var(n, "max-fetch-bytes", gitrepo.DefaultMaxFetchBytes, "fail a fetch whose pack inflates to more than this many bytes (a broken or hostile server; the largest public charts repository takes 62 MiB); a long file history's one fetch of the whole history may inflate to 8 times this, in objects of at most this/8, and hold at most this/256 objects")
 }
 
 // registerMaxFileSize adds --max-file-size, the largest values file (or

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
@@ -135,6 +136,10 @@ type Snapshot struct {
 	// kept holds blobs that a history walk with full objects read (see
 	// deepening), for ReadBlobs.
 	kept map[plumbing.Hash]plumbing.EncodedObject
+	// histories holds the file histories a walk of the whole history
+	// read to the end (cachedHistories).
+	histMu    sync.Mutex
+	histories map[historyKey][]FileCommit
 }
 
 // Tip returns the commit the branch pointed at when it was fetched.

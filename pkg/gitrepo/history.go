@@ -190,6 +190,12 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		newer     *object.Commit
 		newerBlob plumbing.Hash
 		onPage    bool // newer is decoded from the current page, not detached yet
+		// all: the file's walk goes on to the root (or max) past n
+		// changes, since the whole history is fetched (see wholeWalks).
+		all bool
+	}
+	if out, ok := s.cachedHistories(paths, n, max); ok {
+		return out, nil
 	}
 	var files []*fileWalk
 	for _, p := range paths {
@@ -201,13 +207,10 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 			files = append(files, &fileWalk{p: p})
 		}
 	}
+	// more reports whether f's walk goes on.
+	more := func(f *fileWalk) bool { return f.all || len(f.out) < n }
 	done := func() bool {
-		for _, f := range files {
-			if len(f.out) < n {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(files, more)
 	}
 	start, page, walked := s.tip, historyFirstPage, 0
 	stop := errors.New("done")
@@ -233,7 +236,12 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 			for _, f := range files {
 				paths = append(paths, f.p)
 			}
+			restore := wholeMemoryLimit()
+			defer restore()
 			if whole, err = s.fetchWholeHistory(ctx, d, paths); err == nil {
+				for _, f := range files {
+					f.all = len(f.out) < n
+				}
 				st, page = whole.store, math.MaxInt
 				if max > 0 {
 					page = max - walked
@@ -257,7 +265,7 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		err = firstParents(st, start, page, func(c *object.Commit) error {
 			walked++
 			for _, f := range files {
-				if len(f.out) >= n {
+				if !more(f) {
 					continue
 				}
 				blob, err := f.w.blobAt(c)
@@ -313,7 +321,7 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		if start.IsZero() {
 			// The root commit: it changed a file when it has it.
 			for _, f := range files {
-				if f.newer != nil && !f.newerBlob.IsZero() && len(f.out) < n {
+				if f.newer != nil && !f.newerBlob.IsZero() && more(f) {
 					f.out = append(f.out, FileCommit{Commit: f.newer, New: f.newerBlob})
 				}
 			}
@@ -322,7 +330,10 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 	out := make(map[string][]FileCommit, len(files))
 	var blobs []plumbing.Hash
 	for _, f := range files {
-		out[f.p] = f.out
+		out[f.p] = f.out[:min(n, len(f.out))]
+		if f.all {
+			s.cacheHistory(f.p, max, f.out)
+		}
 		for _, c := range f.out {
 			blobs = append(blobs, c.Old, c.New)
 		}
@@ -339,6 +350,45 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		}
 	}
 	return out, nil
+}
+
+// historyKey names a file's history in a Snapshot's cache of them.
+type historyKey struct {
+	path string
+	max  int
+}
+
+// cachedHistories returns FileHistories' answer from the snapshot's cache
+// when it holds every path's history down to the root (or max): a walk
+// that fetched the whole history (wholeWalks) went on to the end of it,
+// so that a later call asking for more changes, as a filter on them
+// does (bump's deploymentsWithin), does not fetch it again.
+func (s *Snapshot) cachedHistories(paths []string, n, max int) (map[string][]FileCommit, bool) {
+	s.histMu.Lock()
+	defer s.histMu.Unlock()
+	out := make(map[string][]FileCommit, len(paths))
+	for _, p := range paths {
+		p, err := cleanPath(p)
+		if err != nil {
+			return nil, false
+		}
+		h, ok := s.histories[historyKey{p, max}]
+		if !ok {
+			return nil, false
+		}
+		out[p] = h[:min(n, len(h))]
+	}
+	return out, true
+}
+
+// cacheHistory keeps the whole history of p within max commits.
+func (s *Snapshot) cacheHistory(p string, max int, h []FileCommit) {
+	s.histMu.Lock()
+	defer s.histMu.Unlock()
+	if s.histories == nil {
+		s.histories = map[historyKey][]FileCommit{}
+	}
+	s.histories[historyKey{p, max}] = slices.Clip(h)
 }
 
 // wholeAfter is how many commits FileHistories reads page by page before
@@ -376,16 +426,36 @@ func (w *wholeHistory) close() {
 // are noted as they arrive (pathIndex).
 const wholeCache = 2 << 20
 
-// wholeHistoryCommitBudget is how much each commit of a whole history
-// raises the fetch's inflate limit (packLimits.perCommit): a page of
-// historyMaxDeepen commits had the whole limit to itself, so the whole
-// history has the limit per historyMaxDeepen commits it holds.
-func (r *Repo) wholeHistoryCommitBudget() int64 {
-	total := r.o.maxFetchBytes
-	if total <= 0 {
-		total = DefaultMaxFetchBytes
+// The limits of a whole history's fetch (wholeHistoryLimits): its trees
+// inflate to far more than one tip's (20,000 commits of a 2,000-chart
+// repository: 1.5 GB, 97,000 objects, none over 80 KB), but the pack
+// never moves its own limits.
+const (
+	// wholeHistoryFactor: the whole history may inflate to this many
+	// times --max-fetch-bytes (4 GiB by default). It is inflated and
+	// hashed as it arrives, not held: the bound is on time, a zip bomb
+	// fails after a few seconds.
+	wholeHistoryFactor = 8
+	// wholeObjectShare: no object of it, nor the result of a delta, may
+	// take more than --max-fetch-bytes/wholeObjectShare (64 MiB by
+	// default), checked before it is allocated.
+	wholeObjectShare = 8
+)
+
+// wholeHistoryLimits returns the limits of a whole history's pack, from
+// the fetch's (maxFetch, --max-fetch-bytes): wholeHistoryFactor times it
+// in all, no object over maxFetch/wholeObjectShare, and no more objects
+// than one fetch of maxFetch may hold (maxFetch/objectCost, 2 Mi by
+// default: the index takes about 100 bytes an object).
+func wholeHistoryLimits(maxFetch int64) packLimits {
+	if maxFetch <= 0 {
+		maxFetch = DefaultMaxFetchBytes
 	}
-	return total / historyMaxDeepen
+	return packLimits{
+		total:   min(maxFetch, math.MaxInt64/wholeHistoryFactor) * wholeHistoryFactor,
+		object:  maxFetch / wholeObjectShare,
+		objects: maxFetch / objectCost,
+	}
 }
 
 // fetchWholeHistory fetches the whole history of the tip in one
@@ -411,7 +481,7 @@ func (s *Snapshot) fetchWholeHistory(ctx context.Context, d *deepening, paths []
 		os.RemoveAll(w.dir)
 		return nil, err
 	}
-	w.pack.indexOnly, w.pack.perCommit = true, r.wholeHistoryCommitBudget()
+	w.pack.indexOnly, w.pack.whole = true, true
 	w.pack.cache = newByteLRU(wholeCache)
 	if d != nil {
 		d.cache.reset() // the pages' trees: the walk goes on in the whole

@@ -51,28 +51,14 @@ func TestZipBombPack(t *testing.T) {
 			s := testenv.NewGitServer(t)
 			s.MustCreateRepo(t, "charts", seedFiles())
 			fetches := 0
-			fetch := testenv.GitV2Command("fetch")
-			p, err := testenv.StartFaultProxy(s.Addr(), testenv.WithFaultRule(&testenv.FaultRule{
-				Match: func(r *http.Request) bool {
-					if !fetch(r) {
-						return false
-					}
-					fetches++
-					return fetches == tc.nth
-				},
-				// A terabyte claimed; 256 KiB of pack sent at most
-				// (a quarter of a gigabyte inflated).
-				Fault: testenv.Fault{Kind: testenv.FaultZipBomb, Size: 1 << 40, Bytes: 256 << 10},
-			}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { p.Close() })
+			// A terabyte claimed; 256 KiB of pack sent at most (a
+			// quarter of a gigabyte inflated).
+			p := faultOnFetch(t, s, &fetches, func(n int) bool { return n == tc.nth }, testenv.Fault{Kind: testenv.FaultZipBomb, Size: 1 << 40, Bytes: 256 << 10})
 			r := open(t, p.URL(s.URL("charts")), tc.opts...)
 			ctx := context.Background()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			err = callWithin(t, hostileDeadline, func() error {
+			err := callWithin(t, hostileDeadline, func() error {
 				snap, err := r.Fetch(ctx, "main")
 				if err != nil {
 					return err

@@ -30,7 +30,9 @@ func storePack(r io.Reader, st storer.EncodedObjectStorer, observe func(plumbing
 	case *memory.Storage:
 		return scanPack(r, &memSink{st: st, observe: observe}, lim)
 	case *spooledPack:
-		lim.perCommit = st.perCommit
+		if st.whole {
+			lim = wholeHistoryLimits(lim.total)
+		}
 		st.limits = lim
 		return st.read(r)
 	}
@@ -84,10 +86,14 @@ type packLimits struct {
 	// blob, when above 0, is the largest blob the pack may hold: a
 	// fetch of files (WithMaxFileSize).
 	blob int64
-	// perCommit, when above 0, raises the total by that much for each
-	// commit the pack holds: a pack of a whole history, whose trees
-	// inflate to far more than one tip's (see wholeHistory).
-	perCommit int64
+	// object, when above 0, is the largest object the pack may hold,
+	// the result of a delta included, checked against the entry's and
+	// the delta's header before anything is allocated for it.
+	object int64
+	// objects, when above 0, is the most objects the pack may hold,
+	// checked against the pack's header: each costs an entry of the
+	// index (spooledPack) however little it inflates to.
+	objects int64
 }
 
 // budget is what is left of a packLimits' total while a pack is read.
@@ -113,12 +119,13 @@ func (b *budget) take(n int64) error {
 	return nil
 }
 
-// grow raises the total by n bytes, unless it was exceeded already.
-func (b *budget) grow(n int64) {
-	if n > 0 && b.left >= 0 {
-		b.total += n
-		b.left += n
+// objectSize fails when an object of size bytes is larger than the
+// limit on one object.
+func (b *budget) objectSize(size int64) error {
+	if b.object > 0 && size > b.object {
+		return fmt.Errorf("%w: the server sends an object of %d bytes, the most one object of a whole history may take is %d (--max-fetch-bytes/%d): check the server, or raise the limit", ErrLimit, size, b.object, wholeObjectShare)
 	}
+	return nil
 }
 
 // blobSize fails when a blob of size bytes is larger than the limit.
@@ -180,6 +187,9 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 		return fmt.Errorf("read pack: %w: version %d", packfile.ErrMalformedPackFile, v)
 	}
 	n := binary.BigEndian.Uint32(hdr[8:])
+	if lim.objects > 0 && int64(n) > lim.objects {
+		return fmt.Errorf("read pack: %w: the pack holds %d objects, the most a whole history may hold is %d (--max-fetch-bytes/%d): check the server, or raise the limit", ErrLimit, n, lim.objects, objectCost)
+	}
 	if r, ok := sink.(interface{ reserve(int) }); ok {
 		r.reserve(int(min(n, maxReserve)))
 	}
@@ -194,6 +204,9 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 		}
 		// Sizes first: nothing is inflated past the limits.
 		if err := bud.take(h.size + objectCost); err != nil {
+			return fail(err)
+		}
+		if err := bud.objectSize(h.size); err != nil {
 			return fail(err)
 		}
 		if h.typ == plumbing.BlobObject {
@@ -224,6 +237,9 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 			if err := bud.take(size); err != nil {
 				return fail(err)
 			}
+			if err := bud.objectSize(size); err != nil {
+				return fail(err)
+			}
 			if typ == plumbing.BlobObject {
 				if err := bud.blobSize(size); err != nil {
 					return fail(err)
@@ -235,9 +251,6 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 		}
 		if err := sink.add(off, stream, h, &packObject{typ: typ, data: data, hash: hasher.id(typ, data)}); err != nil {
 			return fail(err)
-		}
-		if typ == plumbing.CommitObject {
-			bud.grow(lim.perCommit)
 		}
 	}
 	if err := p.checksum(); err != nil {

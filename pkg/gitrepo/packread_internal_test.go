@@ -346,29 +346,3 @@ func (c *countReader) Read(b []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
-
-// TestPackLimitPerCommit: a whole history's pack has its inflate limit
-// raised by each commit it holds (packLimits.perCommit), so that a limit
-// sized for one tip does not refuse a long history; without the commit's
-// share the same pack is refused.
-func TestPackLimitPerCommit(t *testing.T) {
-	pack, _ := gitDeltaPack(t, true)
-	lim := packLimits{total: 4 << 10}
-	if err := scanPack(bytes.NewReader(pack), &memSink{st: memory.NewStorage()}, lim); !errors.Is(err, ErrLimit) {
-		t.Fatalf("a pack over 4 KiB: %v, want ErrLimit", err)
-	}
-	lim.perCommit = 1 << 20 // the pack's one commit comes first
-	st := memory.NewStorage()
-	if err := scanPack(bytes.NewReader(pack), &memSink{st: st}, lim); err != nil || len(st.Commits) != 1 {
-		t.Fatalf("with 1 MiB per commit: %v (%d commits)", err, len(st.Commits))
-	}
-	sp, err := newSpooledPack(filepath.Join(t.TempDir(), "pack"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
-	sp.perCommit = lim.perCommit
-	if err := storePack(bytes.NewReader(pack), sp, nil, packLimits{total: 4 << 10}); err != nil {
-		t.Fatalf("a spooled pack with 1 MiB per commit: %v", err)
-	}
-}

@@ -47,9 +47,9 @@ type spooledPack struct {
 	outside storer.EncodedObjectStorer
 	outBase map[int]plumbing.Hash
 	lastOut plumbing.Hash // the outside base returned last, for add
-	// perCommit raises the pack's inflate limit per commit it holds
-	// (packLimits.perCommit).
-	perCommit int64
+	// whole reads the pack of a whole history: within
+	// wholeHistoryLimits, not the limits of the fetch.
+	whole bool
 	// seen, when set, sees each object as it arrives (pathIndex).
 	seen func(*packObject)
 }
