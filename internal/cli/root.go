@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -47,23 +46,10 @@ func (s IOStreams) commands() io.Writer { return cmp.Or[io.Writer](s.Commands, s
 
 // Main runs tagbump with the process arguments and returns its exit code.
 func Main() int {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(softMemoryLimit)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, os.Args[1:], IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 }
-
-// softMemoryLimit is the heap size at which the garbage collector of the
-// tagbump binary starts to work harder (runtime/debug.SetMemoryLimit;
-// GOMEMLIMIT overrides it). A bump lives well below it. Reading a long
-// history inflates every tree of it, gigabytes of short-lived data over a
-// live set of some 25 MB (the pack's index and a cache of trees): left to
-// GOGC alone the heap doubles that live set, with the limit a history of
-// 20,000 commits stays within 64 MB of RSS. It is a soft limit: a larger
-// live set costs CPU, never a failure.
-const softMemoryLimit = 40 << 20
 
 // Run runs tagbump with args and returns its exit code; errors are reported
 // on streams.Err.
