@@ -139,7 +139,7 @@ type Snapshot struct {
 	// histories holds the file histories a walk of the whole history
 	// read to the end (cachedHistories).
 	histMu    sync.Mutex
-	histories map[historyKey][]FileCommit
+	histories map[historyKey]cachedHistory
 }
 
 // Tip returns the commit the branch pointed at when it was fetched.

@@ -208,7 +208,7 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 		}
 	}
 	// more reports whether f's walk goes on.
-	more := func(f *fileWalk) bool { return f.all || len(f.out) < n }
+	more := func(f *fileWalk) bool { return len(f.out) < n || f.all && len(f.out) < wholeKeep(n) }
 	done := func() bool {
 		return !slices.ContainsFunc(files, more)
 	}
@@ -332,7 +332,7 @@ func (s *Snapshot) FileHistories(ctx context.Context, paths []string, n, max int
 	for _, f := range files {
 		out[f.p] = f.out[:min(n, len(f.out))]
 		if f.all {
-			s.cacheHistory(f.p, max, f.out)
+			s.cacheHistory(f.p, max, f.out, len(f.out) < wholeKeep(n))
 		}
 		for _, c := range f.out {
 			blobs = append(blobs, c.Old, c.New)
@@ -373,23 +373,37 @@ func (s *Snapshot) cachedHistories(paths []string, n, max int) (map[string][]Fil
 			return nil, false
 		}
 		h, ok := s.histories[historyKey{p, max}]
-		if !ok {
+		if !ok || !h.complete && n > len(h.changes) {
 			return nil, false
 		}
-		out[p] = h[:min(n, len(h))]
+		out[p] = h.changes[:min(n, len(h.changes))]
 	}
 	return out, true
 }
 
-// cacheHistory keeps the whole history of p within max commits.
-func (s *Snapshot) cacheHistory(p string, max int, h []FileCommit) {
+// cacheHistory keeps the history of p within max commits that a walk of
+// the whole history read: complete when it reached the root (or max),
+// else its newest changes only.
+func (s *Snapshot) cacheHistory(p string, max int, h []FileCommit, complete bool) {
 	s.histMu.Lock()
 	defer s.histMu.Unlock()
 	if s.histories == nil {
-		s.histories = map[historyKey][]FileCommit{}
+		s.histories = map[historyKey]cachedHistory{}
 	}
-	s.histories[historyKey{p, max}] = slices.Clip(h)
+	s.histories[historyKey{p, max}] = cachedHistory{changes: slices.Clip(h), complete: complete}
 }
+
+// cachedHistory is a file's history kept by cacheHistory.
+type cachedHistory struct {
+	changes  []FileCommit
+	complete bool
+}
+
+// wholeKeep bounds how many changes a walk of the whole history keeps
+// for later calls when n were asked for: as many as the next, larger
+// question of bump's deploymentsWithin (4n). A file changed in every
+// commit would otherwise keep every change's blobs in memory.
+func wholeKeep(n int) int { return 4 * max(n, 1) }
 
 // wholeAfter is how many commits FileHistories reads page by page before
 // it fetches the rest of the history at once (fetchWholeHistory): with

@@ -98,6 +98,26 @@ func TestFileHistoryWholeReused(t *testing.T) {
 			if err != nil || !strings.Contains(string(blobs[all[2].New]), "1.0.0") || !strings.Contains(string(blobs[all[1].New]), "1.1.0") {
 				t.Fatalf("the changes' blobs: %q, %v", blobs, err)
 			}
+			// A file changed often (every 50 commits: 60 changes) keeps
+			// 4n of them, not all: 4n are answered from them, more
+			// are another walk.
+			const often = "c07/values.yaml"
+			if _, err := snap.FileHistory(ctx, often, 10, 0); err != nil {
+				t.Fatal(err)
+			}
+			before = r.Stats().UploadPacks
+			if h, err := snap.FileHistory(ctx, often, 40, 0); err != nil || len(h) != 40 {
+				t.Fatalf("FileHistory 40 of %s: %d changes, %v", often, len(h), err)
+			}
+			if n := r.Stats().UploadPacks - before; n != 0 {
+				t.Errorf("FileHistory 40 after FileHistory 10 made %d requests, want 0", n)
+			}
+			if h, err := snap.FileHistory(ctx, often, 41, 0); err != nil || len(h) != 41 {
+				t.Fatalf("FileHistory 41 of %s: %d changes, %v", often, len(h), err)
+			}
+			if n := r.Stats().UploadPacks - before; n == 0 {
+				t.Errorf("FileHistory 41 was answered from the 40 changes kept: the whole history's changes are kept without a bound")
+			}
 			// Another max is another walk.
 			before = r.Stats().UploadPacks
 			if _, err := snap.FileHistory(ctx, "app/values-prod.yaml", 4, 2000); err != nil {
