@@ -146,7 +146,9 @@ func TestProtocolPathsSSH(t *testing.T) {
 				opts = append(opts, testenv.WithAcceptEnv("GIT_PROTOCOL"))
 			}
 			sshd, knownHosts := testenv.NewSSHD(t, key, root, opts...)
-			r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts), gitrepo.WithTimeout(5*time.Second))
+			// The timeout ends a stalled exchange; 5 s was too short for
+			// sshd on 2 loaded cores (no answer within 5s in two runs).
+			r := open(t, sshd.URL("charts"), gitrepo.WithSSHKey(key.Path, ""), gitrepo.WithKnownHosts(knownHosts), gitrepo.WithTimeout(30*time.Second))
 			ctx := context.Background()
 			if b, err := r.DefaultBranch(ctx); err != nil || b != "main" {
 				t.Fatalf("DefaultBranch = %q, %v", b, err)
