@@ -67,9 +67,10 @@ type appTarget struct {
 }
 
 // useApp points r at the values file of the one Application of a, read
-// from its manifest (an extra fetch) for the images pick selects, and returns the Application's name,
+// from its manifest (an extra fetch) for the images pick selects (adding
+// the keys there that name no repository to pick), and returns the Application's name,
 // which stands for the environment; "" without --app.
-func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick bump.Pick) (string, error) {
+func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick *bump.Pick) (string, error) {
 	if len(a.Apps) == 0 {
 		return "", nil
 	}
@@ -81,10 +82,11 @@ func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick b
 		opts = append(opts, bump.WithAppsGitOptions(append(gitOptionsFor(env, a.AppsRepo, r.Repo, r.SSHKey, r.KnownHosts, r.Timeout),
 			gitrepo.WithMaxFetchBytes(r.MaxFetchBytes), gitrepo.WithMaxFileSize(r.MaxFileSize))...))
 	}
-	file, err := bump.AppValuesFile(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, pick, opts...)
+	file, keys, err := bump.AppValuesPlace(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, *pick, opts...)
 	if err != nil {
 		return "", err
 	}
+	pick.Keys = append(pick.Keys, keys...)
 	r.Chart, r.ValuesFile = "", file
 	name := a.Apps[0]
 	if _, n, ok := strings.Cut(name, "/"); ok {

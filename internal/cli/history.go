@@ -78,7 +78,7 @@ func runHistory(cmd *cobra.Command, streams IOStreams, opts *HistoryOptions) err
 	if err != nil {
 		return err
 	}
-	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, pick); err != nil {
+	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, &pick); err != nil {
 		return err
 	} else if app != "" {
 		opts.Env = app

@@ -105,12 +105,12 @@ func doPromote(cmd *cobra.Command, env ci.Env, opts *PromoteOptions) (*bump.Resu
 		// The source Application's values file, then the target's.
 		src := opts.appTarget
 		src.Apps = []string{opts.FromApp}
-		from, err := src.useApp(cmd.Context(), env, &opts.repoFlags, bump.Pick{})
+		from, err := src.useApp(cmd.Context(), env, &opts.repoFlags, &bump.Pick{})
 		if err != nil {
 			return nil, err
 		}
 		fromFile = opts.ValuesFile
-		to, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, bump.Pick{})
+		to, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, &bump.Pick{})
 		if err != nil {
 			return nil, err
 		}

@@ -117,7 +117,7 @@ func doRollback(cmd *cobra.Command, env ci.Env, opts *RollbackOptions) (*bump.Re
 	if err != nil {
 		return nil, err
 	}
-	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, pick); err != nil {
+	if app, err := opts.useApp(cmd.Context(), env, &opts.repoFlags, &pick); err != nil {
 		return nil, err
 	} else if app != "" {
 		opts.Env = app

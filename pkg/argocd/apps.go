@@ -67,7 +67,7 @@ type Target struct {
 	// Manifest, Doc and Source locate the Application-embedded kinds:
 	// the manifest file, the 0-based index of its YAML document (as a
 	// yaml.v3 Decoder counts them) and the index in spec.sources (-1 for
-	// spec.source). For a generated Application they locate the
+	// spec.source); Source is set for every kind. For a generated Application they locate the
 	// ApplicationSet's template, which every Application it generates
 	// shares (Generated).
 	Manifest  string
@@ -387,18 +387,18 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 					helmFiles = []string{path.Join(s.Path, "values.yaml")}
 				}
 				if len(helmFiles) > 0 {
-					app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], ChartDir: s.Path, ValueFiles: helmFiles, Warnings: warnings})
+					app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], Source: srcIndex(i), ChartDir: s.Path, ValueFiles: helmFiles, Warnings: warnings})
 				}
 			case KindKustomization:
 				k, _ := kustomizationFile(repo.Files, s.Path)
-				app.Targets = append(app.Targets, Target{Kind: KindKustomization, File: k})
+				app.Targets = append(app.Targets, Target{Kind: KindKustomization, File: k, Source: srcIndex(i)})
 			case KindManifests:
-				app.Targets = append(app.Targets, Target{Kind: KindManifests, File: s.Path, Files: manifestFiles(repo.Files, s.Path, s.Directory)})
+				app.Targets = append(app.Targets, Target{Kind: KindManifests, File: s.Path, Source: srcIndex(i), Files: manifestFiles(repo.Files, s.Path, s.Directory)})
 			}
 		case len(helmFiles) > 0:
 			// A chart from a Helm repository or another Git repository,
 			// with value files here ($ref).
-			app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], ValueFiles: helmFiles, Warnings: warnings})
+			app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], Source: srcIndex(i), ValueFiles: helmFiles, Warnings: warnings})
 		}
 		// What the manifest itself sets (parameters, values) overrides the
 		// value files: listed wherever the manifest lives, so a bump that

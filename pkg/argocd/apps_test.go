@@ -83,11 +83,11 @@ func TestSingleSource(t *testing.T) {
 	files := layout(t, "single")
 	repo := argocd.Repo{URL: "https://acme@dev.azure.com/acme/platform/_git/helm-charts", Branch: "main", DefaultBranch: true, Files: files}
 	apps := find(t, repo, "", "app-service-staging", "app-service-prod")
-	want := []argocd.Target{{Kind: argocd.KindHelmValues, File: "app-service/values-staging.yaml", ChartDir: "app-service", ValueFiles: []string{"app-service/values-staging.yaml"}}}
+	want := []argocd.Target{{Kind: argocd.KindHelmValues, File: "app-service/values-staging.yaml", Source: -1, ChartDir: "app-service", ValueFiles: []string{"app-service/values-staging.yaml"}}}
 	if diff := cmp.Diff(want, apps[0].Targets); diff != "" {
 		t.Errorf("staging targets (-want +got):\n%s", diff)
 	}
-	want = []argocd.Target{{Kind: argocd.KindHelmValues, File: "app-service/values-prod.yaml", ChartDir: "app-service",
+	want = []argocd.Target{{Kind: argocd.KindHelmValues, File: "app-service/values-prod.yaml", Source: -1, ChartDir: "app-service",
 		ValueFiles: []string{"app-service/values-common.yaml", "app-service/values-prod.yaml"}}}
 	if diff := cmp.Diff(want, apps[1].Targets); diff != "" {
 		t.Errorf("prod targets (-want +got):\n%s", diff)
@@ -116,11 +116,11 @@ func TestSingleSource(t *testing.T) {
 func TestMultiSource(t *testing.T) {
 	repo := argocd.Repo{URL: "https://github.com/acme/gitops.git", Branch: "main", Files: layout(t, "multi")}
 	apps := find(t, repo, "", "redis-prod", "web-staging")
-	want := []argocd.Target{{Kind: argocd.KindHelmValues, File: "envs/prod/redis.yaml", ValueFiles: []string{"envs/prod/redis.yaml"}}}
+	want := []argocd.Target{{Kind: argocd.KindHelmValues, File: "envs/prod/redis.yaml", Source: 0, ValueFiles: []string{"envs/prod/redis.yaml"}}}
 	if diff := cmp.Diff(want, apps[0].Targets); diff != "" {
 		t.Errorf("redis-prod (-want +got):\n%s", diff)
 	}
-	want = []argocd.Target{{Kind: argocd.KindHelmValues, File: "envs/staging/web-overrides.yaml", ChartDir: "charts/web",
+	want = []argocd.Target{{Kind: argocd.KindHelmValues, File: "envs/staging/web-overrides.yaml", Source: 0, ChartDir: "charts/web",
 		ValueFiles: []string{"charts/web/values.yaml", "envs/staging/web.yaml", "envs/staging/web-overrides.yaml"}}}
 	if diff := cmp.Diff(want, apps[1].Targets); diff != "" {
 		t.Errorf("web-staging (-want +got):\n%s", diff)
@@ -130,7 +130,7 @@ func TestMultiSource(t *testing.T) {
 	}
 	// Only a file Helm reads after the last one here can override it.
 	prod := find(t, repo, "", "web-prod")[0].Targets
-	want = []argocd.Target{{Kind: argocd.KindHelmValues, File: "envs/prod/web.yaml", ChartDir: "charts/web", ValueFiles: []string{"envs/prod/web.yaml"},
+	want = []argocd.Target{{Kind: argocd.KindHelmValues, File: "envs/prod/web.yaml", Source: 0, ChartDir: "charts/web", ValueFiles: []string{"envs/prod/web.yaml"},
 		Warnings: []string{"after envs/prod/web.yaml Helm reads a value file tagbump cannot see (https://config.example.com/web/prod.yaml is a URL): a tag set there wins over the one set here"}}}
 	if diff := cmp.Diff(want, prod); diff != "" {
 		t.Errorf("web-prod (-want +got):\n%s", diff)
@@ -197,21 +197,21 @@ func TestApplicationSets(t *testing.T) {
 	}{
 		// git directories, fasttemplate ({{path}}, {{path.basename}})
 		{"applicationset/examples/git-generator-directory", "prometheus-operator",
-			argocd.Target{Kind: argocd.KindHelmValues, File: "applicationset/examples/git-generator-directory/cluster-addons/prometheus-operator/values.yaml",
+			argocd.Target{Kind: argocd.KindHelmValues, File: "applicationset/examples/git-generator-directory/cluster-addons/prometheus-operator/values.yaml", Source: -1,
 				ChartDir: "applicationset/examples/git-generator-directory/cluster-addons/prometheus-operator", ValueFiles: []string{"applicationset/examples/git-generator-directory/cluster-addons/prometheus-operator/values.yaml"}}},
 		{"applicationset/examples/git-generator-directory/*.yaml", "argo-workflows",
-			argocd.Target{Kind: argocd.KindKustomization, File: "applicationset/examples/git-generator-directory/cluster-addons/argo-workflows/kustomization.yaml"}},
+			argocd.Target{Kind: argocd.KindKustomization, File: "applicationset/examples/git-generator-directory/cluster-addons/argo-workflows/kustomization.yaml", Source: -1}},
 		// git files, Go templates ({{.cluster.name}} from config.json)
 		{"applicationset/examples/**", "engineering-prod-guestbook",
-			argocd.Target{Kind: argocd.KindKustomization, File: "applicationset/examples/git-generator-files-discovery/apps/guestbook/kustomization.yaml"}},
+			argocd.Target{Kind: argocd.KindKustomization, File: "applicationset/examples/git-generator-files-discovery/apps/guestbook/kustomization.yaml", Source: -1}},
 		// matrix of git directories and a list, Go templates
 		{"applicationset/examples/matrix/list-and-git.yaml", "argo-workflows-engineering-dev",
-			argocd.Target{Kind: argocd.KindKustomization, File: "applicationset/examples/matrix/cluster-addons/argo-workflows/kustomization.yaml"}},
+			argocd.Target{Kind: argocd.KindKustomization, File: "applicationset/examples/matrix/cluster-addons/argo-workflows/kustomization.yaml", Source: -1}},
 		// matrix of a list and git directories whose revision the list
 		// sets, fasttemplate with path[n]
-		{"", "worker-prod", argocd.Target{Kind: argocd.KindHelmValues, File: "services/worker/values-prod.yaml", ChartDir: "services/worker", ValueFiles: []string{"services/worker/values-prod.yaml"}}},
+		{"", "worker-prod", argocd.Target{Kind: argocd.KindHelmValues, File: "services/worker/values-prod.yaml", Source: -1, ChartDir: "services/worker", ValueFiles: []string{"services/worker/values-prod.yaml"}}},
 		// git files (YAML) with values and normalize, Go templates
-		{"", "api-cfg-staging", argocd.Target{Kind: argocd.KindHelmValues, File: "services/api/values-staging.yaml", ChartDir: "services/api", ValueFiles: []string{"services/api/values-staging.yaml"}}},
+		{"", "api-cfg-staging", argocd.Target{Kind: argocd.KindHelmValues, File: "services/api/values-staging.yaml", Source: -1, ChartDir: "services/api", ValueFiles: []string{"services/api/values-staging.yaml"}}},
 	}
 	for _, c := range cases {
 		apps, err := argocd.Find(context.Background(), argocd.Query{Names: []string{c.name}, AppsPath: c.appsPath, Repo: repo})

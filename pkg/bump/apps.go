@@ -11,6 +11,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	edit "github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 	"go.yaml.in/yaml/v3"
 )
@@ -24,6 +25,9 @@ type valuesSlot struct {
 	chartDir string // "" for a chart that is not in the repository
 	chain    []string
 	warnings []string
+	// embed is what the Application's manifest sets for the source
+	// (parameters, values, kustomize.images), which wins over chain.
+	embed *embedSlot
 }
 
 // slots are the places the plan sets the image: one per environment, or
@@ -84,10 +88,12 @@ func (r *Request) validateApps() error {
 var appName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 
 // resolveApps reads the Applications of r.Apps at snap (or at the
-// --apps-repo snapshot) and sets r.appSlots: the Helm value files each
-// deploys from the repository. Targets tagbump cannot edit yet (Kustomize,
-// plain manifests, and Application-embedded values that may set the image)
-// are refused: never write something that would not deploy.
+// --apps-repo snapshot) and sets r.appSlots: per source, the Helm value
+// files, kustomization or manifests each deploys from the repository, and
+// what its manifest sets over them (parameters, values, kustomize.images).
+// A manifest that may set the image but cannot be edited (in another
+// repository, an ApplicationSet's template) is refused: never write
+// something that would not deploy.
 func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error {
 	q := argocd.Query{Names: r.Apps, AppsPath: r.AppsPath,
 		Repo: argocd.Repo{URL: r.Repo, Branch: r.branch.name, DefaultBranch: r.branch.isDefault, Files: snapSource{snap}}}
@@ -101,23 +107,38 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error
 	r.appSlots = nil
 	for _, a := range apps {
 		n := 0
+		bySource := map[int]int{} // a source's index → its slot in r.appSlots
+		add := func(t argocd.Target, s valuesSlot) {
+			bySource[t.Source] = len(r.appSlots)
+			r.appSlots = append(r.appSlots, s)
+			n++
+		}
 		for _, t := range a.Targets {
 			switch t.Kind {
 			case argocd.KindHelmValues:
-				r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chartDir: t.ChartDir, chain: t.ValueFiles, warnings: t.Warnings})
-				n++
+				add(t, valuesSlot{env: a.Name, app: a.Name, chartDir: t.ChartDir, chain: t.ValueFiles, warnings: t.Warnings})
 			case argocd.KindKustomization:
 				// pkg/target's editors, by the file's kind (editSlot)
-				r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{t.File}})
-				n++
+				add(t, valuesSlot{env: a.Name, app: a.Name, chain: []string{t.File}})
 			case argocd.KindManifests:
 				for _, f := range t.Files {
 					r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{f}})
 					n++
 				}
 			case argocd.KindParameters, argocd.KindValues, argocd.KindValuesObject, argocd.KindKustomizeImages:
-				if why := embeddedSets(a, t, r); why != "" {
-					return notYet(a, t, why)
+				// What the manifest sets wins over the source's files:
+				// edited there when it sets the image (editAppSlot).
+				em, err := r.embedFor(a, t)
+				if err != nil {
+					return err
+				}
+				if em == nil {
+					continue
+				}
+				if i, ok := bySource[t.Source]; ok {
+					r.appSlots[i].embed = em
+				} else {
+					add(t, valuesSlot{env: a.Name, app: a.Name, embed: em})
 				}
 			default:
 				return notYet(a, t, "")
@@ -125,7 +146,7 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error
 		}
 		if n == 0 {
 			return &argocd.AppError{App: a.Name, Problem: argocd.ProblemNotFound,
-				Reason: fmt.Sprintf("%s: no Helm value file in %s that it deploys, and its own helm values name no image", a.File, r.Repo)}
+				Reason: fmt.Sprintf("%s: no Helm value file, kustomization or manifest in %s that it deploys, and its own manifest can set no image here", a.File, r.Repo)}
 		}
 	}
 	return nil
@@ -209,6 +230,9 @@ func appReadPaths(slots []valuesSlot) []string {
 	var files []string
 	for _, s := range slots {
 		files = append(files, s.chain...)
+		if s.embed != nil {
+			files = append(files, s.embed.manifest)
+		}
 		if s.chartDir != "" {
 			files = append(files, chart.Files(s.chartDir)...)
 		}
@@ -267,46 +291,65 @@ func appsBranchOf(ctx context.Context, repo *gitrepo.Repo, req *Request, branch 
 // several Helm sources in the repository is refused: name the file with
 // --chart/--values-file.
 func AppValuesFile(ctx context.Context, req Request, pick Pick, opts ...Option) (string, error) {
+	file, _, err := AppValuesPlace(ctx, req, pick, opts...)
+	return file, err
+}
+
+// AppValuesPlace is AppValuesFile, with the keys in the file that hold
+// a picked image's tag where the file does not name its repository: a
+// tag parameter (image.tag) of the Application's manifest, whose
+// repository its value files give. History and rollback pick those keys
+// too.
+func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option) (string, []string, error) {
 	o := options{}
 	for _, f := range opts {
 		f(&o)
 	}
 	if len(req.Apps) != 1 {
-		return "", &InputError{"--app", strings.Join(req.Apps, ","), "name one Application"}
+		return "", nil, &InputError{"--app", strings.Join(req.Apps, ","), "name one Application"}
 	}
 	if err := req.validateApps(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer repo.Close()
 	branch := req.Branch
 	if branch == "" {
 		if branch, err = repo.DefaultBranch(ctx); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	req.branch, err = appsBranchOf(ctx, repo, &req, branch, &o)
 	defer req.branch.close()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	snap, err := repo.Fetch(ctx, branch)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := req.resolveApps(ctx, snap); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if len(req.appSlots) != 1 {
-		return "", &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemUnsupported,
+		return "", nil, &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemUnsupported,
 			Reason: fmt.Sprintf("has %d Helm sources in %s: name the values file with --chart and --values-file", len(req.appSlots), req.Repo)}
 	}
+	if em := req.appSlots[0].embed; em != nil {
+		if file, keys, err := manifestDecides(ctx, snap, em, pick); err != nil || file != "" {
+			return file, keys, err
+		}
+	}
 	chain := req.appSlots[0].chain
+	if len(chain) == 0 {
+		return "", nil, &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemNotFound,
+			Reason: fmt.Sprintf("sets no image in its manifest that tagbump reads, and has no value file in %s", req.Repo)}
+	}
 	if err := snap.Prefetch(ctx, chain...); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	// The file is the one bump --app writes for the picked images: the
 	// last of the chain that sets one. Without a pick, the one file of
@@ -322,18 +365,56 @@ func AppValuesFile(ctx context.Context, req Request, pick Pick, opts ...Option) 
 			continue
 		}
 		if pick.any() && slices.ContainsFunc(images, pick.sets) {
-			return chain[i], nil
+			return chain[i], nil, nil
 		}
 		with = append(with, chain[i])
 	}
 	if !pick.any() && len(with) > 1 {
 		slices.Reverse(with)
-		return "", &InputError{"--image", "", fmt.Sprintf("the Application's values files %s each set images: name the image with --image", strings.Join(with, ", "))}
+		return "", nil, &InputError{"--image", "", fmt.Sprintf("the Application's values files %s each set images: name the image with --image", strings.Join(with, ", "))}
 	}
 	if !pick.any() && len(with) == 1 {
-		return with[0], nil
+		return with[0], nil, nil
 	}
-	return chain[len(chain)-1], nil
+	return chain[len(chain)-1], nil, nil
+}
+
+// manifestDecides returns the Application's manifest when what it sets
+// (parameters, valuesObject, kustomize.images) decides the picked images,
+// or any image without a pick: history and rollback then read the
+// manifest, where bump --app writes; keys are the picked blocks that do
+// not name their repository. "" when it does not.
+func manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, em *embedSlot, pick Pick) (string, []string, error) {
+	src, err := snap.ReadFile(ctx, em.manifest)
+	if err != nil {
+		return "", nil, err
+	}
+	blocks, err := edit.ApplicationImages(src, em.app, em.source)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
+	}
+	decides := slices.ContainsFunc(blocks, func(b edit.AppBlock) bool { return !b.ByKey && b.Field != edit.FieldValues })
+	var keys []string
+	if pick.any() {
+		decides = false
+		for _, r := range pick.Images {
+			bs, _ := edit.PickApplication(blocks, r, nil)
+			for _, b := range bs {
+				decides = true
+				if b.Name == "" {
+					keys = append(keys, b.Key())
+				}
+			}
+		}
+	}
+	switch {
+	case !decides:
+		return "", nil, nil
+	case em.doc > 0:
+		return "", nil, &argocd.AppError{App: em.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
+			"its image is set in its manifest %s, document %d: history and rollback read an Application's manifest only when it is the file's first document", em.manifest, em.doc+1)}
+	}
+	return em.manifest, keys, nil
 }
 
 // any reports whether p picks some images rather than all.

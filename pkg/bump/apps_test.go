@@ -184,14 +184,36 @@ func TestAppsMultiSource(t *testing.T) {
 	}
 }
 
-// TestAppsRefused: an Application that is not there, or one whose
-// embedded helm.parameters set the tag (which tagbump does not edit yet),
-// is refused with nothing pushed.
-func TestAppsRefused(t *testing.T) {
+// TestAppsParameters: an Application whose helm.parameters set the tag
+// at the key its value file sets it (image.tag) is bumped in its
+// manifest, where Argo CD takes the tag from; the value file, which the
+// parameter overrides, is left alone.
+func TestAppsParameters(t *testing.T) {
 	s := testenv.NewGitServer(t)
 	files := appsRepo(s.URL("charts"))
 	files["apps/params.yaml"] = strings.Replace(files["apps/app-service-staging.yaml"], "app-service-staging", "app-service-qa", 1) +
 		"      parameters:\n        - name: image.tag\n          value: app-service-1\n"
+	s.MustCreateRepo(t, "charts", files)
+	r := appsRequest(s.URL("charts"), "app-service-123")
+	r.Apps = []string{"app-service-qa"}
+	res, err := bump.Run(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0].File != "apps/params.yaml" || res.Files[0].Key != ".spec.source.helm.parameters[0].value" ||
+		res.Files[0].Old != "app-service-1" || res.Files[0].New != "app-service-123" {
+		t.Errorf("files %+v", res.Files)
+	}
+	if got := testenv.MustGit(t, s.Dir("charts"), "diff", "--numstat", "main~1", "main"); strings.TrimSpace(got) != "1\t1\tapps/params.yaml" {
+		t.Errorf("changed: %q", got)
+	}
+}
+
+// TestAppsRefused: an Application that is not there is refused with
+// nothing pushed.
+func TestAppsRefused(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	files := appsRepo(s.URL("charts"))
 	tip := strings.TrimSpace(testenv.MustGit(t, s.MustCreateRepo(t, "charts", files), "rev-parse", "main"))
 	for _, c := range []struct {
 		app     string
@@ -199,7 +221,6 @@ func TestAppsRefused(t *testing.T) {
 		says    string
 	}{
 		{"app-service-stagin", argocd.ProblemNotFound, "did you mean app-service-staging, "},
-		{"app-service-qa", argocd.ProblemUnsupported, "app-parameters target in apps/params.yaml (parameter image.tag), which tagbump does not edit yet"},
 	} {
 		r := appsRequest(s.URL("charts"), "app-service-123")
 		r.Apps = []string{c.app}

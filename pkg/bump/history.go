@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
+	edit "github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -407,6 +408,9 @@ func fileImages(file string, src, defaults []byte) []values.Image {
 	}
 	if kind, ok := editsTarget(file, src); ok {
 		return targetImages(kind, src)
+	}
+	if edit.Detect(file, src) == edit.Application {
+		return applicationImages(src)
 	}
 	images, err := values.FindImagesWithDefaults(src, defaults)
 	if err != nil {

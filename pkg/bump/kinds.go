@@ -217,11 +217,28 @@ func targetError(file string, ref imageref.Ref, err error) error {
 // file of manifests as values.Images, each named by its key (TagPath) as
 // the bump's FileChange names it, for history and the rollback guard.
 func targetImages(kind edit.Kind, src []byte) []values.Image {
+	return blockImages(blocks(kind, src))
+}
+
+// blockImages are bs as values.Images named by their keys.
+func blockImages(bs []edit.Block) []values.Image {
 	var out []values.Image
-	for _, b := range blocks(kind, src) {
+	for _, b := range bs {
 		out = append(out, values.Image{Path: b.Key(), TagPath: b.Key(), Repository: b.Name, Tag: b.Tag, Digest: b.Digest, Form: b.Form})
 	}
 	return out
+}
+
+// applicationImages lists the images an Argo CD Application manifest sets
+// (helm.parameters, helm.valuesObject, kustomize.images of each
+// Application in it), each named by the path of its scalar in the file,
+// as bump --app's FileChange names it.
+func applicationImages(src []byte) []values.Image {
+	var bs []edit.Block
+	for _, b := range edit.FileApplicationImages(src) {
+		bs = append(bs, b.Block)
+	}
+	return blockImages(bs)
 }
 
 // blocks lists the image places of a kustomization or file of manifests;

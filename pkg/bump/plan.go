@@ -226,7 +226,17 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 				p.warnings = append(p.warnings, w)
 			}
 		}
-		e, err := req.editSlot(ctx, snap, slot, ch)
+		var edits []*slotEdit
+		var err error
+		if slot.embed != nil {
+			edits, err = req.editAppSlot(ctx, snap, slot, ch, p.files[slot.embed.manifest])
+		} else {
+			var e *slotEdit
+			e, err = req.editSlot(ctx, snap, slot, ch)
+			if e != nil {
+				edits = []*slotEdit{e}
+			}
+		}
 		var noTarget *NoTargetError
 		if errors.As(err, &noTarget) && slot.app != "" && len(slots) > 1 {
 			// An Application with several Helm sources: the image may
@@ -237,10 +247,7 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if err != nil {
 			return nil, err
 		}
-		if e == nil || p.has(e.file) {
-			continue
-		}
-		p.add(e.file, e.src, e.out, e.changes)
+		p.addAll(edits)
 	}
 	for _, slot := range slots {
 		if err := missed[slot.app]; err != nil && !slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.App == slot.app }) {
@@ -259,6 +266,23 @@ func (p *planned) add(file string, src, out []byte, changes []FileChange) {
 	}
 }
 
+// addAll records the edits of an Application's source: its manifest may
+// be edited again for another source (or another Application in it),
+// over the first edit, and is then shown in one diff.
+func (p *planned) addAll(edits []*slotEdit) {
+	for _, e := range edits {
+		switch {
+		case e.over:
+			p.changes = append(p.changes, e.changes...)
+			p.files[e.file] = e.out
+			i := slices.IndexFunc(p.diffs, func(d string) bool { return strings.HasPrefix(d, "--- a/"+e.file+"\n") })
+			p.diffs[i] = values.Diff("a/"+e.file, "b/"+e.file, e.src, e.out)
+		case !p.has(e.file):
+			p.add(e.file, e.src, e.out, e.changes)
+		}
+	}
+}
+
 // has reports whether the plan changes or reports file already.
 func (p *planned) has(file string) bool {
 	_, done := p.files[file]
@@ -270,6 +294,9 @@ type slotEdit struct {
 	file     string
 	src, out []byte
 	changes  []FileChange
+	// over reports an edit made over the plan's earlier edit of file
+	// (an Application's manifest edited for another source).
+	over bool
 }
 
 // editSlot sets the image in the values file of slot that Helm takes it

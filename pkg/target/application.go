@@ -2,6 +2,7 @@ package target
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -30,6 +31,14 @@ type AppBlock struct {
 	// InnerDigest is, for FieldValues, the path of the digest inside the
 	// text, or "".
 	InnerDigest string
+	// ValuesKey is the Helm values key the block sets (".image.tag"; for a
+	// FieldValues block, Inner), "" for FieldKustomize: a block there
+	// overrides the value files' block of the same key.
+	ValuesKey string
+	// ByKey reports a NAME.tag parameter that names no repository and
+	// is not named like an image's tag (app.tag): it is known to set an
+	// image only from the key the value files give that image's tag.
+	ByKey bool
 	// entry is, for FieldKustomize, the image as the resources spell it
 	// when the string renames it ("name=newName:tag"), else "".
 	entry string
@@ -72,12 +81,12 @@ func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
 		switch {
 		case strings.HasSuffix(name, ".tag"):
 			base := strings.TrimSuffix(name, ".tag")
-			b := AppBlock{Field: FieldParameters, Block: Block{Doc: doc, Path: paramValue(i), Form: values.FormMap,
+			b := AppBlock{Field: FieldParameters, ValuesKey: "." + name, Block: Block{Doc: doc, Path: paramValue(i), Form: values.FormMap,
 				Tag: scalar(it, "value"), Where: "parameter " + name}}
 			if j, ok := byName[base+".repository"]; ok {
 				b.Name = scalar(params[j], "value")
 			} else if base != "image" && !strings.HasSuffix(base, ".image") {
-				continue // a tag that is not known to be an image's
+				b.ByKey = true // a tag that is not known to be an image's
 			}
 			if j, ok := byName[base+".digest"]; ok {
 				b.Digest, b.DigestPath = scalar(params[j], "value"), paramValue(j)
@@ -85,7 +94,7 @@ func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
 			out = append(out, b)
 		case strings.HasSuffix(strings.ToLower(name), "image") && strings.ContainsAny(scalar(it, "value"), ":@"):
 			repo, tag, digest := imageref.Split(scalar(it, "value"))
-			out = append(out, AppBlock{Field: FieldParameters, Block: Block{Doc: doc, Path: paramValue(i), Form: values.FormString,
+			out = append(out, AppBlock{Field: FieldParameters, ValuesKey: "." + name, Block: Block{Doc: doc, Path: paramValue(i), Form: values.FormString,
 				Name: repo, Tag: tag, Digest: digest, Where: "parameter " + name}})
 		}
 	}
@@ -99,11 +108,11 @@ func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
 		if im.TagPath == "" {
 			continue
 		}
-		out = append(out, AppBlock{Field: FieldValuesObject, Block: Block{Doc: doc, Path: im.TagPath, Form: im.Form,
+		out = append(out, AppBlock{Field: FieldValuesObject, ValuesKey: strings.TrimPrefix(im.TagPath, vo), Block: Block{Doc: doc, Path: im.TagPath, Form: im.Form,
 			Name: im.Name(), Tag: im.Tag, Digest: im.Digest, DigestPath: im.DigestPath, Where: FieldValuesObject + " " + strings.TrimPrefix(im.Path, vo)}})
 	}
-	// helm.values
-	if v := get(helm, "values"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+	// helm.values, which Argo CD ignores when valuesObject is set
+	if v := get(helm, "values"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" && get(helm, "valuesObject") == nil {
 		vp := at(at(p, "helm"), "values").String()
 		text, err := values.Embedded(src, doc, vp)
 		if err != nil {
@@ -117,7 +126,7 @@ func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
 			if im.TagPath == "" {
 				continue
 			}
-			out = append(out, AppBlock{Field: FieldValues, Inner: im.TagPath, InnerDigest: im.DigestPath, Block: Block{Doc: doc, Path: vp, Form: im.Form,
+			out = append(out, AppBlock{Field: FieldValues, ValuesKey: im.TagPath, Inner: im.TagPath, InnerDigest: im.DigestPath, Block: Block{Doc: doc, Path: vp, Form: im.Form,
 				Name: im.Name(), Tag: im.Tag, Digest: im.Digest, Where: FieldValues + " " + im.TagPath}})
 		}
 	}
@@ -155,26 +164,9 @@ func SetApplication(src []byte, app string, source int, ref imageref.Ref) ([]byt
 	if err != nil {
 		return nil, nil, err
 	}
-	var match []AppBlock
-	for _, b := range blocks {
-		switch {
-		case b.Name != "" && ref.Matches(b.Name):
-			match = append(match, b)
-		case b.entry != "" && ref.Deploys(stripRef(b.entry)):
-			return nil, nil, &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf(
-				"%s renames %s to %s, another repository: tagbump never writes a tag into another repository's image; check --image",
-				b.Where, b.entry, b.Name)}
-		}
-	}
-	if len(match) == 0 {
-		for _, b := range blocks {
-			if b.Field == FieldParameters && b.Name == "" {
-				match = append(match, b)
-			}
-		}
-		if len(match) > 1 {
-			return nil, nil, &Error{Kind: ErrAmbiguous, Reason: "several tag parameters name no repository and none names " + ref.Name() + ": add NAME.repository parameters"}
-		}
+	match, err := PickApplication(blocks, ref, nil)
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(match) == 0 {
 		var bs []Block
@@ -183,8 +175,70 @@ func SetApplication(src []byte, app string, source int, ref imageref.Ref) ([]byt
 		}
 		return nil, nil, noImage(ref, "block of the Application's source", bs)
 	}
+	return SetApplicationBlocks(src, match, ref)
+}
+
+// fieldRank orders the fields of a Helm source as Argo CD applies them:
+// parameters over valuesObject (or values) over the value files.
+func fieldRank(f string) int {
+	switch f {
+	case FieldParameters:
+		return 2
+	case FieldValuesObject, FieldValues:
+		return 1
+	}
+	return 0
+}
+
+// PickApplication returns the blocks of one Application source (from
+// ApplicationImages) that decide what ref's image deploys: those that
+// name its repository, and those whose ValuesKey is one of keys, the Helm
+// values keys that set its tag in the source's value files. A block
+// whose key a field Argo CD applies later also sets (a parameter over
+// valuesObject) is left out: an edit there would deploy nothing. With no
+// keys and no block naming the repository, the one NAME.tag parameter
+// without a repository (image.tag) is picked, as .image.tag in a values
+// file; several are ErrAmbiguous. A kustomize.images string that renames
+// the image to another repository is ErrOtherImage.
+func PickApplication(blocks []AppBlock, ref imageref.Ref, keys []string) ([]AppBlock, error) {
+	var match []AppBlock
+	for _, b := range blocks {
+		switch {
+		case b.Name != "" && ref.Matches(b.Name), b.ValuesKey != "" && slices.Contains(keys, b.ValuesKey):
+			match = append(match, b)
+		case b.entry != "" && ref.Deploys(stripRef(b.entry)):
+			return nil, &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf(
+				"%s renames %s to %s, another repository: tagbump never writes a tag into another repository's image; check --image",
+				b.Where, b.entry, b.Name)}
+		}
+	}
+	if len(match) == 0 && len(keys) == 0 {
+		for _, b := range blocks {
+			if b.Field == FieldParameters && b.Name == "" && !b.ByKey {
+				match = append(match, b)
+			}
+		}
+		if len(match) > 1 {
+			return nil, &Error{Kind: ErrAmbiguous, Reason: "several tag parameters name no repository and none names " + ref.Name() + ": add NAME.repository parameters"}
+		}
+	}
+	live := match[:0:0]
+	for _, b := range match {
+		if !slices.ContainsFunc(blocks, func(o AppBlock) bool {
+			return b.ValuesKey != "" && o.ValuesKey == b.ValuesKey && fieldRank(o.Field) > fieldRank(b.Field)
+		}) {
+			live = append(live, b)
+		}
+	}
+	return live, nil
+}
+
+// SetApplicationBlocks sets ref's tag (and digest, when it has one) in
+// the blocks of an Application's source, as SetApplication does.
+func SetApplicationBlocks(src []byte, match []AppBlock, ref imageref.Ref) ([]byte, []Change, error) {
 	out := src
 	var changes []Change
+	var err error
 	for _, b := range match {
 		if ref.Digest == "" && b.Digest != "" {
 			return nil, nil, &Error{Kind: ErrPinned, Reason: fmt.Sprintf(
@@ -227,6 +281,39 @@ func SetApplication(src []byte, app string, source int, ref imageref.Ref) ([]byt
 		}
 	}
 	return out, changes, nil
+}
+
+// FileApplicationImages lists the images of every source of every
+// Application in the multi-document file src, each named by
+// Block.Key, the path of the scalar that holds its tag in the file; the blocks
+// inside helm.values text are left out, as their scalar is the whole
+// text. A file that does not parse has none.
+func FileApplicationImages(src []byte) []AppBlock {
+	docs, err := documents(src)
+	if err != nil {
+		return nil
+	}
+	var out []AppBlock
+	for _, d := range docs {
+		if d == nil || !isApplication(d) {
+			continue
+		}
+		name := scalar(get(d, "metadata"), "name")
+		spec := get(d, "spec")
+		n := max(len(items(spec, "sources")), 1)
+		for i := 0; i < n; i++ {
+			blocks, err := ApplicationImages(src, name, i)
+			if err != nil {
+				break
+			}
+			for _, b := range blocks {
+				if b.Field != FieldValues && !b.ByKey {
+					out = append(out, b)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func digestless(b AppBlock) *Error {
