@@ -87,10 +87,6 @@ func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slo
 	if base != nil {
 		cur = base
 	}
-	blocks, err := edit.ApplicationImages(cur, em.app, em.source)
-	if err != nil {
-		return nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
-	}
 	type picked struct {
 		e      imageEdit
 		blocks []edit.AppBlock
@@ -99,6 +95,10 @@ func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slo
 	var picks []picked
 	for _, e := range req.imageEdits() {
 		keys := req.filesKeys(ctx, snap, files, ch, e)
+		blocks, err := edit.ApplicationKeys(cur, em.app, em.source, keys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
+		}
 		bs, err := edit.PickApplication(blocks, e.ref, keys)
 		if err != nil {
 			return nil, targetError(em.manifest, e.ref, err)

@@ -222,15 +222,67 @@ func PickApplication(blocks []AppBlock, ref imageref.Ref, keys []string) ([]AppB
 			return nil, &Error{Kind: ErrAmbiguous, Reason: "several tag parameters name no repository and none names " + ref.Name() + ": add NAME.repository parameters"}
 		}
 	}
-	live := match[:0:0]
+	// A block whose key a later field sets too deploys nothing: the one
+	// Argo CD applies last is picked instead.
+	var live []AppBlock
 	for _, b := range match {
-		if !slices.ContainsFunc(blocks, func(o AppBlock) bool {
-			return b.ValuesKey != "" && o.ValuesKey == b.ValuesKey && fieldRank(o.Field) > fieldRank(b.Field)
-		}) {
+		for _, o := range blocks {
+			if b.ValuesKey != "" && o.ValuesKey == b.ValuesKey && fieldRank(o.Field) > fieldRank(b.Field) {
+				b = o
+			}
+		}
+		if !slices.ContainsFunc(live, func(l AppBlock) bool { return l.Path == b.Path && l.Inner == b.Inner }) {
 			live = append(live, b)
 		}
 	}
 	return live, nil
+}
+
+// ApplicationKeys is ApplicationImages with, for each of keys (Helm values
+// keys such as ".api.tag") that the source sets in a place
+// ApplicationImages does not list, a block for it (ByKey): a parameter
+// of that name, the scalar at the key in valuesObject or in the text of
+// helm.values. PickApplication picks those by key only.
+func ApplicationKeys(src []byte, app string, source int, keys []string) ([]AppBlock, error) {
+	blocks, err := ApplicationImages(src, app, source)
+	if err != nil || len(keys) == 0 {
+		return blocks, err
+	}
+	doc, p, sn, err := applicationSource(src, app, source)
+	if err != nil {
+		return nil, err
+	}
+	helm := get(sn, "helm")
+	hp := at(p, "helm")
+	has := func(field, key string) bool {
+		return slices.ContainsFunc(blocks, func(b AppBlock) bool { return b.Field == field && b.ValuesKey == key })
+	}
+	for _, k := range keys {
+		for i, it := range items(helm, "parameters") {
+			if "."+scalar(it, "name") == k && !has(FieldParameters, k) {
+				blocks = append(blocks, AppBlock{Field: FieldParameters, ValuesKey: k, ByKey: true, Block: Block{Doc: doc,
+					Path: at(index(at(hp, "parameters"), i), "value").String(), Form: values.FormMap, Tag: scalar(it, "value"), Where: "parameter " + k[1:]}})
+			}
+		}
+		if vo := get(helm, "valuesObject"); vo != nil && !has(FieldValuesObject, k) {
+			path := at(hp, "valuesObject").String() + k
+			if v, err := values.GetIn(src, doc, path); err == nil {
+				blocks = append(blocks, AppBlock{Field: FieldValuesObject, ValuesKey: k, ByKey: true, Block: Block{Doc: doc,
+					Path: path, Form: values.FormMap, Tag: v, Where: FieldValuesObject + " " + k}})
+			}
+			continue // helm.values is ignored
+		}
+		if v := get(helm, "values"); v != nil && v.Kind == yaml.ScalarNode && !has(FieldValues, k) {
+			vp := at(hp, "values").String()
+			if text, err := values.Embedded(src, doc, vp); err == nil {
+				if tag, err := values.Get([]byte(text), k); err == nil {
+					blocks = append(blocks, AppBlock{Field: FieldValues, ValuesKey: k, Inner: k, ByKey: true, Block: Block{Doc: doc,
+						Path: vp, Form: values.FormMap, Tag: tag, Where: FieldValues + " " + k}})
+				}
+			}
+		}
+	}
+	return blocks, nil
 }
 
 // SetApplicationBlocks sets ref's tag (and digest, when it has one) in

@@ -352,3 +352,71 @@ func TestSetApplicationParametersOtherImage(t *testing.T) {
 		t.Errorf("got\n%s", out)
 	}
 }
+
+// TestPickApplicationPrecedence: Argo CD applies parameters over
+// valuesObject over the value files, and ignores helm.values when
+// valuesObject is set: only the block that decides is picked, by its
+// repository or by the key the value files give the image's tag.
+func TestPickApplicationPrecedence(t *testing.T) {
+	src := []byte(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: a
+spec:
+  source:
+    helm:
+      values: |
+        image:
+          repository: registry.example.com/app
+          tag: v0
+      valuesObject:
+        image:
+          repository: registry.example.com/app
+          tag: v1
+        api:
+          tag: v1
+      parameters:
+        - name: image.tag
+          value: v1
+        - name: app.tag
+          value: v1
+`)
+	blocks, err := target.ApplicationImages(src, "a", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := func(bs []target.AppBlock) []string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Where)
+		}
+		return out
+	}
+	app := ref("registry.example.com/app", "v2", "")
+	got, err := target.PickApplication(blocks, app, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// valuesObject names the image at .image.tag, which the parameter
+	// overrides; helm.values is ignored.
+	if diff := cmp.Diff([]string{"parameter image.tag"}, where(got)); diff != "" {
+		t.Errorf("by repository (-want +got):\n%s", diff)
+	}
+	// app.tag is known to be the image's only from the value files' key.
+	got, _ = target.PickApplication(blocks, ref("registry.example.com/other", "v2", ""), []string{".app.tag"})
+	if diff := cmp.Diff([]string{"parameter app.tag"}, where(got)); diff != "" {
+		t.Errorf("by key (-want +got):\n%s", diff)
+	}
+	// valuesObject's api.tag is no image block: found by its key.
+	if blocks, err = target.ApplicationKeys(src, "a", 0, []string{".api.tag"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = target.PickApplication(blocks, ref("registry.example.com/other", "v2", ""), []string{".api.tag"})
+	if diff := cmp.Diff([]string{"helm.valuesObject .api.tag"}, where(got)); diff != "" {
+		t.Errorf("valuesObject by key (-want +got):\n%s", diff)
+	}
+	out, changes, err := target.SetApplicationBlocks(src, got, ref("registry.example.com/other", "v2", ""))
+	if err != nil || len(changes) != 1 || string(out) != replaced(t, src, "tag: v1", "tag: v2", 2) {
+		t.Errorf("set: %v, %+v\n%s", err, changes, out)
+	}
+}
