@@ -20,7 +20,7 @@ var bumpFlags = []string{
 	"push-from", "dry-run", "output", "skip-ci", "author", "committer", "max-attempts", "dotenv", "log-level",
 	"pr", "pr-branch", "pr-title", "pr-body", "pr-label", "pr-reviewer", "pr-assignee", "pr-draft",
 	"pr-overwrite", "auto-merge", "merge-method", "provider", "api-url",
-	"wait", "status-context", "argocd-server", "app", "app-namespace", "wait-timeout",
+	"wait", "status-context", "argocd-server", "app", "app-namespace", "apps-path", "apps-repo", "wait-timeout",
 	"commit-via", "signoff", "tag-pattern", "allow-rolled-back", "retry-for",
 	"require-signature", "certificate-identity", "certificate-identity-regexp", "certificate-oidc-issuer",
 	"certificate-oidc-issuer-regexp", "certificate-github-repository", "certificate-github-ref", "certificate-extension",
