@@ -398,7 +398,7 @@ func manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, em *embedSlot,
 	if pick.any() {
 		decides = false
 		for _, r := range pick.Images {
-			bs, _ := edit.PickApplication(blocks, r, nil)
+			bs, _ := edit.PickApplication(blocks, r, nil, len(pick.Images) == 1)
 			for _, b := range bs {
 				decides = true
 				if b.Name == "" {

@@ -2,6 +2,7 @@ package bump
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	edit "github.com/tagbump/tagbump/pkg/target"
+	"github.com/tagbump/tagbump/pkg/values"
 )
 
 // embedSlot is what an Application's manifest sets for one of its
@@ -75,7 +77,7 @@ func (req *Request) withEdits(es []imageEdit) *Request {
 // editSlot does. An image whose tag the value files set at a key the
 // manifest overrides is written to the manifest only: an edit of the
 // file would deploy nothing.
-func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, ch *chart.Chart, base []byte) ([]*slotEdit, error) {
+func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, ch *chart.Chart, base []byte) (*appEdit, error) {
 	em := slot.embed
 	files := slot
 	files.embed = nil
@@ -93,13 +95,14 @@ func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slo
 	}
 	var rest []imageEdit
 	var picks []picked
-	for _, e := range req.imageEdits() {
-		keys := req.filesKeys(ctx, snap, files, ch, e)
+	edits := req.imageEdits()
+	for _, e := range edits {
+		keys, named := req.filesKeys(ctx, snap, files, ch, e)
 		blocks, err := edit.ApplicationKeys(cur, em.app, em.source, keys)
 		if err != nil {
 			return nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
 		}
-		bs, err := edit.PickApplication(blocks, e.ref, keys)
+		bs, err := edit.PickApplication(blocks, e.ref, keys, len(edits) == 1 && !named)
 		if err != nil {
 			return nil, targetError(em.manifest, e.ref, err)
 		}
@@ -121,25 +124,53 @@ func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slo
 		}
 		picks = append(picks, picked{e, bs})
 	}
-	var out []*slotEdit
-	if len(rest) > 0 {
-		if len(files.chain) == 0 {
-			return nil, &NoTargetError{File: em.manifest, Repository: rest[0].ref.Name(), Problems: []string{fmt.Sprintf(
-				"no helm.parameters, helm.valuesObject, helm.values or kustomize.images entry of Application %s's source names it, "+
-					"and the source has no value file in the repository: check --image, or add the image's parameter", em.app)}}
+	res := &appEdit{missing: map[string]error{}}
+	for _, p := range picks {
+		res.set = append(res.set, p.e.ref.Name())
+	}
+	if len(rest) > 0 && len(files.chain) == 0 {
+		err := &NoTargetError{File: em.manifest, Repository: rest[0].ref.Name(), Problems: []string{fmt.Sprintf(
+			"no helm.parameters, helm.valuesObject, helm.values or kustomize.images entry of Application %s's source names it, "+
+				"and the source has no value file in the repository: check --image, or add the image's parameter", em.app)}}
+		for _, e := range rest {
+			res.missing[e.ref.Name()] = err
 		}
+		rest = nil
+	}
+	if len(rest) > 0 {
 		fe, err := req.withEdits(rest).editSlot(ctx, snap, files, ch)
+		var noTarget *NoTargetError
+		if errors.As(err, &noTarget) && len(req.more) > 0 {
+			// Several images: those the files do not set may be in
+			// another source's; the others are set here.
+			var here []imageEdit
+			for _, e := range rest {
+				if _, err := req.withEdits([]imageEdit{e}).editSlot(ctx, snap, files, ch); err != nil {
+					res.missing[e.ref.Name()] = err
+				} else {
+					here = append(here, e)
+				}
+			}
+			fe, err = nil, nil
+			if len(here) > 0 {
+				fe, err = req.withEdits(here).editSlot(ctx, snap, files, ch)
+			}
+			rest = here
+		}
 		if err != nil {
 			return nil, err
 		}
 		if fe != nil {
-			out = append(out, fe)
+			res.edits = append(res.edits, fe)
+		}
+		for _, e := range rest {
+			res.set = append(res.set, e.ref.Name())
 		}
 	}
 	if len(picks) == 0 {
-		return out, nil
+		return res, nil
 	}
-	res := cur
+	mout := cur
 	var changes []FileChange
 	for _, p := range picks {
 		ref := p.e.ref
@@ -159,40 +190,56 @@ func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slo
 		if len(live) == 0 {
 			continue
 		}
-		o, cs, err := edit.SetApplicationBlocks(res, live, ref)
+		o, cs, err := edit.SetApplicationBlocks(mout, live, ref)
 		if err != nil {
 			return nil, targetError(em.manifest, ref, err)
 		}
-		res = o
+		mout = o
 		for _, c := range cs {
 			changes = append(changes, FileChange{File: em.manifest, Env: slot.env, App: slot.app, Key: c.Key(), Old: c.Old, New: c.New})
 		}
 	}
-	return append(out, &slotEdit{file: em.manifest, src: src, out: res, changes: changes, over: base != nil}), nil
+	res.edits = append(res.edits, &slotEdit{file: em.manifest, src: src, out: mout, changes: changes, over: base != nil})
+	return res, nil
+}
+
+// appEdit is the edit of an Application's source: its files' and its
+// manifest's, the images it sets, and, with several images, why the others
+// are not set here (another source of the Application may set them).
+type appEdit struct {
+	edits   []*slotEdit
+	set     []string
+	missing map[string]error
 }
 
 // filesKeys are the Helm values keys at which the value files of slot
 // (without its embedded settings) set e's tag: the keys a bump of them
 // would write. None for a kustomization or plain manifests, or when the
-// files do not set the image.
-func (req *Request) filesKeys(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, ch *chart.Chart, e imageEdit) []string {
+// files do not set the image; named reports files (or chart values) that
+// name some image, so that a lone image.tag parameter is not known to be
+// e's.
+func (req *Request) filesKeys(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, ch *chart.Chart, e imageEdit) (keys []string, named bool) {
 	if len(slot.chain) == 0 || isKustomization(slot.chain[0]) {
-		return nil
+		return nil, false
 	}
 	one := req.withEdits([]imageEdit{e})
 	one.AllowDowngrade, one.AllowDisabled = true, false
 	fe, err := one.editSlot(ctx, snap, slot, ch)
-	if err != nil || fe == nil {
-		return nil
+	var noTarget *NoTargetError
+	if errors.As(err, &noTarget) {
+		return nil, slices.ContainsFunc(noTarget.Images, func(im values.Image) bool { return im.Name() != "" })
 	}
-	var keys []string
+	if err != nil || fe == nil {
+		return nil, true
+	}
+
 	for _, c := range fe.changes {
 		if e.digest != "" && c.New == e.digest || c.Skipped != "" {
 			continue
 		}
 		keys = append(keys, c.Key)
 	}
-	return keys
+	return keys, true
 }
 
 // isKustomization reports whether file is named as a kustomization.

@@ -208,6 +208,9 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 	}
 	slots := req.slots()
 	missed := map[string]error{} // Application → why a source of it had no block
+	// "APP IMAGE" → an Application's source set the image ("APP *": all
+	// of them), or why one could not.
+	setBy, unset := map[string]bool{}, map[string]error{}
 	for _, slot := range slots {
 		if len(slot.chain) == 1 && p.has(slot.chain[0]) {
 			continue // two envs mapped to one file
@@ -229,7 +232,16 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		var edits []*slotEdit
 		var err error
 		if slot.embed != nil {
-			edits, err = req.editAppSlot(ctx, snap, slot, ch, p.files[slot.embed.manifest])
+			var ae *appEdit
+			if ae, err = req.editAppSlot(ctx, snap, slot, ch, p.files[slot.embed.manifest]); err == nil {
+				edits = ae.edits
+				for _, im := range ae.set {
+					setBy[slot.app+" "+im] = true
+				}
+				for im, e := range ae.missing {
+					unset[slot.app+" "+im] = cmp.Or(unset[slot.app+" "+im], e)
+				}
+			}
 		} else {
 			var e *slotEdit
 			e, err = req.editSlot(ctx, snap, slot, ch)
@@ -247,7 +259,16 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if err != nil {
 			return nil, err
 		}
+		if slot.embed == nil {
+			setBy[slot.app+" *"] = true // every image is set in the slot's file
+		}
 		p.addAll(edits)
+	}
+	for k, err := range unset {
+		app, _, _ := strings.Cut(k, " ")
+		if !setBy[k] && !setBy[app+" *"] {
+			return nil, err
+		}
 	}
 	for _, slot := range slots {
 		if err := missed[slot.app]; err != nil && !slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.App == slot.app }) {

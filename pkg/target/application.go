@@ -164,7 +164,7 @@ func SetApplication(src []byte, app string, source int, ref imageref.Ref) ([]byt
 	if err != nil {
 		return nil, nil, err
 	}
-	match, err := PickApplication(blocks, ref, nil)
+	match, err := PickApplication(blocks, ref, nil, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,12 +195,14 @@ func fieldRank(f string) int {
 // name its repository, and those whose ValuesKey is one of keys, the Helm
 // values keys that set its tag in the source's value files. A block
 // whose key a field Argo CD applies later also sets (a parameter over
-// valuesObject) is left out: an edit there would deploy nothing. With no
-// keys and no block naming the repository, the one NAME.tag parameter
-// without a repository (image.tag) is picked, as .image.tag in a values
-// file; several are ErrAmbiguous. A kustomize.images string that renames
+// valuesObject) gives way to that one: an edit there would deploy
+// nothing. With lone, no keys and no block naming the repository, the one
+// NAME.tag parameter without a repository (image.tag) is picked, as
+// .image.tag in a values file; several are ErrAmbiguous. Pass lone only
+// when nothing else tells whose that parameter is (no value file names
+// an image, one image is set). A kustomize.images string that renames
 // the image to another repository is ErrOtherImage.
-func PickApplication(blocks []AppBlock, ref imageref.Ref, keys []string) ([]AppBlock, error) {
+func PickApplication(blocks []AppBlock, ref imageref.Ref, keys []string, lone bool) ([]AppBlock, error) {
 	var match []AppBlock
 	for _, b := range blocks {
 		switch {
@@ -212,7 +214,7 @@ func PickApplication(blocks []AppBlock, ref imageref.Ref, keys []string) ([]AppB
 				b.Where, b.entry, b.Name)}
 		}
 	}
-	if len(match) == 0 && len(keys) == 0 {
+	if len(match) == 0 && len(keys) == 0 && lone {
 		for _, b := range blocks {
 			if b.Field == FieldParameters && b.Name == "" && !b.ByKey {
 				match = append(match, b)

@@ -393,7 +393,7 @@ spec:
 		return out
 	}
 	app := ref("registry.example.com/app", "v2", "")
-	got, err := target.PickApplication(blocks, app, nil)
+	got, err := target.PickApplication(blocks, app, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ spec:
 		t.Errorf("by repository (-want +got):\n%s", diff)
 	}
 	// app.tag is known to be the image's only from the value files' key.
-	got, _ = target.PickApplication(blocks, ref("registry.example.com/other", "v2", ""), []string{".app.tag"})
+	got, _ = target.PickApplication(blocks, ref("registry.example.com/other", "v2", ""), []string{".app.tag"}, true)
 	if diff := cmp.Diff([]string{"parameter app.tag"}, where(got)); diff != "" {
 		t.Errorf("by key (-want +got):\n%s", diff)
 	}
@@ -411,7 +411,7 @@ spec:
 	if blocks, err = target.ApplicationKeys(src, "a", 0, []string{".api.tag"}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = target.PickApplication(blocks, ref("registry.example.com/other", "v2", ""), []string{".api.tag"})
+	got, _ = target.PickApplication(blocks, ref("registry.example.com/other", "v2", ""), []string{".api.tag"}, true)
 	if diff := cmp.Diff([]string{"helm.valuesObject .api.tag"}, where(got)); diff != "" {
 		t.Errorf("valuesObject by key (-want +got):\n%s", diff)
 	}
