@@ -140,6 +140,11 @@ type Snapshot struct {
 	// read to the end (cachedHistories).
 	histMu    sync.Mutex
 	histories map[historyKey]cachedHistory
+	// trees indexes large trees by entry name, built on the first lookup
+	// (see Snapshot.lookup); a tree's hash names its content, so it holds
+	// across refetches.
+	treesMu sync.Mutex
+	trees   map[plumbing.Hash]map[string]rawEntry
 }
 
 // Tip returns the commit the branch pointed at when it was fetched.

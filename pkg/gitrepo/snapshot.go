@@ -43,7 +43,7 @@ func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		e, ok, err := rawEntryNamed(raw, name)
+		e, ok, err := s.lookup(tree, raw, name)
 		if err != nil {
 			return nil, fmt.Errorf("read tree %s: %w", tree, err)
 		}
@@ -55,6 +55,39 @@ func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
 		}
 		tree, left = e.id(raw), rest
 	}
+}
+
+// indexedTree is the size of an encoded tree (about 60 entries) from
+// which lookup indexes it.
+const indexedTree = 4 << 10
+
+// lookup returns the entry named name of the tree h, encoded as raw. A
+// small tree is scanned; a large one is indexed by name on its first
+// lookup, so that reading many files of one directory (thousands of
+// Application manifests under apps/) scans it once, not once a file.
+func (s *Snapshot) lookup(h plumbing.Hash, raw []byte, name string) (rawEntry, bool, error) {
+	if len(raw) < indexedTree {
+		return rawEntryNamed(raw, name)
+	}
+	s.treesMu.Lock()
+	defer s.treesMu.Unlock()
+	idx, ok := s.trees[h]
+	if !ok {
+		all, err := rawEntries(raw, func([]byte) bool { return true })
+		if err != nil {
+			return rawEntry{}, false, err
+		}
+		idx = make(map[string]rawEntry, len(all))
+		for _, e := range all {
+			idx[e.name] = e
+		}
+		if s.trees == nil {
+			s.trees = map[plumbing.Hash]map[string]rawEntry{}
+		}
+		s.trees[h] = idx
+	}
+	e, ok := idx[name]
+	return e, ok, nil
 }
 
 // ReadFile returns the content of the regular file at path p in the tip

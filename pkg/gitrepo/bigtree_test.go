@@ -1,0 +1,47 @@
+package gitrepo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"testing"
+
+	"github.com/tagbump/tagbump/internal/testenv"
+)
+
+// TestReadFileLargeDirectory: in a directory large enough to be indexed
+// (600 files, and a subdirectory among them), every file reads as itself,
+// and names that are not there (a prefix, a different case) are missing.
+func TestReadFileLargeDirectory(t *testing.T) {
+	files := map[string]string{"apps/zz/inner.yaml": "inner\n"}
+	for i := range 600 {
+		files[fmt.Sprintf("apps/app-%03d.yaml", i)] = fmt.Sprintf("name: app-%03d\n", i)
+	}
+	s := testenv.NewGitServer(t)
+	s.MustCreateRepo(t, "charts", files)
+	r := open(t, s.URL("charts"))
+	ctx := context.Background()
+	snap, err := r.Fetch(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for p := range files {
+		paths = append(paths, p)
+	}
+	if err := snap.Prefetch(ctx, paths...); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range files {
+		got, err := snap.ReadFile(ctx, p)
+		if err != nil || string(got) != want {
+			t.Errorf("ReadFile(%s) = %q, %v, want %q", p, got, err, want)
+		}
+	}
+	for _, p := range []string{"apps/app-600.yaml", "apps/app-00", "apps/APP-001.yaml", "apps/zz/app-001.yaml"} {
+		if _, err := snap.ReadFile(ctx, p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile(%s) = %v, want not found", p, err)
+		}
+	}
+}
