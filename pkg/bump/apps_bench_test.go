@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/internal/testenv"
@@ -51,25 +50,15 @@ spec:
 	s.MustCreateRepo(b, "charts", files)
 	ctx := context.Background()
 	sig := object.Signature{Name: "bench", Email: "bench@example.com"}
-	var spent [2]time.Duration
-	var requests [2]int64
-	n := 0
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		order := []int{0, 1}
-		if i%2 == 1 {
-			order = []int{1, 0}
-		}
-		for _, j := range order {
-			n++
+	bumpWith := func(app bool) func(n int) {
+		return func(n int) {
 			r := bump.Request{Repo: url, Branch: "main", Author: sig, Committer: sig,
 				Image: imageref.Ref{Registry: "registry.example.com", Repository: "chart-1234", Tag: fmt.Sprintf("9.0.%d", n)}}
-			if j == 1 {
+			if app {
 				r.Apps = []string{"chart-1234-prod"}
 			} else {
 				r.Chart, r.Envs = "chart-1234", []string{"prod"}
 			}
-			before, start := s.Requests(), time.Now()
 			res, err := bump.Run(ctx, r, bump.WithGitOptions(gitrepo.WithTimeout(0)))
 			if err != nil {
 				b.Fatal(err)
@@ -77,13 +66,7 @@ spec:
 			if len(res.Files) != 1 || res.Files[0].File != "chart-1234/values-prod.yaml" {
 				b.Fatalf("files %+v", res.Files)
 			}
-			spent[j] += time.Since(start)
-			requests[j] += s.Requests() - before
 		}
 	}
-	b.ReportMetric(float64(spent[0].Milliseconds())/float64(b.N), "ms-chart-env/op")
-	b.ReportMetric(float64(spent[1].Milliseconds())/float64(b.N), "ms-app/op")
-	b.ReportMetric(float64(requests[0])/float64(b.N), "http-chart-env/op")
-	b.ReportMetric(float64(requests[1])/float64(b.N), "http-app/op")
-	b.ReportMetric(float64(spent[1])/float64(spent[0]), "time-ratio")
+	alternate(b, s, [2]string{"chart-env", "app"}, bumpWith(false), bumpWith(true))
 }
