@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tagbump/tagbump/internal/testenv"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
 // TestReadFileLargeDirectory: in a directory large enough to be indexed
@@ -18,14 +19,8 @@ func TestReadFileLargeDirectory(t *testing.T) {
 	for i := range 600 {
 		files[fmt.Sprintf("apps/app-%03d.yaml", i)] = fmt.Sprintf("name: app-%03d\n", i)
 	}
-	s := testenv.NewGitServer(t)
-	s.MustCreateRepo(t, "charts", files)
-	r := open(t, s.URL("charts"))
+	_, snap := servedMain(t, files)
 	ctx := context.Background()
-	snap, err := r.Fetch(ctx, "main")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var paths []string
 	for p := range files {
 		paths = append(paths, p)
@@ -44,4 +39,18 @@ func TestReadFileLargeDirectory(t *testing.T) {
 			t.Errorf("ReadFile(%s) = %v, want not found", p, err)
 		}
 	}
+}
+
+// servedMain serves a repository of files from a git server started with
+// opts and returns it opened, with a snapshot of its main branch.
+func servedMain(t *testing.T, files map[string]string, opts ...testenv.GitServerOption) (*gitrepo.Repo, *gitrepo.Snapshot) {
+	t.Helper()
+	s := testenv.NewGitServer(t, opts...)
+	s.MustCreateRepo(t, "charts", files)
+	r := open(t, s.URL("charts"))
+	snap, err := r.Fetch(context.Background(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, snap
 }

@@ -21,14 +21,8 @@ func TestReadTree(t *testing.T) {
 	files["app/templates/deployment.yaml"] = "kind: Deployment\n"
 	files["app/charts/sub/values.yaml"] = "x: 1\n"
 	for _, filter := range []bool{true, false} {
-		s := testenv.NewGitServer(t, testenv.WithAllowFilter(filter))
-		s.MustCreateRepo(t, "charts", files)
-		r := open(t, s.URL("charts"))
+		r, snap := servedMain(t, files, testenv.WithAllowFilter(filter))
 		ctx := context.Background()
-		snap, err := r.Fetch(ctx, "main")
-		if err != nil {
-			t.Fatal(err)
-		}
 		before := r.Stats().UploadPacks
 		got, err := snap.ReadTree(ctx, "app")
 		if err != nil {
