@@ -25,6 +25,9 @@ type valuesSlot struct {
 	chartDir string // "" for a chart that is not in the repository
 	chain    []string
 	warnings []string
+	// manifests reports a file of a directory Argo CD applies as plain
+	// manifests: only Kubernetes objects there deploy anything.
+	manifests bool
 	// embed is what the Application's manifest sets for the source
 	// (parameters, values, kustomize.images), which wins over chain.
 	embed *embedSlot
@@ -122,7 +125,7 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error
 				add(t, valuesSlot{env: a.Name, app: a.Name, chain: []string{t.File}})
 			case argocd.KindManifests:
 				for _, f := range t.Files {
-					r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{f}})
+					r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{f}, manifests: true})
 					n++
 				}
 			case argocd.KindParameters, argocd.KindValues, argocd.KindValuesObject, argocd.KindKustomizeImages:

@@ -17,6 +17,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
+	edit "github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -343,7 +344,14 @@ func (req *Request) editSlot(ctx context.Context, snap *gitrepo.Snapshot, slot v
 		if err != nil {
 			return nil, err
 		}
-		if kind, ok := editsTarget(file, src); ok {
+		kind, ok := editsTarget(file, src)
+		if slot.manifests && kind != edit.Manifest {
+			// Argo CD applies every file of the directory as Kubernetes
+			// objects: a values file there sets nothing.
+			return nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{fmt.Sprintf(
+				"Application %s deploys its directory as plain manifests (no Chart.yaml, no kustomization), and this file holds no Kubernetes objects", slot.app)}}
+		}
+		if ok {
 			// A kustomization or plain manifests: pkg/target's editors.
 			out, changes, err := editKind(ctx, snap, file, slot.env, kind, src, req)
 			if err != nil {
