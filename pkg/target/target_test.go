@@ -254,6 +254,15 @@ func TestSetApplicationKustomizeImages(t *testing.T) {
 	if want := replaced(t, src, "nginx=registry.example.com/mirror/nginx:1.25.3", "nginx=registry.example.com/mirror/nginx:1.27.0", 1); string(out) != want {
 		t.Errorf("got\n%s", out)
 	}
+	// With a digest (--digest), the string carries it after the tag.
+	const d = "sha256:2b1f6b2f5e1a9d1e2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192"
+	out, _, err = target.SetApplication(src, "kustomize-guestbook", 0, ref("registry.example.com/mirror/nginx", "1.27.0", d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := replaced(t, src, "nginx=registry.example.com/mirror/nginx:1.25.3", "nginx=registry.example.com/mirror/nginx:1.27.0@"+d, 1); string(out) != want {
+		t.Errorf("got\n%s", out)
+	}
 	// nginx itself is renamed to the mirror: refused.
 	if _, _, err := target.SetApplication(src, "kustomize-guestbook", 0, ref("docker.io/library/nginx", "1.27.0", "")); !errors.Is(err, target.ErrOtherImage) {
 		t.Errorf("err = %v, want ErrOtherImage", err)
