@@ -93,12 +93,12 @@ repository), also where an ApplicationSet (list, git directories, git files,
 matrix) generates it, takes the sources whose repoURL is --repo at the
 branch being bumped, and sets the tag in the last of the Helm valueFiles
 (relative to the path, or $ref/... of a multi-source Application) that sets
-it. An Application that is missing, defined twice, invalid, at another
-revision, in another repository or a chart from a Helm repository with
-nothing in Git is refused (exit 3), as are Helm parameters, values and
-kustomize.images in the manifest that may set the image, which tagbump
-does not edit yet. Kustomize and plain-manifest sources are edited as
---values-file edits those files.
+it, or the Application's own helm.parameters, helm.valuesObject,
+helm.values or kustomize.images where those set the image (they win over
+the files). An Application that is missing, defined twice, invalid, at
+another revision, in another repository or a chart from a Helm
+repository with nothing in Git is refused (exit 3). Kustomize and
+plain-manifest sources are edited as --values-file edits those files.
 
 An older tag never replaces a newer one (semver, or a common prefix ending
 in a build number) unless --allow-downgrade: the bump is skipped, exit 0.

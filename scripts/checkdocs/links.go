@@ -8,13 +8,6 @@ import (
 	"strings"
 )
 
-// writtenElsewhere are guides that the README links to and that other
-// branches of issue 26 write; a link to one of them is not broken while it
-// is missing. Drop an entry once its file has landed.
-var writtenElsewhere = map[string]bool{
-	"docs/guides/argocd.md": true,
-}
-
 var (
 	linkRe    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 	headingRe = regexp.MustCompile(`^#{1,6} (.+)$`)
@@ -88,9 +81,7 @@ func CheckLinks(files []string) ([]string, error) {
 					path = filepath.Clean(filepath.Join(filepath.Dir(f), path))
 				}
 				if _, err := os.Stat(path); err != nil {
-					if !writtenElsewhere[filepath.ToSlash(path)] {
-						broken = append(broken, fmt.Sprintf("%s: link %s: no file %s", f, target, path))
-					}
+					broken = append(broken, fmt.Sprintf("%s: link %s: no file %s", f, target, path))
 					continue
 				}
 				if anchor == "" || filepath.Ext(path) != ".md" {

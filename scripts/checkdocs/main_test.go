@@ -139,7 +139,7 @@ func TestRepositoryDocs(t *testing.T) {
 		m, _ := filepath.Glob(g)
 		files = append(files, m...)
 	}
-	// The paths of writtenElsewhere are relative to the repository's root.
+	// Links are checked from the repository's root.
 	wd, _ := os.Getwd()
 	if err := os.Chdir("../.."); err != nil {
 		t.Fatal(err)
