@@ -206,7 +206,14 @@ func PickApplication(blocks []AppBlock, ref imageref.Ref, keys []string, lone bo
 	var match []AppBlock
 	for _, b := range blocks {
 		switch {
-		case b.Name != "" && ref.Matches(b.Name), b.ValuesKey != "" && slices.Contains(keys, b.ValuesKey):
+		case b.Name != "" && !sameImage(b, ref) && b.ValuesKey != "" && slices.Contains(keys, b.ValuesKey):
+			// The value files set ref's tag at this key, but the source
+			// pairs it with another repository: writing ref's tag there
+			// deploys the other image.
+			return nil, &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf(
+				"%s sets the tag of %s, not %s: the Application overrides the image's repository, so tagbump writes no tag there; check --image, or fix the manifest",
+				b.Where, b.Name, ref.Name())}
+		case b.Name != "" && sameImage(b, ref), b.ValuesKey != "" && slices.Contains(keys, b.ValuesKey):
 			match = append(match, b)
 		case b.entry != "" && ref.Deploys(stripRef(b.entry)):
 			return nil, &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf(
@@ -266,9 +273,9 @@ func ApplicationKeys(src []byte, app string, source int, keys []string) ([]AppBl
 					Path: at(index(at(hp, "parameters"), i), "value").String(), Form: values.FormMap, Tag: scalar(it, "value"), Where: "parameter " + k[1:]}})
 			}
 		}
-		if vo := get(helm, "valuesObject"); vo != nil && !has(FieldValuesObject, k) {
+		if vo := get(helm, "valuesObject"); vo != nil {
 			path := at(hp, "valuesObject").String() + k
-			if v, err := values.GetIn(src, doc, path); err == nil {
+			if v, err := values.GetIn(src, doc, path); err == nil && !has(FieldValuesObject, k) {
 				blocks = append(blocks, AppBlock{Field: FieldValuesObject, ValuesKey: k, ByKey: true, Block: Block{Doc: doc,
 					Path: path, Form: values.FormMap, Tag: v, Where: FieldValuesObject + " " + k}})
 			}
@@ -297,6 +304,15 @@ func SetApplicationBlocks(src []byte, match []AppBlock, ref imageref.Ref) ([]byt
 		if ref.Digest == "" && b.Digest != "" {
 			return nil, nil, &Error{Kind: ErrPinned, Reason: fmt.Sprintf(
 				"%s pins digest %s, which is deployed instead of the tag, so a new tag alone would deploy nothing new: pass --digest to write the new image's digest too", b.Where, b.Digest)}
+		}
+		if b.Field == FieldKustomize && ref.Digest != "" {
+			// Argo CD passes the string to "kustomize edit set image",
+			// which, in the kustomize releases Argo CD bundles, takes
+			// everything before "@" as the name: "app:1.0@sha256:…"
+			// would match no image (or rename it to "app:1.0").
+			return nil, nil, &Error{Kind: ErrRefused, Reason: fmt.Sprintf(
+				"%s: kustomize edit set image, which Argo CD runs with kustomize.images, does not read a tag and a digest together: "+
+					"tagbump writes no digest there; bump without --digest, or pin the digest in the kustomization's images: entry", b.Where)}
 		}
 		value := ref.Tag
 		if b.Form == values.FormString {
@@ -370,6 +386,17 @@ func FileApplicationImages(src []byte) []AppBlock {
 	return out
 }
 
+// sameImage reports whether block b names ref's image: a kustomize.images
+// name as Kustomize compares it (a name without registry is Docker Hub's,
+// as the kustomization editor reads it), a Helm repository as values
+// files write it.
+func sameImage(b AppBlock, ref imageref.Ref) bool {
+	if b.Field == FieldKustomize {
+		return ref.Deploys(b.Name)
+	}
+	return ref.Matches(b.Name)
+}
+
 func digestless(b AppBlock) *Error {
 	return &Error{Kind: ErrRefused, Reason: fmt.Sprintf("%s has no digest next to its tag to write the digest to: add one (a NAME.digest parameter, a digest key)", b.Where)}
 }
@@ -408,7 +435,7 @@ func applicationSource(src []byte, app string, source int) (int, values.Path, *y
 	}
 	spec := get(docs[doc], "spec")
 	p := values.Path{{Key: "spec"}}
-	if srcs := items(spec, "sources"); srcs != nil {
+	if srcs := items(spec, "sources"); len(srcs) > 0 { // Argo CD uses sources when it has any
 		if source < 0 || source >= len(srcs) {
 			return 0, nil, nil, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has %d sources, not a source %d", len(srcs), source)}
 		}
@@ -418,4 +445,109 @@ func applicationSource(src []byte, app string, source int) (int, values.Path, *y
 		return doc, at(p, "source"), s, nil
 	}
 	return 0, nil, nil, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has no source %d", source)}
+}
+
+// CheckRepositoryOverride refuses (ErrOtherImage) a bump of ref whose tag
+// the value files set at one of keys (".image.tag") when the
+// Application's source sets the repository or registry of that image
+// block (image.repository, image.repo, image.name, image.registry) in a
+// parameter, in valuesObject, or in helm.values when no valuesObject is
+// set, to something that does not name ref: Argo CD would deploy that
+// image with ref's tag. A repository override that names ref is fine; a
+// registry override is accepted only with a repository override that
+// names ref with it.
+func CheckRepositoryOverride(src []byte, app string, source int, keys []string, ref imageref.Ref) error {
+	doc, p, sn, err := applicationSource(src, app, source)
+	if err != nil {
+		return err
+	}
+	helm := get(sn, "helm")
+	hp := at(p, "helm")
+	params := map[string]string{}
+	for _, it := range items(helm, "parameters") {
+		params["."+scalar(it, "name")] = scalar(it, "value")
+	}
+	var text string
+	if get(helm, "valuesObject") == nil {
+		if v := get(helm, "values"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+			text, _ = values.Embedded(src, doc, at(hp, "values").String())
+		}
+	}
+	// lookup returns what the source sets at key, with where, the last
+	// field Argo CD applies winning.
+	lookup := func(key string) (string, string, bool) {
+		if v, ok := params[key]; ok {
+			return v, "parameter " + key[1:], true
+		}
+		if get(helm, "valuesObject") != nil {
+			if v, err := values.GetIn(src, doc, at(hp, "valuesObject").String()+key); err == nil {
+				return v, FieldValuesObject + " " + key, true
+			}
+		}
+		if text != "" {
+			if v, err := values.Get([]byte(text), key); err == nil {
+				return v, FieldValues + " " + key, true
+			}
+		}
+		return "", "", false
+	}
+	for _, k := range keys {
+		base, ok := strings.CutSuffix(k, ".tag")
+		if !ok {
+			continue
+		}
+		var repo, repoWhere string
+		for _, rk := range []string{".repository", ".repo", ".name"} {
+			if v, where, ok := lookup(base + rk); ok {
+				repo, repoWhere = v, where
+				break
+			}
+		}
+		reg, regWhere, hasReg := lookup(base + ".registry")
+		name, where := repo, repoWhere
+		if hasReg {
+			name, where = strings.TrimSuffix(reg, "/")+"/"+repo, regWhere
+			if repo != "" {
+				where = regWhere + " and " + repoWhere
+			}
+		}
+		if (repo == "" && !hasReg) || (name != "" && repo != "" && ref.Matches(name)) {
+			continue
+		}
+		return &Error{Kind: ErrOtherImage, Reason: fmt.Sprintf(
+			"the value files set %s's tag at %s, but the Application's %s sets that image to %s: Argo CD would deploy it with the new tag, "+
+				"so tagbump writes nothing; check --image, or fix the manifest", ref.Name(), k, where, name)}
+	}
+	return nil
+}
+
+// CheckKustomizeOverride refuses (ErrRefused) an edit of the
+// kustomization kz for ref when a kustomize.images string of the
+// Application's source (blocks) names, as the image the resources spell,
+// the entry of kz that deploys ref: Argo CD runs "kustomize edit set
+// image" with that string before the build, which sets the entry's tag
+// over what kz says, so an edit of kz would deploy nothing.
+func CheckKustomizeOverride(blocks []AppBlock, kz []byte, ref imageref.Ref) error {
+	entries, err := KustomizeImages(kz)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !ref.Deploys(e.Name) {
+			continue
+		}
+		for _, b := range blocks {
+			orig := b.Name
+			if b.entry != "" {
+				orig = stripRef(b.entry)
+			}
+			if b.Field == FieldKustomize && (orig == e.Entry || imageref.SameImage(orig, e.Entry)) {
+				return &Error{Kind: ErrRefused, Line: e.line, Reason: fmt.Sprintf(
+					"the Application's %s sets the image of %s over the kustomization's entry, so editing the kustomization would deploy nothing; "+
+						"tagbump does not edit it: write the image's tag in the Application's kustomize.images (name=%s:TAG) by hand, or remove it there",
+					b.Where, e.Where, ref.Name())}
+			}
+		}
+	}
+	return nil
 }

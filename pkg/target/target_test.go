@@ -254,14 +254,11 @@ func TestSetApplicationKustomizeImages(t *testing.T) {
 	if want := replaced(t, src, "nginx=registry.example.com/mirror/nginx:1.25.3", "nginx=registry.example.com/mirror/nginx:1.27.0", 1); string(out) != want {
 		t.Errorf("got\n%s", out)
 	}
-	// With a digest (--digest), the string carries it after the tag.
+	// With a digest (--digest): kustomize edit set image reads
+	// "name:tag@digest" as the name "name:tag", so it is refused.
 	const d = "sha256:2b1f6b2f5e1a9d1e2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192"
-	out, _, err = target.SetApplication(src, "kustomize-guestbook", 0, ref("registry.example.com/mirror/nginx", "1.27.0", d))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := replaced(t, src, "nginx=registry.example.com/mirror/nginx:1.25.3", "nginx=registry.example.com/mirror/nginx:1.27.0@"+d, 1); string(out) != want {
-		t.Errorf("got\n%s", out)
+	if out, _, err := target.SetApplication(src, "kustomize-guestbook", 0, ref("registry.example.com/mirror/nginx", "1.27.0", d)); !errors.Is(err, target.ErrRefused) {
+		t.Errorf("--digest into kustomize.images: err = %v, want ErrRefused\n%s", err, out)
 	}
 	// nginx itself is renamed to the mirror: refused.
 	if _, _, err := target.SetApplication(src, "kustomize-guestbook", 0, ref("docker.io/library/nginx", "1.27.0", "")); !errors.Is(err, target.ErrOtherImage) {
@@ -428,4 +425,91 @@ spec:
 	if err != nil || len(changes) != 1 || string(out) != replaced(t, src, "tag: v1", "tag: v2", 2) {
 		t.Errorf("set: %v, %+v\n%s", err, changes, out)
 	}
+}
+
+// TestApplicationKustomizeImagesOtherRegistry: a kustomize.images name without a
+// registry is a Docker Hub image to Kustomize (docker.io/acme/app), as the
+// kustomization editor reads it (Deploys). A bump of ghcr.io/acme/app must
+// not write its tag there: that would deploy docker.io/acme/app:2.0.
+func TestApplicationKustomizeImagesOtherRegistry(t *testing.T) {
+	src := []byte(`apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: k
+spec:
+  source:
+    repoURL: https://git.example.com/acme/deploy
+    path: overlays/prod
+    kustomize:
+      images:
+        - acme/app:1.0
+`)
+	out, _, err := target.SetApplication(src, "k", 0, ref("ghcr.io/acme/app", "2.0", ""))
+	if err == nil {
+		t.Fatalf("ghcr.io/acme/app written into docker.io's acme/app entry:\n%s", out)
+	}
+	// The kustomization editor leaves the same entry alone (appends one).
+	kz := []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - name: acme/app\n    newTag: \"1.0\"\n")
+	if out, _, err := target.SetKustomize(kz, ref("ghcr.io/acme/app", "2.0", ""), nil); err == nil && !strings.HasPrefix(string(out), string(kz)) {
+		t.Errorf("kustomization editor edits it too:\n%s", out)
+	}
+}
+
+// TestApplicationIgnoredValuesEdited: with valuesObject set, Argo CD ignores
+// helm.values; a bump by the value files' key must not also rewrite the
+// ignored helm.values text (a second changed line that deploys nothing).
+func TestApplicationIgnoredValuesEdited(t *testing.T) {
+	src := helmApp(`      values: |
+        image:
+          tag: v0
+      valuesObject:
+        image:
+          repository: registry.example.com/app
+          tag: v1
+`)
+	blocks, err := target.ApplicationKeys(src, "a", 0, []string{".image.tag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := target.PickApplication(blocks, ref("registry.example.com/app", "v2", ""), []string{".image.tag"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range got {
+		if b.Field == target.FieldValues {
+			t.Errorf("picked the ignored %s", b.Where)
+		}
+	}
+}
+
+// TestPickApplicationTagOfOtherRepository: image.tag and image.repository
+// parameters name another image; the value files set ours at .image.tag.
+// Picking the parameter by its key would write our tag under the other
+// repository: refused.
+func TestPickApplicationTagOfOtherRepository(t *testing.T) {
+	src := helmApp(`      parameters:
+        - name: image.repository
+          value: registry.example.com/other
+        - name: image.tag
+          value: o-1
+`)
+	blocks, err := target.ApplicationKeys(src, "a", 0, []string{".image.tag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := target.PickApplication(blocks, ref("registry.example.com/app", "v2", ""), []string{".image.tag"}, false)
+	if !errors.Is(err, target.ErrOtherImage) {
+		t.Errorf("picked %+v, err %v: want ErrOtherImage", got, err)
+	}
+	// Naming our image, the pair is picked.
+	got, err = target.PickApplication(blocks, ref("registry.example.com/other", "v2", ""), []string{".image.tag"}, false)
+	if err != nil || len(got) != 1 || got[0].Where != "parameter image.tag" {
+		t.Errorf("picked %+v, err %v", got, err)
+	}
+}
+
+// helmApp is an Application "a" whose source's helm: field is body
+// (indented for it).
+func helmApp(body string) []byte {
+	return []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\nspec:\n  source:\n    helm:\n" + body)
 }
