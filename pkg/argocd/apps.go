@@ -300,9 +300,11 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 	if err != nil {
 		return nil, &AppError{App: f.name, Problem: ProblemInvalid, Reason: fmt.Sprintf("%s: spec does not read as an Application's (%s): fix the manifest", f.where(), errString(err))}
 	}
-	app := &App{Name: f.name, Namespace: f.namespace, File: f.file, Doc: f.doc, AppSet: f.appSet, Multi: spec.Source == nil}
+	// Argo CD deploys spec.sources when it has any, ignoring spec.source.
+	multi := len(spec.Sources) > 0 || spec.Source == nil
+	app := &App{Name: f.name, Namespace: f.namespace, File: f.file, Doc: f.doc, AppSet: f.appSet, Multi: multi}
 	srcIndex := func(i int) int { return i }
-	if spec.Source != nil {
+	if !multi {
 		app.Sources = []SourceSpec{*spec.Source}
 		srcIndex = func(int) int { return -1 }
 	} else {

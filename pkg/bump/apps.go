@@ -342,7 +342,7 @@ func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option)
 			Reason: fmt.Sprintf("has %d Helm sources in %s: name the values file with --chart and --values-file", len(req.appSlots), req.Repo)}
 	}
 	if em := req.appSlots[0].embed; em != nil {
-		if file, keys, err := manifestDecides(ctx, snap, em, pick); err != nil || file != "" {
+		if file, keys, err := req.manifestDecides(ctx, snap, req.appSlots[0], pick); err != nil || file != "" {
 			return file, keys, err
 		}
 	}
@@ -386,8 +386,13 @@ func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option)
 // (parameters, valuesObject, kustomize.images) decides the picked images,
 // or any image without a pick: history and rollback then read the
 // manifest, where bump --app writes; keys are the picked blocks that do
-// not name their repository. "" when it does not.
-func manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, em *embedSlot, pick Pick) (string, []string, error) {
+// not name their repository. "" when it does not. A picked image is
+// decided as bump --app decides it (editAppSlot): the keys at which the
+// value files set its tag, and whether they name an image at all. An
+// image set in helm.values text is refused: history and rollback do not
+// read inside it.
+func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, pick Pick) (string, []string, error) {
+	em := slot.embed
 	src, err := snap.ReadFile(ctx, em.manifest)
 	if err != nil {
 		return "", nil, err
@@ -396,17 +401,47 @@ func manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, em *embedSlot,
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
 	}
-	decides := slices.ContainsFunc(blocks, func(b edit.AppBlock) bool { return !b.ByKey && b.Field != edit.FieldValues })
+	decides := slices.ContainsFunc(blocks, func(b edit.AppBlock) bool { return !b.ByKey })
+	var picked []edit.AppBlock
+	if !pick.any() {
+		picked = blocks
+	} else {
+		decides = false
+		files := slot
+		files.embed = nil
+		ch, err := slotChart(ctx, snap, files)
+		if err != nil {
+			return "", nil, err
+		}
+		for _, r := range pick.Images {
+			// A tag no file holds, so that the value files' edit reports
+			// each key it would write.
+			probe := *req
+			probe.more, probe.digest, probe.Keys = nil, "", nil
+			probe.Image = r
+			probe.Image.Tag, probe.Image.Digest = "tagbump-probe-0", ""
+			keys, named := probe.filesKeys(ctx, snap, files, ch, imageEdit{ref: probe.Image})
+			bs, err := edit.ApplicationKeys(src, em.app, em.source, keys)
+			if err == nil {
+				bs, err = edit.PickApplication(bs, r, keys, len(pick.Images) == 1 && !named)
+			}
+			if err != nil {
+				return "", nil, targetError(em.manifest, r, err)
+			}
+			picked = append(picked, bs...)
+		}
+		decides = len(picked) > 0
+	}
+	if i := slices.IndexFunc(picked, func(b edit.AppBlock) bool { return b.Field == edit.FieldValues }); i >= 0 {
+		return "", nil, &argocd.AppError{App: em.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
+			"its image is set in %s of its manifest %s: history and rollback do not read inside helm.values text; "+
+				"roll back with bump --app --tag OLD_TAG, or move the image into valuesObject or a parameter", picked[i].Where, em.manifest)}
+	}
 	var keys []string
 	if pick.any() {
-		decides = false
-		for _, r := range pick.Images {
-			bs, _ := edit.PickApplication(blocks, r, nil, len(pick.Images) == 1)
-			for _, b := range bs {
-				decides = true
-				if b.Name == "" {
-					keys = append(keys, b.Key())
-				}
+		for _, b := range picked {
+			if b.Name == "" {
+				keys = append(keys, b.Key())
 			}
 		}
 	}

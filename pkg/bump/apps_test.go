@@ -12,6 +12,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/bump"
 	"github.com/tagbump/tagbump/pkg/imageref"
+	"github.com/tagbump/tagbump/pkg/target"
 )
 
 // appsRepo is a charts repository with Application manifests under apps/
@@ -232,5 +233,197 @@ func TestAppsRefused(t *testing.T) {
 	}
 	if got := testenv.MustGit(t, s.Dir("charts"), "rev-parse", "main"); strings.TrimSpace(got) != tip {
 		t.Errorf("main moved to %s", got)
+	}
+}
+
+// bumpStaging bumps image (app-service when zero) of app-service-staging
+// to tag in appsRepo, with valuesExtra appended to its value file and
+// manifestExtra to its manifest; it returns the server too.
+func bumpStaging(t *testing.T, valuesExtra, manifestExtra string, image imageref.Ref, tag string) (*testenv.GitServer, *bump.Result, error) {
+	t.Helper()
+	s := testenv.NewGitServer(t)
+	files := appsRepo(s.URL("charts"))
+	files["app-service/values-staging.yaml"] += valuesExtra
+	files["apps/app-service-staging.yaml"] += manifestExtra
+	s.MustCreateRepo(t, "charts", files)
+	r := appsRequest(s.URL("charts"), tag)
+	if image.Repository != "" {
+		r.Image = image
+	}
+	r.Apps = []string{"app-service-staging"}
+	res, err := bump.Run(context.Background(), r)
+	return s, res, err
+}
+
+// stagingPlace is where history and rollback --app app-service-staging
+// read the image repository (AppValuesPlace).
+func stagingPlace(s *testenv.GitServer, repository string) (bump.Pick, string, []string, error) {
+	q := appsRequest(s.URL("charts"), "")
+	q.Apps = []string{"app-service-staging"}
+	pick := bump.Pick{Images: []imageref.Ref{{Registry: "registry.example.com", Repository: repository}}}
+	file, keys, err := bump.AppValuesPlace(context.Background(), q, pick)
+	return pick, file, keys, err
+}
+
+// TestAppRepositoryOverride: the Application sets the repository of the
+// block whose tag the value files give (.image.tag) to another image:
+// Argo CD would deploy registry.example.com/other-service with the tag
+// tagbump writes for app-service, so the bump is refused, neither written
+// into values-staging.yaml nor into an image.tag parameter paired with
+// the other repository.
+func TestAppRepositoryOverride(t *testing.T) {
+	for name, manifest := range map[string]string{
+		"parameter":        "      parameters:\n        - name: image.repository\n          value: registry.example.com/other-service\n",
+		"valuesObject":     "      valuesObject:\n        image:\n          repository: registry.example.com/other-service\n",
+		"parameterWithTag": "      parameters:\n        - name: image.repository\n          value: registry.example.com/other-service\n        - name: image.tag\n          value: o-1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, res, err := bumpStaging(t, "", manifest, imageref.Ref{}, "app-service-123")
+			if err == nil {
+				t.Fatalf("bumped %+v: Argo CD deploys registry.example.com/other-service:app-service-123", res.Files)
+			}
+			if !errors.Is(err, target.ErrOtherImage) || !strings.Contains(err.Error(), "other-service") {
+				t.Errorf("refused for another reason: %v", err)
+			}
+		})
+	}
+}
+
+// TestAppRollbackPlace: history and rollback --app --image read the place
+// bump --app writes, decided the same way (the value files' keys).
+// worker: the image.tag parameter is app-service's (its repository is in
+// values.yaml); bump writes worker in values-staging.yaml. api: an
+// api.tag parameter overrides the value file's .api.tag (api.repository
+// is in the value file); bump writes the parameter.
+func TestAppRollbackPlace(t *testing.T) {
+	for _, c := range []struct{ image, values, manifest string }{
+		{"worker", "worker:\n  image:\n    repository: registry.example.com/worker\n    tag: w-1\n", "      parameters:\n        - name: image.tag\n          value: app-service-122\n"},
+		{"api", "api:\n  repository: registry.example.com/api\n  tag: a-1\n", "      parameters:\n        - name: api.tag\n          value: a-1\n"},
+	} {
+		t.Run(c.image, func(t *testing.T) {
+			tag := c.image[:1] + "-2" // over w-1, a-1
+			s, res, err := bumpStaging(t, c.values, c.manifest, imageref.Ref{Registry: "registry.example.com", Repository: c.image, Tag: tag}, tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Files) != 1 {
+				t.Fatalf("bump wrote %+v", res.Files)
+			}
+			_, file, keys, err := stagingPlace(s, c.image)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if file != res.Files[0].File || (len(keys) > 0) != strings.HasPrefix(file, "apps/") {
+				t.Errorf("history/rollback --image %s read %s at %v; bump wrote %s %s", c.image, file, keys, res.Files[0].File, res.Files[0].Key)
+			}
+		})
+	}
+}
+
+// TestAppRollbackManifest: bump --app writes the tag in the Application's
+// manifest. As an image.tag parameter, rollback --app (as the CLI runs
+// it: the place from AppValuesPlace) sets it back there. Inside
+// helm.values text, which history and rollback do not read, they refuse
+// (exit 3) rather than read the value file, which deploys nothing.
+func TestAppRollbackManifest(t *testing.T) {
+	for name, manifest := range map[string]string{
+		"parameter":  "      parameters:\n        - name: image.tag\n          value: app-service-122\n",
+		"helmValues": "      values: |\n        image:\n          repository: registry.example.com/app-service\n          tag: app-service-122\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, res, err := bumpStaging(t, "", manifest, imageref.Ref{}, "app-service-123")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Files) != 1 || res.Files[0].File != "apps/app-service-staging.yaml" {
+				t.Fatalf("bump wrote %+v", res.Files)
+			}
+			pick, file, keys, err := stagingPlace(s, "app-service")
+			if name == "helmValues" {
+				var ae *argocd.AppError
+				if !errors.As(err, &ae) || ae.Problem != argocd.ProblemUnsupported || !strings.Contains(err.Error(), "helm.values") {
+					t.Fatalf("history/rollback --app read %s %v (%v); bump wrote the helm.values block: refuse", file, keys, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			pick.Keys = append(pick.Keys, keys...)
+			rq := appsRequest(s.URL("charts"), "")
+			rq.Envs, rq.ValuesFile = []string{"app-service-staging"}, file
+			rb, err := bump.Rollback(context.Background(), bump.RollbackRequest{Request: rq, Pick: pick})
+			if err != nil {
+				t.Fatalf("rollback --app of %s: %v", file, err)
+			}
+			if len(rb.Files) != 1 || rb.Files[0].New != "app-service-122" {
+				t.Errorf("rollback %+v", rb.Files)
+			}
+		})
+	}
+}
+
+// TestAppKustomizeImagesByOriginalName: kustomization.yaml renames app
+// to registry.example.com/app-service; the Application's
+// kustomize.images "app:1.0" (kustomize edit set image app:1.0, which Argo
+// CD runs before the build) overrides that entry's tag. Writing newTag in
+// kustomization.yaml deploys nothing: refused.
+func TestAppKustomizeImagesByOriginalName(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	url := s.URL("charts")
+	files := map[string]string{
+		"overlay/deployment.yaml":    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: app\n",
+		"overlay/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\nimages:\n  - name: app\n    newName: registry.example.com/app-service\n    newTag: \"1.0\"\n",
+		"apps/k.yaml":                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: k\nspec:\n  source:\n    repoURL: " + url + "\n    targetRevision: main\n    path: overlay\n    kustomize:\n      images:\n        - app:1.0\n",
+	}
+	s.MustCreateRepo(t, "charts", files)
+	r := appsRequest(url, "app-service-123")
+	r.Apps = []string{"k"}
+	res, err := bump.Run(context.Background(), r)
+	if err == nil || !strings.Contains(err.Error(), "kustomize.images app:1.0") {
+		t.Errorf("bumped %+v (%v): kustomize.images app:1.0 in apps/k.yaml overrides the tag", res, err)
+	}
+}
+
+// TestAppSourceAndSources: with both spec.source and spec.sources, Argo CD
+// deploys spec.sources and ignores spec.source; here spec.sources is a
+// chart from a Helm repository with no value file in this repository.
+// Editing spec.source's value file deploys nothing: refused.
+func TestAppSourceAndSources(t *testing.T) {
+	_, res, err := bumpStaging(t, "", "  sources:\n    - repoURL: https://charts.example.com\n      chart: app-service\n      targetRevision: 0.1.0\n", imageref.Ref{}, "app-service-123")
+	if err == nil || !strings.Contains(err.Error(), "https://charts.example.com") {
+		t.Fatalf("bumped %+v (%v): Argo CD deploys spec.sources, not spec.source", res, err)
+	}
+}
+
+// TestAppSameManifestAfterSkip: two Applications in one manifest file,
+// bumped in one commit; the first's parameter is newer (the bump is
+// skipped as a downgrade), the second's older. The second must still be
+// written: its edit is not "over" a changed file, and planned.has (which
+// counts the skipped change) drops it.
+func TestAppSameManifestAfterSkip(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	files := appsRepo(s.URL("charts"))
+	one := func(name, tag string) string {
+		return strings.Replace(files["apps/app-service-staging.yaml"], "app-service-staging", name, 1) +
+			"      parameters:\n        - name: image.tag\n          value: " + tag + "\n"
+	}
+	files["apps/pair.yaml"] = one("app-service-qa", "app-service-200") + "---\n" + one("app-service-dev", "app-service-100")
+	s.MustCreateRepo(t, "charts", files)
+	r := appsRequest(s.URL("charts"), "app-service-123")
+	r.Apps = []string{"app-service-qa", "app-service-dev"}
+	res, err := bump.Run(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := false
+	for _, f := range res.Files {
+		if f.App == "app-service-dev" && f.Skipped == "" && f.New == "app-service-123" {
+			written = true
+		}
+	}
+	got := testenv.MustGit(t, s.Dir("charts"), "show", "main:apps/pair.yaml")
+	if !written || !strings.Contains(got, "value: app-service-123") {
+		t.Errorf("app-service-dev not bumped: %+v\n%s", res.Files, got)
 	}
 }

@@ -98,6 +98,9 @@ func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slo
 	edits := req.imageEdits()
 	for _, e := range edits {
 		keys, named := req.filesKeys(ctx, snap, files, ch, e)
+		if err := edit.CheckRepositoryOverride(cur, em.app, em.source, keys, e.ref); err != nil {
+			return nil, targetError(em.manifest, e.ref, err)
+		}
 		blocks, err := edit.ApplicationKeys(cur, em.app, em.source, keys)
 		if err != nil {
 			return nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
@@ -159,6 +162,17 @@ func (req *Request) editAppSlot(ctx context.Context, snap *gitrepo.Snapshot, slo
 		}
 		if err != nil {
 			return nil, err
+		}
+		if fe != nil && isKustomization(fe.file) {
+			blocks, err := edit.ApplicationImages(cur, em.app, em.source)
+			for _, e := range rest {
+				if err == nil {
+					err = edit.CheckKustomizeOverride(blocks, fe.out, e.ref)
+				}
+			}
+			if err != nil {
+				return nil, targetError(em.manifest, rest[0].ref, err)
+			}
 		}
 		if fe != nil {
 			res.edits = append(res.edits, fe)

@@ -216,14 +216,9 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 		if len(slot.chain) == 1 && p.has(slot.chain[0]) {
 			continue // two envs mapped to one file
 		}
-		var ch *chart.Chart
-		if slot.chartDir == "" {
-			ch = chart.FromValues("", nil) // a chart from a Helm repository: its values are out of reach
-		} else {
-			var err error
-			if ch, err = chart.Load(ctx, snapSource{snap}, slot.chartDir); err != nil {
-				return nil, err
-			}
+		ch, err := slotChart(ctx, snap, slot)
+		if err != nil {
+			return nil, err
 		}
 		for _, w := range append(ch.Warnings, slot.warnings...) {
 			if !slices.Contains(p.warnings, w) {
@@ -231,7 +226,6 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 			}
 		}
 		var edits []*slotEdit
-		var err error
 		if slot.embed != nil {
 			var ae *appEdit
 			if ae, err = req.editAppSlot(ctx, snap, slot, ch, p.files[slot.embed.manifest]); err == nil {
@@ -305,10 +299,20 @@ func (p *planned) addAll(edits []*slotEdit) {
 	}
 }
 
-// has reports whether the plan changes or reports file already.
+// slotChart loads the chart of slot, or, for a chart from a Helm
+// repository, a chart whose values are out of reach.
+func slotChart(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot) (*chart.Chart, error) {
+	if slot.chartDir == "" {
+		return chart.FromValues("", nil), nil
+	}
+	return chart.Load(ctx, snapSource{snap}, slot.chartDir)
+}
+
+// has reports whether the plan changes or reports file already (a
+// change it skipped, as a downgrade, does not count).
 func (p *planned) has(file string) bool {
 	_, done := p.files[file]
-	return done || slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.File == file })
+	return done || slices.ContainsFunc(p.changes, func(c FileChange) bool { return c.File == file && c.Skipped == "" })
 }
 
 // slotEdit is the edit of one slot's values file.
