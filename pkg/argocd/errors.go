@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tagbump/tagbump/internal/editdist"
+	"github.com/tagbump/tagbump/pkg/editdist"
 )
 
 // Problem says why an Application cannot be resolved to files to edit.

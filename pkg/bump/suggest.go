@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tagbump/tagbump/internal/editdist"
+	"github.com/tagbump/tagbump/pkg/editdist"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 )
 
