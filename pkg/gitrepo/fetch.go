@@ -16,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/format/pktline"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
@@ -145,6 +146,27 @@ type Snapshot struct {
 	// across refetches.
 	treesMu sync.Mutex
 	trees   map[plumbing.Hash]map[string]rawEntry
+	// root is the tip's tree, once read (rootTree).
+	root plumbing.Hash
+}
+
+// rootTree returns the tip commit's tree, decoding the commit once:
+// reading thousands of files asks for it once a file.
+func (s *Snapshot) rootTree() (plumbing.Hash, error) {
+	s.treesMu.Lock()
+	root := s.root
+	s.treesMu.Unlock()
+	if !root.IsZero() {
+		return root, nil
+	}
+	c, err := object.GetCommit(s.objects, s.tip)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	s.treesMu.Lock()
+	s.root = c.TreeHash
+	s.treesMu.Unlock()
+	return c.TreeHash, nil
 }
 
 // Tip returns the commit the branch pointed at when it was fetched.

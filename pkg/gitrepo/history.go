@@ -96,15 +96,17 @@ func (s *Snapshot) PrefetchWithLog(ctx context.Context, depth int, paths ...stri
 		return nil
 	}
 	wants := []plumbing.Hash{s.tip}
+	seen := map[plumbing.Hash]bool{}
 	for _, p := range paths {
 		p, err := cleanPath(p)
 		if err != nil {
 			continue
 		}
 		e, err := s.entry(p)
-		if err != nil || !e.Mode.IsFile() || slices.Contains(wants, e.Hash) {
+		if err != nil || !e.Mode.IsFile() || seen[e.Hash] {
 			continue
 		}
+		seen[e.Hash] = true
 		if _, err := st.EncodedObject(plumbing.BlobObject, e.Hash); err != nil {
 			wants = append(wants, e.Hash)
 		}

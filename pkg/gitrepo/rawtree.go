@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
@@ -118,11 +117,10 @@ var errNotDir = errors.New("not a directory")
 // the root) in the tip commit, and its encoding; errNotDir when p is a
 // file, symlink or submodule.
 func (s *Snapshot) dir(p string) (plumbing.Hash, []byte, error) {
-	c, err := object.GetCommit(s.objects, s.tip)
+	tree, err := s.rootTree()
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
 	}
-	tree := c.TreeHash
 	if p != "" && p != "." {
 		e, err := s.entry(p)
 		if err != nil {

@@ -32,11 +32,11 @@ func cleanPath(p string) (string, error) {
 // tree. It reads the trees on the path without decoding them: the root of
 // a charts repository has an entry per chart.
 func (s *Snapshot) entry(p string) (*object.TreeEntry, error) {
-	c, err := object.GetCommit(s.objects, s.tip)
+	tree, err := s.rootTree()
 	if err != nil {
 		return nil, err
 	}
-	tree, left := c.TreeHash, p
+	left := p
 	for {
 		name, rest, nested := strings.Cut(left, "/")
 		raw, err := objectContent(s.objects, plumbing.TreeObject, tree)
@@ -473,6 +473,7 @@ func (s *Snapshot) Prefetch(ctx context.Context, paths ...string) error {
 		return nil
 	}
 	var want []plumbing.Hash
+	seen := make(map[plumbing.Hash]bool, len(paths))
 	for _, p := range paths {
 		p, err := cleanPath(p)
 		if err != nil {
@@ -480,9 +481,10 @@ func (s *Snapshot) Prefetch(ctx context.Context, paths ...string) error {
 		}
 		e, err := s.entry(p)
 		regular := e != nil && (e.Mode == filemode.Regular || e.Mode == filemode.Executable || e.Mode == filemode.Deprecated)
-		if err != nil || !regular || slices.Contains(want, e.Hash) {
+		if err != nil || !regular || seen[e.Hash] {
 			continue
 		}
+		seen[e.Hash] = true
 		if _, err := s.objects.EncodedObject(plumbing.BlobObject, e.Hash); errors.Is(err, plumbing.ErrObjectNotFound) {
 			want = append(want, e.Hash)
 		}
