@@ -91,15 +91,16 @@ func (r *Request) validateApps() error {
 var appName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 
 // resolveApps reads the Applications of r.Apps at snap (or at the
-// --apps-repo snapshot) and sets r.appSlots: per source, the Helm value
+// --apps-repo snapshot), fetching history commits of the branch with the
+// first files it reads (see firstPrefetch), and sets r.appSlots: per source, the Helm value
 // files, kustomization or manifests each deploys from the repository, and
 // what its manifest sets over them (parameters, values, kustomize.images).
 // A manifest that may set the image but cannot be edited (in another
 // repository, an ApplicationSet's template) is refused: never write
 // something that would not deploy.
-func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error {
+func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot, history int) error {
 	q := argocd.Query{Names: r.Apps, AppsPath: r.AppsPath,
-		Repo: argocd.Repo{URL: r.Repo, Branch: r.branch.name, DefaultBranch: r.branch.isDefault, Files: snapSource{snap}}}
+		Repo: argocd.Repo{URL: r.Repo, Branch: r.branch.name, DefaultBranch: r.branch.isDefault, Files: r.appsFiles(snap, history)}}
 	if r.branch.apps != nil {
 		q.Apps = &argocd.Repo{URL: r.AppsRepo, Branch: r.branch.apps.Branch(), DefaultBranch: true, Files: snapSource{r.branch.apps}}
 	}
@@ -153,6 +154,79 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot) error
 		}
 	}
 	return nil
+}
+
+// firstPrefetch is the repository being changed as argocd.Find reads
+// it. Its first Prefetch (the candidate manifests, or with --apps-repo
+// the files an Application's source names) also asks for the guard's
+// history, which the plan reads next anyway, and for the files of the
+// charts the Applications are probably named after (guessCharts): in the
+// common layout the plan then needs no request of its own, so that --app
+// costs one request more than --chart/--env, not two. A wrong guess costs
+// a few small blobs; a failed combined fetch falls back to the plain one.
+type firstPrefetch struct {
+	snapSource
+	depth int // commits of history to fetch too; 0: none
+	guess []string
+	done  bool
+}
+
+func (r *Request) appsFiles(snap *gitrepo.Snapshot, history int) *firstPrefetch {
+	return &firstPrefetch{snapSource: snapSource{snap}, depth: history, guess: guessCharts(snap, r.Apps)}
+}
+
+func (f *firstPrefetch) Prefetch(ctx context.Context, paths ...string) error {
+	if f.done {
+		return f.snapSource.Prefetch(ctx, paths...)
+	}
+	f.done = true
+	all := append(slices.Clone(paths), f.guess...)
+	if f.depth > 0 {
+		if err := f.snap.PrefetchWithLog(ctx, f.depth, all...); err == nil {
+			return nil
+		}
+	}
+	return f.snapSource.Prefetch(ctx, all...)
+}
+
+// guessCharts returns the files a plan reads of the charts that the
+// Applications names are probably made of: a chart directory at the root
+// or under charts/ or helm/ whose name is the Application's name or a run
+// of its '-'-separated words (web-prod → web, charts/web), with its
+// values*.yaml files. Trees only: no request. At most four charts.
+func guessCharts(snap *gitrepo.Snapshot, apps []string) []string {
+	const most = 4
+	var files []string
+	seen := map[string]bool{}
+	for _, a := range apps {
+		_, name, ok := strings.Cut(a, "/")
+		if !ok {
+			name = a
+		}
+		words := strings.Split(name, "-")
+		for i := range words {
+			for j := len(words); j > i; j-- {
+				name := strings.Join(words[i:j], "-")
+				for _, dir := range []string{name, "charts/" + name, "helm/" + name} {
+					if seen[dir] || len(seen) >= most {
+						continue
+					}
+					es, err := snap.ReadDir(dir)
+					if err != nil || !slices.ContainsFunc(es, func(e gitrepo.DirEntry) bool { return !e.Dir && e.Name == "Chart.yaml" }) {
+						continue
+					}
+					seen[dir] = true
+					files = append(files, chart.Files(dir)...)
+					for _, e := range es {
+						if !e.Dir && strings.HasPrefix(e.Name, "values") && (strings.HasSuffix(e.Name, ".yaml") || strings.HasSuffix(e.Name, ".yml")) {
+							files = append(files, path.Join(dir, e.Name))
+						}
+					}
+				}
+			}
+		}
+	}
+	return files
 }
 
 // notYet refuses a target of a kind whose editor tagbump does not have yet.
@@ -334,7 +408,7 @@ func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := req.resolveApps(ctx, snap); err != nil {
+	if err := req.resolveApps(ctx, snap, 0); err != nil {
 		return "", nil, err
 	}
 	if len(req.appSlots) != 1 {

@@ -104,16 +104,20 @@ func appsRequest(repo, tag string) bump.Request {
 		Author: sig, Committer: sig}
 }
 
-// TestAppsRequests: --app costs at most one request more than the same
-// bump with --chart/--env (the Application manifests, in one request), and
-// pushes the same one-line edit.
+// TestAppsRequests: --app costs no request more than the same bump with
+// --chart/--env when the Application is named after its chart (the
+// manifests come with the guard's history and the chart's files), and at
+// most one more when it is not; either way it pushes the same one-line
+// edit.
 func TestAppsRequests(t *testing.T) {
-	run := func(apps bool) (int64, *bump.Result) {
+	run := func(app string) (int64, *bump.Result) {
 		s := testenv.NewGitServer(t)
-		s.MustCreateRepo(t, "charts", appsRepo(s.URL("charts")))
+		files := appsRepo(s.URL("charts"))
+		files["apps/frontend.yaml"] = strings.ReplaceAll(files["apps/app-service-staging.yaml"], "name: app-service-staging", "name: frontend-staging")
+		s.MustCreateRepo(t, "charts", files)
 		r := appsRequest(s.URL("charts"), "app-service-123")
-		if apps {
-			r.Apps = []string{"app-service-staging"}
+		if app != "" {
+			r.Apps = []string{app}
 		} else {
 			r.Chart, r.Envs = "app-service", []string{"staging"}
 		}
@@ -124,20 +128,22 @@ func TestAppsRequests(t *testing.T) {
 		}
 		return s.Requests() - before, res
 	}
-	without, _ := run(false)
-	with, res := run(true)
-	t.Logf("bump with --chart/--env: %d requests; with --app: %d", without, with)
-	if with > without+1 {
-		t.Errorf("--app: %d requests, --chart/--env: %d: want at most one more", with, without)
-	}
-	if !res.Pushed || len(res.Files) != 1 || res.Files[0].File != "app-service/values-staging.yaml" || res.Files[0].App != "app-service-staging" || res.Files[0].Key != ".image.tag" {
-		t.Errorf("result %+v", res)
-	}
-	if subject, _, _ := strings.Cut(res.Message, "\n"); subject != "chore(app-service-staging): update app-service image to app-service-123" {
-		t.Errorf("subject %q", subject)
-	}
-	if !strings.Contains(res.Diff, "+  tag: app-service-123   # set by CI\n") {
-		t.Errorf("diff:\n%s", res.Diff)
+	without, _ := run("")
+	for app, more := range map[string]int64{"app-service-staging": 0, "frontend-staging": 1} {
+		with, res := run(app)
+		t.Logf("bump with --chart/--env: %d requests; with --app %s: %d", without, app, with)
+		if with > without+more {
+			t.Errorf("--app %s: %d requests, --chart/--env: %d: want at most %d more", app, with, without, more)
+		}
+		if !res.Pushed || len(res.Files) != 1 || res.Files[0].File != "app-service/values-staging.yaml" || res.Files[0].App != app || res.Files[0].Key != ".image.tag" {
+			t.Errorf("result %+v", res)
+		}
+		if subject, _, _ := strings.Cut(res.Message, "\n"); subject != "chore("+app+"): update app-service image to app-service-123" {
+			t.Errorf("subject %q", subject)
+		}
+		if !strings.Contains(res.Diff, "+  tag: app-service-123   # set by CI\n") {
+			t.Errorf("diff:\n%s", res.Diff)
+		}
 	}
 }
 

@@ -55,9 +55,13 @@ func (r *Request) makePlan(ctx context.Context, snap *gitrepo.Snapshot) (*planne
 		return r.planner(ctx, snap, r)
 	}
 	if len(r.Apps) > 0 {
-		// The manifests in one request; the files they name come with
-		// the history below.
-		if err := r.resolveApps(ctx, snap); err != nil {
+		// The manifests in one request, with the guard's history and
+		// the files of the chart the Application is likely named after.
+		history := GuardDepth
+		if r.AllowRolledBack {
+			history = 0
+		}
+		if err := r.resolveApps(ctx, snap, history); err != nil {
 			return nil, err
 		}
 	}

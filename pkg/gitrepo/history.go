@@ -119,7 +119,7 @@ func (s *Snapshot) PrefetchWithLog(ctx context.Context, depth int, paths ...stri
 		}
 	}
 	tmp := memory.NewStorage()
-	if err := s.fetchMore(ctx, tmp, wants, depth, packp.FilterTreeDepth(0)); err != nil {
+	if err := s.fetchMoreMax(ctx, tmp, wants, depth, packp.FilterTreeDepth(0), s.repo.o.maxFileSize); err != nil {
 		return s.repo.classify("prefetch from", err)
 	}
 	for _, objs := range []map[plumbing.Hash]plumbing.EncodedObject{tmp.Commits, tmp.Blobs} {
@@ -662,11 +662,17 @@ func (s *Snapshot) historyPage(ctx context.Context, start plumbing.Hash, depth i
 // for wants (depth 0: no depth limit) with filter ("" for none), its pack
 // stored in st.
 func (s *Snapshot) fetchMore(ctx context.Context, st storer.EncodedObjectStorer, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+	return s.fetchMoreMax(ctx, st, wants, depth, filter, 0)
+}
+
+// fetchMoreMax is fetchMore refusing a pack with a blob above maxBlob
+// bytes (0: any size), as Prefetch does.
+func (s *Snapshot) fetchMoreMax(ctx context.Context, st storer.EncodedObjectStorer, wants []plumbing.Hash, depth int, filter packp.Filter, maxBlob int64) error {
 	r := s.repo
 	caps := s.caps
 	if caps == nil && s.partial {
 		// A snapshot from the v2 path: its session serves the history too.
-		return s.fetchMoreV2(ctx, st, wants, depth, filter)
+		return s.fetchMoreV2(ctx, st, wants, depth, filter, maxBlob)
 	}
 	if caps == nil && r.noPartial {
 		// The fallback path, taken because the server refused a
@@ -690,7 +696,7 @@ func (s *Snapshot) fetchMore(ctx context.Context, st storer.EncodedObjectStorer,
 	}
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
-	err := r.uploadPackV0(ctx, caps, wants, depth, filter, st)
+	err := r.uploadPackV0Max(ctx, caps, wants, depth, filter, st, maxBlob)
 	if errors.Is(err, errNoPartial) {
 		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, err)
 	}
@@ -698,7 +704,7 @@ func (s *Snapshot) fetchMore(ctx context.Context, st storer.EncodedObjectStorer,
 }
 
 // fetchMoreV2 is fetchMore for a snapshot that a protocol v2 fetch made.
-func (s *Snapshot) fetchMoreV2(ctx context.Context, st storer.EncodedObjectStorer, wants []plumbing.Hash, depth int, filter packp.Filter) error {
+func (s *Snapshot) fetchMoreV2(ctx context.Context, st storer.EncodedObjectStorer, wants []plumbing.Hash, depth int, filter packp.Filter, maxBlob int64) error {
 	r := s.repo
 	ctx, cancel := r.opContext(ctx)
 	defer cancel()
@@ -712,7 +718,7 @@ func (s *Snapshot) fetchMoreV2(ctx context.Context, st storer.EncodedObjectStore
 	if !sess.caps.filter() {
 		return fmt.Errorf("%s: %w", r.display, ErrNoHistory)
 	}
-	err = r.uploadPackV2(ctx, sess, fetchArgs{wants: wants, deepen: depth, filter: filter}, st)
+	err = r.uploadPackV2(ctx, sess, fetchArgs{wants: wants, deepen: depth, filter: filter, maxBlob: maxBlob}, st)
 	if errors.Is(err, errNoPartial) {
 		return fmt.Errorf("%s: %w: %w", r.display, ErrNoHistory, err)
 	}
