@@ -167,13 +167,16 @@ func Find(ctx context.Context, q Query) ([]*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !bytes.Contains(b, []byte("argoproj.io")) {
+		escapes := bytes.ContainsRune(b, '\\')
+		if !bytes.Contains(b, []byte("argoproj.io")) && !escapes {
 			continue
 		}
-		if !bytes.Contains(b, []byte("ApplicationSet")) && !slices.ContainsFunc(q.Names, func(n string) bool { return bytes.Contains(b, []byte(baseName(n))) }) {
+		if !bytes.Contains(b, []byte("ApplicationSet")) && !escapes &&
+			!slices.ContainsFunc(q.Names, func(n string) bool { return bytes.Contains(b, []byte(baseName(n))) }) {
 			// An Application of another name: parsed only to list
 			// close names, should none be found (thousands of
-			// manifests are common).
+			// manifests are common). A name may be spelled with
+			// escapes ("web\x2dprod") only where a backslash is.
 			later = append(later, f)
 			texts[f] = b
 			continue

@@ -239,6 +239,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"checkout-stagin", "", argocd.ProblemNotFound, []string{"did you mean checkout-staging?", "per-cluster", "clusters generator", `unknown option "missingkey=explode"`}},
 		{"twin", "", argocd.ProblemDuplicate, []string{"apps/twin-a.yaml and apps/twin-b.yaml", "NAMESPACE/NAME"}},
+		// The second spells the name with an escape: a duplicate too.
+		{"escaped-twin", "", argocd.ProblemDuplicate, []string{"apps/escaped-a.yaml and apps/escaped-b.yaml"}},
 		{"broken-app", "", argocd.ProblemInvalid, []string{"apps/broken.yaml", "not valid YAML", "line 5"}},
 		{"other-repo", "", argocd.ProblemOtherRepo, []string{"other-charts.git", "check --repo"}},
 		{"old-release", "", argocd.ProblemRevision, []string{"v1.2.0", "not the branch being changed (main, the default branch)"}},
