@@ -171,6 +171,24 @@ func TestPartialAutoMergePersonsPR(t *testing.T) {
 	if !strings.Contains(errOut, "not opened by tagbump") {
 		t.Errorf("re-run does not say why auto-merge was not requested:\n%s", errOut)
 	}
+	// A new value goes onto tagbump's branch, but the person's pull
+	// request keeps their title and body and gets no auto-merge.
+	code, out, errOut = forgeBump(t, c, f, f.Token, "1.2.0", "--auto-merge", "--merge-method", "squash")
+	if code != 0 {
+		t.Fatalf("new value: exit %d\n%s", code, errOut)
+	}
+	prs = f.PRs()
+	if len(prs) != 1 || prs[0].AutoMerge != "" || prs[0].Title != "Alice: reviewing the prod bump by hand" || prs[0].Body != "please do not merge yet" || decodePR(t, out).PRNumber != prs[0].Number {
+		t.Errorf("new value: %+v; want the person's pull request as they wrote it, without auto-merge", prs)
+	}
+	if !strings.Contains(errOut, "not opened by tagbump") {
+		t.Errorf("new value: does not say why the pull request was left as it is:\n%s", errOut)
+	}
+	dir := t.TempDir()
+	mustGit(t, dir, "clone", "-q", f.Git.Dir(c.repo), "charts")
+	if got := mustGit(t, dir+"/charts", "show", "origin/tagbump/app-prod:app/values-prod.yaml"); !strings.Contains(got, "1.2.0") {
+		t.Errorf("the branch does not hold the new value:\n%s", got)
+	}
 }
 
 // TestPartialImagePushedGitFailed: `tagbump push` put the image in the

@@ -203,7 +203,10 @@ func runPR(ctx context.Context, repo *gitrepo.Repo, req *Request, res *Result, o
 			if err == nil {
 				res.PRResult = pr.PRResult
 				res.Commit, res.Pushed = pr.Commit, pr.Pushed
-				if pr.Pushed {
+				if pr.Persons {
+					o.logger.Warn("the pull request from the branch was not opened by tagbump: its title and body are kept and no auto-merge is asked for", "pr", pr.PRNumber, "branch", head)
+				}
+				if pr.Pushed && !pr.Persons {
 					// Another run may have added to the branch since:
 					// the title and body then list its deploys too.
 					err = req.syncContent(ctx, repo, res, head, pr.Commit)
@@ -316,6 +319,10 @@ type Proposed struct {
 	Commit string
 	// Pushed reports that the PR branch was written.
 	Pushed bool
+	// Persons reports an open pull request from the branch that a
+	// person opened (no tagbump marker): its title and body were kept
+	// and no auto-merge was asked for; the branch still got the commit.
+	Persons bool
 }
 
 // Propose puts c, a commit made on the tip of its branch (the base), on
@@ -378,10 +385,23 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 		if errors.Is(err, forge.ErrConflict) {
 			// Another pipeline opened it meanwhile (GitHub 422, GitLab
 			// 409, Azure TF401179): update that one.
-			if found, ferr := f.FindOpen(ctx, p.Head, c.Branch); ferr == nil && found != nil {
+			found, ferr := f.FindOpen(ctx, p.Head, c.Branch)
+			switch {
+			case ferr != nil || found == nil:
+			case !strings.Contains(found.Body, marker(p.Head)):
+				out.Persons, out.PRAction, pr, err = true, PRUpdated, found, nil
+			default:
 				out.PRAction = PRUpdated
 				pr, err = f.Update(ctx, found, p.Content)
 			}
+		}
+	case !strings.Contains(pr.Body, marker(p.Head)):
+		// A person opened it from tagbump's branch: their title, body
+		// and merge stay theirs.
+		out.Persons = true
+		out.PRAction = PRUnchanged
+		if out.Pushed {
+			out.PRAction = PRUpdated
 		}
 	case forge.Needs(pr, p.Content):
 		out.PRAction = PRUpdated
@@ -397,7 +417,7 @@ func Propose(ctx context.Context, repo *gitrepo.Repo, c *gitrepo.Commit, p Propo
 	if err != nil {
 		return nil, err
 	}
-	if p.AutoMerge != "" && out.PRAction != PRUnchanged {
+	if p.AutoMerge != "" && out.PRAction != PRUnchanged && !out.Persons {
 		// The merge or squash commit carries tagbump's commit message, so
 		// the base reads as after a direct push.
 		if err := f.AutoMerge(ctx, pr, forge.Merge{Method: p.AutoMerge, Message: c.Message}); err != nil {
