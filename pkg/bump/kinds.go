@@ -224,21 +224,26 @@ func targetImages(kind edit.Kind, src []byte) []values.Image {
 func blockImages(bs []edit.Block) []values.Image {
 	var out []values.Image
 	for _, b := range bs {
-		out = append(out, values.Image{Path: b.Key(), TagPath: b.Key(), Repository: b.Name, Tag: b.Tag, Digest: b.Digest, Form: b.Form})
+		out = append(out, blockImage(b.Key(), b))
 	}
 	return out
 }
 
+// blockImage is b as a values.Image named by key.
+func blockImage(key string, b edit.Block) values.Image {
+	return values.Image{Path: key, TagPath: key, Repository: b.Name, Tag: b.Tag, Digest: b.Digest, Form: b.Form}
+}
+
 // applicationImages lists the images an Argo CD Application manifest sets
-// (helm.parameters, helm.valuesObject, kustomize.images of each
-// Application in it), each named by the path of its scalar in the file,
-// as bump --app's FileChange names it.
+// (helm.parameters, helm.valuesObject, the text of helm.values,
+// kustomize.images of each Application in it), each named by its key
+// (AppBlock.Key), as bump --app's FileChange names it.
 func applicationImages(src []byte) []values.Image {
-	var bs []edit.Block
+	var out []values.Image
 	for _, b := range edit.FileApplicationImages(src) {
-		bs = append(bs, b.Block)
+		out = append(out, blockImage(b.Key(), b.Block))
 	}
-	return blockImages(bs)
+	return out
 }
 
 // blocks lists the image places of a kustomization or file of manifests;

@@ -353,11 +353,38 @@ func SetApplicationBlocks(src []byte, match []AppBlock, ref imageref.Ref) ([]byt
 	return out, changes, nil
 }
 
+// RestoreApplicationBlock sets b, a block of ApplicationImages, back to
+// ref's tag and digest, as a rollback restores what a deployment
+// replaced: with SetApplicationBlocks, but a digest b has and ref has
+// not is cleared (dropped from a reference, "" at its digest key)
+// rather than refused as pinned.
+func RestoreApplicationBlock(src []byte, b AppBlock, ref imageref.Ref) ([]byte, []Change, error) {
+	had := b.Digest
+	b.Digest = ""
+	out, changes, err := SetApplicationBlocks(src, []AppBlock{b}, ref)
+	if err != nil || ref.Digest != "" || had == "" || b.Form == values.FormString {
+		return out, changes, err
+	}
+	switch {
+	case b.Field == FieldValues && b.InnerDigest != "":
+		if out, err = values.SetEmbedded(out, b.Doc, b.Path, b.InnerDigest, ""); err != nil {
+			return nil, nil, err
+		}
+		changes = append(changes, Change{Doc: b.Doc, Path: b.Path + " " + b.InnerDigest, Old: had, OldTag: had})
+	case b.Field != FieldValues && b.DigestPath != "":
+		if out, err = setScalar(out, b.Doc, b.DigestPath, "", &changes, had); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, changes, nil
+}
+
 // FileApplicationImages lists the images of every source of every
 // Application in the multi-document file src, each named by
-// Block.Key, the path of the scalar that holds its tag in the file; the blocks
-// inside helm.values text are left out, as their scalar is the whole
-// text. A file that does not parse has none.
+// AppBlock.Key: the path of the scalar that holds its tag in the file,
+// followed, inside helm.values text, by the path inside the text. A
+// source whose helm.values text cannot be read exactly has none, nor has
+// a file that does not parse.
 func FileApplicationImages(src []byte) []AppBlock {
 	docs, err := documents(src)
 	if err != nil {
@@ -374,10 +401,10 @@ func FileApplicationImages(src []byte) []AppBlock {
 		for i := 0; i < n; i++ {
 			blocks, err := ApplicationImages(src, name, i)
 			if err != nil {
-				break
+				continue
 			}
 			for _, b := range blocks {
-				if b.Field != FieldValues && !b.ByKey {
+				if !b.ByKey {
 					out = append(out, b)
 				}
 			}

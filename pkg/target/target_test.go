@@ -513,3 +513,42 @@ func TestPickApplicationTagOfOtherRepository(t *testing.T) {
 func helmApp(body string) []byte {
 	return []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\nspec:\n  source:\n    helm:\n" + body)
 }
+
+// TestRestoreApplicationBlock: a rollback writes back the tag a deployment
+// replaced, and clears a digest the deployment added (inside helm.values
+// text and at a NAME.digest parameter) instead of refusing it as pinned;
+// a digest to restore is written next to the tag. FileApplicationImages
+// names the helm.values block by its key inside the text.
+func TestRestoreApplicationBlock(t *testing.T) {
+	head := "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec:\n  source:\n    helm:\n"
+	for name, c := range map[string]struct{ src, key, want string }{
+		"values": {head + "      values: |\n        image:\n          repository: r.example.com/a\n          tag: v2  # CI\n          digest: sha256:bbb\n",
+			".spec.source.helm.values .image.tag",
+			head + "      values: |\n        image:\n          repository: r.example.com/a\n          tag: v1  # CI\n          digest: \"\"\n"},
+		"parameters": {head + "      parameters:\n        - {name: image.repository, value: r.example.com/a}\n        - {name: image.tag, value: v2}\n        - {name: image.digest, value: \"sha256:bbb\"}\n",
+			".spec.source.helm.parameters[1].value",
+			head + "      parameters:\n        - {name: image.repository, value: r.example.com/a}\n        - {name: image.tag, value: v1}\n        - {name: image.digest, value: \"\"}\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			blocks := target.FileApplicationImages([]byte(c.src))
+			if len(blocks) != 1 || blocks[0].Key() != c.key || blocks[0].Digest != "sha256:bbb" {
+				t.Fatalf("blocks = %+v", blocks)
+			}
+			out, changes, err := target.RestoreApplicationBlock([]byte(c.src), blocks[0], ref("r.example.com/a", "v1", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(c.want, string(out)); diff != "" {
+				t.Errorf("out (-want +got):\n%s", diff)
+			}
+			if len(changes) != 2 || changes[0].Key() != c.key || changes[1].Old != "sha256:bbb" || changes[1].New != "" {
+				t.Errorf("changes = %+v", changes)
+			}
+			// A digest to restore goes next to the tag.
+			out, _, err = target.RestoreApplicationBlock([]byte(c.src), blocks[0], ref("r.example.com/a", "v1", "sha256:aaa"))
+			if err != nil || !strings.Contains(string(out), "v1") || !strings.Contains(string(out), "sha256:aaa") {
+				t.Errorf("with a digest: %v\n%s", err, out)
+			}
+		})
+	}
+}
