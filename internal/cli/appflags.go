@@ -67,9 +67,11 @@ type appTarget struct {
 }
 
 // useApp points r at the values file of the one Application of a, read
-// from its manifest (an extra fetch) for the images pick selects (adding
-// the keys there that name no repository to pick), and returns the Application's name,
-// which stands for the environment; "" without --app.
+// from its manifest (an extra fetch) for the images pick selects, and
+// returns the Application's name, which stands for the environment; ""
+// without --app. Where the Application's manifest sets the images, pick
+// becomes the places there (keys), which leave out the file's other
+// Applications.
 func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick *bump.Pick) (string, error) {
 	if len(a.Apps) == 0 {
 		return "", nil
@@ -86,7 +88,9 @@ func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick *
 	if err != nil {
 		return "", err
 	}
-	pick.Keys = append(pick.Keys, keys...)
+	if len(keys) > 0 {
+		*pick = bump.Pick{Keys: keys}
+	}
 	r.Chart, r.ValuesFile = "", file
 	name := a.Apps[0]
 	if _, n, ok := strings.Cut(name, "/"); ok {

@@ -372,11 +372,12 @@ func AppValuesFile(ctx context.Context, req Request, pick Pick, opts ...Option) 
 	return file, err
 }
 
-// AppValuesPlace is AppValuesFile, with the keys in the file that hold
-// a picked image's tag where the file does not name its repository: a
-// tag parameter (image.tag) of the Application's manifest, whose
-// repository its value files give. History and rollback pick those keys
-// too.
+// AppValuesPlace is AppValuesFile, with, when the file is the
+// Application's manifest (its parameters, valuesObject, helm.values text
+// or kustomize.images decide the picked images), the keys of the places
+// there that hold them (AppBlock.Key, as bump --app's changes name
+// them): history and rollback pick those keys alone, so that other
+// Applications of the file stay out. No keys for a value file.
 func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option) (string, []string, error) {
 	o := options{}
 	for _, f := range opts {
@@ -457,14 +458,14 @@ func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option)
 }
 
 // manifestDecides returns the Application's manifest when what it sets
-// (parameters, valuesObject, kustomize.images) decides the picked images,
-// or any image without a pick: history and rollback then read the
-// manifest, where bump --app writes; keys are the picked blocks that do
-// not name their repository. "" when it does not. A picked image is
-// decided as bump --app decides it (editAppSlot): the keys at which the
-// value files set its tag, and whether they name an image at all. An
-// image set in helm.values text is refused: history and rollback do not
-// read inside it.
+// (parameters, valuesObject, the text of helm.values, kustomize.images)
+// decides the picked images, or any image without a pick: history and
+// rollback then read the manifest, where bump --app writes; keys are the
+// picked places (AppBlock.Key), or without a pick every image of the
+// Application's source, so that another Application of the file is not
+// read. "" when it does not. A picked image is decided as bump --app
+// decides it (editAppSlot): the keys at which the value files set its
+// tag, and whether they name an image at all.
 func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, pick Pick) (string, []string, error) {
 	em := slot.embed
 	src, err := snap.ReadFile(ctx, em.manifest)
@@ -506,25 +507,14 @@ func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot,
 		}
 		decides = len(picked) > 0
 	}
-	if i := slices.IndexFunc(picked, func(b edit.AppBlock) bool { return b.Field == edit.FieldValues }); i >= 0 {
-		return "", nil, &argocd.AppError{App: em.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
-			"its image is set in %s of its manifest %s: history and rollback do not read inside helm.values text; "+
-				"roll back with bump --app --tag OLD_TAG, or move the image into valuesObject or a parameter", picked[i].Where, em.manifest)}
+	if !decides {
+		return "", nil, nil
 	}
 	var keys []string
-	if pick.any() {
-		for _, b := range picked {
-			if b.Name == "" {
-				keys = append(keys, b.Key())
-			}
+	for _, b := range picked {
+		if (pick.any() || !b.ByKey) && !slices.Contains(keys, b.Key()) {
+			keys = append(keys, b.Key())
 		}
-	}
-	switch {
-	case !decides:
-		return "", nil, nil
-	case em.doc > 0:
-		return "", nil, &argocd.AppError{App: em.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
-			"its image is set in its manifest %s, document %d: history and rollback read an Application's manifest only when it is the file's first document", em.manifest, em.doc+1)}
 	}
 	return em.manifest, keys, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -327,43 +328,43 @@ func TestAppRollbackPlace(t *testing.T) {
 }
 
 // TestAppRollbackManifest: bump --app writes the tag in the Application's
-// manifest. As an image.tag parameter, rollback --app (as the CLI runs
-// it: the place from AppValuesPlace) sets it back there. Inside
-// helm.values text, which history and rollback do not read, they refuse
-// (exit 3) rather than read the value file, which deploys nothing.
+// manifest, as an image.tag parameter or inside helm.values text;
+// rollback --app (as the CLI runs it: the file and keys from
+// AppValuesPlace, which replace the pick) sets it back there, with the
+// editor bump uses, rather than in the value file, which deploys nothing.
 func TestAppRollbackManifest(t *testing.T) {
-	for name, manifest := range map[string]string{
-		"parameter":  "      parameters:\n        - name: image.tag\n          value: app-service-122\n",
-		"helmValues": "      values: |\n        image:\n          repository: registry.example.com/app-service\n          tag: app-service-122\n",
+	for name, c := range map[string]struct{ manifest, key string }{
+		"parameter": {"      parameters:\n        - name: image.tag\n          value: app-service-122\n", ".spec.source.helm.parameters[0].value"},
+		"helmValues": {"      values: |\n        image:\n          repository: registry.example.com/app-service\n          tag: app-service-122  # CI\n",
+			".spec.source.helm.values .image.tag"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, res, err := bumpStaging(t, "", manifest, imageref.Ref{}, "app-service-123")
+			s, res, err := bumpStaging(t, "", c.manifest, imageref.Ref{}, "app-service-123")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(res.Files) != 1 || res.Files[0].File != "apps/app-service-staging.yaml" {
 				t.Fatalf("bump wrote %+v", res.Files)
 			}
-			pick, file, keys, err := stagingPlace(s, "app-service")
-			if name == "helmValues" {
-				var ae *argocd.AppError
-				if !errors.As(err, &ae) || ae.Problem != argocd.ProblemUnsupported || !strings.Contains(err.Error(), "helm.values") {
-					t.Fatalf("history/rollback --app read %s %v (%v); bump wrote the helm.values block: refuse", file, keys, err)
-				}
-				return
-			}
+			_, file, keys, err := stagingPlace(s, "app-service")
 			if err != nil {
 				t.Fatal(err)
 			}
-			pick.Keys = append(pick.Keys, keys...)
+			if file != "apps/app-service-staging.yaml" || !slices.Equal(keys, []string{c.key}) {
+				t.Fatalf("history/rollback --app read %s at %v; bump wrote %s %s", file, keys, res.Files[0].File, res.Files[0].Key)
+			}
 			rq := appsRequest(s.URL("charts"), "")
 			rq.Envs, rq.ValuesFile = []string{"app-service-staging"}, file
-			rb, err := bump.Rollback(context.Background(), bump.RollbackRequest{Request: rq, Pick: pick})
+			rb, err := bump.Rollback(context.Background(), bump.RollbackRequest{Request: rq, Pick: bump.Pick{Keys: keys}})
 			if err != nil {
 				t.Fatalf("rollback --app of %s: %v", file, err)
 			}
-			if len(rb.Files) != 1 || rb.Files[0].New != "app-service-122" {
+			if len(rb.Files) != 1 || rb.Files[0].Key != c.key || rb.Files[0].New != "app-service-122" {
 				t.Errorf("rollback %+v", rb.Files)
+			}
+			// Byte-exact: the manifest is again what it was before the bump.
+			if d := testenv.MustGit(t, s.Dir("charts"), "diff", "main~2", "main"); d != "" {
+				t.Errorf("the rollback did not restore %s:\n%s", file, d)
 			}
 		})
 	}

@@ -264,3 +264,50 @@ func isKustomization(file string) bool {
 	}
 	return false
 }
+
+// editAppKeys sets req's image at req.Keys in an Argo CD Application
+// manifest, where the keys name places of its Applications as history
+// lists them (AppBlock.Key: a parameter's value, a scalar in
+// valuesObject, the tag inside helm.values text, each followed by
+// " (document N)" past the file's first document), with the editor bump
+// --app uses: rollback --app writes back there. ok is false when file is
+// no Application manifest or a key names none of its places (a values
+// path, which editIn sets).
+func editAppKeys(file, env string, src []byte, req *Request) (out []byte, changes []FileChange, ok bool, err error) {
+	if len(req.Keys) == 0 || edit.Detect(file, src) != edit.Application {
+		return nil, nil, false, nil
+	}
+	blocks := edit.FileApplicationImages(src)
+	var picked []edit.AppBlock
+	for _, k := range req.Keys {
+		i := slices.IndexFunc(blocks, func(b edit.AppBlock) bool { return b.Key() == k })
+		if i < 0 {
+			return nil, nil, false, nil
+		}
+		picked = append(picked, blocks[i])
+	}
+	ref := req.Image
+	ref.Digest = ""
+	if req.WriteDigest {
+		ref.Digest = req.digest
+	}
+	out = src
+	for _, b := range picked {
+		if req.setRepository {
+			b.Name = ref.Name() // a reference restored whole, repository too
+		}
+		if guard := downgrade(b.Tag, ref.Tag); guard != "" && !req.AllowDowngrade {
+			changes = append(changes, FileChange{File: file, Env: env, Key: b.Key(), Old: b.Tag, New: ref.Tag, Kept: b.Tag, Skipped: guard})
+			continue
+		}
+		o, cs, err := edit.RestoreApplicationBlock(out, b, ref)
+		if err != nil {
+			return nil, nil, true, targetError(file, ref, err)
+		}
+		out = o
+		for _, c := range cs {
+			changes = append(changes, FileChange{File: file, Env: env, Key: c.Key(), Old: c.Old, New: c.New})
+		}
+	}
+	return out, changes, true, nil
+}

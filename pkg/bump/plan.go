@@ -481,6 +481,9 @@ func editIn(file, env string, src []byte, ch *chart.Chart, req *Request) ([]byte
 		return nil, nil, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{
 			"the file is empty (no YAML, only blank lines or comments): add the image's block to it, or check --env and --values-file"}}
 	}
+	if out, changes, ok, err := editAppKeys(file, env, src, req); ok {
+		return out, changes, err
+	}
 	targets, err := targets(file, src, ch, req)
 	if err != nil {
 		return nil, nil, err

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/attest"
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
+	edit "github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -86,11 +88,11 @@ func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req 
 		srcFile = pr.FromFile
 	}
 	dstFile, _ := req.valuesPath(req.Envs[0])
-	srcImages, err := readImages(ctx, snap, srcFile)
+	srcImages, err := readImages(ctx, snap, srcFile, pr.From)
 	if err != nil {
 		return nil, err
 	}
-	dstImages, err := readImages(ctx, snap, dstFile)
+	dstImages, err := readImages(ctx, snap, dstFile, req.Envs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +147,18 @@ func (pr *PromoteRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req 
 	return p, nil
 }
 
-// readImages reads a values file at the snapshot and lists its image blocks.
-func readImages(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]values.Image, error) {
+// readImages reads a values file at the snapshot and lists its image
+// blocks; env names the environment (or Application) it stands for.
+func readImages(ctx context.Context, snap *gitrepo.Snapshot, file, env string) ([]values.Image, error) {
 	src, err := snap.ReadFile(ctx, file)
 	if err != nil {
 		return nil, err
 	}
 	if kind, ok := editsTarget(file, src); ok {
 		return nil, valuesOnly(file, kind)
+	}
+	if err := promotable(file, env, src); err != nil {
+		return nil, err
 	}
 	ch, err := chart.Load(ctx, snapSource{snap}, path.Dir(file))
 	if err != nil {
@@ -170,6 +176,24 @@ func readImages(ctx context.Context, snap *gitrepo.Snapshot, file string) ([]val
 		return nil, fmt.Errorf("%s (over the chart's values): %w", file, err)
 	}
 	return images, nil
+}
+
+// promotable refuses a promote from or to an Application's manifest
+// that sets images inside helm.values text or past the file's first
+// document: promote reads and writes the file's Helm values paths, which
+// reach neither.
+func promotable(file, env string, src []byte) error {
+	if edit.Detect(file, src) != edit.Application {
+		return nil
+	}
+	for _, b := range edit.FileApplicationImages(src) {
+		if b.Field == edit.FieldValues || b.Doc > 0 {
+			return &argocd.AppError{App: env, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
+				"its manifest %s sets an image at %s: promote does not read inside helm.values text or past the file's first document; "+
+					"promote with bump --app --image REPO:TAG, or move the image into valuesObject or a parameter", file, b.Key())}
+		}
+	}
+	return nil
 }
 
 // verifiedImage is what verifyPromoted found for an image.
