@@ -277,14 +277,13 @@ func editAppKeys(file, env string, src []byte, req *Request) (out []byte, change
 	if len(req.Keys) == 0 || edit.Detect(file, src) != edit.Application {
 		return nil, nil, false, nil
 	}
-	blocks := edit.FileApplicationImages(src)
 	var picked []edit.AppBlock
 	for _, k := range req.Keys {
-		i := slices.IndexFunc(blocks, func(b edit.AppBlock) bool { return b.Key() == k })
-		if i < 0 {
+		b, found := edit.ApplicationKeyBlock(src, k)
+		if !found {
 			return nil, nil, false, nil
 		}
-		picked = append(picked, blocks[i])
+		picked = append(picked, b)
 	}
 	ref := req.Image
 	ref.Digest = ""

@@ -198,7 +198,7 @@ func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int
 		return nil, err
 	}
 	return deploymentsWithin(ctx, snap, file, n, 0, func(old, new []byte) []ImageChange {
-		return slices.DeleteFunc(imageChanges(file, old, new, defaults), func(c ImageChange) bool { return !pick.picks(c) })
+		return slices.DeleteFunc(imageChanges(file, old, new, defaults, pick.Keys...), func(c ImageChange) bool { return !pick.picks(c) })
 	})
 }
 
@@ -377,13 +377,14 @@ func trailers(msg string) []Trailer {
 // the path of their tag: each image block, and .image.tag where no block
 // covers it; of a kustomization or manifests, each place pkg/target edits,
 // by its key. A version that is missing or not valid YAML has no images.
-func imageChanges(file string, old, new, defaults []byte) []ImageChange {
+// keys are places of an Application manifest to read too (see fileImages).
+func imageChanges(file string, old, new, defaults []byte, keys ...string) []ImageChange {
 	before := map[string]values.Image{}
-	for _, im := range fileImages(file, old, defaults) {
+	for _, im := range fileImages(file, old, defaults, keys) {
 		before[im.TagPath] = im
 	}
 	var out []ImageChange
-	for _, im := range fileImages(file, new, defaults) {
+	for _, im := range fileImages(file, new, defaults, keys) {
 		prev := before[im.TagPath]
 		if prev.Tag == im.Tag && prev.Digest == im.Digest {
 			continue
@@ -401,8 +402,11 @@ func imageChanges(file string, old, new, defaults []byte) []ImageChange {
 }
 
 // fileImages lists a file's images in document order, with .image.tag as
-// an image without repository when no block covers it.
-func fileImages(file string, src, defaults []byte) []values.Image {
+// an image without repository when no block covers it. Of an Application
+// manifest, the places keys name are read too where they hold a scalar
+// that names no image (a tag whose repository the value files give), as
+// bump --app writes them.
+func fileImages(file string, src, defaults []byte, keys []string) []values.Image {
 	if src == nil {
 		return nil
 	}
@@ -410,7 +414,16 @@ func fileImages(file string, src, defaults []byte) []values.Image {
 		return targetImages(kind, src)
 	}
 	if edit.Detect(file, src) == edit.Application {
-		return applicationImages(src)
+		images := applicationImages(src)
+		for _, k := range keys {
+			if slices.ContainsFunc(images, func(im values.Image) bool { return im.TagPath == k }) {
+				continue
+			}
+			if b, ok := edit.ApplicationKeyBlock(src, k); ok {
+				images = append(images, blockImage(k, b.Block))
+			}
+		}
+		return images
 	}
 	images, err := values.FindImagesWithDefaults(src, defaults)
 	if err != nil {

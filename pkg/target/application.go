@@ -2,7 +2,9 @@ package target
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -352,6 +354,59 @@ func SetApplicationBlocks(src []byte, match []AppBlock, ref imageref.Ref) ([]byt
 	}
 	return out, changes, nil
 }
+
+// ApplicationKeyBlock returns the place of an Application manifest src
+// that key names, as AppBlock.Key names it: the block
+// FileApplicationImages lists there or, for a key it does not list, a
+// ByKey block holding the scalar at the key, when the key is a
+// helm.parameters value, a scalar in helm.valuesObject or one inside
+// helm.values text of an Application (a tag whose repository the value
+// files name, as bump --app writes it through ApplicationKeys). ok is
+// false otherwise.
+func ApplicationKeyBlock(src []byte, k string) (b AppBlock, ok bool) {
+	for _, b := range FileApplicationImages(src) {
+		if b.Key() == k {
+			return b, true
+		}
+	}
+	doc := 0
+	if m := documentKey.FindStringSubmatch(k); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		doc, k = n-1, m[1]
+	}
+	docs, err := documents(src)
+	if err != nil || doc < 0 || doc >= len(docs) || docs[doc] == nil || !isApplication(docs[doc]) {
+		return AppBlock{}, false
+	}
+	b = AppBlock{ByKey: true, Block: Block{Doc: doc, Form: values.FormMap}}
+	if outer, inner, cut := strings.Cut(k, " "); cut {
+		text, err := values.Embedded(src, doc, outer)
+		if !strings.HasSuffix(outer, ".helm.values") || err != nil {
+			return AppBlock{}, false
+		}
+		if b.Tag, err = values.Get([]byte(text), inner); err != nil {
+			return AppBlock{}, false
+		}
+		b.Field, b.Path, b.Inner, b.ValuesKey, b.Where = FieldValues, outer, inner, inner, FieldValues+" "+inner
+		return b, true
+	}
+	switch {
+	case strings.Contains(k, ".helm.parameters["):
+		b.Field = FieldParameters
+	case strings.Contains(k, ".helm.valuesObject."):
+		b.Field = FieldValuesObject
+	default:
+		return AppBlock{}, false
+	}
+	if b.Tag, err = values.GetIn(src, doc, k); err != nil {
+		return AppBlock{}, false
+	}
+	b.Path, b.Where = k, k
+	return b, true
+}
+
+// documentKey matches a key past a file's first document.
+var documentKey = regexp.MustCompile(`^(.*) \(document ([0-9]+)\)$`)
 
 // RestoreApplicationBlock sets b, a block of ApplicationImages, back to
 // ref's tag and digest, as a rollback restores what a deployment
