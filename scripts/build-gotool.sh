@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # build-gotool.sh NAME MODULE/cmd/NAME VERSION: builds a test tool from its
 # Go module once, cached as ${TAGBUMP_CACHE:-~/.cache/tagbump}/NAME-VERSION;
-# does nothing when the binary is there. Used by build-helm.sh and
-# build-cosign.sh.
+# does nothing when the binary is there. Used by build-helm.sh,
+# build-kustomize.sh and build-cosign.sh.
 set -euo pipefail
 name=$1 pkg=$2 version=$3
 cache=${TAGBUMP_CACHE:-$HOME/.cache/tagbump}

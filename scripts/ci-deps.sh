@@ -2,7 +2,7 @@
 # Installs what the test suite needs on a fresh Debian machine: git (for
 # git http-backend), OpenSSH's sshd and ssh-keygen, the distribution registry
 # and GnuPG (commit signatures are checked with git verify-commit); builds
-# Gitea, helm and cosign (test tools) into the cache.
+# Gitea, helm, kustomize and cosign (test tools) into the cache.
 set -euo pipefail
 need=()
 command -v git >/dev/null || need+=(git)
@@ -24,4 +24,5 @@ if ! command -v gcc >/dev/null; then
 fi
 bash "$(dirname "$0")/build-gitea.sh"
 bash "$(dirname "$0")/build-helm.sh"
+bash "$(dirname "$0")/build-kustomize.sh"
 bash "$(dirname "$0")/build-cosign.sh"

@@ -23,6 +23,20 @@ func RequireHelm(t testing.TB) string {
 	return requireTool(t, "helm", HelmVersion, HelmPath(), "build-helm.sh")
 }
 
+// KustomizeVersion is the kustomize that scripts/build-kustomize.sh builds.
+const KustomizeVersion = "5.7.1"
+
+// KustomizePath is where scripts/build-kustomize.sh caches kustomize:
+// ${TAGBUMP_CACHE:-~/.cache/tagbump}/kustomize-VERSION.
+func KustomizePath() string { return filepath.Join(toolCache(), "kustomize-"+KustomizeVersion) }
+
+// RequireKustomize returns the kustomize binary, building it with
+// scripts/build-kustomize.sh when missing, as RequireHelm does.
+func RequireKustomize(t testing.TB) string {
+	t.Helper()
+	return requireTool(t, "kustomize", KustomizeVersion, KustomizePath(), "build-kustomize.sh")
+}
+
 // CosignVersion is the cosign that scripts/build-cosign.sh builds: a test
 // tool that writes real signatures, never a dependency of tagbump.
 const CosignVersion = "3.1.3"

@@ -1,13 +1,16 @@
-// Package render proves an image edit with the real renderer: it runs
-// `helm template` on a chart before and after the edit and checks that
-// every container that ran the image now runs the new reference and that
-// nothing else in the render changed, apart from values derived from the
-// tag (version labels, checksum annotations) and what changes between two
-// renders of the same input (random or time-dependent output).
+// Package render proves an image edit with the real renderer: it renders
+// the target before and after the edit (`helm template` for a chart,
+// `kustomize build` for a kustomization, the files themselves for plain
+// manifests, as Argo CD applies them) and checks that every container
+// that ran the image now runs the new reference and that nothing else in
+// the render changed, apart from values derived from the tag (version
+// labels, checksum annotations) and what changes between two renders of
+// the same input (random or time-dependent output).
 package render
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,9 +50,30 @@ type Input struct {
 	Images        []Image
 	// Release and Namespace name the release rendered.
 	Release, Namespace string
+	// OverBefore and OverAfter are what an Argo CD Application sets over
+	// the value files (helm.values or valuesObject, then helm.parameters),
+	// without and with the edit; nil for none.
+	OverBefore, OverAfter *Overrides
 }
 
-// Proof is what the check proved.
+// Overrides are the Helm values an Argo CD Application's manifest sets
+// over its value files: Values (helm.valuesObject, or helm.values, as
+// YAML) is passed as the last values file, Parameters as --set, or
+// --set-string when ForceString, after all files.
+type Overrides struct {
+	Values     []byte
+	Parameters []Parameter
+}
+
+// Parameter is one entry of an Application's helm.parameters.
+type Parameter struct {
+	Name, Value string
+	ForceString bool
+}
+
+// Proof is what the check proved: Tool ("helm", "kustomize" or
+// "manifests") rendered Chart (the chart's, kustomization's or manifests'
+// directory).
 type Proof struct {
 	Tool       string      `json:"tool"`
 	Version    string      `json:"version"`
@@ -121,21 +145,19 @@ type Helm struct {
 	MaxOutput int64
 }
 
-func (h Helm) bin() string {
-	if h.Bin == "" {
-		return "helm"
-	}
-	return h.Bin
-}
-
 // run runs helm with args in dir and returns its standard output, at most
 // MaxOutput bytes of it.
 func (h Helm) run(ctx context.Context, dir, op string, env []string, args ...string) ([]byte, error) {
-	limit := h.MaxOutput
+	return runTool(ctx, "helm", cmp.Or(h.Bin, "helm"), h.MaxOutput, dir, op, env, args...)
+}
+
+// runTool runs bin (tool) with args in dir and returns its standard
+// output, at most limit bytes of it (64 MiB when 0).
+func runTool(ctx context.Context, tool, bin string, limit int64, dir, op string, env []string, args ...string) ([]byte, error) {
 	if limit == 0 {
 		limit = 64 << 20
 	}
-	cmd := exec.CommandContext(ctx, h.bin(), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(passEnv(), env...)
 	cmd.WaitDelay = 5 * time.Second
@@ -150,7 +172,7 @@ func (h Helm) run(ctx context.Context, dir, op string, env []string, args ...str
 		err = fmt.Errorf("the output is larger than %d bytes", limit)
 	}
 	if err != nil {
-		return nil, &ToolError{Tool: "helm", Op: op, Err: err, Output: stderr.String()}
+		return nil, &ToolError{Tool: tool, Op: op, Err: err, Output: stderr.String()}
 	}
 	return stdout.Bytes(), nil
 }
@@ -241,7 +263,7 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 	if err := dependencies(ctx, h, chart, env); err != nil {
 		return nil, err
 	}
-	files := func(set string, content map[string][]byte) ([]string, error) {
+	files := func(set string, content map[string][]byte, over *Overrides) ([]string, error) {
 		var args []string
 		for i, f := range in.ValueFiles {
 			dst := filepath.Join(tmp, fmt.Sprintf("%s-%d-%s", set, i, path.Base(f)))
@@ -249,6 +271,23 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 				return nil, err
 			}
 			args = append(args, "--values", dst)
+		}
+		if over == nil {
+			return args, nil
+		}
+		if over.Values != nil {
+			dst := filepath.Join(tmp, set+"-application-values.yaml")
+			if err := os.WriteFile(dst, over.Values, 0o600); err != nil {
+				return nil, err
+			}
+			args = append(args, "--values", dst)
+		}
+		for _, p := range over.Parameters {
+			flag := "--set"
+			if p.ForceString {
+				flag = "--set-string"
+			}
+			args = append(args, flag, p.Name+"="+p.Value)
 		}
 		return args, nil
 	}
@@ -260,31 +299,47 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 	if ns == "" {
 		ns = "default"
 	}
-	template := func(set string, content map[string][]byte) ([]doc, error) {
-		vals, err := files(set, content)
+	return prove(ctx, "helm", version, in.Chart, in.Images, func(after bool) ([]byte, error) {
+		set, content, over := "before", in.Before, in.OverBefore
+		if after {
+			set, content, over = "after", in.After, in.OverAfter
+		}
+		vals, err := files(set, content, over)
 		if err != nil {
 			return nil, err
 		}
-		out, err := h.run(ctx, tmp, "template", env, append([]string{"template", release, chart, "--namespace", ns}, vals...)...)
+		return h.run(ctx, tmp, "template", env, append([]string{"template", release, chart, "--namespace", ns}, vals...)...)
+	})
+}
+
+// prove renders the target with render twice without the edit (to tell
+// random or time-dependent output from a change) and once with it, and
+// proves the edit from the renders: see compare.
+func prove(ctx context.Context, tool, version, target string, images []Image, render func(after bool) ([]byte, error)) (*Proof, error) {
+	docs := func(after bool) ([]doc, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out, err := render(after)
 		if err != nil {
 			return nil, err
 		}
-		return parse(out)
+		return parse(tool, out)
 	}
-	before, err := template("before", in.Before)
+	before, err := docs(false)
 	if err != nil {
 		return nil, err
 	}
-	again, err := template("before", in.Before)
+	again, err := docs(false)
 	if err != nil {
 		return nil, err
 	}
-	after, err := template("after", in.After)
+	after, err := docs(true)
 	if err != nil {
 		return nil, err
 	}
-	proof := &Proof{Tool: "helm", Version: version, Chart: in.Chart}
-	proof.Containers, err = compare(in, before, again, after)
+	proof := &Proof{Tool: tool, Version: version, Chart: target}
+	proof.Containers, err = compare(target, images, before, again, after)
 	if err != nil {
 		return nil, err
 	}
@@ -334,8 +389,8 @@ type doc struct {
 	values map[string]string
 }
 
-// parse reads helm's multi-document output.
-func parse(out []byte) ([]doc, error) {
+// parse reads a renderer's multi-document output.
+func parse(tool string, out []byte) ([]doc, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	var docs []doc
 	for i := 0; ; i++ {
@@ -345,7 +400,7 @@ func parse(out []byte) ([]doc, error) {
 			break
 		}
 		if err != nil {
-			return nil, &ToolError{Tool: "helm", Op: "template", Err: fmt.Errorf("its output is not YAML: %w", err)}
+			return nil, &ToolError{Tool: tool, Op: "render", Err: fmt.Errorf("its output is not YAML: %w", err)}
 		}
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -418,19 +473,19 @@ func isImagePath(p string) (container string, ok bool) {
 }
 
 // compare proves the edit from the renders.
-func compare(in Input, before, again, after []doc) ([]Container, error) {
+func compare(target string, want []Image, before, again, after []doc) ([]Container, error) {
 	b, a2, a := byKey(before), byKey(again), byKey(after)
 	var diffs []string
 	var proven []Container
 	// The images as the render ran them before and after: a value derived
 	// from the tag follows the tag the containers ran, which may come from
 	// the chart (a tag defaulting to appVersion) rather than the values.
-	images := slices.Clone(in.Images)
+	images := slices.Clone(want)
 	for _, k := range union(b, a) {
 		db, da := b[k], a[k]
 		for _, p := range union(db.values, da.values) {
 			if _, isImage := isImagePath(p); isImage {
-				if c, _ := imageChange(in.Images, db, p, db.values[p], da.values[p]); c != nil {
+				if c, _ := imageChange(want, db, p, db.values[p], da.values[p]); c != nil {
 					_, oldTag, oldDigest := split(c.Old)
 					_, newTag, newDigest := split(c.New)
 					images = append(images, Image{Old: strings.TrimSuffix(oldTag+"@"+oldDigest, "@"), New: strings.TrimSuffix(newTag+"@"+newDigest, "@")})
@@ -453,7 +508,7 @@ func compare(in Input, before, again, after []doc) ([]Container, error) {
 			old, hadOld := db.values[p]
 			now, hasNow := da.values[p]
 			if _, isImage := isImagePath(p); isImage {
-				c, diff := imageChange(in.Images, db, p, old, now)
+				c, diff := imageChange(want, db, p, old, now)
 				if c != nil {
 					proven = append(proven, *c)
 				}
@@ -472,11 +527,11 @@ func compare(in Input, before, again, after []doc) ([]Container, error) {
 		}
 	}
 	if len(diffs) > 0 {
-		return nil, &RefusedError{Chart: in.Chart, Reason: "the render changes more than the image, or not the image everywhere", Diff: diffs}
+		return nil, &RefusedError{Chart: target, Reason: "the render changes more than the image, or not the image everywhere", Diff: diffs}
 	}
-	for _, im := range in.Images {
+	for _, im := range want {
 		if !ranNew(proven, im) {
-			return nil, &RefusedError{Chart: in.Chart, Reason: fmt.Sprintf("no container of the render runs %s after the edit: the chart does not use the value edited (a switched-off feature, a hard-coded image, or another key)", im.Name+ref(im.New))}
+			return nil, &RefusedError{Chart: target, Reason: fmt.Sprintf("no container of the render runs %s after the edit: the chart does not use the value edited (a switched-off feature, a hard-coded image, or another key)", im.Name+ref(im.New))}
 		}
 	}
 	return proven, nil

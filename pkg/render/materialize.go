@@ -1,0 +1,276 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Tree is the repository a kustomization is read from.
+type Tree interface {
+	// Dir lists the directory at p ("" for the root): each entry's name
+	// and whether it is a directory. A missing directory is an error.
+	Dir(p string) (map[string]bool, error)
+	// Read reads the files at paths, in as few requests as it can.
+	Read(ctx context.Context, paths []string) (map[string][]byte, error)
+}
+
+// UnsupportedError is a target the render check cannot render as Argo CD
+// would without reaching outside the repository: a remote resource, a
+// Helm chart inflated by kustomize, a path outside the repository, or
+// more than the bound.
+type UnsupportedError struct {
+	Target, Reason string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("render check of %s: %s: leave out --render-check for it", e.Target, e.Reason)
+}
+
+// kustomizationNames are the names kustomize reads, in its order.
+var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// Materialize reads the kustomization in dir and everything it reaches in
+// the repository: resources, bases and components (a directory recurses
+// into its kustomization), and the files named by patches,
+// patchesStrategicMerge, patchesJson6902, config and secret generators,
+// crds, configurations, replacements, transformers, generators,
+// validators and openapi. It reads one level of kustomizations at a time,
+// each level's files in one Read. The files, by repository path, are at
+// most limit bytes together (32 MiB when 0). A path outside the
+// repository, a remote resource, a path that is not in the repository
+// (kustomize would fetch it as a remote) and a Helm chart (helmCharts,
+// which needs --enable-helm and a chart repository) are an
+// *UnsupportedError.
+func Materialize(ctx context.Context, t Tree, dir string, limit int64) (map[string][]byte, error) {
+	if limit == 0 {
+		limit = 32 << 20
+	}
+	w := &walker{tree: t, root: dir, limit: limit, files: map[string][]byte{}, seen: map[string]bool{}}
+	level := []string{dir}
+	w.seen[dir] = true
+	var pending []string // files named by the level before, read with this level
+	for len(level) > 0 || len(pending) > 0 {
+		var kfiles []string
+		for _, d := range level {
+			f, err := w.kustomizationIn(d)
+			if err != nil {
+				return nil, err
+			}
+			kfiles = append(kfiles, f)
+		}
+		if err := w.read(ctx, append(slices.Clone(kfiles), pending...)); err != nil {
+			return nil, err
+		}
+		pending = nil
+		var next []string
+		for i, d := range level {
+			dirs, files, err := w.refs(d, kfiles[i])
+			if err != nil {
+				return nil, err
+			}
+			for _, sub := range dirs {
+				if !w.seen[sub] {
+					w.seen[sub] = true
+					next = append(next, sub)
+				}
+			}
+			for _, f := range files {
+				if _, have := w.files[f]; !have && !slices.Contains(pending, f) {
+					pending = append(pending, f)
+				}
+			}
+		}
+		level = next
+	}
+	return w.files, nil
+}
+
+type walker struct {
+	tree  Tree
+	root  string
+	limit int64
+	total int64
+	files map[string][]byte
+	seen  map[string]bool
+}
+
+func (w *walker) refuse(format string, args ...any) error {
+	return &UnsupportedError{Target: w.root, Reason: fmt.Sprintf(format, args...)}
+}
+
+// kustomizationIn is the kustomization file of directory d.
+func (w *walker) kustomizationIn(d string) (string, error) {
+	entries, err := w.tree.Dir(d)
+	if err != nil {
+		return "", w.refuse("%s is not a directory of the repository: %v", dirName(d), err)
+	}
+	for _, n := range kustomizationNames {
+		if isDir, ok := entries[n]; ok && !isDir {
+			return path.Join(d, n), nil
+		}
+	}
+	return "", w.refuse("%s has no kustomization.yaml", dirName(d))
+}
+
+// read reads paths into w.files, within the bound.
+func (w *walker) read(ctx context.Context, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	got, err := w.tree.Read(ctx, paths)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		b, ok := got[p]
+		if !ok {
+			return w.refuse("%s could not be read", p)
+		}
+		w.total += int64(len(b))
+		if w.total > w.limit {
+			return w.refuse("the kustomization and what it reaches are larger than %d bytes", w.limit)
+		}
+		w.files[p] = b
+	}
+	return nil
+}
+
+// kustomization is the part of a kustomization file that names other
+// files.
+type kustomization struct {
+	Resources             []string    `yaml:"resources"`
+	Bases                 []string    `yaml:"bases"`
+	Components            []string    `yaml:"components"`
+	Transformers          []string    `yaml:"transformers"`
+	Generators            []string    `yaml:"generators"`
+	Validators            []string    `yaml:"validators"`
+	PatchesStrategicMerge []string    `yaml:"patchesStrategicMerge"`
+	Crds                  []string    `yaml:"crds"`
+	Configurations        []string    `yaml:"configurations"`
+	Patches               []pathEntry `yaml:"patches"`
+	PatchesJSON6902       []pathEntry `yaml:"patchesJson6902"`
+	Replacements          []pathEntry `yaml:"replacements"`
+	ConfigMapGenerator    []generator `yaml:"configMapGenerator"`
+	SecretGenerator       []generator `yaml:"secretGenerator"`
+	OpenAPI               struct {
+		Path string `yaml:"path"`
+	} `yaml:"openapi"`
+	HelmCharts                  []yaml.Node `yaml:"helmCharts"`
+	HelmChartInflationGenerator []yaml.Node `yaml:"helmChartInflationGenerator"`
+}
+
+type pathEntry struct {
+	Path string `yaml:"path"`
+}
+
+type generator struct {
+	Files []string `yaml:"files"`
+	Envs  []string `yaml:"envs"`
+	Env   string   `yaml:"env"`
+}
+
+// refs are the directories (kustomizations) and files the kustomization
+// file kf in directory d names, as repository paths.
+func (w *walker) refs(d, kf string) (dirs, files []string, err error) {
+	var k kustomization
+	if err := yaml.Unmarshal(w.files[kf], &k); err != nil {
+		return nil, nil, w.refuse("%s is not a kustomization: %v", kf, err)
+	}
+	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
+		return nil, nil, w.refuse("%s inflates Helm charts (helmCharts), which needs kustomize build --enable-helm and the charts' repositories", kf)
+	}
+	// either a file or a kustomization directory
+	var either, only []string
+	either = slices.Concat(k.Resources, k.Bases, k.Components)
+	for _, s := range slices.Concat(k.Transformers, k.Generators, k.Validators) {
+		if !strings.Contains(s, "\n") { // else an inline configuration
+			either = append(either, s)
+		}
+	}
+	for _, s := range k.PatchesStrategicMerge {
+		if !strings.Contains(s, "\n") { // else an inline patch
+			only = append(only, s)
+		}
+	}
+	only = append(only, k.Crds...)
+	only = append(only, k.Configurations...)
+	for _, e := range slices.Concat(k.Patches, k.PatchesJSON6902, k.Replacements) {
+		if e.Path != "" {
+			only = append(only, e.Path)
+		}
+	}
+	for _, g := range slices.Concat(k.ConfigMapGenerator, k.SecretGenerator) {
+		for _, f := range g.Files {
+			if _, p, ok := strings.Cut(f, "="); ok {
+				f = p
+			}
+			only = append(only, f)
+		}
+		only = append(only, g.Envs...)
+		if g.Env != "" {
+			only = append(only, g.Env)
+		}
+	}
+	if k.OpenAPI.Path != "" {
+		only = append(only, k.OpenAPI.Path)
+	}
+	for i, rel := range slices.Concat(either, only) {
+		if remote(rel) {
+			return nil, nil, w.refuse("%s names the remote resource %s: the render check reads the repository only and fetches nothing", kf, rel)
+		}
+		p, err := cleanRel(d, rel)
+		if err != nil {
+			return nil, nil, w.refuse("%s: %v", kf, err)
+		}
+		isDir, found := w.lookup(p)
+		switch {
+		case !found:
+			return nil, nil, w.refuse("%s names %s, which is not in the repository (kustomize would try it as a remote URL)", kf, rel)
+		case isDir && i < len(either):
+			dirs = append(dirs, p)
+		case isDir:
+			return nil, nil, w.refuse("%s names the directory %s where kustomize reads a file", kf, rel)
+		default:
+			files = append(files, p)
+		}
+	}
+	return dirs, files, nil
+}
+
+// lookup says whether repository path p exists and is a directory.
+func (w *walker) lookup(p string) (isDir, found bool) {
+	if p == "" || p == "." {
+		return true, true
+	}
+	parent := path.Dir(p)
+	if parent == "." {
+		parent = ""
+	}
+	entries, err := w.tree.Dir(parent)
+	if err != nil {
+		return false, false
+	}
+	isDir, found = entries[path.Base(p)]
+	return isDir, found
+}
+
+// remote reports whether a kustomization entry names a remote resource
+// (a URL, a git host path): kustomize would fetch it.
+func remote(s string) bool {
+	return strings.Contains(s, "://") || strings.HasPrefix(s, "git@") || strings.Contains(s, "?ref=") ||
+		strings.Contains(s, "?version=") || strings.HasPrefix(s, "github.com/") || strings.HasPrefix(s, "gitlab.com/") ||
+		strings.HasPrefix(s, "bitbucket.org/")
+}
+
+// dirName names directory d of the repository in a message.
+func dirName(d string) string {
+	if d == "" || d == "." {
+		return "the repository's root"
+	}
+	return d
+}
