@@ -175,6 +175,7 @@ var exitMap = []struct {
 	{isA[*argocd.AppError], ExitNotFound},
 	{isA[*bump.BranchTakenError], ExitRefused},
 	{isA[*bump.RenderRefusedError], ExitRefused},
+	{isA[*render.UnsupportedError], ExitNotFound},
 	{isA[*render.ToolError], ExitNetwork},
 	{isA[*wait.FailedError], ExitFailed},
 	{isA[*wait.TimeoutError], ExitNetwork},

@@ -55,6 +55,7 @@ var exitCases = []struct {
 	{"pinned digest", wrapped(&bump.PinnedDigestError{}), ExitRefused},
 	{"not rendered", wrapped(&bump.DisabledError{}), ExitRefused},
 	{"render check refused", wrapped(&bump.RenderRefusedError{RefusedError: &render.RefusedError{Chart: "app", Reason: "r"}}), ExitRefused},
+	{"render check cannot render", wrapped(&render.UnsupportedError{Target: "overlays/prod", Reason: "remote"}), ExitNotFound},
 	{"helm cannot run", wrapped(&render.ToolError{Tool: "helm", Op: "template", Err: errors.New("exec: not found")}), ExitNetwork},
 	{"repository changed", wrapped(&bump.RepositoryChangedError{}), ExitRefused},
 	{"deployed meanwhile", wrapped(&bump.DeployedMeanwhileError{}), ExitConflict},

@@ -100,8 +100,10 @@ type App struct {
 	Doc    int
 	AppSet string
 	// Multi reports spec.sources rather than spec.source.
-	Multi   bool
-	Sources []SourceSpec
+	Multi bool
+	// DestNamespace is spec.destination.namespace.
+	DestNamespace string
+	Sources       []SourceSpec
 	// Targets are in Helm's order within a source: value files, then
 	// values / valuesObject, then parameters; the last that sets a value
 	// wins.
@@ -305,7 +307,7 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 	}
 	// Argo CD deploys spec.sources when it has any, ignoring spec.source.
 	multi := len(spec.Sources) > 0 || spec.Source == nil
-	app := &App{Name: f.name, Namespace: f.namespace, File: f.file, Doc: f.doc, AppSet: f.appSet, Multi: multi}
+	app := &App{Name: f.name, Namespace: f.namespace, File: f.file, Doc: f.doc, AppSet: f.appSet, Multi: multi, DestNamespace: spec.Destination.Namespace}
 	srcIndex := func(i int) int { return i }
 	if !multi {
 		app.Sources = []SourceSpec{*spec.Source}

@@ -3,6 +3,7 @@ package argocd
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 
 	"go.yaml.in/yaml/v3"
@@ -31,6 +32,9 @@ type HelmSpec struct {
 	// helm.valuesObject, YAML in the manifest.
 	Values       string     `yaml:"values"`
 	ValuesObject *yaml.Node `yaml:"valuesObject"`
+	// ReleaseName is the release Argo CD renders (the Application's
+	// name when empty).
+	ReleaseName string `yaml:"releaseName"`
 }
 
 // HelmParameter is one entry of helm.parameters.
@@ -54,8 +58,36 @@ type DirectorySpec struct {
 
 // appSpec is the part of an Application's spec tagbump reads.
 type appSpec struct {
-	Source  *SourceSpec  `yaml:"source"`
-	Sources []SourceSpec `yaml:"sources"`
+	Source      *SourceSpec  `yaml:"source"`
+	Sources     []SourceSpec `yaml:"sources"`
+	Destination struct {
+		Namespace string `yaml:"namespace"`
+	} `yaml:"destination"`
+}
+
+// SourceAt reads source (the index in spec.sources; spec.source when
+// the Application has none) of the Application in document doc of the
+// manifest src, and its destination namespace: what Argo CD renders,
+// for a render check of an edit of the manifest.
+func SourceAt(src []byte, doc, source int) (*SourceSpec, string, error) {
+	docs, err := documents(src)
+	if err != nil {
+		return nil, "", err
+	}
+	if doc >= len(docs) || docs[doc].node == nil {
+		return nil, "", fmt.Errorf("document %d is not an Application", doc+1)
+	}
+	spec, err := decodeSpec(docs[doc].node)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case len(spec.Sources) > 0 && source < len(spec.Sources):
+		return &spec.Sources[source], spec.Destination.Namespace, nil
+	case len(spec.Sources) == 0 && spec.Source != nil:
+		return spec.Source, spec.Destination.Namespace, nil
+	}
+	return nil, "", fmt.Errorf("document %d has no source %d", doc+1, source)
 }
 
 // meta is an object's apiVersion, kind and metadata.

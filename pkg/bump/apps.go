@@ -31,6 +31,10 @@ type valuesSlot struct {
 	// embed is what the Application's manifest sets for the source
 	// (parameters, values, kustomize.images), which wins over chain.
 	embed *embedSlot
+	// from is the Application and src the index of its source the slot
+	// deploys (for --render-check).
+	from *argocd.App
+	src  int
 }
 
 // slots are the places the plan sets the image: one per environment, or
@@ -81,9 +85,6 @@ func (r *Request) validateApps() error {
 			return &InputError{"--app", a, "an Application's name: lower-case letters, digits, '-' and '.' (NAMESPACE/NAME for one namespace)"}
 		}
 	}
-	if r.Render != nil {
-		return &InputError{"--render-check", "", "does not work with --app yet: leave it out, or bump with --chart and --env"}
-	}
 	return nil
 }
 
@@ -113,6 +114,7 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot, histo
 		n := 0
 		bySource := map[int]int{} // a source's index → its slot in r.appSlots
 		add := func(t argocd.Target, s valuesSlot) {
+			s.from, s.src = a, max(t.Source, 0)
 			bySource[t.Source] = len(r.appSlots)
 			r.appSlots = append(r.appSlots, s)
 			n++
@@ -126,7 +128,7 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot, histo
 				add(t, valuesSlot{env: a.Name, app: a.Name, chain: []string{t.File}})
 			case argocd.KindManifests:
 				for _, f := range t.Files {
-					r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{f}, manifests: true})
+					r.appSlots = append(r.appSlots, valuesSlot{env: a.Name, app: a.Name, chain: []string{f}, manifests: true, from: a, src: max(t.Source, 0)})
 					n++
 				}
 			case argocd.KindParameters, argocd.KindValues, argocd.KindValuesObject, argocd.KindKustomizeImages:

@@ -11,46 +11,49 @@ import (
 
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/render"
+	edit "github.com/tagbump/tagbump/pkg/target"
 )
 
 // RenderCheck asks that each commit be proven with the real renderer
 // before it is made (--render-check): see package render.
 type RenderCheck struct {
-	Helm render.Helm
-	// Timeout bounds each chart's check (the renders and a dependency
+	Helm      render.Helm
+	Kustomize render.Kustomize
+	// Timeout bounds each target's check (the renders and a dependency
 	// build); 0: none but the run's.
 	Timeout time.Duration
+	// MaxBytes bounds the files of a kustomization and what it reaches
+	// (32 MiB when 0).
+	MaxBytes int64
 }
 
 // RenderRefusedError is a render that does not prove the commit: nothing
 // was committed.
 type RenderRefusedError struct{ *render.RefusedError }
 
-// renderCheck proves the edit of each changed values file (files, the
-// commit's content) against the same file as the plan read it, with the
-// chart of the directory the file sits in. The proofs go into res and the
-// commit's trailers.
+// renderJob is one render that proves part of a commit.
+type renderJob func(ctx context.Context) (*render.Proof, error)
+
+// renderCheck proves the commit's edit (files, the commit's content)
+// against the files as the plan read them, rendering what Argo CD or the
+// environment deploys from them: the chart of a values file (with an
+// Application's value files, values and parameters under --app), a
+// kustomization with what it reaches, or plain manifests. The proofs go
+// into res and the commit's trailers.
 func (r *Request) renderCheck(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) error {
 	res.RenderChecks = nil
-	for _, f := range slices.Sorted(maps.Keys(files)) {
-		if kind, ok := editsTarget(f, files[f]); ok {
-			return &InputError{"--render-check", f, "is a " + kind.String() + ": the render check runs helm template on charts only so far; leave out --render-check"}
-		}
-		chart := path.Dir(f)
-		tree, err := snap.ReadTree(ctx, chart)
-		if err != nil {
-			return fmt.Errorf("render check: read the chart %s: %w", chart, err)
-		}
-		before, err := r.readValues(ctx, snap, f)
-		if err != nil {
-			return err
-		}
-		in := render.Input{
-			Chart: chart, Files: tree, ValueFiles: []string{f},
-			Before: map[string][]byte{f: before}, After: map[string][]byte{f: files[f]},
-			Images: renderImages(preq, res.Files, f),
-		}
-		proof, err := r.Render.check(ctx, in)
+	var jobs []renderJob
+	var err error
+	if len(r.Apps) > 0 {
+		jobs, err = r.appRenderJobs(ctx, snap, preq, files, res)
+	} else {
+		jobs, err = r.fileRenderJobs(ctx, snap, preq, files, res)
+	}
+	if err != nil {
+		return err
+	}
+	for _, job := range jobs {
+		proof, err := r.Render.check(ctx, job)
 		if refused, ok := err.(*render.RefusedError); ok {
 			return &RenderRefusedError{refused}
 		}
@@ -62,18 +65,137 @@ func (r *Request) renderCheck(ctx context.Context, snap *gitrepo.Snapshot, preq 
 	return nil
 }
 
-func (rc *RenderCheck) check(ctx context.Context, in render.Input) (*render.Proof, error) {
+// fileRenderJobs renders each changed file by its kind: a values file
+// with the chart of its directory, a kustomization with what it reaches,
+// manifests as they are (those of a directory together).
+func (r *Request) fileRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) ([]renderJob, error) {
+	var jobs []renderJob
+	manifests := map[string][]string{}
+	for _, f := range slices.Sorted(maps.Keys(files)) {
+		kind, ok := editsTarget(f, files[f])
+		switch {
+		case ok && kind == edit.Kustomization:
+			jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, path.Dir(f), "", nil, nil))
+		case ok:
+			manifests[path.Dir(f)] = append(manifests[path.Dir(f)], f)
+		default:
+			job, err := r.helmJob(ctx, snap, preq, files, res, path.Dir(f), []string{f}, helmSide{}, helmSide{})
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, job)
+		}
+	}
+	for _, dir := range slices.Sorted(maps.Keys(manifests)) {
+		jobs = append(jobs, r.manifestsJob(snap, preq, files, res, dir, "", manifests[dir]))
+	}
+	return jobs, nil
+}
+
+// helmSide is what an Application sets over its value files, on one side
+// of the edit, and the release it renders.
+type helmSide struct {
+	over               *render.Overrides
+	release, namespace string
+}
+
+// helmJob renders the chart in chartDir with the value files chain
+// (changed ones from files), and what an Application sets over them.
+func (r *Request) helmJob(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, chartDir string, chain []string, before, after helmSide, extra ...string) (renderJob, error) {
+	tree, err := snap.ReadTree(ctx, chartDir)
+	if err != nil {
+		return nil, fmt.Errorf("render check: read the chart %s: %w", chartDir, err)
+	}
+	in := render.Input{
+		Chart: chartDir, Files: tree, ValueFiles: chain,
+		Before: map[string][]byte{}, After: map[string][]byte{},
+		Release: before.release, Namespace: before.namespace,
+		OverBefore: before.over, OverAfter: after.over,
+	}
+	if err := snap.Prefetch(ctx, chain...); err != nil {
+		return nil, err
+	}
+	for _, f := range chain {
+		if in.Before[f], err = r.readValues(ctx, snap, f); err != nil {
+			return nil, err
+		}
+		in.After[f] = in.Before[f]
+		if b, ok := files[f]; ok {
+			in.After[f] = b
+		}
+	}
+	touched := append(slices.Clone(chain), extra...)
+	in.Images = renderImages(preq, res.Files, touched...)
+	return func(ctx context.Context) (*render.Proof, error) { return render.Check(ctx, r.Render.Helm, in) }, nil
+}
+
+// kustomizeJob renders the kustomization in dir with what it reaches in
+// the repository, and an Application's kustomize.images on each side.
+func (r *Request) kustomizeJob(snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, dir, app string, setBefore, setAfter []string, extra ...string) renderJob {
+	return func(ctx context.Context) (*render.Proof, error) {
+		tree, err := render.Materialize(ctx, snapSource{snap}, dir, r.Render.MaxBytes)
+		if err != nil {
+			return nil, err
+		}
+		var touched []string
+		for p := range files {
+			if _, ok := tree[p]; ok {
+				if tree[p], err = r.readValues(ctx, snap, p); err != nil {
+					return nil, err
+				}
+				touched = append(touched, p)
+			}
+		}
+		if app != "" {
+			touched = append(touched, extra...)
+		}
+		return withApp(app)(render.CheckKustomize(ctx, r.Render.Kustomize, render.KustomizeInput{Dir: dir, Files: tree, After: files,
+			SetBefore: setBefore, SetAfter: setAfter, Images: renderImages(preq, res.Files, touched...)}))
+	}
+}
+
+// manifestsJob renders the plain manifests of dir: those named (all of
+// the directory's that Argo CD applies, under --app; else the changed
+// ones), with the changes of files.
+func (r *Request) manifestsJob(snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, dir, app string, changed []string) renderJob {
+	return func(ctx context.Context) (*render.Proof, error) {
+		in := render.ManifestsInput{Dir: dir, Before: map[string][]byte{}, After: map[string][]byte{}, Images: renderImages(preq, res.Files, changed...)}
+		for _, f := range changed {
+			b, err := r.readValues(ctx, snap, f)
+			if err != nil {
+				return nil, err
+			}
+			in.Before[f], in.After[f] = b, b
+			if nb, ok := files[f]; ok {
+				in.After[f] = nb
+			}
+		}
+		return withApp(app)(render.CheckManifests(ctx, in))
+	}
+}
+
+// withApp names app in a proof.
+func withApp(app string) func(*render.Proof, error) (*render.Proof, error) {
+	return func(p *render.Proof, err error) (*render.Proof, error) {
+		if p != nil {
+			p.App = app
+		}
+		return p, err
+	}
+}
+
+func (rc *RenderCheck) check(ctx context.Context, job renderJob) (*render.Proof, error) {
 	if rc.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, rc.Timeout)
 		defer cancel()
 	}
-	return render.Check(ctx, rc.Helm, in)
+	return job(ctx)
 }
 
-// renderImages are the images the plan changes in file, with the old and
+// renderImages are the images the plan changes in files, with the old and
 // new tag (and the digest where the edit writes one).
-func renderImages(req *Request, changes []FileChange, file string) []render.Image {
+func renderImages(req *Request, changes []FileChange, files ...string) []render.Image {
 	var edits []imageEdit
 	if req.Image.Repository != "" {
 		edits = append(edits, imageEdit{ref: req.Image, digest: req.digest})
@@ -83,7 +205,7 @@ func renderImages(req *Request, changes []FileChange, file string) []render.Imag
 	for _, e := range edits {
 		im := render.Image{Name: e.ref.Name(), New: e.ref.Tag}
 		for _, c := range changes {
-			if c.File != file || c.Skipped != "" {
+			if !slices.Contains(files, c.File) || c.Skipped != "" {
 				continue
 			}
 			switch {
@@ -111,7 +233,11 @@ func renderImages(req *Request, changes []FileChange, file string) []render.Imag
 func renderTrailer(proofs []render.Proof) []Trailer {
 	var out []Trailer
 	for _, p := range proofs {
-		out = append(out, Trailer{"Render-Checked", fmt.Sprintf("%s %s %s (%d containers)", p.Tool, p.Version, p.Chart, len(p.Containers))})
+		what := strings.Join(slices.DeleteFunc([]string{p.Tool, p.Version, p.Chart}, func(s string) bool { return s == "" }), " ")
+		if p.App != "" {
+			what += " for " + p.App
+		}
+		out = append(out, Trailer{"Render-Checked", fmt.Sprintf("%s (%d containers)", what, len(p.Containers))})
 	}
 	return out
 }

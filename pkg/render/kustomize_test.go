@@ -3,6 +3,7 @@ package render_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"maps"
 	"path"
 	"slices"
@@ -13,14 +14,13 @@ import (
 	"github.com/tagbump/tagbump/pkg/render"
 )
 
-// memTree is a repository in memory; it counts Read calls.
+// memTree is a repository in memory; it counts Prefetch calls.
 type memTree struct {
 	files map[string][]byte
 	reads int
 }
 
-func (m *memTree) Dir(p string) (map[string]bool, error) {
-	out := map[string]bool{}
+func (m *memTree) List(p string) (dirs, files []string, err error) {
 	prefix := p + "/"
 	if p == "" {
 		prefix = ""
@@ -31,23 +31,29 @@ func (m *memTree) Dir(p string) (map[string]bool, error) {
 			continue
 		}
 		name, _, sub := strings.Cut(rest, "/")
-		out[name] = sub
-	}
-	if len(out) == 0 {
-		return nil, errors.New("not found")
-	}
-	return out, nil
-}
-
-func (m *memTree) Read(_ context.Context, paths []string) (map[string][]byte, error) {
-	m.reads++
-	out := map[string][]byte{}
-	for _, p := range paths {
-		if b, ok := m.files[p]; ok {
-			out[p] = b
+		switch {
+		case sub && !slices.Contains(dirs, name):
+			dirs = append(dirs, name)
+		case !sub:
+			files = append(files, name)
 		}
 	}
-	return out, nil
+	if len(dirs)+len(files) == 0 {
+		return nil, nil, fs.ErrNotExist
+	}
+	return dirs, files, nil
+}
+
+func (m *memTree) Prefetch(context.Context, ...string) error {
+	m.reads++
+	return nil
+}
+
+func (m *memTree) ReadFile(_ context.Context, p string) ([]byte, error) {
+	if b, ok := m.files[p]; ok {
+		return b, nil
+	}
+	return nil, fs.ErrNotExist
 }
 
 const deployment = `apiVersion: apps/v1

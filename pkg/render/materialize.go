@@ -10,13 +10,15 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Tree is the repository a kustomization is read from.
+// Tree is the repository a kustomization is read from (a chart.Source).
 type Tree interface {
-	// Dir lists the directory at p ("" for the root): each entry's name
-	// and whether it is a directory. A missing directory is an error.
-	Dir(p string) (map[string]bool, error)
-	// Read reads the files at paths, in as few requests as it can.
-	Read(ctx context.Context, paths []string) (map[string][]byte, error)
+	ReadFile(ctx context.Context, p string) ([]byte, error)
+	// Prefetch may read the files at paths ahead, in one request; it
+	// skips the paths that do not exist.
+	Prefetch(ctx context.Context, paths ...string) error
+	// List lists the subdirectories and files of the directory p ("" for
+	// the root); an error when there is none.
+	List(p string) (dirs, files []string, err error)
 }
 
 // UnsupportedError is a target the render check cannot render as Argo CD
@@ -105,12 +107,12 @@ func (w *walker) refuse(format string, args ...any) error {
 
 // kustomizationIn is the kustomization file of directory d.
 func (w *walker) kustomizationIn(d string) (string, error) {
-	entries, err := w.tree.Dir(d)
+	_, files, err := w.tree.List(d)
 	if err != nil {
 		return "", w.refuse("%s is not a directory of the repository: %v", dirName(d), err)
 	}
 	for _, n := range kustomizationNames {
-		if isDir, ok := entries[n]; ok && !isDir {
+		if slices.Contains(files, n) {
 			return path.Join(d, n), nil
 		}
 	}
@@ -122,14 +124,13 @@ func (w *walker) read(ctx context.Context, paths []string) error {
 	if len(paths) == 0 {
 		return nil
 	}
-	got, err := w.tree.Read(ctx, paths)
-	if err != nil {
+	if err := w.tree.Prefetch(ctx, paths...); err != nil {
 		return err
 	}
 	for _, p := range paths {
-		b, ok := got[p]
-		if !ok {
-			return w.refuse("%s could not be read", p)
+		b, err := w.tree.ReadFile(ctx, p)
+		if err != nil {
+			return fmt.Errorf("render check of %s: %w", w.root, err)
 		}
 		w.total += int64(len(b))
 		if w.total > w.limit {
@@ -251,12 +252,15 @@ func (w *walker) lookup(p string) (isDir, found bool) {
 	if parent == "." {
 		parent = ""
 	}
-	entries, err := w.tree.Dir(parent)
+	dirs, files, err := w.tree.List(parent)
 	if err != nil {
 		return false, false
 	}
-	isDir, found = entries[path.Base(p)]
-	return isDir, found
+	name := path.Base(p)
+	if slices.Contains(dirs, name) {
+		return true, true
+	}
+	return false, slices.Contains(files, name)
 }
 
 // remote reports whether a kustomization entry names a remote resource

@@ -75,9 +75,11 @@ type Parameter struct {
 // "manifests") rendered Chart (the chart's, kustomization's or manifests'
 // directory).
 type Proof struct {
-	Tool       string      `json:"tool"`
-	Version    string      `json:"version"`
-	Chart      string      `json:"chart"`
+	Tool    string `json:"tool"`
+	Version string `json:"version"`
+	Chart   string `json:"chart"`
+	// App is the Argo CD Application whose source was rendered (--app).
+	App        string      `json:"app,omitempty"`
 	Containers []Container `json:"containers"`
 }
 
@@ -91,7 +93,7 @@ type Container struct {
 }
 
 func (p *Proof) String() string {
-	return fmt.Sprintf("%s %s: %d container(s) of %s", p.Tool, p.Version, len(p.Containers), p.Chart)
+	return fmt.Sprintf("%s: %d container(s) of %s", strings.TrimSpace(p.Tool+" "+p.Version), len(p.Containers), p.Chart)
 }
 
 // RefusedError is a render that does not prove the edit: Diff says what
@@ -287,7 +289,7 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 			if p.ForceString {
 				flag = "--set-string"
 			}
-			args = append(args, flag, p.Name+"="+p.Value)
+			args = append(args, flag, p.Name+"="+setValue(p.Value))
 		}
 		return args, nil
 	}
@@ -310,6 +312,22 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 		}
 		return h.run(ctx, tmp, "template", env, append([]string{"template", release, chart, "--namespace", ns}, vals...)...)
 	})
+}
+
+// setValue is a parameter's value as Argo CD passes it to --set: a comma
+// escaped, where Helm would split the value, except in a {a,b} list.
+func setValue(v string) string {
+	if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == ',' && (i == 0 || v[i-1] != '\\') {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 // prove renders the target with render twice without the edit (to tell

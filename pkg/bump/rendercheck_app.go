@@ -1,0 +1,168 @@
+package bump
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/tagbump/tagbump/pkg/argocd"
+	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/render"
+	"go.yaml.in/yaml/v3"
+)
+
+// appRenderJobs renders, for each Application source whose files or
+// manifest the commit changes, what Argo CD renders from it: the chart
+// with the source's value files in order, then helm.valuesObject (or
+// helm.values) as a values file, then helm.parameters as --set
+// (--set-string for forceString), as release helm.releaseName (the
+// Application's name) in the destination namespace; the kustomization
+// with what it reaches, after `kustomize edit set image` for
+// kustomize.images; or the plain manifests. A chart from a Helm
+// repository cannot be rendered from the repository: refused.
+func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) ([]renderJob, error) {
+	var jobs []renderJob
+	type dirKey struct{ app, dir string }
+	manifests := map[dirKey][]string{}
+	var order []dirKey
+	touchedDirs := map[dirKey]bool{}
+	for _, s := range r.appSlots {
+		if s.manifests {
+			// Argo CD applies every file of the directory: all are rendered
+			// when one changes.
+			k := dirKey{s.app, path.Dir(s.chain[0])}
+			if _, ok := manifests[k]; !ok {
+				order = append(order, k)
+			}
+			manifests[k] = append(manifests[k], s.chain[0])
+			if _, ok := files[s.chain[0]]; ok {
+				touchedDirs[k] = true
+			}
+			continue
+		}
+		touched := slices.Clone(s.chain)
+		if s.embed != nil {
+			touched = append(touched, s.embed.manifest)
+		}
+		if !slices.ContainsFunc(touched, func(f string) bool { _, ok := files[f]; return ok }) {
+			continue
+		}
+		if s.from == nil {
+			return nil, fmt.Errorf("render check: Application %s: its source is not known", s.app)
+		}
+		before, after, err := r.appSources(ctx, snap, s, files)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(s.chain) > 0 && isKustomization(s.chain[0]):
+			var setBefore, setAfter []string
+			if before.src.Kustomize != nil {
+				setBefore = before.src.Kustomize.Images
+			}
+			if after.src.Kustomize != nil {
+				setAfter = after.src.Kustomize.Images
+			}
+			var extra []string
+			if s.embed != nil {
+				extra = []string{s.embed.manifest}
+			}
+			jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, path.Dir(s.chain[0]), s.app, setBefore, setAfter, extra...))
+		case s.chartDir != "":
+			hb, err := helmSideOf(s, before)
+			if err != nil {
+				return nil, err
+			}
+			ha, err := helmSideOf(s, after)
+			if err != nil {
+				return nil, err
+			}
+			var extra []string
+			if s.embed != nil {
+				extra = []string{s.embed.manifest}
+			}
+			job, err := r.helmJob(ctx, snap, preq, files, res, s.chartDir, s.chain, hb, ha, extra...)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, func(ctx context.Context) (*render.Proof, error) { return withApp(s.app)(job(ctx)) })
+		default:
+			return nil, &argocd.AppError{App: s.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
+				"deploys a chart from a Helm repository (%s), which is not in %s: --render-check renders charts, kustomizations and manifests "+
+					"of the repository only; nothing was changed; leave out --render-check for it", before.src.RepoURL, r.Repo)}
+		}
+	}
+	for _, k := range order {
+		if !touchedDirs[k] {
+			continue
+		}
+		jobs = append(jobs, r.manifestsJob(snap, preq, files, res, k.dir, k.app, manifests[k]))
+	}
+	return jobs, nil
+}
+
+// appSource is an Application's source as Argo CD renders it, on one
+// side of the edit.
+type appSource struct {
+	src       *argocd.SourceSpec
+	namespace string
+}
+
+// appSources are slot's source before and after the edit: read from its
+// manifest where the commit may change it (embed), else as resolved.
+func (r *Request) appSources(ctx context.Context, snap *gitrepo.Snapshot, s valuesSlot, files map[string][]byte) (before, after appSource, err error) {
+	resolved := appSource{src: &s.from.Sources[min(s.src, len(s.from.Sources)-1)], namespace: s.from.DestNamespace}
+	if s.embed == nil {
+		return resolved, resolved, nil
+	}
+	em := s.embed
+	src, err := r.readValues(ctx, snap, em.manifest)
+	if err != nil {
+		return before, after, err
+	}
+	read := func(b []byte) (appSource, error) {
+		spec, ns, err := argocd.SourceAt(b, em.doc, em.source)
+		if err != nil {
+			return appSource{}, fmt.Errorf("render check: %s: Application %s: %w", em.manifest, em.app, err)
+		}
+		return appSource{src: spec, namespace: ns}, nil
+	}
+	if before, err = read(src); err != nil {
+		return before, after, err
+	}
+	after = before
+	if b, ok := files[em.manifest]; ok {
+		after, err = read(b)
+	}
+	return before, after, err
+}
+
+// helmSideOf is what source a sets over its value files, and the release
+// Argo CD renders.
+func helmSideOf(s valuesSlot, a appSource) (helmSide, error) {
+	side := helmSide{release: s.app, namespace: a.namespace}
+	h := a.src.Helm
+	if h == nil {
+		return side, nil
+	}
+	if h.ReleaseName != "" {
+		side.release = h.ReleaseName
+	}
+	o := &render.Overrides{}
+	switch {
+	case h.ValuesObject != nil:
+		b, err := yaml.Marshal(h.ValuesObject)
+		if err != nil {
+			return side, fmt.Errorf("render check: Application %s: helm.valuesObject: %w", s.app, err)
+		}
+		o.Values = b
+	case h.Values != "":
+		o.Values = []byte(h.Values)
+	}
+	for _, p := range h.Parameters {
+		o.Parameters = append(o.Parameters, render.Parameter{Name: p.Name, Value: p.Value, ForceString: p.ForceString})
+	}
+	side.over = o
+	return side, nil
+}
