@@ -574,7 +574,12 @@ func (r *Request) prContent(res *Result, head string) (forge.Content, error) {
 	}
 	for _, p := range res.RenderChecks {
 		var b strings.Builder
-		fmt.Fprintf(&b, "**Render check** (%s %s, chart %s): the commit changes these containers' images and nothing else:\n", markdown.Text(p.Tool), markdown.Text(p.Version), markdown.Code(p.Chart))
+		what := map[string]string{"helm": "chart", "kustomize": "kustomization", "manifests": "manifests in"}[p.Tool]
+		if p.App != "" {
+			what = "Application " + markdown.Code(p.App) + ", " + what
+		}
+		fmt.Fprintf(&b, "**Render check** (%s, %s %s): the commit changes these containers' images and nothing else:\n",
+			markdown.Text(strings.TrimSpace(p.Tool+" "+p.Version)), what, markdown.Code(p.Chart))
 		for _, c := range p.Containers {
 			fmt.Fprintf(&b, "- %s %s, container %s: %s → %s\n", markdown.Text(c.Kind), markdown.Code(c.Name), markdown.Code(c.Container), markdown.Code(c.Old), markdown.Code(c.New))
 		}
