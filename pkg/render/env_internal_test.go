@@ -21,3 +21,13 @@ func TestPassEnv(t *testing.T) {
 		t.Errorf("helm's environment lacks PATH or the proxy: %q", env)
 	}
 }
+
+// A parameter's commas reach helm escaped, as Argo CD passes them, except
+// in a {a,b} list or where escaped already.
+func TestSetValue(t *testing.T) {
+	for in, want := range map[string]string{`a,b`: `a\,b`, `{a,b}`: `{a,b}`, `a\,b`: `a\,b`, `1.2.0`: `1.2.0`} {
+		if got := setValue(in); got != want {
+			t.Errorf("setValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
