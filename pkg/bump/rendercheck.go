@@ -74,6 +74,9 @@ func (r *Request) fileRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pr
 	for _, f := range slices.Sorted(maps.Keys(files)) {
 		kind, ok := editsTarget(f, files[f])
 		switch {
+		case kind == edit.Application:
+			return nil, &render.UnsupportedError{Target: f, Reason: "it is an Argo CD Application's manifest, which renders nothing itself, and rollback and promote do not render its source yet: " +
+				"leave out --render-check, or roll back with bump --app NAME --tag OLD_TAG --allow-downgrade --render-check"}
 		case ok && kind == edit.Kustomization:
 			jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, path.Dir(f), "", nil, nil))
 		case ok:

@@ -27,7 +27,14 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 	manifests := map[dirKey][]string{}
 	var order []dirKey
 	touchedDirs := map[dirKey]bool{}
+	covered := map[string]bool{}
 	for _, s := range r.appSlots {
+		for _, f := range s.chain {
+			covered[f] = true
+		}
+		if s.embed != nil {
+			covered[s.embed.manifest] = true
+		}
 		if s.manifests {
 			// Argo CD applies every file of the directory: all are rendered
 			// when one changes.
@@ -91,6 +98,12 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 			return nil, &argocd.AppError{App: s.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
 				"deploys a chart from a Helm repository (%s), which is not in %s: --render-check renders charts, kustomizations and manifests "+
 					"of the repository only; nothing was changed; leave out --render-check for it", before.src.RepoURL, r.Repo)}
+		}
+	}
+	for _, c := range res.Files {
+		if _, changed := files[c.File]; changed && c.Skipped == "" && !covered[c.File] {
+			// Never a commit without the proof asked for.
+			return nil, &render.UnsupportedError{Target: c.File, Reason: "no Application source of --app deploys it"}
 		}
 	}
 	for _, k := range order {
