@@ -44,6 +44,35 @@ type AppBlock struct {
 	// entry is, for FieldKustomize, the image as the resources spell it
 	// when the string renames it ("name=newName:tag"), else "".
 	entry string
+	// Place is what the block is, whatever its position in the file.
+	Place AppPlace
+}
+
+// AppPlace names a place of an Argo CD Application manifest by what it
+// is rather than where it is: the Application by its metadata.namespace
+// and metadata.name, its source, the field, and in the field the Helm
+// values key it sets (a parameter's name with a leading dot, ".image.tag";
+// the path in valuesObject or in the text of helm.values) or, in
+// kustomize.images, the image's name as the resources spell it. A place
+// names the same thing in every version of the file, whatever documents,
+// parameters or keys were added or removed before it, and never another
+// Application's.
+type AppPlace struct {
+	Namespace, App string
+	Source         int
+	Field, Key     string
+}
+
+// setPlace names b's place in the source s.
+func (b *AppBlock) setPlace(s appSource) {
+	k := b.ValuesKey
+	if b.Field == FieldKustomize {
+		k = b.Name
+		if b.entry != "" {
+			k = b.entry
+		}
+	}
+	b.Place = AppPlace{Namespace: s.ns, App: s.name, Source: s.index, Field: b.Field, Key: k}
 }
 
 // Key names the block in a file, with the path inside helm.values text.
@@ -64,10 +93,28 @@ func (b AppBlock) Key() string {
 // values.FindImages finds in a values file), and kustomize.images
 // ("name=newName:tag", "name:tag", "name@digest").
 func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
-	doc, p, sn, err := applicationSource(src, app, source)
+	_, _, blocks, err := readSource(src, app, source)
+	return blocks, err
+}
+
+// readSource decodes src and lists the images of the Application app's
+// source.
+func readSource(src []byte, app string, source int) (*appFile, appSource, []AppBlock, error) {
+	a, err := readApps(src)
 	if err != nil {
-		return nil, err
+		return nil, appSource{}, nil, err
 	}
+	s, err := a.find(app, source)
+	if err != nil {
+		return nil, appSource{}, nil, err
+	}
+	blocks, err := a.images(s)
+	return a, s, blocks, err
+}
+
+// images is ApplicationImages of the source s.
+func (a *appFile) images(s appSource) ([]AppBlock, error) {
+	doc, p, sn := s.doc, s.p, s.sn
 	var out []AppBlock
 	helm := get(sn, "helm")
 	// helm.parameters
@@ -102,7 +149,7 @@ func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
 	}
 	// helm.valuesObject
 	vo := at(at(p, "helm"), "valuesObject").String()
-	imgs, err := values.FindImagesIn(src, doc, vo)
+	imgs, err := a.f.FindImagesIn(doc, vo)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +163,7 @@ func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
 	// helm.values, which Argo CD ignores when valuesObject is set
 	if v := get(helm, "values"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" && get(helm, "valuesObject") == nil {
 		vp := at(at(p, "helm"), "values").String()
-		text, err := values.Embedded(src, doc, vp)
+		text, err := a.f.Embedded(doc, vp)
 		if err != nil {
 			return nil, &Error{Kind: ErrRefused, Line: v.Line, Reason: FieldValues + " cannot be read exactly", Err: err}
 		}
@@ -145,6 +192,9 @@ func ApplicationImages(src []byte, app string, source int) ([]AppBlock, error) {
 		repo, tag, digest := imageref.Split(ref)
 		out = append(out, AppBlock{Field: FieldKustomize, entry: entry, Block: Block{Doc: doc, Path: index(kp, i).String(), Form: values.FormString,
 			Name: repo, Tag: tag, Digest: digest, Where: FieldKustomize + " " + it.Value}})
+	}
+	for i := range out {
+		out[i].setPlace(s)
 	}
 	return out, nil
 }
@@ -255,14 +305,17 @@ func PickApplication(blocks []AppBlock, ref imageref.Ref, keys []string, lone bo
 // of that name, the scalar at the key in valuesObject or in the text of
 // helm.values. PickApplication picks those by key only.
 func ApplicationKeys(src []byte, app string, source int, keys []string) ([]AppBlock, error) {
-	blocks, err := ApplicationImages(src, app, source)
-	if err != nil || len(keys) == 0 {
-		return blocks, err
-	}
-	doc, p, sn, err := applicationSource(src, app, source)
+	a, s, blocks, err := readSource(src, app, source)
 	if err != nil {
 		return nil, err
 	}
+	return a.byKeys(s, blocks, keys), nil
+}
+
+// byKeys is ApplicationKeys of the source s, whose images are blocks.
+func (a *appFile) byKeys(s appSource, blocks []AppBlock, keys []string) []AppBlock {
+	n := len(blocks)
+	doc, p, sn := s.doc, s.p, s.sn
 	helm := get(sn, "helm")
 	hp := at(p, "helm")
 	has := func(field, key string) bool {
@@ -277,7 +330,7 @@ func ApplicationKeys(src []byte, app string, source int, keys []string) ([]AppBl
 		}
 		if vo := get(helm, "valuesObject"); vo != nil {
 			path := at(hp, "valuesObject").String() + k
-			if v, err := values.GetIn(src, doc, path); err == nil && !has(FieldValuesObject, k) {
+			if v, err := a.f.GetIn(doc, path); err == nil && !has(FieldValuesObject, k) {
 				blocks = append(blocks, AppBlock{Field: FieldValuesObject, ValuesKey: k, ByKey: true, Block: Block{Doc: doc,
 					Path: path, Form: values.FormMap, Tag: v, Where: FieldValuesObject + " " + k}})
 			}
@@ -285,7 +338,7 @@ func ApplicationKeys(src []byte, app string, source int, keys []string) ([]AppBl
 		}
 		if v := get(helm, "values"); v != nil && v.Kind == yaml.ScalarNode && !has(FieldValues, k) {
 			vp := at(hp, "values").String()
-			if text, err := values.Embedded(src, doc, vp); err == nil {
+			if text, err := a.f.Embedded(doc, vp); err == nil {
 				if tag, err := values.Get([]byte(text), k); err == nil {
 					blocks = append(blocks, AppBlock{Field: FieldValues, ValuesKey: k, Inner: k, ByKey: true, Block: Block{Doc: doc,
 						Path: vp, Form: values.FormMap, Tag: tag, Where: FieldValues + " " + k}})
@@ -293,7 +346,10 @@ func ApplicationKeys(src []byte, app string, source int, keys []string) ([]AppBl
 			}
 		}
 	}
-	return blocks, nil
+	for i := n; i < len(blocks); i++ {
+		blocks[i].setPlace(s)
+	}
+	return blocks
 }
 
 // SetApplicationBlocks sets ref's tag (and digest, when it has one) in
@@ -441,20 +497,22 @@ func RestoreApplicationBlock(src []byte, b AppBlock, ref imageref.Ref) ([]byte, 
 // source whose helm.values text cannot be read exactly has none, nor has
 // a file that does not parse.
 func FileApplicationImages(src []byte) []AppBlock {
-	docs, err := documents(src)
+	a, err := readApps(src)
 	if err != nil {
 		return nil
 	}
 	var out []AppBlock
-	for _, d := range docs {
+	for doc, d := range a.docs {
 		if d == nil || !isApplication(d) {
 			continue
 		}
-		name := scalar(get(d, "metadata"), "name")
-		spec := get(d, "spec")
-		n := max(len(items(spec, "sources")), 1)
+		n := max(len(items(get(d, "spec"), "sources")), 1)
 		for i := 0; i < n; i++ {
-			blocks, err := ApplicationImages(src, name, i)
+			s, err := a.source(doc, i)
+			if err != nil {
+				continue
+			}
+			blocks, err := a.images(s)
 			if err != nil {
 				continue
 			}
@@ -488,16 +546,50 @@ func mustEmbedded(src []byte, b AppBlock) string {
 	return s
 }
 
+// appFile is an Application manifest decoded once, read for many of its
+// Applications and sources.
+type appFile struct {
+	src  []byte
+	f    *values.File
+	docs []*yaml.Node // the documents' roots
+}
+
+func readApps(src []byte) (*appFile, error) {
+	f, err := values.Parse(src, "find images")
+	if err != nil {
+		return nil, err
+	}
+	return &appFile{src: src, f: f, docs: f.Roots()}, nil
+}
+
+// appSource is one source of one Application of an appFile: its
+// document, the source's path and node, the Application's namespace and
+// name, and the source's index.
+type appSource struct {
+	doc      int
+	p        values.Path
+	sn       *yaml.Node
+	ns, name string
+	index    int
+}
+
 // applicationSource finds the Application and its source: the document,
 // the source's path and node.
 func applicationSource(src []byte, app string, source int) (int, values.Path, *yaml.Node, error) {
-	docs, err := documents(src)
+	a, err := readApps(src)
 	if err != nil {
 		return 0, nil, nil, err
 	}
+	s, err := a.find(app, source)
+	return s.doc, s.p, s.sn, err
+}
+
+// find finds the Application named app (any when app is "" and the file
+// has one) and its source.
+func (a *appFile) find(app string, source int) (appSource, error) {
 	doc := -1
 	var names []string
-	for i, d := range docs {
+	for i, d := range a.docs {
 		if d == nil || !isApplication(d) {
 			continue
 		}
@@ -507,26 +599,93 @@ func applicationSource(src []byte, app string, source int) (int, values.Path, *y
 			continue
 		}
 		if doc >= 0 {
-			return 0, nil, nil, &Error{Kind: ErrAmbiguous, Line: d.Line, Reason: fmt.Sprintf(
+			return appSource{}, &Error{Kind: ErrAmbiguous, Line: d.Line, Reason: fmt.Sprintf(
 				"the file has several Applications%s: name one", map[bool]string{true: " named " + app}[app != ""])}
 		}
 		doc = i
 	}
 	if doc < 0 {
-		return 0, nil, nil, &Error{Kind: ErrNoImage, Reason: fmt.Sprintf("no Application %q in the file (it has: %s)", app, strings.Join(names, ", "))}
+		return appSource{}, &Error{Kind: ErrNoImage, Reason: fmt.Sprintf("no Application %q in the file (it has: %s)", app, strings.Join(names, ", "))}
 	}
-	spec := get(docs[doc], "spec")
+	return a.source(doc, source)
+}
+
+// source returns the source of the Application of document doc.
+func (a *appFile) source(doc, source int) (appSource, error) {
+	d := a.docs[doc]
+	meta := get(d, "metadata")
+	s := appSource{doc: doc, ns: scalar(meta, "namespace"), name: scalar(meta, "name"), index: source}
+	spec := get(d, "spec")
 	p := values.Path{{Key: "spec"}}
 	if srcs := items(spec, "sources"); len(srcs) > 0 { // Argo CD uses sources when it has any
 		if source < 0 || source >= len(srcs) {
-			return 0, nil, nil, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has %d sources, not a source %d", len(srcs), source)}
+			return appSource{}, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has %d sources, not a source %d", len(srcs), source)}
 		}
-		return doc, index(at(p, "sources"), source), srcs[source], nil
+		s.p, s.sn = index(at(p, "sources"), source), srcs[source]
+		return s, nil
 	}
-	if s := get(spec, "source"); s != nil && source == 0 {
-		return doc, at(p, "source"), s, nil
+	if sn := get(spec, "source"); sn != nil && source == 0 {
+		s.p, s.sn = at(p, "source"), sn
+		return s, nil
 	}
-	return 0, nil, nil, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has no source %d", source)}
+	return appSource{}, &Error{Kind: ErrRefused, Reason: fmt.Sprintf("the Application has no source %d", source)}
+}
+
+// ApplicationPlaces returns the block of src at each of places (see
+// AppPlace), found by what it is: the one Application of that namespace
+// and name, the parameter of that name, the key in valuesObject or in the
+// text of helm.values, the kustomize.images string of that image. The
+// block of a place src does not have (the Application, or the key, is not
+// there) has no Field. The file is decoded once.
+func ApplicationPlaces(src []byte, places []AppPlace) []AppBlock {
+	out := make([]AppBlock, len(places))
+	a, err := readApps(src)
+	if err != nil {
+		return out
+	}
+	type id struct {
+		ns, name string
+		source   int
+	}
+	seen := map[id][]AppBlock{}
+	for i, pl := range places {
+		doc := -1
+		for j, d := range a.docs {
+			if d == nil || !isApplication(d) || scalar(get(d, "metadata"), "name") != pl.App || scalar(get(d, "metadata"), "namespace") != pl.Namespace {
+				continue
+			}
+			if doc >= 0 {
+				doc = -2 // two Applications of that name: neither is it
+				break
+			}
+			doc = j
+		}
+		if doc < 0 {
+			continue
+		}
+		s, err := a.source(doc, pl.Source)
+		if err != nil {
+			continue
+		}
+		k := id{pl.Namespace, pl.App, pl.Source}
+		blocks, ok := seen[k]
+		if !ok {
+			blocks, _ = a.images(s)
+			seen[k] = blocks
+		}
+		at := slices.IndexFunc(blocks, func(b AppBlock) bool { return b.Place == pl })
+		if at < 0 && pl.Field != FieldKustomize {
+			more := a.byKeys(s, slices.Clone(blocks), []string{pl.Key})[len(blocks):]
+			if j := slices.IndexFunc(more, func(b AppBlock) bool { return b.Place == pl }); j >= 0 {
+				out[i] = more[j]
+			}
+			continue
+		}
+		if at >= 0 {
+			out[i] = blocks[at]
+		}
+	}
+	return out
 }
 
 // CheckRepositoryOverride refuses (ErrOtherImage) a bump of ref whose tag

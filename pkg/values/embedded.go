@@ -81,8 +81,7 @@ type block struct {
 }
 
 func embedded(src []byte, doc int, path, op string) (*block, error) {
-	p, err := ParsePath(path)
-	if err != nil {
+	if _, err := ParsePath(path); err != nil {
 		return nil, err
 	}
 	if err := checkLineBreaks(src); err != nil {
@@ -93,6 +92,22 @@ func embedded(src []byte, doc int, path, op string) (*block, error) {
 	if err != nil {
 		return nil, err
 	}
+	f := &File{src: src, docs: docs, crlf: bytes.Contains(src, []byte("\r\n"))}
+	return f.embedded(doc, path, op)
+}
+
+// embedded is embedded of the decoded file f.
+func (f *File) embedded(doc int, path, op string) (*block, error) {
+	p, err := ParsePath(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.breakErr != nil {
+		e := *f.breakErr
+		e.Op, e.Path = op, path
+		return nil, &e
+	}
+	src, docs := f.src, f.docs
 	in, err := document(docs, doc, op, path)
 	if err != nil {
 		return nil, err
@@ -163,7 +178,7 @@ func embedded(src []byte, doc int, path, op string) (*block, error) {
 		return nil, fail("the block's lines do not read back as its value: tagbump cannot edit it exactly")
 	}
 	b.chomped = n.Value[len(b.text):]
-	if bytes.Contains(src, []byte("\r\n")) {
+	if f.crlf {
 		return nil, fail("the file has CRLF line endings, which a block scalar's text does not keep: edit it by hand")
 	}
 	return b, nil

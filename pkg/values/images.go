@@ -118,11 +118,19 @@ func FindImagesWithDefaults(src, defaults []byte) ([]Image, error) {
 // .spec.source.helm.valuesObject: the images' paths are full paths from
 // the document's root. A path that does not exist has no images.
 func FindImagesIn(src []byte, doc int, path string) ([]Image, error) {
-	p, err := ParsePath(path)
-	if err != nil {
+	if _, err := ParsePath(path); err != nil {
 		return nil, err
 	}
 	docs, err := parse(src, "find images", path)
+	if err != nil {
+		return nil, err
+	}
+	return findImagesIn(docs, doc, path)
+}
+
+// findImagesIn is FindImagesIn of decoded documents.
+func findImagesIn(docs []*yaml.Node, doc int, path string) ([]Image, error) {
+	p, err := ParsePath(path)
 	if err != nil {
 		return nil, err
 	}

@@ -45,11 +45,19 @@ func GetIn(src []byte, doc int, path string) (string, error) { return get(src, p
 // get reads path in document doc, or in whichever document has it when
 // doc is negative.
 func get(src []byte, path string, doc int) (string, error) {
-	p, err := ParsePath(path)
-	if err != nil {
+	if _, err := ParsePath(path); err != nil {
 		return "", err
 	}
 	docs, err := parse(src, "get", path)
+	if err != nil {
+		return "", err
+	}
+	return getIn(docs, path, doc)
+}
+
+// getIn is get of decoded documents.
+func getIn(docs []*yaml.Node, path string, doc int) (string, error) {
+	p, err := ParsePath(path)
 	if err != nil {
 		return "", err
 	}
