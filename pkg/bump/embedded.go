@@ -11,6 +11,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
 	edit "github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 )
@@ -285,6 +286,13 @@ func editAppKeys(file, env string, src []byte, req *Request) (out []byte, change
 		}
 		picked = append(picked, b)
 	}
+	for _, b := range picked {
+		// As keyTargets: a key whose block names another repository
+		// than the image is refused unless --key-other-repository.
+		if b.Name != "" && req.Image.Repository != "" && !req.KeyOtherRepository && !appBlockDeploys(b, req.Image) {
+			return nil, nil, true, &KeyRepositoryError{File: file, Key: b.Key(), Repository: b.Name, Image: req.Image.Name()}
+		}
+	}
 	ref := req.Image
 	ref.Digest = ""
 	if req.WriteDigest {
@@ -309,4 +317,13 @@ func editAppKeys(file, env string, src []byte, req *Request) (out []byte, change
 		}
 	}
 	return out, changes, true, nil
+}
+
+// appBlockDeploys reports whether the manifest block b names ref's image,
+// as PickApplication compares them.
+func appBlockDeploys(b edit.AppBlock, ref imageref.Ref) bool {
+	if b.Field == edit.FieldKustomize {
+		return ref.Deploys(b.Name)
+	}
+	return ref.Matches(b.Name)
 }
