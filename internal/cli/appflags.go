@@ -70,8 +70,8 @@ type appTarget struct {
 // from its manifest (an extra fetch) for the images pick selects, and
 // returns the Application's name, which stands for the environment; ""
 // without --app. Where the Application's manifest sets the images, pick
-// becomes the places there (keys), which leave out the file's other
-// Applications.
+// becomes the places there (keys, and what they are), which leave out the
+// file's other Applications in every version of the file.
 func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick *bump.Pick) (string, error) {
 	if len(a.Apps) == 0 {
 		return "", nil
@@ -84,13 +84,11 @@ func (a *appTarget) useApp(ctx context.Context, env ci.Env, r *repoFlags, pick *
 		opts = append(opts, bump.WithAppsGitOptions(append(gitOptionsFor(env, a.AppsRepo, r.Repo, r.SSHKey, r.KnownHosts, r.Timeout),
 			gitrepo.WithMaxFetchBytes(r.MaxFetchBytes), gitrepo.WithMaxFileSize(r.MaxFileSize))...))
 	}
-	file, keys, err := bump.AppValuesPlace(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, *pick, opts...)
+	file, p, err := bump.AppPick(ctx, bump.Request{Repo: r.Repo, Branch: r.Branch, Apps: a.Apps, AppsPath: a.AppsPath, AppsRepo: a.AppsRepo}, *pick, opts...)
 	if err != nil {
 		return "", err
 	}
-	if len(keys) > 0 {
-		*pick = bump.Pick{Keys: keys}
-	}
+	*pick = p
 	r.Chart, r.ValuesFile = "", file
 	name := a.Apps[0]
 	if _, n, ok := strings.Cut(name, "/"); ok {

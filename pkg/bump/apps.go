@@ -381,55 +381,77 @@ func AppValuesFile(ctx context.Context, req Request, pick Pick, opts ...Option) 
 // them): history and rollback pick those keys alone, so that other
 // Applications of the file stay out. No keys for a value file.
 func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option) (string, []string, error) {
+	file, p, err := AppPick(ctx, req, pick, opts...)
+	if err != nil || len(p.Places) == 0 {
+		return file, nil, err
+	}
+	return file, p.Keys, nil
+}
+
+// AppPick is AppValuesPlace with the pick that history and rollback use
+// for the file: pick for a value file; for the Application's manifest,
+// the places there (Pick.Places, and the keys that name them at the
+// branch's tip), which each version of the manifest is read at by what
+// they are: the Application by its name and namespace, a parameter by its
+// name, never by document or index.
+func AppPick(ctx context.Context, req Request, pick Pick, opts ...Option) (string, Pick, error) {
+	file, keys, places, err := appPick(ctx, req, pick, opts...)
+	if err != nil || len(places) == 0 {
+		return file, pick, err
+	}
+	return file, Pick{Keys: keys, Places: places}, nil
+}
+
+func appPick(ctx context.Context, req Request, pick Pick, opts ...Option) (string, []string, []edit.AppPlace, error) {
 	o := options{}
 	for _, f := range opts {
 		f(&o)
 	}
 	if len(req.Apps) != 1 {
-		return "", nil, &InputError{"--app", strings.Join(req.Apps, ","), "name one Application"}
+		return "", nil, nil, &InputError{"--app", strings.Join(req.Apps, ","), "name one Application"}
 	}
 	if err := req.validateApps(); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	repo, err := gitrepo.Open(ctx, req.Repo, o.git...)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	defer repo.Close()
 	branch := req.Branch
 	if branch == "" {
 		if branch, err = repo.DefaultBranch(ctx); err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 	}
 	req.branch, err = appsBranchOf(ctx, repo, &req, branch, &o)
 	defer req.branch.close()
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	snap, err := repo.Fetch(ctx, branch)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if err := req.resolveApps(ctx, snap, 0); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if len(req.appSlots) != 1 {
-		return "", nil, &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemUnsupported,
+		return "", nil, nil, &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemUnsupported,
 			Reason: fmt.Sprintf("has %d Helm sources in %s: name the values file with --chart and --values-file", len(req.appSlots), req.Repo)}
 	}
 	if em := req.appSlots[0].embed; em != nil {
-		if file, keys, err := req.manifestDecides(ctx, snap, req.appSlots[0], pick); err != nil || file != "" {
-			return file, keys, err
+		if file, keys, places, err := req.manifestDecides(ctx, snap, req.appSlots[0], pick); err != nil || file != "" {
+			return file, keys, places, err
 		}
 	}
 	chain := req.appSlots[0].chain
 	if len(chain) == 0 {
-		return "", nil, &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemNotFound,
+		return "", nil, nil, &argocd.AppError{App: req.Apps[0], Problem: argocd.ProblemNotFound,
 			Reason: fmt.Sprintf("sets no image in its manifest that tagbump reads, and has no value file in %s", req.Repo)}
 	}
 	if err := snap.Prefetch(ctx, chain...); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	// The file is the one bump --app writes for the picked images: the
 	// last of the chain that sets one. Without a pick, the one file of
@@ -445,52 +467,52 @@ func AppValuesPlace(ctx context.Context, req Request, pick Pick, opts ...Option)
 			continue
 		}
 		if pick.any() && slices.ContainsFunc(images, pick.sets) {
-			return chain[i], nil, nil
+			return chain[i], nil, nil, nil
 		}
 		with = append(with, chain[i])
 	}
 	if !pick.any() && len(with) > 1 {
 		slices.Reverse(with)
-		return "", nil, &InputError{"--image", "", fmt.Sprintf("the Application's values files %s each set images: name the image with --image", strings.Join(with, ", "))}
+		return "", nil, nil, &InputError{"--image", "", fmt.Sprintf("the Application's values files %s each set images: name the image with --image", strings.Join(with, ", "))}
 	}
 	if !pick.any() && len(with) == 1 {
-		return with[0], nil, nil
+		return with[0], nil, nil, nil
 	}
-	return chain[len(chain)-1], nil, nil
+	return chain[len(chain)-1], nil, nil, nil
 }
 
 // manifestDecides returns the Application's manifest when what it sets
 // (parameters, valuesObject, the text of helm.values, kustomize.images)
 // decides the picked images, or any image without a pick: history and
 // rollback then read the manifest, where bump --app writes; keys are the
-// picked places (AppBlock.Key), or without a pick every image of the
-// Application's source, so that another Application of the file is not
-// read. "" when it does not. A picked image is decided as bump --app
-// decides it (editAppSlot): the keys at which the value files set its
-// tag, and whether they name an image at all.
-func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, pick Pick) (string, []string, error) {
+// picked places (AppBlock.Key) at the tip and places what they are, or
+// without a pick every image of the Application's source, so that
+// another Application of the file is not read. "" when it does not. A
+// picked image is decided as bump --app decides it (editAppSlot): the
+// keys at which the value files set its tag, and whether they name an
+// image at all.
+func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, pick Pick) (string, []string, []edit.AppPlace, error) {
 	em := slot.embed
 	src, err := snap.ReadFile(ctx, em.manifest)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	blocks, err := edit.ApplicationImages(src, em.app, em.source)
 	if err != nil {
-		return "", nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
+		return "", nil, nil, fmt.Errorf("%s: Application %s: %w", em.manifest, em.app, err)
 	}
 	decides := slices.ContainsFunc(blocks, func(b edit.AppBlock) bool { return !b.ByKey })
-	var picked []edit.AppBlock
-	if !pick.any() {
-		picked = blocks
-	} else {
-		decides = false
+	picked, byKey := blocks, pick.any()
+	if pick.any() {
 		files := slot
 		files.embed = nil
 		ch, err := slotChart(ctx, snap, files)
 		if err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
-		for _, r := range pick.Images {
+		refs := pick.Images
+		picked = nil
+		for _, r := range refs {
 			// A tag no file holds, so that the value files' edit reports
 			// each key it would write.
 			probe := *req
@@ -500,25 +522,26 @@ func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot,
 			keys, named := probe.filesKeys(ctx, snap, files, ch, imageEdit{ref: probe.Image})
 			bs, err := edit.ApplicationKeys(src, em.app, em.source, keys)
 			if err == nil {
-				bs, err = edit.PickApplication(bs, r, keys, len(pick.Images) == 1 && !named)
+				bs, err = edit.PickApplication(bs, r, keys, len(refs) == 1 && !named)
 			}
 			if err != nil {
-				return "", nil, targetError(em.manifest, r, err)
+				return "", nil, nil, targetError(em.manifest, r, err)
 			}
 			picked = append(picked, bs...)
 		}
-		decides = len(picked) > 0
+		decides, byKey = len(picked) > 0, true
 	}
 	if !decides {
-		return "", nil, nil
+		return "", nil, nil, nil
 	}
 	var keys []string
+	var places []edit.AppPlace
 	for _, b := range picked {
-		if (pick.any() || !b.ByKey) && !slices.Contains(keys, b.Key()) {
-			keys = append(keys, b.Key())
+		if (byKey || !b.ByKey) && !slices.Contains(places, b.Place) {
+			keys, places = append(keys, b.Key()), append(places, b.Place)
 		}
 	}
-	return em.manifest, keys, nil
+	return em.manifest, keys, places, nil
 }
 
 // any reports whether p picks some images rather than all.

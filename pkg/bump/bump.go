@@ -21,6 +21,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/imageref"
 	"github.com/tagbump/tagbump/pkg/registry"
 	"github.com/tagbump/tagbump/pkg/render"
+	edit "github.com/tagbump/tagbump/pkg/target"
 )
 
 // DefaultValuesFile is the layout of values files when Request.ValuesFile is
@@ -162,6 +163,10 @@ type Request struct {
 	// setRepository writes Image's repository into a string reference
 	// named by Keys (a rollback across a repository change).
 	setRepository bool
+	// places are the Application manifest places some Keys name (as
+	// Pick.Places): a rollback --app writes each where it is at the tip,
+	// found by what it is, not at the key's document or index.
+	places map[string]edit.AppPlace
 	// pending is what tagbump's pull request branch proposes beyond the
 	// base, read on each attempt of a bump with PR; the plan reads the
 	// values files with its edits.

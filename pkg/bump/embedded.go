@@ -280,6 +280,16 @@ func editAppKeys(file, env string, src []byte, req *Request) (out []byte, change
 	}
 	var picked []edit.AppBlock
 	for _, k := range req.Keys {
+		if pl, at := req.places[k]; at {
+			// A rollback --app's place, wherever it is at the tip.
+			b := edit.ApplicationPlaces(src, []edit.AppPlace{pl})[0]
+			if b.Field == "" {
+				return nil, nil, true, &NoTargetError{File: file, Repository: req.Image.Name(), Problems: []string{fmt.Sprintf(
+					"the Application %s no longer sets %s in %s (%s): check the history again (tagbump history --app)", pl.App, pl.Key, pl.Field, k)}}
+			}
+			picked = append(picked, b)
+			continue
+		}
 		b, found := edit.ApplicationKeyBlock(src, k)
 		if !found {
 			return nil, nil, false, nil

@@ -52,9 +52,18 @@ type HistoryRequest struct {
 type Pick struct {
 	Images []imageref.Ref
 	Keys   []string
+	// Places are, in an Argo CD Application's manifest, the places Keys
+	// name at the branch's tip (Places[i] is what Keys[i] names): each
+	// version of the manifest is read there by what they are (the
+	// Application by its name and namespace, a parameter by its name, a
+	// key by its path), and the change is named by Keys[i]. AppPick sets
+	// them.
+	Places []edit.AppPlace
 }
 
-// picks reports whether p selects the change c.
+// picks reports whether p selects the change c. A key picks the change at
+// that key, and of a values file those under it (".image" picks
+// ".image.tag"); a key of a manifest's other document never.
 func (p Pick) picks(c ImageChange) bool {
 	if len(p.Images) == 0 && len(p.Keys) == 0 {
 		return true
@@ -68,7 +77,13 @@ func (p Pick) picks(c ImageChange) bool {
 		if pp, err := values.ParsePath(k); err == nil {
 			k = pp.String()
 		}
-		if c.Key == k || strings.HasPrefix(c.Key, k+".") {
+		if c.Key == k {
+			return true
+		}
+		// Under k: a values path goes on with "." or "["; a key of a
+		// manifest place goes on with " " (the path inside helm.values
+		// text, or another document), which is another place.
+		if rest, ok := strings.CutPrefix(c.Key, k+"."); ok && !strings.Contains(rest, " ") && !strings.Contains(k, " ") {
 			return true
 		}
 	}
@@ -198,7 +213,7 @@ func deployments(ctx context.Context, snap *gitrepo.Snapshot, file string, n int
 		return nil, err
 	}
 	return deploymentsWithin(ctx, snap, file, n, 0, func(old, new []byte) []ImageChange {
-		return slices.DeleteFunc(imageChanges(file, old, new, defaults, pick.Keys...), func(c ImageChange) bool { return !pick.picks(c) })
+		return slices.DeleteFunc(imageChanges(file, old, new, defaults, pick), func(c ImageChange) bool { return !pick.picks(c) })
 	})
 }
 
@@ -277,7 +292,7 @@ func recentDeployments(ctx context.Context, snap *gitrepo.Snapshot, files []stri
 	for file, changes := range hist {
 		var deps []Deployment
 		for _, c := range changes {
-			if images := imageChanges(file, blobs[c.Old], blobs[c.New], nil); len(images) > 0 {
+			if images := imageChanges(file, blobs[c.Old], blobs[c.New], nil, Pick{}); len(images) > 0 {
 				deps = append(deps, commitDeployments(c.Commit, file, images)...)
 			}
 		}
@@ -377,14 +392,14 @@ func trailers(msg string) []Trailer {
 // the path of their tag: each image block, and .image.tag where no block
 // covers it; of a kustomization or manifests, each place pkg/target edits,
 // by its key. A version that is missing or not valid YAML has no images.
-// keys are places of an Application manifest to read too (see fileImages).
-func imageChanges(file string, old, new, defaults []byte, keys ...string) []ImageChange {
+// Of an Application manifest, pick's places are read (see fileImages).
+func imageChanges(file string, old, new, defaults []byte, pick Pick) []ImageChange {
 	before := map[string]values.Image{}
-	for _, im := range fileImages(file, old, defaults, keys) {
+	for _, im := range fileImages(file, old, defaults, pick) {
 		before[im.TagPath] = im
 	}
 	var out []ImageChange
-	for _, im := range fileImages(file, new, defaults, keys) {
+	for _, im := range fileImages(file, new, defaults, pick) {
 		prev := before[im.TagPath]
 		if prev.Tag == im.Tag && prev.Digest == im.Digest {
 			continue
@@ -403,10 +418,12 @@ func imageChanges(file string, old, new, defaults []byte, keys ...string) []Imag
 
 // fileImages lists a file's images in document order, with .image.tag as
 // an image without repository when no block covers it. Of an Application
-// manifest, the places keys name are read too where they hold a scalar
-// that names no image (a tag whose repository the value files give), as
-// bump --app writes them.
-func fileImages(file string, src, defaults []byte, keys []string) []values.Image {
+// manifest with pick's places, only those, found by what they are and
+// named by pick's keys, whatever document or parameter index they are at
+// in this version; else every image of the file, and the places pick's
+// keys name where they hold a scalar that names no image (a tag whose
+// repository the value files give), as bump --app writes them.
+func fileImages(file string, src, defaults []byte, pick Pick) []values.Image {
 	if src == nil {
 		return nil
 	}
@@ -414,8 +431,17 @@ func fileImages(file string, src, defaults []byte, keys []string) []values.Image
 		return targetImages(kind, src)
 	}
 	if edit.Detect(file, src) == edit.Application {
+		if len(pick.Places) > 0 {
+			var images []values.Image
+			for i, b := range edit.ApplicationPlaces(src, pick.Places) {
+				if b.Field != "" && i < len(pick.Keys) {
+					images = append(images, blockImage(pick.Keys[i], b.Block))
+				}
+			}
+			return images
+		}
 		images := applicationImages(src)
-		for _, k := range keys {
+		for _, k := range pick.Keys {
 			if slices.ContainsFunc(images, func(im values.Image) bool { return im.TagPath == k }) {
 				continue
 			}

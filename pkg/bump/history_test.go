@@ -51,7 +51,7 @@ func TestImageChanges(t *testing.T) {
 			if tc.new != "" {
 				newer = []byte(tc.new)
 			}
-			if diff := cmp.Diff(tc.want, imageChanges("values.yaml", tc.old, newer, nil), cmpopts.IgnoreUnexported(ImageChange{})); diff != "" {
+			if diff := cmp.Diff(tc.want, imageChanges("values.yaml", tc.old, newer, nil, Pick{}), cmpopts.IgnoreUnexported(ImageChange{})); diff != "" {
 				t.Errorf("imageChanges (-want +got):\n%s", diff)
 			}
 		})
@@ -102,7 +102,7 @@ func TestPickOverDefaults(t *testing.T) {
 	defaults := []byte("image:\n  repository: registry.example.com/app\n  tag: latest\nsidecar:\n  image:\n    repository: registry.example.com/side\n    tag: latest\n")
 	old := []byte("image:\n  tag: 1.0.0\nsidecar:\n  image:\n    tag: 2.0.0\n")
 	newer := []byte("image:\n  tag: 1.1.0\nsidecar:\n  image:\n    tag: 2.1.0\n")
-	all := imageChanges("values.yaml", old, newer, defaults)
+	all := imageChanges("values.yaml", old, newer, defaults, Pick{})
 	want := []ImageChange{
 		{Key: ".image.tag", Repository: "registry.example.com/app", Old: "1.0.0", New: "1.1.0"},
 		{Key: ".sidecar.image.tag", Repository: "registry.example.com/side", Old: "2.0.0", New: "2.1.0"},

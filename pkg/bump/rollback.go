@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/imageref"
+	edit "github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 )
 
@@ -159,6 +160,14 @@ func (rr *RollbackRequest) plan(ctx context.Context, snap *gitrepo.Snapshot, req
 	derived := *req
 	derived.planner, derived.soft, derived.exactDigest, derived.AllowDowngrade, derived.Keys = nil, true, true, true, nil
 	derived.Message, derived.more, derived.Trailers = RollbackMessage, nil, nil
+	if len(rr.Pick.Places) > 0 {
+		derived.places = map[string]edit.AppPlace{}
+		for i, k := range rr.Pick.Keys {
+			if i < len(rr.Pick.Places) {
+				derived.places[k] = rr.Pick.Places[i]
+			}
+		}
+	}
 	var badTags []string
 	for _, d := range deps[:rr.Steps] {
 		derived.Trailers = append(derived.Trailers, Trailer{"Rolls-Back", d.Commit})
