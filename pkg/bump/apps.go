@@ -2,7 +2,9 @@ package bump
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/chart"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
+	"github.com/tagbump/tagbump/pkg/imageref"
 	edit "github.com/tagbump/tagbump/pkg/target"
 	"github.com/tagbump/tagbump/pkg/values"
 	"go.yaml.in/yaml/v3"
@@ -490,7 +493,11 @@ func appPick(ctx context.Context, req Request, pick Pick, opts ...Option) (strin
 // another Application of the file is not read. "" when it does not. A
 // picked image is decided as bump --app decides it (editAppSlot): the
 // keys at which the value files set its tag, and whether they name an
-// image at all.
+// image at all. Without a pick, the images the value files name are
+// decided so too: a tag the manifest sets over theirs (.api.tag in
+// helm.values text) is read in the manifest, which deploys it; when the
+// manifest overrides some of them and not others, the image must be
+// named (--image).
 func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, pick Pick) (string, []string, []edit.AppPlace, error) {
 	em := slot.embed
 	src, err := snap.ReadFile(ctx, em.manifest)
@@ -503,7 +510,7 @@ func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot,
 	}
 	decides := slices.ContainsFunc(blocks, func(b edit.AppBlock) bool { return !b.ByKey })
 	picked, byKey := blocks, pick.any()
-	if pick.any() {
+	if pick.any() || !decides {
 		files := slot
 		files.embed = nil
 		ch, err := slotChart(ctx, snap, files)
@@ -511,7 +518,14 @@ func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot,
 			return "", nil, nil, err
 		}
 		refs := pick.Images
+		if !pick.any() {
+			// No pick: the images the value files name.
+			if refs, err = chainImages(ctx, snap, files, ch); err != nil {
+				return "", nil, nil, err
+			}
+		}
 		picked = nil
+		var overridden, kept []string
 		for _, r := range refs {
 			// A tag no file holds, so that the value files' edit reports
 			// each key it would write.
@@ -528,6 +542,16 @@ func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot,
 				return "", nil, nil, targetError(em.manifest, r, err)
 			}
 			picked = append(picked, bs...)
+			if len(bs) > 0 {
+				overridden = append(overridden, r.Name())
+			} else {
+				kept = append(kept, r.Name())
+			}
+		}
+		if !pick.any() && len(overridden) > 0 && len(kept) > 0 {
+			return "", nil, nil, &argocd.AppError{App: em.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
+				"its manifest %s sets the tag of %s over its value files, which set %s: history and rollback read one file; name the image with --image",
+				em.manifest, strings.Join(overridden, ", "), strings.Join(kept, ", "))}
 		}
 		decides, byKey = len(picked) > 0, true
 	}
@@ -542,6 +566,39 @@ func (req *Request) manifestDecides(ctx context.Context, snap *gitrepo.Snapshot,
 		}
 	}
 	return em.manifest, keys, places, nil
+}
+
+// chainImages lists the images the value files of slot name, read over
+// the chart's values as Helm merges them, each once.
+func chainImages(ctx context.Context, snap *gitrepo.Snapshot, slot valuesSlot, ch *chart.Chart) ([]imageref.Ref, error) {
+	if len(slot.chain) == 0 || isKustomization(slot.chain[0]) {
+		return nil, nil
+	}
+	defaults, err := ch.Defaults()
+	if err != nil {
+		defaults = nil
+	}
+	var out []imageref.Ref
+	for _, f := range slot.chain {
+		src, err := snap.ReadFile(ctx, f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		images, err := values.FindImagesWithDefaults(src, defaults)
+		if err != nil {
+			images, _ = values.FindImages(src)
+		}
+		for _, im := range images {
+			r := imageref.Ref{Registry: im.Registry, Repository: im.Repository}
+			if im.Repository != "" && !slices.ContainsFunc(out, func(o imageref.Ref) bool { return o.Name() == r.Name() }) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }
 
 // any reports whether p picks some images rather than all.
