@@ -126,7 +126,7 @@ func (f *File) embedded(doc int, path, op string) (*block, error) {
 	if n.Style&yaml.LiteralStyle == 0 {
 		return nil, fail("the value is not a literal block scalar (|): tagbump edits YAML text only in one")
 	}
-	head := offset(src, n.Line, n.Column)
+	head := f.offset(n.Line, n.Column)
 	if head < 0 {
 		return nil, fail("cannot find the block's header in the source")
 	}

@@ -15,6 +15,15 @@ type File struct {
 	docs     []*yaml.Node // document nodes
 	breakErr *Error       // checkLineBreaks(src)
 	crlf     bool
+	lines    []int // the offset of each line's start, when known
+}
+
+// offset is offset(f.src, line, col), from the lines' starts when known.
+func (f *File) offset(line, col int) int {
+	if line < 2 || line > len(f.lines) {
+		return offset(f.src, line, col)
+	}
+	return column(f.src, f.lines[line-1], col)
 }
 
 // Parse decodes every document of src, with the limits of Documents.
@@ -24,7 +33,13 @@ func Parse(src []byte, op string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{src: src, docs: docs, breakErr: checkLineBreaks(src), crlf: bytes.Contains(src, []byte("\r\n"))}, nil
+	lines := []int{0}
+	for i, c := range src {
+		if c == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	return &File{src: src, docs: docs, breakErr: checkLineBreaks(src), crlf: bytes.Contains(src, []byte("\r\n")), lines: lines}, nil
 }
 
 // Roots returns the root node of each document (nil for an empty one),

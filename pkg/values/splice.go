@@ -23,6 +23,12 @@ func offset(src []byte, line, col int) int {
 	if line == 1 && bytes.HasPrefix(src, bom) {
 		pos += len(bom)
 	}
+	return column(src, pos, col)
+}
+
+// column is the offset of the 1-based column col (in runes) of the line
+// that starts at pos, or -1 when the line is shorter.
+func column(src []byte, pos, col int) int {
 	for c := 1; c < col; c++ {
 		if pos >= len(src) || src[pos] == '\n' {
 			return -1
