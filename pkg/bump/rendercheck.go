@@ -1,8 +1,11 @@
 package bump
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path"
 	"slices"
@@ -105,9 +108,9 @@ type helmSide struct {
 // helmJob renders the chart in chartDir with the value files chain
 // (changed ones from files), and what an Application sets over them.
 func (r *Request) helmJob(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, chartDir string, chain []string, before, after helmSide, extra ...string) (renderJob, error) {
-	tree, err := snap.ReadTree(ctx, chartDir)
+	tree, err := r.readChart(ctx, snap, chartDir)
 	if err != nil {
-		return nil, fmt.Errorf("render check: read the chart %s: %w", chartDir, err)
+		return nil, err
 	}
 	in := render.Input{
 		Chart: chartDir, Files: tree, ValueFiles: chain,
@@ -130,6 +133,46 @@ func (r *Request) helmJob(ctx context.Context, snap *gitrepo.Snapshot, preq *Req
 	touched := append(slices.Clone(chain), extra...)
 	in.Images = renderImages(preq, res.Files, touched...)
 	return func(ctx context.Context) (*render.Proof, error) { return render.Check(ctx, r.Render.Helm, in) }, nil
+}
+
+// readChart reads the files of the chart in chartDir, and those of the
+// charts its Chart.yaml names at a relative file:// path that `helm
+// dependency build` reads (render.LocalDependencies), each at its place
+// in the repository; together at most MaxBytes (32 MiB when 0). A
+// dependency outside the repository is a *render.UnsupportedError.
+func (r *Request) readChart(ctx context.Context, snap *gitrepo.Snapshot, chartDir string) (map[string][]byte, error) {
+	tree, err := snap.ReadTree(ctx, chartDir)
+	if err != nil {
+		return nil, fmt.Errorf("render check: read the chart %s: %w", chartDir, err)
+	}
+	deps, err := render.LocalDependencies(chartDir, tree)
+	if err != nil {
+		return nil, err
+	}
+	limit := cmp.Or(r.Render.MaxBytes, 32<<20)
+	var size int64
+	for _, b := range tree {
+		size += int64(len(b))
+	}
+	for _, d := range deps {
+		sub, err := snap.ReadTree(ctx, d)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &render.UnsupportedError{Target: chartDir, Reason: fmt.Sprintf("its Chart.yaml names a dependency at %s, which is not in the repository", d)}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("render check: read the chart %s: %w", d, err)
+		}
+		for p, b := range sub {
+			if _, ok := tree[p]; ok {
+				continue
+			}
+			if size += int64(len(b)); size > limit {
+				return nil, &render.UnsupportedError{Target: chartDir, Reason: fmt.Sprintf("the chart and its dependency %s are more than %d bytes", d, limit)}
+			}
+			tree[p] = b
+		}
+	}
+	return tree, nil
 }
 
 // kustomizeJob renders the kustomization in dir with what it reaches in

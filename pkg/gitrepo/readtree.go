@@ -20,10 +20,15 @@ const maxTreeFiles = 5000
 // leaving it out would give the renderer another chart. On the partial path the
 // missing blobs come in one request. Each file is bounded as ReadFile's
 // are, and the whole by maxTreeFiles; a missing dir is fs.ErrNotExist.
+// "." (or "") is the repository's root.
 func (s *Snapshot) ReadTree(ctx context.Context, dir string) (map[string][]byte, error) {
-	dir, err := cleanPath(dir)
-	if err != nil {
-		return nil, err
+	if dir == "." {
+		dir = ""
+	}
+	if dir != "" {
+		if _, err := cleanPath(dir); err != nil {
+			return nil, err
+		}
 	}
 	top, raw, err := s.dir(dir)
 	if errors.Is(err, errNotDir) {

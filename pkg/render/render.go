@@ -235,13 +235,15 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	chart := filepath.Join(tmp, "chart")
+	// The files are written at their place in the repository, so that a
+	// dependency at file://../common finds its sibling chart.
+	repo := filepath.Join(tmp, "repo")
+	chart := filepath.Join(repo, filepath.FromSlash(in.Chart))
 	for p, b := range in.Files {
-		rel, ok := strings.CutPrefix(p, in.Chart+"/")
-		if !ok {
-			continue
+		if c := path.Clean(p); c != p || strings.HasPrefix(c, "../") || path.IsAbs(c) {
+			return nil, &UnsupportedError{Target: in.Chart, Reason: fmt.Sprintf("%q is not a path in the repository", p)}
 		}
-		dst := filepath.Join(chart, filepath.FromSlash(rel))
+		dst := filepath.Join(repo, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 			return nil, err
 		}
@@ -251,6 +253,15 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 	}
 	if _, err := os.Stat(filepath.Join(chart, "Chart.yaml")); err != nil {
 		return nil, &RefusedError{Chart: in.Chart, Reason: "there is no Chart.yaml in " + in.Chart + ": --render-check renders the chart the values file sits in"}
+	}
+	deps, err := LocalDependencies(in.Chart, in.Files)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range deps {
+		if _, ok := in.Files[path.Join(d, "Chart.yaml")]; !ok {
+			return nil, &UnsupportedError{Target: in.Chart, Reason: fmt.Sprintf("its Chart.yaml names a dependency at %s, which holds no chart in the repository", d)}
+		}
 	}
 	// Helm's own files (repositories, cache) stay in the temporary
 	// directory: a render reads nothing of the user's and writes nowhere.
@@ -296,6 +307,10 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 	release := in.Release
 	if release == "" {
 		release = path.Base(in.Chart)
+	}
+	if release == "." {
+		// A chart at the repository's root: named after the chart.
+		release = cmp.Or(chartMeta(in.Files[path.Join(in.Chart, "Chart.yaml")]).Name, "release")
 	}
 	ns := in.Namespace
 	if ns == "" {
@@ -364,6 +379,81 @@ func prove(ctx context.Context, tool, version, target string, images []Image, re
 	return proof, nil
 }
 
+// chartYAML is what the check reads of a Chart.yaml.
+type chartYAML struct {
+	Name         string `yaml:"name"`
+	Dependencies []struct {
+		Name, Version, Repository string
+	} `yaml:"dependencies"`
+}
+
+// chartMeta reads a Chart.yaml; the zero value when it does not read.
+func chartMeta(b []byte) chartYAML {
+	var meta chartYAML
+	if yaml.Unmarshal(b, &meta) != nil {
+		return chartYAML{}
+	}
+	return meta
+}
+
+// needsBuild reports whether the chart (its files by repository path,
+// under dir) names dependencies its charts/ lacks: `helm dependency
+// build` then fetches every one of them.
+func needsBuild(meta chartYAML, dir string, files map[string][]byte) bool {
+	vendored := func(name string) bool {
+		for p := range files {
+			rest, ok := strings.CutPrefix(p, path.Join(dir, "charts")+"/")
+			if !ok {
+				continue
+			}
+			first, _, _ := strings.Cut(rest, "/")
+			if first == name || strings.HasPrefix(first, name+"-") && strings.HasSuffix(first, ".tgz") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range meta.Dependencies {
+		if !vendored(d.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// LocalDependencies are the directories, by repository path, of the
+// dependencies that the chart in dir (its files by repository path)
+// names at file:// and that `helm dependency build` reads: none when
+// charts/ holds them all. Helm reads a relative file:// path from the
+// chart's directory: one that leaves the repository, and an absolute
+// one (a directory of the machine tagbump runs on), are an
+// *UnsupportedError. The caller puts those directories' files into the
+// check's Input.Files.
+func LocalDependencies(dir string, files map[string][]byte) ([]string, error) {
+	meta := chartMeta(files[path.Join(dir, "Chart.yaml")])
+	if !needsBuild(meta, dir, files) {
+		return nil, nil
+	}
+	var out []string
+	for _, d := range meta.Dependencies {
+		rel, ok := strings.CutPrefix(d.Repository, "file://")
+		if !ok {
+			continue
+		}
+		if path.IsAbs(rel) || filepath.IsAbs(rel) {
+			return nil, &UnsupportedError{Target: dir, Reason: fmt.Sprintf("its Chart.yaml names dependency %s at %s, a directory of the machine tagbump runs on, not of the repository, which helm dependency build would read", d.Name, d.Repository)}
+		}
+		p := path.Join(dir, rel)
+		if p == ".." || strings.HasPrefix(p, "../") {
+			return nil, &UnsupportedError{Target: dir, Reason: fmt.Sprintf("its Chart.yaml names dependency %s at %s, outside the repository", d.Name, d.Repository)}
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // dependencies runs `helm dependency build` when Chart.yaml names
 // dependencies that charts/ lacks: a remote one needs the network.
 func dependencies(ctx context.Context, h Helm, chart string, env []string) error {
@@ -371,32 +461,20 @@ func dependencies(ctx context.Context, h Helm, chart string, env []string) error
 	if err != nil {
 		return err
 	}
-	var meta struct {
-		Dependencies []struct {
-			Name, Version, Repository string
-		} `yaml:"dependencies"`
-	}
-	if yaml.Unmarshal(b, &meta) != nil || len(meta.Dependencies) == 0 {
+	meta := chartMeta(b)
+	if len(meta.Dependencies) == 0 {
 		return nil
 	}
 	entries, _ := os.ReadDir(filepath.Join(chart, "charts"))
-	var have []string
+	have := map[string][]byte{}
 	for _, e := range entries {
-		have = append(have, e.Name())
+		have["charts/"+e.Name()] = nil
 	}
-	for _, d := range meta.Dependencies {
-		found := false
-		for _, n := range have {
-			if n == d.Name || strings.HasPrefix(n, d.Name+"-") && strings.HasSuffix(n, ".tgz") {
-				found = true
-			}
-		}
-		if !found {
-			_, err := h.run(ctx, chart, "dependency build", env, "dependency", "build", chart)
-			return err
-		}
+	if !needsBuild(meta, ".", have) {
+		return nil
 	}
-	return nil
+	_, err = h.run(ctx, chart, "dependency build", env, "dependency", "build", chart)
+	return err
 }
 
 // doc is one rendered manifest, flattened: each scalar by its path.
