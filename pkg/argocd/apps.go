@@ -56,6 +56,14 @@ const (
 	rootKustomizationFile      = "kustomization.yaml"
 )
 
+// FileParameter is an entry of helm.fileParameters: Argo CD sets the
+// value at Name to the content of File, a path in the repository being
+// changed; "" when it is elsewhere, and Why says where.
+type FileParameter struct {
+	Name, Path string
+	File, Why  string
+}
+
 // Target is one place where an Application's image tag may live.
 type Target struct {
 	Kind Kind
@@ -83,6 +91,9 @@ type Target struct {
 	ValueFiles []string
 	// Files are the manifest files of a KindManifests directory.
 	Files []string
+	// FileParameters are the source's helm.fileParameters (KindHelmValues),
+	// in the manifest's order, each with the file it reads.
+	FileParameters []FileParameter
 	// Warnings tell of what tagbump cannot see: value files in other
 	// repositories or in a Helm repository's chart that Helm reads after
 	// ValueFiles.
@@ -362,6 +373,10 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 		if !revisionOK(s.TargetRevision, repo) {
 			return "", fmt.Sprintf("%s is at revision %s, not %s", vf, revisionName(s.TargetRevision), repo.Branch)
 		}
+		if strings.HasPrefix(vf, "/") {
+			// Argo CD reads an absolute path from the repository's root.
+			return cleanInRepo(vf)
+		}
 		return cleanInRepo(path.Join(s.Path, vf))
 	}
 	for i := range app.Sources {
@@ -371,6 +386,7 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 			return Target{Kind: k, File: app.File, Manifest: app.File, Doc: app.Doc, Source: srcIndex(i), Generated: app.AppSet != ""}
 		}
 		var helmFiles, warnings []string
+		var fileParams []FileParameter
 		if s.Helm != nil {
 			for _, vf := range s.Helm.ValueFiles {
 				if p, _ := valueFile(s, vf); p != "" {
@@ -378,13 +394,17 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 				}
 			}
 			warnings = trailingWarnings(s, helmFiles, valueFile)
+			for _, fp := range s.Helm.FileParameters {
+				p, why := valueFile(s, fp.Path)
+				fileParams = append(fileParams, FileParameter{Name: fp.Name, Path: fp.Path, File: p, Why: why})
+			}
 		}
 		switch {
 		case here && s.Plugin != nil:
 			return nil, &AppError{App: app.Name, Problem: ProblemUnsupported,
 				Reason: fmt.Sprintf("source %s renders with a config management plugin, which tagbump cannot follow: use --chart/--values-file", s.Path)}
 		case here && s.Path != "" && s.Chart == "":
-			kind, err := dirKind(repo.Files, s.Path)
+			kind, err := dirKind(repo.Files, s)
 			if err != nil {
 				return nil, &AppError{App: app.Name, Problem: ProblemMissingFiles, Reason: fmt.Sprintf("source path %s: %v", s.Path, err)}
 			}
@@ -394,10 +414,15 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 					helmFiles = []string{path.Join(s.Path, "values.yaml")}
 				}
 				if len(helmFiles) > 0 {
-					app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], Source: srcIndex(i), ChartDir: s.Path, ValueFiles: helmFiles, Warnings: warnings})
+					app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], Source: srcIndex(i), ChartDir: s.Path,
+						ValueFiles: helmFiles, Warnings: warnings, FileParameters: fileParams})
 				}
 			case KindKustomization:
-				k, _ := kustomizationFile(repo.Files, s.Path)
+				k, err := kustomizationFile(repo.Files, s.Path)
+				if err != nil {
+					return nil, &AppError{App: app.Name, Problem: ProblemMissingFiles,
+						Reason: fmt.Sprintf("source path %s: its kustomize: block has Argo CD build it with kustomize, but it holds no kustomization.yaml, kustomization.yml or Kustomization: fix the Application", s.Path)}
+				}
 				app.Targets = append(app.Targets, Target{Kind: KindKustomization, File: k, Source: srcIndex(i)})
 			case KindManifests:
 				app.Targets = append(app.Targets, Target{Kind: KindManifests, File: s.Path, Source: srcIndex(i), Files: manifestFiles(repo.Files, s.Path, s.Directory)})
@@ -405,7 +430,7 @@ func resolve(ctx context.Context, f found, repo, apps *Repo) (*App, error) {
 		case len(helmFiles) > 0:
 			// A chart from a Helm repository or another Git repository,
 			// with value files here ($ref).
-			app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], Source: srcIndex(i), ValueFiles: helmFiles, Warnings: warnings})
+			app.Targets = append(app.Targets, Target{Kind: KindHelmValues, File: helmFiles[len(helmFiles)-1], Source: srcIndex(i), ValueFiles: helmFiles, Warnings: warnings, FileParameters: fileParams})
 		}
 		// What the manifest itself sets (parameters, values) overrides the
 		// value files: listed wherever the manifest lives, so a bump that
@@ -487,21 +512,45 @@ func cleanInRepo(p string) (string, string) {
 	return c, ""
 }
 
-// dirKind tells how Argo CD renders the directory dir: a Helm chart
-// (Chart.yaml), a Kustomize directory (kustomization.yaml, .yml or
-// Kustomization), else plain manifests.
-func dirKind(src Files, dir string) (Kind, error) {
-	_, files, err := src.List(dir)
+// dirKind tells how Argo CD renders the directory of source s, as its
+// repo server decides (GetAppSourceType): a helm:, kustomize: or
+// directory: block names the tool (two of them are an error there);
+// without one, the files directly in the directory decide, walked in
+// name order, the last that counts winning: a name ending in Chart.yaml
+// is a Helm chart, a kustomization.yaml, .yml or Kustomization a
+// Kustomize directory; else plain manifests. So a directory with both
+// Chart.yaml and kustomization.yaml is built with kustomize.
+func dirKind(src Files, s *SourceSpec) (Kind, error) {
+	var explicit []Kind
+	if s.Kustomize != nil {
+		explicit = append(explicit, KindKustomization)
+	}
+	if s.Helm != nil {
+		explicit = append(explicit, KindHelmValues)
+	}
+	if s.Directory != nil {
+		explicit = append(explicit, KindManifests)
+	}
+	if len(explicit) > 1 {
+		return "", fmt.Errorf("it sets more than one of helm:, kustomize: and directory:, which Argo CD refuses (multiple application sources defined)")
+	}
+	_, files, err := src.List(s.Path)
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case slices.Contains(files, "Chart.yaml"):
-		return KindHelmValues, nil
-	case slices.ContainsFunc(files, isKustomization):
-		return KindKustomization, nil
+	if len(explicit) == 1 {
+		return explicit[0], nil
 	}
-	return KindManifests, nil
+	kind := KindManifests
+	for _, f := range slices.Sorted(slices.Values(files)) {
+		switch {
+		case strings.HasSuffix(f, "Chart.yaml"):
+			kind = KindHelmValues
+		case isKustomization(f):
+			kind = KindKustomization
+		}
+	}
+	return kind, nil
 }
 
 func isKustomization(name string) bool {

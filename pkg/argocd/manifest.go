@@ -28,6 +28,10 @@ type HelmSpec struct {
 	ValueFiles              []string        `yaml:"valueFiles"`
 	IgnoreMissingValueFiles bool            `yaml:"ignoreMissingValueFiles"`
 	Parameters              []HelmParameter `yaml:"parameters"`
+	// FileParameters are helm.fileParameters: Argo CD passes each as
+	// --set-file NAME=PATH, which Helm applies after every value file
+	// and --set.
+	FileParameters []HelmFileParameter `yaml:"fileParameters"`
 	// Values is helm.values, YAML in a string; ValuesObject is
 	// helm.valuesObject, YAML in the manifest.
 	Values       string     `yaml:"values"`
@@ -42,6 +46,15 @@ type HelmParameter struct {
 	Name        string `yaml:"name"`
 	Value       string `yaml:"value"`
 	ForceString bool   `yaml:"forceString"`
+}
+
+// HelmFileParameter is one entry of helm.fileParameters: the value at
+// Name is the content of the file at Path (relative to the source's
+// path, absolute from the repository's root, or $ref/… in another
+// source).
+type HelmFileParameter struct {
+	Name string `yaml:"name"`
+	Path string `yaml:"path"`
 }
 
 // KustomizeSpec is a source's kustomize: block.
