@@ -38,6 +38,9 @@ type valuesSlot struct {
 	// deploys (for --render-check).
 	from *argocd.App
 	src  int
+	// fileParams are the source's helm.fileParameters, which Helm applies
+	// over everything else (--set-file).
+	fileParams []argocd.FileParameter
 }
 
 // slots are the places the plan sets the image: one per environment, or
@@ -125,7 +128,7 @@ func (r *Request) resolveApps(ctx context.Context, snap *gitrepo.Snapshot, histo
 		for _, t := range a.Targets {
 			switch t.Kind {
 			case argocd.KindHelmValues:
-				add(t, valuesSlot{env: a.Name, app: a.Name, chartDir: t.ChartDir, chain: t.ValueFiles, warnings: t.Warnings})
+				add(t, valuesSlot{env: a.Name, app: a.Name, chartDir: t.ChartDir, chain: t.ValueFiles, warnings: t.Warnings, fileParams: t.FileParameters})
 			case argocd.KindKustomization:
 				// pkg/target's editors, by the file's kind (editSlot)
 				add(t, valuesSlot{env: a.Name, app: a.Name, chain: []string{t.File}})
@@ -305,6 +308,43 @@ var (
 	// imageText matches YAML with a tag, digest or image key.
 	imageText = regexp.MustCompile(`(?im)^\s*(-\s*)?["']?(tag|digest|image\w*)["']?\s*:`)
 )
+
+// fileParamOverride refuses the edits of slot's value files at a key
+// that one of its helm.fileParameters sets, or sets a part of: Argo CD
+// passes them as --set-file, which Helm applies after every value file,
+// so the edit would deploy nothing.
+func fileParamOverride(slot valuesSlot, edits []*slotEdit) error {
+	for _, e := range edits {
+		if !slices.Contains(slot.chain, e.file) {
+			continue
+		}
+		for _, c := range e.changes {
+			if c.Skipped != "" {
+				continue
+			}
+			for _, fp := range slot.fileParams {
+				if overlaps(fp.Name, c.Key) {
+					return &argocd.AppError{App: slot.app, Problem: argocd.ProblemUnsupported, Reason: fmt.Sprintf(
+						"helm.fileParameters %s (--set-file from %s) sets %s over its value files, so an edit of %s there would deploy nothing "+
+							"(and no render check could prove it): nothing was changed; write the tag into %s, or remove the fileParameter",
+						fp.Name, fp.Path, strings.TrimPrefix(c.Key, "."), e.file, fp.Path)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// overlaps reports whether Helm values keys a and b are the same, or one
+// is inside the other (image, image.tag); a key may start with a dot
+// (.image.tag, as FileChange.Key writes it).
+func overlaps(a, b string) bool {
+	a, b = strings.TrimPrefix(a, "."), strings.TrimPrefix(b, ".")
+	inside := func(k, parent string) bool {
+		return strings.HasPrefix(k, parent) && (len(k) == len(parent) || k[len(parent)] == '.' || k[len(parent)] == '[')
+	}
+	return inside(a, b) || inside(b, a)
+}
 
 // appReadPaths are the files the plan of r.appSlots reads: the value files
 // and the charts' own files.

@@ -251,6 +251,9 @@ func plan(ctx context.Context, snap *gitrepo.Snapshot, req *Request) (*planned, 
 			missed[slot.app] = cmp.Or(missed[slot.app], err)
 			continue
 		}
+		if err == nil {
+			err = fileParamOverride(slot, edits)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -77,11 +77,15 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 			}
 			jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, path.Dir(s.chain[0]), s.app, setBefore, setAfter, extra...))
 		case s.chartDir != "":
-			hb, err := helmSideOf(s, before)
+			fps, err := r.fileParameters(ctx, snap, s)
 			if err != nil {
 				return nil, err
 			}
-			ha, err := helmSideOf(s, after)
+			hb, err := helmSideOf(s, before, fps)
+			if err != nil {
+				return nil, err
+			}
+			ha, err := helmSideOf(s, after, fps)
 			if err != nil {
 				return nil, err
 			}
@@ -151,9 +155,29 @@ func (r *Request) appSources(ctx context.Context, snap *gitrepo.Snapshot, s valu
 	return before, after, err
 }
 
-// helmSideOf is what source a sets over its value files, and the release
-// Argo CD renders.
-func helmSideOf(s valuesSlot, a appSource) (helmSide, error) {
+// fileParameters reads the files of the slot's helm.fileParameters from
+// the repository, as Argo CD passes them (--set-file). One that is not in
+// the repository (a URL, another source's repository) cannot be rendered
+// from it: refused.
+func (r *Request) fileParameters(ctx context.Context, snap *gitrepo.Snapshot, s valuesSlot) ([]render.FileParameter, error) {
+	var out []render.FileParameter
+	for _, fp := range s.fileParams {
+		if fp.File == "" {
+			return nil, &render.UnsupportedError{Target: s.chartDir, Reason: fmt.Sprintf(
+				"Application %s's helm.fileParameters %s reads %s, which is not in the repository (%s)", s.app, fp.Name, fp.Path, fp.Why)}
+		}
+		b, err := r.readValues(ctx, snap, fp.File)
+		if err != nil {
+			return nil, fmt.Errorf("render check: Application %s: helm.fileParameters %s: %w", s.app, fp.Name, err)
+		}
+		out = append(out, render.FileParameter{Name: fp.Name, Content: b})
+	}
+	return out, nil
+}
+
+// helmSideOf is what source a sets over its value files (with the
+// contents of its fileParameters, fps), and the release Argo CD renders.
+func helmSideOf(s valuesSlot, a appSource, fps []render.FileParameter) (helmSide, error) {
 	side := helmSide{release: s.app, namespace: a.namespace}
 	h := a.src.Helm
 	if h == nil {
@@ -176,6 +200,7 @@ func helmSideOf(s valuesSlot, a appSource) (helmSide, error) {
 	for _, p := range h.Parameters {
 		o.Parameters = append(o.Parameters, render.Parameter{Name: p.Name, Value: p.Value, ForceString: p.ForceString})
 	}
+	o.FileParameters = fps
 	side.over = o
 	return side, nil
 }

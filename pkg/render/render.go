@@ -63,6 +63,16 @@ type Input struct {
 type Overrides struct {
 	Values     []byte
 	Parameters []Parameter
+	// FileParameters are helm.fileParameters, passed as --set-file, which
+	// Helm applies after --set and --set-string.
+	FileParameters []FileParameter
+}
+
+// FileParameter is one entry of helm.fileParameters: the value at Name is
+// Content, the file's, read from the repository.
+type FileParameter struct {
+	Name    string
+	Content []byte
 }
 
 // Parameter is one entry of an Application's helm.parameters.
@@ -301,6 +311,13 @@ func Check(ctx context.Context, h Helm, in Input) (*Proof, error) {
 				flag = "--set-string"
 			}
 			args = append(args, flag, p.Name+"="+setValue(p.Value))
+		}
+		for i, p := range over.FileParameters {
+			dst := filepath.Join(tmp, fmt.Sprintf("%s-file-%d", set, i))
+			if err := os.WriteFile(dst, p.Content, 0o600); err != nil {
+				return nil, err
+			}
+			args = append(args, "--set-file", p.Name+"="+setValue(dst))
 		}
 		return args, nil
 	}
