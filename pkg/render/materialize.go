@@ -263,14 +263,6 @@ func (w *walker) lookup(p string) (isDir, found bool) {
 	return false, slices.Contains(files, name)
 }
 
-// remote reports whether a kustomization entry names a remote resource
-// (a URL, a git host path): kustomize would fetch it.
-func remote(s string) bool {
-	return strings.Contains(s, "://") || strings.HasPrefix(s, "git@") || strings.Contains(s, "?ref=") ||
-		strings.Contains(s, "?version=") || strings.HasPrefix(s, "github.com/") || strings.HasPrefix(s, "gitlab.com/") ||
-		strings.HasPrefix(s, "bitbucket.org/")
-}
-
 // dirName names directory d of the repository in a message.
 func dirName(d string) string {
 	if d == "" || d == "." {
