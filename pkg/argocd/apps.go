@@ -574,12 +574,20 @@ func kustomizationFile(src Files, dir string) (string, error) {
 // manifestFiles lists the YAML and JSON files of dir (and below it, with
 // recurse), as Argo CD's directory source reads them.
 func manifestFiles(src Files, dir string, spec *DirectorySpec) []string {
+	out, _ := DirectoryFiles(src, dir, spec)
+	return out
+}
+
+// DirectoryFiles lists the files of dir (and below it, with recurse)
+// that Argo CD's directory source spec reads, within its include and
+// exclude: the YAML and JSON manifests it applies, and the Jsonnet files
+// (.jsonnet) it evaluates. A nil spec is the default: dir alone.
+func DirectoryFiles(src Files, dir string, spec *DirectorySpec) (manifests, jsonnet []string) {
 	var d DirectorySpec
 	if spec != nil {
 		d = *spec
 	}
 	include, exclude := dirGlob(d.Include), dirGlob(d.Exclude)
-	var out []string
 	var walk func(at string)
 	walk = func(at string) {
 		dirs, files, err := src.List(at)
@@ -589,11 +597,16 @@ func manifestFiles(src Files, dir string, spec *DirectorySpec) []string {
 		for _, f := range files {
 			p := join(at, f)
 			rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
-			if !manifestFile(f) && !strings.HasSuffix(f, ".json") ||
+			isJsonnet := strings.HasSuffix(f, ".jsonnet")
+			if !manifestFile(f) && !strings.HasSuffix(f, ".json") && !isJsonnet ||
 				include != nil && !include.MatchString(rel) || exclude != nil && exclude.MatchString(rel) {
 				continue
 			}
-			out = append(out, p)
+			if isJsonnet {
+				jsonnet = append(jsonnet, p)
+			} else {
+				manifests = append(manifests, p)
+			}
 		}
 		if d.Recurse {
 			for _, sub := range dirs {
@@ -604,7 +617,7 @@ func manifestFiles(src Files, dir string, spec *DirectorySpec) []string {
 		}
 	}
 	walk(dir)
-	return out
+	return manifests, jsonnet
 }
 
 // dirGlob compiles a directory source's include or exclude pattern as Argo

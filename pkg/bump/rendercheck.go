@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tagbump/tagbump/pkg/argocd"
 	"github.com/tagbump/tagbump/pkg/gitrepo"
 	"github.com/tagbump/tagbump/pkg/render"
 	edit "github.com/tagbump/tagbump/pkg/target"
@@ -70,10 +71,12 @@ func (r *Request) renderCheck(ctx context.Context, snap *gitrepo.Snapshot, preq 
 
 // fileRenderJobs renders each changed file by its kind: a values file
 // with the chart of its directory, a kustomization with what it reaches,
-// manifests as they are (those of a directory together).
+// a manifest as Argo CD would deploy its directory: with kustomize when
+// the directory holds a kustomization, else with every manifest there.
 func (r *Request) fileRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) ([]renderJob, error) {
 	var jobs []renderJob
-	manifests := map[string][]string{}
+	kustomizations := map[string]bool{}
+	manifests := map[string]bool{}
 	for _, f := range slices.Sorted(maps.Keys(files)) {
 		kind, ok := editsTarget(f, files[f])
 		switch {
@@ -81,9 +84,23 @@ func (r *Request) fileRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pr
 			return nil, &render.UnsupportedError{Target: f, Reason: "it is an Argo CD Application's manifest, which renders nothing itself, and rollback and promote do not render its source yet: " +
 				"leave out --render-check, or roll back with bump --app NAME --tag OLD_TAG --allow-downgrade --render-check"}
 		case ok && kind == edit.Kustomization:
-			jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, path.Dir(f), "", nil, nil))
+			kustomizations[path.Dir(f)] = true
 		case ok:
-			manifests[path.Dir(f)] = append(manifests[path.Dir(f)], f)
+			dir := path.Dir(f)
+			_, names, err := snapSource{snap}.List(dirOf(dir))
+			if err != nil {
+				return nil, fmt.Errorf("render check: list %s: %w", dir, err)
+			}
+			switch {
+			case slices.ContainsFunc(names, isKustomization):
+				// Argo CD builds the directory with kustomize: the
+				// manifest deploys as the kustomization makes it.
+				kustomizations[dir] = true
+			case slices.Contains(names, "Chart.yaml"):
+				return nil, &render.UnsupportedError{Target: f, Reason: dir + " is a Helm chart, which Argo CD renders from its templates: a manifest beside Chart.yaml deploys nothing"}
+			default:
+				manifests[dir] = true
+			}
 		default:
 			job, err := r.helmJob(ctx, snap, preq, files, res, path.Dir(f), []string{f}, helmSide{}, helmSide{})
 			if err != nil {
@@ -92,10 +109,36 @@ func (r *Request) fileRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pr
 			jobs = append(jobs, job)
 		}
 	}
+	for _, dir := range slices.Sorted(maps.Keys(kustomizations)) {
+		jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, dir, "", nil, nil))
+	}
 	for _, dir := range slices.Sorted(maps.Keys(manifests)) {
-		jobs = append(jobs, r.manifestsJob(snap, preq, files, res, dir, "", manifests[dir]))
+		// Argo CD applies every manifest of the directory (a directory
+		// source without recurse, include or exclude).
+		all, jsonnet := argocd.DirectoryFiles(snapSource{snap}, dirOf(dir), nil)
+		if err := refuseJsonnet(dir, jsonnet); err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, r.manifestsJob(snap, preq, files, res, dir, "", all))
 	}
 	return jobs, nil
+}
+
+// dirOf is directory d as snapshots list it ("" for the root).
+func dirOf(d string) string {
+	if d == "." {
+		return ""
+	}
+	return d
+}
+
+// refuseJsonnet refuses the render of the manifests in dir when Argo CD
+// would also evaluate Jsonnet files there: tagbump renders no Jsonnet.
+func refuseJsonnet(dir string, jsonnet []string) error {
+	if len(jsonnet) == 0 {
+		return nil
+	}
+	return &render.UnsupportedError{Target: dir, Reason: fmt.Sprintf("Argo CD also evaluates the Jsonnet file(s) %s of the directory, which the render check cannot render", strings.Join(jsonnet, ", "))}
 }
 
 // helmSide is what an Application sets over its value files, on one side
@@ -201,12 +244,14 @@ func (r *Request) kustomizeJob(snap *gitrepo.Snapshot, preq *Request, files map[
 }
 
 // manifestsJob renders the plain manifests of dir: those named (all of
-// the directory's that Argo CD applies, under --app; else the changed
-// ones), with the changes of files.
-func (r *Request) manifestsJob(snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, dir, app string, changed []string) renderJob {
+// the directory's that Argo CD applies), with the changes of files.
+func (r *Request) manifestsJob(snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, dir, app string, all []string) renderJob {
 	return func(ctx context.Context) (*render.Proof, error) {
-		in := render.ManifestsInput{Dir: dir, Before: map[string][]byte{}, After: map[string][]byte{}, Images: renderImages(preq, res.Files, changed...)}
-		for _, f := range changed {
+		in := render.ManifestsInput{Dir: dir, Before: map[string][]byte{}, After: map[string][]byte{}, Images: renderImages(preq, res.Files, all...)}
+		if err := snap.Prefetch(ctx, all...); err != nil {
+			return nil, err
+		}
+		for _, f := range all {
 			b, err := r.readValues(ctx, snap, f)
 			if err != nil {
 				return nil, err

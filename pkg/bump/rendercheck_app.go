@@ -23,7 +23,10 @@ import (
 // repository cannot be rendered from the repository: refused.
 func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) ([]renderJob, error) {
 	var jobs []renderJob
-	type dirKey struct{ app, dir string }
+	type dirKey struct {
+		app, dir string
+		src      *argocd.SourceSpec
+	}
 	manifests := map[dirKey][]string{}
 	var order []dirKey
 	touchedDirs := map[dirKey]bool{}
@@ -36,9 +39,12 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 			covered[s.embed.manifest] = true
 		}
 		if s.manifests {
-			// Argo CD applies every file of the directory: all are rendered
-			// when one changes.
-			k := dirKey{s.app, path.Dir(s.chain[0])}
+			// Argo CD applies every file of the source's directory (and
+			// below it, with recurse): all are rendered when one changes.
+			k := dirKey{app: s.app, dir: path.Dir(s.chain[0])}
+			if s.from != nil && s.src < len(s.from.Sources) {
+				k.dir, k.src = dirOf(path.Clean(s.from.Sources[s.src].Path)), &s.from.Sources[s.src]
+			}
 			if _, ok := manifests[k]; !ok {
 				order = append(order, k)
 			}
@@ -113,6 +119,12 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 	for _, k := range order {
 		if !touchedDirs[k] {
 			continue
+		}
+		if k.src != nil {
+			_, jsonnet := argocd.DirectoryFiles(snapSource{snap}, k.dir, k.src.Directory)
+			if err := refuseJsonnet(k.dir, jsonnet); err != nil {
+				return nil, err
+			}
 		}
 		jobs = append(jobs, r.manifestsJob(snap, preq, files, res, k.dir, k.app, manifests[k]))
 	}
