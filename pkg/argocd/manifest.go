@@ -57,9 +57,23 @@ type HelmFileParameter struct {
 	Path string `yaml:"path"`
 }
 
-// KustomizeSpec is a source's kustomize: block.
+// KustomizeSpec is a source's kustomize: block: the images tagbump
+// edits, and Node, the whole block (what --render-check applies).
 type KustomizeSpec struct {
-	Images []string `yaml:"images"`
+	Images []string   `yaml:"images"`
+	Node   *yaml.Node `yaml:"-"`
+}
+
+// UnmarshalYAML reads the images and keeps the block's node.
+func (k *KustomizeSpec) UnmarshalYAML(n *yaml.Node) error {
+	var images struct {
+		Images []string `yaml:"images"`
+	}
+	if err := n.Decode(&images); err != nil {
+		return err
+	}
+	k.Images, k.Node = images.Images, n
+	return nil
 }
 
 // DirectorySpec is a source's directory: block (plain manifests).

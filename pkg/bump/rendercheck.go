@@ -219,10 +219,11 @@ func (r *Request) readChart(ctx context.Context, snap *gitrepo.Snapshot, chartDi
 }
 
 // kustomizeJob renders the kustomization in dir with what it reaches in
-// the repository, and an Application's kustomize.images on each side.
-func (r *Request) kustomizeJob(snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, dir, app string, setBefore, setAfter []string, extra ...string) renderJob {
+// the repository, and what an Application's kustomize: block sets on
+// each side.
+func (r *Request) kustomizeJob(snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result, dir, app string, editsBefore, editsAfter *render.KustomizeEdits, extra ...string) renderJob {
 	return func(ctx context.Context) (*render.Proof, error) {
-		tree, err := render.Materialize(ctx, snapSource{snap}, dir, r.Render.MaxBytes)
+		tree, err := render.Materialize(ctx, snapSource{snap}, dir, r.Render.MaxBytes, editsBefore, editsAfter)
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +240,7 @@ func (r *Request) kustomizeJob(snap *gitrepo.Snapshot, preq *Request, files map[
 			touched = append(touched, extra...)
 		}
 		return withApp(app)(render.CheckKustomize(ctx, r.Render.Kustomize, render.KustomizeInput{Dir: dir, Files: tree, After: files,
-			SetBefore: setBefore, SetAfter: setAfter, Images: renderImages(preq, res.Files, touched...)}))
+			EditsBefore: editsBefore, EditsAfter: editsAfter, Images: renderImages(preq, res.Files, touched...)}))
 	}
 }
 

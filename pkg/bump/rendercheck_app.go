@@ -18,8 +18,8 @@ import (
 // helm.values) as a values file, then helm.parameters as --set
 // (--set-string for forceString), as release helm.releaseName (the
 // Application's name) in the destination namespace; the kustomization
-// with what it reaches, after `kustomize edit set image` for
-// kustomize.images; or the plain manifests. A chart from a Helm
+// with what it reaches, after what kustomize: sets (kustomizeEdits);
+// or the plain manifests. A chart from a Helm
 // repository cannot be rendered from the repository: refused.
 func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, preq *Request, files map[string][]byte, res *Result) ([]renderJob, error) {
 	var jobs []renderJob
@@ -70,18 +70,20 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 		}
 		switch {
 		case len(s.chain) > 0 && isKustomization(s.chain[0]):
-			var setBefore, setAfter []string
-			if before.src.Kustomize != nil {
-				setBefore = before.src.Kustomize.Images
+			dir := path.Dir(s.chain[0])
+			editsBefore, err := kustomizeEdits(snap, s.app, dir, before.src.Kustomize)
+			if err != nil {
+				return nil, err
 			}
-			if after.src.Kustomize != nil {
-				setAfter = after.src.Kustomize.Images
+			editsAfter, err := kustomizeEdits(snap, s.app, dir, after.src.Kustomize)
+			if err != nil {
+				return nil, err
 			}
 			var extra []string
 			if s.embed != nil {
 				extra = []string{s.embed.manifest}
 			}
-			jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, path.Dir(s.chain[0]), s.app, setBefore, setAfter, extra...))
+			jobs = append(jobs, r.kustomizeJob(snap, preq, files, res, dir, s.app, editsBefore, editsAfter, extra...))
 		case s.chartDir != "":
 			fps, err := r.fileParameters(ctx, snap, s)
 			if err != nil {

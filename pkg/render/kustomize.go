@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Kustomize runs the kustomize binary (v5; `kustomize build`, offline).
@@ -49,12 +51,167 @@ type KustomizeInput struct {
 	Dir   string
 	Files map[string][]byte
 	After map[string][]byte
-	// SetBefore and SetAfter are an Argo CD Application's
-	// kustomize.images (name=newName:newTag), which Argo CD applies with
-	// `kustomize edit set image` before it builds, without and with the
-	// edit.
-	SetBefore, SetAfter []string
-	Images              []Image
+	// EditsBefore and EditsAfter are an Argo CD Application's
+	// kustomize: block, which Argo CD writes into the kustomization
+	// before it builds, without and with the edit; nil for none.
+	EditsBefore, EditsAfter *KustomizeEdits
+	Images                  []Image
+}
+
+// KustomizeEdits are what an Argo CD Application's kustomize: block
+// sets. Argo CD applies them to the kustomization in Dir before `kustomize
+// build`, in this order, each with `kustomize edit` but the patches,
+// which it appends to the kustomization's patches: itself.
+type KustomizeEdits struct {
+	NamePrefix, NameSuffix string
+	// Images are name=newName:newTag entries (edit set image).
+	Images []string
+	// Replicas are name=count entries (edit set replicas).
+	Replicas []string
+	// CommonLabels and CommonAnnotations go to edit add label and edit
+	// add annotation, with their flags.
+	CommonLabels                                              map[string]string
+	ForceCommonLabels, LabelWithoutSelector, IncludeTemplates bool
+	CommonAnnotations                                         map[string]string
+	ForceCommonAnnotations                                    bool
+	Namespace                                                 string
+	// Patches are appended to the kustomization's patches:, as Argo CD
+	// writes them (path, patch, target, options).
+	Patches []KustomizePatch
+	// Components are added with edit add component (paths from Dir).
+	Components []string
+}
+
+// KustomizePatch is one entry of kustomize.patches.
+type KustomizePatch struct {
+	Path    string             `yaml:"path,omitempty"`
+	Patch   string             `yaml:"patch,omitempty"`
+	Target  *KustomizeSelector `yaml:"target,omitempty"`
+	Options map[string]bool    `yaml:"options,omitempty"`
+}
+
+// KustomizeSelector is a patch's target.
+type KustomizeSelector struct {
+	Group              string `yaml:"group,omitempty"`
+	Version            string `yaml:"version,omitempty"`
+	Kind               string `yaml:"kind,omitempty"`
+	Name               string `yaml:"name,omitempty"`
+	Namespace          string `yaml:"namespace,omitempty"`
+	AnnotationSelector string `yaml:"annotationSelector,omitempty"`
+	LabelSelector      string `yaml:"labelSelector,omitempty"`
+}
+
+// commands are the kustomize edit commands of e, in Argo CD's order,
+// with the patches between namespace and components (nil: write them).
+func (e *KustomizeEdits) commands() [][]string {
+	var out [][]string
+	if e.NamePrefix != "" {
+		out = append(out, []string{"edit", "set", "nameprefix", "--", e.NamePrefix})
+	}
+	if e.NameSuffix != "" {
+		out = append(out, []string{"edit", "set", "namesuffix", "--", e.NameSuffix})
+	}
+	if len(e.Images) > 0 {
+		out = append(out, append([]string{"edit", "set", "image"}, e.Images...))
+	}
+	if len(e.Replicas) > 0 {
+		out = append(out, append([]string{"edit", "set", "replicas"}, e.Replicas...))
+	}
+	pairs := func(m map[string]string) []string {
+		var out []string
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, k+":"+m[k])
+		}
+		return out
+	}
+	if len(e.CommonLabels) > 0 {
+		args := []string{"edit", "add", "label"}
+		for _, f := range []struct {
+			on   bool
+			flag string
+		}{{e.ForceCommonLabels, "--force"}, {e.LabelWithoutSelector, "--without-selector"}, {e.IncludeTemplates, "--include-templates"}} {
+			if f.on {
+				args = append(args, f.flag)
+			}
+		}
+		out = append(out, append(args, pairs(e.CommonLabels)...))
+	}
+	if len(e.CommonAnnotations) > 0 {
+		args := []string{"edit", "add", "annotation"}
+		if e.ForceCommonAnnotations {
+			args = append(args, "--force")
+		}
+		out = append(out, append(args, pairs(e.CommonAnnotations)...))
+	}
+	if e.Namespace != "" {
+		out = append(out, []string{"edit", "set", "namespace", "--", e.Namespace})
+	}
+	if len(e.Patches) > 0 {
+		out = append(out, nil)
+	}
+	if len(e.Components) > 0 {
+		out = append(out, append([]string{"edit", "add", "component"}, e.Components...))
+	}
+	return out
+}
+
+// apply applies e to the kustomization in dir as Argo CD does.
+func (e *KustomizeEdits) apply(ctx context.Context, k Kustomize, dir string, env []string) error {
+	if e == nil {
+		return nil
+	}
+	for _, args := range e.commands() {
+		if args == nil {
+			if err := e.writePatches(dir); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := k.run(ctx, dir, strings.Join(args[:3], " "), env, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writePatches appends e's patches to the patches: of the kustomization
+// in dir, as Argo CD does (there is no kustomize edit command for them).
+func (e *KustomizeEdits) writePatches(dir string) error {
+	var file string
+	for _, n := range kustomizationNames {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			file = filepath.Join(dir, n)
+			break
+		}
+	}
+	if file == "" {
+		return &ToolError{Tool: "kustomize", Op: "patches", Err: fmt.Errorf("no kustomization file in %s", dir)}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil || doc == nil {
+		return &ToolError{Tool: "kustomize", Op: "patches", Err: fmt.Errorf("%s is not a kustomization: %v", filepath.Base(file), err)}
+	}
+	var list []any
+	switch have := doc["patches"].(type) {
+	case nil:
+	case []any:
+		list = have
+	default:
+		return &ToolError{Tool: "kustomize", Op: "patches", Err: fmt.Errorf("patches: in %s is not a list", filepath.Base(file))}
+	}
+	for _, p := range e.Patches {
+		list = append(list, p)
+	}
+	doc["patches"] = list
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, out, 0o600)
 }
 
 // CheckKustomize builds in's kustomization with `kustomize build` before
@@ -74,9 +231,9 @@ func CheckKustomize(ctx context.Context, k Kustomize, in KustomizeInput) (*Proof
 	defer os.RemoveAll(tmp)
 	env := []string{"HOME=" + tmp, "XDG_CONFIG_HOME=" + filepath.Join(tmp, "config"), "KUSTOMIZE_PLUGIN_HOME=" + filepath.Join(tmp, "plugins")}
 	build := func(after bool) ([]byte, error) {
-		set, images := "before", in.SetBefore
+		set, edits := "before", in.EditsBefore
 		if after {
-			set, images = "after", in.SetAfter
+			set, edits = "after", in.EditsAfter
 		}
 		root := filepath.Join(tmp, set)
 		if err := os.RemoveAll(root); err != nil {
@@ -93,10 +250,8 @@ func CheckKustomize(ctx context.Context, k Kustomize, in KustomizeInput) (*Proof
 			}
 		}
 		dir := filepath.Join(root, filepath.FromSlash(in.Dir))
-		if len(images) > 0 {
-			if _, err := k.run(ctx, dir, "edit set image", env, append([]string{"edit", "set", "image"}, images...)...); err != nil {
-				return nil, err
-			}
+		if err := edits.apply(ctx, k, dir, env); err != nil {
+			return nil, err
 		}
 		return k.run(ctx, dir, "build", env, "build", ".")
 	}

@@ -170,10 +170,59 @@ func TestCheckKustomize(t *testing.T) {
 	})
 	t.Run("Argo CD's kustomize.images", func(t *testing.T) {
 		p, err := render.CheckKustomize(ctx, k, render.KustomizeInput{Dir: "overlays/prod", Files: files,
-			SetBefore: []string{"docker.io/library/nginx:1.27"}, SetAfter: []string{"docker.io/library/nginx:1.28"},
-			Images: []render.Image{{Name: "docker.io/library/nginx", Old: "1.27", New: "1.28"}}})
+			EditsBefore: &render.KustomizeEdits{Images: []string{"docker.io/library/nginx:1.27"}},
+			EditsAfter:  &render.KustomizeEdits{Images: []string{"docker.io/library/nginx:1.28"}},
+			Images:      []render.Image{{Name: "docker.io/library/nginx", Old: "1.27", New: "1.28"}}})
 		if err != nil || len(p.Containers) != 1 || p.Containers[0].Container != "proxy" {
 			t.Fatalf("%+v, %v", p, err)
+		}
+	})
+}
+
+// An Application's kustomize: block applies before the build, as Argo CD
+// applies it: a patch that replaces the image makes the images: edit
+// deploy nothing; prefix, labels, namespace, replicas, a patch file and a
+// component apply on both sides and leave the edit proven.
+func TestCheckKustomizeAppEdits(t *testing.T) {
+	k := render.Kustomize{Bin: testenv.RequireKustomize(t)}
+	ctx := context.Background()
+	app := render.Image{Name: "registry.example.com/team/app", Old: "1.0.0", New: "1.1.0"}
+	tree := overlay()
+	tree["overlays/prod/more.yaml"] = []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  minReadySeconds: 5\n")
+	tree["components/env/kustomization.yaml"] = []byte("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n  - pairs:\n      env: prod\n")
+	edits := &render.KustomizeEdits{NamePrefix: "p-", NameSuffix: "-s", Namespace: "prod", Replicas: []string{"app=3"},
+		CommonLabels: map[string]string{"owner": "web"}, CommonAnnotations: map[string]string{"note": "x"},
+		Patches:    []render.KustomizePatch{{Path: "more.yaml"}},
+		Components: []string{"../../components/env"}}
+	files, err := render.Materialize(ctx, &memTree{files: tree}, "overlays/prod", 0, edits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := files["components/env/kustomization.yaml"]; !ok {
+		t.Fatalf("the Application's component is not materialised: %v", slicesKeys(files))
+	}
+	kf := "overlays/prod/kustomization.yaml"
+	after := map[string][]byte{kf: []byte(strings.Replace(string(files[kf]), "newTag: 1.0.0", "newTag: 1.1.0", 1))}
+	p, err := render.CheckKustomize(ctx, k, render.KustomizeInput{Dir: "overlays/prod", Files: files, After: after,
+		EditsBefore: edits, EditsAfter: edits, Images: []render.Image{app}})
+	if err != nil || len(p.Containers) != 1 || p.Containers[0].Name != "p-app-s" {
+		t.Fatalf("%+v, %v; want the container of p-app-s", p, err)
+	}
+	replaced := *edits
+	replaced.Patches = append(slices.Clone(edits.Patches), render.KustomizePatch{
+		Target: &render.KustomizeSelector{Kind: "Deployment", Name: "app"},
+		Patch:  "- op: replace\n  path: /spec/template/spec/containers/0/image\n  value: registry.example.com/team/app-debug:0.1.0\n"})
+	_, err = render.CheckKustomize(ctx, k, render.KustomizeInput{Dir: "overlays/prod", Files: files, After: after,
+		EditsBefore: &replaced, EditsAfter: &replaced, Images: []render.Image{app}})
+	var re *render.RefusedError
+	if !errors.As(err, &re) {
+		t.Fatalf("%v, want a refusal: the Application's patch replaces the image", err)
+	}
+	t.Run("a remote component", func(t *testing.T) {
+		_, err := render.Materialize(ctx, &memTree{files: tree}, "overlays/prod", 0, &render.KustomizeEdits{Components: []string{"github.com/org/repo//c"}})
+		var ue *render.UnsupportedError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "remote resource") {
+			t.Fatalf("%v, want the remote component refused", err)
 		}
 	})
 }

@@ -47,12 +47,25 @@ var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Ku
 // repository, a remote resource, a path that is not in the repository
 // (kustomize would fetch it as a remote) and a Helm chart (helmCharts,
 // which needs --enable-helm and a chart repository) are an
-// *UnsupportedError.
-func Materialize(ctx context.Context, t Tree, dir string, limit int64) (map[string][]byte, error) {
+// *UnsupportedError. The components and patch files of edits (an
+// Application's kustomize: block, nil for none) count as the root
+// kustomization's.
+func Materialize(ctx context.Context, t Tree, dir string, limit int64, edits ...*KustomizeEdits) (map[string][]byte, error) {
 	if limit == 0 {
 		limit = 32 << 20
 	}
 	w := &walker{tree: t, root: dir, limit: limit, files: map[string][]byte{}, seen: map[string]bool{}}
+	for _, e := range edits {
+		if e == nil {
+			continue
+		}
+		w.rootComponents = append(w.rootComponents, e.Components...)
+		for _, p := range e.Patches {
+			if p.Path != "" {
+				w.rootPatches = append(w.rootPatches, pathEntry{Path: p.Path})
+			}
+		}
+	}
 	level := []string{dir}
 	w.seen[dir] = true
 	var pending []string // files named by the level before, read with this level
@@ -99,6 +112,10 @@ type walker struct {
 	total int64
 	files map[string][]byte
 	seen  map[string]bool
+	// rootComponents and rootPatches are added to the root's
+	// kustomization (an Application's kustomize: block).
+	rootComponents []string
+	rootPatches    []pathEntry
 }
 
 func (w *walker) refuse(format string, args ...any) error {
@@ -181,6 +198,10 @@ func (w *walker) refs(d, kf string) (dirs, files []string, err error) {
 	var k kustomization
 	if err := yaml.Unmarshal(w.files[kf], &k); err != nil {
 		return nil, nil, w.refuse("%s is not a kustomization: %v", kf, err)
+	}
+	if d == w.root {
+		k.Components = append(k.Components, w.rootComponents...)
+		k.Patches = append(k.Patches, w.rootPatches...)
 	}
 	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
 		return nil, nil, w.refuse("%s inflates Helm charts (helmCharts), which needs kustomize build --enable-helm and the charts' repositories", kf)
