@@ -43,7 +43,7 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 			// below it, with recurse): all are rendered when one changes.
 			k := dirKey{app: s.app, dir: path.Dir(s.chain[0])}
 			if s.from != nil && s.src < len(s.from.Sources) {
-				k.dir, k.src = dirOf(path.Clean(s.from.Sources[s.src].Path)), &s.from.Sources[s.src]
+				k.dir, k.src = path.Clean(s.from.Sources[s.src].Path), &s.from.Sources[s.src]
 			}
 			if _, ok := manifests[k]; !ok {
 				order = append(order, k)
@@ -123,7 +123,7 @@ func (r *Request) appRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pre
 			continue
 		}
 		if k.src != nil {
-			_, jsonnet := argocd.DirectoryFiles(snapSource{snap}, k.dir, k.src.Directory)
+			_, jsonnet := argocd.DirectoryFiles(snapSource{snap}, dirOf(k.dir), k.src.Directory)
 			if err := refuseJsonnet(k.dir, jsonnet); err != nil {
 				return nil, err
 			}
