@@ -553,6 +553,13 @@ func dirKind(src Files, s *SourceSpec) (Kind, error) {
 	return kind, nil
 }
 
+// DirectoryKind tells how Argo CD renders directory dir of the
+// repository for a source with no helm:, kustomize: or directory: block
+// (dirKind).
+func DirectoryKind(src Files, dir string) (Kind, error) {
+	return dirKind(src, &SourceSpec{Path: dir})
+}
+
 func isKustomization(name string) bool {
 	return name == rootKustomizationFile || name == "kustomization.yml" || name == "Kustomization"
 }

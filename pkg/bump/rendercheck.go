@@ -87,16 +87,16 @@ func (r *Request) fileRenderJobs(ctx context.Context, snap *gitrepo.Snapshot, pr
 			kustomizations[path.Dir(f)] = true
 		case ok:
 			dir := path.Dir(f)
-			_, names, err := snapSource{snap}.List(dirOf(dir))
+			dk, err := argocd.DirectoryKind(snapSource{snap}, dirOf(dir))
 			if err != nil {
 				return nil, fmt.Errorf("render check: list %s: %w", dir, err)
 			}
-			switch {
-			case slices.ContainsFunc(names, isKustomization):
+			switch dk {
+			case argocd.KindKustomization:
 				// Argo CD builds the directory with kustomize: the
 				// manifest deploys as the kustomization makes it.
 				kustomizations[dir] = true
-			case slices.Contains(names, "Chart.yaml"):
+			case argocd.KindHelmValues:
 				return nil, &render.UnsupportedError{Target: f, Reason: dir + " is a Helm chart, which Argo CD renders from its templates: a manifest beside Chart.yaml deploys nothing"}
 			default:
 				manifests[dir] = true
