@@ -118,15 +118,21 @@ func (s *Snapshot) PrefetchWithLog(ctx context.Context, depth int, paths ...stri
 			return nil
 		}
 	}
-	tmp := memory.NewStorage()
-	if err := s.fetchMoreMax(ctx, tmp, wants, depth, packp.FilterTreeDepth(0), s.repo.o.maxFileSize); err != nil {
+	got := newCollected()
+	if err := s.fetchMoreMax(ctx, got, wants, depth, packp.FilterTreeDepth(0), s.repo.o.maxFileSize); err != nil {
 		return s.repo.classify("prefetch from", err)
 	}
-	for _, objs := range []map[plumbing.Hash]plumbing.EncodedObject{tmp.Commits, tmp.Blobs} {
-		for _, obj := range objs {
-			if _, err := st.SetEncodedObject(obj); err != nil {
-				return err
-			}
+	for _, obj := range got.objects {
+		switch obj.Type() {
+		case plumbing.BlobObject:
+			s.repo.stats.BlobsFetched++
+		case plumbing.CommitObject:
+		default:
+			continue
+		}
+		s.repo.stats.ObjectsFetched++
+		if _, err := st.SetEncodedObject(obj); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -29,6 +29,8 @@ func storePack(r io.Reader, st storer.EncodedObjectStorer, observe func(plumbing
 	switch st := st.(type) {
 	case *memory.Storage:
 		return scanPack(r, &memSink{st: st, observe: observe}, lim)
+	case *collected:
+		return scanPack(r, &memSink{list: st, observe: observe}, lim)
 	case *spooledPack:
 		if st.whole {
 			lim = wholeHistoryLimits(lim.total)
@@ -263,9 +265,20 @@ func scanPack(r io.Reader, sink packSink, lim packLimits) error {
 // objects arrive: the header's count is the server's word.
 const maxReserve = 1 << 17
 
-// memSink stores every object in memory.
+// collected is a storage that lists the objects of a pack, for a caller
+// that stores them itself once the whole fetch has succeeded: cheaper than
+// a temporary memory.Storage for thousands of small objects.
+type collected struct {
+	*memory.Storage // never written: for the interface only
+	objects         []plumbing.EncodedObject
+}
+
+func newCollected() *collected { return &collected{Storage: memory.NewStorage()} }
+
+// memSink stores every object in memory: in st, or listed in list.
 type memSink struct {
 	st      *memory.Storage
+	list    *collected
 	observe func(plumbing.EncodedObject)
 	// Every object in pack order, for delta bases; offsets only grow.
 	offsets []int64
@@ -295,7 +308,9 @@ func (m *memSink) base(h entryHeader) (plumbing.ObjectType, []byte, error) {
 }
 
 func (m *memSink) add(off, _ int64, _ entryHeader, o *packObject) error {
-	if _, err := m.st.SetEncodedObject(o); err != nil {
+	if m.list != nil {
+		m.list.objects = append(m.list.objects, o)
+	} else if _, err := m.st.SetEncodedObject(o); err != nil {
 		return err
 	}
 	m.offsets, m.objects = append(m.offsets, off), append(m.objects, o)

@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -134,6 +135,10 @@ func (s *Snapshot) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	}
 	if limit := s.repo.o.maxFileSize; limit > 0 && obj.Size() > limit {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, obj.Size(), limit)}
+	}
+	if o, ok := obj.(*packObject); ok {
+		// A fetched object: its content at hand, copied once.
+		return bytes.Clone(o.data), nil
 	}
 	rc, err := obj.Reader()
 	if err != nil {
