@@ -180,7 +180,9 @@ func Find(ctx context.Context, q Query) ([]*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		escapes := bytes.ContainsRune(b, '\\')
+		// A name may be spelled without its own bytes: with escapes, a
+		// tag (!!binary) or in UTF-16.
+		escapes := bytes.ContainsAny(b, "\\!") || bytes.HasPrefix(b, []byte{0xfe, 0xff}) || bytes.HasPrefix(b, []byte{0xff, 0xfe})
 		if !bytes.Contains(b, []byte("argoproj.io")) && !escapes {
 			continue
 		}
@@ -188,8 +190,7 @@ func Find(ctx context.Context, q Query) ([]*App, error) {
 			!slices.ContainsFunc(q.Names, func(n string) bool { return bytes.Contains(b, []byte(baseName(n))) }) {
 			// An Application of another name: parsed only to list
 			// close names, should none be found (thousands of
-			// manifests are common). A name may be spelled with
-			// escapes ("web\x2dprod") only where a backslash is.
+			// manifests are common).
 			later = append(later, f)
 			texts[f] = b
 			continue

@@ -241,6 +241,11 @@ func TestBadInput(t *testing.T) {
 		{"twin", "", argocd.ProblemDuplicate, []string{"apps/twin-a.yaml and apps/twin-b.yaml", "NAMESPACE/NAME"}},
 		// The second spells the name with an escape: a duplicate too.
 		{"escaped-twin", "", argocd.ProblemDuplicate, []string{"apps/escaped-a.yaml and apps/escaped-b.yaml"}},
+		// The second spells the name as a YAML !!binary scalar (base64),
+		// which Kubernetes' YAML decoder and yaml.v3 read as the string
+		// "binary-twin": a duplicate too, with neither a backslash nor
+		// the name's bytes in the file (review of 28e6588).
+		{"binary-twin", "", argocd.ProblemDuplicate, []string{"apps/binary-a.yaml and apps/binary-b.yaml"}},
 		{"broken-app", "", argocd.ProblemInvalid, []string{"apps/broken.yaml", "not valid YAML", "line 5"}},
 		{"other-repo", "", argocd.ProblemOtherRepo, []string{"other-charts.git", "check --repo"}},
 		{"old-release", "", argocd.ProblemRevision, []string{"v1.2.0", "not the branch being changed (main, the default branch)"}},

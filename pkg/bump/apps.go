@@ -189,12 +189,16 @@ func (f *firstPrefetch) Prefetch(ctx context.Context, paths ...string) error {
 	}
 	f.done = true
 	all := append(slices.Clone(paths), f.guess...)
+	fetch := func() error { return f.snapSource.Prefetch(ctx, all...) }
 	if f.depth > 0 {
-		if err := f.snap.PrefetchWithLog(ctx, f.depth, all...); err == nil {
-			return nil
-		}
+		fetch = func() error { return f.snap.PrefetchWithLog(ctx, f.depth, all...) }
 	}
-	return f.snapSource.Prefetch(ctx, all...)
+	if fetch() == nil {
+		return nil
+	}
+	// Without the guesses, which may fail where the files asked for
+	// do not (a guessed chart's file above --max-file-size).
+	return f.snapSource.Prefetch(ctx, paths...)
 }
 
 // guessCharts returns the files a plan reads of the charts that the

@@ -434,3 +434,25 @@ func TestAppSameManifestAfterSkip(t *testing.T) {
 		t.Errorf("app-service-dev not bumped: %+v\n%s", res.Files, got)
 	}
 }
+
+// TestAppsGuessTooLarge: a values file of the guessed chart that the
+// Application does not use, larger than the per-file cap, does not fail
+// the bump: the plan never reads it, and it did not before the guessed
+// chart's files were prefetched with the manifests (review of d2880c7).
+func TestAppsGuessTooLarge(t *testing.T) {
+	s := testenv.NewGitServer(t)
+	files := appsRepo(s.URL("charts"))
+	// 3 MiB, above gitrepo.DefaultMaxFileSize; never deployed by
+	// app-service-staging (values-staging.yaml only).
+	files["app-service/values-loadtest.yaml"] = "fixtures: \"" + strings.Repeat("x", 3<<20) + "\"\n"
+	s.MustCreateRepo(t, "charts", files)
+	r := appsRequest(s.URL("charts"), "app-service-123")
+	r.Apps = []string{"app-service-staging"}
+	res, err := bump.Run(context.Background(), r)
+	if err != nil {
+		t.Fatalf("--app app-service-staging: %v (values-loadtest.yaml is never read)", err)
+	}
+	if !res.Pushed || len(res.Files) != 1 || res.Files[0].File != "app-service/values-staging.yaml" {
+		t.Errorf("result %+v", res)
+	}
+}
