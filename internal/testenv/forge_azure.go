@@ -83,7 +83,14 @@ func (f *FakeForge) azureAPI(w http.ResponseWriter, r *http.Request) {
 			if s := q.Get("searchCriteria.targetRefName"); s != "" && s != "refs/heads/"+p.Base {
 				continue
 			}
-			out = append(out, f.azurePR(p))
+			pr := f.azurePR(p)
+			// "description field will be truncated up to 400
+			// symbols in the result" (Get Pull Requests); the pull
+			// request by id has it whole.
+			if d := []rune(p.Body); len(d) > 400 {
+				pr["description"] = string(d[:400])
+			}
+			out = append(out, pr)
 		}
 		skip, _ := strconv.Atoi(q.Get("$skip"))
 		top := intParam(q, "$top", 100, 1<<30)

@@ -116,7 +116,14 @@ func (a *azure) FindOpen(ctx context.Context, head, base string) (*PR, error) {
 	for i := range out.Value {
 		p := a.pr(&out.Value[i])
 		if p.Head == head && p.Base == base && out.Value[i].ForkSource == nil {
-			return p, nil
+			// The list cuts descriptions to 400 characters; the pull
+			// request by its id has the whole (and tagbump's marker,
+			// at its end).
+			var full azurePR
+			if _, err := a.c.call(ctx, "read pull request", http.MethodGet, fmt.Sprintf("%s/pullrequests/%d?%s", a.api, p.Number, azureVersion), nil, &full); err != nil {
+				return nil, err
+			}
+			return a.pr(&full), nil
 		}
 	}
 	return nil, nil
